@@ -1,0 +1,52 @@
+"""Typed access to the environment a function runs in (set by CDK, the local cloud or tests).
+
+Read lazily, per call, so tests and the local cloud can set variables after import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"environment variable {name} is not set")
+    return value
+
+
+def table_name() -> str:
+    return _required("KILN_TABLE_NAME")
+
+
+def bucket_name() -> str:
+    return _required("KILN_BUCKET_NAME")
+
+
+def state_machine_arns() -> dict[str, str]:
+    """Workflow name -> state machine ARN (JSON in KILN_STATE_MACHINES)."""
+    return json.loads(os.environ.get("KILN_STATE_MACHINES", "{}"))
+
+
+def cursor_secret_arn() -> str | None:
+    return os.environ.get("KILN_CURSOR_SECRET_ARN") or None
+
+
+def cursor_secret_literal() -> str | None:
+    """A literal cursor-signing secret (local cloud and tests only; AWS uses Secrets Manager)."""
+    return os.environ.get("KILN_CURSOR_SECRET") or None
+
+
+def usage_plan_ids() -> dict[str, str]:
+    """Tier name -> API Gateway usage plan id (JSON in KILN_USAGE_PLANS)."""
+    return json.loads(os.environ.get("KILN_USAGE_PLANS", "{}"))
+
+
+def docs_url() -> str:
+    return os.environ.get("KILN_DOCS_URL", "/docs")
+
+
+def environment() -> str:
+    """'local' in the local cloud and tests, 'aws' when deployed."""
+    return os.environ.get("KILN_ENVIRONMENT", "aws")

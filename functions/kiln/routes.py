@@ -1,0 +1,183 @@
+"""The route table: every HTTP endpoint of Kiln, declared once.
+
+Read by the Lambda wrapper (scope and rate category of the current request), the CDK API
+construct (one Lambda function and one API Gateway method per route), the local API Gateway
+emulator, the OpenAPI generator and the tests. Nothing else may list endpoints.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+Method = Literal["GET", "POST", "PATCH", "PUT", "DELETE"]
+Scope = Literal["project:read", "project:write", "ai:invoke", "admin"]
+# Rate-limit category of the per-key sliding windows (CONTRACT section 4); "none" is not counted.
+Category = Literal["read", "write", "ai", "none"]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: Method
+    path: str  # API Gateway resource path, e.g. "/v1/projects/{projectId}"
+    handler: str  # module name under kiln.handlers
+    summary: str
+    scopes: tuple[Scope, ...] = ()  # every listed scope is required; empty means public
+    category: Category = "read"
+    status: int = 200  # success status
+    authorized: bool = True  # False: served without the authorizer (health, root)
+    group: str = "core"  # which infra stack hosts the function (keeps stacks small)
+    tags: tuple[str, ...] = field(default=())
+    # What the function's own IAM role may touch; infra/ turns each grant into the narrowest
+    # policy (see GRANTS). Least privilege is declared here, next to the route.
+    grants: tuple[str, ...] = ()
+
+    @property
+    def handler_ref(self) -> str:
+        return f"kiln.handlers.{self.handler}.handler"
+
+    @property
+    def function_id(self) -> str:
+        """CamelCase id used for the Lambda construct and log group names."""
+        return "".join(part.capitalize() for part in self.handler.split("_"))
+
+    @property
+    def operation_id(self) -> str:
+        head, *rest = self.handler.split("_")
+        return head + "".join(part.capitalize() for part in rest)
+
+    @property
+    def path_params(self) -> tuple[str, ...]:
+        return tuple(re.findall(r"{([^}+]+)\+?}", self.path))
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/health", "health", "Service health with component checks",
+          authorized=False, category="none", tags=("service",),
+          grants=("health:check",)),
+    Route("GET", "/", "root", "Service name, version and documentation link",
+          authorized=False, category="none", tags=("service",)),
+    Route("POST", "/v1/projects", "projects_create", "Create a project",
+          scopes=("project:write",), category="write", status=201, tags=("projects",),
+          grants=("table:write",)),
+    Route("GET", "/v1/projects", "projects_list", "List projects (page or cursor mode)",
+          scopes=("project:read",), category="read", tags=("projects",),
+          grants=("table:read", "cursor-secret:read")),
+    Route("GET", "/v1/projects/{projectId}", "projects_get", "Get a project",
+          scopes=("project:read",), category="read", tags=("projects",),
+          grants=("table:read",)),
+    Route("PATCH", "/v1/projects/{projectId}", "projects_update", "Update a project's name or description",
+          scopes=("project:write",), category="write", tags=("projects",),
+          grants=("table:write",)),
+    Route("DELETE", "/v1/projects/{projectId}", "projects_archive", "Archive a project (soft delete)",
+          scopes=("project:write",), category="write", tags=("projects",),
+          grants=("table:write",)),
+)
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A Lambda function invoked by a workflow (Step Functions), never by API Gateway."""
+
+    name: str  # module name under kiln.workers
+    summary: str
+    timeout_seconds: int = 60
+    memory_mb: int = 512
+    grants: tuple[str, ...] = ()
+
+    @property
+    def handler_ref(self) -> str:
+        return f"kiln.workers.{self.name}.handler"
+
+    @property
+    def function_id(self) -> str:
+        return "".join(part.capitalize() for part in self.name.split("_")) + "Worker"
+
+
+WORKERS: tuple[Worker, ...] = (
+    Worker("selfcheck", "Round-trips a probe through DynamoDB and S3 to prove the deployment's wiring",
+           grants=("table:write", "bucket:write")),
+)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A Step Functions state machine defined by an ASL file in kiln/workflows.
+
+    `functions` maps each `${Placeholder}` of the ASL file to the worker whose ARN fills it.
+    """
+
+    name: str
+    asl_file: str
+    functions: dict[str, str]
+    summary: str
+
+
+WORKFLOWS: tuple[Workflow, ...] = (
+    Workflow("selfcheck", "selfcheck.asl.json", {"SelfCheckFunctionArn": "selfcheck"},
+             "Post-deploy self check: a worker writes and reads back a probe in DynamoDB and S3"),
+)
+
+AUTHORIZER_HANDLER = "kiln.handlers.authorizer.handler"
+AUTHORIZER_GRANTS: tuple[str, ...] = ("table:read",)
+# Seconds API Gateway (and the local emulator) caches an authorizer answer per token: the
+# longest a revoked key keeps working.
+AUTHORIZER_CACHE_TTL_SECONDS = 60
+# Answers 405 for any method a resource does not declare (wired as ANY on each resource).
+METHOD_NOT_ALLOWED_HANDLER = "kiln.handlers.method_not_allowed.handler"
+
+
+# The grant vocabulary infra/ understands.
+GRANTS: dict[str, str] = {
+    "table:read": "GetItem/Query/BatchGetItem on the table and its indexes",
+    "table:write": "table:read plus PutItem/UpdateItem/DeleteItem/TransactWriteItems",
+    "bucket:read": "GetObject on the bucket",
+    "bucket:write": "GetObject/PutObject/DeleteObject on the bucket",
+    "cursor-secret:read": "GetSecretValue on the cursor-signing secret",
+    "health:check": "DescribeTable, ListBucket (HeadBucket) and DescribeStateMachine, read-only probes",
+}
+
+
+def _compile(path: str) -> re.Pattern[str]:
+    pattern = re.sub(r"{([^}+]+)\+}", r"(?P<\1>.+)", path)
+    pattern = re.sub(r"{([^}]+)}", r"(?P<\1>[^/]+)", pattern)
+    return re.compile(f"^{pattern}$")
+
+
+_PATTERNS: tuple[tuple[Route, re.Pattern[str]], ...] = tuple((r, _compile(r.path)) for r in ROUTES)
+
+
+def find_route(method: str, resource: str) -> Route | None:
+    """The route for an API Gateway (httpMethod, resource) pair."""
+    for route in ROUTES:
+        if route.method == method and route.path == resource:
+            return route
+    return None
+
+
+def match_path(path: str) -> list[tuple[Route, dict[str, str]]]:
+    """Every route whose template matches a concrete path, with its path parameters.
+
+    Literal segments win over parameters, as in API Gateway: `/v1/projects/import` matches the
+    import route, not `/v1/projects/{projectId}`.
+    """
+    matches = [(r, m.groupdict()) for r, p in _PATTERNS if (m := p.match(path))]
+    if not matches:
+        return []
+    best = max(_specificity(r.path) for r, _ in matches)
+    return [(r, params) for r, params in matches if _specificity(r.path) == best]
+
+
+def _specificity(template: str) -> tuple[int, int]:
+    segments = template.strip("/").split("/")
+    literal = sum(1 for s in segments if not s.startswith("{"))
+    return (literal, -segments.count("{proxy+}"))
+
+
+def resources() -> dict[str, list[Route]]:
+    """Routes grouped by resource path (each path has one API Gateway resource)."""
+    grouped: dict[str, list[Route]] = {}
+    for route in ROUTES:
+        grouped.setdefault(route.path, []).append(route)
+    return grouped

@@ -1,0 +1,35 @@
+"""Usage tiers: the single source of CONTRACT section 4's limits table.
+
+Read by the CDK usage plans, the local API Gateway emulator and (later) the DynamoDB-backed
+limiters in the request path. `None` means unlimited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+TierName = Literal["free", "pro", "enterprise"]
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: TierName
+    rate_per_second: int  # API Gateway usage plan steady-state rate (token bucket refill)
+    burst: int  # token bucket size
+    requests_per_day: int | None
+    read_per_minute: int
+    write_per_minute: int
+    ai_per_minute: int
+    concurrent_builds: int | None
+    builds_per_year: int | None
+    exports_per_year: int | None
+
+
+TIERS: dict[str, Tier] = {
+    "free": Tier("free", 1, 5, 1_000, 60, 20, 5, 1, 500, 5_000),
+    "pro": Tier("pro", 10, 20, 50_000, 600, 300, 60, 5, 50_000, 1_000_000),
+    "enterprise": Tier("enterprise", 50, 100, None, 6_000, 3_000, 600, None, None, None),
+}
+
+TIER_NAMES: tuple[str, ...] = tuple(TIERS)
