@@ -1,0 +1,27 @@
+"""boto3 clients, built lazily and once per container.
+
+Nothing is created at import time: a handler pays only for the clients it uses, and tests
+and the local cloud can set AWS_ENDPOINT_URL / credentials before the first call.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Standard retry mode with few attempts: API functions answer within API Gateway's 29 s, so
+# a throttled dependency should surface as 503 quickly rather than retry for long.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+
+
+@cache
+def client(service: str) -> Any:
+    return boto3.client(service, config=_CONFIG)
+
+
+def reset() -> None:
+    """Forget cached clients (tests that switch endpoints between cases)."""
+    client.cache_clear()

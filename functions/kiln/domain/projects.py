@@ -1,0 +1,223 @@
+"""Projects: the models, the status machine and the service. No AWS here.
+
+The service takes its repository (a port) in the constructor; DynamoDB implements it in
+kiln.adapters.dynamodb, and unit tests can hand it an in-memory fake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from kiln import ids
+from kiln.clock import Clock, iso, utc_now
+from kiln.envelope import ErrorCode, KilnError, not_found
+
+NAME_MAX = 200
+DESCRIPTION_MAX = 10_000
+SEARCH_MAX = 200
+
+
+class ProjectStatus(str, Enum):
+    DRAFT = "draft"
+    CLARIFYING = "clarifying"
+    SPEC_REVIEW = "spec_review"
+    APPROVED = "approved"
+    BUILDING = "building"
+    BUILT = "built"
+    FAILED = "failed"
+    ARCHIVED = "archived"
+
+
+# Which statuses each status can be reached from (CONTRACT section 6). `archived` is
+# reachable from anywhere and is final.
+ALLOWED_FROM: dict[ProjectStatus, frozenset[ProjectStatus]] = {
+    ProjectStatus.CLARIFYING: frozenset({ProjectStatus.DRAFT}),
+    ProjectStatus.SPEC_REVIEW: frozenset({ProjectStatus.CLARIFYING, ProjectStatus.APPROVED}),
+    ProjectStatus.APPROVED: frozenset({ProjectStatus.SPEC_REVIEW}),
+    ProjectStatus.BUILDING: frozenset({ProjectStatus.APPROVED, ProjectStatus.BUILT, ProjectStatus.FAILED}),
+    ProjectStatus.BUILT: frozenset({ProjectStatus.BUILDING}),
+    ProjectStatus.FAILED: frozenset({ProjectStatus.BUILDING}),
+    ProjectStatus.ARCHIVED: frozenset(set(ProjectStatus) - {ProjectStatus.ARCHIVED}),
+}
+# Statuses in which name and description may still be edited.
+EDITABLE = frozenset(set(ProjectStatus) - {ProjectStatus.ARCHIVED})
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=DESCRIPTION_MAX)]
+
+
+class Strict(BaseModel):
+    """Input models reject unknown fields (CONTRACT section 1)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ProjectCreate(Strict):
+    name: Name = Field(description="Human name of the project.", examples=["My SaaS App"])
+    description: Description = Field(
+        description="What the project should do, in plain language.",
+        examples=["A project management tool with team collaboration features, task boards, and time tracking."],
+    )
+
+
+class ProjectUpdate(Strict):
+    name: Name | None = None
+    description: Description | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls_and_not_empty(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if not data:
+                raise ValueError("at least one of name, description is required")
+            for key in ("name", "description"):
+                if key in data and data[key] is None:
+                    raise ValueError(f"{key} cannot be null")
+        return data
+
+    def changes(self) -> dict[str, str]:
+        return self.model_dump(exclude_unset=True)
+
+
+class Project(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(examples=["proj_01m885m8rskqxxjknrtpgbxm1p"])
+    name: str
+    description: str
+    status: ProjectStatus
+    createdAt: str
+    updatedAt: str
+    archivedAt: str | None = None
+
+
+class ProjectListFilter(BaseModel):
+    status: ProjectStatus | None = None
+    search: str | None = None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Page mode: 1-based page number and size."""
+
+    page: int
+    page_size: int
+
+
+@dataclass(frozen=True)
+class CursorRequest:
+    """Cursor mode: size and the position after which to continue (None: from the start)."""
+
+    limit: int
+    after: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class PageResult:
+    items: list[Project]
+    total: int
+
+
+@dataclass(frozen=True)
+class CursorResult:
+    items: list[Project]
+    after: dict[str, Any] | None  # position of the last item when more follow
+
+
+class ProjectRepository(Protocol):
+    def insert(self, workspace_id: str, project: Project) -> None: ...
+
+    def get(self, workspace_id: str, project_id: str) -> Project | None: ...
+
+    def update(
+        self,
+        workspace_id: str,
+        project_id: str,
+        changes: dict[str, Any],
+        allowed_from: frozenset[ProjectStatus],
+    ) -> Project:
+        """Apply `changes` only if the project exists and its status is in `allowed_from`.
+
+        Raises StatusConflict(current) when the status guard fails, ProjectMissing when absent.
+        """
+        ...
+
+    def list_page(self, workspace_id: str, filters: ProjectListFilter, page: PageRequest) -> PageResult: ...
+
+    def list_cursor(self, workspace_id: str, filters: ProjectListFilter, cursor: CursorRequest) -> CursorResult: ...
+
+
+class ProjectMissing(Exception):
+    pass
+
+
+class StatusConflict(Exception):
+    def __init__(self, current: ProjectStatus) -> None:
+        self.current = current
+        super().__init__(current.value)
+
+
+def conflict(action: str, current: ProjectStatus, allowed: frozenset[ProjectStatus]) -> KilnError:
+    return KilnError(
+        ErrorCode.CONFLICT,
+        f"Cannot {action} a project in status '{current.value}'.",
+        {"currentStatus": current.value, "allowedFrom": sorted(s.value for s in allowed)},
+    )
+
+
+class ProjectService:
+    def __init__(self, repository: ProjectRepository, clock: Clock = utc_now) -> None:
+        self._repository = repository
+        self._clock = clock
+
+    def create(self, workspace_id: str, request: ProjectCreate) -> Project:
+        now = self._clock()
+        stamp = iso(now)
+        project = Project(
+            id=ids.new_id("project", int(now.timestamp() * 1000)),
+            name=request.name,
+            description=request.description,
+            status=ProjectStatus.DRAFT,
+            createdAt=stamp,
+            updatedAt=stamp,
+        )
+        self._repository.insert(workspace_id, project)
+        return project
+
+    def get(self, workspace_id: str, project_id: str) -> Project:
+        project = self._repository.get(workspace_id, project_id)
+        if project is None:
+            raise not_found("project", project_id)
+        return project
+
+    def update(self, workspace_id: str, project_id: str, request: ProjectUpdate) -> Project:
+        changes: dict[str, Any] = dict(request.changes())
+        changes["updatedAt"] = iso(self._clock())
+        try:
+            return self._repository.update(workspace_id, project_id, changes, EDITABLE)
+        except ProjectMissing:
+            raise not_found("project", project_id) from None
+        except StatusConflict as exc:
+            raise conflict("update", exc.current, EDITABLE) from None
+
+    def archive(self, workspace_id: str, project_id: str) -> Project:
+        """Soft delete. Archiving an archived project answers it unchanged (DELETE is idempotent)."""
+        stamp = iso(self._clock())
+        allowed = ALLOWED_FROM[ProjectStatus.ARCHIVED]
+        changes = {"status": ProjectStatus.ARCHIVED, "archivedAt": stamp, "updatedAt": stamp}
+        try:
+            return self._repository.update(workspace_id, project_id, changes, allowed)
+        except ProjectMissing:
+            raise not_found("project", project_id) from None
+        except StatusConflict:
+            return self.get(workspace_id, project_id)
+
+    def list_page(self, workspace_id: str, filters: ProjectListFilter, page: PageRequest) -> PageResult:
+        return self._repository.list_page(workspace_id, filters, page)
+
+    def list_cursor(self, workspace_id: str, filters: ProjectListFilter, cursor: CursorRequest) -> CursorResult:
+        return self._repository.list_cursor(workspace_id, filters, cursor)

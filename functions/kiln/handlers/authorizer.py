@@ -1,0 +1,52 @@
+"""API Gateway TOKEN authorizer: `Authorization: Bearer kiln_...` -> principal.
+
+Returns an Allow policy for the whole stage (API Gateway caches the answer per token across
+routes, so the policy must not be route-specific; scopes are checked per route by
+kiln.http.api from the context returned here) and the workspace's usage key, so usage plans
+meter the workspace (`apiKeySource: AUTHORIZER`). Bad credentials raise "Unauthorized",
+which API Gateway turns into its 401 gateway response.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from kiln import services
+
+logger = logging.getLogger("kiln.authorizer")
+
+
+def _stage_arn(method_arn: str) -> str:
+    # arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path...}
+    prefix, _, rest = method_arn.partition("/")
+    stage = rest.split("/", 1)[0]
+    return f"{prefix}/{stage}/*"
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    authentication = services.access().authenticate(event.get("authorizationToken"))
+    if authentication is None:
+        raise Exception("Unauthorized")  # the exact message API Gateway maps to 401
+    principal = authentication.principal
+    return {
+        "principalId": principal.key_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Action": "execute-api:Invoke",
+                "Effect": "Allow",
+                "Resource": _stage_arn(event.get("methodArn", "")),
+            }],
+        },
+        # Context values must be strings, numbers or booleans.
+        "context": {
+            "workspaceId": principal.workspace_id,
+            "keyId": principal.key_id,
+            "scopes": " ".join(sorted(principal.scopes)),
+            "tier": principal.tier,
+            "allowedPaths": json.dumps(list(principal.allowed_paths)),
+        },
+        "usageIdentifierKey": authentication.usage_key_value,
+    }

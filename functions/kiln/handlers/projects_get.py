@@ -1,0 +1,14 @@
+"""GET /v1/projects/{projectId}."""
+
+from kiln import services
+from kiln.http.api import endpoint
+from kiln.http.request import Request
+from kiln.http.response import Response, ok
+
+
+def get_project(request: Request) -> Response:
+    project_id = request.path_id("projectId", "project")
+    return ok(services.projects().get(request.workspace_id, project_id))
+
+
+handler = endpoint(get_project)

@@ -1,0 +1,44 @@
+"""GET /v1/projects: page mode by default, cursor mode with `limit`/`cursor`.
+
+Archived projects are left out unless `status=archived` asks for them.
+"""
+
+from pydantic import Field
+
+from kiln import services
+from kiln.domain.projects import SEARCH_MAX, CursorRequest, PageRequest, ProjectListFilter, ProjectStatus
+from kiln.http.api import endpoint
+from kiln.http.pagination import (
+    DEFAULT_PAGE_SIZE,
+    ListParams,
+    cursor_pagination,
+    list_scope,
+    page_pagination,
+)
+from kiln.http.request import Request
+from kiln.http.response import Response, listed
+
+
+class ProjectListParams(ListParams):
+    status: ProjectStatus | None = None
+    search: str | None = Field(default=None, min_length=1, max_length=SEARCH_MAX)
+
+
+def list_projects(request: Request) -> Response:
+    params = request.query_as(ProjectListParams)
+    filters = ProjectListFilter(status=params.status, search=params.search)
+    service = services.projects()
+    if not params.cursor_mode:
+        page, size = params.page or 1, params.pageSize or DEFAULT_PAGE_SIZE
+        result = service.list_page(request.workspace_id, filters, PageRequest(page, size))
+        return listed(result.items, page_pagination(page, size, result.total))
+    codec = services.cursors()
+    scope = list_scope(request.route.path, request.workspace_id, params.filters())
+    after = codec.decode(scope, params.cursor) if params.cursor else None
+    limit = params.limit or DEFAULT_PAGE_SIZE
+    result = service.list_cursor(request.workspace_id, filters, CursorRequest(limit, after))
+    next_cursor = codec.encode(scope, result.after) if result.after else None
+    return listed(result.items, cursor_pagination(limit, next_cursor))
+
+
+handler = endpoint(list_projects)

@@ -1,0 +1,108 @@
+"""The shared request pipeline every API handler runs through.
+
+A handler module is `handler = endpoint(some_function)`; the function takes a Request and
+returns a Response. Policy lives here, once, driven by the route table: principal from the
+authorizer context, path allow-list, scopes, error envelope, request id. Handlers stay thin.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from typing import Any, Callable
+
+from kiln.envelope import ErrorCode, KilnError, dumps, error_body, error_headers, JSON_CONTENT_TYPE
+from kiln.http.request import Headers, Request, principal_of, request_id_of
+from kiln.http.response import Response
+from kiln.routes import find_route
+
+logger = logging.getLogger("kiln")
+logger.setLevel(logging.INFO)
+
+HandlerFunction = Callable[[Request], Response]
+
+
+def error_response(error: KilnError, request_id: str) -> dict[str, Any]:
+    details = dict(error.details)
+    if error.code is ErrorCode.INTERNAL_ERROR:
+        details["requestId"] = request_id
+    headers = {"Content-Type": JSON_CONTENT_TYPE, "X-Request-Id": request_id, **error.headers}
+    return {
+        "statusCode": error.status,
+        "headers": headers,
+        "body": dumps(error_body(error.code, error.message, details)),
+        "isBase64Encoded": False,
+    }
+
+
+def _glob(pattern: str) -> re.Pattern[str]:
+    # `*` stays within one path segment, `**` crosses segments.
+    regex = re.escape(pattern).replace(r"\*\*", "\0").replace(r"\*", "[^/]*").replace("\0", ".*")
+    regex = regex.replace(r"\?", "[^/]")
+    return re.compile(f"^{regex}$")
+
+
+def path_allowed(path: str, allowed: tuple[str, ...]) -> bool:
+    return not allowed or any(_glob(pattern).match(path) for pattern in allowed)
+
+
+def _authorize(request: Request) -> None:
+    route, principal = request.route, request.principal
+    if not route.authorized:
+        return
+    if principal is None:
+        # Only reachable if the function is invoked without the authorizer in front.
+        raise KilnError(ErrorCode.UNAUTHORIZED, headers=error_headers(ErrorCode.UNAUTHORIZED))
+    if not path_allowed(request.path, principal.allowed_paths):
+        # Outside the allow-list the route must look like it does not exist at all.
+        raise KilnError(ErrorCode.ENDPOINT_NOT_FOUND, "No such endpoint.", {"path": request.path})
+    missing = [scope for scope in route.scopes if scope not in principal.scopes]
+    if missing:
+        scope = " ".join(missing)
+        raise KilnError(ErrorCode.FORBIDDEN, f"This key lacks the scope: {scope}.",
+                        {"requiredScopes": list(route.scopes), "missingScopes": missing},
+                        headers=error_headers(ErrorCode.FORBIDDEN, scope))
+
+
+def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    headers = Headers.from_event(event)
+    request_id = request_id_of(event, headers)
+    try:
+        route = find_route(event.get("httpMethod", ""), event.get("resource", ""))
+        if route is None:
+            raise RuntimeError(f"no route for {event.get('httpMethod')} {event.get('resource')}")
+        request = Request(event, route, request_id, headers, principal_of(event),
+                          dict(event.get("pathParameters") or {}))
+        _authorize(request)
+        return function(request).to_proxy(request_id)
+    except KilnError as error:
+        return error_response(error, request_id)
+    except Exception as error:  # noqa: BLE001 - the client gets the envelope, the log the trace
+        if _throttled(error):
+            return error_response(KilnError(ErrorCode.SERVICE_UNAVAILABLE, details={"retryAfterSeconds": 1},
+                                            headers={"Retry-After": "1"}), request_id)
+        logger.exception("unhandled error", extra={"requestId": request_id})
+        return error_response(KilnError(ErrorCode.INTERNAL_ERROR), request_id)
+
+
+_THROTTLING_CODES = frozenset({
+    "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "ServiceUnavailable", "SlowDown", "InternalServerError",
+})
+
+
+def _throttled(error: Exception) -> bool:
+    """A dependency that is down or throttling is the client's 503, not our 500."""
+    response = getattr(error, "response", None)
+    code = (response or {}).get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code in _THROTTLING_CODES
+
+
+def endpoint(function: HandlerFunction) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    @functools.wraps(function)
+    def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        return dispatch(function, event, context)
+
+    return handler
+
