@@ -6,11 +6,20 @@ kiln.adapters.dynamodb, and unit tests can hand it an in-memory fake.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from kiln import ids
 from kiln.clock import Clock, iso, utc_now
@@ -46,14 +55,30 @@ ALLOWED_FROM: dict[ProjectStatus, frozenset[ProjectStatus]] = {
 # Statuses in which name and description may still be edited.
 EDITABLE = frozenset(set(ProjectStatus) - {ProjectStatus.ARCHIVED})
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=DESCRIPTION_MAX)]
+def _no_control_characters(value: str) -> str:
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _text_controls_only(value: str) -> str:
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
+        raise ValueError("must not contain control characters other than newlines and tabs")
+    return value
+
+
+# Python's str.strip (not pydantic's) so every Unicode whitespace is trimmed before the limits.
+_Stripped = Annotated[str, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v)]
+Name = Annotated[_Stripped, StringConstraints(min_length=1, max_length=NAME_MAX),
+                 AfterValidator(_no_control_characters)]
+Description = Annotated[_Stripped, StringConstraints(min_length=1, max_length=DESCRIPTION_MAX),
+                        AfterValidator(_text_controls_only)]
 
 
 class Strict(BaseModel):
     """Input models reject unknown fields (CONTRACT section 1)."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class ProjectCreate(Strict):

@@ -1,0 +1,102 @@
+"""The TOKEN authorizer against moto: keys resolve to principals, everything else is 401."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from kiln import services
+from kiln.bootstrap import provision_admin
+from kiln.domain.access import ALL_SCOPES, generate_secret
+from kiln.handlers import authorizer
+
+pytestmark = pytest.mark.usefixtures("cloud")
+
+METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/v1/projects"
+
+
+def authorize(header: str | None) -> dict:
+    return authorizer.handler({"type": "TOKEN", "authorizationToken": header, "methodArn": METHOD_ARN})
+
+
+def test_valid_key_resolves_to_principal_and_usage_key():
+    secret = provision_admin(tier="pro")
+    answer = authorize(f"Bearer {secret}")
+    context = answer["context"]
+    assert context["scopes"].split() == sorted(ALL_SCOPES)
+    assert context["tier"] == "pro"
+    assert context["workspaceId"].startswith("ws_") and context["keyId"].startswith("key_")
+    assert answer["principalId"] == context["keyId"]
+    assert json.loads(context["allowedPaths"]) == []
+    statement = answer["policyDocument"]["Statement"][0]
+    # Stage-wide so the cached answer serves every route.
+    assert statement == {"Action": "execute-api:Invoke", "Effect": "Allow",
+                         "Resource": "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*"}
+    # The usage identifier is the workspace's API key in the pro usage plan.
+    apigw = boto3.client("apigateway")
+    key = next(k for k in apigw.get_api_keys(includeValues=True)["items"]
+               if k["value"] == answer["usageIdentifierKey"])
+    plan_id = json.loads(__import__("os").environ["KILN_USAGE_PLANS"])["pro"]
+    assert key["id"] in [k["id"] for k in apigw.get_usage_plan_keys(usagePlanId=plan_id)["items"]]
+
+
+def test_scheme_is_case_insensitive():
+    secret = provision_admin()
+    assert authorize(f"bearer {secret}")["context"]["tier"] == "enterprise"
+
+
+@pytest.mark.parametrize("header", [
+    None, "", "Bearer", "Basic dXNlcjpwYXNz", "Bearer kiln_short", "Bearer not-a-kiln-key",
+    "Token " + "kiln_" + "a" * 43,
+])
+def test_malformed_credentials_are_unauthorized(header):
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorize(header)
+
+
+def test_unknown_key_is_unauthorized():
+    provision_admin()
+    with pytest.raises(Exception, match="^Unauthorized$"):
+        authorize(f"Bearer {generate_secret()}")
+
+
+def test_revoked_and_expired_keys_are_unauthorized():
+    from kiln.adapters.aws import client
+    from kiln.adapters.dynamodb import key_pk, to_item
+    from kiln.domain.access import hash_secret
+
+    for attribute, value in (("revokedAt", "2026-01-01T00:00:00.000Z"), ("expiresAt", "2020-01-01T00:00:00.000Z")):
+        secret = provision_admin(workspace_name=attribute)
+        assert authorize(f"Bearer {secret}")
+        client("dynamodb").update_item(
+            TableName="kiln-unit", Key=to_item({"pk": key_pk(hash_secret(secret)), "sk": "APIKEY"}),
+            UpdateExpression="SET #a = :v", ExpressionAttributeNames={"#a": attribute},
+            ExpressionAttributeValues=to_item({":v": value}))
+        with pytest.raises(Exception, match="^Unauthorized$"):
+            authorize(f"Bearer {secret}")
+
+
+def test_only_the_hash_is_stored():
+    secret = provision_admin()
+    items = boto3.client("dynamodb").query(
+        TableName="kiln-unit", IndexName="gsi1", KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues={":p": {"S": f"WS#{services.access().find_key(secret).workspace_id}#APIKEYS"}},
+    )["Items"]
+    assert len(items) == 1
+    assert secret not in json.dumps(items)
+    assert items[0]["prefix"]["S"] == secret[:12]
+
+
+def test_provision_admin_with_a_known_secret_is_idempotent():
+    secret = generate_secret()
+    assert provision_admin(secret=secret) == secret
+    first = authorize(f"Bearer {secret}")["context"]["workspaceId"]
+    assert provision_admin(secret=secret) == secret
+    assert authorize(f"Bearer {secret}")["context"]["workspaceId"] == first
+
+
+def test_provision_admin_rejects_a_malformed_secret():
+    with pytest.raises(ValueError):
+        provision_admin(secret="kiln_tooshort")

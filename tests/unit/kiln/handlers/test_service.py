@@ -1,0 +1,51 @@
+"""Health, root and the 405 function."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from kiln.handlers import health, method_not_allowed, root
+from tests.unit.conftest import parse, proxy_event
+
+pytestmark = pytest.mark.usefixtures("cloud")
+
+
+@pytest.fixture(autouse=True)
+def fresh_health_cache():
+    health._cache["at"] = -health.CACHE_SECONDS
+
+
+def test_health_reports_each_component_unenveloped():
+    response = health.handler(proxy_event("GET", "/health", authorizer={}))
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 200
+    assert body == {"status": "ok", "version": body["version"],
+                    "components": {"database": "ok", "storage": "ok", "workflows": "ok"}}
+    assert "success" not in body
+
+
+def test_health_degrades_when_a_dependency_is_gone():
+    boto3.client("s3").delete_bucket(Bucket="kiln-unit-bucket")
+    response = health.handler(proxy_event("GET", "/health", authorizer={}))
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 503
+    assert body["status"] == "degraded" and body["components"]["storage"] == "unavailable"
+    assert body["components"]["database"] == "ok"
+
+
+def test_root_describes_the_service():
+    status, body = parse(root.handler(proxy_event("GET", "/", authorizer={})))
+    assert status == 200
+    assert body["data"]["name"] == "kiln" and body["data"]["docs"] == "/docs"
+
+
+def test_method_not_allowed_lists_the_allowed_methods():
+    response = method_not_allowed.handler(proxy_event("PUT", "/v1/projects/{projectId}", "/v1/projects/x"))
+    status, body = parse(response)
+    assert status == 405
+    assert body["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert response["headers"]["Allow"] == "DELETE, GET, PATCH"
+    assert body["error"]["details"]["allowed"] == ["DELETE", "GET", "PATCH"]
