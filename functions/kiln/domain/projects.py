@@ -78,7 +78,7 @@ Description = Annotated[_Stripped, StringConstraints(min_length=1, max_length=DE
 class Strict(BaseModel):
     """Input models reject unknown fields (CONTRACT section 1)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ProjectCreate(Strict):
@@ -109,7 +109,7 @@ class ProjectUpdate(Strict):
 
 
 class Project(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str = Field(examples=["proj_01m885m8rskqxxjknrtpgbxm1p"])
     name: str

@@ -27,7 +27,7 @@ _SIGNATURE_BYTES = 16
 class ListParams(BaseModel):
     """Paging query parameters; list endpoints subclass it to add their filters."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     page: int | None = Field(default=None, ge=1, le=1_000_000)
     pageSize: int | None = Field(default=None, ge=1, le=MAX_PAGE_SIZE)
