@@ -1,0 +1,227 @@
+"""The REST API: stage, logging, authorizer, every method of the route table, 405 methods,
+gateway responses and usage plans.
+
+Methods are integrated with their route's function by *name* (`<stack>-<FunctionId>`), not by a
+reference to the function resource. That breaks the cycle usage plans -> stage -> deployment ->
+methods -> functions -> (KILN_USAGE_PLANS) usage plans, and lets the functions live in the route
+group stacks (route_group.py) while every method stays in this one deployment.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, Route
+from kiln.tiers import Tier
+from infra import gateway_responses
+from infra.lambdas import KilnFunction
+from infra.nag import acknowledge
+from infra.settings import Settings
+
+BINARY_MEDIA_TYPES = ["application/zip", "application/gzip", "application/octet-stream"]
+AUTHORIZATION_HEADER = "Authorization"
+
+# One JSON object per request (cdk-nag Serverless-APIGWStructuredLogging). No API key values,
+# no bodies: the key id and the authorizer's principal identify the caller.
+ACCESS_LOG_FORMAT = json.dumps({
+    "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
+    "requestTime": "$context.requestTime",
+    "requestTimeEpoch": "$context.requestTimeEpoch",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "path": "$context.path",
+    "protocol": "$context.protocol",
+    "status": "$context.status",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integration.latency",
+    "integrationStatus": "$context.integration.status",
+    "errorType": "$context.error.responseType",
+    "apiKeyId": "$context.identity.apiKeyId",
+    "principalId": "$context.authorizer.principalId",
+    "authorizerLatency": "$context.authorizer.latency",
+    "authorizerStatus": "$context.authorizer.status",
+    "xrayTraceId": "$context.xrayTraceId",
+}, separators=(",", ":"))
+
+NO_AUTH_405_REASON = (
+    "ANY method answering 405 METHOD_NOT_ALLOWED for the methods a resource does not declare; it reads "
+    "no data and must answer callers with or without credentials, so it has no authorizer."
+)
+PUBLIC_ROUTE_REASON = "Public by design (route table: authorized=False): {method} {path} ({summary})."
+COGNITO_REASON = (
+    "Kiln authenticates API keys with a Lambda TOKEN authorizer (kiln.handlers.authorizer) backed by "
+    "DynamoDB, not with Cognito user pools."
+)
+
+
+def resource_paths(routes: Sequence[Route]) -> list[str]:
+    return sorted({route.path for route in routes})
+
+
+def lambda_invocation_uri(function_name: str) -> str:
+    function_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{function_name}"
+    return f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
+
+def deployment_fingerprint(routes: Sequence[Route]) -> str:
+    """Folded into the deployment's logical id so the stage is redeployed when it changes.
+
+    Methods already feed the RestApi's deployment hash; gateway responses and the route table
+    (handlers live in other stacks) do not, and both only take effect with a new deployment.
+    """
+    described = sorted([r.method, r.path, r.handler_ref, r.authorized, r.group] for r in routes)
+    text = json.dumps([described, gateway_responses.templates(), AUTHORIZER_CACHE_TTL_SECONDS], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Api(Construct):
+    def __init__(
+        self, scope: Construct, id: str, *,
+        routes: Sequence[Route],
+        function_name: Callable[[Route], str],
+        tiers: Mapping[str, Tier],
+        settings: Settings,
+        authorizer_function: KilnFunction,
+        method_not_allowed_function: KilnFunction,
+    ) -> None:
+        super().__init__(scope, id)
+        log_removal = settings.log_removal_policy
+
+        access_logs = logs.LogGroup(self, "AccessLogs", retention=settings.log_retention, removal_policy=log_removal)
+        self.rest_api = apigw.RestApi(
+            self, "RestApi",
+            rest_api_name=f"{settings.stack_name}-api",
+            description="Kiln REST API (routes from kiln.routes.ROUTES)",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            binary_media_types=BINARY_MEDIA_TYPES,
+            # The authorizer returns the caller's key as usageIdentifierKey: usage plans apply to
+            # bearer tokens without clients sending x-api-key.
+            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
+            # Execution logging needs the account-level API Gateway CloudWatch role.
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy=True,
+            deploy_options=apigw.StageOptions(
+                stage_name=settings.stage_name,
+                tracing_enabled=True,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                metrics_enabled=True,
+                throttling_rate_limit=settings.stage_rate_limit,
+                throttling_burst_limit=settings.stage_burst_limit,
+            ),
+        )
+        self.stage = self.rest_api.deployment_stage
+        # API Gateway creates the execution log group on first use, without retention: own it.
+        execution_logs = logs.LogGroup(
+            self, "ExecutionLogs",
+            log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{settings.stage_name}",
+            retention=settings.log_retention, removal_policy=log_removal,
+        )
+        self.stage.node.add_dependency(execution_logs)
+
+        acknowledge(
+            self.rest_api.node.find_child("CloudWatchRole"),
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+            "The account-level API Gateway logging role (AWS::ApiGateway::Account) is shared by every REST API "
+            "in the region; AWS's managed AmazonAPIGatewayPushToCloudWatchLogs policy is the documented one for it.",
+        )
+        acknowledge(self.rest_api, "AwsSolutions-APIG2",
+                    "Requests are validated in each handler with pydantic models, which answer the catalog's "
+                    "VALIDATION_ERROR with per-field details; an API Gateway request validator would answer "
+                    "first, with a different body.")
+        acknowledge(self.stage, "AwsSolutions-APIG3",
+                    "No WAF web ACL by default (a fixed monthly cost per deployment); per-key throttling and quotas "
+                    "are enforced by the usage plans and the stage throttle. Associate a web ACL for an "
+                    "internet-facing production deployment.")
+
+        self.authorizer = apigw.TokenAuthorizer(
+            self, "TokenAuthorizer",
+            handler=authorizer_function.function,
+            identity_source=apigw.IdentitySource.header(AUTHORIZATION_HEADER),
+            results_cache_ttl=Duration.seconds(AUTHORIZER_CACHE_TTL_SECONDS),
+            authorizer_name=f"{settings.stack_name}-token",
+        )
+
+        # --- resources, each with an ANY method answering 405 for undeclared methods ----------
+        not_allowed = apigw.LambdaIntegration(
+            method_not_allowed_function.function, proxy=True,
+            scope_permission_to_method=False,  # one invoke permission for the whole API
+        )
+        self.resources: dict[str, apigw.IResource] = {}
+        for path in resource_paths(routes):
+            resource = self.rest_api.root if path == "/" else self.rest_api.root.resource_for_path(path)
+            self.resources[path] = resource
+            method = resource.add_method("ANY", not_allowed, authorization_type=apigw.AuthorizationType.NONE,
+                                         api_key_required=False)
+            acknowledge(method, "AwsSolutions-APIG4", NO_AUTH_405_REASON)
+            acknowledge(method, "AwsSolutions-COG4", NO_AUTH_405_REASON)
+
+        # --- one method per route ------------------------------------------------------------
+        self.methods: dict[tuple[str, str], apigw.Method] = {}
+        for route in routes:
+            integration = apigw.Integration(
+                type=apigw.IntegrationType.AWS_PROXY,
+                integration_http_method="POST",
+                uri=lambda_invocation_uri(function_name(route)),
+            )
+            method = self.resources[route.path].add_method(
+                route.method, integration,
+                operation_name=route.operation_id,
+                authorizer=self.authorizer if route.authorized else None,
+                authorization_type=apigw.AuthorizationType.CUSTOM if route.authorized else apigw.AuthorizationType.NONE,
+                api_key_required=route.authorized,
+            )
+            if route.authorized:
+                acknowledge(method, "AwsSolutions-COG4", COGNITO_REASON)
+            else:
+                reason = PUBLIC_ROUTE_REASON.format(method=route.method, path=route.path, summary=route.summary)
+                acknowledge(method, "AwsSolutions-APIG4", reason)
+                acknowledge(method, "AwsSolutions-COG4", reason)
+            self.methods[(route.method, route.path)] = method
+
+        # --- gateway responses in the envelope ------------------------------------------------
+        for response_type, spec in gateway_responses.templates().items():
+            apigw.GatewayResponse(
+                self, "Response" + "".join(p.capitalize() for p in response_type.split("_")),
+                rest_api=self.rest_api,
+                type=apigw.ResponseType.of(response_type),
+                status_code=None if spec["status"] is None else str(spec["status"]),
+                response_headers=spec["headers"],
+                templates={"application/json": spec["body"]},
+            )
+
+        # --- usage plans, one per tier --------------------------------------------------------
+        self.usage_plans: dict[str, apigw.UsagePlan] = {}
+        for name, tier in tiers.items():
+            self.usage_plans[name] = self.rest_api.add_usage_plan(
+                f"UsagePlan{name.capitalize()}",
+                name=f"{settings.stack_name}-{name}",
+                description=f"Kiln {name} tier",
+                throttle=apigw.ThrottleSettings(rate_limit=tier.rate_per_second, burst_limit=tier.burst),
+                quota=(None if tier.requests_per_day is None
+                       else apigw.QuotaSettings(limit=tier.requests_per_day, period=apigw.Period.DAY)),
+                api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.stage)],
+            )
+
+        self.rest_api.latest_deployment.add_to_logical_id({"kiln": deployment_fingerprint(routes)})
+
+    @property
+    def url(self) -> str:
+        return self.rest_api.url
+
+    def usage_plan_ids(self) -> dict[str, str]:
+        return {name: plan.usage_plan_id for name, plan in self.usage_plans.items()}

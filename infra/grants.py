@@ -1,0 +1,103 @@
+"""The GRANTS vocabulary of kiln.routes turned into the narrowest IAM statements.
+
+A route or worker declares what its function may touch (`grants=("table:read", ...)`); this
+module is the single translation to IAM. Resources are always the concrete ARNs of this
+deployment; where IAM has no narrower form than a wildcard the statement carries the reason,
+which becomes the cdk-nag acknowledgement on that function's role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from aws_cdk import aws_iam as iam
+
+from kiln.adapters import schema
+from kiln.routes import GRANTS
+
+_TABLE_READ = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
+# TransactWriteItems is authorized per item through these actions (ConditionCheckItem for the
+# condition-only items of a transaction); there is no separate IAM action for transactions.
+_TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+
+OBJECTS_REASON = (
+    "S3 object actions are authorized per object key: the statement is limited to the objects of "
+    "this deployment's own bucket (<bucket ARN>/*), the narrowest form for keys created at run time."
+)
+XRAY_REASON = (
+    "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; "
+    "AWS requires Resource '*' for active tracing."
+)
+
+
+@dataclass(frozen=True)
+class Targets:
+    """ARNs of this deployment's resources as seen from the stack that builds the policy."""
+
+    table_arn: str
+    bucket_arn: str
+    cursor_secret_arn: str
+    state_machine_arns: Sequence[str] = field(default=())
+
+    @property
+    def index_arn(self) -> str:
+        return f"{self.table_arn}/index/{schema.GSI1}"
+
+    @property
+    def objects_arn(self) -> str:
+        return f"{self.bucket_arn}/*"
+
+
+@dataclass(frozen=True)
+class Permission:
+    statement: iam.PolicyStatement
+    # Resources containing '*' that IAM cannot narrow further, with why.
+    wildcards: tuple[tuple[str, str], ...] = ()
+
+
+def validate(grants: Iterable[str], owner: str) -> None:
+    unknown = sorted(set(grants) - set(GRANTS))
+    if unknown:
+        raise ValueError(f"{owner}: unknown grant(s) {unknown}; infra understands {sorted(GRANTS)}")
+
+
+def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list[Permission]:
+    """One statement per capability, deduplicated (table:write implies table:read)."""
+    grants = tuple(dict.fromkeys(grants))
+    validate(grants, owner)
+    out: list[Permission] = []
+
+    def allow(sid: str, actions: Sequence[str], resources: Sequence[str], wildcards=()) -> None:
+        out.append(Permission(iam.PolicyStatement(sid=sid, actions=list(actions), resources=list(resources)),
+                              tuple(wildcards)))
+
+    if "table:read" in grants or "table:write" in grants:
+        allow("TableRead", _TABLE_READ, [targets.table_arn, targets.index_arn])
+    if "table:write" in grants:
+        allow("TableWrite", _TABLE_WRITE, [targets.table_arn])
+    if "bucket:write" in grants:
+        allow("BucketWrite", ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), [targets.objects_arn],
+              [(targets.objects_arn, OBJECTS_REASON)])
+    elif "bucket:read" in grants:
+        allow("BucketRead", ("s3:GetObject",), [targets.objects_arn], [(targets.objects_arn, OBJECTS_REASON)])
+    if "cursor-secret:read" in grants:
+        allow("CursorSecretRead", ("secretsmanager:GetSecretValue",), [targets.cursor_secret_arn])
+    if "health:check" in grants:
+        allow("HealthTable", ("dynamodb:DescribeTable",), [targets.table_arn])
+        # HeadBucket is authorized by s3:ListBucket on the bucket itself (not its objects).
+        allow("HealthBucket", ("s3:ListBucket",), [targets.bucket_arn])
+        if targets.state_machine_arns:
+            allow("HealthWorkflows", ("states:DescribeStateMachine",), list(targets.state_machine_arns))
+    return out
+
+
+def baseline(log_group_arn: str) -> list[Permission]:
+    """What every function needs: write its own log group, send traces."""
+    return [
+        # The log group's Arn attribute already ends in ':*' (its log streams).
+        Permission(iam.PolicyStatement(sid="Logs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                       resources=[log_group_arn])),
+        Permission(iam.PolicyStatement(sid="XRay", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                                       resources=["*"]), (("*", XRAY_REASON),)),
+    ]

@@ -1,0 +1,143 @@
+"""One Lambda function with its own log group and its own least-privilege role.
+
+Every Kiln function (routes, workers, the authorizer, the 405 responder) is built here so they
+share runtime, architecture, layer, tracing and logging settings, and so each role holds only
+what its `grants` declare (see grants.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra import grants as grants_mod
+from infra.nag import acknowledge, wildcard_finding
+from infra.settings import FUNCTIONS_DIR
+
+RUNTIME = lambda_.Runtime.PYTHON_3_13
+ARCHITECTURE = lambda_.Architecture.ARM_64
+RUNTIME_REASON = (
+    "Runtime pinned to python3.13 on purpose: the dependency layer (layers/build.py) is built for "
+    "CPython 3.13 arm64 wheels; moving to a newer runtime is a deliberate change of both."
+)
+CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/tests", "*.egg-info", "**/.pytest_cache"]
+
+
+Lazy = Callable[[], str]
+
+
+def function_environment(
+    grants: Iterable[str], *,
+    table_name: str,
+    bucket_name: str,
+    usage_plans_json: str | None = None,
+    cursor_secret_arn: Lazy | None = None,
+    state_machines_json: Lazy | None = None,
+) -> dict[str, str]:
+    """The variables kiln.config reads, each only where the function's grants make it useful."""
+    grants = set(grants)
+    env = {
+        "KILN_ENVIRONMENT": "aws",
+        "KILN_TABLE_NAME": table_name,
+        "KILN_BUCKET_NAME": bucket_name,
+        "POWERTOOLS_SERVICE_NAME": "kiln",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+    if usage_plans_json is not None:
+        env["KILN_USAGE_PLANS"] = usage_plans_json
+    if "cursor-secret:read" in grants and cursor_secret_arn is not None:
+        env["KILN_CURSOR_SECRET_ARN"] = cursor_secret_arn()
+    if "health:check" in grants and state_machines_json is not None:
+        env["KILN_STATE_MACHINES"] = state_machines_json()
+    return env
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """What differs between two Kiln functions."""
+
+    handler: str
+    description: str
+    grants: tuple[str, ...] = ()
+    timeout_seconds: int = 29
+    memory_mb: int = 512
+    environment: Mapping[str, str] = field(default_factory=dict)
+    function_name: str | None = None  # fixed name, for functions invoked by name
+
+
+@dataclass
+class Runtime:
+    """Shared by the functions of one stack: code asset, dependency layer, grant targets, logging."""
+
+    layer: lambda_.ILayerVersion
+    targets: grants_mod.Targets
+    log_retention: logs.RetentionDays
+    log_removal_policy: RemovalPolicy
+    _code: lambda_.Code | None = None
+
+    @property
+    def code(self) -> lambda_.Code:
+        # One asset object per stack (an asset binds to a single stack); the staged directory
+        # itself is shared by every function of the app.
+        if self._code is None:
+            self._code = lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=CODE_EXCLUDES)
+        return self._code
+
+
+class KilnFunction(Construct):
+    def __init__(self, scope: Construct, id: str, *, spec: FunctionSpec, runtime: Runtime) -> None:
+        super().__init__(scope, id)
+        self.spec = spec
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=runtime.log_retention, removal_policy=runtime.log_removal_policy,
+        )
+        permissions = grants_mod.baseline(self.log_group.log_group_arn) + grants_mod.permissions_for(
+            spec.grants, runtime.targets, owner=spec.handler,
+        )
+        self.role = iam.Role(
+            self, "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Kiln {spec.handler}: {', '.join(spec.grants) or 'no data access'}",
+            inline_policies={"kiln": iam.PolicyDocument(statements=[p.statement for p in permissions])},
+        )
+        reasons: list[str] = []
+        for permission in permissions:
+            for resource, reason in permission.wildcards:
+                acknowledge(self.role, wildcard_finding(self.role, resource), reason)
+                reasons.append(reason)
+        if reasons:
+            acknowledge(self.role, "Serverless-LambdaStarPermissions", " ".join(dict.fromkeys(reasons)))
+
+        self.function = lambda_.Function(
+            self, "Function",
+            function_name=spec.function_name,
+            description=spec.description[:256],
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=spec.handler,
+            code=runtime.code,
+            layers=[runtime.layer],
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=self.log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            # The role is complete as declared: nothing (tracing, log groups) may widen it.
+            role=self.role.without_policy_updates(),
+            environment=dict(spec.environment),
+        )
+        acknowledge(self.function, "AwsSolutions-L1", RUNTIME_REASON)
+        acknowledge(self.function, "Serverless-LambdaLatestVersion", RUNTIME_REASON)
+
+    @property
+    def function_arn(self) -> str:
+        return self.function.function_arn
+

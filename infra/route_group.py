@@ -1,0 +1,140 @@
+"""A nested stack holding the functions of one route group (`Route.group`).
+
+Each route costs four resources here (function, role, log group, invoke permission) and one
+method in the root stack's API. Splitting functions by group keeps every template far below
+CloudFormation's 500-resource limit as the route table grows (docs/deploy.md, "Stack split").
+
+Everything a group needs from the root stack arrives as an explicit, named stack parameter
+(`TableArn`, `BucketArn`, ...), which keeps the nested templates, their IAM policies and their
+cdk-nag finding ids readable. Functions have fixed names (`<stack>-<FunctionId>`): the root
+stack's methods invoke them by name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from aws_cdk import ArnFormat, CfnParameter, NestedStack, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from kiln.routes import Route
+from infra import grants as grants_mod
+from infra.lambdas import FunctionSpec, KilnFunction, Runtime, function_environment
+from infra.nag import acknowledge
+from infra.settings import Settings
+
+SYNC_DLQ_REASON = (
+    "Invoked synchronously by API Gateway (Lambda proxy integration): the caller receives the error, "
+    "so a dead-letter queue, which only applies to asynchronous invocations, would never be used."
+)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Root stack values the route groups use."""
+
+    rest_api_id: str
+    table_name: str
+    table_arn: str
+    bucket_name: str
+    bucket_arn: str
+    cursor_secret_arn: str
+    layer_arn: str
+    usage_plans_json: str
+    state_machines_json: str
+    state_machine_arns: Mapping[str, str] = field(default_factory=dict)  # workflow -> ARN
+
+
+def pascal(text: str) -> str:
+    parts = [p for p in re.split(r"[^A-Za-z0-9]+", text) if p]
+    return "".join(p[:1].upper() + p[1:] for p in parts)
+
+
+def group_stack_id(group: str) -> str:
+    return f"Routes{pascal(group) or 'Default'}"
+
+
+def path_for_arn(path: str) -> str:
+    """API Gateway method ARNs put `*` where the path has parameters."""
+    return re.sub(r"{[^}]+}", "*", path)
+
+
+class RouteGroupStack(NestedStack):
+    def __init__(
+        self, scope: Construct, id: str, *,
+        group: str,
+        routes: Sequence[Route],
+        settings: Settings,
+        shared: Shared,
+        function_name: Callable[[Route], str],
+    ) -> None:
+        super().__init__(scope, id, description=f"Kiln route functions, group {group!r}")
+        self.group = group
+        self._imported: dict[str, str] = {}
+        imp = self._import
+
+        needs_secret = any("cursor-secret:read" in r.grants for r in routes)
+        needs_workflows = any("health:check" in r.grants for r in routes)
+        runtime = Runtime(
+            layer=lambda_.LayerVersion.from_layer_version_arn(self, "Dependencies", imp("LayerArn", shared.layer_arn)),
+            targets=grants_mod.Targets(
+                table_arn=imp("TableArn", shared.table_arn),
+                bucket_arn=imp("BucketArn", shared.bucket_arn),
+                cursor_secret_arn=imp("CursorSecretArn", shared.cursor_secret_arn) if needs_secret else "",
+                state_machine_arns=tuple(
+                    imp(f"StateMachine{pascal(name)}Arn", arn) for name, arn in sorted(shared.state_machine_arns.items())
+                ) if needs_workflows else (),
+            ),
+            log_retention=settings.log_retention,
+            log_removal_policy=settings.log_removal_policy,
+        )
+        rest_api_id = imp("RestApiId", shared.rest_api_id)
+        stack = Stack.of(self)
+
+        self.functions: dict[str, KilnFunction] = {}
+        for route in routes:
+            environment = function_environment(
+                route.grants,
+                table_name=imp("TableName", shared.table_name),
+                bucket_name=imp("BucketName", shared.bucket_name),
+                usage_plans_json=imp("UsagePlans", shared.usage_plans_json),
+                cursor_secret_arn=lambda: imp("CursorSecretArn", shared.cursor_secret_arn),
+                state_machines_json=lambda: imp("StateMachines", shared.state_machines_json),
+            )
+            fn = KilnFunction(
+                self, route.function_id,
+                spec=FunctionSpec(
+                    handler=route.handler_ref,
+                    description=f"Kiln {route.method} {route.path}: {route.summary}",
+                    grants=route.grants,
+                    timeout_seconds=settings.api_timeout_seconds,
+                    memory_mb=settings.api_memory_mb,
+                    environment=environment,
+                    function_name=function_name(route),
+                ),
+                runtime=runtime,
+            )
+            acknowledge(fn.function, "Serverless-LambdaDLQ", SYNC_DLQ_REASON)
+            # Only this route's method (any stage) may invoke the function.
+            fn.function.add_permission(
+                "InvokedByApi",
+                principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+                action="lambda:InvokeFunction",
+                source_arn=stack.format_arn(
+                    service="execute-api", resource=rest_api_id,
+                    resource_name=f"*/{route.method}{path_for_arn(route.path)}",
+                    arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+                ),
+            )
+            self.functions[route.handler] = fn
+
+    def _import(self, name: str, value: str) -> str:
+        """A root stack value as a parameter of this stack, declared on first use."""
+        if name not in self._imported:
+            self.set_parameter(name, value)
+            self._imported[name] = CfnParameter(self, name, type="String").value_as_string
+        return self._imported[name]

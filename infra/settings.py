@@ -1,0 +1,116 @@
+"""Deployment settings read from CDK context (cdk.json defaults, overridden with `-c key=value`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_logs as logs
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+WORKFLOWS_DIR = FUNCTIONS_DIR / "kiln" / "workflows"
+LAYER_DIR = REPO_ROOT / ".build" / "layer"
+
+# CloudWatch Logs only accepts these retention periods (days).
+_RETENTION: dict[int, logs.RetentionDays] = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off", ""):
+        return False
+    raise ValueError(f"expected a boolean, got {value!r}")
+
+
+def _int(name: str, value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"context {name} must be an integer, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that may differ between two deployments of the same code."""
+
+    stack_name: str = "Kiln"
+    # dev=true: resources are destroyed with the stack (no deletion protection, no retained data).
+    dev: bool = False
+    log_retention_days: int = 30
+    stage_name: str = "prod"
+    # Stage-wide throttle protecting the account's concurrency; per-key limits are the usage plans.
+    stage_rate_limit: int = 200
+    stage_burst_limit: int = 400
+    # A little under API Gateway's 29 s integration timeout, so a slow function hits its own
+    # timeout (logged with its request id) before the gateway gives up on it.
+    api_timeout_seconds: int = 28
+    api_memory_mb: int = 512
+    # Existing SNS topic ARN that alarms notify; alarms are created without actions when empty.
+    alarm_topic_arn: str = ""
+
+    def __post_init__(self) -> None:
+        if self.log_retention_days not in _RETENTION:
+            raise ValueError(f"logRetentionDays must be one of {sorted(_RETENTION)}, got {self.log_retention_days}")
+        if not 1 <= self.api_timeout_seconds <= 29:
+            raise ValueError("apiTimeoutSeconds must be between 1 and 29 (API Gateway's integration limit)")
+        if not self.stack_name.replace("-", "").isalnum():
+            raise ValueError(f"stackName must be alphanumeric with dashes, got {self.stack_name!r}")
+
+    @classmethod
+    def from_context(cls, node: Any) -> Settings:
+        """Read settings from a construct node's context (the App's, normally)."""
+        def get(key: str, default: Any) -> Any:
+            value = node.try_get_context(key)
+            return default if value is None else value
+
+        defaults = cls()
+        return cls(
+            stack_name=str(get("stackName", defaults.stack_name)),
+            dev=_bool(get("dev", defaults.dev)),
+            log_retention_days=_int("logRetentionDays", get("logRetentionDays", defaults.log_retention_days)),
+            stage_name=str(get("stageName", defaults.stage_name)),
+            stage_rate_limit=_int("stageRateLimit", get("stageRateLimit", defaults.stage_rate_limit)),
+            stage_burst_limit=_int("stageBurstLimit", get("stageBurstLimit", defaults.stage_burst_limit)),
+            api_timeout_seconds=_int("apiTimeoutSeconds", get("apiTimeoutSeconds", defaults.api_timeout_seconds)),
+            api_memory_mb=_int("apiMemoryMb", get("apiMemoryMb", defaults.api_memory_mb)),
+            alarm_topic_arn=str(get("alarmTopicArn", defaults.alarm_topic_arn)),
+        )
+
+    @property
+    def log_retention(self) -> logs.RetentionDays:
+        return _RETENTION[self.log_retention_days]
+
+    @property
+    def log_removal_policy(self) -> RemovalPolicy:
+        """Log groups outlive a deleted stack (until their retention ends), unless dev."""
+        return RemovalPolicy.DESTROY if self.dev else RemovalPolicy.RETAIN
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        """For stateful resources: kept when the stack is deleted, unless dev."""
+        return RemovalPolicy.DESTROY if self.dev else RemovalPolicy.RETAIN

@@ -1,0 +1,190 @@
+"""The root stack: shared resources, the API, and one nested stack of functions per route group.
+
+Resource budget (CloudFormation allows 500 per template; Kiln keeps every template under 450):
+
+* root: table, buckets, secret, layer, workers and state machines, authorizer, 405 function,
+  the API (one resource per path segment, one ANY + one method per route, gateway responses,
+  usage plans, stage), alarms. Grows by about 1 per route and 2 per new path.
+* Routes<Group> (nested): function, role, log group and invoke permission per route, so 4 per
+  route. A group past ~100 routes should be split (tests/infra guards the limit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from kiln.routes import (
+    AUTHORIZER_GRANTS,
+    AUTHORIZER_HANDLER,
+    METHOD_NOT_ALLOWED_HANDLER,
+    ROUTES,
+    WORKERS,
+    WORKFLOWS,
+    Route,
+    Worker,
+    Workflow,
+)
+from kiln.tiers import TIERS, Tier
+from infra import grants as grants_mod
+from infra.api import Api
+from infra.cursor_secret import CursorSecret
+from infra.data import Data
+from infra.lambdas import ARCHITECTURE, RUNTIME, FunctionSpec, KilnFunction, Runtime, function_environment
+from infra.monitoring import Monitoring
+from infra.nag import acknowledge
+from infra.route_group import SYNC_DLQ_REASON, RouteGroupStack, Shared, group_stack_id, pascal
+from infra.settings import LAYER_DIR, WORKFLOWS_DIR, Settings
+from infra.storage import Storage
+from infra.workflows import Workers, Workflows
+
+MAX_FUNCTION_NAME = 64
+
+
+def group_routes(routes: Sequence[Route]) -> dict[str, list[Route]]:
+    """Routes by `Route.group`, groups in order of first appearance."""
+    grouped: dict[str, list[Route]] = {}
+    for route in routes:
+        grouped.setdefault(route.group, []).append(route)
+    return grouped
+
+
+def validate_routes(routes: Sequence[Route], function_name) -> None:
+    seen: dict[tuple[str, str], Route] = {}
+    handlers: dict[str, Route] = {}
+    ids: dict[str, Route] = {}
+    for route in routes:
+        key = (route.method, route.path)
+        if key in seen:
+            raise ValueError(f"duplicate route {route.method} {route.path}")
+        seen[key] = route
+        if not route.path.startswith("/"):
+            raise ValueError(f"route path must start with '/': {route.path!r}")
+        if route.handler in handlers:
+            raise ValueError(f"handler {route.handler!r} serves two routes; each route has its own function")
+        handlers[route.handler] = route
+        if route.function_id in ids:
+            raise ValueError(f"function id {route.function_id!r} is used by two routes")
+        ids[route.function_id] = route
+        name = function_name(route)
+        if len(name) > MAX_FUNCTION_NAME:
+            raise ValueError(f"function name {name!r} is longer than {MAX_FUNCTION_NAME} characters")
+
+
+class KilnStack(Stack):
+    def __init__(
+        self, scope: Construct, id: str, *,
+        settings: Settings,
+        routes: Sequence[Route] = ROUTES,
+        workers: Sequence[Worker] = WORKERS,
+        workflows: Sequence[Workflow] = WORKFLOWS,
+        tiers: Mapping[str, Tier] = TIERS,
+        layer_dir: Path = LAYER_DIR,
+        workflows_dir: Path = WORKFLOWS_DIR,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, id, description="Kiln: serverless API (root stack)", **kwargs)
+        self.settings = settings
+        self.routes = tuple(routes)
+        validate_routes(self.routes, self.function_name)
+
+        data = Data(self, "Data", settings=settings)
+        storage = Storage(self, "Storage", settings=settings)
+        cursor = CursorSecret(self, "CursorSecret", removal_policy=settings.removal_policy)
+        self.table, self.bucket, self.cursor_secret = data.table, storage.bucket, cursor.secret
+
+        if not (layer_dir / "python").is_dir():
+            raise FileNotFoundError(f"dependency layer {layer_dir} is missing: run `make layer` first")
+        layer = lambda_.LayerVersion(
+            self, "Dependencies",
+            code=lambda_.Code.from_asset(str(layer_dir), exclude=[".requirements.sha256"]),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="Kiln runtime dependencies (layers/requirements.txt)",
+        )
+        runtime = Runtime(
+            layer=layer,
+            targets=grants_mod.Targets(
+                table_arn=self.table.table_arn, bucket_arn=self.bucket.bucket_arn,
+                cursor_secret_arn=self.cursor_secret.secret_arn,
+            ),
+            log_retention=settings.log_retention,
+            log_removal_policy=settings.log_removal_policy,
+        )
+
+        def environment(grants: Sequence[str]) -> dict[str, str]:
+            return function_environment(
+                grants, table_name=self.table.table_name, bucket_name=self.bucket.bucket_name,
+                cursor_secret_arn=lambda: self.cursor_secret.secret_arn,
+            )
+
+        # --- workers and workflows ---------------------------------------------------------------
+        self.workers = Workers(self, "Workers", workers=workers, runtime=runtime,
+                               environment=lambda worker: environment(worker.grants))
+        self.workflows = Workflows(
+            self, "Workflows", workflows=workflows, workers=self.workers.functions, workflows_dir=workflows_dir,
+            log_retention=settings.log_retention, log_removal_policy=settings.log_removal_policy,
+        )
+
+        # --- API ------------------------------------------------------------------------------------
+        self.authorizer = KilnFunction(self, "Authorizer", runtime=runtime, spec=FunctionSpec(
+            handler=AUTHORIZER_HANDLER, description="Kiln API key authorizer (TOKEN)", grants=AUTHORIZER_GRANTS,
+            timeout_seconds=10, memory_mb=settings.api_memory_mb, environment=environment(AUTHORIZER_GRANTS),
+        ))
+        self.method_not_allowed = KilnFunction(self, "MethodNotAllowed", runtime=runtime, spec=FunctionSpec(
+            handler=METHOD_NOT_ALLOWED_HANDLER, description="Kiln 405 answer for undeclared methods",
+            timeout_seconds=5, memory_mb=256, environment=environment(()),
+        ))
+        for fn in (self.authorizer, self.method_not_allowed):
+            acknowledge(fn.function, "Serverless-LambdaDLQ", SYNC_DLQ_REASON)
+
+        self.api = Api(
+            self, "Api", routes=self.routes, function_name=self.function_name, tiers=tiers, settings=settings,
+            authorizer_function=self.authorizer, method_not_allowed_function=self.method_not_allowed,
+        )
+        usage_plans_json = self.to_json_string(self.api.usage_plan_ids())
+
+        # --- route functions, one nested stack per group -------------------------------------------
+        shared = Shared(
+            rest_api_id=self.api.rest_api.rest_api_id,
+            table_name=self.table.table_name, table_arn=self.table.table_arn,
+            bucket_name=self.bucket.bucket_name, bucket_arn=self.bucket.bucket_arn,
+            cursor_secret_arn=self.cursor_secret.secret_arn,
+            layer_arn=layer.layer_version_arn,
+            usage_plans_json=usage_plans_json,
+            state_machines_json=self.to_json_string(self.workflows.arns()),
+            state_machine_arns=self.workflows.arns(),
+        )
+        self.groups: dict[str, RouteGroupStack] = {}
+        for group, members in group_routes(self.routes).items():
+            self.groups[group] = RouteGroupStack(
+                self, group_stack_id(group), group=group, routes=members, settings=settings, shared=shared,
+                function_name=self.function_name,
+            )
+
+        Monitoring(self, "Monitoring", rest_api=self.api.rest_api, authorizer=self.authorizer.function,
+                   state_machines=self.workflows.state_machines, alarm_topic_arn=settings.alarm_topic_arn)
+
+        # --- outputs (read by `python -m kiln.bootstrap --stack <name>`) ----------------------------
+        for name, value, description in (
+            ("ApiUrl", self.api.url, "Base URL of the API (stage included)"),
+            ("TableName", self.table.table_name, "DynamoDB table"),
+            ("BucketName", self.bucket.bucket_name, "S3 bucket"),
+            ("UsagePlanIds", usage_plans_json, "JSON: tier -> API Gateway usage plan id"),
+            ("RestApiId", self.api.rest_api.rest_api_id, "API Gateway REST API id"),
+            ("CursorSecretArn", self.cursor_secret.secret_arn, "Secrets Manager secret signing cursors"),
+            ("StateMachineArns", self.to_json_string(self.workflows.arns()), "JSON: workflow -> state machine ARN"),
+        ):
+            CfnOutput(self, name, value=value, description=description)
+
+    def function_name(self, route: Route) -> str:
+        """Route functions have fixed names: the API invokes them by name (see api.py).
+
+        The group is part of the name, so moving a route to another group creates a new
+        function instead of racing the old one (in another nested stack) for its name.
+        """
+        return f"{self.settings.stack_name}-{pascal(route.group)}-{route.function_id}"

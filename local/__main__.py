@@ -1,0 +1,92 @@
+"""`python -m local` (`make run`): start the local cloud and serve until Ctrl-C or SIGTERM.
+
+Environment:
+  KILN_LOCAL_PORT        gateway port when --port is not given (default 3001)
+  KILN_LOCAL_ADMIN_KEY   use this admin key (kiln_ + 43 characters) instead of minting one
+  KILN_LOCAL_ADMIN_TIER  tier of the bootstrap admin workspace (default enterprise)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m local", description="Run Kiln's local cloud.")
+    parser.add_argument("--host", default="127.0.0.1", help="gateway bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("KILN_LOCAL_PORT", "3001")),
+                        help="gateway port (default $KILN_LOCAL_PORT or 3001)")
+    parser.add_argument("--moto-port", type=int, default=0,
+                        help="port of the emulated AWS endpoint (default: any free port)")
+    return parser.parse_args(argv)
+
+
+def banner(url: str, moto_url: str, admin_key: str, tier: str) -> str:
+    return "\n".join([
+        "",
+        "Kiln local cloud is running.",
+        f"  API        {url}",
+        f"  AWS        {moto_url}  (moto: DynamoDB, S3, Step Functions, Secrets Manager, API Gateway)",
+        f"  Admin key  {admin_key}  ({tier} tier)",
+        "",
+        "Try:",
+        f"  curl -s {url}/health",
+        f"  curl -s {url}/v1/projects -H 'Authorization: Bearer {admin_key}'",
+        "",
+        f"Keep the key across restarts with KILN_LOCAL_ADMIN_KEY={admin_key}",
+        "Press Ctrl-C to stop.",
+        "",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    admin_key = os.environ.get("KILN_LOCAL_ADMIN_KEY") or None
+    tier = os.environ.get("KILN_LOCAL_ADMIN_TIER") or "enterprise"
+
+    from kiln.domain.access import is_well_formed
+    from kiln.tiers import TIERS
+
+    if admin_key is not None and not is_well_formed(admin_key):
+        print("KILN_LOCAL_ADMIN_KEY must be kiln_ followed by 43 URL-safe base64 characters", file=sys.stderr)
+        return 2
+    if tier not in TIERS:
+        print(f"KILN_LOCAL_ADMIN_TIER must be one of {', '.join(TIERS)}", file=sys.stderr)
+        return 2
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # Installed before starting: a Ctrl-C during provisioning still ends in a clean stop.
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    from local.cloud import LocalCloud
+
+    cloud = LocalCloud(host=args.host, port=args.port, moto_port=args.moto_port, admin_key=admin_key,
+                       admin_tier=tier)
+    try:
+        cloud.start()
+    except OSError as exc:
+        print(f"local cloud could not start: {exc}", file=sys.stderr)
+        return 1
+    assert cloud.admin_key is not None
+    print(banner(cloud.url, cloud.moto_url, cloud.admin_key, tier), flush=True)
+
+    while not stop.wait(0.5):
+        pass
+    print("Stopping the local cloud...", flush=True)
+    cloud.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""LocalCloud: emulated AWS, provisioned resources, the bootstrap admin key and the gateway."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Callable, Iterable
+
+from local.aws import AwsEmulator
+from local.constants import STAGE
+from local.gateway import Gateway, GatewayServer
+from local.provision import Resources, client, configure_environment, provision
+from local.usage_plans import UsagePlanDirectory, UsagePlanEnforcer
+
+
+class LocalCloud:
+    """The whole local cloud in this process. `start()` returns once requests can be served."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 3001,
+        moto_port: int = 0,
+        admin_key: str | None = None,
+        admin_tier: str = "enterprise",
+        admin_workspace: str = "admin",
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.moto_port = moto_port
+        self._requested_admin_key = admin_key
+        self.admin_tier = admin_tier
+        self.admin_workspace = admin_workspace
+        self.admin_key: str | None = None
+        self.resources: Resources | None = None
+        self._aws: AwsEmulator | None = None
+        self._server: GatewayServer | None = None
+        self._gateway: Gateway | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "not started"
+        shown = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{shown}:{self._server.port}"
+
+    @property
+    def moto_url(self) -> str:
+        assert self._aws is not None, "not started"
+        return self._aws.url
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        # Bind both ports first: a port already in use fails in a second, not after provisioning.
+        self._aws = AwsEmulator(port=self.moto_port)
+        self._server = GatewayServer(self._serve, host=self.host, port=self.port)
+        self._aws.start()
+
+        # Before any handler module is imported, so its boto3 clients are built against moto.
+        configure_environment(self._aws.url, self._aws.port)
+        self.resources = provision(self._aws.url)
+        os.environ.update(self.resources.environment())
+
+        from kiln.bootstrap import provision_admin
+
+        self.admin_key = provision_admin(
+            secret=self._requested_admin_key, workspace_name=self.admin_workspace, tier=self.admin_tier
+        )
+
+        directory = UsagePlanDirectory(client("apigateway", self._aws.url), self.resources.rest_api_id, STAGE)
+        self._gateway = Gateway(self.resources.rest_api_id, UsagePlanEnforcer(directory))
+        self._server.start()
+
+    def _serve(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        assert self._gateway is not None  # the server starts only after the gateway exists
+        return self._gateway(environ, start_response)
+
+    def stop(self) -> None:
+        with self._lock:
+            server, self._server = self._server, None
+            aws, self._aws = self._aws, None
+        if server is not None:
+            server.stop()
+        if aws is not None:
+            aws.stop()

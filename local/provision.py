@@ -1,0 +1,135 @@
+"""Creates in moto what the CDK stacks create in AWS, from the same declarations.
+
+The table comes from `kiln.adapters.schema`, the usage plans from `kiln.tiers`, the state
+machines from the ASL files in `kiln/workflows` with the same `${Placeholder}` substitution CDK
+applies; nothing here restates a definition.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from local.constants import ACCOUNT_ID, NAME_PREFIX, REGION, STAGE, function_arn
+
+WORKFLOWS_DIR = Path(__file__).resolve().parent.parent / "functions" / "kiln" / "workflows"
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+@dataclass
+class Resources:
+    """Names and identifiers of everything provisioned, exported to the handlers' environment."""
+
+    table_name: str = f"{NAME_PREFIX}-local"
+    bucket_name: str = f"{NAME_PREFIX}-local-archives"
+    cursor_secret_arn: str = ""
+    rest_api_id: str = ""
+    usage_plans: dict[str, str] = field(default_factory=dict)  # tier -> usage plan id
+    state_machines: dict[str, str] = field(default_factory=dict)  # workflow -> ARN
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "KILN_TABLE_NAME": self.table_name,
+            "KILN_BUCKET_NAME": self.bucket_name,
+            "KILN_CURSOR_SECRET_ARN": self.cursor_secret_arn,
+            "KILN_STATE_MACHINES": json.dumps(self.state_machines),
+            "KILN_USAGE_PLANS": json.dumps(self.usage_plans),
+        }
+
+
+def aws_environment(moto_url: str, moto_port: int) -> dict[str, str]:
+    """What every in-process handler needs to reach moto instead of AWS."""
+    return {
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        # moto's Step Functions interpreter calls Lambda at localhost:$MOTO_PORT.
+        "MOTO_PORT": str(moto_port),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "KILN_ENVIRONMENT": "local",
+    }
+
+
+def configure_environment(moto_url: str, moto_port: int) -> None:
+    # A profile or session token from the developer's shell would win over the fake
+    # credentials (or point at a real account); drop them.
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        os.environ.pop(name, None)
+    os.environ.update(aws_environment(moto_url, moto_port))
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", NAME_PREFIX)
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+
+
+def client(service: str, endpoint_url: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def state_machine_definition(asl_file: str, functions: dict[str, str]) -> str:
+    """The ASL text with each `${Placeholder}` replaced by its worker's local Lambda ARN."""
+    text = (WORKFLOWS_DIR / asl_file).read_text()
+    values = {placeholder: function_arn(worker) for placeholder, worker in functions.items()}
+    missing = sorted(set(_PLACEHOLDER.findall(text)) - set(values))
+    if missing:
+        raise ValueError(f"{asl_file}: no value for {', '.join(missing)}")
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+def provision(endpoint_url: str) -> Resources:
+    from kiln.adapters.schema import TTL_ATTRIBUTE, create_table_kwargs
+    from kiln.routes import WORKFLOWS
+    from kiln.tiers import TIERS
+
+    res = Resources()
+    dynamodb = client("dynamodb", endpoint_url)
+    dynamodb.create_table(**create_table_kwargs(res.table_name))
+    dynamodb.update_time_to_live(
+        TableName=res.table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+    )
+
+    client("s3", endpoint_url).create_bucket(Bucket=res.bucket_name)
+
+    res.cursor_secret_arn = client("secretsmanager", endpoint_url).create_secret(
+        Name=f"{NAME_PREFIX}-local/cursor-signing-secret",
+        SecretString=secrets.token_urlsafe(48),
+    )["ARN"]
+
+    apigateway = client("apigateway", endpoint_url)
+    res.rest_api_id = apigateway.create_rest_api(
+        name=f"{NAME_PREFIX}-local", endpointConfiguration={"types": ["REGIONAL"]}
+    )["id"]
+    for tier in TIERS.values():
+        plan: dict[str, Any] = {
+            "name": f"{NAME_PREFIX}-local-{tier.name}",
+            "description": f"{tier.name} tier",
+            "apiStages": [{"apiId": res.rest_api_id, "stage": STAGE}],
+            "throttle": {"rateLimit": float(tier.rate_per_second), "burstLimit": tier.burst},
+        }
+        if tier.requests_per_day is not None:
+            plan["quota"] = {"limit": tier.requests_per_day, "period": "DAY", "offset": 0}
+        res.usage_plans[tier.name] = apigateway.create_usage_plan(**plan)["id"]
+
+    stepfunctions = client("stepfunctions", endpoint_url)
+    for workflow in WORKFLOWS:
+        res.state_machines[workflow.name] = stepfunctions.create_state_machine(
+            name=f"{NAME_PREFIX}-local-{workflow.name}",
+            definition=state_machine_definition(workflow.asl_file, workflow.functions),
+            roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/{NAME_PREFIX}-local-{workflow.name}",
+            type="STANDARD",
+        )["stateMachineArn"]
+    return res

@@ -1,0 +1,100 @@
+"""`make bench`: Kiln's handlers side by side with bare handlers doing the same AWS work.
+
+    python -m tests.bench [--samples N] [--iterations N] [--quick] [--only cold,warm,calls]
+
+(a) cold start per handler, (b) warm per-request time, (c) AWS API calls per request, then a
+summary against the targets. A benchmark, not a test: nothing here fails on a timing.
+See docs/performance.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+from tests.bench.report import times
+
+COLD_TARGET = 1.2
+WARM_TARGET = 1.5
+PARTS = ("cold", "warm", "calls")
+
+
+def _parts(value: str) -> tuple[str, ...]:
+    parts = tuple(p.strip() for p in value.split(",") if p.strip())
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown part(s) {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    return parts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--samples", type=int, help="fresh processes per handler and side for cold starts (5)")
+    parser.add_argument("--iterations", type=int, help="requests per side for each warm measurement (2000)")
+    parser.add_argument("--quick", action="store_true", help="3 samples and 500 iterations unless given")
+    parser.add_argument("--only", type=_parts, default=PARTS, help="comma-separated parts: cold,warm,calls")
+    args = parser.parse_args(argv)
+    samples = args.samples or (3 if args.quick else 5)
+    iterations = args.iterations or (500 if args.quick else 2000)
+    if samples < 1 or iterations < 20:
+        parser.error("--samples must be >= 1 and --iterations >= 20")
+
+    started = time.perf_counter()
+    print(f"Kiln bench: Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
+          f"{platform.platform(terse=True)}; {samples} cold samples, {iterations} warm iterations per side\n",
+          flush=True)
+    cold_results, warm_results = [], []
+    if "cold" in args.only:
+        from tests.bench import cold
+
+        text, cold_results = cold.run(samples)
+        print(text, flush=True)
+    if "warm" in args.only:
+        from tests.bench import warm
+
+        text, warm_results = warm.run(iterations)
+        print(text, flush=True)
+    if "calls" in args.only:
+        from tests.bench import calls
+
+        text, _ = calls.run()
+        print(text, flush=True)
+    print(summary(cold_results, warm_results))
+    print(f"(bench took {time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+def _verdict(value: float, target: float) -> str:
+    if value != value:
+        return "not measured"
+    return "meets target" if value <= target else f"MISSES target by {value / target - 1:.0%}"
+
+
+def summary(cold_results: list, warm_results: list) -> str:
+    lines = ["Summary", "======="]
+    if cold_results:
+        lines.append(f"Cold start, ours / bare (target <= {COLD_TARGET}):")
+        for r in cold_results:
+            lines.append(f"  {r.label:<28} {times(r.ratio):>7}  {_verdict(r.ratio, COLD_TARGET)}")
+        met = [r for r in cold_results if r.ratio == r.ratio and r.ratio <= COLD_TARGET]
+        measured = [r for r in cold_results if r.ratio == r.ratio]
+        lines.append(f"  -> {len(met)} of {len(measured)} handlers meet the cold-start target.")
+    if warm_results:
+        lines.append(f"Warm per request, ours / bare (target <= {WARM_TARGET}):")
+        for r in warm_results:
+            label = f"{r.label} [{r.stub} stub]"
+            lines.append(f"  {label:<52} {times(r.ratio):>7}  {_verdict(r.ratio, WARM_TARGET)}")
+        headline = next((r for r in warm_results if r.label.startswith("GET /v1/projects/") and r.stub == "client method"),
+                        None)
+        if headline:
+            lines.append(f"  -> GET /v1/projects/{{id}}, our overhead alone: {times(headline.ratio)} "
+                         f"({headline.ours_us - headline.bare_us:.0f} us per request more than bare): "
+                         f"{_verdict(headline.ratio, WARM_TARGET)}.")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""(a) Cold start: import a handler module fresh and serve its first request, ours vs bare.
+
+Every sample is a new Python process. Inside it, t0 is taken before the handler module is
+imported and t1 after its first invocation returns, so interpreter start-up is left out of
+both sides alike. The AWS calls are real HTTP calls to a moto server run by the bench
+process (AWS_ENDPOINT_URL), so both sides build their boto3 clients and make the same calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.bench.report import median, ratio, table, times
+from tests.bench.world import AWS_ENV, BARE_DIR, FUNCTIONS, World, Scenario, cold_scenarios, environment, provision
+
+# Runs in the fresh process. Nothing but `sys` and `time` is imported before t0; the event is a
+# literal compiled with the code, so building it costs no import either.
+CHILD = """\
+import sys, time
+event = {event!r}
+t0 = time.perf_counter()
+__import__({module!r})
+handler = sys.modules[{module!r}].handler
+t1 = time.perf_counter()
+try:
+    result = handler(event, None)
+except Exception as error:
+    result = {{"error": repr(error)}}
+t2 = time.perf_counter()
+status = result.get("statusCode", 200 if "principalId" in result else result.get("error", 0))
+print("BENCH", t1 - t0, t2 - t0, repr(status).replace(" ", "_"))
+"""
+
+
+@dataclass
+class Samples:
+    total: list[float] = field(default_factory=list)  # seconds, import + first invocation
+    imports: list[float] = field(default_factory=list)  # seconds, import only
+
+
+@dataclass
+class ColdResult:
+    name: str
+    label: str
+    ours: Samples | None
+    bare: Samples | None
+
+    @property
+    def ratio(self) -> float:
+        if not self.ours or not self.bare:
+            return float("nan")
+        return ratio(median(self.ours.total), median(self.bare.total))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _child_env(endpoint: str, world: World, bare_dir: Path) -> dict[str, str]:
+    env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
+    missing = str(bare_dir / "no-such-aws-file")  # no ~/.aws files: Lambda has none either
+    env.update(AWS_ENV)
+    env.update(world.env)
+    env.update({
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_CONFIG_FILE": missing,
+        "AWS_SHARED_CREDENTIALS_FILE": missing,
+        # Both sides search the same path: Kiln's functions, then the bare modules.
+        "PYTHONPATH": os.pathsep.join([str(FUNCTIONS), str(bare_dir)]),
+    })
+    return env
+
+
+def _run(module: str, event: dict[str, Any], env: dict[str, str]) -> tuple[float, float, str]:
+    code = CHILD.format(event=event, module=module)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("BENCH ")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"cold sample of {module} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    _, imported, total, status = lines[-1].split(" ", 3)
+    return float(total), float(imported), status
+
+
+def _interpreter_start(env: dict[str, str], samples: int) -> float:
+    """Median wall time of `python -c pass` in the same environment (excluded from the figures)."""
+    walls = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], env=env, check=True)
+        walls.append(time.perf_counter() - start)
+    return median(walls)
+
+
+def _sample(scenario: Scenario, world: World, env: dict[str, str], bare: bool) -> tuple[float, float]:
+    module = f"bare_{scenario.bare}" if bare else scenario.module
+    total, imported, status = _run(module, scenario.event(world), env)
+    if status != str(scenario.status):
+        side = "bare" if bare else "ours"
+        raise RuntimeError(f"cold sample of {scenario.label} ({side}) answered {status}, expected {scenario.status}")
+    return total, imported
+
+
+def run(samples: int, progress: bool = True) -> tuple[str, list[ColdResult]]:
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per AWS call
+    scenarios = cold_scenarios()
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    bare_dir = Path(tempfile.mkdtemp(prefix="kiln-bench-bare-"))
+    try:
+        for source in BARE_DIR.glob("*.py"):
+            shutil.copy(source, bare_dir / f"bare_{source.name}")
+        endpoint = f"http://127.0.0.1:{port}"
+        with environment({**AWS_ENV, "AWS_ENDPOINT_URL": endpoint}):
+            world = provision(archivable=2 * (samples + 1))
+            env = _child_env(endpoint, world, bare_dir)
+            results = {name: ColdResult(name, s.label if s else name, Samples() if s else None, Samples() if s else None)
+                       for name, s in scenarios}
+            # Round 0 warms the bytecode caches, the OS file cache and moto; it is not counted.
+            for round_ in range(samples + 1):
+                if progress:
+                    print(f"  cold: round {round_}/{samples}{' (warm-up, not counted)' if round_ == 0 else ''}",
+                          file=sys.stderr, flush=True)
+                for name, scenario in scenarios:
+                    if scenario is None:
+                        continue
+                    order = (False, True) if round_ % 2 else (True, False)  # alternate who goes first
+                    for bare in order:
+                        total, imported = _sample(scenario, world, env, bare)
+                        if round_ == 0:
+                            continue
+                        side = results[name].bare if bare else results[name].ours
+                        assert side is not None
+                        side.total.append(total)
+                        side.imports.append(imported)
+            interpreter = _interpreter_start(env, max(3, samples))
+    finally:
+        server.stop()
+        shutil.rmtree(bare_dir, ignore_errors=True)
+    return render(list(results.values()), samples, interpreter), list(results.values())
+
+
+def render(results: list[ColdResult], samples: int, interpreter: float) -> str:
+    rows = []
+    for r in results:
+        if r.ours is None or r.bare is None:
+            rows.append([r.label, "-", "-", "-", "-", "-", "-", "-", "no scenario in tests/bench/world.py"])
+            continue
+        ours, bare = median(r.ours.total) * 1e3, median(r.bare.total) * 1e3
+        ours_imp, bare_imp = median(r.ours.imports) * 1e3, median(r.bare.imports) * 1e3
+        rows.append([r.label, ours, bare, times(r.ratio), ours_imp, ours - ours_imp, bare_imp, bare - bare_imp,
+                     f"{min(r.ours.total) * 1e3:.0f}-{max(r.ours.total) * 1e3:.0f} / "
+                     f"{min(r.bare.total) * 1e3:.0f}-{max(r.bare.total) * 1e3:.0f}"])
+    headers = ["handler", "ours ms", "bare ms", "ratio", "ours import", "ours 1st call",
+               "bare import", "bare 1st call", "range ours / bare"]
+    note = (f"Median of {samples} fresh processes per side, import of the handler module + its first invocation\n"
+            f"(real HTTP AWS calls to a local moto server). Interpreter start-up, excluded on both sides:\n"
+            f"{interpreter * 1e3:.0f} ms per process (`python -c pass`, same environment).")
+    return table("(a) Cold start: import + first invocation (ms)", headers, rows, note)

@@ -1,0 +1,190 @@
+"""(b) Warm: per-request time of a handler that is already loaded, ours vs bare.
+
+Both handlers run in this process with their DynamoDB client's method replaced by the same
+stub returning a canned answer, so neither pays for botocore or the network: what is left is
+event parsing, validation, the domain, serialization and the response, i.e. our overhead.
+Every call is timed on its own; calls are interleaved in rounds (ours, bare, bare, ours, ...)
+so drift of the machine hits both sides alike; the figure is the median per request.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import importlib.util
+import json
+import sys
+import time
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable
+
+from tests.bench.report import median, ratio, table, times
+from tests.bench.world import AWS_ENV, BARE_DIR, KILN_ENV, environment, item_event
+from tests.unit.conftest import principal_context, proxy_event
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+WARM_UP = 200
+
+
+def _project_item(workspace_id: str, project_id: str, index: int = 0) -> dict[str, Any]:
+    """A project exactly as DynamoDB returns it (key attributes and folded copies included)."""
+    name, description = f"Project {index}", f"A project management tool, number {index}, with task boards."
+    values = {
+        "pk": f"WS#{workspace_id}", "sk": f"PROJECT#{project_id}",
+        "gsi1pk": f"WS#{workspace_id}#PROJECTS#draft", "gsi1sk": f"PROJECT#{project_id}",
+        "type": "project", "workspaceId": workspace_id, "id": project_id, "name": name,
+        "description": description, "status": "draft", "nameFolded": name.casefold(),
+        "descriptionFolded": description.casefold(),
+        "createdAt": "2026-01-02T03:04:05.678Z", "updatedAt": "2026-01-02T03:04:05.678Z",
+    }
+    return {k: {"S": v} for k, v in values.items()}
+
+
+@dataclass
+class Case:
+    label: str
+    ours: Handler
+    bare: Handler
+    event: dict[str, Any]
+    status: int
+    same_data: bool  # the two answers must carry the same `data`
+
+
+@dataclass
+class WarmResult:
+    label: str
+    stub: str  # one of STUB_LEVELS
+    ours_us: float
+    bare_us: float
+    iterations: int
+
+    @property
+    def ratio(self) -> float:
+        return ratio(self.ours_us, self.bare_us)
+
+
+def _load_bare(name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"kiln_bench_bare_{name}", BARE_DIR / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _time(handler: Handler, event: dict[str, Any], count: int, into: list[int]) -> None:
+    clock = time.perf_counter_ns
+    for _ in range(count):
+        start = clock()
+        handler(event, None)
+        into.append(clock() - start)
+
+
+def _measure(case: Case, iterations: int, rounds: int, level: str) -> WarmResult:
+    ours, bare = _answer(case.ours, case), _answer(case.bare, case)
+    if case.same_data and ours.get("data") != bare.get("data"):
+        raise RuntimeError(f"warm {case.label}: ours and bare answer different data")
+    _time(case.ours, case.event, WARM_UP, [])
+    _time(case.bare, case.event, WARM_UP, [])
+    per_round = max(1, iterations // rounds)
+    ours_ns: list[int] = []
+    bare_ns: list[int] = []
+    gc.collect()
+    for round_ in range(rounds):
+        first, second = ((case.ours, ours_ns), (case.bare, bare_ns))[:: 1 if round_ % 2 == 0 else -1]
+        _time(first[0], case.event, per_round, first[1])
+        _time(second[0], case.event, per_round, second[1])
+    return WarmResult(case.label, level, median(ours_ns) / 1e3, median(bare_ns) / 1e3, per_round * rounds)
+
+
+def _answer(handler: Handler, case: Case) -> dict[str, Any]:
+    response = handler(case.event, None)
+    if response.get("statusCode") != case.status:
+        raise RuntimeError(f"warm {case.label}: {handler.__module__} answered {response.get('statusCode')}: "
+                           f"{response.get('body')}")
+    return json.loads(response["body"])
+
+
+OPERATIONS = {"get_item": "GetItem", "query": "Query", "put_item": "PutItem"}
+STUB_LEVELS = ("client method", "botocore")
+
+
+def _install(clients: list[Any], stubs: dict[str, Callable[..., dict[str, Any]]], level: str) -> Callable[[], None]:
+    """Put the same stubs on every client; returns the function that takes them off again.
+
+    "client method": `client.get_item` itself is replaced, so botocore does no work at all.
+    "botocore": a `before-call` handler answers (what botocore's Stubber does), so parameter
+    validation, serialization and endpoint resolution still run; signing, HTTP and parsing do not.
+    """
+    from botocore.awsrequest import AWSResponse
+
+    undo: list[Callable[[], None]] = []
+    for client in clients:
+        for method, stub in stubs.items():
+            if level == "client method":
+                setattr(client, method, stub)
+                undo.append(lambda c=client, m=method: delattr(c, m))
+            else:
+                def answer(stub: Callable[..., dict[str, Any]] = stub, **_: Any) -> tuple[Any, dict[str, Any]]:
+                    return AWSResponse(None, 200, {}, None), stub()
+
+                event = f"before-call.dynamodb.{OPERATIONS[method]}"
+                client.meta.events.register(event, answer, unique_id=f"kiln-bench-{method}")
+                undo.append(lambda c=client, e=event, m=method: c.meta.events.unregister(e, unique_id=f"kiln-bench-{m}"))
+
+    def remove() -> None:
+        for step in undo:
+            step()
+
+    return remove
+
+
+def run(iterations: int, rounds: int = 20) -> tuple[str, list[WarmResult]]:
+    from kiln import ids
+
+    workspace_id, project_id = ids.new_id("workspace"), ids.new_id("project")
+    listed = [_project_item(workspace_id, ids.new_id("project", 1_700_000_000_000 + i), i) for i in range(20)]
+    stubs: dict[str, Callable[..., dict[str, Any]]] = {
+        "get_item": lambda **_: {"Item": _project_item(workspace_id, project_id)},
+        "query": lambda **_: {"Items": list(listed), "Count": len(listed), "ScannedCount": len(listed)},
+        "put_item": lambda **_: {},
+    }
+    authorizer = principal_context(workspace_id=workspace_id, scopes="project:read project:write")
+    results = []
+    with environment({**AWS_ENV, **KILN_ENV}):
+        from kiln.adapters import aws
+
+        handlers = {name: importlib.import_module(f"kiln.handlers.{name}").handler
+                    for name in ("projects_get", "projects_list", "projects_create")}
+        bare = {name: _load_bare(name) for name in ("get", "list", "create")}
+        clients = [aws.client("dynamodb")] + [module.client("dynamodb") for module in bare.values()]
+        cases = [
+            Case("GET /v1/projects/{id}", handlers["projects_get"], bare["get"].handler,
+                 item_event("GET", workspace_id, project_id), 200, True),
+            Case("GET /v1/projects (page, 20 items)", handlers["projects_list"], bare["list"].handler,
+                 proxy_event("GET", "/v1/projects", authorizer=authorizer), 200, True),
+            Case("POST /v1/projects", handlers["projects_create"], bare["create"].handler,
+                 proxy_event("POST", "/v1/projects", authorizer=authorizer,
+                             body={"name": "Bench project", "description": "A project created by the bench."}),
+                 201, False),
+        ]
+        for level in STUB_LEVELS:
+            remove = _install(clients, stubs, level)
+            try:
+                for case in cases:
+                    print(f"  warm: {case.label}, {level} stub", file=sys.stderr, flush=True)
+                    results.append(_measure(case, iterations, rounds, level))
+            finally:
+                remove()
+    return render(results), results
+
+
+def render(results: list[WarmResult]) -> str:
+    rows = [[r.label, r.stub, r.ours_us, r.bare_us, times(r.ratio), r.ours_us - r.bare_us, r.iterations]
+            for r in results]
+    headers = ["request", "AWS call stubbed at", "ours us", "bare us", "ratio", "ours - bare us", "iterations/side"]
+    note = ("Median microseconds per request of an already-loaded handler, the same canned DynamoDB answer on\n"
+            "both sides. 'client method': client.get_item/query/put_item replaced, botocore does nothing (our\n"
+            "overhead alone). 'botocore': a before-call handler answers, as botocore's Stubber does, so botocore\n"
+            "still validates and serializes the request; only signing, HTTP and response parsing are skipped.")
+    return table("(b) Warm: per-request time, AWS call stubbed (us)", headers, rows, note)

@@ -1,0 +1,139 @@
+"""Shared CDK synthesis for the infra tests: each app is synthesized once per session.
+
+Synthesis runs the cdk-nag validation plugins too; when they fail, the report is kept so the
+nag test can show every finding instead of one exception.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import NestedStack
+
+from kiln.routes import ROUTES, Route
+
+REPO = Path(__file__).resolve().parents[2]
+CDK_JSON = REPO / "cdk.json"
+
+# Tags (future route groups) of the synthetic route table, and the grants their routes use.
+SYNTHETIC_GROUPS = {
+    "members": ("table:write",),
+    "spec": ("table:write", "bucket:read"),
+    "runs": ("table:write",),
+    "tasks": ("table:write",),
+    "events": ("table:read", "cursor-secret:read"),
+    "files": ("table:write", "bucket:write"),
+    "exports": ("table:write", "bucket:write"),
+    "imports": ("table:write", "bucket:write"),
+    "uploads": ("bucket:write",),
+    "conversions": ("table:write", "bucket:read"),
+    "workspaces": ("table:write",),
+    "keys": ("table:write",),
+    "docs": (),
+}
+
+
+@dataclass
+class Synth:
+    """One synthesized app: templates by stack, the validation report, the synthesis error if any."""
+
+    app: Any
+    stack: Any
+    outdir: Path
+    routes: tuple[Route, ...]
+    error: str | None = None
+    templates: dict[str, dict] = field(default_factory=dict)  # "Kiln", "Kiln/RoutesCore", ...
+
+    @property
+    def root(self) -> dict:
+        return self.templates[self.stack.stack_name]
+
+    @property
+    def report(self) -> dict:
+        path = self.outdir / "validation-report.json"
+        return json.loads(path.read_text()) if path.is_file() else {"pluginReports": []}
+
+    def resources(self, type_: str | None = None) -> dict[str, tuple[str, dict]]:
+        """logical id -> (stack, resource) across every template (ids prefixed by stack when nested)."""
+        out: dict[str, tuple[str, dict]] = {}
+        for name, template in self.templates.items():
+            for logical_id, resource in template.get("Resources", {}).items():
+                if type_ is None or resource["Type"] == type_:
+                    out[f"{name}:{logical_id}"] = (name, resource)
+        return out
+
+
+def cdk_context(**overrides: Any) -> dict[str, Any]:
+    return {**json.loads(CDK_JSON.read_text())["context"], **overrides}
+
+
+def placeholder_layer(root: Path) -> Path:
+    """Stands in for .build/layer (built by `make layer`): only its presence matters to synthesis."""
+    (root / "python").mkdir(parents=True, exist_ok=True)
+    (root / "python" / "placeholder.txt").write_text("synthesis-only stand-in for the dependency layer\n")
+    return root
+
+
+def synthesize(outdir: Path, layer: Path, *, context: dict[str, Any] | None = None, **stack_kwargs: Any) -> Synth:
+    from infra.app import create_app
+
+    app, stack = create_app(cdk_context(**(context or {})), outdir=str(outdir), layer_dir=layer, **stack_kwargs)
+    result = Synth(app=app, stack=stack, outdir=outdir, routes=tuple(stack.routes))
+    try:
+        app.synth()
+    except Exception as exc:  # ValidationFailed: the report says why
+        result.error = str(exc)
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    for artifact in manifest["artifacts"].values():
+        if artifact["type"] == "aws:cloudformation:stack":
+            template_file = artifact["properties"]["templateFile"]
+            result.templates[stack.stack_name] = json.loads((outdir / template_file).read_text())
+    # Nested stack templates are assets of their parent; find them through the parent resource.
+    for construct in stack.node.find_all():
+        if NestedStack.is_nested_stack(construct):
+            result.templates[f"{stack.stack_name}/{construct.node.id}"] = json.loads(
+                (outdir / construct.template_file).read_text())
+    return result
+
+
+def synthetic_routes() -> tuple[Route, ...]:
+    """The current route table plus ~55 routes shaped like the planned ones, in several groups."""
+    routes = list(ROUTES)
+    for tag, grants in SYNTHETIC_GROUPS.items():
+        item = f"{tag[:-1] if tag.endswith('s') else tag}Id"
+        base = f"/v1/projects/{{projectId}}/{tag}"
+        handler = re.sub(r"[^a-z]", "_", tag)
+        for method, path, suffix, status in (
+            ("GET", base, "list", 200),
+            ("POST", base, "create", 201),
+            ("GET", f"{base}/{{{item}}}", "get", 200),
+            ("DELETE", f"{base}/{{{item}}}", "delete", 200),
+        ):
+            routes.append(Route(method, path, f"{handler}_{suffix}", f"{suffix} {tag}", scopes=("project:read",),
+                                status=status, group=tag, tags=(tag,), grants=grants))
+    routes.append(Route("GET", "/v1/docs/openapi.json", "docs_openapi", "OpenAPI document", authorized=False,
+                        category="none", group="docs"))
+    return tuple(routes)
+
+
+@pytest.fixture(scope="session")
+def layer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return placeholder_layer(tmp_path_factory.mktemp("layer"))
+
+
+@pytest.fixture(scope="session")
+def main(tmp_path_factory: pytest.TempPathFactory, layer_dir: Path) -> Synth:
+    """The app as `make synth` builds it (cdk.json context, the real route table)."""
+    return synthesize(tmp_path_factory.mktemp("cdk-main"), layer_dir)
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory: pytest.TempPathFactory, layer_dir: Path) -> Synth:
+    """~60 routes in 14 groups, in dev mode (the other value of every dev-dependent setting)."""
+    return synthesize(tmp_path_factory.mktemp("cdk-synthetic"), layer_dir, context={"dev": "true"},
+                      routes=synthetic_routes())
