@@ -1,7 +1,7 @@
 """The REST API: stage, logging, authorizer, every method of the route table, 405 methods,
 gateway responses and usage plans.
 
-Methods are integrated with their route's function by *name* (`<stack>-<FunctionId>`), not by a
+Methods are integrated with their route's function by *name* (`<stack>-<Group>-<FunctionId>`), not by a
 reference to the function resource. That breaks the cycle usage plans -> stage -> deployment ->
 methods -> functions -> (KILN_USAGE_PLANS) usage plans, and lets the functions live in the route
 group stacks (route_group.py) while every method stays in this one deployment.

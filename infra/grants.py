@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from aws_cdk import Aws
 from aws_cdk import aws_iam as iam
 
 from kiln.adapters import schema
@@ -24,6 +25,10 @@ _TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
 OBJECTS_REASON = (
     "S3 object actions are authorized per object key: the statement is limited to the objects of "
     "this deployment's own bucket (<bucket ARN>/*), the narrowest form for keys created at run time."
+)
+API_KEYS_REASON = (
+    "API Gateway API key ids are created at run time (one per workspace): deleting one is authorized on "
+    "/apikeys/* of this account and region, the narrowest form API Gateway's IAM model offers."
 )
 XRAY_REASON = (
     "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; "
@@ -39,6 +44,7 @@ class Targets:
     bucket_arn: str
     cursor_secret_arn: str
     state_machine_arns: Sequence[str] = field(default=())
+    usage_plan_ids: Sequence[str] = field(default=())
 
     @property
     def index_arn(self) -> str:
@@ -56,10 +62,21 @@ class Permission:
     wildcards: tuple[tuple[str, str], ...] = ()
 
 
+# Every grant permissions_for translates. A grant added to kiln.routes.GRANTS without a
+# translation here fails synthesis as soon as a function uses it, instead of granting nothing.
+TRANSLATED = frozenset({
+    "table:read", "table:write", "bucket:read", "bucket:write", "cursor-secret:read", "health:check",
+    "usage-keys:write",
+})
+
+
 def validate(grants: Iterable[str], owner: str) -> None:
     unknown = sorted(set(grants) - set(GRANTS))
     if unknown:
-        raise ValueError(f"{owner}: unknown grant(s) {unknown}; infra understands {sorted(GRANTS)}")
+        raise ValueError(f"{owner}: unknown grant(s) {unknown}; kiln.routes.GRANTS has {sorted(GRANTS)}")
+    untranslated = sorted(set(grants) - TRANSLATED)
+    if untranslated:
+        raise ValueError(f"{owner}: grant(s) {untranslated} have no IAM translation in infra/grants.py yet")
 
 
 def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list[Permission]:
@@ -83,6 +100,15 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
         allow("BucketRead", ("s3:GetObject",), [targets.objects_arn], [(targets.objects_arn, OBJECTS_REASON)])
     if "cursor-secret:read" in grants:
         allow("CursorSecretRead", ("secretsmanager:GetSecretValue",), [targets.cursor_secret_arn])
+    if "usage-keys:write" in grants:
+        # kiln.adapters.apigateway: CreateApiKey + CreateUsagePlanKey (and DeleteApiKey to undo).
+        if not targets.usage_plan_ids:
+            raise ValueError(f"{owner}: usage-keys:write is only available to route functions")
+        apigateway = f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}::"
+        allow("UsageKeysCreate", ("apigateway:POST",),
+              [f"{apigateway}/apikeys"] + [f"{apigateway}/usageplans/{plan}/keys" for plan in targets.usage_plan_ids])
+        allow("UsageKeysDelete", ("apigateway:DELETE",), [f"{apigateway}/apikeys/*"],
+              [(f"{apigateway}/apikeys/*", API_KEYS_REASON)])
     if "health:check" in grants:
         allow("HealthTable", ("dynamodb:DescribeTable",), [targets.table_arn])
         # HeadBucket is authorized by s3:ListBucket on the bucket itself (not its objects).

@@ -47,6 +47,7 @@ class Shared:
     usage_plans_json: str
     state_machines_json: str
     state_machine_arns: Mapping[str, str] = field(default_factory=dict)  # workflow -> ARN
+    usage_plan_ids: Mapping[str, str] = field(default_factory=dict)  # tier -> usage plan id
 
 
 def pascal(text: str) -> str:
@@ -77,17 +78,25 @@ class RouteGroupStack(NestedStack):
         self._imported: dict[str, str] = {}
         imp = self._import
 
-        needs_secret = any("cursor-secret:read" in r.grants for r in routes)
-        needs_workflows = any("health:check" in r.grants for r in routes)
+        used = {grant for route in routes for grant in route.grants}
+        needs_table = bool(used & {"table:read", "table:write", "health:check"})
+        needs_bucket = bool(used & {"bucket:read", "bucket:write", "health:check"})
+        needs_secret = "cursor-secret:read" in used
+        needs_workflows = "health:check" in used
+        needs_usage_keys = "usage-keys:write" in used
         runtime = Runtime(
             layer=lambda_.LayerVersion.from_layer_version_arn(self, "Dependencies", imp("LayerArn", shared.layer_arn)),
             targets=grants_mod.Targets(
-                table_arn=imp("TableArn", shared.table_arn),
-                bucket_arn=imp("BucketArn", shared.bucket_arn),
+                # Only what this group's grants use becomes a parameter.
+                table_arn=imp("TableArn", shared.table_arn) if needs_table else "",
+                bucket_arn=imp("BucketArn", shared.bucket_arn) if needs_bucket else "",
                 cursor_secret_arn=imp("CursorSecretArn", shared.cursor_secret_arn) if needs_secret else "",
                 state_machine_arns=tuple(
                     imp(f"StateMachine{pascal(name)}Arn", arn) for name, arn in sorted(shared.state_machine_arns.items())
                 ) if needs_workflows else (),
+                usage_plan_ids=tuple(
+                    imp(f"UsagePlan{pascal(tier)}Id", plan) for tier, plan in shared.usage_plan_ids.items()
+                ) if needs_usage_keys else (),
             ),
             log_retention=settings.log_retention,
             log_removal_policy=settings.log_removal_policy,

@@ -21,7 +21,10 @@ REQUIREMENTS = ROOT / "layers" / "requirements.txt"
 OUT = ROOT / ".build" / "layer"
 STAMP_NAME = ".requirements.sha256"
 
-PLATFORM = "manylinux_2_28_aarch64"
+# Lambda's arm64 Python 3.13 runtime (Amazon Linux 2023, glibc 2.34) runs any of these
+# manylinux tags. pip matches --platform tags literally, so each one a wheel may carry is
+# listed: many projects (pydantic-core among them) publish only manylinux2014/2_17 wheels.
+PLATFORMS = ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64")
 PYTHON_VERSION = "3.13"
 # Provided by the Lambda runtime; a second copy would only grow the layer and shadow the
 # runtime's version.
@@ -62,7 +65,7 @@ def pip_command(requirements: Path, target: Path) -> list[str]:
     return [
         sys.executable, "-m", "pip", "install",
         "--quiet", "--disable-pip-version-check", "--no-compile",
-        "--platform", PLATFORM,
+        *[arg for platform in PLATFORMS for arg in ("--platform", platform)],
         "--only-binary=:all:",
         "--python-version", PYTHON_VERSION,
         "--implementation", "cp",
@@ -113,7 +116,7 @@ def main(requirements: Path = REQUIREMENTS, out: Path = OUT) -> int:
     try:
         build(requirements, out)
     except subprocess.CalledProcessError as exc:
-        print(f"layer: pip failed (exit code {exc.returncode}); it needs an index serving {PLATFORM} wheels "
+        print(f"layer: pip failed (exit code {exc.returncode}); it needs an index serving {' or '.join(PLATFORMS)} wheels "
               f"for CPython {PYTHON_VERSION} of every pinned package. {out} was left as it was.", file=sys.stderr)
         return exc.returncode or 1
     return 0

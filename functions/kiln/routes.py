@@ -135,6 +135,7 @@ GRANTS: dict[str, str] = {
     "bucket:read": "GetObject on the bucket",
     "bucket:write": "GetObject/PutObject/DeleteObject on the bucket",
     "cursor-secret:read": "GetSecretValue on the cursor-signing secret",
+    "usage-keys:write": "CreateApiKey and CreateUsagePlanKey on this API's usage plans (workspace meters)",
     "health:check": "DescribeTable, ListBucket (HeadBucket) and DescribeStateMachine, read-only probes",
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -21,7 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench.report import median, ratio, table, times
-from tests.bench.world import AWS_ENV, BARE_DIR, FUNCTIONS, World, Scenario, cold_scenarios, environment, provision
+from tests.bench.world import (
+    AWS_ENV,
+    BARE_DIR,
+    FUNCTIONS,
+    ROOT,
+    Scenario,
+    World,
+    cold_scenarios,
+    environment,
+    provision,
+)
 
 # Runs in the fresh process. Nothing but `sys` and `time` is imported before t0; the event is a
 # literal compiled with the code, so building it costs no import either.
@@ -41,6 +52,14 @@ status = result.get("statusCode", 200 if "principalId" in result else result.get
 print("BENCH", t1 - t0, t2 - t0, repr(status).replace(" ", "_"))
 """
 
+# --no-bytecode: the way Lambda runs the code. layers/build.py installs the layer with
+# --no-compile and prunes __pycache__, the function asset excludes them, and /var/task and /opt
+# are read-only: every cold start compiles Kiln's modules and the layer's packages from source.
+# boto3 comes with the runtime and keeps its bytecode here.
+LAYER_REQUIREMENTS = ROOT / "layers" / "requirements.txt"
+PROVIDED_BY_RUNTIME = {"boto3", "botocore", "s3transfer", "jmespath", "urllib3", "python-dateutil", "six"}
+_NO_BYTECODE = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+
 
 @dataclass
 class Samples:
@@ -54,12 +73,20 @@ class ColdResult:
     label: str
     ours: Samples | None
     bare: Samples | None
+    calls_aws: bool = True
 
     @property
     def ratio(self) -> float:
         if not self.ours or not self.bare:
             return float("nan")
         return ratio(median(self.ours.total), median(self.bare.total))
+
+    @property
+    def ms(self) -> tuple[float, float]:
+        """Median milliseconds, ours and bare."""
+        if not self.ours or not self.bare:
+            return float("nan"), float("nan")
+        return median(self.ours.total) * 1e3, median(self.bare.total) * 1e3
 
 
 def _free_port() -> int:
@@ -68,7 +95,52 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _child_env(endpoint: str, world: World, bare_dir: Path) -> dict[str, str]:
+def _name(requirement: str) -> str:
+    return re.split(r"[\s;<>=!~\[(]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _layer_distributions() -> list[str]:
+    """layers/requirements.txt and what they require (extras aside), as installed in this venv."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    pending = [_name(line) for line in LAYER_REQUIREMENTS.read_text().splitlines()
+               if line.strip() and not line.lstrip().startswith("#")]
+    found: list[str] = []
+    while pending:
+        name = pending.pop()
+        if name in found or name in PROVIDED_BY_RUNTIME:
+            continue
+        try:
+            requires = distribution(name).requires or []
+        except PackageNotFoundError:
+            continue
+        found.append(name)
+        pending += [_name(r) for r in requires if "extra ==" not in r]
+    return found
+
+
+def stage_without_bytecode(into: Path) -> list[Path]:
+    """Copies of Kiln's code and of the layer's packages without any bytecode; the PYTHONPATH to use."""
+    from importlib.metadata import distribution
+
+    code, layer = into / "task", into / "opt-python"
+    shutil.copytree(FUNCTIONS / "kiln", code / "kiln", ignore=_NO_BYTECODE)
+    layer.mkdir(parents=True)
+    for name in _layer_distributions():
+        dist = distribution(name)
+        tops = {Path(str(f)).parts[0] for f in dist.files or []}
+        for top in sorted(tops):
+            if top.endswith((".dist-info", ".egg-info", ".pth")) or top in ("..", "bin", "__pycache__"):
+                continue
+            source = Path(str(dist.locate_file(top)))
+            if source.is_dir():
+                shutil.copytree(source, layer / top, ignore=_NO_BYTECODE, dirs_exist_ok=True)
+            elif source.suffix in (".py", ".so", ".pyd"):
+                shutil.copy2(source, layer / top)
+    return [code, layer]
+
+
+def _child_env(endpoint: str, world: World, bare_dir: Path, code_path: list[Path] | None = None) -> dict[str, str]:
     env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
     missing = str(bare_dir / "no-such-aws-file")  # no ~/.aws files: Lambda has none either
     env.update(AWS_ENV)
@@ -78,8 +150,10 @@ def _child_env(endpoint: str, world: World, bare_dir: Path) -> dict[str, str]:
         "AWS_CONFIG_FILE": missing,
         "AWS_SHARED_CREDENTIALS_FILE": missing,
         # Both sides search the same path: Kiln's functions, then the bare modules.
-        "PYTHONPATH": os.pathsep.join([str(FUNCTIONS), str(bare_dir)]),
+        "PYTHONPATH": os.pathsep.join(str(p) for p in [*(code_path or [FUNCTIONS]), bare_dir]),
     })
+    if code_path:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
@@ -112,7 +186,7 @@ def _sample(scenario: Scenario, world: World, env: dict[str, str], bare: bool) -
     return total, imported
 
 
-def run(samples: int, progress: bool = True) -> tuple[str, list[ColdResult]]:
+def run(samples: int, progress: bool = True, no_bytecode: bool = False) -> tuple[str, list[ColdResult]]:
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per AWS call
@@ -124,11 +198,13 @@ def run(samples: int, progress: bool = True) -> tuple[str, list[ColdResult]]:
     try:
         for source in BARE_DIR.glob("*.py"):
             shutil.copy(source, bare_dir / f"bare_{source.name}")
+        code_path = stage_without_bytecode(bare_dir / "staged") if no_bytecode else None
         endpoint = f"http://127.0.0.1:{port}"
         with environment({**AWS_ENV, "AWS_ENDPOINT_URL": endpoint}):
             world = provision(archivable=2 * (samples + 1))
-            env = _child_env(endpoint, world, bare_dir)
-            results = {name: ColdResult(name, s.label if s else name, Samples() if s else None, Samples() if s else None)
+            env = _child_env(endpoint, world, bare_dir, code_path)
+            results = {name: ColdResult(name, s.label if s else name, Samples() if s else None,
+                                        Samples() if s else None, s.calls_aws if s else True)
                        for name, s in scenarios}
             # Round 0 warms the bytecode caches, the OS file cache and moto; it is not counted.
             for round_ in range(samples + 1):
@@ -151,10 +227,10 @@ def run(samples: int, progress: bool = True) -> tuple[str, list[ColdResult]]:
     finally:
         server.stop()
         shutil.rmtree(bare_dir, ignore_errors=True)
-    return render(list(results.values()), samples, interpreter), list(results.values())
+    return render(list(results.values()), samples, interpreter, no_bytecode), list(results.values())
 
 
-def render(results: list[ColdResult], samples: int, interpreter: float) -> str:
+def render(results: list[ColdResult], samples: int, interpreter: float, no_bytecode: bool = False) -> str:
     rows = []
     for r in results:
         if r.ours is None or r.bare is None:
@@ -170,4 +246,10 @@ def render(results: list[ColdResult], samples: int, interpreter: float) -> str:
     note = (f"Median of {samples} fresh processes per side, import of the handler module + its first invocation\n"
             f"(real HTTP AWS calls to a local moto server). Interpreter start-up, excluded on both sides:\n"
             f"{interpreter * 1e3:.0f} ms per process (`python -c pass`, same environment).")
-    return table("(a) Cold start: import + first invocation (ms)", headers, rows, note)
+    title = "(a) Cold start: import + first invocation (ms)"
+    if no_bytecode:
+        title += ", without bytecode caches (as deployed)"
+        note += ("\n--no-bytecode: Kiln's code and the layer's packages are staged without __pycache__ and run with\n"
+                 "PYTHONDONTWRITEBYTECODE=1, so they compile from source in every process, as on Lambda; boto3\n"
+                 "(provided by the runtime) keeps its bytecode.")
+    return table(title, headers, rows, note)

@@ -210,6 +210,7 @@ class Scenario:
     bare: str  # file name (without .py) under tests/bench/bare
     event: Callable[[World], dict[str, Any]]
     status: int  # expected statusCode (the authorizer answers a policy: 200 stands for it)
+    calls_aws: bool = True  # False: neither side makes an AWS call, so neither imports boto3
 
     @property
     def module(self) -> str:
@@ -218,7 +219,7 @@ class Scenario:
 
 SCENARIOS: dict[str, Scenario] = {s.handler: s for s in (
     Scenario("health", "GET /health", "health", health_event, 200),
-    Scenario("root", "GET /", "root", root_event, 200),
+    Scenario("root", "GET /", "root", root_event, 200, calls_aws=False),
     Scenario("projects_create", "POST /v1/projects", "create", create_event, 201),
     Scenario("projects_list", "GET /v1/projects (page)", "list", list_page_event, 200),
     Scenario("projects_get", "GET /v1/projects/{id}", "get", get_event, 200),

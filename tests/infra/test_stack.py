@@ -231,6 +231,20 @@ def test_roles_hold_only_what_grants_declare(main: Synth) -> None:
         assert ("s3:PutObject" in granted) == ("bucket:write" in worker.grants)
 
 
+def test_usage_key_management_is_limited_to_the_plans(synthetic: Synth) -> None:
+    fns = functions(synthetic)
+    stack, _, props = fns["kiln.handlers.keys_create.handler"]
+    statements = {s["Sid"]: s for s in role_statements(synthetic, stack, props)}
+    created = sorted(join(r) for r in statements["UsageKeysCreate"]["Resource"])
+    assert len(created) == 1 + len(TIERS)
+    assert all(r.startswith("arn:<AWS::Partition>:apigateway:<AWS::Region>::/") for r in created)
+    assert sum(r.endswith("/keys") and "/usageplans/<UsagePlan" in r for r in created) == len(TIERS)
+    assert statements["UsageKeysDelete"]["Action"] == "apigateway:DELETE"
+    # Routes without the grant get nothing of it.
+    stack, _, props = fns["kiln.handlers.runs_create.handler"]
+    assert not any(a.startswith("apigateway:") for a in actions(role_statements(synthetic, stack, props)))
+
+
 def test_table_permissions_name_the_table_and_its_index(main: Synth) -> None:
     fns = functions(main)
     stack, _, props = fns["kiln.handlers.projects_list.handler"]
