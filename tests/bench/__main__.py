@@ -1,6 +1,7 @@
 """`make bench`: Kiln's handlers side by side with bare handlers doing the same AWS work.
 
-    python -m tests.bench [--samples N] [--iterations N] [--quick] [--only cold,warm,calls] [--no-bytecode]
+    python -m tests.bench [--samples N] [--iterations N] [--quick] [--only cold,warm,calls]
+                          [--no-bytecode] [--code DIR]
 
 (a) cold start per handler, (b) warm per-request time, (c) AWS API calls per request, then a
 summary against the targets. A benchmark, not a test: nothing here fails on a timing.
@@ -14,6 +15,7 @@ import os
 import platform
 import sys
 import time
+from pathlib import Path
 
 from tests.bench.report import times
 
@@ -38,11 +40,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", type=_parts, default=PARTS, help="comma-separated parts: cold,warm,calls")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="cold starts compile Kiln and the layer's packages from source, as on Lambda")
+    parser.add_argument("--code", type=Path, default=None, metavar="DIR",
+                        help="cold starts of the `kiln` package in DIR (e.g. a copy with a change), not functions/")
     args = parser.parse_args(argv)
     samples = args.samples or (3 if args.quick else 5)
     iterations = args.iterations or (500 if args.quick else 2000)
     if samples < 1 or iterations < 20:
         parser.error("--samples must be >= 1 and --iterations >= 20")
+    if args.code and not (args.code / "kiln" / "__init__.py").is_file():
+        parser.error(f"--code {args.code}: no kiln package there")
 
     started = time.perf_counter()
     print(f"Kiln bench: Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
@@ -52,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     if "cold" in args.only:
         from tests.bench import cold
 
-        text, cold_results = cold.run(samples, no_bytecode=args.no_bytecode)
+        text, cold_results = cold.run(samples, no_bytecode=args.no_bytecode,
+                                      functions=(args.code or cold.FUNCTIONS).resolve())
         print(text, flush=True)
     if "warm" in args.only:
         from tests.bench import warm

@@ -119,12 +119,12 @@ def _layer_distributions() -> list[str]:
     return found
 
 
-def stage_without_bytecode(into: Path) -> list[Path]:
+def stage_without_bytecode(into: Path, functions: Path = FUNCTIONS) -> list[Path]:
     """Copies of Kiln's code and of the layer's packages without any bytecode; the PYTHONPATH to use."""
     from importlib.metadata import distribution
 
     code, layer = into / "task", into / "opt-python"
-    shutil.copytree(FUNCTIONS / "kiln", code / "kiln", ignore=_NO_BYTECODE)
+    shutil.copytree(functions / "kiln", code / "kiln", ignore=_NO_BYTECODE)
     layer.mkdir(parents=True)
     for name in _layer_distributions():
         dist = distribution(name)
@@ -140,7 +140,8 @@ def stage_without_bytecode(into: Path) -> list[Path]:
     return [code, layer]
 
 
-def _child_env(endpoint: str, world: World, bare_dir: Path, code_path: list[Path] | None = None) -> dict[str, str]:
+def _child_env(endpoint: str, world: World, bare_dir: Path, code_path: list[Path],
+               no_bytecode: bool = False) -> dict[str, str]:
     env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
     missing = str(bare_dir / "no-such-aws-file")  # no ~/.aws files: Lambda has none either
     env.update(AWS_ENV)
@@ -150,9 +151,9 @@ def _child_env(endpoint: str, world: World, bare_dir: Path, code_path: list[Path
         "AWS_CONFIG_FILE": missing,
         "AWS_SHARED_CREDENTIALS_FILE": missing,
         # Both sides search the same path: Kiln's functions, then the bare modules.
-        "PYTHONPATH": os.pathsep.join(str(p) for p in [*(code_path or [FUNCTIONS]), bare_dir]),
+        "PYTHONPATH": os.pathsep.join(str(p) for p in [*code_path, bare_dir]),
     })
-    if code_path:
+    if no_bytecode:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
@@ -186,7 +187,9 @@ def _sample(scenario: Scenario, world: World, env: dict[str, str], bare: bool) -
     return total, imported
 
 
-def run(samples: int, progress: bool = True, no_bytecode: bool = False) -> tuple[str, list[ColdResult]]:
+def run(samples: int, progress: bool = True, no_bytecode: bool = False,
+        functions: Path = FUNCTIONS) -> tuple[str, list[ColdResult]]:
+    """`functions`: the directory holding the `kiln` package to measure (a copy with a change to try)."""
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log per AWS call
@@ -198,11 +201,11 @@ def run(samples: int, progress: bool = True, no_bytecode: bool = False) -> tuple
     try:
         for source in BARE_DIR.glob("*.py"):
             shutil.copy(source, bare_dir / f"bare_{source.name}")
-        code_path = stage_without_bytecode(bare_dir / "staged") if no_bytecode else None
+        code_path = stage_without_bytecode(bare_dir / "staged", functions) if no_bytecode else [functions]
         endpoint = f"http://127.0.0.1:{port}"
         with environment({**AWS_ENV, "AWS_ENDPOINT_URL": endpoint}):
             world = provision(archivable=2 * (samples + 1))
-            env = _child_env(endpoint, world, bare_dir, code_path)
+            env = _child_env(endpoint, world, bare_dir, code_path, no_bytecode)
             results = {name: ColdResult(name, s.label if s else name, Samples() if s else None,
                                         Samples() if s else None, s.calls_aws if s else True)
                        for name, s in scenarios}
@@ -227,10 +230,12 @@ def run(samples: int, progress: bool = True, no_bytecode: bool = False) -> tuple
     finally:
         server.stop()
         shutil.rmtree(bare_dir, ignore_errors=True)
-    return render(list(results.values()), samples, interpreter, no_bytecode), list(results.values())
+    text = render(list(results.values()), samples, interpreter, no_bytecode, functions)
+    return text, list(results.values())
 
 
-def render(results: list[ColdResult], samples: int, interpreter: float, no_bytecode: bool = False) -> str:
+def render(results: list[ColdResult], samples: int, interpreter: float, no_bytecode: bool = False,
+           functions: Path = FUNCTIONS) -> str:
     rows = []
     for r in results:
         if r.ours is None or r.bare is None:
@@ -246,6 +251,8 @@ def render(results: list[ColdResult], samples: int, interpreter: float, no_bytec
     note = (f"Median of {samples} fresh processes per side, import of the handler module + its first invocation\n"
             f"(real HTTP AWS calls to a local moto server). Interpreter start-up, excluded on both sides:\n"
             f"{interpreter * 1e3:.0f} ms per process (`python -c pass`, same environment).")
+    if functions != FUNCTIONS:
+        note += f"\nKiln's code measured: {functions}/kiln (--code)."
     title = "(a) Cold start: import + first invocation (ms)"
     if no_bytecode:
         title += ", without bytecode caches (as deployed)"

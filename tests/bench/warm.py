@@ -1,10 +1,12 @@
 """(b) Warm: per-request time of a handler that is already loaded, ours vs bare.
 
-Both handlers run in this process with their DynamoDB client's method replaced by the same
-stub returning a canned answer, so neither pays for botocore or the network: what is left is
-event parsing, validation, the domain, serialization and the response, i.e. our overhead.
-Every call is timed on its own; calls are interleaved in rounds (ours, bare, bare, ours, ...)
-so drift of the machine hits both sides alike; the figure is the median per request.
+Both handlers run in this process and their DynamoDB clients get the same stub returning the
+same canned answer, at two depths: in place of the client method (botocore does nothing, what
+is left is our overhead alone: event parsing, validation, the domain, serialization, the
+response) and as a botocore `before-call` handler (botocore still validates and serializes the
+request, as with botocore's Stubber). Every call is timed on its own; calls are interleaved in
+rounds (ours then bare, bare then ours, ...) so drift of the machine hits both sides alike; the
+figure is the median per request.
 """
 
 from __future__ import annotations

@@ -93,17 +93,25 @@ def start_local_cloud(
         )
     cloud = LocalCloudProcess(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", admin_key, process,
                               log_path)
+    try:
+        _wait_until_healthy(cloud)
+    except BaseException:
+        cloud.stop()  # never leave a server behind, whatever interrupted the wait
+        raise
+    return cloud
+
+
+def _wait_until_healthy(cloud: LocalCloudProcess) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the local cloud exited with {process.returncode}:\n{cloud.log()}")
+        if cloud.process.poll() is not None:
+            raise RuntimeError(f"the local cloud exited with {cloud.process.returncode}:\n{cloud.log()}")
         try:
             if requests.get(f"{cloud.url}/health", timeout=2).status_code == 200:
-                return cloud
+                return
         except requests.RequestException:
             pass  # not listening yet, or accepted but still provisioning
         time.sleep(0.1)
-    cloud.stop()
     raise RuntimeError(f"the local cloud was not healthy within {READY_TIMEOUT_SECONDS} s:\n{cloud.log()}")
 
 
