@@ -6,15 +6,18 @@ Handlers get their services from here; unit tests build services with fakes inst
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from kiln.domain.access import AccessService
-from kiln.domain.projects import ProjectService
-from kiln.http.pagination import CursorCodec
+if TYPE_CHECKING:  # imported where used: the authorizer and /health never load pydantic
+    from kiln.domain.access import AccessService
+    from kiln.domain.projects import ProjectService
+    from kiln.http.pagination import CursorCodec
 
 
 @cache
 def projects() -> ProjectService:
-    from kiln.adapters.dynamodb import ProjectStore
+    from kiln.adapters.dynamodb.projects import ProjectStore
+    from kiln.domain.projects import ProjectService
 
     return ProjectService(ProjectStore())
 
@@ -22,7 +25,8 @@ def projects() -> ProjectService:
 @cache
 def access() -> AccessService:
     from kiln.adapters.apigateway import UsageKeyStore
-    from kiln.adapters.dynamodb import AccessStore
+    from kiln.adapters.dynamodb.access import AccessStore
+    from kiln.domain.access import AccessService
 
     return AccessService(AccessStore(), UsageKeyStore())
 
@@ -30,5 +34,6 @@ def access() -> AccessService:
 @cache
 def cursors() -> CursorCodec:
     from kiln.adapters.secrets import cursor_signing_key
+    from kiln.http.pagination import CursorCodec
 
     return CursorCodec(cursor_signing_key)

@@ -1,7 +1,7 @@
 """Physical layout of Kiln's DynamoDB table, declared once for CDK, the local cloud and tests.
 
 The logical single-table design (which item lives under which key) is in docs/data-model.md
-and in kiln.adapters.dynamodb.
+and in the kiln.adapters.dynamodb package.
 """
 
 PARTITION_KEY = "pk"

@@ -26,7 +26,8 @@ def _probe(check: Callable[[], Any]) -> str:
 
 
 def _components() -> dict[str, str]:
-    from kiln.adapters import dynamodb, s3, stepfunctions
+    from kiln.adapters import s3, stepfunctions
+    from kiln.adapters.dynamodb import items as dynamodb
 
     return {
         "database": _probe(dynamodb.describe_table),

@@ -6,16 +6,17 @@ import base64
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 from kiln import ids
 from kiln.domain.access import Principal
 from kiln.envelope import ErrorCode, KilnError, validation_error
 from kiln.routes import Route
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 
 MAX_BODY_BYTES = 1024 * 1024  # JSON bodies (CONTRACT: 1 MiB); archive uploads have their own limit
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -119,6 +120,8 @@ class Request:
         return {name: (values[-1] if values else "") for name, values in multi.items()} or dict(single)
 
     def query_as(self, model: type[M]) -> M:
+        from pydantic import ValidationError
+
         try:
             return model.model_validate(self.query())
         except ValidationError as error:
@@ -147,6 +150,8 @@ class Request:
         return data
 
     def body_as(self, model: type[M]) -> M:
+        from pydantic import ValidationError
+
         try:
             return model.model_validate(self.json())
         except ValidationError as error:

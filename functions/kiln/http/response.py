@@ -5,15 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel
-
 from kiln.envelope import JSON_CONTENT_TYPE, dumps, success_body
 
 
 def plain(value: Any) -> Any:
     """pydantic models (and lists of them) as JSON-ready values."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
+    dump = getattr(value, "model_dump", None)  # a pydantic model; pydantic itself is not imported here
+    if dump is not None:
+        return dump(mode="json")
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value

@@ -12,7 +12,7 @@ import time
 from typing import Any, Callable
 
 from kiln.adapters import s3
-from kiln.adapters.dynamodb import Probes
+from kiln.adapters.dynamodb.probes import Probes
 
 PROBE_TTL_SECONDS = 3600
 

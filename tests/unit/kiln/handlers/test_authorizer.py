@@ -64,7 +64,8 @@ def test_unknown_key_is_unauthorized():
 
 def test_revoked_and_expired_keys_are_unauthorized():
     from kiln.adapters.aws import client
-    from kiln.adapters.dynamodb import key_pk, to_item
+    from kiln.adapters.dynamodb.access import key_pk
+    from kiln.adapters.dynamodb.items import to_item
     from kiln.domain.access import hash_secret
 
     for attribute, value in (("revokedAt", "2026-01-01T00:00:00.000Z"), ("expiresAt", "2020-01-01T00:00:00.000Z")):

@@ -1,21 +1,22 @@
-"""DynamoDB adapter: every item Kiln stores in its single table, and how it is read.
-
-The item layout and each access pattern's key condition are documented in
-docs/data-model.md. Request paths use GetItem, Query, PutItem and UpdateItem only: no Scan
-(tests/unit/kiln/adapters/test_dynamodb.py asserts the module never calls it).
-"""
+"""Projects in the single table (kiln.domain.projects.ProjectRepository)."""
 
 from __future__ import annotations
 
 from typing import Any, Iterator
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from kiln import config
 from kiln.adapters.aws import client
-from kiln.adapters.schema import GSI1, TTL_ATTRIBUTE
-from kiln.domain.access import ApiKey, Workspace
+from kiln.adapters.dynamodb.items import (
+    condition_failed,
+    from_item,
+    project_sk,
+    project_status_partition,
+    table,
+    to_item,
+    workspace_pk,
+)
+from kiln.adapters.schema import GSI1
 from kiln.domain.projects import (
     CursorRequest,
     CursorResult,
@@ -28,44 +29,8 @@ from kiln.domain.projects import (
     StatusConflict,
 )
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
 # Largest page DynamoDB is asked for while filling a cursor page (filters may discard items).
 _QUERY_BATCH = 100
-
-
-def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
-
-
-def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
-
-
-def _table() -> str:
-    return config.table_name()
-
-
-def _condition_failed(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
-
-
-# --- keys -------------------------------------------------------------------------------
-
-def workspace_pk(workspace_id: str) -> str:
-    return f"WS#{workspace_id}"
-
-
-def project_sk(project_id: str) -> str:
-    return f"PROJECT#{project_id}"
-
-
-def project_status_partition(workspace_id: str, status: str) -> str:
-    return f"WS#{workspace_id}#PROJECTS#{status}"
-
-
-# --- projects ---------------------------------------------------------------------------
 
 _PROJECT_FIELDS = ("id", "name", "description", "status", "createdAt", "updatedAt", "archivedAt")
 
@@ -76,8 +41,8 @@ _FOLDED = {"name": "nameFolded", "description": "descriptionFolded"}
 
 
 def _project_from(item: dict[str, Any]) -> Project:
-    values = from_item(item)
-    return Project(**{k: values[k] for k in _PROJECT_FIELDS if k in values})
+    # Only the public fields are deserialized: keys and search copies never leave the adapter.
+    return Project(**from_item({k: item[k] for k in _PROJECT_FIELDS if k in item}))
 
 
 class ProjectStore:
@@ -97,12 +62,12 @@ class ProjectStore:
             **values,
         })
         client("dynamodb").put_item(
-            TableName=_table(), Item=item, ConditionExpression="attribute_not_exists(pk)"
+            TableName=table(), Item=item, ConditionExpression="attribute_not_exists(pk)"
         )
 
     def get(self, workspace_id: str, project_id: str) -> Project | None:
         response = client("dynamodb").get_item(
-            TableName=_table(),
+            TableName=table(),
             Key=to_item({"pk": workspace_pk(workspace_id), "sk": project_sk(project_id)}),
             ConsistentRead=True,  # read-your-writes after POST/PATCH
         )
@@ -138,7 +103,7 @@ class ProjectStore:
             placeholders.append(f":allowed{index}")
         try:
             response = client("dynamodb").update_item(
-                TableName=_table(),
+                TableName=table(),
                 Key=to_item({"pk": workspace_pk(workspace_id), "sk": project_sk(project_id)}),
                 UpdateExpression="SET " + ", ".join(sets),
                 ConditionExpression=f"attribute_exists(pk) AND #status IN ({', '.join(placeholders)})",
@@ -148,7 +113,7 @@ class ProjectStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as error:
-            if not _condition_failed(error):
+            if not condition_failed(error):
                 raise
             old = error.response.get("Item")
             if not old:
@@ -180,7 +145,7 @@ class ProjectStore:
         if names:
             query["ExpressionAttributeNames"] = names
         query["ExpressionAttributeValues"] = to_item(values)
-        query["TableName"] = _table()
+        query["TableName"] = table()
         query["ScanIndexForward"] = False
         return query
 
@@ -229,95 +194,3 @@ class ProjectStore:
         return CursorResult([_project_from(i) for i in page], after)
 
 
-# --- workspaces and API keys ------------------------------------------------------------
-
-def key_pk(secret_hash: str) -> str:
-    return f"APIKEY#{secret_hash}"
-
-
-class AccessStore:
-    """kiln.domain.access.AccessRepository on DynamoDB."""
-
-    def get_key_by_hash(self, secret_hash: str) -> ApiKey | None:
-        response = client("dynamodb").get_item(
-            TableName=_table(), Key=to_item({"pk": key_pk(secret_hash), "sk": "APIKEY"})
-        )
-        item = response.get("Item")
-        if not item:
-            return None
-        v = from_item(item)
-        return ApiKey(
-            id=v["id"],
-            workspace_id=v["workspaceId"],
-            name=v["name"],
-            prefix=v["prefix"],
-            secret_hash=v["secretHash"],
-            scopes=tuple(v.get("scopes", ())),
-            allowed_paths=tuple(v.get("allowedPaths", ())),
-            created_at=v.get("createdAt", ""),
-            expires_at=v.get("expiresAt"),
-            revoked_at=v.get("revokedAt"),
-        )
-
-    def get_workspace(self, workspace_id: str) -> Workspace | None:
-        response = client("dynamodb").get_item(
-            TableName=_table(), Key=to_item({"pk": workspace_pk(workspace_id), "sk": "WORKSPACE"})
-        )
-        item = response.get("Item")
-        if not item:
-            return None
-        v = from_item(item)
-        return Workspace(v["id"], v["name"], v["tier"], v["usageKeyId"], v["usageKeyValue"], v["createdAt"])
-
-    def insert_workspace(self, workspace: Workspace) -> None:
-        client("dynamodb").put_item(
-            TableName=_table(),
-            Item=to_item({
-                "pk": workspace_pk(workspace.id), "sk": "WORKSPACE",
-                "gsi1pk": "WORKSPACES", "gsi1sk": f"WS#{workspace.id}",
-                "type": "workspace", "id": workspace.id, "name": workspace.name, "tier": workspace.tier,
-                "usageKeyId": workspace.usage_key_id, "usageKeyValue": workspace.usage_key_value,
-                "createdAt": workspace.created_at,
-            }),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-
-    def insert_key(self, key: ApiKey) -> None:
-        client("dynamodb").put_item(
-            TableName=_table(),
-            Item=to_item({
-                "pk": key_pk(key.secret_hash), "sk": "APIKEY",
-                "gsi1pk": f"WS#{key.workspace_id}#APIKEYS", "gsi1sk": f"APIKEY#{key.id}",
-                "type": "apiKey", "id": key.id, "workspaceId": key.workspace_id, "name": key.name,
-                "prefix": key.prefix, "secretHash": key.secret_hash,
-                # Lists, not string sets: DynamoDB sets cannot be empty.
-                "scopes": list(key.scopes), "allowedPaths": list(key.allowed_paths),
-                "createdAt": key.created_at, "expiresAt": key.expires_at, "revokedAt": key.revoked_at,
-            }),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-
-
-# --- operations probes ------------------------------------------------------------------
-
-class Probes:
-    """Items written by the self-check workflow; they expire through the table's TTL."""
-
-    def write(self, probe_id: str, payload: str, expires_at_epoch: int) -> None:
-        client("dynamodb").put_item(
-            TableName=_table(),
-            Item=to_item({"pk": f"PROBE#{probe_id}", "sk": "PROBE", "type": "probe",
-                          "payload": payload, TTL_ATTRIBUTE: expires_at_epoch}),
-        )
-
-    def read(self, probe_id: str) -> str | None:
-        response = client("dynamodb").get_item(
-            TableName=_table(), Key=to_item({"pk": f"PROBE#{probe_id}", "sk": "PROBE"}), ConsistentRead=True
-        )
-        item = response.get("Item")
-        return from_item(item)["payload"] if item else None
-
-
-def describe_table() -> str:
-    """The table's status (health check)."""
-    return client("dynamodb").describe_table(TableName=_table())["Table"]["TableStatus"]
