@@ -126,6 +126,16 @@ class Project(BaseModel):
     archivedAt: str | None = None
 
 
+class ProjectArchived(BaseModel):
+    """The answer to DELETE /v1/projects/{projectId}: the soft delete's outcome."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    id: str
+    status: ProjectStatus
+    archivedAt: str | None
+
+
 class ProjectListFilter(BaseModel):
     status: ProjectStatus | None = None
     search: str | None = None

@@ -1,6 +1,7 @@
 """DELETE /v1/projects/{projectId}: archive (soft delete; the data is kept)."""
 
 from kiln import services
+from kiln.domain.projects import ProjectArchived
 from kiln.http.api import endpoint
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
@@ -9,7 +10,7 @@ from kiln.http.response import Response, ok
 def archive_project(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
     project = services.projects().archive(request.workspace_id, project_id)
-    return ok({"id": project.id, "status": project.status.value, "archivedAt": project.archivedAt})
+    return ok(ProjectArchived(id=project.id, status=project.status, archivedAt=project.archivedAt))
 
 
 handler = endpoint(archive_project)
