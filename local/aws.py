@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from local import lambda_runtime
+from local.server import BackgroundServer
 from local.constants import ACCOUNT_ID, REGION, function_name
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -149,8 +150,10 @@ def _error(status: int, error_type: str, message: str, request_id: str) -> tuple
     return f"{status} {reasons.get(status, 'Error')}", headers, body
 
 
-class AwsEmulator:
+class AwsEmulator(BackgroundServer):
     """moto's multi-service server app plus the Invoke middleware, on a background thread."""
+
+    thread_name = "moto"
 
     def __init__(self, port: int = 0, functions: dict[str, LocalFunction] | None = None) -> None:
         from moto.core.config import default_user_config
@@ -162,29 +165,11 @@ class AwsEmulator:
             DomainDispatcherApplication(create_backend_app),
             functions if functions is not None else worker_functions(),
         )
-        self._server: BaseWSGIServer = make_server(
-            "127.0.0.1", port, app, threaded=True, request_handler=_quiet_moto_handler()
-        )
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return self._server.server_port
+        super().__init__(make_server("127.0.0.1", port, app, threaded=True, request_handler=_quiet_moto_handler()))
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="moto", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
 
 
 def _quiet_moto_handler() -> type:

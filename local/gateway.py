@@ -26,6 +26,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from kiln import routes
 from kiln.envelope import JSON_CONTENT_TYPE, ErrorCode, dumps, error_body, error_headers
 from local import lambda_runtime
+from local.server import BackgroundServer
 from local.constants import ACCOUNT_ID, REGION, STAGE, function_name
 from local.usage_plans import Admission, UsagePlanEnforcer
 
@@ -539,31 +540,16 @@ class _GatewayRequestHandler(WSGIRequestHandler):
         pass  # the Gateway logs each request with its request id
 
 
-class GatewayServer:
+class GatewayServer(BackgroundServer):
     """The gateway on a threaded werkzeug server, bound at construction so conflicts fail early."""
+
+    thread_name = "gateway"
 
     def __init__(self, app: WSGIApp, host: str = "127.0.0.1", port: int = 3001) -> None:
         self.app = app
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True,
-                                                   request_handler=_GatewayRequestHandler)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return self._server.server_port
+        super().__init__(make_server(host, port, app, threaded=True, request_handler=_GatewayRequestHandler))
 
     @property
     def host(self) -> str:
         return self._server.host
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="gateway", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-        self._server.server_close()
 
