@@ -45,8 +45,3 @@ def usage_plan_ids() -> dict[str, str]:
 
 def docs_url() -> str:
     return os.environ.get("KILN_DOCS_URL", "/docs")
-
-
-def environment() -> str:
-    """'local' in the local cloud and tests, 'aws' when deployed."""
-    return os.environ.get("KILN_ENVIRONMENT", "aws")

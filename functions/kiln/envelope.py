@@ -12,7 +12,6 @@ from enum import Enum
 from typing import Any
 
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
-ERROR_TYPE_BASE = "https://kiln.dev/errors/"  # type URI prefix documented in docs/errors.md
 
 
 @dataclass(frozen=True)
@@ -49,10 +48,6 @@ class ErrorCode(str, Enum):
     @property
     def status(self) -> int:
         return CATALOG[self].status
-
-    @property
-    def type_uri(self) -> str:
-        return ERROR_TYPE_BASE + self.value.lower().replace("_", "-")
 
 
 CATALOG: dict[ErrorCode, ErrorSpec] = {

@@ -1,5 +1,9 @@
 """(a) Cold start: import a handler module fresh and serve its first request, ours vs bare.
 
+The handlers in bare/ repeat the same few lines on purpose: each must be the smallest
+self-contained module doing the same AWS work, so a helper shared between them would become
+part of what is measured.
+
 Every sample is a new Python process. Inside it, t0 is taken before the handler module is
 imported and t1 after its first invocation returns, so interpreter start-up is left out of
 both sides alike. The AWS calls are real HTTP calls to a moto server run by the bench

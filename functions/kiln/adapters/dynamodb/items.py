@@ -1,4 +1,4 @@
-"""Shared pieces of the DynamoDB adapter: (de)serialization, key builders, table probes."""
+"""Shared pieces of the DynamoDB adapter: (de)serialization, single-item reads and writes, keys."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from kiln.adapters.aws import client
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
 
 
 def to_item(values: dict[str, Any]) -> dict[str, Any]:
@@ -29,6 +28,20 @@ def table() -> str:
 
 def condition_failed(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def get_item(pk: str, sk: str, consistent: bool = False) -> dict[str, Any] | None:
+    """The raw item under (pk, sk), or None; callers deserialize only what they need."""
+    response = client("dynamodb").get_item(
+        TableName=table(), Key=to_item({"pk": pk, "sk": sk}), ConsistentRead=consistent
+    )
+    return response.get("Item")
+
+
+def put_item(values: dict[str, Any], only_if_new: bool = False) -> None:
+    """Write an item; `only_if_new` refuses to overwrite one with the same key."""
+    extra = {"ConditionExpression": "attribute_not_exists(pk)"} if only_if_new else {}
+    client("dynamodb").put_item(TableName=table(), Item=to_item(values), **extra)
 
 
 # --- keys -------------------------------------------------------------------------------

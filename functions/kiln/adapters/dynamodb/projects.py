@@ -10,8 +10,10 @@ from kiln.adapters.aws import client
 from kiln.adapters.dynamodb.items import (
     condition_failed,
     from_item,
+    get_item,
     project_sk,
     project_status_partition,
+    put_item,
     table,
     to_item,
     workspace_pk,
@@ -49,8 +51,7 @@ class ProjectStore:
     """kiln.domain.projects.ProjectRepository on DynamoDB."""
 
     def insert(self, workspace_id: str, project: Project) -> None:
-        values = project.model_dump(mode="json")
-        item = to_item({
+        put_item({
             "pk": workspace_pk(workspace_id),
             "sk": project_sk(project.id),
             "gsi1pk": project_status_partition(workspace_id, project.status.value),
@@ -59,19 +60,12 @@ class ProjectStore:
             "workspaceId": workspace_id,
             "nameFolded": project.name.casefold(),
             "descriptionFolded": project.description.casefold(),
-            **values,
-        })
-        client("dynamodb").put_item(
-            TableName=table(), Item=item, ConditionExpression="attribute_not_exists(pk)"
-        )
+            **project.model_dump(mode="json"),
+        }, only_if_new=True)
 
     def get(self, workspace_id: str, project_id: str) -> Project | None:
-        response = client("dynamodb").get_item(
-            TableName=table(),
-            Key=to_item({"pk": workspace_pk(workspace_id), "sk": project_sk(project_id)}),
-            ConsistentRead=True,  # read-your-writes after POST/PATCH
-        )
-        item = response.get("Item")
+        # Consistent: read-your-writes after POST/PATCH.
+        item = get_item(workspace_pk(workspace_id), project_sk(project_id), consistent=True)
         return _project_from(item) if item else None
 
     def update(
