@@ -30,6 +30,13 @@ API_KEYS_REASON = (
     "API Gateway API key ids are created at run time (one per workspace): deleting one is authorized on "
     "/apikeys/* of this account and region, the narrowest form API Gateway's IAM model offers."
 )
+BEDROCK_PROFILE_REASON = (
+    "A cross-Region inference profile routes each request to the same foundation model in one of its "
+    "destination Regions, and Bedrock authorizes InvokeModel on the model in the Region that serves it, so "
+    "the model ARN needs a wildcard Region (which also matches the Region-less ARN global profiles use). "
+    "The statement names the one model id and holds only when invoked through this deployment's "
+    "configured inference profile (condition bedrock:InferenceProfileArn)."
+)
 XRAY_REASON = (
     "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; "
     "AWS requires Resource '*' for active tracing."
@@ -45,6 +52,9 @@ class Targets:
     cursor_secret_arn: str
     state_machine_arns: Sequence[str] = field(default=())
     usage_plan_ids: Sequence[str] = field(default=())
+    # The Bedrock model (or cross-Region inference profile) id generator:invoke may call; empty
+    # when the built-in generator is configured, and then the grant translates to nothing.
+    bedrock_model_id: str = ""
 
     @property
     def index_arn(self) -> str:
@@ -66,8 +76,43 @@ class Permission:
 # translation here fails synthesis as soon as a function uses it, instead of granting nothing.
 TRANSLATED = frozenset({
     "table:read", "table:write", "bucket:read", "bucket:write", "cursor-secret:read", "health:check",
-    "usage-keys:write",
+    "usage-keys:write", "generator:invoke",
 })
+
+# Leading segment of a cross-Region (system-defined) inference profile id, e.g.
+# us.anthropic.claude-3-5-sonnet-20240620-v1:0; foundation model ids start with the provider.
+INFERENCE_PROFILE_PREFIXES = frozenset({"us", "us-gov", "eu", "apac", "jp", "au", "ca", "global"})
+
+
+def inference_profile_model(model_id: str) -> str | None:
+    """The foundation model id behind a cross-Region inference profile id; None for a model id."""
+    prefix, dot, rest = model_id.partition(".")
+    return rest if dot and prefix in INFERENCE_PROFILE_PREFIXES and rest else None
+
+
+def generator_permissions(model_id: str) -> list[Permission]:
+    """bedrock:InvokeModel (which also authorizes Converse) on exactly the configured model.
+
+    A foundation model id: that model in this Region. A cross-Region inference profile id: the
+    profile in this account and Region, plus its foundation model in whichever Region the
+    profile routes to, only through that profile (AWS: "Prerequisites for inference profiles").
+    """
+    bedrock = f"arn:{Aws.PARTITION}:bedrock"
+    base = inference_profile_model(model_id)
+    if base is None:
+        return [Permission(iam.PolicyStatement(
+            sid="GeneratorInvokeModel", actions=["bedrock:InvokeModel"],
+            resources=[f"{bedrock}:{Aws.REGION}::foundation-model/{model_id}"]))]
+    profile_arn = f"{bedrock}:{Aws.REGION}:{Aws.ACCOUNT_ID}:inference-profile/{model_id}"
+    routed_model = f"{bedrock}:*::foundation-model/{base}"
+    return [
+        Permission(iam.PolicyStatement(sid="GeneratorInvokeProfile", actions=["bedrock:InvokeModel"],
+                                       resources=[profile_arn])),
+        Permission(iam.PolicyStatement(sid="GeneratorInvokeProfileModel", actions=["bedrock:InvokeModel"],
+                                       resources=[routed_model],
+                                       conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile_arn}}),
+                   ((routed_model, BEDROCK_PROFILE_REASON),)),
+    ]
 
 
 def validate(grants: Iterable[str], owner: str) -> None:
@@ -115,6 +160,8 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
         allow("HealthBucket", ("s3:ListBucket",), [targets.bucket_arn])
         if targets.state_machine_arns:
             allow("HealthWorkflows", ("states:DescribeStateMachine",), list(targets.state_machine_arns))
+    if "generator:invoke" in grants and targets.bedrock_model_id:
+        out += generator_permissions(targets.bedrock_model_id)
     return out
 
 

@@ -39,8 +39,13 @@ def function_environment(
     usage_plans_json: str | None = None,
     cursor_secret_arn: Lazy | None = None,
     state_machines_json: Lazy | None = None,
+    bedrock_model_id: str = "",
 ) -> dict[str, str]:
-    """The variables kiln.config reads, each only where the function's grants make it useful."""
+    """The variables kiln.config reads, each only where the function's grants make it useful.
+
+    `bedrock_model_id` is Settings.invoked_model_id: the Bedrock generator's model, or empty
+    for the built-in generator.
+    """
     grants = set(grants)
     env = {
         "KILN_ENVIRONMENT": "aws",
@@ -55,6 +60,10 @@ def function_environment(
         env["KILN_CURSOR_SECRET_ARN"] = cursor_secret_arn()
     if "health:check" in grants and state_machines_json is not None:
         env["KILN_STATE_MACHINES"] = state_machines_json()
+    if "generator:invoke" in grants:
+        env["KILN_GENERATOR"] = "bedrock" if bedrock_model_id else "builtin"
+        if bedrock_model_id:
+            env["KILN_BEDROCK_MODEL_ID"] = bedrock_model_id
     return env
 
 

@@ -97,6 +97,7 @@ class RouteGroupStack(NestedStack):
                 usage_plan_ids=tuple(
                     imp(f"UsagePlan{pascal(tier)}Id", plan) for tier, plan in shared.usage_plan_ids.items()
                 ) if needs_usage_keys else (),
+                bedrock_model_id=settings.invoked_model_id,
             ),
             log_retention=settings.log_retention,
             log_removal_policy=settings.log_removal_policy,
@@ -113,6 +114,7 @@ class RouteGroupStack(NestedStack):
                 usage_plans_json=imp("UsagePlans", shared.usage_plans_json),
                 cursor_secret_arn=lambda: imp("CursorSecretArn", shared.cursor_secret_arn),
                 state_machines_json=lambda: imp("StateMachines", shared.state_machines_json),
+                bedrock_model_id=settings.invoked_model_id,
             )
             fn = KilnFunction(
                 self, route.function_id,

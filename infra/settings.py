@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,12 @@ _RETENTION: dict[int, logs.RetentionDays] = {
     1827: logs.RetentionDays.FIVE_YEARS,
     3653: logs.RetentionDays.TEN_YEARS,
 }
+
+
+GENERATORS = ("builtin", "bedrock")
+# A Bedrock foundation model id (anthropic.claude-3-5-sonnet-20240620-v1:0) or a cross-Region
+# inference profile id (us.anthropic...). ARNs (with '/') are not accepted: IAM is derived from the id.
+_MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
 
 
 def _bool(value: Any) -> bool:
@@ -72,6 +79,10 @@ class Settings:
     api_memory_mb: int = 512
     # Existing SNS topic ARN that alarms notify; alarms are created without actions when empty.
     alarm_topic_arn: str = ""
+    # Who writes clarifying questions and specs: the offline built-in generator, or Amazon
+    # Bedrock (then bedrock_model_id names the model or inference profile, see infra/grants.py).
+    generator: str = "builtin"
+    bedrock_model_id: str = ""
 
     def __post_init__(self) -> None:
         if self.log_retention_days not in _RETENTION:
@@ -80,6 +91,18 @@ class Settings:
             raise ValueError("apiTimeoutSeconds must be between 1 and 29 (API Gateway's integration limit)")
         if not self.stack_name.replace("-", "").isalnum():
             raise ValueError(f"stackName must be alphanumeric with dashes, got {self.stack_name!r}")
+        if self.generator not in GENERATORS:
+            raise ValueError(f"generator must be one of {list(GENERATORS)}, got {self.generator!r}")
+        if self.generator == "bedrock":
+            if not self.bedrock_model_id:
+                raise ValueError(
+                    "bedrockModelId is required when generator is bedrock: pass the Bedrock model or "
+                    "inference profile id, e.g. -c generator=bedrock "
+                    "-c bedrockModelId=us.anthropic.claude-3-5-sonnet-20240620-v1:0")
+            if self.bedrock_model_id.startswith("arn:") or not _MODEL_ID.match(self.bedrock_model_id):
+                raise ValueError(
+                    f"bedrockModelId must be a Bedrock model or inference profile id (not an ARN), "
+                    f"got {self.bedrock_model_id!r}")
 
     @classmethod
     def from_context(cls, node: Any) -> Settings:
@@ -99,7 +122,14 @@ class Settings:
             api_timeout_seconds=_int("apiTimeoutSeconds", get("apiTimeoutSeconds", defaults.api_timeout_seconds)),
             api_memory_mb=_int("apiMemoryMb", get("apiMemoryMb", defaults.api_memory_mb)),
             alarm_topic_arn=str(get("alarmTopicArn", defaults.alarm_topic_arn)),
+            generator=str(get("generator", defaults.generator)).strip().lower() or defaults.generator,
+            bedrock_model_id=str(get("bedrockModelId", defaults.bedrock_model_id)).strip(),
         )
+
+    @property
+    def invoked_model_id(self) -> str:
+        """The Bedrock model generator:invoke functions call; empty with the built-in generator."""
+        return self.bedrock_model_id if self.generator == "bedrock" else ""
 
     @property
     def log_retention(self) -> logs.RetentionDays:

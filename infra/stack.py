@@ -110,7 +110,7 @@ class KilnStack(Stack):
             layer=layer,
             targets=grants_mod.Targets(
                 table_arn=self.table.table_arn, bucket_arn=self.bucket.bucket_arn,
-                cursor_secret_arn=self.cursor_secret.secret_arn,
+                cursor_secret_arn=self.cursor_secret.secret_arn, bedrock_model_id=settings.invoked_model_id,
             ),
             log_retention=settings.log_retention,
             log_removal_policy=settings.log_removal_policy,
@@ -120,6 +120,7 @@ class KilnStack(Stack):
             return function_environment(
                 grants, table_name=self.table.table_name, bucket_name=self.bucket.bucket_name,
                 cursor_secret_arn=lambda: self.cursor_secret.secret_arn,
+                bedrock_model_id=settings.invoked_model_id,
             )
 
         # --- workers and workflows ---------------------------------------------------------------

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from local import lambda_runtime
+from local import atomic, lambda_runtime
 from local.server import BackgroundServer
 from local.constants import ACCOUNT_ID, REGION, function_name
 
@@ -161,6 +161,8 @@ class AwsEmulator(BackgroundServer):
 
         # Without this moto only records executions; with it, state machines really run.
         default_user_config["stepfunctions"]["execute_state_machine"] = True
+        # Conditional writes must be atomic across the server's threads, as in DynamoDB.
+        atomic.install()
         app = LambdaInvokeMiddleware(
             DomainDispatcherApplication(create_backend_app),
             functions if functions is not None else worker_functions(),

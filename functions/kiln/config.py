@@ -45,3 +45,13 @@ def usage_plan_ids() -> dict[str, str]:
 
 def docs_url() -> str:
     return os.environ.get("KILN_DOCS_URL", "/docs")
+
+
+def generator_name() -> str:
+    """Which generator writes questions and specs: `builtin` (default, offline) or `bedrock`."""
+    return os.environ.get("KILN_GENERATOR", "builtin").strip().lower() or "builtin"
+
+
+def bedrock_model_id() -> str:
+    """The Bedrock model (or inference profile) id the bedrock generator calls."""
+    return _required("KILN_BEDROCK_MODEL_ID")

@@ -73,6 +73,27 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/v1/projects/{projectId}", "projects_archive", "Archive a project (soft delete)",
           scopes=("project:write",), category="write", tags=("projects",),
           grants=("table:write",)),
+    # Specification workflow (CONTRACT section 6): anything that calls a generator needs ai:invoke.
+    Route("POST", "/v1/projects/{projectId}/clarify", "specs_clarify",
+          "Ask the generator for clarifying questions (draft or clarifying -> clarifying)",
+          scopes=("ai:invoke", "project:write"), category="ai", tags=("specification",), group="specs",
+          grants=("table:write", "generator:invoke")),
+    Route("POST", "/v1/projects/{projectId}/answers", "specs_answer",
+          "Answer the clarifying questions and write spec version 1 (clarifying -> spec_review)",
+          scopes=("ai:invoke", "project:write"), category="ai", tags=("specification",), group="specs",
+          grants=("table:write", "bucket:write", "generator:invoke")),
+    Route("POST", "/v1/projects/{projectId}/regenerate", "specs_regenerate",
+          "Write a new spec version, optionally guided by feedback (spec_review or approved -> spec_review)",
+          scopes=("ai:invoke", "project:write"), category="ai", tags=("specification",), group="specs",
+          grants=("table:write", "bucket:write", "generator:invoke")),
+    Route("POST", "/v1/projects/{projectId}/approve", "specs_approve",
+          "Approve the latest spec version (spec_review -> approved)",
+          scopes=("ai:invoke", "project:write"), category="ai", tags=("specification",), group="specs",
+          grants=("table:write",)),
+    Route("GET", "/v1/projects/{projectId}/spec", "specs_get",
+          "Get a spec version (latest by default) and the list of all versions",
+          scopes=("project:read",), category="read", tags=("specification",), group="specs",
+          grants=("table:read", "bucket:read")),
 )
 
 
@@ -137,6 +158,7 @@ GRANTS: dict[str, str] = {
     "cursor-secret:read": "GetSecretValue on the cursor-signing secret",
     "usage-keys:write": "CreateApiKey and CreateUsagePlanKey on this API's usage plans (workspace meters)",
     "health:check": "DescribeTable, ListBucket (HeadBucket) and DescribeStateMachine, read-only probes",
+    "generator:invoke": "bedrock:InvokeModel on the configured model, only when the bedrock generator is configured",
 }
 
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
+from kiln import config
+
 if TYPE_CHECKING:  # imported where used: the authorizer and /health never load pydantic
     from kiln.domain.access import AccessService
+    from kiln.domain.generation import Generator
     from kiln.domain.projects import ProjectService
+    from kiln.domain.specs import SpecService
     from kiln.http.pagination import CursorCodec
 
 
@@ -37,3 +41,26 @@ def cursors() -> CursorCodec:
     from kiln.http.pagination import CursorCodec
 
     return CursorCodec(cursor_signing_key)
+
+
+@cache
+def generator() -> Generator:
+    """The configured generator (KILN_GENERATOR): built once per container, on first use."""
+    name = config.generator_name()
+    if name == "builtin":
+        from kiln.domain.generators.builtin import BuiltinGenerator
+
+        return BuiltinGenerator()
+    if name == "bedrock":
+        from kiln.adapters.bedrock import BedrockGenerator
+
+        return BedrockGenerator()
+    raise RuntimeError(f"KILN_GENERATOR must be builtin or bedrock, not {name!r}")
+
+
+@cache
+def specs() -> SpecService:
+    from kiln.adapters.dynamodb.specs import SpecStore
+    from kiln.domain.specs import SpecService
+
+    return SpecService(SpecStore(), generator)

@@ -13,6 +13,7 @@ from moto import mock_aws
 from kiln.adapters import aws
 from kiln.adapters.schema import create_table_kwargs
 from kiln.tiers import TIERS
+from local import atomic
 
 TABLE = "kiln-unit"
 BUCKET = "kiln-unit-bucket"
@@ -29,6 +30,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("KILN_TABLE_NAME", TABLE)
     monkeypatch.setenv("KILN_BUCKET_NAME", BUCKET)
     monkeypatch.setenv("KILN_ENVIRONMENT", "local")
+    atomic.install()  # threads in tests see DynamoDB's atomic conditional writes
     with mock_aws():
         aws.reset()
         _reset_services()
@@ -53,7 +55,8 @@ def _reset_services() -> None:
     from kiln import services
     from kiln.adapters import secrets
 
-    for factory in (services.projects, services.access, services.cursors, secrets._fetch):
+    for factory in (services.projects, services.access, services.cursors, services.specs, services.generator,
+                    secrets._fetch):
         factory.cache_clear()
 
 

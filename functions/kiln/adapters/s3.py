@@ -20,3 +20,7 @@ def get_object(key: str) -> bytes | None:
 def head_bucket() -> None:
     """Raises when the bucket is unreachable (health check)."""
     client("s3").head_bucket(Bucket=config.bucket_name())
+
+
+def delete_object(key: str) -> None:
+    client("s3").delete_object(Bucket=config.bucket_name(), Key=key)

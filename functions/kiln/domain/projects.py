@@ -124,6 +124,10 @@ class Project(BaseModel):
     createdAt: str
     updatedAt: str
     archivedAt: str | None = None
+    # The latest specification version (None until the clarifying questions are answered).
+    specVersion: int | None = None
+    # Set while the latest spec version is approved; cleared when a new version is written.
+    approvedAt: str | None = None
 
 
 class ProjectArchived(BaseModel):

@@ -149,10 +149,13 @@ class Request:
                                      "message": "the body must be a JSON object", "type": "object_type"}])
         return data
 
-    def body_as(self, model: type[M]) -> M:
+    def body_as(self, model: type[M], *, optional: bool = False) -> M:
+        """The body validated as `model`; `optional`: an absent body means `{}` (all defaults)."""
         from pydantic import ValidationError
 
         try:
+            if optional and not self.raw_body().strip():
+                return model.model_validate({})
             return model.model_validate(self.json())
         except ValidationError as error:
             raise validation_error(field_errors(error, "body")) from None

@@ -61,3 +61,17 @@ def project_status_partition(workspace_id: str, status: str) -> str:
 def describe_table() -> str:
     """The table's status (health check)."""
     return client("dynamodb").describe_table(TableName=table())["Table"]["TableStatus"]
+
+
+def transaction_cancelled(error: ClientError) -> bool:
+    """A TransactWriteItems refused because one of its conditions failed (or a conflict)."""
+    return error.response.get("Error", {}).get("Code") == "TransactionCanceledException"
+
+
+def spec_sk(project_id: str, version: int) -> str:
+    # Zero-padded so the sort key orders versions numerically.
+    return f"SPEC#{project_id}#{version:06d}"
+
+
+def spec_prefix(project_id: str) -> str:
+    return f"SPEC#{project_id}#"

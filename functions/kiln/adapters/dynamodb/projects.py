@@ -34,7 +34,8 @@ from kiln.domain.projects import (
 # Largest page DynamoDB is asked for while filling a cursor page (filters may discard items).
 _QUERY_BATCH = 100
 
-_PROJECT_FIELDS = ("id", "name", "description", "status", "createdAt", "updatedAt", "archivedAt")
+PROJECT_FIELDS = ("id", "name", "description", "status", "createdAt", "updatedAt", "archivedAt",
+                  "specVersion", "approvedAt")
 
 
 # DynamoDB's contains() is case-sensitive, so searches run against casefolded copies of
@@ -42,9 +43,72 @@ _PROJECT_FIELDS = ("id", "name", "description", "status", "createdAt", "updatedA
 _FOLDED = {"name": "nameFolded", "description": "descriptionFolded"}
 
 
-def _project_from(item: dict[str, Any]) -> Project:
-    # Only the public fields are deserialized: keys and search copies never leave the adapter.
-    return Project(**from_item({k: item[k] for k in _PROJECT_FIELDS if k in item}))
+def project_from(item: dict[str, Any]) -> Project:
+    # Only the public fields are deserialized: keys, search copies, the revision counter and
+    # the clarifying questions never leave the adapter through this model.
+    return Project(**from_item({k: item[k] for k in PROJECT_FIELDS if k in item}))
+
+
+def update_request(
+    workspace_id: str,
+    project_id: str,
+    changes: dict[str, Any],
+    *,
+    allowed_from: frozenset[ProjectStatus] | None = None,
+    revision: int | None = None,
+) -> dict[str, Any]:
+    """The UpdateItem parameters (Key, expressions) for a guarded change of a project item.
+
+    Used alone (ProjectStore.update) and inside transactions (kiln.adapters.dynamodb.specs).
+    A None value removes the attribute. Every change bumps `revision`, the optimistic-lock
+    counter that lets a slow operation (spec generation) refuse to write over a project that
+    changed since it was read. Guards: the item exists, its status is in `allowed_from`, and
+    its revision is still `revision` (when given).
+    """
+    changes = {k: (v.value if isinstance(v, ProjectStatus) else v) for k, v in changes.items()}
+    # DynamoDB rejects unused placeholders, so each is added only with its expression.
+    names: dict[str, str] = {"#revision": "revision"}
+    values: dict[str, Any] = {":zero": 0, ":one": 1}
+    sets: list[str] = ["#revision = if_not_exists(#revision, :zero) + :one"]
+    removes: list[str] = []
+    for index, (field, value) in enumerate(sorted(changes.items())):
+        names[f"#f{index}"] = field
+        if value is None:
+            removes.append(f"#f{index}")
+            continue
+        values[f":v{index}"] = value
+        sets.append(f"#f{index} = :v{index}")
+    if changes.get("status") is not None:
+        sets.append("gsi1pk = :statusPartition")
+        values[":statusPartition"] = project_status_partition(workspace_id, changes["status"])
+    for field, folded in _FOLDED.items():
+        if changes.get(field) is not None:
+            sets.append(f"{folded} = :{folded}")
+            values[f":{folded}"] = changes[field].casefold()
+    conditions = ["attribute_exists(pk)"]
+    if allowed_from is not None:
+        names["#status"] = "status"
+        placeholders = []
+        for index, status in enumerate(sorted(s.value for s in allowed_from)):
+            values[f":allowed{index}"] = status
+            placeholders.append(f":allowed{index}")
+        conditions.append(f"#status IN ({', '.join(placeholders)})")
+    if revision is not None:
+        # Items written before the counter existed have none: that is revision 0.
+        if revision == 0:
+            conditions.append("attribute_not_exists(#revision)")
+        else:
+            values[":revision"] = revision
+            conditions.append("#revision = :revision")
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return {
+        "TableName": table(),
+        "Key": to_item({"pk": workspace_pk(workspace_id), "sk": project_sk(project_id)}),
+        "UpdateExpression": expression,
+        "ConditionExpression": " AND ".join(conditions),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_item(values),
+    }
 
 
 class ProjectStore:
@@ -66,7 +130,7 @@ class ProjectStore:
     def get(self, workspace_id: str, project_id: str) -> Project | None:
         # Consistent: read-your-writes after POST/PATCH.
         item = get_item(workspace_pk(workspace_id), project_sk(project_id), consistent=True)
-        return _project_from(item) if item else None
+        return project_from(item) if item else None
 
     def update(
         self,
@@ -75,34 +139,9 @@ class ProjectStore:
         changes: dict[str, Any],
         allowed_from: frozenset[ProjectStatus],
     ) -> Project:
-        changes = {k: (v.value if isinstance(v, ProjectStatus) else v) for k, v in changes.items()}
-        names: dict[str, str] = {"#status": "status"}
-        values: dict[str, Any] = {}
-        sets: list[str] = []
-        for index, (field, value) in enumerate(sorted(changes.items())):
-            names[f"#f{index}"] = field
-            values[f":v{index}"] = value
-            sets.append(f"#f{index} = :v{index}")
-        if "status" in changes:
-            sets.append("gsi1pk = :statusPartition")
-            values[":statusPartition"] = project_status_partition(workspace_id, changes["status"])
-        for field, folded in _FOLDED.items():
-            if field in changes:
-                sets.append(f"{folded} = :{folded}")
-                values[f":{folded}"] = changes[field].casefold()
-        allowed = sorted(s.value for s in allowed_from)
-        placeholders = []
-        for index, status in enumerate(allowed):
-            values[f":allowed{index}"] = status
-            placeholders.append(f":allowed{index}")
         try:
             response = client("dynamodb").update_item(
-                TableName=table(),
-                Key=to_item({"pk": workspace_pk(workspace_id), "sk": project_sk(project_id)}),
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=f"attribute_exists(pk) AND #status IN ({', '.join(placeholders)})",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_item(values),
+                **update_request(workspace_id, project_id, changes, allowed_from=allowed_from),
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -113,7 +152,7 @@ class ProjectStore:
             if not old:
                 raise ProjectMissing(project_id) from None
             raise StatusConflict(ProjectStatus(from_item(old)["status"])) from None
-        return _project_from(response["Attributes"])
+        return project_from(response["Attributes"])
 
     # Listing: without a status filter, the workspace partition (archived projects left out);
     # with one, GSI1's per-status partition. Both newest first, since ids sort by time.
@@ -167,7 +206,7 @@ class ProjectStore:
         total = 0
         for item in self._items(self._query(workspace_id, filters)):
             if start <= total < end:
-                items.append(_project_from(item))
+                items.append(project_from(item))
             total += 1
         return PageResult(items, total)
 
@@ -185,6 +224,6 @@ class ProjectStore:
         if more:
             last = from_item(page[-1])
             after = {k: last[k] for k in key_fields}
-        return CursorResult([_project_from(i) for i in page], after)
+        return CursorResult([project_from(i) for i in page], after)
 
 
