@@ -94,6 +94,15 @@ ROUTES: tuple[Route, ...] = (
           "Get a spec version (latest by default) and the list of all versions",
           scopes=("project:read",), category="read", tags=("specification",), group="specs",
           grants=("table:read", "bucket:read")),
+    # The project's repository, read-only (CONTRACT section 6, Files).
+    Route("GET", "/v1/projects/{projectId}/files", "files_list",
+          "List a directory of the project's repository at a ref (branch or commit sha)",
+          scopes=("project:read",), category="read", tags=("files",), group="files",
+          grants=("table:read", "bucket:read")),
+    Route("GET", "/v1/projects/{projectId}/files/{path+}", "files_get",
+          "Read one file of the project's repository at a ref (branch or commit sha)",
+          scopes=("project:read",), category="read", tags=("files",), group="files",
+          grants=("table:read", "bucket:read")),
 )
 
 

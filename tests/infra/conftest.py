@@ -115,6 +115,8 @@ def synthetic_routes() -> tuple[Route, ...]:
             ("GET", f"{base}/{{{item}}}", "get", 200),
             ("DELETE", f"{base}/{{{item}}}", "delete", 200),
         ):
+            if any(r.method == method and r.path == path for r in ROUTES):
+                continue  # built already: the real route stands in for the planned one
             routes.append(Route(method, path, f"{handler}_{suffix}", f"{suffix} {tag}", scopes=("project:read",),
                                 status=status, group=tag, tags=(tag,), grants=grants))
     routes.append(Route("GET", "/v1/docs/openapi.json", "docs_openapi", "OpenAPI document", authorized=False,

@@ -309,7 +309,6 @@ class BedrockGenerator:
             "toolConfig": _tool_config(tool, description, model),
         }
         messages: list[dict[str, Any]] = [{"role": "user", "content": [{"text": text}]}]
-        problem = ""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             response = self._converse(request, messages, tool=tool, attempt=attempt)
             stop = response.get("stopReason", "")

@@ -230,7 +230,9 @@ class SpecRequest:
 class GenerationFailed(Exception):
     """The generator could not produce valid output; nothing may be stored.
 
-    `reason` is a short machine-readable word (malformed_output, refused, unavailable).
+    `reason` is a short machine-readable word: malformed_output (invalid output, also after
+    the retry), refused (a content filter declined), unavailable (throttled, down, timed
+    out), misconfigured (the deployment cannot use the generator: model id, model access).
     """
 
     def __init__(self, message: str, reason: str) -> None:

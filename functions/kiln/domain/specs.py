@@ -392,14 +392,24 @@ def _valid_questions(questions: list[Question]) -> list[Question]:
     return QuestionSet.model_validate({"questions": [q.model_dump() for q in questions]}).questions
 
 
+_GENERATION_MESSAGES = {
+    "malformed_output": "The generator returned invalid output, also when asked again; nothing was stored. Retry.",
+    "unavailable": "The generator is unavailable or throttled; nothing was stored. Retry later.",
+    "misconfigured": "The generator cannot be used with this deployment's configuration (model id or model "
+                     "access); nothing was stored. The operator must fix the configuration.",
+}
+
+
 def _generation_error(failure: GenerationFailed, generator: Generator) -> KilnError:
-    details = {"reason": failure.reason, "generator": generator.name}
+    # The generator's kind only: model ids and provider messages stay in the logs.
+    details: dict[str, Any] = {"reason": failure.reason, "generator": generator.name.split(":")[0]}
     if failure.reason == "refused":
         return KilnError(ErrorCode.VALIDATION_ERROR, "The generator declined to process this project's content.",
                          {**details, "fields": [{"field": "description", "location": "project",
                                                  "message": "declined by the generator's content filter",
                                                  "type": "refused"}]})
-    return KilnError(ErrorCode.SERVICE_UNAVAILABLE,
-                     f"The generator could not produce a valid result ({failure.reason}); nothing was stored. "
-                     "Retry later.", {**details, "retryAfterSeconds": 5}, headers={"Retry-After": "5"})
-
+    message = _GENERATION_MESSAGES.get(failure.reason, _GENERATION_MESSAGES["malformed_output"])
+    if failure.reason == "misconfigured":  # retrying will not help
+        return KilnError(ErrorCode.SERVICE_UNAVAILABLE, message, details)
+    return KilnError(ErrorCode.SERVICE_UNAVAILABLE, message, {**details, "retryAfterSeconds": 5},
+                     headers={"Retry-After": "5"})

@@ -86,7 +86,8 @@ class Bedrock:
     def _record(self, params: dict[str, Any], **_: Any) -> None:
         self.requests.append(copy.deepcopy(params))
 
-    def answer(self, content: list[dict[str, Any]], stop: str = "tool_use", expected: dict[str, Any] | None = None) -> None:
+    def answer(self, content: list[dict[str, Any]], stop: str = "tool_use",
+               expected: dict[str, Any] | None = None) -> None:
         response = {
             "output": {"message": {"role": "assistant", "content": content}},
             "stopReason": stop,
