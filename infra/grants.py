@@ -143,6 +143,10 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
               [(targets.objects_arn, OBJECTS_REASON)])
     elif "bucket:read" in grants:
         allow("BucketRead", ("s3:GetObject",), [targets.objects_arn], [(targets.objects_arn, OBJECTS_REASON)])
+    if "bucket:write" in grants or "bucket:read" in grants:
+        # Without ListBucket S3 answers a missing key with 403 instead of 404, and "not there"
+        # (an unknown commit, a spec object) would be indistinguishable from "not allowed".
+        allow("BucketList", ("s3:ListBucket",), [targets.bucket_arn])
     if "cursor-secret:read" in grants:
         allow("CursorSecretRead", ("secretsmanager:GetSecretValue",), [targets.cursor_secret_arn])
     if "usage-keys:write" in grants:

@@ -162,8 +162,8 @@ METHOD_NOT_ALLOWED_HANDLER = "kiln.handlers.method_not_allowed.handler"
 GRANTS: dict[str, str] = {
     "table:read": "GetItem/Query/BatchGetItem on the table and its indexes",
     "table:write": "table:read plus PutItem/UpdateItem/DeleteItem/TransactWriteItems",
-    "bucket:read": "GetObject on the bucket",
-    "bucket:write": "GetObject/PutObject/DeleteObject on the bucket",
+    "bucket:read": "GetObject on the bucket's objects, ListBucket (so a missing key is a 404, not a 403)",
+    "bucket:write": "bucket:read plus PutObject/DeleteObject",
     "cursor-secret:read": "GetSecretValue on the cursor-signing secret",
     "usage-keys:write": "CreateApiKey and CreateUsagePlanKey on this API's usage plans (workspace meters)",
     "health:check": "DescribeTable, ListBucket (HeadBucket) and DescribeStateMachine, read-only probes",

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # imported where used: the authorizer and /health never load 
     from kiln.domain.access import AccessService
     from kiln.domain.generation import Generator
     from kiln.domain.projects import ProjectService
+    from kiln.domain.repository import Repository
     from kiln.domain.specs import SpecService
     from kiln.http.pagination import CursorCodec
 
@@ -64,3 +65,16 @@ def specs() -> SpecService:
     from kiln.domain.specs import SpecService
 
     return SpecService(SpecStore(), generator)
+
+
+def repository(workspace_id: str, project_id: str) -> Repository:
+    """A fresh Repository (empty object cache) for one project: one per request or task.
+
+    Not cached: a repository is bound to one project. The caller has already checked that
+    the project belongs to the workspace.
+    """
+    from kiln.adapters.dynamodb.refs import RefItems
+    from kiln.adapters.objects import S3ObjectStore
+    from kiln.domain.repository import Repository
+
+    return Repository(S3ObjectStore(workspace_id, project_id), RefItems(workspace_id, project_id))

@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Annotated, Literal, Protocol, Union
+from typing import Annotated, Any, Literal, Protocol, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_serializer, model_validator
 
 QUESTION_ID = r"^[a-z][a-z0-9_]{0,63}$"
 ENTITY_NAME = r"^[A-Z][A-Za-z0-9]{0,63}$"  # PascalCase, singular: Task, TimeEntry
@@ -55,6 +55,14 @@ class Question(_Model):
     options: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]] | None = Field(
         default=None, description="The choices, for single_choice and multi_choice questions only.")
     required: bool = True
+
+    @model_serializer(mode="wrap")
+    def _omit_absent_options(self, handler: Any) -> dict[str, Any]:
+        # `options` exists only on choice questions; absent rather than null elsewhere.
+        data = handler(self)
+        if data.get("options") is None:
+            data.pop("options", None)
+        return data
 
     @model_validator(mode="after")
     def _options_match_type(self) -> Question:

@@ -106,7 +106,8 @@ def _routes(content: SpecContent) -> str:
     for name, routes in groups.items():
         if not routes:
             continue
-        out += [f"## {name or 'Other'}", "", _row(("method", "path", "summary")), _row(("---",) * 3)]
+        heading = name or ("Other" if "Other" not in groups else "Other (no entity)")
+        out += [f"## {heading}", "", _row(("method", "path", "summary")), _row(("---",) * 3)]
         out += [f"| {route.method} | `{route.path}` | {_cell(route.summary)} |" for route in routes]
         out.append("")
     return _join(out)

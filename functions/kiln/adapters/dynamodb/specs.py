@@ -97,10 +97,10 @@ class SpecStore:
                          "ConditionExpression": "attribute_not_exists(pk)"}},
                 {"Update": update_request(workspace_id, project_id, changes, revision=state.revision)},
             ])
-        except ClientError as error:
-            if offloaded:
+        except Exception as error:
+            if offloaded:  # whatever went wrong, the version does not exist: neither may its object
                 s3.delete_object(offloaded)
-            if not transaction_cancelled(error):
+            if not (isinstance(error, ClientError) and transaction_cancelled(error)):
                 raise
             raise ChangedConcurrently(self._current(workspace_id, project_id)) from None
 
