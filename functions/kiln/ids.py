@@ -17,6 +17,7 @@ PREFIXES = {
     "project": "proj",
     "workspace": "ws",
     "api_key": "key",
+    "run": "run",
 }
 
 

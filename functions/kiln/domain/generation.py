@@ -20,6 +20,8 @@ from typing import Annotated, Any, Literal, Protocol, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_serializer, model_validator
 
+from kiln.domain.builds import ImplementRequest, Implementation, TaskPlan
+
 QUESTION_ID = r"^[a-z][a-z0-9_]{0,63}$"
 ENTITY_NAME = r"^[A-Z][A-Za-z0-9]{0,63}$"  # PascalCase, singular: Task, TimeEntry
 FIELD_NAME = r"^[a-z][a-z0-9_]{0,63}$"  # snake_case: due_date, project_id
@@ -250,7 +252,7 @@ class GenerationFailed(Exception):
 
 
 class Generator(Protocol):
-    """Writes clarifying questions and specifications. Builds add plan and implement later."""
+    """Writes clarifying questions and specifications, and plans and implements builds."""
 
     @property
     def name(self) -> str:
@@ -263,6 +265,14 @@ class Generator(Protocol):
 
     def write_spec(self, request: SpecRequest) -> SpecContent:
         """The specification for the brief, the answers and all feedback so far."""
+        ...
+
+    def plan(self, documents: dict[str, str]) -> TaskPlan:
+        """Decompose an approved spec (the four documents) into tasks (kiln.domain.builds)."""
+        ...
+
+    def implement(self, request: ImplementRequest) -> Implementation:
+        """The files one task writes, all inside its pathScope."""
         ...
 
 

@@ -45,8 +45,10 @@ class ProjectStatus(str, Enum):
 # reachable from anywhere and is final.
 ALLOWED_FROM: dict[ProjectStatus, frozenset[ProjectStatus]] = {
     ProjectStatus.CLARIFYING: frozenset({ProjectStatus.DRAFT}),
-    ProjectStatus.SPEC_REVIEW: frozenset({ProjectStatus.CLARIFYING, ProjectStatus.APPROVED}),
-    ProjectStatus.APPROVED: frozenset({ProjectStatus.SPEC_REVIEW}),
+    ProjectStatus.SPEC_REVIEW: frozenset({ProjectStatus.CLARIFYING, ProjectStatus.APPROVED,
+                                          ProjectStatus.BUILT, ProjectStatus.FAILED}),
+    # From building: a cancelled run leaves the spec approved, ready for the next run.
+    ProjectStatus.APPROVED: frozenset({ProjectStatus.SPEC_REVIEW, ProjectStatus.BUILDING}),
     ProjectStatus.BUILDING: frozenset({ProjectStatus.APPROVED, ProjectStatus.BUILT, ProjectStatus.FAILED}),
     ProjectStatus.BUILT: frozenset({ProjectStatus.BUILDING}),
     ProjectStatus.FAILED: frozenset({ProjectStatus.BUILDING}),

@@ -129,6 +129,7 @@ def _routes(content: SpecContent) -> str:
 # Anything before the first entity heading is free text, except that no line there may
 # start with "##". Escaped text: backslash -> \\, pipe -> \|, newline -> \n, carriage
 # return -> \r, any other line-breaking character -> \uXXXX. Cells are padded with one space.
+# The parser also accepts CRLF line endings, a byte-order mark and spaces around lines and cells.
 
 _HEADER = ("field", "type", "required", "unique", "values", "description")
 _ENTITY = "## Entity:"

@@ -49,7 +49,8 @@ MAX_CHOICES = 12
 S = ProjectStatus
 CLARIFY_FROM = frozenset({S.DRAFT, S.CLARIFYING})  # clarifying again re-asks (the description may have changed)
 ANSWER_FROM = frozenset({S.CLARIFYING})
-REGENERATE_FROM = frozenset({S.SPEC_REVIEW, S.APPROVED})  # from approved it withdraws the approval
+# From approved (or after a build) a new version withdraws the approval: builds need a new one.
+REGENERATE_FROM = frozenset({S.SPEC_REVIEW, S.APPROVED, S.BUILT, S.FAILED})
 APPROVE_FROM = frozenset({S.SPEC_REVIEW})
 
 

@@ -273,7 +273,8 @@ ENTITIES: tuple[_E, ...] = (
                _f("unit_price", "decimal", "Price per hour or unit"),
                _f("amount", "decimal", "quantity times unit_price, rounded to cents")),
        parents=(_P("Invoice", nest=True),
-                _P("TimeEntry", required=False, description="The billed time entry, for lines made from tracked time"))),
+                _P("TimeEntry", required=False,
+                   description="The billed time entry, for lines made from tracked time"))),
     _E("Product", "products", "Something offered for sale.", domain=True,
        aliases=("product", "catalog item"),
        fields=(_f("name", "string", "Product name"),
@@ -1565,7 +1566,6 @@ def _plan(request: SpecRequest) -> _Plan:
 
     lines: dict[str, str] = {}  # question id -> decision, to keep the order of the questions
     for topic in TOPICS:
-        source = None
         if topic.type == QuestionType.TEXT:
             if topic.id in answers:
                 lines[topic.id] = f'{topic.label} (from the answers): "{_clip(_answer_text(answers[topic.id]), 420)}"'
@@ -1605,7 +1605,8 @@ def _plan(request: SpecRequest) -> _Plan:
         if question.id in lines:
             plan.decisions.append(lines.pop(question.id))
         elif question.id in answers:
-            plan.decisions.append(f'{_clip(question.question, 200)} Answer: "{_clip(_answer_text(answers[question.id]), 250)}".')
+            answer = _clip(_answer_text(answers[question.id]), 250)
+            plan.decisions.append(f'{_clip(question.question, 200)} Answer: "{answer}".')
         else:
             plan.decisions.append(f'Assumption: no preference given for "{_clip(question.question, 300)}"; the '
                                   f"draft keeps the simplest option.")
@@ -1952,9 +1953,9 @@ def _diff(before: _Draft, after: _Draft) -> list[str]:
             changes.append(f"{name}: added fields {', '.join(added)}.")
         if gone:
             changes.append(f"{name}: removed fields {', '.join(gone)}.")
-        for field_name in now:
-            if field_name in was and now[field_name]["values"] != was[field_name]["values"] and now[field_name]["values"]:
-                changes.append(f"{name}.{field_name}: allowed values are now {', '.join(now[field_name]['values'])}.")
+        for field_name, spec in now.items():
+            if field_name in was and spec["values"] and spec["values"] != was[field_name]["values"]:
+                changes.append(f"{name}.{field_name}: allowed values are now {', '.join(spec['values'])}.")
     changes += [f"Removed entity {name}." for name in old if name not in new]
 
     old_routes = {(r[0], r[1]) for r in before.routes}

@@ -193,7 +193,8 @@ _field_names = st.builds(lambda head, tail: head + tail, st.sampled_from(string.
 _entity_names = st.builds(lambda head, tail: head + tail, st.sampled_from(string.ascii_uppercase),
                           st.text(alphabet=string.ascii_letters + string.digits, max_size=8))
 # Descriptions: any text, weighted towards the characters the escaping must survive.
-_texts = st.text(alphabet=st.one_of(st.sampled_from("|\\\n\r \t\x1c\x85\u2028\u2029\x0b\x0cnu0-"), st.characters()),
+_texts = st.text(alphabet=st.one_of(st.sampled_from("|\\\n\r \t\x1c\x85\u2028\u2029\x0b\x0cnu0-"),
+                                          st.characters(codec="utf-8")),
                  max_size=40)
 
 

@@ -1,0 +1,415 @@
+"""Runs, their tasks, their events and the workspace's build slots in the single table.
+
+    run          pk=WS#<ws>  sk=RUN#<projectId>#<runId>
+    task         pk=WS#<ws>  sk=TASK#<runId>#<taskId>
+    event        pk=WS#<ws>  sk=EVENT#<runId>#<sequence, 10 digits>
+    build slots  pk=WS#<ws>  sk=BUILDS          (attribute `active`)
+
+Creating a run is one transaction (project -> building, a build slot, the run item), and so is
+finishing one (run -> terminal, project -> built/failed/approved, the slot back), so the slot
+count can never drift from the runs that hold one. Events are appended by a transaction that
+moves the run's `eventSeq` from n to n+1 and puts event n+1: an event becomes visible only
+after every earlier one, which is what lets readers resume after an id with no gap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from kiln.adapters.aws import client
+from kiln.adapters.dynamodb.items import (
+    condition_failed,
+    from_item,
+    get_item,
+    project_sk,
+    table,
+    to_item,
+    transaction_cancelled,
+    workspace_pk,
+)
+from kiln.adapters.dynamodb.projects import project_from, update_request
+from kiln.adapters.dynamodb.specs import SpecStore
+from kiln.domain.builds import Event, EventType, TaskStatus
+from kiln.domain.projects import ProjectStatus
+from kiln.domain.runs import (
+    ACTIVE,
+    BuildTarget,
+    ConcurrencyLimitReached,
+    NewRun,
+    Run,
+    RunChanged,
+    RunDetail,
+    RunListFilter,
+    RunStatus,
+    SpecSnapshot,
+    Task,
+)
+
+_RUN_FIELDS = tuple(Run.model_fields)
+_TASK_FIELDS = tuple(Task.model_fields)
+_EVENT_FIELDS = tuple(Event.model_fields)
+_APPEND_ATTEMPTS = 50  # concurrent tasks race for the next sequence number; each retry is one round trip
+
+
+def run_sk(project_id: str, run_id: str) -> str:
+    return f"RUN#{project_id}#{run_id}"
+
+
+def task_sk(run_id: str, task_id: str) -> str:
+    return f"TASK#{run_id}#{task_id}"
+
+
+def event_sk(run_id: str, sequence: int) -> str:
+    return f"EVENT#{run_id}#{sequence:010d}"
+
+
+BUILDS_SK = "BUILDS"
+
+
+def _numbers(values: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB numbers come back as Decimal; the models want ints."""
+    from decimal import Decimal
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+
+    return convert(values)
+
+
+def _run_from(raw: dict[str, Any]) -> Run:
+    values = {k: raw[k] for k in _RUN_FIELDS if k in raw}
+    values["tasksSummary"] = {"total": raw.get("tasksTotal", 0), "succeeded": raw.get("tasksSucceeded", 0),
+                              "failed": raw.get("tasksFailed", 0)}
+    return Run(**_numbers(values))
+
+
+def _task_from(raw: dict[str, Any]) -> Task:
+    return Task(**_numbers({k: raw[k] for k in _TASK_FIELDS if k in raw}))
+
+
+class RunStore:
+    """kiln.domain.runs.RunRepository and ProjectReader, plus what the workers write."""
+
+    # --- project side -------------------------------------------------------------------
+
+    def load_for_build(self, workspace_id: str, project_id: str) -> BuildTarget | None:
+        item = get_item(workspace_pk(workspace_id), project_sk(project_id), consistent=True)
+        if item is None:
+            return None
+        raw = from_item({k: item[k] for k in ("revision", "runCount") if k in item})
+        return BuildTarget(project_from(item), int(raw.get("revision", 0)), int(raw.get("runCount", 0)))
+
+    def snapshot(self, workspace_id: str, project_id: str, version: int) -> SpecSnapshot | None:
+        spec = SpecStore().get_version(workspace_id, project_id, version)
+        if spec is None:
+            return None
+        return SpecSnapshot(version=spec.version, approvedAt=spec.approvedAt, documents=spec.documents)
+
+    # --- runs ---------------------------------------------------------------------------
+
+    def create(self, workspace_id: str, new: NewRun) -> None:
+        run = new.run
+        slot: dict[str, Any] = {
+            "TableName": table(),
+            "Key": to_item({"pk": workspace_pk(workspace_id), "sk": BUILDS_SK}),
+            "UpdateExpression": "ADD active :one",
+            "ExpressionAttributeValues": to_item({":one": 1}),
+        }
+        if new.concurrency_limit is not None:
+            slot["ConditionExpression"] = "attribute_not_exists(active) OR active < :limit"
+            slot["ExpressionAttributeValues"] = to_item({":one": 1, ":limit": new.concurrency_limit})
+        item = {
+            "pk": workspace_pk(workspace_id), "sk": run_sk(run.projectId, run.id), "type": "run",
+            **run.model_dump(mode="json", exclude={"tasksSummary"}),
+            "eventSeq": 0, "slotHeld": True,
+        }
+        project_changes = {"status": ProjectStatus.BUILDING, "runCount": run.runNumber, "updatedAt": run.createdAt}
+        try:
+            client("dynamodb").transact_write_items(TransactItems=[
+                {"Update": update_request(workspace_id, run.projectId, project_changes,
+                                          revision=new.project_revision)},
+                {"Update": slot},
+                {"Put": {"TableName": table(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}},
+            ])
+        except ClientError as error:
+            if not transaction_cancelled(error):
+                raise
+            reasons = error.response.get("CancellationReasons") or []
+            codes = [r.get("Code") for r in reasons]
+            if len(codes) > 1 and codes[1] == "ConditionalCheckFailed" and codes[0] in (None, "None"):
+                raise ConcurrencyLimitReached(new.concurrency_limit or 0) from None
+            current = get_item(workspace_pk(workspace_id), project_sk(run.projectId), consistent=True)
+            raise RunChanged(project_from(current).status if current else None) from None
+
+    def _raw_run(self, workspace_id: str, project_id: str, run_id: str) -> dict[str, Any] | None:
+        item = get_item(workspace_pk(workspace_id), run_sk(project_id, run_id), consistent=True)
+        return from_item(item) if item else None
+
+    def get(self, workspace_id: str, project_id: str, run_id: str) -> Run | None:
+        raw = self._raw_run(workspace_id, project_id, run_id)
+        return _run_from(raw) if raw else None
+
+    def detail(self, workspace_id: str, project_id: str, run_id: str) -> RunDetail | None:
+        raw = self._raw_run(workspace_id, project_id, run_id)
+        if raw is None:
+            return None
+        run = _run_from(raw)
+        snapshot = self.snapshot(workspace_id, project_id, run.specVersion)
+        if snapshot is None:
+            raise RuntimeError(f"spec version {run.specVersion} of run {run_id} is missing")
+        return RunDetail(**run.model_dump(), specSnapshot=snapshot,
+                         tasksJson=_numbers(raw["tasksJson"]) if raw.get("tasksJson") else None,
+                         tasks=self.tasks(workspace_id, run_id),
+                         verificationResult=raw.get("verificationResult"))
+
+    def raw(self, workspace_id: str, project_id: str, run_id: str) -> dict[str, Any] | None:
+        """The run item's attributes (workers read tasksJson from it)."""
+        raw = self._raw_run(workspace_id, project_id, run_id)
+        return _numbers(raw) if raw else None
+
+    def _query(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        request = {"TableName": table(), **request}
+        while True:
+            response = client("dynamodb").query(**request)
+            items.extend(from_item(i) for i in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return items
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _run_query(self, workspace_id: str, project_id: str, filters: RunListFilter) -> dict[str, Any]:
+        values: dict[str, Any] = {":pk": workspace_pk(workspace_id), ":prefix": f"RUN#{project_id}#"}
+        request: dict[str, Any] = {"KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                                   "ScanIndexForward": False, "ConsistentRead": True}
+        if filters.status is not None:
+            request["FilterExpression"] = "#status = :status"
+            request["ExpressionAttributeNames"] = {"#status": "status"}
+            values[":status"] = filters.status.value
+        request["ExpressionAttributeValues"] = to_item(values)
+        return request
+
+    def list(self, workspace_id: str, project_id: str, filters: RunListFilter, limit: int,
+             after: dict[str, Any] | None) -> tuple[list[Run], dict[str, Any] | None]:
+        request = {**self._run_query(workspace_id, project_id, filters), "TableName": table(),
+                   "Limit": min(100, limit + 1)}
+        if after:
+            request["ExclusiveStartKey"] = to_item(after)
+        found: list[dict[str, Any]] = []
+        while len(found) <= limit:
+            response = client("dynamodb").query(**request)
+            found.extend(from_item(i) for i in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        page = found[:limit]
+        position = {"pk": page[-1]["pk"], "sk": page[-1]["sk"]} if len(found) > limit else None
+        return [_run_from(r) for r in page], position
+
+    def count(self, workspace_id: str, project_id: str, filters: RunListFilter) -> int:
+        request = self._run_query(workspace_id, project_id, filters)
+        request["ProjectionExpression"] = "pk"
+        return len(self._query(request))
+
+    def page(self, workspace_id: str, project_id: str, filters: RunListFilter, page: int,
+             size: int) -> tuple[list[Run], int]:
+        items = self._query(self._run_query(workspace_id, project_id, filters))
+        start = (page - 1) * size
+        return [_run_from(r) for r in items[start:start + size]], len(items)
+
+    def set_status(self, workspace_id: str, project_id: str, run_id: str, status: RunStatus,
+                   allowed_from: frozenset[RunStatus], changes: dict[str, Any] | None = None) -> bool:
+        values = {**(changes or {}), "status": status.value}
+        names = {f"#f{i}": k for i, k in enumerate(values)}
+        expression_values: dict[str, Any] = {f":v{i}": v for i, v in enumerate(values.values())}
+        allowed = sorted(s.value for s in allowed_from)
+        expression_values.update({f":a{i}": s for i, s in enumerate(allowed)})
+        try:
+            client("dynamodb").update_item(
+                TableName=table(), Key=to_item({"pk": workspace_pk(workspace_id), "sk": run_sk(project_id, run_id)}),
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(values))),
+                ConditionExpression=f"#s IN ({', '.join(f':a{i}' for i in range(len(allowed)))})",
+                ExpressionAttributeNames={**names, "#s": "status"},
+                ExpressionAttributeValues=to_item(expression_values),
+            )
+        except ClientError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def finish(self, workspace_id: str, project_id: str, run_id: str, outcome: RunStatus,
+               project_status: ProjectStatus, changes: dict[str, Any]) -> bool:
+        values = {**changes, "status": outcome.value, "updatedAt": changes.get("finishedAt")}
+        sets = [f"#f{i} = :v{i}" for i, (k, v) in enumerate(values.items()) if v is not None]
+        removes = [f"#f{i}" for i, (k, v) in enumerate(values.items()) if v is None]
+        names = {f"#f{i}": k for i, k in enumerate(values)}
+        expression_values = {f":v{i}": v for i, v in enumerate(values.values()) if v is not None}
+        active = sorted(s.value for s in ACTIVE)
+        expression_values.update({f":a{i}": s for i, s in enumerate(active)})
+        run_update = {
+            "TableName": table(),
+            "Key": to_item({"pk": workspace_pk(workspace_id), "sk": run_sk(project_id, run_id)}),
+            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE slotHeld" + (
+                ", " + ", ".join(removes) if removes else ""),
+            "ConditionExpression": f"#s IN ({', '.join(f':a{i}' for i in range(len(active)))}) AND slotHeld = :true",
+            "ExpressionAttributeNames": {**names, "#s": "status"},
+            "ExpressionAttributeValues": to_item({**expression_values, ":true": True}),
+        }
+        slot = {
+            "TableName": table(),
+            "Key": to_item({"pk": workspace_pk(workspace_id), "sk": BUILDS_SK}),
+            "UpdateExpression": "ADD active :minus",
+            "ExpressionAttributeValues": to_item({":minus": -1}),
+        }
+        # The project leaves `building` only if it is still there (it may have been archived).
+        project = update_request(workspace_id, project_id,
+                                 {"status": project_status, "updatedAt": changes.get("finishedAt")},
+                                 allowed_from=frozenset({ProjectStatus.BUILDING}))
+        try:
+            client("dynamodb").transact_write_items(TransactItems=[{"Update": run_update}, {"Update": slot},
+                                                                   {"Update": project}])
+            return True
+        except ClientError as error:
+            if not transaction_cancelled(error):
+                raise
+            codes = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                return False  # already finished
+        # The project moved away from `building` (archived): finish the run and free the slot anyway.
+        client("dynamodb").transact_write_items(TransactItems=[{"Update": run_update}, {"Update": slot}])
+        return True
+
+    # --- tasks --------------------------------------------------------------------------
+
+    def put_tasks(self, workspace_id: str, tasks: list[Task]) -> None:
+        for task in tasks:  # a plan has at most 60 tasks; retried decompose overwrites the same ids
+            client("dynamodb").put_item(TableName=table(), Item=to_item({
+                "pk": workspace_pk(workspace_id), "sk": task_sk(task.runId, task.id), "type": "task",
+                **task.model_dump(mode="json")}))
+
+    def update_task(self, workspace_id: str, run_id: str, task_id: str, changes: dict[str, Any],
+                    only_if_status: frozenset[TaskStatus] | None = None, increment_attempts: bool = False) -> bool:
+        sets = [f"#f{i} = :v{i}" for i in range(len(changes))]
+        names = {f"#f{i}": k for i, k in enumerate(changes)}
+        values: dict[str, Any] = {f":v{i}": v for i, v in enumerate(changes.values())}
+        if increment_attempts:
+            sets.append("attempts = if_not_exists(attempts, :zero) + :one")
+            values.update({":zero": 0, ":one": 1})
+        request: dict[str, Any] = {
+            "TableName": table(), "Key": to_item({"pk": workspace_pk(workspace_id), "sk": task_sk(run_id, task_id)}),
+            "UpdateExpression": "SET " + ", ".join(sets), "ExpressionAttributeNames": names,
+        }
+        if only_if_status:
+            statuses = sorted(s.value for s in only_if_status)
+            values.update({f":s{i}": s for i, s in enumerate(statuses)})
+            names["#status"] = "status"
+            request["ConditionExpression"] = f"#status IN ({', '.join(f':s{i}' for i in range(len(statuses)))})"
+        request["ExpressionAttributeValues"] = to_item(values)
+        try:
+            client("dynamodb").update_item(**request)
+        except ClientError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def count_task(self, workspace_id: str, project_id: str, run_id: str, counter: str) -> None:
+        client("dynamodb").update_item(
+            TableName=table(), Key=to_item({"pk": workspace_pk(workspace_id), "sk": run_sk(project_id, run_id)}),
+            UpdateExpression=f"ADD {counter} :one", ExpressionAttributeValues=to_item({":one": 1}))
+
+    def tasks(self, workspace_id: str, run_id: str) -> list[Task]:
+        items = self._query({
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": to_item({":pk": workspace_pk(workspace_id), ":prefix": f"TASK#{run_id}#"}),
+            "ConsistentRead": True,
+        })
+        return [_task_from(i) for i in items]
+
+    def task(self, workspace_id: str, run_id: str, task_id: str) -> Task | None:
+        item = get_item(workspace_pk(workspace_id), task_sk(run_id, task_id), consistent=True)
+        return _task_from(from_item(item)) if item else None
+
+
+class EventStore:
+    """kiln.domain.runs.EventLog: a per-run, gap-free, strictly increasing event sequence."""
+
+    def __init__(self, clock=None) -> None:
+        from kiln.clock import iso, utc_now
+
+        self._stamp = lambda: iso((clock or utc_now)())
+
+    def append(self, workspace_id: str, run_id: str, event_type: EventType, *, task_id: str | None = None,
+               payload: dict[str, Any] | None = None, project_id: str | None = None) -> Event:
+        project_id = project_id or self._project_of(workspace_id, run_id)
+        key = to_item({"pk": workspace_pk(workspace_id), "sk": run_sk(project_id, run_id)})
+        for _ in range(_APPEND_ATTEMPTS):
+            current = client("dynamodb").get_item(TableName=table(), Key=key, ConsistentRead=True,
+                                                  ProjectionExpression="eventSeq").get("Item")
+            if current is None:
+                raise LookupError(f"run {run_id} does not exist")
+            sequence = int(from_item(current).get("eventSeq", 0)) + 1
+            event = Event(id=sequence, runId=run_id, taskId=task_id, eventType=event_type,
+                          payload=payload or {}, createdAt=self._stamp())
+            try:
+                client("dynamodb").transact_write_items(TransactItems=[
+                    {"Update": {"TableName": table(), "Key": key, "UpdateExpression": "SET eventSeq = :next",
+                                "ConditionExpression": "eventSeq = :current",
+                                "ExpressionAttributeValues": to_item({":next": sequence, ":current": sequence - 1})}},
+                    {"Put": {"TableName": table(), "ConditionExpression": "attribute_not_exists(pk)",
+                             "Item": to_item({"pk": workspace_pk(workspace_id), "sk": event_sk(run_id, sequence),
+                                              "type": "event", **event.model_dump(mode="json")})}},
+                ])
+                return event
+            except ClientError as error:
+                if not transaction_cancelled(error):
+                    raise
+        raise RuntimeError(f"could not append an event to run {run_id}: too much contention")
+
+    def list(self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100,
+             types: frozenset[EventType] | None = None, task_id: str | None = None) -> list[Event]:
+        request: dict[str, Any] = {
+            "TableName": table(),
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+            "ConsistentRead": True,
+        }
+        values: dict[str, Any] = {":pk": workspace_pk(workspace_id), ":from": event_sk(run_id, after + 1),
+                                  ":to": event_sk(run_id, 10**10 - 1)}
+        filters, names = [], {}
+        if types:
+            names["#type"] = "eventType"
+            placeholders = []
+            for i, event_type in enumerate(sorted(t.value for t in types)):
+                values[f":t{i}"] = event_type
+                placeholders.append(f":t{i}")
+            filters.append(f"#type IN ({', '.join(placeholders)})")
+        if task_id:
+            values[":task"] = task_id
+            filters.append("taskId = :task")
+        if filters:
+            request["FilterExpression"] = " AND ".join(filters)
+        if names:
+            request["ExpressionAttributeNames"] = names
+        request["ExpressionAttributeValues"] = to_item(values)
+        events: list[Event] = []
+        while len(events) < limit:
+            request["Limit"] = 200
+            response = client("dynamodb").query(**request)
+            for item in response.get("Items", []):
+                raw = from_item(item)
+                events.append(Event(**_numbers({k: raw[k] for k in _EVENT_FIELDS if k in raw})))
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return events[:limit]
+
+    def _project_of(self, workspace_id: str, run_id: str) -> str:
+        raise LookupError("append needs the run's project id")

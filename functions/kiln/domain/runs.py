@@ -1,0 +1,317 @@
+"""Build runs: their models, their status machine and the service behind the runs API.
+
+    queued -> decomposing -> executing -> verifying -> merging -> succeeded
+        \\_____________\\____________\\____________\\_________\\-> failed | cancelled
+
+A run is created on an approved project (the project moves to `building`) and handed to a
+Step Functions execution named after the run id, so a retried start can never launch twice.
+The workflow's workers (kiln.workers.build_*) drive the run through its states through
+kiln.domain.build_steps; this module answers the API. No AWS here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Annotated, Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from kiln import ids
+from kiln.clock import Clock, iso, utc_now
+from kiln.domain.builds import Event, EventType, TaskDefinition, TaskPlan, TaskResult, TaskStatus, VerificationResult
+from kiln.domain.projects import Project, ProjectStatus, Strict, conflict
+from kiln.envelope import ErrorCode, KilnError, not_found
+
+
+class RunStatus(str, Enum):
+    QUEUED = "queued"
+    DECOMPOSING = "decomposing"
+    EXECUTING = "executing"
+    VERIFYING = "verifying"
+    MERGING = "merging"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
+ACTIVE = frozenset(set(RunStatus) - TERMINAL)
+# A project can be built once its spec is approved, and rebuilt after any finished run.
+BUILDABLE = frozenset({ProjectStatus.APPROVED, ProjectStatus.BUILT, ProjectStatus.FAILED})
+
+Trigger = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+RETRY_TRIGGER = "retry"
+
+
+# --- requests and models -----------------------------------------------------------------
+
+class RunCreate(Strict):
+    trigger: Trigger = Field(default="manual", description="Who or what started the run (free-form label).",
+                             examples=["manual"])
+
+
+class RunListFilter(BaseModel):
+    status: RunStatus | None = None
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class TasksSummary(_Out):
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0
+
+
+class RunError(_Out):
+    reason: str  # machine-readable: task_failed, planning_failed, verification_failed, merge_conflict, ...
+    message: str
+    taskId: str | None = None
+
+
+class Run(_Out):
+    id: str
+    projectId: str
+    runNumber: int
+    status: RunStatus
+    trigger: str
+    callbackId: str
+    specVersion: int
+    retryOf: str | None = None
+    createdAt: str
+    updatedAt: str
+    finishedAt: str | None = None
+    error: RunError | None = None
+    tasksSummary: TasksSummary = Field(default_factory=TasksSummary)
+
+
+class Task(_Out):
+    id: str
+    runId: str
+    definition: TaskDefinition
+    status: TaskStatus
+    branchName: str
+    attempts: int = 0
+    result: TaskResult | None = None
+    error: str | None = None
+    startedAt: str | None = None
+    finishedAt: str | None = None
+
+
+class SpecSnapshot(_Out):
+    version: int
+    approvedAt: str | None = None
+    documents: dict[str, str]
+
+
+class RunDetail(Run):
+    specSnapshot: SpecSnapshot
+    tasksJson: TaskPlan | None = None
+    tasks: list[Task] = Field(default_factory=list)
+    verificationResult: VerificationResult | None = None
+
+
+@dataclass(frozen=True)
+class NewRun:
+    """What the repository needs to create a run atomically."""
+
+    run: Run
+    project_revision: int
+    concurrency_limit: int | None  # the tier's concurrent builds; None is unlimited
+
+
+# --- ports ---------------------------------------------------------------------------------
+
+class RunRepository(Protocol):
+    def create(self, workspace_id: str, new: NewRun) -> None:
+        """Atomically: project (still at `project_revision`) -> building with runCount =
+        run.runNumber, one of the workspace's build slots taken, the run stored.
+
+        Raises RunChanged (the project moved or is gone) or ConcurrencyLimitReached.
+        """
+        ...
+
+    def get(self, workspace_id: str, project_id: str, run_id: str) -> Run | None: ...
+
+    def detail(self, workspace_id: str, project_id: str, run_id: str) -> RunDetail | None: ...
+
+    def tasks(self, workspace_id: str, run_id: str) -> list[Task]: ...
+
+    def task(self, workspace_id: str, run_id: str, task_id: str) -> Task | None: ...
+
+    def list(self, workspace_id: str, project_id: str, filters: RunListFilter, limit: int,
+             after: dict[str, Any] | None) -> tuple[list[Run], dict[str, Any] | None]: ...
+
+    def count(self, workspace_id: str, project_id: str, filters: RunListFilter) -> int: ...
+
+    def set_status(self, workspace_id: str, project_id: str, run_id: str, status: RunStatus,
+                   allowed_from: frozenset[RunStatus], changes: dict[str, Any] | None = None) -> bool:
+        """Move an active run; False when its status is not in `allowed_from` (it moved on)."""
+        ...
+
+    def finish(self, workspace_id: str, project_id: str, run_id: str, outcome: RunStatus,
+               project_status: ProjectStatus, changes: dict[str, Any]) -> bool:
+        """Terminal transition, once: run -> outcome, project -> project_status, build slot
+        released, in one transaction. False when the run had already finished."""
+        ...
+
+
+class WorkflowStarter(Protocol):
+    def start(self, execution_name: str, payload: dict[str, Any]) -> None:
+        """Start the build workflow; starting the same name twice starts it once."""
+        ...
+
+    def stop(self, execution_name: str, cause: str) -> None: ...
+
+
+class EventLog(Protocol):
+    def append(self, workspace_id: str, run_id: str, event_type: EventType, *, task_id: str | None = None,
+               payload: dict[str, Any] | None = None) -> Event: ...
+
+    def list(self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100,
+             types: frozenset[EventType] | None = None, task_id: str | None = None) -> list[Event]: ...
+
+
+class SpecReader(Protocol):
+    def snapshot(self, workspace_id: str, project_id: str, version: int) -> SpecSnapshot | None: ...
+
+
+@dataclass(frozen=True)
+class BuildTarget:
+    project: Project
+    revision: int  # the project's optimistic-lock counter as read
+    run_count: int  # runs started so far; the next run is number run_count + 1
+
+
+class ProjectReader(Protocol):
+    def load_for_build(self, workspace_id: str, project_id: str) -> BuildTarget | None: ...
+
+
+class ConcurrencyLimitReached(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"limit {limit}")
+        self.limit = limit
+
+
+class RunChanged(Exception):
+    """The project or run moved while this request was being processed."""
+
+    def __init__(self, project_status: ProjectStatus | None) -> None:
+        super().__init__("changed")
+        self.project_status = project_status
+
+
+# --- the service ---------------------------------------------------------------------------
+
+class RunService:
+    def __init__(self, runs: RunRepository, projects: ProjectReader, specs: SpecReader, events: EventLog,
+                 workflow: WorkflowStarter, clock: Clock = utc_now) -> None:
+        self._runs = runs
+        self._projects = projects
+        self._specs = specs
+        self._events = events
+        self._workflow = workflow
+        self._clock = clock
+
+    def create(self, workspace_id: str, project_id: str, request: RunCreate, concurrency_limit: int | None,
+               *, trigger: str | None = None, retry_of: str | None = None) -> Run:
+        target = self._projects.load_for_build(workspace_id, project_id)
+        if target is None:
+            raise not_found("project", project_id)
+        project = target.project
+        if project.status not in BUILDABLE:
+            raise conflict("start a run of", project.status, BUILDABLE)
+        if project.specVersion is None or project.approvedAt is None:
+            raise conflict("start a run of", project.status, BUILDABLE)
+        now = self._clock()
+        stamp = iso(now)
+        run_id = ids.new_id("run", int(now.timestamp() * 1000))
+        run = Run(id=run_id, projectId=project_id, runNumber=target.run_count + 1, status=RunStatus.QUEUED,
+                  trigger=trigger or request.trigger, callbackId=run_id, specVersion=project.specVersion,
+                  retryOf=retry_of, createdAt=stamp, updatedAt=stamp)
+        try:
+            self._runs.create(workspace_id, NewRun(run, target.revision, concurrency_limit))
+        except ConcurrencyLimitReached as reached:
+            raise KilnError(ErrorCode.CONCURRENCY_LIMIT_EXCEEDED,
+                            f"This workspace already runs {reached.limit} build(s) at once, its tier's limit; "
+                            "wait for one to finish or cancel one.",
+                            {"limit": reached.limit, "retryAfterSeconds": 30}, headers={"Retry-After": "30"}) from None
+        except RunChanged as changed:
+            if changed.project_status is None:
+                raise not_found("project", project_id) from None
+            raise conflict("start a run of", changed.project_status, BUILDABLE) from None
+        try:
+            self._workflow.start(run.id, {"workspaceId": workspace_id, "projectId": project_id, "runId": run.id})
+        except Exception:
+            # Nothing will drive the run: finish it now so the slot and the project are released.
+            self._finish_unstarted(workspace_id, run)
+            raise
+        self._runs.set_status(workspace_id, project_id, run.id, RunStatus.DECOMPOSING,
+                              frozenset({RunStatus.QUEUED}))
+        self._events.append(workspace_id, run.id, EventType.RUN_STARTED,
+                            payload={"runNumber": run.runNumber, "trigger": run.trigger, "specVersion": run.specVersion})
+        current = self._runs.get(workspace_id, project_id, run.id)
+        return current or run
+
+    def retry(self, workspace_id: str, project_id: str, run_id: str, concurrency_limit: int | None) -> Run:
+        previous = self.get(workspace_id, project_id, run_id)
+        if previous.status not in TERMINAL:
+            raise KilnError(ErrorCode.CONFLICT, f"Run {run_id} is still {previous.status.value}; only a finished run "
+                            "can be retried.", {"currentStatus": previous.status.value,
+                                                "allowedFrom": sorted(s.value for s in TERMINAL)})
+        return self.create(workspace_id, project_id, RunCreate(), concurrency_limit,
+                           trigger=RETRY_TRIGGER, retry_of=run_id)
+
+    def cancel(self, workspace_id: str, project_id: str, run_id: str) -> Run:
+        run = self.get(workspace_id, project_id, run_id)
+        if run.status in TERMINAL:
+            raise KilnError(ErrorCode.CONFLICT, f"Run {run_id} has already finished ({run.status.value}).",
+                            {"currentStatus": run.status.value, "allowedFrom": sorted(s.value for s in ACTIVE)})
+        # Record the outcome first (workers check it before every write), then stop the execution.
+        finished = self._runs.finish(workspace_id, project_id, run_id, RunStatus.CANCELLED, ProjectStatus.APPROVED,
+                                     {"error": None, "finishedAt": iso(self._clock())})
+        if finished:
+            self._events.append(workspace_id, run_id, EventType.RUN_CANCELLED, payload={"runNumber": run.runNumber})
+            self._workflow.stop(run_id, "cancelled by the user")
+        current = self.get(workspace_id, project_id, run_id)
+        if not finished and current.status is not RunStatus.CANCELLED:
+            raise KilnError(ErrorCode.CONFLICT, f"Run {run_id} finished ({current.status.value}) before it could "
+                            "be cancelled.", {"currentStatus": current.status.value,
+                                              "allowedFrom": sorted(s.value for s in ACTIVE)})
+        return current
+
+    def get(self, workspace_id: str, project_id: str, run_id: str) -> Run:
+        run = self._runs.get(workspace_id, project_id, run_id)
+        if run is None:
+            raise not_found("run", run_id)
+        return run
+
+    def detail(self, workspace_id: str, project_id: str, run_id: str) -> RunDetail:
+        run = self._runs.detail(workspace_id, project_id, run_id)
+        if run is None:
+            raise not_found("run", run_id)
+        return run
+
+    def tasks(self, workspace_id: str, project_id: str, run_id: str) -> list[Task]:
+        self.get(workspace_id, project_id, run_id)
+        return self._runs.tasks(workspace_id, run_id)
+
+    def task(self, workspace_id: str, project_id: str, run_id: str, task_id: str) -> Task:
+        self.get(workspace_id, project_id, run_id)
+        task = self._runs.task(workspace_id, run_id, task_id)
+        if task is None:
+            raise not_found("task", task_id)
+        return task
+
+    def events(self, workspace_id: str, project_id: str, run_id: str, *, after: int, limit: int,
+               types: frozenset[EventType] | None, task_id: str | None) -> list[Event]:
+        self.get(workspace_id, project_id, run_id)
+        return self._events.list(workspace_id, run_id, after=after, limit=limit, types=types, task_id=task_id)
+
+    def _finish_unstarted(self, workspace_id: str, run: Run) -> None:
+        error = {"reason": "start_failed", "message": "The build workflow could not be started."}
+        if self._runs.finish(workspace_id, run.projectId, run.id, RunStatus.FAILED, ProjectStatus.FAILED,
+                             {"error": error, "finishedAt": iso(self._clock())}):
+            self._events.append(workspace_id, run.id, EventType.RUN_FAILED, payload=error)
