@@ -55,3 +55,13 @@ def generator_name() -> str:
 def bedrock_model_id() -> str:
     """The Bedrock model (or inference profile) id the bedrock generator calls."""
     return _required("KILN_BEDROCK_MODEL_ID")
+
+
+def build_task_concurrency() -> int:
+    """How many tasks of one dependency wave run at once (the build workflow's inner Map)."""
+    return max(1, int(os.environ.get("KILN_BUILD_TASK_CONCURRENCY", "4")))
+
+
+def verify_timeout_seconds() -> float:
+    """How long the generated project's own test suite may run during verification."""
+    return float(os.environ.get("KILN_VERIFY_TIMEOUT_SECONDS", "240"))

@@ -103,6 +103,41 @@ ROUTES: tuple[Route, ...] = (
           "Read one file of the project's repository at a ref (branch or commit sha)",
           scopes=("project:read",), category="read", tags=("files",), group="files",
           grants=("table:read", "bucket:read")),
+    # Build runs, their tasks and events (CONTRACT section 6, Runs/Tasks/Events).
+    Route("POST", "/v1/projects/{projectId}/runs", "runs_create",
+          "Start a build run of the approved spec (project -> building)",
+          scopes=("project:write",), category="write", status=201, tags=("runs",), group="runs",
+          grants=("table:write", "builds:control")),
+    Route("GET", "/v1/projects/{projectId}/runs", "runs_list", "List a project's runs (page or cursor mode)",
+          scopes=("project:read",), category="read", tags=("runs",), group="runs",
+          grants=("table:read", "cursor-secret:read")),
+    Route("GET", "/v1/projects/{projectId}/runs/{runId}", "runs_get",
+          "Get a run with its spec snapshot, plan, tasks and verification result",
+          scopes=("project:read",), category="read", tags=("runs",), group="runs",
+          grants=("table:read", "bucket:read")),
+    Route("POST", "/v1/projects/{projectId}/runs/{runId}/cancel", "runs_cancel",
+          "Cancel an unfinished run (stops its workflow; unfinished tasks are cancelled)",
+          scopes=("project:write",), category="write", tags=("runs",), group="runs",
+          grants=("table:write", "builds:control")),
+    Route("POST", "/v1/projects/{projectId}/runs/{runId}/retry", "runs_retry",
+          "Start a new run of the same spec after a finished one (trigger retry)",
+          scopes=("project:write",), category="write", status=201, tags=("runs",), group="runs",
+          grants=("table:write", "builds:control")),
+    Route("GET", "/v1/projects/{projectId}/runs/{runId}/tasks", "tasks_list", "List a run's tasks",
+          scopes=("project:read",), category="read", tags=("runs",), group="runs",
+          grants=("table:read",)),
+    Route("GET", "/v1/projects/{projectId}/runs/{runId}/tasks/{taskId}", "tasks_get",
+          "Get one task: definition, branch, status and result",
+          scopes=("project:read",), category="read", tags=("runs",), group="runs",
+          grants=("table:read",)),
+    Route("GET", "/v1/projects/{projectId}/runs/{runId}/events", "events_list",
+          "List a run's events after an id, by type or task",
+          scopes=("project:read",), category="read", tags=("runs",), group="events",
+          grants=("table:read",)),
+    Route("GET", "/v1/projects/{projectId}/runs/{runId}/events/stream", "events_stream",
+          "Stream a run's events as Server-Sent Events (bounded; reconnect with Last-Event-ID)",
+          scopes=("project:read",), category="read", tags=("runs",), group="events",
+          grants=("table:read",)),
 )
 
 
@@ -128,6 +163,16 @@ class Worker:
 WORKERS: tuple[Worker, ...] = (
     Worker("selfcheck", "Round-trips a probe through DynamoDB and S3 to prove the deployment's wiring",
            grants=("table:write", "bucket:write")),
+    Worker("build_decompose", "Plans an approved spec into tasks (build workflow, step 1)",
+           timeout_seconds=300, grants=("table:write", "bucket:read", "generator:invoke")),
+    Worker("build_task", "Implements one task on its own branch (build workflow, step 2, per task)",
+           timeout_seconds=600, grants=("table:write", "bucket:write", "generator:invoke")),
+    Worker("build_verify", "Verifies the merged result: expected outputs, compilation, the project's own tests",
+           timeout_seconds=600, memory_mb=2048, grants=("table:write", "bucket:read")),
+    Worker("build_merge", "Merges the task branches into main in merge order (build workflow, step 4)",
+           timeout_seconds=300, grants=("table:write", "bucket:write")),
+    Worker("build_finish", "Records a run's outcome: events, task states, the project's status, the build slot",
+           timeout_seconds=120, grants=("table:write",)),
 )
 
 
@@ -147,6 +192,11 @@ class Workflow:
 WORKFLOWS: tuple[Workflow, ...] = (
     Workflow("selfcheck", "selfcheck.asl.json", {"SelfCheckFunctionArn": "selfcheck"},
              "Post-deploy self check: a worker writes and reads back a probe in DynamoDB and S3"),
+    Workflow("build", "build.asl.json",
+             {"DecomposeFunctionArn": "build_decompose", "TaskFunctionArn": "build_task",
+              "VerifyFunctionArn": "build_verify", "MergeFunctionArn": "build_merge",
+              "FinishFunctionArn": "build_finish"},
+             "A build run: decompose, execute tasks in dependency waves, verify, merge, record the outcome"),
 )
 
 AUTHORIZER_HANDLER = "kiln.handlers.authorizer.handler"
@@ -167,6 +217,7 @@ GRANTS: dict[str, str] = {
     "cursor-secret:read": "GetSecretValue on the cursor-signing secret",
     "usage-keys:write": "CreateApiKey and CreateUsagePlanKey on this API's usage plans (workspace meters)",
     "health:check": "DescribeTable, ListBucket (HeadBucket) and DescribeStateMachine, read-only probes",
+    "builds:control": "StartExecution on the build state machine, StopExecution on its executions",
     "generator:invoke": "bedrock:InvokeModel on the configured model, only when the bedrock generator is configured",
 }
 

@@ -14,11 +14,13 @@ from botocore.config import Config
 
 # Standard retry mode with few attempts: API functions answer within API Gateway's 29 s, so
 # a throttled dependency should surface as 503 quickly rather than retry for long.
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+# (`total_max_attempts` counts the first call; botocore's `max_attempts` would count retries only.)
+_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=3, read_timeout=10)
 # A model call is slow by nature and the Bedrock generator does its own single retry, so one
 # attempt with a read timeout that still ends inside the API function's 28 s timeout.
 _SERVICE_CONFIG = {
-    "bedrock-runtime": Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=3, read_timeout=24),
+    "bedrock-runtime": Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3,
+                              read_timeout=24),
 }
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from kiln import config
 from kiln.adapters.aws import client
 
@@ -13,3 +16,41 @@ def describe_state_machines() -> dict[str, str]:
         name: sfn.describe_state_machine(stateMachineArn=arn).get("status", "ACTIVE")
         for name, arn in config.state_machine_arns().items()
     }
+
+
+BUILD_WORKFLOW = "build"
+
+
+def _execution_arn(state_machine_arn: str, name: str) -> str:
+    # arn:aws:states:<region>:<account>:stateMachine:<machine> -> ...:execution:<machine>:<name>
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+
+
+class BuildWorkflow:
+    """kiln.domain.runs.WorkflowStarter on the `build` state machine."""
+
+    def __init__(self, state_machine_arn: str | None = None) -> None:
+        self._arn = state_machine_arn
+
+    @property
+    def arn(self) -> str:
+        if self._arn is None:
+            arns = config.state_machine_arns()
+            if BUILD_WORKFLOW not in arns:
+                raise RuntimeError("KILN_STATE_MACHINES has no build workflow")
+            self._arn = arns[BUILD_WORKFLOW]
+        return self._arn
+
+    def start(self, execution_name: str, payload: dict[str, Any]) -> None:
+        sfn = client("stepfunctions")
+        try:
+            sfn.start_execution(stateMachineArn=self.arn, name=execution_name, input=json.dumps(payload))
+        except sfn.exceptions.ExecutionAlreadyExists:
+            pass  # the name is the run id: a repeated start is the same execution
+
+    def stop(self, execution_name: str, cause: str) -> None:
+        sfn = client("stepfunctions")
+        try:
+            sfn.stop_execution(executionArn=_execution_arn(self.arn, execution_name), cause=cause[:32_000])
+        except sfn.exceptions.ExecutionDoesNotExist:
+            pass  # never started, or already gone: nothing to stop

@@ -629,6 +629,27 @@ class Repository:
         self._move(target_branch, head, merged.id)
         return MergeResult("merge", merged.id, base)
 
+    def root_commit(self, message: str, author: Author) -> Commit:
+        """A commit of the empty tree with no parent, on no branch: the base of a first build."""
+        message = _check_message(message)
+        _check_author(author)
+        tree = self._write("tree", encode_tree(()))
+        commit = self._write_commit(tree, (), message, author)
+        self._flush()
+        return commit
+
+    def point(self, branch: str, commit_id: str) -> None:
+        """Move (or create) `branch` to an existing commit, whatever it pointed at before.
+
+        Build tasks restart their branch from a fresh base on every run and every attempt;
+        the move is still a compare-and-swap, so a concurrent writer is detected.
+        """
+        validate_branch(branch)
+        target = self.resolve(commit_id)
+        head = self._refs.get(branch)
+        if head != target:
+            self._move(branch, head, target)
+
     # -- internals: objects ----------------------------------------------------------------
 
     def _find(self, object_id_: str) -> str | None:

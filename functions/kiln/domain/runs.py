@@ -167,8 +167,8 @@ class WorkflowStarter(Protocol):
 
 
 class EventLog(Protocol):
-    def append(self, workspace_id: str, run_id: str, event_type: EventType, *, task_id: str | None = None,
-               payload: dict[str, Any] | None = None) -> Event: ...
+    def append(self, workspace_id: str, project_id: str, run_id: str, event_type: EventType, *,
+               task_id: str | None = None, payload: dict[str, Any] | None = None) -> Event: ...
 
     def list(self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100,
              types: frozenset[EventType] | None = None, task_id: str | None = None) -> list[Event]: ...
@@ -250,7 +250,7 @@ class RunService:
             raise
         self._runs.set_status(workspace_id, project_id, run.id, RunStatus.DECOMPOSING,
                               frozenset({RunStatus.QUEUED}))
-        self._events.append(workspace_id, run.id, EventType.RUN_STARTED,
+        self._events.append(workspace_id, project_id, run.id, EventType.RUN_STARTED,
                             payload={"runNumber": run.runNumber, "trigger": run.trigger, "specVersion": run.specVersion})
         current = self._runs.get(workspace_id, project_id, run.id)
         return current or run
@@ -273,7 +273,7 @@ class RunService:
         finished = self._runs.finish(workspace_id, project_id, run_id, RunStatus.CANCELLED, ProjectStatus.APPROVED,
                                      {"error": None, "finishedAt": iso(self._clock())})
         if finished:
-            self._events.append(workspace_id, run_id, EventType.RUN_CANCELLED, payload={"runNumber": run.runNumber})
+            self._events.append(workspace_id, project_id, run_id, EventType.RUN_CANCELLED, payload={"runNumber": run.runNumber})
             self._workflow.stop(run_id, "cancelled by the user")
         current = self.get(workspace_id, project_id, run_id)
         if not finished and current.status is not RunStatus.CANCELLED:
@@ -314,4 +314,4 @@ class RunService:
         error = {"reason": "start_failed", "message": "The build workflow could not be started."}
         if self._runs.finish(workspace_id, run.projectId, run.id, RunStatus.FAILED, ProjectStatus.FAILED,
                              {"error": error, "finishedAt": iso(self._clock())}):
-            self._events.append(workspace_id, run.id, EventType.RUN_FAILED, payload=error)
+            self._events.append(workspace_id, run.projectId, run.id, EventType.RUN_FAILED, payload=error)

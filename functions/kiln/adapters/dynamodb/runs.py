@@ -347,9 +347,8 @@ class EventStore:
 
         self._stamp = lambda: iso((clock or utc_now)())
 
-    def append(self, workspace_id: str, run_id: str, event_type: EventType, *, task_id: str | None = None,
-               payload: dict[str, Any] | None = None, project_id: str | None = None) -> Event:
-        project_id = project_id or self._project_of(workspace_id, run_id)
+    def append(self, workspace_id: str, project_id: str, run_id: str, event_type: EventType, *,
+               task_id: str | None = None, payload: dict[str, Any] | None = None) -> Event:
         key = to_item({"pk": workspace_pk(workspace_id), "sk": run_sk(project_id, run_id)})
         for _ in range(_APPEND_ATTEMPTS):
             current = client("dynamodb").get_item(TableName=table(), Key=key, ConsistentRead=True,
@@ -410,6 +409,3 @@ class EventStore:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
         return events[:limit]
-
-    def _project_of(self, workspace_id: str, run_id: str) -> str:
-        raise LookupError("append needs the run's project id")
