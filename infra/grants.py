@@ -37,6 +37,11 @@ BEDROCK_PROFILE_REASON = (
     "The statement names the one model id and holds only when invoked through this deployment's "
     "configured inference profile (condition bedrock:InferenceProfileArn)."
 )
+BUILD_EXECUTIONS_REASON = (
+    "A build run's execution is named by its run id, chosen at run time: stopping it is authorized on "
+    "the executions of this deployment's build state machine only (execution:<state machine name>:*), "
+    "the narrowest form for execution names not known at deployment."
+)
 XRAY_REASON = (
     "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; "
     "AWS requires Resource '*' for active tracing."
@@ -52,6 +57,11 @@ class Targets:
     cursor_secret_arn: str
     state_machine_arns: Sequence[str] = field(default=())
     usage_plan_ids: Sequence[str] = field(default=())
+    # The build workflow's state machine (ARN and name), for builds:control. Only route group
+    # stacks know it: the state machine invokes the workers, so a worker (or anything else the
+    # state machine depends on) granted builds:control would close a dependency cycle.
+    build_state_machine_arn: str = ""
+    build_state_machine_name: str = ""
     # The Bedrock model (or cross-Region inference profile) id generator:invoke may call; empty
     # when the built-in generator is configured, and then the grant translates to nothing.
     bedrock_model_id: str = ""
@@ -76,8 +86,12 @@ class Permission:
 # translation here fails synthesis as soon as a function uses it, instead of granting nothing.
 TRANSLATED = frozenset({
     "table:read", "table:write", "bucket:read", "bucket:write", "cursor-secret:read", "health:check",
-    "usage-keys:write", "generator:invoke",
+    "usage-keys:write", "generator:invoke", "builds:control",
 })
+
+# The workflow (kiln.routes.WORKFLOWS) builds:control starts and stops; the same name as
+# kiln.adapters.stepfunctions.BUILD_WORKFLOW, the key the functions look up in KILN_STATE_MACHINES.
+BUILD_WORKFLOW = "build"
 
 # Leading segment of a cross-Region (system-defined) inference profile id, e.g.
 # us.anthropic.claude-3-5-sonnet-20240620-v1:0; foundation model ids start with the provider.
@@ -164,9 +178,35 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
         allow("HealthBucket", ("s3:ListBucket",), [targets.bucket_arn])
         if targets.state_machine_arns:
             allow("HealthWorkflows", ("states:DescribeStateMachine",), list(targets.state_machine_arns))
+    if "builds:control" in grants:
+        out += build_control_permissions(targets, owner)
     if "generator:invoke" in grants and targets.bedrock_model_id:
         out += generator_permissions(targets.bedrock_model_id)
     return out
+
+
+def build_executions_arn(state_machine_name: str) -> str:
+    """Every execution of one state machine: `arn:<partition>:states:<region>:<account>:execution:<name>:*`."""
+    return f"arn:{Aws.PARTITION}:states:{Aws.REGION}:{Aws.ACCOUNT_ID}:execution:{state_machine_name}:*"
+
+
+def build_control_permissions(targets: Targets, owner: str) -> list[Permission]:
+    """StartExecution on the build state machine itself, StopExecution on its executions.
+
+    kiln.adapters.stepfunctions.BuildWorkflow makes exactly these two calls: start_execution
+    (an already existing execution name is the same run: no DescribeExecution needed) and
+    stop_execution on the ARN derived from the machine's.
+    """
+    if not (targets.build_state_machine_arn and targets.build_state_machine_name):
+        raise ValueError(f"{owner}: builds:control needs the {BUILD_WORKFLOW!r} state machine, which only route "
+                         "functions can reference (and only when kiln.routes.WORKFLOWS declares it)")
+    executions = build_executions_arn(targets.build_state_machine_name)
+    return [
+        Permission(iam.PolicyStatement(sid="BuildsStart", actions=["states:StartExecution"],
+                                       resources=[targets.build_state_machine_arn])),
+        Permission(iam.PolicyStatement(sid="BuildsStop", actions=["states:StopExecution"], resources=[executions]),
+                   ((executions, BUILD_EXECUTIONS_REASON),)),
+    ]
 
 
 def baseline(log_group_arn: str) -> list[Permission]:

@@ -40,11 +40,14 @@ def function_environment(
     cursor_secret_arn: Lazy | None = None,
     state_machines_json: Lazy | None = None,
     bedrock_model_id: str = "",
+    build_task_concurrency: int | None = None,
 ) -> dict[str, str]:
     """The variables kiln.config reads, each only where the function's grants make it useful.
 
     `bedrock_model_id` is Settings.invoked_model_id: the Bedrock generator's model, or empty
-    for the built-in generator.
+    for the built-in generator. `state_machines_json` (workflow name -> ARN) reaches the health
+    check and the functions that start and stop builds; the latter also get the build's task
+    concurrency (Settings.build_task_concurrency), which they put in the execution input.
     """
     grants = set(grants)
     env = {
@@ -58,8 +61,10 @@ def function_environment(
         env["KILN_USAGE_PLANS"] = usage_plans_json
     if "cursor-secret:read" in grants and cursor_secret_arn is not None:
         env["KILN_CURSOR_SECRET_ARN"] = cursor_secret_arn()
-    if "health:check" in grants and state_machines_json is not None:
+    if grants & {"health:check", "builds:control"} and state_machines_json is not None:
         env["KILN_STATE_MACHINES"] = state_machines_json()
+    if "builds:control" in grants and build_task_concurrency is not None:
+        env["KILN_BUILD_TASK_CONCURRENCY"] = str(build_task_concurrency)
     if "generator:invoke" in grants:
         env["KILN_GENERATOR"] = "bedrock" if bedrock_model_id else "builtin"
         if bedrock_model_id:

@@ -47,6 +47,7 @@ class Shared:
     usage_plans_json: str
     state_machines_json: str
     state_machine_arns: Mapping[str, str] = field(default_factory=dict)  # workflow -> ARN
+    state_machine_names: Mapping[str, str] = field(default_factory=dict)  # workflow -> state machine name
     usage_plan_ids: Mapping[str, str] = field(default_factory=dict)  # tier -> usage plan id
 
 
@@ -83,6 +84,11 @@ class RouteGroupStack(NestedStack):
         needs_bucket = bool(used & {"bucket:read", "bucket:write", "health:check"})
         needs_secret = "cursor-secret:read" in used
         needs_workflows = "health:check" in used
+        # builds:control: the build state machine (ARN, and its name for the execution ARNs). The
+        # state machine lives in the root stack and depends on the workers only, so passing it
+        # down here adds no cycle (route functions are invoked by name, see api.py).
+        build = grants_mod.BUILD_WORKFLOW
+        needs_build = "builds:control" in used and build in shared.state_machine_arns
         needs_usage_keys = "usage-keys:write" in used
         runtime = Runtime(
             layer=lambda_.LayerVersion.from_layer_version_arn(self, "Dependencies", imp("LayerArn", shared.layer_arn)),
@@ -97,6 +103,10 @@ class RouteGroupStack(NestedStack):
                 usage_plan_ids=tuple(
                     imp(f"UsagePlan{pascal(tier)}Id", plan) for tier, plan in shared.usage_plan_ids.items()
                 ) if needs_usage_keys else (),
+                build_state_machine_arn=imp(f"StateMachine{pascal(build)}Arn",
+                                            shared.state_machine_arns[build]) if needs_build else "",
+                build_state_machine_name=imp(f"StateMachine{pascal(build)}Name",
+                                             shared.state_machine_names[build]) if needs_build else "",
                 bedrock_model_id=settings.invoked_model_id,
             ),
             log_retention=settings.log_retention,
@@ -115,6 +125,7 @@ class RouteGroupStack(NestedStack):
                 cursor_secret_arn=lambda: imp("CursorSecretArn", shared.cursor_secret_arn),
                 state_machines_json=lambda: imp("StateMachines", shared.state_machines_json),
                 bedrock_model_id=settings.invoked_model_id,
+                build_task_concurrency=settings.build_task_concurrency,
             )
             fn = KilnFunction(
                 self, route.function_id,

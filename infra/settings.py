@@ -41,6 +41,8 @@ GENERATORS = ("builtin", "bedrock")
 # A Bedrock foundation model id (anthropic.claude-3-5-sonnet-20240620-v1:0) or a cross-Region
 # inference profile id (us.anthropic...). ARNs (with '/') are not accepted: IAM is derived from the id.
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
+# An inline Map state (the build workflow's per-wave task Map) runs at most 40 iterations at once.
+MAX_BUILD_TASK_CONCURRENCY = 40
 
 
 def _bool(value: Any) -> bool:
@@ -83,6 +85,10 @@ class Settings:
     # Bedrock (then bedrock_model_id names the model or inference profile, see infra/grants.py).
     generator: str = "builtin"
     bedrock_model_id: str = ""
+    # How many tasks of one dependency wave a build runs at once (the build workflow's inner
+    # Map reads it from the execution input, which runs_create/runs_retry fill from
+    # KILN_BUILD_TASK_CONCURRENCY). Each running task is one concurrent build_task invocation.
+    build_task_concurrency: int = 4
 
     def __post_init__(self) -> None:
         if self.log_retention_days not in _RETENTION:
@@ -91,6 +97,9 @@ class Settings:
             raise ValueError("apiTimeoutSeconds must be between 1 and 29 (API Gateway's integration limit)")
         if not self.stack_name.replace("-", "").isalnum():
             raise ValueError(f"stackName must be alphanumeric with dashes, got {self.stack_name!r}")
+        if not 1 <= self.build_task_concurrency <= MAX_BUILD_TASK_CONCURRENCY:
+            raise ValueError(f"buildTaskConcurrency must be between 1 and {MAX_BUILD_TASK_CONCURRENCY} (the most "
+                             f"iterations an inline Map state runs at once), got {self.build_task_concurrency}")
         if self.generator not in GENERATORS:
             raise ValueError(f"generator must be one of {list(GENERATORS)}, got {self.generator!r}")
         if self.generator == "bedrock":
@@ -124,6 +133,8 @@ class Settings:
             alarm_topic_arn=str(get("alarmTopicArn", defaults.alarm_topic_arn)),
             generator=str(get("generator", defaults.generator)).strip().lower() or defaults.generator,
             bedrock_model_id=str(get("bedrockModelId", defaults.bedrock_model_id)).strip(),
+            build_task_concurrency=_int("buildTaskConcurrency",
+                                        get("buildTaskConcurrency", defaults.build_task_concurrency)),
         )
 
     @property

@@ -159,6 +159,7 @@ class KilnStack(Stack):
             usage_plans_json=usage_plans_json,
             state_machines_json=self.to_json_string(self.workflows.arns()),
             state_machine_arns=self.workflows.arns(),
+            state_machine_names=self.workflows.names(),
             usage_plan_ids=self.api.usage_plan_ids(),
         )
         self.groups: dict[str, RouteGroupStack] = {}

@@ -17,6 +17,11 @@ from infra.lambdas import FunctionSpec, KilnFunction, Runtime
 from infra.nag import acknowledge
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+# The build workflow's verification step runs the generated project's own test suite inside the
+# build_verify worker: the suite gets the worker's timeout minus this margin, which is left for
+# recording the outcome (kiln.config.verify_timeout_seconds reads KILN_VERIFY_TIMEOUT_SECONDS).
+VERIFY_WORKER = "build_verify"
+VERIFY_TIMEOUT_MARGIN_SECONDS = 60
 STATE_MACHINE_WILDCARD_REASON = (
     "CloudWatch Logs vended delivery (logs:CreateLogDelivery, logs:DescribeResourcePolicies, ...) and "
     "X-Ray (xray:PutTraceSegments, xray:GetSamplingRules, ...) support no resource-level permissions; "
@@ -30,6 +35,17 @@ def camel(name: str) -> str:
 
 def placeholders(asl_path: Path) -> set[str]:
     return set(PLACEHOLDER.findall(asl_path.read_text()))
+
+
+def worker_environment(worker: Worker) -> dict[str, str]:
+    """Variables one worker needs beyond those its grants give (lambdas.function_environment)."""
+    if worker.name != VERIFY_WORKER:
+        return {}
+    budget = worker.timeout_seconds - VERIFY_TIMEOUT_MARGIN_SECONDS
+    if budget <= 0:
+        raise ValueError(f"worker {worker.name!r}: timeout {worker.timeout_seconds} s leaves no time for the "
+                         f"project's tests after the {VERIFY_TIMEOUT_MARGIN_SECONDS} s recording margin")
+    return {"KILN_VERIFY_TIMEOUT_SECONDS": str(budget)}
 
 
 class Workers(Construct):
@@ -52,7 +68,7 @@ class Workers(Construct):
                     grants=worker.grants,
                     timeout_seconds=worker.timeout_seconds,
                     memory_mb=worker.memory_mb,
-                    environment=environment(worker),
+                    environment={**environment(worker), **worker_environment(worker)},
                 ),
                 runtime=runtime,
             )
@@ -81,6 +97,11 @@ class Workflows(Construct):
             if missing:
                 raise ValueError(f"workflow {workflow.name!r}: {asl_path.name} uses ${{{', '.join(sorted(missing))}}} "
                                  "with no worker mapped in Workflow.functions")
+            unused = set(workflow.functions) - found
+            if unused:
+                # Each mapped worker becomes an invoke permission of the state machine's role.
+                raise ValueError(f"workflow {workflow.name!r}: {asl_path.name} never uses "
+                                 f"${{{', '.join(sorted(unused))}}} mapped in Workflow.functions")
             unknown = set(workflow.functions.values()) - set(workers)
             if unknown:
                 raise ValueError(f"workflow {workflow.name!r}: unknown worker(s) {sorted(unknown)}")
@@ -88,7 +109,7 @@ class Workflows(Construct):
             construct_id = camel(workflow.name)
             log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=log_retention,
                                       removal_policy=log_removal_policy)
-            invoked = [workers[worker].function for worker in workflow.functions.values()]
+            invoked = [workers[worker].function for worker in dict.fromkeys(workflow.functions.values())]
             machine = sfn.StateMachine(
                 self, construct_id,
                 comment=workflow.summary,
@@ -111,3 +132,5 @@ class Workflows(Construct):
     def arns(self) -> dict[str, str]:
         return {name: machine.state_machine_arn for name, machine in self.state_machines.items()}
 
+    def names(self) -> dict[str, str]:
+        return {name: machine.state_machine_name for name, machine in self.state_machines.items()}

@@ -65,3 +65,8 @@ def build_task_concurrency() -> int:
 def verify_timeout_seconds() -> float:
     """How long the generated project's own test suite may run during verification."""
     return float(os.environ.get("KILN_VERIFY_TIMEOUT_SECONDS", "240"))
+
+
+def sse_hold_seconds() -> float:
+    """How long one event-stream response waits for new events (under API Gateway's 29 s)."""
+    return float(os.environ.get("KILN_SSE_HOLD_SECONDS", "20"))

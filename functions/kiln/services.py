@@ -12,9 +12,11 @@ from kiln import config
 
 if TYPE_CHECKING:  # imported where used: the authorizer and /health never load pydantic
     from kiln.domain.access import AccessService
+    from kiln.domain.build_steps import BuildSteps
     from kiln.domain.generation import Generator
     from kiln.domain.projects import ProjectService
     from kiln.domain.repository import Repository
+    from kiln.domain.runs import RunService
     from kiln.domain.specs import SpecService
     from kiln.http.pagination import CursorCodec
 
@@ -78,3 +80,40 @@ def repository(workspace_id: str, project_id: str) -> Repository:
     from kiln.domain.repository import Repository
 
     return Repository(S3ObjectStore(workspace_id, project_id), RefItems(workspace_id, project_id))
+
+
+@cache
+def runs() -> RunService:
+    from kiln.adapters.dynamodb.runs import EventStore, RunStore
+    from kiln.adapters.stepfunctions import BuildWorkflow
+    from kiln.domain.runs import RunService
+
+    store = RunStore()
+    return RunService(store, store, store, EventStore(), BuildWorkflow())
+
+
+def build_generator() -> Generator:
+    """The generator for build steps: like generator(), but a model call may take minutes
+    (workers run up to 10 minutes, not API Gateway's 29 s)."""
+    if config.generator_name() == "bedrock":
+        return _bedrock_for_builds()
+    return generator()
+
+
+@cache
+def _bedrock_for_builds() -> Generator:
+    from kiln.adapters.bedrock import BedrockGenerator
+
+    return BedrockGenerator(read_timeout=240)
+
+
+@cache
+def build_steps() -> BuildSteps:
+    from kiln.adapters.dynamodb.runs import EventStore, RunStore
+    from kiln.domain.build_steps import BuildSteps
+    from kiln.domain.verification import verify
+
+    def verifier(files, plan):
+        return verify(files, plan, timeout_seconds=config.verify_timeout_seconds())
+
+    return BuildSteps(RunStore(), EventStore(), repository, build_generator, verifier)

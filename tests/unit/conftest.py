@@ -56,6 +56,7 @@ def _reset_services() -> None:
     from kiln.adapters import secrets
 
     for factory in (services.projects, services.access, services.cursors, services.specs, services.generator,
+                    services.runs, services.build_steps, services._bedrock_for_builds,
                     secrets._fetch):
         if hasattr(factory, "cache_clear"):  # a test may have replaced one with a plain function
             factory.cache_clear()

@@ -44,6 +44,7 @@ class BuildWorkflow:
     def start(self, execution_name: str, payload: dict[str, Any]) -> None:
         sfn = client("stepfunctions")
         try:
+            payload = {**payload, "taskConcurrency": config.build_task_concurrency()}
             sfn.start_execution(stateMachineArn=self.arn, name=execution_name, input=json.dumps(payload))
         except sfn.exceptions.ExecutionAlreadyExists:
             pass  # the name is the run id: a repeated start is the same execution

@@ -381,3 +381,31 @@ def _describe(error: dict[str, Any]) -> tuple[str, str, str | None]:
 
 def _short(text: str) -> str:
     return text if len(text) <= MAX_ERROR_TEXT else text[: MAX_ERROR_TEXT - 1] + "…"
+
+
+def run_sequentially(steps: BuildSteps, ref: RunRef, transient_attempts: int = 3) -> dict[str, Any]:
+    """The build workflow's semantics in-process, one task at a time, for tests and the
+    benchmark's baseline: the same steps, retries of transient errors, and a recorded outcome
+    whatever fails (as the state machine's Catch rules do)."""
+
+    def attempt(call: Callable[[], Any]) -> Any:
+        for number in range(1, transient_attempts + 1):
+            try:
+                return call()
+            except TransientBuildError:
+                if number == transient_attempts:
+                    raise
+
+    try:
+        waves = attempt(lambda: steps.decompose(ref))["waves"]
+        for wave in waves:
+            for task_id in wave:
+                attempt(lambda task_id=task_id: steps.execute_task(ref, task_id))
+        attempt(lambda: steps.verify(ref))
+        attempt(lambda: steps.merge(ref))
+    except RunAlreadyFinished:
+        return {"status": "already_finished"}
+    except Exception as error:  # noqa: BLE001 - like the workflow's States.ALL catch
+        cause = json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)})
+        return steps.finish(ref, {"Error": type(error).__name__, "Cause": cause})
+    return steps.finish(ref, None)

@@ -144,11 +144,18 @@ class RunRepository(Protocol):
     def list(self, workspace_id: str, project_id: str, filters: RunListFilter, limit: int,
              after: dict[str, Any] | None) -> tuple[list[Run], dict[str, Any] | None]: ...
 
-    def count(self, workspace_id: str, project_id: str, filters: RunListFilter) -> int: ...
+    def page(self, workspace_id: str, project_id: str, filters: RunListFilter, page: int,
+             size: int) -> tuple[list[Run], int]:
+        """One page, newest first, and the total."""
+        ...
 
     def set_status(self, workspace_id: str, project_id: str, run_id: str, status: RunStatus,
                    allowed_from: frozenset[RunStatus], changes: dict[str, Any] | None = None) -> bool:
         """Move an active run; False when its status is not in `allowed_from` (it moved on)."""
+        ...
+
+    def cancel_tasks(self, workspace_id: str, run_id: str, finished_at: str) -> None:
+        """Mark the run's pending and running tasks cancelled."""
         ...
 
     def finish(self, workspace_id: str, project_id: str, run_id: str, outcome: RunStatus,
@@ -242,16 +249,17 @@ class RunService:
             if changed.project_status is None:
                 raise not_found("project", project_id) from None
             raise conflict("start a run of", changed.project_status, BUILDABLE) from None
+        # The first event, before any worker can append one.
+        self._events.append(workspace_id, project_id, run.id, EventType.RUN_STARTED,
+                            payload={"runNumber": run.runNumber, "trigger": run.trigger, "specVersion": run.specVersion})
+        self._runs.set_status(workspace_id, project_id, run.id, RunStatus.DECOMPOSING,
+                              frozenset({RunStatus.QUEUED}))
         try:
             self._workflow.start(run.id, {"workspaceId": workspace_id, "projectId": project_id, "runId": run.id})
         except Exception:
             # Nothing will drive the run: finish it now so the slot and the project are released.
             self._finish_unstarted(workspace_id, run)
             raise
-        self._runs.set_status(workspace_id, project_id, run.id, RunStatus.DECOMPOSING,
-                              frozenset({RunStatus.QUEUED}))
-        self._events.append(workspace_id, project_id, run.id, EventType.RUN_STARTED,
-                            payload={"runNumber": run.runNumber, "trigger": run.trigger, "specVersion": run.specVersion})
         current = self._runs.get(workspace_id, project_id, run.id)
         return current or run
 
@@ -270,9 +278,11 @@ class RunService:
             raise KilnError(ErrorCode.CONFLICT, f"Run {run_id} has already finished ({run.status.value}).",
                             {"currentStatus": run.status.value, "allowedFrom": sorted(s.value for s in ACTIVE)})
         # Record the outcome first (workers check it before every write), then stop the execution.
+        stamp = iso(self._clock())
         finished = self._runs.finish(workspace_id, project_id, run_id, RunStatus.CANCELLED, ProjectStatus.APPROVED,
-                                     {"error": None, "finishedAt": iso(self._clock())})
+                                     {"error": None, "finishedAt": stamp})
         if finished:
+            self._runs.cancel_tasks(workspace_id, run_id, stamp)
             self._events.append(workspace_id, project_id, run_id, EventType.RUN_CANCELLED, payload={"runNumber": run.runNumber})
             self._workflow.stop(run_id, "cancelled by the user")
         current = self.get(workspace_id, project_id, run_id)
@@ -281,6 +291,20 @@ class RunService:
                             "be cancelled.", {"currentStatus": current.status.value,
                                               "allowedFrom": sorted(s.value for s in ACTIVE)})
         return current
+
+    def list_page(self, workspace_id: str, project_id: str, filters: RunListFilter, page: int,
+                  size: int) -> tuple[list[Run], int]:
+        self._require_project(workspace_id, project_id)
+        return self._runs.page(workspace_id, project_id, filters, page, size)
+
+    def list_cursor(self, workspace_id: str, project_id: str, filters: RunListFilter, limit: int,
+                    after: dict[str, Any] | None) -> tuple[list[Run], dict[str, Any] | None]:
+        self._require_project(workspace_id, project_id)
+        return self._runs.list(workspace_id, project_id, filters, limit, after)
+
+    def _require_project(self, workspace_id: str, project_id: str) -> None:
+        if self._projects.load_for_build(workspace_id, project_id) is None:
+            raise not_found("project", project_id)
 
     def get(self, workspace_id: str, project_id: str, run_id: str) -> Run:
         run = self._runs.get(workspace_id, project_id, run_id)

@@ -24,11 +24,14 @@ class Response:
     body: Any = None  # JSON-ready value; None for an empty body
     headers: dict[str, str] = field(default_factory=dict)
     enveloped: bool = True
+    text: str | None = None  # a non-JSON body (Server-Sent Events), sent as is
 
     def to_proxy(self, request_id: str) -> dict[str, Any]:
         headers = {"X-Request-Id": request_id, **self.headers}
         payload = ""
-        if self.body is not None:
+        if self.text is not None:
+            payload = self.text
+        elif self.body is not None:
             headers.setdefault("Content-Type", JSON_CONTENT_TYPE)
             payload = dumps(self.body)
         return {"statusCode": self.status, "headers": headers, "body": payload, "isBase64Encoded": False}

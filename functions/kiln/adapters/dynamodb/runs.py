@@ -213,11 +213,6 @@ class RunStore:
         position = {"pk": page[-1]["pk"], "sk": page[-1]["sk"]} if len(found) > limit else None
         return [_run_from(r) for r in page], position
 
-    def count(self, workspace_id: str, project_id: str, filters: RunListFilter) -> int:
-        request = self._run_query(workspace_id, project_id, filters)
-        request["ProjectionExpression"] = "pk"
-        return len(self._query(request))
-
     def page(self, workspace_id: str, project_id: str, filters: RunListFilter, page: int,
              size: int) -> tuple[list[Run], int]:
         items = self._query(self._run_query(workspace_id, project_id, filters))
@@ -320,6 +315,14 @@ class RunStore:
                 return False
             raise
         return True
+
+    def cancel_tasks(self, workspace_id: str, run_id: str, finished_at: str) -> None:
+        unfinished = frozenset({TaskStatus.PENDING, TaskStatus.RUNNING})
+        for task in self.tasks(workspace_id, run_id):
+            if task.status in unfinished:
+                self.update_task(workspace_id, run_id, task.id,
+                                 {"status": TaskStatus.CANCELLED.value, "finishedAt": finished_at},
+                                 only_if_status=unfinished)
 
     def count_task(self, workspace_id: str, project_id: str, run_id: str, counter: str) -> None:
         client("dynamodb").update_item(

@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from pydantic import ValidationError
 
+from kiln.domain.builds import ImplementRequest, Implementation, TaskPlan
 from kiln.domain.generation import (
     AnswerValue,
     FEEDBACK_MAX,
@@ -2052,3 +2053,14 @@ class BuiltinGenerator:
         except ValidationError as exc:  # a catalogue bug, not bad input: report it like any generator failure
             raise GenerationFailed(f"the built-in generator produced an invalid specification: {exc}",
                                    "malformed_output") from exc
+
+    def plan(self, documents: dict[str, str]) -> TaskPlan:
+        """A standard-library Python service, one task per entity (builtin_build)."""
+        from kiln.domain.generators import builtin_build
+
+        return builtin_build.plan(documents)
+
+    def implement(self, request: ImplementRequest) -> Implementation:
+        from kiln.domain.generators import builtin_build
+
+        return builtin_build.implement(request)

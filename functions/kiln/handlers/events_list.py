@@ -1,0 +1,25 @@
+"""GET /v1/projects/{projectId}/runs/{runId}/events?after=&type=&taskId=&limit=
+
+Events in id order. `pagination.nextCursor` is the id to pass as `after` for the next page.
+"""
+
+from kiln import services
+from kiln.http.api import endpoint
+from kiln.http.events import EventQuery
+from kiln.http.request import Request
+from kiln.http.response import Response, listed
+
+
+def list_events(request: Request) -> Response:
+    project_id = request.path_id("projectId", "project")
+    run_id = request.path_id("runId", "run")
+    query = request.query_as(EventQuery)
+    events = services.runs().events(request.workspace_id, project_id, run_id, after=query.after,
+                                    limit=query.limit + 1, types=query.types(), task_id=query.taskId)
+    more = len(events) > query.limit
+    page = events[: query.limit]
+    return listed(page, {"limit": query.limit, "hasMore": more,
+                         "nextCursor": str(page[-1].id) if more else None})
+
+
+handler = endpoint(list_events)

@@ -1,0 +1,21 @@
+"""POST /v1/projects/{projectId}/runs/{runId}/cancel: stop an unfinished run."""
+
+from kiln import services
+from kiln.domain.projects import Strict
+from kiln.http.api import endpoint
+from kiln.http.request import Request
+from kiln.http.response import Response, ok
+
+
+class CancelRequest(Strict):
+    """No fields."""
+
+
+def cancel_run(request: Request) -> Response:
+    project_id = request.path_id("projectId", "project")
+    run_id = request.path_id("runId", "run")
+    request.body_as(CancelRequest, optional=True)
+    return ok(services.runs().cancel(request.workspace_id, project_id, run_id))
+
+
+handler = endpoint(cancel_run)

@@ -1,0 +1,19 @@
+"""POST /v1/projects/{projectId}/runs: start a build run of the approved spec."""
+
+from kiln import services
+from kiln.domain.runs import RunCreate
+from kiln.http.api import endpoint
+from kiln.http.request import Request
+from kiln.http.response import Response, ok
+from kiln.tiers import TIERS
+
+
+def create_run(request: Request) -> Response:
+    project_id = request.path_id("projectId", "project")
+    body = request.body_as(RunCreate, optional=True)
+    limit = TIERS[request.principal.tier].concurrent_builds if request.principal else None
+    run = services.runs().create(request.workspace_id, project_id, body, limit)
+    return ok(run, 201, {"Location": f"/v1/projects/{project_id}/runs/{run.id}"})
+
+
+handler = endpoint(create_run)

@@ -1,0 +1,15 @@
+"""GET /v1/projects/{projectId}/runs/{runId}: the run with its spec snapshot, plan and tasks."""
+
+from kiln import services
+from kiln.http.api import endpoint
+from kiln.http.request import Request
+from kiln.http.response import Response, ok
+
+
+def get_run(request: Request) -> Response:
+    project_id = request.path_id("projectId", "project")
+    run_id = request.path_id("runId", "run")
+    return ok(services.runs().detail(request.workspace_id, project_id, run_id))
+
+
+handler = endpoint(get_run)

@@ -1,0 +1,12 @@
+"""Build workflow worker: records the run's outcome, after success or after any caught error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiln import services
+from kiln.domain.build_steps import RunRef
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return services.build_steps().finish(RunRef.of(event), event.get("error"))

@@ -1,0 +1,350 @@
+"""Runs, tasks and events through their handlers, with moto behind the adapters.
+
+The build workflow is replaced by `run_sequentially` (the same steps, in-process), driven
+when a test says so, so every intermediate state can be observed. The state machine itself
+runs in tests/integration against the local cloud.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kiln import services
+from kiln.adapters.dynamodb.runs import EventStore, RunStore
+from kiln.domain.build_steps import BuildSteps, RunRef, run_sequentially
+from kiln.domain.builds import Implementation, TaskDefinition, TaskPlan, VerificationCheck, VerificationResult
+from kiln.domain.generation import GenerationFailed
+from kiln.domain.generators.builtin import BuiltinGenerator
+from kiln.domain.runs import RunService
+from kiln.handlers import (
+    events_list,
+    events_stream,
+    files_get,
+    projects_get,
+    runs_cancel,
+    runs_create,
+    runs_get,
+    runs_list,
+    runs_retry,
+    tasks_get,
+    tasks_list,
+)
+from tests.unit.conftest import parse, principal_context, proxy_event
+from tests.unit.kiln.handlers.test_specs import approve, in_review
+
+pytestmark = pytest.mark.usefixtures("cloud")
+
+WORKSPACE = principal_context()["workspaceId"]
+FREE = principal_context(tier="free")
+OTHER_WORKSPACE = principal_context(workspace_id="ws_01m885m8rskqxxjknrtpgbxzzz")
+
+
+class TwoTasks(BuiltinGenerator):
+    """A small plan: task-001 writes a.txt, task-002 (after it) writes b.txt."""
+
+    def __init__(self, outside_scope: bool = False, unavailable: bool = False) -> None:
+        self.outside_scope = outside_scope
+        self.unavailable = unavailable
+        self.implement_calls = 0
+
+    def plan(self, documents: dict[str, str]) -> TaskPlan:
+        assert "DATA.md" in documents
+        return TaskPlan(tasks=[
+            TaskDefinition(id="task-001", slug="first", description="First file", instructions="Write a.txt",
+                           pathScope=["a.txt"], expectedOutputs=["a.txt"]),
+            TaskDefinition(id="task-002", slug="second", description="Second file", instructions="Write b.txt",
+                           dependencies=["task-001"], pathScope=["b.txt"], expectedOutputs=["b.txt"]),
+        ], mergeOrder=["task-001", "task-002"])
+
+    def implement(self, request):
+        self.implement_calls += 1
+        if self.unavailable:
+            raise GenerationFailed("throttled", "unavailable")
+        if request.task.id == "task-001":
+            return Implementation(files={"a.txt": "alpha\n"})
+        assert request.files.get("a.txt") == "alpha\n", "a task sees its dependencies' files"
+        files = {"b.txt": "beta\n"}
+        if self.outside_scope:
+            files["a.txt"] = "overwritten\n"
+        return Implementation(files=files)
+
+
+def passing(files: dict[str, bytes], plan: TaskPlan) -> VerificationResult:
+    return VerificationResult(passed=set(files) >= {"a.txt", "b.txt"},
+                              checks=[VerificationCheck(name="expected-outputs", passed=True)])
+
+
+class Deferred:
+    """A workflow starter that records starts; the test drives the steps."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[str, dict]] = []
+        self.stopped: list[str] = []
+
+    def start(self, name: str, payload: dict) -> None:
+        self.started.append((name, payload))
+
+    def stop(self, name: str, cause: str) -> None:
+        self.stopped.append(name)
+
+
+@pytest.fixture
+def build(monkeypatch):
+    """Wires services.runs() to a Deferred workflow and returns a harness."""
+    generator = TwoTasks()
+    workflow = Deferred()
+    store = RunStore()
+    steps = BuildSteps(store, EventStore(), services.repository, lambda: generator, passing)
+    monkeypatch.setattr(services, "runs", lambda: RunService(store, store, store, EventStore(), workflow))
+
+    class Harness:
+        def __init__(self) -> None:
+            self.generator, self.workflow, self.steps = generator, workflow, steps
+
+        def drive(self, run_id: str, project_id: str) -> dict:
+            return run_sequentially(self.steps, RunRef(WORKSPACE, project_id, run_id), transient_attempts=3)
+
+    return Harness()
+
+
+def approved_project() -> str:
+    project_id = in_review()
+    assert approve(project_id)[0] == 200
+    return project_id
+
+
+def call(handler: Any, method: str, suffix: str, project_id: str, extra: dict | None = None,
+         **kwargs: Any) -> tuple[int, dict]:
+    resource = "/v1/projects/{projectId}" + suffix
+    params = {"projectId": project_id, **(extra or {})}
+    path = f"/v1/projects/{project_id}" + suffix
+    for name, value in (extra or {}).items():
+        path = path.replace("{" + name + "}", value)
+    return parse(handler.handler(proxy_event(method, resource, path, path_params=params, **kwargs)))
+
+
+def start(project_id: str, **kwargs: Any) -> tuple[int, dict]:
+    return call(runs_create, "POST", "/runs", project_id, **kwargs)
+
+
+def run_call(handler: Any, method: str, suffix: str, project_id: str, run_id: str, **kwargs: Any):
+    return call(handler, method, "/runs/{runId}" + suffix, project_id, {"runId": run_id}, **kwargs)
+
+
+def events(project_id: str, run_id: str, **query: str) -> list[dict]:
+    status, body = run_call(events_list, "GET", "/events", project_id, run_id, query=query or None)
+    assert status == 200, body
+    return body["data"]
+
+
+def project_status(project_id: str) -> str:
+    return call(projects_get, "GET", "", project_id)[1]["data"]["status"]
+
+
+# --- starting runs ----------------------------------------------------------------------
+
+def test_a_run_needs_an_approved_spec(build):
+    project_id = in_review()
+    status, body = start(project_id)
+    assert status == 409
+    assert body["error"]["details"]["currentStatus"] == "spec_review"
+    assert "approved" in body["error"]["details"]["allowedFrom"]
+    assert build.workflow.started == []
+
+
+def test_creating_a_run_starts_the_workflow_named_after_the_run(build):
+    project_id = approved_project()
+    status, body = start(project_id, body={"trigger": "manual"})
+    assert status == 201, body
+    run = body["data"]
+    assert run["runNumber"] == 1 and run["status"] == "decomposing" and run["trigger"] == "manual"
+    assert run["callbackId"] == run["id"] and run["specVersion"] == 1
+    assert build.workflow.started == [(run["id"], {"workspaceId": WORKSPACE, "projectId": project_id,
+                                                   "runId": run["id"]})]
+    assert project_status(project_id) == "building"
+    assert [e["eventType"] for e in events(project_id, run["id"])] == ["RUN_STARTED"]
+
+
+def test_a_whole_run_succeeds_merges_main_and_records_every_step(build):
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    assert build.drive(run_id, project_id) == {"status": "succeeded"}
+    status, body = run_call(runs_get, "GET", "", project_id, run_id)
+    assert status == 200, body
+    run = body["data"]
+    assert run["status"] == "succeeded" and run["finishedAt"]
+    assert run["tasksSummary"] == {"total": 2, "succeeded": 2, "failed": 0}
+    assert run["tasksJson"]["mergeOrder"] == ["task-001", "task-002"]
+    assert run["specSnapshot"]["version"] == 1 and "DATA.md" in run["specSnapshot"]["documents"]
+    assert run["verificationResult"]["passed"] is True
+    tasks = run["tasks"]
+    assert [(t["id"], t["status"], t["branchName"]) for t in tasks] == [
+        ("task-001", "succeeded", "feat/task-001-first"), ("task-002", "succeeded", "feat/task-002-second")]
+    assert tasks[0]["result"]["filesCreated"] == ["a.txt"] and len(tasks[0]["result"]["commitSha"]) == 40
+    assert [e["eventType"] for e in events(project_id, run_id)] == [
+        "RUN_STARTED", "TASK_STARTED", "FILE_CREATED", "TASK_COMPLETED", "TASK_STARTED", "FILE_CREATED",
+        "TASK_COMPLETED", "VERIFICATION_COMPLETED", "RUN_COMPLETED"]
+    ids = [e["id"] for e in events(project_id, run_id)]
+    assert ids == list(range(1, len(ids) + 1))
+    assert project_status(project_id) == "built"
+    status, body = call(files_get, "GET", "/files/{path+}", project_id, {"path": "b.txt"})
+    assert status == 200 and body["data"]["content"] == "beta\n"
+
+
+def test_run_numbers_increase_per_project_and_runs_list_newest_first(build):
+    project_id = approved_project()
+    first = start(project_id)[1]["data"]
+    build.drive(first["id"], project_id)
+    second = start(project_id)[1]["data"]
+    assert (first["runNumber"], second["runNumber"]) == (1, 2)
+    status, body = call(runs_list, "GET", "/runs", project_id)
+    assert status == 200
+    assert [r["runNumber"] for r in body["data"]] == [2, 1]
+    assert body["pagination"]["total"] == 2
+    assert body["data"][1]["tasksSummary"] == {"total": 2, "succeeded": 2, "failed": 0}
+    status, body = call(runs_list, "GET", "/runs", project_id, query={"status": "succeeded"})
+    assert [r["runNumber"] for r in body["data"]] == [1]
+    status, body = call(runs_list, "GET", "/runs", project_id, query={"limit": "1"})
+    assert len(body["data"]) == 1 and body["pagination"]["hasMore"] is True
+    cursor = body["pagination"]["nextCursor"]
+    status, body = call(runs_list, "GET", "/runs", project_id, query={"limit": "1", "cursor": cursor})
+    assert [r["runNumber"] for r in body["data"]] == [1]
+
+
+def test_the_tier_concurrency_limit_answers_429_and_frees_with_the_run(build):
+    first = approved_project()
+    second = approved_project()
+    run_id = start(first, authorizer=FREE)[1]["data"]["id"]
+    status, body = start(second, authorizer=FREE)
+    assert status == 429, body
+    assert body["error"]["code"] == "CONCURRENCY_LIMIT_EXCEEDED" and body["error"]["details"]["limit"] == 1
+    assert project_status(second) == "approved"  # nothing changed
+    build.drive(run_id, first)
+    assert start(second, authorizer=FREE)[0] == 201
+
+
+# --- failures ----------------------------------------------------------------------------
+
+def test_a_task_writing_outside_its_path_scope_fails_the_run(build):
+    build.generator.outside_scope = True
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    assert build.drive(run_id, project_id) == {"status": "failed"}
+    run = run_call(runs_get, "GET", "", project_id, run_id)[1]["data"]
+    assert run["status"] == "failed"
+    assert run["error"]["reason"] == "task_failed" and run["error"]["taskId"] == "task-002"
+    assert "outside its pathScope: a.txt" in run["error"]["message"]
+    status, body = call(tasks_get, "GET", "/runs/{runId}/tasks/{taskId}", project_id,
+                        {"runId": run_id, "taskId": "task-002"})
+    assert status == 200 and body["data"]["status"] == "failed"
+    failed = events(project_id, run_id, type="TASK_FAILED")
+    assert [(e["taskId"], e["payload"]["reason"]) for e in failed] == [("task-002", "path_scope_violation")]
+    assert events(project_id, run_id)[-1]["eventType"] == "RUN_FAILED"
+    assert project_status(project_id) == "failed"
+
+
+def test_a_transient_failure_is_retried_then_fails_the_task_and_the_run(build):
+    build.generator.unavailable = True
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    assert build.drive(run_id, project_id) == {"status": "failed"}
+    assert build.generator.implement_calls == 3  # the first attempt and two retries
+    starts = events(project_id, run_id, type="TASK_STARTED")
+    assert [e["payload"]["attempt"] for e in starts] == [1, 2, 3]
+    run = run_call(runs_get, "GET", "", project_id, run_id)[1]["data"]
+    assert run["error"]["reason"] == "dependency_unavailable"
+    assert [(t["id"], t["status"]) for t in run["tasks"]] == [("task-001", "failed"), ("task-002", "cancelled")]
+    assert run["tasksSummary"]["failed"] == 1
+    assert [e["eventType"] for e in events(project_id, run_id)][-2:] == ["TASK_FAILED", "RUN_FAILED"]
+
+
+# --- cancel and retry ---------------------------------------------------------------------
+
+def test_cancel_mid_run_stops_the_workflow_and_later_steps_write_nothing(build):
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    ref = RunRef(WORKSPACE, project_id, run_id)
+    build.steps.decompose(ref)
+    build.steps.execute_task(ref, "task-001")
+    status, body = run_call(runs_cancel, "POST", "/cancel", project_id, run_id)
+    assert status == 200, body
+    assert body["data"]["status"] == "cancelled"
+    assert build.workflow.stopped == [run_id]
+    assert run_sequentially(build.steps, ref) == {"status": "already_finished"}
+    tasks = run_call(tasks_list, "GET", "/tasks", project_id, run_id)[1]["data"]
+    assert [(t["id"], t["status"]) for t in tasks] == [("task-001", "succeeded"), ("task-002", "cancelled")]
+    assert events(project_id, run_id)[-1]["eventType"] == "RUN_CANCELLED"
+    assert project_status(project_id) == "approved"
+    status, body = run_call(runs_cancel, "POST", "/cancel", project_id, run_id)
+    assert status == 409 and body["error"]["details"]["currentStatus"] == "cancelled"
+
+
+def test_retry_starts_a_new_run_of_the_same_spec(build):
+    build.generator.unavailable = True
+    project_id = approved_project()
+    failed = start(project_id)[1]["data"]
+    build.drive(failed["id"], project_id)
+    build.generator.unavailable = False
+    status, body = run_call(runs_retry, "POST", "/retry", project_id, failed["id"])
+    assert status == 201, body
+    retry = body["data"]
+    assert retry["trigger"] == "retry" and retry["retryOf"] == failed["id"] and retry["runNumber"] == 2
+    assert retry["specVersion"] == failed["specVersion"]
+    assert build.drive(retry["id"], project_id) == {"status": "succeeded"}
+    # Retrying an unfinished run is a conflict.
+    third = start(project_id)[1]["data"]
+    status, body = run_call(runs_retry, "POST", "/retry", project_id, third["id"])
+    assert status == 409
+
+
+# --- reading --------------------------------------------------------------------------------
+
+def test_events_filter_by_type_task_and_after(build):
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    build.drive(run_id, project_id)
+    all_events = events(project_id, run_id)
+    assert [e["id"] for e in events(project_id, run_id, after="5")] == [e["id"] for e in all_events if e["id"] > 5]
+    assert {e["taskId"] for e in events(project_id, run_id, taskId="task-002")} == {"task-002"}
+    created = events(project_id, run_id, type="FILE_CREATED,FILE_MODIFIED")
+    assert [e["payload"]["path"] for e in created] == ["a.txt", "b.txt"]
+    status, body = run_call(events_list, "GET", "/events", project_id, run_id, query={"limit": "2"})
+    assert len(body["data"]) == 2 and body["pagination"] == {"limit": 2, "hasMore": True, "nextCursor": "2"}
+    status, body = run_call(events_list, "GET", "/events", project_id, run_id, query={"type": "NOPE"})
+    assert status == 400
+
+
+def test_event_stream_resumes_after_last_event_id_and_ends_with_204(build, monkeypatch):
+    monkeypatch.setenv("KILN_SSE_HOLD_SECONDS", "0.2")
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    build.drive(run_id, project_id)
+    response = events_stream.handler(proxy_event(
+        "GET", "/v1/projects/{projectId}/runs/{runId}/events/stream",
+        f"/v1/projects/{project_id}/runs/{run_id}/events/stream",
+        path_params={"projectId": project_id, "runId": run_id}, headers={"Last-Event-ID": "3"}))
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"].startswith("text/event-stream")
+    body = response["body"]
+    assert body.startswith("retry: ")
+    ids = [int(line[4:]) for line in body.splitlines() if line.startswith("id: ")]
+    assert ids == list(range(4, 10))
+    assert "event: RUN_COMPLETED" in body
+    again = events_stream.handler(proxy_event(
+        "GET", "/v1/projects/{projectId}/runs/{runId}/events/stream",
+        f"/v1/projects/{project_id}/runs/{run_id}/events/stream",
+        path_params={"projectId": project_id, "runId": run_id}, headers={"Last-Event-ID": str(ids[-1])}))
+    assert again["statusCode"] == 204
+
+
+def test_another_workspace_sees_none_of_it(build):
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    for status, body in (run_call(runs_get, "GET", "", project_id, run_id, authorizer=OTHER_WORKSPACE),
+                         run_call(events_list, "GET", "/events", project_id, run_id, authorizer=OTHER_WORKSPACE),
+                         run_call(runs_cancel, "POST", "/cancel", project_id, run_id, authorizer=OTHER_WORKSPACE),
+                         call(runs_list, "GET", "/runs", project_id, authorizer=OTHER_WORKSPACE),
+                         start(project_id, authorizer=OTHER_WORKSPACE)):
+        assert status == 404, body
