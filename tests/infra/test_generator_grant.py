@@ -17,7 +17,9 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 PROFILE_ID = "us.anthropic.claude-3-5-sonnet-20240620-v1:0"
 MODEL_ID = "anthropic.claude-3-5-sonnet-20240620-v1:0"
-INVOKERS = {r.handler_ref for r in ROUTES if "generator:invoke" in r.grants}
+ROUTE_INVOKERS = {r.handler_ref for r in ROUTES if "generator:invoke" in r.grants}
+WORKER_INVOKERS = {w.handler_ref for w in WORKERS if "generator:invoke" in w.grants}
+INVOKERS = ROUTE_INVOKERS | WORKER_INVOKERS
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +34,10 @@ def resources(statement: dict) -> list[str]:
     return [join(r) for r in ([value] if isinstance(value, (str, dict)) else value)]
 
 
-def test_the_spec_routes_declare_the_grant() -> None:
-    assert INVOKERS, "no route declares generator:invoke"
-    assert all(h.startswith("kiln.handlers.specs_") for h in INVOKERS)
+def test_the_spec_routes_and_build_workers_declare_the_grant() -> None:
+    assert ROUTE_INVOKERS, "no route declares generator:invoke"
+    assert all(h.startswith("kiln.handlers.specs_") for h in ROUTE_INVOKERS)
+    assert WORKER_INVOKERS == {"kiln.workers.build_decompose.handler", "kiln.workers.build_task.handler"}
 
 
 def test_builtin_generator_grants_nothing(main: Synth) -> None:
@@ -71,11 +74,13 @@ def test_bedrock_generator_invokes_only_the_configured_profile(bedrock: Synth) -
         assert join(condition) == profile_arn
 
 
-def test_workers_never_get_the_model(bedrock: Synth) -> None:
+def test_workers_get_the_model_only_with_the_grant(bedrock: Synth) -> None:
     fns = functions(bedrock)
     for worker in WORKERS:
         stack, _, props = fns[worker.handler_ref]
-        assert not any(a.startswith("bedrock:") for a in actions(role_statements(bedrock, stack, props)))
+        assert stack == bedrock.stack.stack_name
+        granted = {a for a in actions(role_statements(bedrock, stack, props)) if a.startswith("bedrock:")}
+        assert granted == ({"bedrock:InvokeModel"} if "generator:invoke" in worker.grants else set()), worker.name
 
 
 def test_cdk_nag_accepts_the_acknowledged_wildcard(bedrock: Synth) -> None:

@@ -220,7 +220,8 @@ def test_roles_hold_only_what_grants_declare(main: Synth) -> None:
         assert not any(a.endswith("*") for a in granted), granted
         env = props["Environment"]["Variables"]
         assert ("KILN_CURSOR_SECRET_ARN" in env) == ("cursor-secret:read" in route.grants)
-        assert ("KILN_STATE_MACHINES" in env) == ("health:check" in route.grants)
+        assert ("KILN_STATE_MACHINES" in env) == bool({"health:check", "builds:control"} & set(route.grants))
+        assert ("states:StartExecution" in granted) == ("builds:control" in route.grants)
         assert {"KILN_TABLE_NAME", "KILN_BUCKET_NAME", "KILN_USAGE_PLANS"} <= set(env)
         assert env["KILN_ENVIRONMENT"] == "aws" and env["POWERTOOLS_SERVICE_NAME"] == "kiln"
         assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"

@@ -1,0 +1,831 @@
+"""The built-in build: plans and writes a runnable, dependency-free Python service from a spec.
+
+`plan(documents)` reads DATA.md (parse_data_model) and ROUTES.md (`parse_routes`, below) and
+decomposes the build into tasks: a scaffold (README, in-memory store, HTTP router, packages),
+one task per entity (model, route handlers, tests) and a last task that registers every
+entity's routes and serves them. `implement(request)` writes exactly one task's files. Both
+derive everything from the documents alone, so the same documents always give the same plan
+and byte-identical files, whichever task is asked for first.
+
+The generated service uses the Python standard library only:
+
+    README.md
+    app/__init__.py
+    app/http.py                  router, JSON bodies, errors as JSON, handle() and serve()
+    app/store.py                 thread-safe in-memory tables, id generation, unique checks
+    app/models/__init__.py       field declarations and the validation of JSON values
+    app/models/<entity>.py       a dataclass per entity with validate/from_dict/to_dict
+    app/routes/__init__.py       list/create/get/update/delete/action on the store
+    app/routes/<entity>.py       the entity's handlers and ROUTES table
+    app/server.py                registers every entity's routes; `python -m app.server`
+    tests/test_<entity>.py       unittest cases for every generated route of the entity
+    tests/test_server.py         every generated route is registered; unknown routes are 404
+
+How a route of ROUTES.md is handled (see `_classify`): the path must read
+`(/<name>/{param})* /<collection> [/{id} [/<action>]]`, where <collection> is the entity's
+path segment (its kebab-case plural, or the segment its item routes use) and each leading
+parameter names a field of the entity (`{projectId}` -> project_id), which then filters lists,
+is set on creation and must match on item routes. GET/POST on the collection list and create;
+GET/PATCH/PUT/DELETE on an item get, update, replace and delete; POST/PATCH/PUT on
+`<item>/<action>` apply the body as a partial update and record the action on the item.
+Anything else (routes of no entity, `/users/me`, summaries and bulk actions) is not generated
+and is listed in the README with the reason.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import keyword
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from pydantic import ValidationError
+
+from kiln.domain.builds import MAX_TASKS, ImplementRequest, Implementation, TaskDefinition, TaskPlan
+from kiln.domain.generation import ENTITY_NAME, ApiRoute, Entity
+from kiln.domain.spec_documents import parse_data_model
+
+__all__ = ["implement", "parse_routes", "plan"]
+
+INSTRUCTIONS_MAX = 20_000
+
+
+# --- ROUTES.md ---------------------------------------------------------------------------------
+
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_OTHER = "Other"
+_OTHER_NO_ENTITY = "Other (no entity)"
+_HEADING = re.compile(r"##(?!#)[ \t]*(.*)")
+_ROUTE_ROW = re.compile(r"\|[ \t]*([A-Za-z]+)[ \t]*\|[ \t]*`([^`]*)`[ \t]*\|(.*)\|")
+_RULE = re.compile(r":?-{3,}:?")
+
+
+def parse_routes(text: str, entities: Iterable[str] | None = None) -> list[ApiRoute]:
+    """The routes of a ROUTES.md as rendered by kiln.domain.spec_documents; ValueError otherwise.
+
+    Each `## <Entity>` section holds a table `| method | path | summary |` whose rows read
+    ``| GET | `/path` | summary |`` (a pipe in a summary is written `\\|`). "Other" holds the
+    routes of no entity, or "Other (no entity)" when an entity is itself named Other: pass
+    the entity names of DATA.md as `entities` to settle a lone "Other" heading; without them,
+    "Other" is an entity only if the document also has an "Other (no entity)" section.
+    Lines outside tables and headings are free text. Raises ValueError (with a line number)
+    on anything else: a row that is not a route, an unknown method, an invalid path, an
+    empty summary, a route listed twice, or no route at all.
+    """
+    if not isinstance(text, str):
+        raise ValueError("ROUTES.md must be text")
+    lines = [line.strip(" \t") for line in text.removeprefix("\ufeff").splitlines()]
+    headings = [match.group(1).strip(" \t") for match in map(_HEADING.fullmatch, lines) if match]
+    if entities is not None:
+        other_is_entity = _OTHER in set(entities)
+    else:
+        other_is_entity = _OTHER_NO_ENTITY in headings
+    unset = object()
+    group: object = unset
+    routes: list[ApiRoute] = []
+    seen: dict[tuple[str, str], int] = {}
+    for number, line in enumerate(lines, start=1):
+        heading = _HEADING.fullmatch(line)
+        if heading:
+            title = heading.group(1).strip(" \t")
+            if title == _OTHER_NO_ENTITY or (title == _OTHER and not other_is_entity):
+                group = None
+            elif re.fullmatch(ENTITY_NAME, title):
+                group = title
+            else:
+                raise ValueError(f"ROUTES.md line {number}: a section heading names an entity or reads "
+                                 f"'{_OTHER}', found {title[:80]!r}")
+            continue
+        if not line.startswith("|"):
+            continue
+        cells = [cell.strip(" \t") for cell in line.strip("|").split("|")]
+        if [cell.lower() for cell in cells] == ["method", "path", "summary"]:
+            continue
+        if cells and all(_RULE.fullmatch(cell) for cell in cells):
+            continue
+        row = _ROUTE_ROW.fullmatch(line)
+        if row is None:
+            raise ValueError(f"ROUTES.md line {number}: expected a route row | METHOD | `/path` | summary |")
+        if group is unset:
+            raise ValueError(f"ROUTES.md line {number}: a route row before the first '## <Entity>' heading")
+        method = row.group(1).upper()
+        if method not in _METHODS:
+            raise ValueError(f"ROUTES.md line {number}: unknown method {row.group(1)[:20]!r}")
+        summary = row.group(3).replace("\\|", "|").strip()
+        try:
+            route = ApiRoute(method=method, path=row.group(2), summary=summary, entity=group)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+                                 for error in exc.errors(include_url=False, include_input=False)[:3])
+            raise ValueError(f"ROUTES.md line {number}: {problems}") from None
+        key = (route.method, route.path)
+        if key in seen:
+            raise ValueError(f"ROUTES.md line {number}: {route.method} {route.path} is already listed "
+                             f"at line {seen[key]}")
+        seen[key] = number
+        routes.append(route)
+    if not routes:
+        raise ValueError("ROUTES.md lists no routes")
+    return routes
+
+
+# --- the generated scaffold (static files) ----------------------------------------------------
+
+_APP_INIT = '''"""The generated service: in-memory records behind a small JSON HTTP API (standard library only)."""
+'''
+
+_PACKAGE_INIT = '''"""Test package: run with `python -m unittest discover -s tests -t .`."""
+'''
+
+_STORE = r'''"""Thread-safe in-memory storage: one table of records per entity, ids generated here.
+
+Records are plain JSON-ready dicts keyed by their "id". Every method takes the lock and hands
+out deep copies, so callers never share state with the store or with each other.
+"""
+
+import copy as _copy
+import threading as _threading
+import uuid as _uuid
+
+
+class Conflict(Exception):
+    """A unique field already holds the value in another record of the table."""
+
+    def __init__(self, field):
+        super().__init__(f"another record already has this {field}")
+        self.field = field
+
+
+class Store:
+    def __init__(self):
+        self._lock = _threading.RLock()
+        self._tables = {}
+        self._counters = {}
+        self._actions = {}
+
+    def new_id(self, table, kind="uuid"):
+        """A fresh id: the next integer of the table for kind "integer", else a random UUID."""
+        with self._lock:
+            if kind == "integer":
+                self._counters[table] = self._counters.get(table, 0) + 1
+                return self._counters[table]
+            return str(_uuid.uuid4())
+
+    def insert(self, table, record, unique=()):
+        """Stores a record carrying its "id"; Conflict if a unique field's value is taken."""
+        with self._lock:
+            rows = self._tables.setdefault(table, {})
+            if record["id"] in rows:
+                raise Conflict("id")
+            self._check_unique(rows, record, unique, None)
+            rows[record["id"]] = _copy.deepcopy(record)
+            return _copy.deepcopy(record)
+
+    def get(self, table, record_id):
+        with self._lock:
+            row = self._tables.get(table, {}).get(record_id)
+            return None if row is None else _copy.deepcopy(row)
+
+    def find(self, table, filters=None):
+        """The records whose fields equal every value of filters, in insertion order."""
+        with self._lock:
+            rows = self._tables.get(table, {}).values()
+            wanted = dict(filters or {})
+            return [_copy.deepcopy(row) for row in rows
+                    if all(name in row and row[name] == value for name, value in wanted.items())]
+
+    def update(self, table, record_id, change, unique=(), action=None):
+        """Replaces a record by change(copy of it), atomically; KeyError if it does not exist.
+
+        change may raise to abandon the update. With action, the action's name is appended to
+        the record's action history in the same step.
+        """
+        with self._lock:
+            rows = self._tables.get(table, {})
+            if record_id not in rows:
+                raise KeyError(record_id)
+            record = change(_copy.deepcopy(rows[record_id]))
+            record["id"] = record_id
+            self._check_unique(rows, record, unique, record_id)
+            rows[record_id] = _copy.deepcopy(record)
+            if action is not None:
+                self._actions.setdefault((table, record_id), []).append(action)
+            return _copy.deepcopy(record)
+
+    def delete(self, table, record_id):
+        """Whether a record was there to delete."""
+        with self._lock:
+            self._actions.pop((table, record_id), None)
+            return self._tables.get(table, {}).pop(record_id, None) is not None
+
+    def actions(self, table, record_id):
+        """The names of the actions performed on a record, oldest first."""
+        with self._lock:
+            return list(self._actions.get((table, record_id), ()))
+
+    def clear(self):
+        with self._lock:
+            self._tables.clear()
+            self._counters.clear()
+            self._actions.clear()
+
+    @staticmethod
+    def _check_unique(rows, record, unique, own_id):
+        for name in unique:
+            value = record.get(name)
+            if value is None:
+                continue
+            for other_id, other in rows.items():
+                if other_id != own_id and other.get(name) == value:
+                    raise Conflict(name)
+
+
+STORE = Store()
+'''
+
+_HTTP = r'''"""A tiny HTTP layer: method + path template routing, JSON bodies, errors as JSON.
+
+`handle(method, path, body_bytes)` answers a request without sockets and returns
+(status, headers, body): body is a JSON-ready dict, or None for 204 No Content. `serve(port)`
+offers the same router over HTTP with http.server.ThreadingHTTPServer.
+
+Handlers are called as handler(params, body): params maps the template's {names} to the
+request's path segments (URL-decoded), body is the parsed JSON (None when empty; only read for
+POST, PUT and PATCH). They return (status, body) or raise HttpError.
+"""
+
+import json as _json
+import logging as _logging
+import urllib.parse as _parse
+from http.server import BaseHTTPRequestHandler as _BaseHandler
+from http.server import ThreadingHTTPServer as _Server
+
+MAX_BODY_BYTES = 1024 * 1024
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_log = _logging.getLogger("app")
+
+
+class HttpError(Exception):
+    """An error answer: {"error": {"code", "message", "details"?}} with an HTTP status."""
+
+    def __init__(self, status, code, message, details=None, headers=None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+        self.headers = dict(headers or {})
+
+    def body(self):
+        error = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            error["details"] = self.details
+        return {"error": error}
+
+
+def json_headers():
+    return {"Content-Type": "application/json; charset=utf-8"}
+
+
+def split_path(path):
+    """The URL-decoded segments of a request path; the query string is ignored."""
+    path = (path or "").split("#", 1)[0].split("?", 1)[0]
+    return [_parse.unquote(segment) for segment in path.split("/") if segment]
+
+
+def _template(template):
+    parts = []
+    for segment in template.split("/"):
+        if not segment:
+            continue
+        if len(segment) > 2 and segment.startswith("{") and segment.endswith("}"):
+            parts.append((True, segment[1:-1]))
+        else:
+            parts.append((False, segment))
+    return tuple(parts)
+
+
+def _match(parts, segments):
+    if len(parts) != len(segments):
+        return None
+    params = {}
+    for (is_param, text), segment in zip(parts, segments):
+        if is_param:
+            params[text] = segment
+        elif text != segment:
+            return None
+    return params
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_body(body_bytes):
+    """The JSON document of a request body, None when empty; HttpError 400/413 otherwise."""
+    if body_bytes is None:
+        return None
+    if isinstance(body_bytes, str):
+        body_bytes = body_bytes.encode("utf-8")
+    if len(body_bytes) > MAX_BODY_BYTES:
+        raise HttpError(413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes")
+    if not body_bytes.strip():
+        return None
+    try:
+        return _json.loads(body_bytes.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise HttpError(400, "invalid_json", "the body is not valid JSON") from None
+
+
+class Router:
+    """Routes by method and path template; literal segments win over {parameters}."""
+
+    def __init__(self):
+        self._routes = {}
+
+    def add(self, method, template, handler):
+        """Registers (or replaces) the handler of method + template."""
+        self._routes[(method.upper(), template)] = (_template(template), handler)
+        return handler
+
+    def has(self, method, template):
+        return (method.upper(), template) in self._routes
+
+    def routes(self):
+        """Every registered (method, template), in registration order."""
+        return list(self._routes)
+
+    def match(self, method, path):
+        """(handler, params) for the request; HttpError 404 or 405 when nothing matches."""
+        segments = split_path(path)
+        best = None
+        allowed = set()
+        for (route_method, _template_text), (parts, handler) in self._routes.items():
+            params = _match(parts, segments)
+            if params is None:
+                continue
+            if route_method != method:
+                allowed.add(route_method)
+                continue
+            rank = tuple(0 if is_param else 1 for is_param, _ in parts)
+            if best is None or rank > best[0]:
+                best = (rank, handler, params)
+        if best is not None:
+            return best[1], best[2]
+        if allowed:
+            raise HttpError(405, "method_not_allowed", f"{method} is not allowed here",
+                            headers={"Allow": ", ".join(sorted(allowed))})
+        raise HttpError(404, "not_found", "no such route")
+
+    def handle(self, method, path, body_bytes=b""):
+        """(status, headers, body) for one request."""
+        method = str(method or "").upper()
+        try:
+            handler, params = self.match(method, path)
+            body = parse_body(body_bytes) if method in ("POST", "PUT", "PATCH") else None
+            status, payload = handler(params, body)
+        except HttpError as error:
+            headers = json_headers()
+            headers.update(error.headers)
+            return error.status, headers, error.body()
+        except Exception:  # a bug in a handler: answer 500 without details, log the traceback
+            _log.exception("%s %s failed", method, path)
+            return 500, json_headers(), {"error": {"code": "internal_error", "message": "internal server error"}}
+        return status, (json_headers() if payload is not None else {}), payload
+
+
+ROUTER = Router()
+
+
+def handle(method, path, body_bytes=b"", router=None):
+    """Answers one request with the given router (the service's ROUTER by default)."""
+    return (ROUTER if router is None else router).handle(method, path, body_bytes)
+
+
+class _RequestHandler(_BaseHandler):
+    server_version = "app/1.0"
+
+    def _dispatch(self):
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            status, headers, payload = 400, json_headers(), HttpError(
+                400, "bad_request", "invalid Content-Length").body()
+        elif length > MAX_BODY_BYTES:
+            status, headers, payload = 413, json_headers(), HttpError(
+                413, "body_too_large", f"the body exceeds {MAX_BODY_BYTES} bytes").body()
+        else:
+            body = self.rfile.read(length) if length else b""
+            status, headers, payload = handle(self.command, self.path, body, self.server.router)
+        data = b"" if payload is None else _json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data:
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
+
+    def log_message(self, format, *args):
+        _log.info("%s - %s", self.address_string(), format % args)
+
+
+def make_server(port=8000, host="127.0.0.1", router=None):
+    """A ThreadingHTTPServer bound to host:port (port 0 picks a free one), not yet serving."""
+    server = _Server((host, port), _RequestHandler)
+    server.daemon_threads = True
+    server.router = ROUTER if router is None else router
+    return server
+
+
+def serve(port=8000, host="127.0.0.1", router=None):
+    """Serves the router over HTTP until interrupted."""
+    server = make_server(port, host, router)
+    print(f"listening on http://{host}:{server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+'''
+
+_MODELS_INIT = r'''"""What every model shares: field declarations and the validation of JSON values.
+
+Each model module declares FIELDS, a tuple of FieldSpec: the JSON name, the Python attribute
+(the name with "_" appended where Python forbids it), the type, whether it is required,
+unique, its allowed values (enum) and whether the service alone sets it (read_only: id,
+created_at, updated_at). validate_payload checks a request body against them.
+"""
+
+import dataclasses as _dataclasses
+import datetime as _datetime
+import decimal as _decimal
+import re as _re
+import urllib.parse as _parse
+import uuid as _uuid
+
+TYPES = ("string", "text", "integer", "decimal", "boolean", "date", "datetime",
+         "uuid", "email", "url", "enum", "json")
+
+
+@_dataclasses.dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    attr: str
+    type: str
+    required: bool = False
+    unique: bool = False
+    values: tuple = ()
+    read_only: bool = False
+
+
+class ValidationError(Exception):
+    """The problems of a payload: a list of {"field", "message"}."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{p['field']}: {p['message']}" for p in self.problems))
+
+
+_EMAIL = _re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_DATE = _re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_DATETIME = _re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                        r"(Z|[+-][0-9]{2}:[0-9]{2})?")
+
+
+def _string(value, spec):
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    if spec.required and not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _integer(value, spec):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be an integer")
+    return value
+
+
+def _decimal_value(value, spec):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValueError("must be a decimal number")
+    try:
+        number = _decimal.Decimal(str(value).strip())
+    except (_decimal.InvalidOperation, ValueError):
+        raise ValueError("must be a decimal number") from None
+    if not number.is_finite():
+        raise ValueError("must be a finite decimal number")
+    return str(number)
+
+
+def _boolean(value, spec):
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _date(value, spec):
+    if not isinstance(value, str) or not _DATE.fullmatch(value):
+        raise ValueError("must be a date such as 2024-01-31")
+    try:
+        _datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a real calendar date") from None
+    return value
+
+
+def _datetime_value(value, spec):
+    if not isinstance(value, str) or not _DATETIME.fullmatch(value):
+        raise ValueError("must be a date and time such as 2024-01-31T09:30:00Z")
+    try:
+        _datetime.datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T"))
+    except ValueError:
+        raise ValueError("must be a real date and time") from None
+    return value
+
+
+def _uuid_value(value, spec):
+    if not isinstance(value, str):
+        raise ValueError("must be a UUID string")
+    try:
+        return str(_uuid.UUID(value))
+    except ValueError:
+        raise ValueError("must be a UUID") from None
+
+
+def _email(value, spec):
+    if not isinstance(value, str) or len(value) > 320 or not _EMAIL.fullmatch(value):
+        raise ValueError("must be an email address")
+    return value
+
+
+def _url(value, spec):
+    if not isinstance(value, str) or any(ch.isspace() for ch in value):
+        raise ValueError("must be an http or https URL")
+    parts = _parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an http or https URL")
+    return value
+
+
+def _enum(value, spec):
+    if not isinstance(value, str) or value not in spec.values:
+        raise ValueError("must be one of " + ", ".join(spec.values))
+    return value
+
+
+def _json(value, spec):
+    return value
+
+
+CHECKS = {
+    "string": _string, "text": _string, "integer": _integer, "decimal": _decimal_value,
+    "boolean": _boolean, "date": _date, "datetime": _datetime_value, "uuid": _uuid_value,
+    "email": _email, "url": _url, "enum": _enum, "json": _json,
+}
+
+
+def check_value(spec, value):
+    """The value, checked (and normalised: UUIDs, decimals) for the field; ValueError otherwise."""
+    return CHECKS[spec.type](value, spec)
+
+
+def path_value(spec, text):
+    """The field's value written in a URL path segment; ValueError when it is not one."""
+    if spec.type == "integer":
+        if not _re.fullmatch(r"-?[0-9]+", text):
+            raise ValueError("must be an integer")
+        return int(text)
+    if spec.type == "boolean":
+        if text.lower() not in ("true", "false"):
+            raise ValueError("must be true or false")
+        return text.lower() == "true"
+    if spec.type == "json":
+        raise ValueError("cannot be given in a path")
+    return check_value(spec, text)
+
+
+def path_text(value):
+    """How a value is written in a URL path segment (the inverse of path_value)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def validate_payload(fields, data, partial=False, trusted=False):
+    """The checked values of data's writable fields; ValidationError listing every problem.
+
+    partial: absent fields are left out (PATCH) instead of being required or set to None.
+    trusted: read-only fields (id, created_at, updated_at) are kept as given, for records
+    loaded from the store; otherwise they are ignored, since the service sets them.
+    Keys that are not fields are always problems.
+    """
+    if not isinstance(data, dict):
+        raise ValidationError([{"field": None, "message": "the body must be a JSON object"}])
+    known = {spec.name for spec in fields}
+    problems = [{"field": key, "message": "is not a field"} for key in data if key not in known]
+    clean = {}
+    for spec in fields:
+        if spec.read_only:
+            if trusted and spec.name in data:
+                clean[spec.name] = data[spec.name]
+            continue
+        if spec.name not in data:
+            if partial:
+                continue
+            if spec.required:
+                problems.append({"field": spec.name, "message": "is required"})
+            else:
+                clean[spec.name] = None
+            continue
+        value = data[spec.name]
+        if value is None:
+            if spec.required:
+                problems.append({"field": spec.name, "message": "must not be null"})
+            else:
+                clean[spec.name] = None
+            continue
+        try:
+            clean[spec.name] = check_value(spec, value)
+        except ValueError as error:
+            problems.append({"field": spec.name, "message": str(error)})
+    if problems:
+        raise ValidationError(problems)
+    return clean
+'''
+
+_ROUTES_INIT = r'''"""What every entity's handlers share: list, create, get, update, replace, delete and actions.
+
+A Resource ties an entity's model to its table in the store. `scope` arguments map field names
+to the raw path segments of a nested route (/projects/{projectId}/tasks -> {"project_id": ...}):
+lists are filtered by them, creation sets them, and item routes answer 404 when the item does
+not match them.
+"""
+
+import datetime as _datetime
+
+from app.http import HttpError
+from app.models import ValidationError, path_value
+from app.store import STORE, Conflict
+
+
+class Resource:
+    """An entity as the handlers see it: table name, model class, FIELDS and id kind."""
+
+    def __init__(self, table, model, fields, id_kind="uuid"):
+        self.table = table
+        self.model = model
+        self.fields = tuple(fields)
+        self.id_kind = id_kind
+        self.by_name = {spec.name: spec for spec in self.fields}
+        self.unique = tuple(spec.name for spec in self.fields if spec.unique and not spec.read_only)
+        self.stamps = tuple(spec.name for spec in self.fields
+                            if spec.read_only and spec.name in ("created_at", "updated_at"))
+
+
+def now():
+    """The current UTC time, ISO 8601 with milliseconds and Z."""
+    moment = _datetime.datetime.now(_datetime.timezone.utc)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _invalid(problems):
+    return HttpError(400, "validation_failed", "the request is not valid", problems)
+
+
+def _not_found(resource):
+    return HttpError(404, "not_found", f"no such {resource.table}")
+
+
+def _conflict(error):
+    return HttpError(409, "conflict", str(error), [{"field": error.field, "message": "is already taken"}])
+
+
+def _body_object(body):
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise _invalid([{"field": None, "message": "the body must be a JSON object"}])
+    return body
+
+
+def _record_id(resource, text):
+    if resource.id_kind == "integer":
+        return int(text) if text.isascii() and text.isdigit() else None
+    return text
+
+
+def present(resource, record):
+    """A stored record as the API shows it, with "_actions" once actions were performed."""
+    item = resource.model.from_dict(record).to_dict()
+    actions = STORE.actions(resource.table, record["id"])
+    if actions:
+        item["_actions"] = actions
+    return item
+
+
+def insert_record(resource, data, check_unique=True):
+    """Validates data (ValidationError), stores it with a new id and timestamps (Conflict)."""
+    values = resource.model.validate(data)
+    record = dict(values)
+    record["id"] = STORE.new_id(resource.table, resource.id_kind)
+    moment = now()
+    for name in resource.stamps:
+        record[name] = moment
+    return STORE.insert(resource.table, record, resource.unique if check_unique else ())
+
+
+def _load(resource, item_id, scope):
+    key = _record_id(resource, item_id)
+    record = None if key is None else STORE.get(resource.table, key)
+    if record is None:
+        raise _not_found(resource)
+    for name, text in (scope or {}).items():
+        try:
+            value = path_value(resource.by_name[name], text)
+        except ValueError:
+            raise _not_found(resource) from None
+        if record.get(name) != value:
+            raise _not_found(resource)
+    return record
+
+
+def list_records(resource, scope=None):
+    filters = {}
+    for name, text in (scope or {}).items():
+        try:
+            filters[name] = path_value(resource.by_name[name], text)
+        except ValueError:
+            return 200, {"items": [], "count": 0}
+    items = [present(resource, record) for record in STORE.find(resource.table, filters)]
+    return 200, {"items": items, "count": len(items)}
+
+
+def create_record(resource, body, scope=None):
+    data = dict(_body_object(body))
+    for name, text in (scope or {}).items():
+        try:
+            data[name] = path_value(resource.by_name[name], text)
+        except ValueError as error:
+            raise _invalid([{"field": name, "message": str(error)}]) from None
+    try:
+        record = insert_record(resource, data)
+    except ValidationError as error:
+        raise _invalid(error.problems) from None
+    except Conflict as error:
+        raise _conflict(error) from None
+    return 201, present(resource, record)
+
+
+def get_record(resource, item_id, scope=None):
+    return 200, present(resource, _load(resource, item_id, scope))
+
+
+def update_record(resource, item_id, body, scope=None, partial=True, action=None):
+    """PATCH (partial), PUT (partial=False: every writable field is replaced) and actions."""
+    data = _body_object(body)
+    current = _load(resource, item_id, scope)
+    try:
+        changes = resource.model.validate(data, partial=partial)
+    except ValidationError as error:
+        raise _invalid(error.problems) from None
+
+    def change(stored):
+        merged = dict(stored)
+        merged.update(changes)
+        resource.model.from_dict(merged)  # the record as a whole must stay valid
+        if "updated_at" in resource.stamps:
+            merged["updated_at"] = now()
+        return merged
+
+    try:
+        record = STORE.update(resource.table, current["id"], change, resource.unique, action)
+    except ValidationError as error:
+        raise _invalid(error.problems) from None
+    except Conflict as error:
+        raise _conflict(error) from None
+    except KeyError:
+        raise _not_found(resource) from None
+    return 200, present(resource, record)
+
+
+def delete_record(resource, item_id, scope=None):
+    record = _load(resource, item_id, scope)
+    if not STORE.delete(resource.table, record["id"]):
+        raise _not_found(resource)
+    return 204, None
+
+
+def perform_action(resource, item_id, action, body, scope=None):
+    """An action route (POST /time-entries/{id}/stop): a partial update that records the action."""
+    return update_record(resource, item_id, body, scope, partial=True, action=action)
+'''
