@@ -829,3 +829,449 @@ def perform_action(resource, item_id, action, body, scope=None):
     """An action route (POST /time-entries/{id}/stop): a partial update that records the action."""
     return update_record(resource, item_id, body, scope, partial=True, action=action)
 '''
+
+
+def _top_level_names(source: str) -> set[str]:
+    """The names a module binds at its top level (what a same-named submodule would clobber)."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    return names
+
+
+# Entity module names must not shadow what the package __init__ files define (importing
+# app.models.<name> sets the attribute <name> on app.models), nor the server's test module.
+_RESERVED_MODULES = frozenset(_top_level_names(_MODELS_INIT) | _top_level_names(_ROUTES_INIT) | {"server"})
+# Attribute names the generated dataclasses cannot give a field.
+_RESERVED_ATTRS = frozenset(keyword.kwlist) | {"self", "cls", "to_dict", "from_dict", "validate"}
+# Names the model module binds besides the class: the class takes "<Name>Record" instead.
+_RESERVED_CLASSES = (frozenset(keyword.kwlist) | frozenset(dir(builtins))
+                     | {"FieldSpec", "validate_payload", "dataclass", "annotations",
+                        "NAME", "DESCRIPTION", "ID_KIND", "FIELDS"})
+_PATHABLE = frozenset({"string", "text", "integer", "decimal", "boolean", "date", "datetime",
+                       "uuid", "email", "url", "enum"})
+_WRONG_TYPE_VALUE = {"string": 12345, "text": 12345, "email": 12345, "url": 12345, "uuid": 12345,
+                     "date": 12345, "datetime": 12345, "enum": 12345, "integer": "not a number",
+                     "decimal": "not a number", "boolean": "not a boolean"}
+
+
+# --- naming ---------------------------------------------------------------------------------------
+
+def _snake(name: str) -> str:
+    """TimeEntry -> time_entry, HTTPServer -> http_server (entity names are [A-Za-z0-9])."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
+
+
+def _plural(word: str) -> str:
+    if re.search(r"[^aeiou]y$", word):
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
+def _singular(segment: str) -> str:
+    word = re.sub(r"[^a-z0-9]+", "_", segment.lower()).strip("_")
+    if word.endswith("ies") and len(word) > 3:
+        return word[:-3] + "y"
+    if word.endswith(("ses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _param_snake(param: str) -> str:
+    """projectId -> project_id, project-id -> project_id."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", param)
+    return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
+
+
+def _clean(text: str, limit: int | None = None) -> str:
+    """One printable line: control, separator and unpaired surrogate characters become spaces."""
+    line = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    if limit is not None and len(line) > limit:
+        line = line[:limit - 1].rstrip() + "…"
+    return line
+
+
+# --- the design: what the plan and every task derive from the documents --------------------------
+
+@dataclass(frozen=True)
+class _Field:
+    name: str  # the JSON name, as in DATA.md
+    attr: str  # the dataclass attribute
+    type: str
+    required: bool
+    unique: bool
+    values: tuple[str, ...]
+    description: str
+    read_only: bool  # set by the service: id, created_at and updated_at (datetime)
+    declared: bool  # in DATA.md (an undeclared id is added)
+
+
+@dataclass
+class _Route:
+    route: ApiRoute
+    kind: str  # list | create | get | update | replace | delete | action
+    shape: tuple[str | None, ...]  # literal segments, None for parameters
+    scope: tuple[tuple[str, str], ...]  # (path parameter, field it sets/filters)
+    own: str | None = None  # the item id parameter
+    action: str | None = None
+    handler: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.route.method} {self.route.path}"
+
+
+@dataclass
+class _EntityPlan:
+    entity: Entity
+    snake: str
+    slug: str
+    class_name: str
+    fields: list[_Field]
+    id_kind: str
+    collection: str | None = None
+    routes: list[_Route] = field(default_factory=list)
+    task_id: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.entity.name
+
+    @property
+    def paths(self) -> list[str]:
+        return [f"app/models/{self.snake}.py", f"app/routes/{self.snake}.py", f"tests/test_{self.snake}.py"]
+
+    def field(self, name: str) -> _Field:
+        return next(f for f in self.fields if f.name == name)
+
+    @property
+    def writable(self) -> list[_Field]:
+        return [f for f in self.fields if not f.read_only]
+
+
+@dataclass
+class _Design:
+    title: str
+    overview: str
+    entities: list[_EntityPlan]
+    skipped: list[tuple[ApiRoute, str]]
+
+    @property
+    def routes(self) -> list[tuple[_EntityPlan, _Route]]:
+        return [(plan, route) for plan in self.entities for route in plan.routes]
+
+
+_SCAFFOLD_PATHS = ["README.md", "app/__init__.py", "app/store.py", "app/http.py", "app/models/__init__.py",
+                   "app/routes/__init__.py", "tests/__init__.py"]
+_SERVER_PATHS = ["app/server.py", "tests/test_server.py"]
+
+
+def _design(documents: dict[str, str]) -> _Design:
+    if not isinstance(documents, dict):
+        raise ValueError("the documents must map names to text")
+    data, routes_text = documents.get("DATA.md"), documents.get("ROUTES.md")
+    if not isinstance(data, str):
+        raise ValueError("DATA.md is missing")
+    if not isinstance(routes_text, str):
+        raise ValueError("ROUTES.md is missing")
+    entities = parse_data_model(data)
+    if len(entities) > MAX_TASKS - 2:
+        raise ValueError(f"at most {MAX_TASKS - 2} entities can be built, DATA.md has {len(entities)}")
+    routes = parse_routes(routes_text, [entity.name for entity in entities])
+
+    plans: dict[str, _EntityPlan] = {}
+    modules: set[str] = set()
+    slugs: set[str] = set()
+    for number, entity in enumerate(entities, start=2):
+        plan_ = _entity_plan(entity, modules, slugs)
+        plan_.task_id = f"task-{number:03d}"
+        plans[entity.name] = plan_
+
+    by_entity: dict[str, list[ApiRoute]] = {}
+    for route in routes:
+        if route.entity is not None:
+            by_entity.setdefault(route.entity, []).append(route)
+    for name, plan_ in plans.items():
+        plan_.collection = _collection(plan_, by_entity.get(name, []))
+
+    skipped: list[tuple[ApiRoute, str]] = []
+    shapes: dict[tuple, str] = {}
+    for route in routes:
+        if route.entity is None:
+            skipped.append((route, "no entity"))
+            continue
+        plan_ = plans.get(route.entity)
+        if plan_ is None:
+            skipped.append((route, f"entity {route.entity} is not in DATA.md"))
+            continue
+        result = _classify(route, plan_)
+        if isinstance(result, str):
+            skipped.append((route, result))
+            continue
+        key = (route.method, result.shape)
+        if key in shapes:
+            skipped.append((route, f"same method and path shape as {shapes[key]}"))
+            continue
+        shapes[key] = result.label
+        plan_.routes.append(result)
+    for plan_ in plans.values():
+        _name_handlers(plan_)
+
+    title, overview = _title_and_overview(documents)
+    return _Design(title, overview, list(plans.values()), skipped)
+
+
+def _title_and_overview(documents: dict[str, str]) -> tuple[str, str]:
+    title, overview = "", ""
+    spec = documents.get("SPEC.md")
+    if isinstance(spec, str):
+        lines = spec.splitlines()
+        title = next((line[2:] for line in lines if line.startswith("# ")), "")
+        if "## Overview" in lines:
+            paragraph: list[str] = []
+            for line in lines[lines.index("## Overview") + 1:]:
+                if line.startswith("#") or (not line.strip() and paragraph):
+                    break
+                if line.strip():
+                    paragraph.append(line)
+            overview = " ".join(paragraph)
+    if not title:
+        for name, prefix in (("ROUTES.md", "# HTTP routes: "), ("DATA.md", "# Data model: ")):
+            text = documents.get(name)
+            first = text.splitlines()[0] if isinstance(text, str) and text.strip() else ""
+            if first.startswith(prefix):
+                title = first[len(prefix):]
+                break
+    return _clean(title, 200) or "Generated service", _clean(overview, 1_500)
+
+
+def _entity_plan(entity: Entity, modules: set[str], slugs: set[str]) -> _EntityPlan:
+    base = _snake(entity.name)
+    if keyword.iskeyword(base):
+        base += "_"
+    snake, number = base, 2
+    while snake in modules or snake in _RESERVED_MODULES:
+        snake, number = f"{base}_{number}", number + 1
+    modules.add(snake)
+
+    kebab = _snake(entity.name).replace("_", "-")[:53].strip("-")
+    slug, number = f"entity-{kebab}", 2
+    while slug in slugs:
+        suffix = f"-{number}"
+        slug, number = f"entity-{kebab[:53 - len(suffix)].rstrip('-')}{suffix}", number + 1
+    slugs.add(slug)
+
+    class_name = entity.name if entity.name not in _RESERVED_CLASSES else entity.name + "Record"
+
+    declared = list(entity.fields)
+    specs: list[tuple[str, str, bool, bool, tuple[str, ...], str, bool, bool]] = []
+    if not any(f.name == "id" for f in declared):
+        specs.append(("id", "uuid", True, True, (), "Identifier assigned by the service", True, False))
+    for f in declared:
+        read_only = f.name == "id" or (f.name in ("created_at", "updated_at") and f.type == "datetime")
+        specs.append((f.name, f.type, f.required, f.unique, tuple(f.values or ()), f.description, read_only, True))
+    # Names Python accepts keep their name; the others take "_" suffixes, never an existing name.
+    taken = {spec[0] for spec in specs if spec[0] not in _RESERVED_ATTRS}
+    fields = []
+    for name, type_, required, unique, values, description, read_only, is_declared in specs:
+        attr = name
+        if name in _RESERVED_ATTRS:
+            attr = name + "_"
+            while attr in taken:
+                attr += "_"
+            taken.add(attr)
+        fields.append(_Field(name, attr, type_, required, unique, values, description, read_only, is_declared))
+    id_field = next(f for f in fields if f.name == "id")
+    id_kind = "integer" if id_field.type == "integer" else "uuid"
+    return _EntityPlan(entity, snake, slug, class_name, fields, id_kind)
+
+
+def _segments(path: str) -> list[tuple[bool, str]] | str:
+    """(is_parameter, name or text) per path segment, or why the path cannot be routed."""
+    parts = path.split("/")[1:]
+    if not parts or any(part == "" for part in parts):
+        return "the path has an empty segment"
+    segments = []
+    for part in parts:
+        if "{" in part or "}" in part:
+            match = re.fullmatch(r"\{([A-Za-z0-9_.\-]+)\}", part)
+            if match is None:
+                return f"the path segment {part!r} mixes text and a parameter"
+            segments.append((True, match.group(1)))
+        else:
+            segments.append((False, part))
+    names = [text for is_param, text in segments if is_param]
+    if len(set(names)) != len(names):
+        return "a path parameter is repeated"
+    return segments
+
+
+def _collection(plan_: _EntityPlan, routes: list[ApiRoute]) -> str | None:
+    """The path segment naming the entity's records: its plural if the routes use it, else the
+    segment most often followed by an item id, else None (no route of the entity is built)."""
+    snake = _snake(plan_.name)
+    guesses = list(dict.fromkeys([
+        _plural(snake).replace("_", "-"), _plural(snake), _plural(snake.replace("_", "")),
+        snake.replace("_", "-"), snake, snake.replace("_", "")]))
+    parsed = [segments for segments in (_segments(route.path) for route in routes) if not isinstance(segments, str)]
+    literals = {text for segments in parsed for is_param, text in segments if not is_param}
+    for guess in guesses:
+        if guess in literals:
+            return guess
+    before_id: Counter[str] = Counter()
+    first: dict[str, int] = {}
+    for index, segments in enumerate(parsed):
+        if len(segments) >= 2 and segments[-1][0] and not segments[-2][0]:
+            before_id[segments[-2][1]] += 1
+            first.setdefault(segments[-2][1], index)
+    if not before_id:
+        return None
+    return max(before_id, key=lambda text: (before_id[text], -first[text]))
+
+
+def _param_field(param: str, before: str, plan_: _EntityPlan) -> str | None:
+    """The field a leading path parameter stands for: {projectId} -> project_id."""
+    usable = {f.name for f in plan_.writable if f.type in _PATHABLE}
+    snake = _param_snake(param)
+    for candidate in (snake, f"{snake}_id", f"{_singular(before)}_id"):
+        if candidate in usable:
+            return candidate
+    return None
+
+
+_COLLECTION_KINDS = {"GET": "list", "POST": "create"}
+_ITEM_KINDS = {"GET": "get", "PATCH": "update", "PUT": "replace", "DELETE": "delete"}
+_ACTION_METHODS = ("POST", "PATCH", "PUT")
+
+
+def _classify(route: ApiRoute, plan_: _EntityPlan) -> _Route | str:
+    """How the route is built, or why it is not."""
+    segments = _segments(route.path)
+    if isinstance(segments, str):
+        return segments
+    if any(not is_param and text == "me" for is_param, text in segments):
+        return "it refers to the signed-in user ('me') and the service has no sign-in"
+    collection = plan_.collection
+    positions = [i for i, (is_param, text) in enumerate(segments) if not is_param and text == collection]
+    if collection is None or not positions:
+        return f"the path has no '{collection or _plural(_snake(plan_.name))}' segment naming {plan_.name} records"
+    at = positions[-1]
+    prefix, tail = segments[:at], segments[at + 1:]
+    if len(prefix) % 2 or any(is_param == (i % 2 == 0) for i, (is_param, _) in enumerate(prefix)):
+        return f"the segments before '{collection}' are not pairs of a name and a parameter"
+    scope: list[tuple[str, str]] = []
+    for i in range(1, len(prefix), 2):
+        param, before = prefix[i][1], prefix[i - 1][1]
+        name = _param_field(param, before, plan_)
+        if name is None:
+            return f"the parameter {{{param}}} matches no field of {plan_.name}"
+        if name in {field_name for _, field_name in scope}:
+            return f"two parameters stand for the field {name}"
+        scope.append((param, name))
+    shape = tuple(None if is_param else text for is_param, text in segments)
+    method = route.method
+    if not tail:
+        kind = _COLLECTION_KINDS.get(method)
+        if kind is None:
+            return f"{method} on the {collection} collection (only GET lists and POST creates)"
+        return _Route(route, kind, shape, tuple(scope))
+    if not tail[0][0]:
+        return f"'{tail[0][1]}' under the {collection} collection is neither an item id nor an item action"
+    own = tail[0][1]
+    if len(tail) == 1:
+        kind = _ITEM_KINDS.get(method)
+        if kind is None:
+            return f"{method} on a single {plan_.name} (GET, PATCH, PUT and DELETE are built)"
+        return _Route(route, kind, shape, tuple(scope), own=own)
+    if len(tail) == 2 and not tail[1][0]:
+        if method not in _ACTION_METHODS:
+            return f"{method} {tail[1][1]} of a {plan_.name} is a view, not an action (POST, PATCH, PUT)"
+        return _Route(route, "action", shape, tuple(scope), own=own, action=tail[1][1])
+    return f"the path goes on after a {plan_.name} id"
+
+
+def _name_handlers(plan_: _EntityPlan) -> None:
+    used: set[str] = set()
+    for route in plan_.routes:
+        fields = "_and_".join(name for _, name in route.scope)
+        if route.kind == "action":
+            base = "handle_action_" + re.sub(r"[^A-Za-z0-9_]", "_", route.action or "")
+        else:
+            base = f"handle_{route.kind}"
+        if fields:
+            base += ("_by_" if route.kind == "list" else "_in_") + fields
+        name, number = base, 2
+        while name in used:
+            name, number = f"{base}_{number}", number + 1
+        used.add(name)
+        route.handler = name
+
+
+# --- plan and implement ----------------------------------------------------------------------------
+
+def plan(documents: dict[str, str]) -> TaskPlan:
+    """The build of a standard-library Python service for the spec: scaffold, one task per
+    entity, then the server. ValueError when DATA.md or ROUTES.md cannot be read."""
+    design = _design(documents)
+    scaffold = TaskDefinition(
+        id="task-001", slug="scaffold",
+        description="Scaffold: README, thread-safe in-memory store, JSON HTTP router and the package layout.",
+        instructions=_clip_instructions(_scaffold_instructions(design)),
+        dependencies=[], pathScope=list(_SCAFFOLD_PATHS), expectedOutputs=list(_SCAFFOLD_PATHS))
+    tasks = [scaffold]
+    for entity in design.entities:
+        count = len(entity.routes)
+        tasks.append(TaskDefinition(
+            id=entity.task_id, slug=entity.slug,
+            description=_clip(f"Entity {entity.name}: dataclass model with validation, handlers for its "
+                              f"{count} route{'' if count == 1 else 's'} and their unittest cases.", 500),
+            instructions=_clip_instructions(_entity_instructions(design, entity)),
+            dependencies=["task-001"], pathScope=entity.paths, expectedOutputs=entity.paths))
+    server_id = f"task-{len(tasks) + 1:03d}"
+    tasks.append(TaskDefinition(
+        id=server_id, slug="server",
+        description="Server: register every entity's routes on the router, serve them over HTTP, test the wiring.",
+        instructions=_clip_instructions(_server_instructions(design)),
+        dependencies=[entity.task_id for entity in design.entities],
+        pathScope=list(_SERVER_PATHS), expectedOutputs=list(_SERVER_PATHS)))
+    return TaskPlan(tasks=tasks, mergeOrder=[task.id for task in tasks])
+
+
+def implement(request: ImplementRequest) -> Implementation:
+    """The files of one task of `plan(request.documents)`, all inside the task's pathScope."""
+    design = _design(request.documents)
+    task = request.task
+    if task.id == "task-001" and task.slug == "scaffold":
+        files = _scaffold_files(design)
+    elif task.slug == "server" and task.id == f"task-{len(design.entities) + 2:03d}":
+        files = {"app/server.py": _server_module(design), "tests/test_server.py": _server_tests(design)}
+    else:
+        entity = next((e for e in design.entities if e.task_id == task.id and e.slug == task.slug), None)
+        if entity is None:
+            raise ValueError(f"{task.id} ({task.slug}) is not a task of this specification's plan")
+        files = dict(zip(entity.paths, (_model_module(entity), _routes_module(entity), _entity_tests(entity))))
+    outside = sorted(path for path in files if not task.in_scope(path))
+    if outside:
+        raise ValueError(f"{task.id} would write outside its pathScope: {', '.join(outside)}")
+    summary = f"{task.id} ({task.slug}): wrote {', '.join(files)}."
+    return Implementation(files=files, summary=_clip(summary, 2_000))
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _clip_instructions(text: str) -> str:
+    if len(text) <= INSTRUCTIONS_MAX:
+        return text
+    note = "\n[... the rest is left out; DATA.md and ROUTES.md hold the full lists.]"
+    return text[:INSTRUCTIONS_MAX - len(note)] + note
