@@ -124,7 +124,7 @@ class BuildSteps:
         else:
             documents = self._documents(ref, run)
             try:
-                plan = TaskPlan.model_validate(self._call(lambda g: g.plan(documents)).model_dump())
+                plan = TaskPlan.model_validate(self._call(lambda g: g.plan(documents), PlanningFailed).model_dump())
             except ValidationError as error:
                 raise PlanningFailed(_short(f"the plan is invalid: {error}")) from None
             now = self._now()
@@ -334,13 +334,13 @@ class BuildSteps:
             raise PlanningFailed(f"spec version {run['specVersion']} is missing")
         return snapshot.documents
 
-    def _call(self, call: Callable[[Generator], Any]) -> Any:
+    def _call(self, call: Callable[[Generator], Any], failed: type[Exception] = TaskFailed) -> Any:
         try:
             return call(self._generator())
         except GenerationFailed as failure:
             if failure.reason == "unavailable":
                 raise TransientBuildError(failure.message) from None
-            raise TaskFailed(f"the generator failed ({failure.reason}): {failure.message}") from None
+            raise failed(f"the generator failed ({failure.reason}): {failure.message}") from None
 
     def _now(self) -> str:
         return iso(self._clock())

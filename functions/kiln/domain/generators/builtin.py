@@ -2058,9 +2058,15 @@ class BuiltinGenerator:
         """A standard-library Python service, one task per entity (builtin_build)."""
         from kiln.domain.generators import builtin_build
 
-        return builtin_build.plan(documents)
+        try:
+            return builtin_build.plan(documents)
+        except ValueError as error:  # documents it cannot read (an imported or hand-edited spec)
+            raise GenerationFailed(f"cannot plan this specification: {error}", "malformed_output") from None
 
     def implement(self, request: ImplementRequest) -> Implementation:
         from kiln.domain.generators import builtin_build
 
-        return builtin_build.implement(request)
+        try:
+            return builtin_build.implement(request)
+        except ValueError as error:
+            raise GenerationFailed(f"cannot implement {request.task.id}: {error}", "malformed_output") from None

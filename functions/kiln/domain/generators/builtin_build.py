@@ -950,9 +950,6 @@ class _EntityPlan:
     def paths(self) -> list[str]:
         return [f"app/models/{self.snake}.py", f"app/routes/{self.snake}.py", f"tests/test_{self.snake}.py"]
 
-    def field(self, name: str) -> _Field:
-        return next(f for f in self.fields if f.name == name)
-
     @property
     def writable(self) -> list[_Field]:
         return [f for f in self.fields if not f.read_only]
@@ -1194,9 +1191,10 @@ def _classify(route: ApiRoute, plan_: _EntityPlan) -> _Route | str:
         return _Route(route, kind, shape, tuple(scope), own=own)
     if len(tail) == 2 and not tail[1][0]:
         if method not in _ACTION_METHODS:
-            return f"{method} {tail[1][1]} of a {plan_.name} is a view, not an action (POST, PATCH, PUT)"
+            return (f"{method} '{tail[1][1]}' on a single {plan_.name} is a view, not an action "
+                    "(only POST, PATCH and PUT run actions)")
         return _Route(route, "action", shape, tuple(scope), own=own, action=tail[1][1])
-    return f"the path goes on after a {plan_.name} id"
+    return f"the path goes on after the {plan_.name} id"
 
 
 def _name_handlers(plan_: _EntityPlan) -> None:
@@ -1275,3 +1273,729 @@ def _clip_instructions(text: str) -> str:
         return text
     note = "\n[... the rest is left out; DATA.md and ROUTES.md hold the full lists.]"
     return text[:INSTRUCTIONS_MAX - len(note)] + note
+
+
+# --- generated files: scaffold -------------------------------------------------------------------
+
+def _scaffold_files(design: _Design) -> dict[str, str]:
+    return {
+        "README.md": _readme(design),
+        "app/__init__.py": _APP_INIT,
+        "app/store.py": _STORE,
+        "app/http.py": _HTTP,
+        "app/models/__init__.py": _MODELS_INIT,
+        "app/routes/__init__.py": _ROUTES_INIT,
+        "tests/__init__.py": _PACKAGE_INIT,
+    }
+
+
+_KIND_TEXT = {
+    "list": "list", "create": "create", "get": "get one", "update": "partial update",
+    "replace": "replace", "delete": "delete", "action": "action",
+}
+
+
+def _route_text(route: _Route) -> str:
+    text = _KIND_TEXT[route.kind]
+    if route.kind == "action":
+        text += f" '{route.action}'"
+    if route.scope:
+        text += " (" + ", ".join(f"{{{param}}} is {name}" for param, name in route.scope) + ")"
+    return text
+
+
+def _md_cell(text: str) -> str:
+    return _clean(text).replace("|", "\\|")
+
+
+def _readme(design: _Design) -> str:
+    out = [f"# {design.title}", ""]
+    if design.overview:
+        out += [design.overview, ""]
+    out += [
+        "A runnable HTTP service built from the approved specification (SPEC.md, ACCEPTANCE.md, ROUTES.md "
+        "and DATA.md). It uses the Python standard library only (Python 3.11 or later) and keeps its "
+        "records in memory, so they last as long as the process.",
+        "",
+        "## Run",
+        "",
+        "    python -m app.server",
+        "",
+        "The service listens on http://127.0.0.1:8000; set `PORT` and `HOST` to change that.",
+        "",
+        "## Test",
+        "",
+        "    python -m unittest discover -s tests -t .",
+        "",
+        "## Layout",
+        "",
+        "- `app/http.py`: the router (method and path template), JSON bodies, errors as JSON, "
+        "`handle(method, path, body_bytes)` for tests and `serve(port)` for HTTP.",
+        "- `app/store.py`: thread-safe in-memory tables with id generation and unique checks.",
+        "- `app/models/`: one dataclass per entity, with validation, `from_dict` and `to_dict`.",
+        "- `app/routes/`: one module of handlers per entity; `app/server.py` registers them all.",
+        "- `tests/`: unittest cases for every route, run without sockets through `app.http.handle`.",
+        "",
+        "## Conventions",
+        "",
+        "- Request and response bodies are JSON objects. Errors read "
+        "`{\"error\": {\"code\": ..., \"message\": ..., \"details\": [...]}}` with status 400 "
+        "(`invalid_json`, `validation_failed`), 404 (`not_found`), 405 (`method_not_allowed`), "
+        "409 (`conflict`: a unique field's value is taken) or 413 (`body_too_large`).",
+        "- The service assigns `id` and sets `created_at` and `updated_at` where the data model has them; "
+        "values sent for them are ignored. Fields that are not in the data model are rejected.",
+        "- Lists answer `{\"items\": [...], \"count\": n}`; DELETE answers 204 with no body.",
+        "- Decimal values are accepted as JSON numbers or strings and returned as strings, so no precision is lost.",
+        "- Nested routes such as `/projects/{projectId}/tasks` filter lists by the foreign key and set it on "
+        "creation. Foreign keys are not checked against the other entities' records.",
+        "- Action routes such as `POST /time-entries/{timeEntryId}/stop` apply the body as a partial update "
+        "(it may be empty) and append the action's name to the item's `_actions` list.",
+        "",
+        "## Routes",
+        "",
+        "| method | path | entity | handled as | summary |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for entity, route in design.routes:
+        out.append(f"| {route.route.method} | `{route.route.path}` | {entity.name} | {_md_cell(_route_text(route))} "
+                   f"| {_md_cell(route.route.summary)} |")
+    if not design.routes:
+        out.append("| | | | | No route could be generated. |")
+    out.append("")
+    if design.skipped:
+        out += ["## Not generated", "",
+                "These routes of ROUTES.md have no handler in this service:", ""]
+        out += [f"- not generated: {route.method} `{route.path}` ({_clean(reason)})" for route, reason in design.skipped]
+        out.append("")
+    return "\n".join(out)
+
+
+# --- generated files: one entity -----------------------------------------------------------------
+
+_ANNOTATIONS = {"integer": "int | None", "boolean": "bool | None", "json": "object | None"}
+
+
+def _model_module(entity: _EntityPlan) -> str:
+    out = [
+        f'"""The {entity.name} model: its fields, their validation and its JSON form."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from dataclasses import dataclass",
+        "",
+        "from app.models import FieldSpec, validate_payload",
+        "",
+        f"NAME = {entity.name!r}",
+        f"DESCRIPTION = {entity.entity.description!r}",
+        f"ID_KIND = {entity.id_kind!r}",
+        "FIELDS = (",
+    ]
+    for f in entity.fields:
+        options = []
+        if f.required:
+            options.append("required=True")
+        if f.unique:
+            options.append("unique=True")
+        if f.values:
+            options.append(f"values={f.values!r}")
+        if f.read_only:
+            options.append("read_only=True")
+        out.append(f"    FieldSpec({', '.join([repr(f.name), repr(f.attr), repr(f.type)] + options)}),")
+    out += [
+        ")",
+        "",
+        "",
+        "@dataclass",
+        f"class {entity.class_name}:",
+        f'    """A {entity.name} record. Attributes carry the JSON names, with "_" appended where Python '
+        'reserves the name."""',
+        "",
+    ]
+    for f in entity.fields:
+        annotation = "int | None" if f.name == "id" and entity.id_kind == "integer" else (
+            "str | None" if f.name == "id" else _ANNOTATIONS.get(f.type, "str | None"))
+        out.append(f"    {f.attr}: {annotation} = None")
+    out += [
+        "",
+        "    @classmethod",
+        "    def validate(cls, data, *, partial=False):",
+        '        """The checked writable fields of a request body; raises ValidationError."""',
+        "        return validate_payload(FIELDS, data, partial=partial)",
+        "",
+        "    @classmethod",
+        "    def from_dict(cls, data):",
+        '        """A record from its JSON form (read-only fields kept as given); raises ValidationError."""',
+        "        values = validate_payload(FIELDS, data, trusted=True)",
+        "        return cls(",
+    ]
+    out += [f"            {f.attr}=values.get({f.name!r})," for f in entity.fields]
+    out += [
+        "        )",
+        "",
+        "    def to_dict(self):",
+        "        return {",
+    ]
+    out += [f"            {f.name!r}: self.{f.attr}," for f in entity.fields]
+    out += ["        }", ""]
+    return "\n".join(out)
+
+
+_HELPERS = {
+    "list": "list_records", "create": "create_record", "get": "get_record", "update": "update_record",
+    "replace": "update_record", "delete": "delete_record", "action": "perform_action",
+}
+
+
+def _routes_module(entity: _EntityPlan) -> str:
+    helpers = sorted({_HELPERS[route.kind] for route in entity.routes})
+    out = [
+        f'"""HTTP handlers for {entity.name} records: the {entity.name} routes of ROUTES.md."""',
+        "",
+        f"import app.models.{entity.snake} as model",
+    ]
+    out += ["from app.routes import ("] + [f"    {name}," for name in ["Resource"] + helpers] + [")"]
+    out += [
+        "",
+        f"RESOURCE = Resource({entity.name!r}, model.{entity.class_name}, model.FIELDS, model.ID_KIND)",
+        "",
+    ]
+    for route in entity.routes:
+        scope = "{" + ", ".join(f"{name!r}: params[{param!r}]" for param, name in route.scope) + "}"
+        own = f"params[{route.own!r}]" if route.own else ""
+        call = {
+            "list": f"list_records(RESOURCE, {scope})",
+            "create": f"create_record(RESOURCE, body, {scope})",
+            "get": f"get_record(RESOURCE, {own}, {scope})",
+            "update": f"update_record(RESOURCE, {own}, body, {scope})",
+            "replace": f"update_record(RESOURCE, {own}, body, {scope}, partial=False)",
+            "delete": f"delete_record(RESOURCE, {own}, {scope})",
+            "action": f"perform_action(RESOURCE, {own}, {route.action!r}, body, {scope})",
+        }[route.kind]
+        out += [
+            "",
+            f"def {route.handler}(params, body):",
+            f"    # {route.label}: {_clean(route.route.summary, 200)}",
+            f"    return {call}",
+            "",
+        ]
+    out += ["", "ROUTES = ("]
+    out += [f"    ({route.route.method!r}, {route.route.path!r}, {route.handler})," for route in entity.routes]
+    out += [
+        ")",
+        "",
+        "",
+        "def register(router):",
+        '    """Adds every route of this module to the router (again: replaces them)."""',
+        "    for method, template, handler in ROUTES:",
+        "        router.add(method, template, handler)",
+        "    return router",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _sample(f: _Field, n: int) -> object:
+    """A valid value of the field, different for n = 1 and n = 2 where the type allows."""
+    kind = f.type
+    if kind == "string":
+        return f"{f.name} {n}"
+    if kind == "text":
+        return f"Some {f.name} text, number {n}."
+    if kind == "integer":
+        return n
+    if kind == "decimal":
+        return f"{n}.50"
+    if kind == "boolean":
+        return n % 2 == 1
+    if kind == "date":
+        return f"2024-01-{n:02d}"
+    if kind == "datetime":
+        return f"2024-01-{n:02d}T09:30:00Z"
+    if kind == "uuid":
+        return f"00000000-0000-4000-8000-{n:012d}"
+    if kind == "email":
+        return f"{f.name}{n}@example.com"
+    if kind == "url":
+        return f"https://example.com/{f.name}/{n}"
+    if kind == "enum":
+        return f.values[(n - 1) % len(f.values)]
+    return {"n": n, "field": f.name}
+
+
+def _literal(value: object, indent: int = 0) -> str:
+    """A Python literal of JSON-like data: long dicts get one entry per line."""
+    if isinstance(value, dict) and value and indent + len(repr(value)) > 100:
+        pad = " " * (indent + 4)
+        entries = [f"{pad}{key!r}: {_literal(item, indent + 4)}," for key, item in value.items()]
+        return "{\n" + "\n".join(entries) + "\n" + " " * indent + "}"
+    return repr(value)
+
+
+def _path_expression(route: _Route, record: str, own: str) -> str:
+    values = [f"{param!r}: {record}[{name!r}]" for param, name in route.scope]
+    if route.own:
+        values.append(f"{route.own!r}: {own}")
+    if not values:
+        return repr(route.route.path)
+    return f"fill({route.route.path!r}, {{{', '.join(values)}}})"
+
+
+def _entity_tests(entity: _EntityPlan) -> str:
+    writable = entity.writable
+    payloads = {n: {f.name: _sample(f, n) for f in writable} for n in (1, 2)}
+    scoped = {name for route in entity.routes for _, name in route.scope}
+    target = next((f for f in writable if f.type in _WRONG_TYPE_VALUE and f.name not in scoped), None)
+    changed = next((f for f in writable if f.name not in scoped), None)
+    if target is not None:
+        invalid = dict(payloads[1], **{target.name: _WRONG_TYPE_VALUE[target.type]})
+        invalid_change: dict[str, object] = {target.name: _WRONG_TYPE_VALUE[target.type]}
+    else:
+        invalid = dict(payloads[1], _unknown=True)
+        invalid_change = {"_unknown": True}
+    change = {changed.name: payloads[2][changed.name]} if changed is not None else {}
+    required = [f.name for f in writable if f.required]
+    test_class = f"{entity.class_name}RoutesTest"
+    max_segments = max([len(route.shape) for route in entity.routes] + [1])
+    out = [
+        f'"""Tests of the {entity.name} model and routes, through app.http.handle (no sockets)."""',
+        "",
+        "import json",
+        "import unittest",
+        "import urllib.parse",
+        "",
+        f"import app.routes.{entity.snake} as routes",
+        "from app.http import Router, handle",
+        "from app.models import ValidationError, path_text",
+        "from app.routes import insert_record",
+        "from app.store import STORE",
+        "",
+        f"MODEL = routes.model.{entity.class_name}",
+        "# Valid request bodies: every writable field, with values that differ between 1 and 2.",
+        f"PAYLOADS = {_literal(payloads)}",
+        f"INVALID = {_literal(invalid)}",
+        f"CHANGE = {change!r}",
+        f"INVALID_CHANGE = {invalid_change!r}",
+        "UNKNOWN_ID = 'does-not-exist'",
+        f"UNKNOWN_PATH = {'/' + '/'.join(['no-such-route'] * (max_segments + 1))!r}",
+        "",
+        "",
+        "def fill(template, values):",
+        "    path = template",
+        "    for name, value in values.items():",
+        "        path = path.replace('{' + name + '}', urllib.parse.quote(path_text(value), safe=''))",
+        "    return path",
+        "",
+        "",
+        f"class {test_class}(unittest.TestCase):",
+        "    def setUp(self):",
+        "        STORE.clear()",
+        "        self.router = routes.register(Router())",
+        "",
+        "    def call(self, method, path, body=None, raw=None):",
+        "        data = raw if raw is not None else b'' if body is None else json.dumps(body).encode('utf-8')",
+        "        return handle(method, path, data, router=self.router)",
+        "",
+        "    def seed(self, n):",
+        "        return insert_record(routes.RESOURCE, PAYLOADS[n], check_unique=False)",
+        "",
+        "    def assert_fields(self, body, expected):",
+        "        for name, value in expected.items():",
+        "            self.assertEqual(body[name], value, name)",
+        "",
+        "    def assert_error(self, response, status, code):",
+        "        got, headers, body = response",
+        "        self.assertEqual(got, status, body)",
+        "        self.assertEqual(body['error']['code'], code, body)",
+        "        self.assertTrue(headers['Content-Type'].startswith('application/json'))",
+        "",
+        "    def test_model_round_trip(self):",
+        "        record = self.seed(1)",
+        "        self.assertEqual(MODEL.from_dict(record).to_dict(), record)",
+        "        self.assert_fields(record, PAYLOADS[1])",
+        "",
+        "    def test_model_rejects_invalid_values(self):",
+        "        with self.assertRaises(ValidationError):",
+        "            MODEL.validate(INVALID)",
+        "        with self.assertRaises(ValidationError):",
+        "            MODEL.validate(INVALID_CHANGE, partial=True)",
+    ]
+    if required:
+        out += [
+            "        with self.assertRaises(ValidationError) as caught:",
+            "            MODEL.validate({})",
+            "        self.assertIn(" + repr(required[0]) + ", [p['field'] for p in caught.exception.problems])",
+        ]
+    out += [
+        "",
+        "    def test_unknown_path_is_a_json_404(self):",
+        "        self.assert_error(self.call('GET', UNKNOWN_PATH), 404, 'not_found')",
+    ]
+    for number, route in enumerate(entity.routes, start=1):
+        out += ["", f"    def test_{number:02d}_{route.kind}(self):", f'        """{route.label}"""']
+        out += [f"        {line}" for line in _route_test_body(entity, route, payloads)]
+    out += ["", "", "if __name__ == '__main__':", "    unittest.main()", ""]
+    return "\n".join(out)
+
+
+def _route_test_body(entity: _EntityPlan, route: _Route, payloads: dict[int, dict]) -> list[str]:
+    method = repr(route.route.method)
+    unique = any(f.unique for f in entity.writable)
+    if route.kind == "list":
+        if not route.scope:
+            return ["record = self.seed(1)",
+                    f"status, headers, body = self.call({method}, {_path_expression(route, 'record', '')})",
+                    "self.assertEqual(status, 200, body)",
+                    "self.assertEqual([item['id'] for item in body['items']], [record['id']])",
+                    "self.assertEqual(body['count'], 1)",
+                    "self.assert_fields(body['items'][0], PAYLOADS[1])"]
+        lines = ["mine = self.seed(1)",
+                 "other = self.seed(2)",
+                 f"status, headers, body = self.call({method}, {_path_expression(route, 'mine', '')})",
+                 "self.assertEqual(status, 200, body)",
+                 "ids = [item['id'] for item in body['items']]",
+                 "self.assertIn(mine['id'], ids)"]
+        if any(payloads[1][name] != payloads[2][name] for _, name in route.scope):
+            lines.append("self.assertNotIn(other['id'], ids)")
+        return lines
+    if route.kind == "create":
+        lines = [f"path = {_path_expression(route, 'PAYLOADS[1]', '')}",
+                 f"status, headers, body = self.call({method}, path, PAYLOADS[1])",
+                 "self.assertEqual(status, 201, body)",
+                 "self.assert_fields(body, PAYLOADS[1])",
+                 "self.assertEqual(STORE.get(routes.RESOURCE.table, body['id'])['id'], body['id'])",
+                 f"self.assert_error(self.call({method}, path, INVALID), 400, 'validation_failed')",
+                 f"self.assert_error(self.call({method}, path, raw=b'{{not json'), 400, 'invalid_json')"]
+        if unique:
+            lines.append(f"self.assert_error(self.call({method}, path, PAYLOADS[1]), 409, 'conflict')")
+        return lines
+    path = _path_expression(route, "record", "record['id']")
+    missing = _path_expression(route, "record", "UNKNOWN_ID")
+    lines = ["record = self.seed(1)", f"path = {path}"]
+    if route.kind == "get":
+        lines += [f"status, headers, body = self.call({method}, path)",
+                  "self.assertEqual(status, 200, body)",
+                  "self.assertEqual(body, MODEL.from_dict(record).to_dict())",
+                  f"self.assert_error(self.call({method}, {missing}), 404, 'not_found')"]
+    elif route.kind in ("update", "action"):
+        lines += [f"status, headers, body = self.call({method}, path, CHANGE)",
+                  "self.assertEqual(status, 200, body)",
+                  "self.assert_fields(body, dict(PAYLOADS[1], **CHANGE))"]
+        if route.kind == "action":
+            lines += [f"self.assertEqual(body['_actions'], [{route.action!r}])",
+                      f"self.assertEqual(self.call({method}, path)[2]['_actions'], [{route.action!r}] * 2)"]
+        lines += [f"self.assert_error(self.call({method}, path, INVALID_CHANGE), 400, 'validation_failed')",
+                  f"self.assert_error(self.call({method}, {missing}, CHANGE), 404, 'not_found')"]
+    elif route.kind == "replace":
+        lines += [f"status, headers, body = self.call({method}, path, PAYLOADS[2])",
+                  "self.assertEqual(status, 200, body)",
+                  "self.assert_fields(body, PAYLOADS[2])",
+                  "self.assertEqual(body['id'], record['id'])",
+                  f"self.assert_error(self.call({method}, path, INVALID), 400, 'validation_failed')",
+                  f"self.assert_error(self.call({method}, {missing}, PAYLOADS[2]), 404, 'not_found')"]
+    elif route.kind == "delete":
+        lines += [f"status, headers, body = self.call({method}, path)",
+                  "self.assertEqual(status, 204)",
+                  "self.assertIsNone(body)",
+                  "self.assertIsNone(STORE.get(routes.RESOURCE.table, record['id']))",
+                  f"self.assert_error(self.call({method}, path), 404, 'not_found')"]
+    return lines
+
+
+# --- generated files: the server -----------------------------------------------------------------
+
+def _server_module(design: _Design) -> str:
+    out = [
+        '"""The service: every entity\'s routes on one router, served by `python -m app.server`."""',
+        "",
+        "import os",
+        "",
+    ]
+    out += [f"import app.routes.{entity.snake} as routes_{entity.snake}" for entity in design.entities]
+    out += [
+        "from app.http import ROUTER, serve",
+        "",
+        "ENTITY_ROUTES = (",
+    ]
+    out += [f"    routes_{entity.snake}," for entity in design.entities]
+    out += [
+        ")",
+        "",
+        "",
+        "def register_all(router=ROUTER):",
+        '    """Registers every entity\'s routes (again: replaces them) and returns the router."""',
+        "    for module in ENTITY_ROUTES:",
+        "        module.register(router)",
+        "    return router",
+        "",
+        "",
+        "register_all()",
+        "",
+        "",
+        "def main():",
+        "    port = int(os.environ.get('PORT', '8000'))",
+        "    host = os.environ.get('HOST', '127.0.0.1')",
+        "    serve(port, host)",
+        "",
+        "",
+        "if __name__ == '__main__':",
+        "    main()",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def _wrong_method(design: _Design) -> tuple[str, str, list[str]] | None:
+    """A concrete path of a generated route and a method no route of that path shape has."""
+    shapes: dict[tuple, set[str]] = {}
+    for _, route in design.routes:
+        shapes.setdefault(route.shape, set()).add(route.route.method)
+    for _, route in design.routes:
+        methods = shapes[route.shape]
+        unused = [method for method in _METHODS if method not in methods]
+        if unused:
+            path = "/" + "/".join("x" if text is None else text for text in route.shape)
+            return unused[0], path, sorted(methods)
+    return None
+
+
+def _server_tests(design: _Design) -> str:
+    routes = [(route.route.method, route.route.path) for _, route in design.routes]
+    max_segments = max([len(route.shape) for _, route in design.routes] + [1])
+    out = [
+        '"""The service\'s wiring: every generated route is registered; unknown routes answer JSON 404."""',
+        "",
+        "import json",
+        "import threading",
+        "import unittest",
+        "import urllib.error",
+        "import urllib.request",
+        "",
+        "import app.server as server",
+        "from app.http import ROUTER, handle, make_server",
+        "",
+        "# Every route of ROUTES.md this service generates (the README lists the others).",
+        "ROUTES = (",
+    ]
+    out += [f"    ({method!r}, {path!r})," for method, path in routes]
+    out += [
+        ")",
+        f"UNKNOWN_PATH = {'/' + '/'.join(['no-such-route'] * (max_segments + 1))!r}",
+        "",
+        "",
+        "class ServerTest(unittest.TestCase):",
+        "    def test_every_generated_route_is_registered(self):",
+        "        for method, template in ROUTES:",
+        "            self.assertTrue(ROUTER.has(method, template), f'{method} {template}')",
+        "        self.assertEqual(sorted(ROUTER.routes()), sorted(ROUTES))",
+        "",
+        "    def test_registering_again_changes_nothing(self):",
+        "        before = ROUTER.routes()",
+        "        server.register_all()",
+        "        self.assertEqual(ROUTER.routes(), before)",
+        "",
+        "    def test_unknown_route_is_a_json_404(self):",
+        "        status, headers, body = handle('GET', UNKNOWN_PATH, b'')",
+        "        self.assertEqual(status, 404)",
+        "        self.assertEqual(body['error']['code'], 'not_found')",
+        "        self.assertTrue(headers['Content-Type'].startswith('application/json'))",
+    ]
+    wrong = _wrong_method(design)
+    if wrong is not None:
+        method, path, allowed = wrong
+        out += [
+            "",
+            "    def test_known_path_with_another_method_is_a_json_405(self):",
+            f"        status, headers, body = handle({method!r}, {path!r}, b'')",
+            "        self.assertEqual(status, 405, body)",
+            "        self.assertEqual(body['error']['code'], 'method_not_allowed')",
+            f"        self.assertEqual(headers['Allow'], {', '.join(allowed)!r})",
+        ]
+    listing = next((route for _, route in design.routes if route.kind == "list" and not route.scope), None)
+    out += [
+        "",
+        "    def test_serves_json_over_http(self):",
+        "        httpd = make_server(0, '127.0.0.1')",
+        "        thread = threading.Thread(target=httpd.serve_forever, daemon=True)",
+        "        thread.start()",
+        "        base = f'http://127.0.0.1:{httpd.server_address[1]}'",
+        "        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))",
+        "        try:",
+        "            with self.assertRaises(urllib.error.HTTPError) as caught:",
+        "                opener.open(base + UNKNOWN_PATH, timeout=10)",
+        "            with caught.exception as error:",
+        "                self.assertEqual(error.code, 404)",
+        "                self.assertEqual(json.loads(error.read())['error']['code'], 'not_found')",
+    ]
+    if listing is not None:
+        out += [
+            f"            with opener.open(base + {listing.route.path!r}, timeout=10) as response:",
+            "                self.assertEqual(response.status, 200)",
+            "                self.assertIn('items', json.loads(response.read()))",
+        ]
+    out += [
+        "        finally:",
+        "            httpd.shutdown()",
+        "            httpd.server_close()",
+        "            thread.join(10)",
+        "",
+        "",
+        "if __name__ == '__main__':",
+        "    unittest.main()",
+        "",
+    ]
+    return "\n".join(out)
+
+
+# --- task instructions ---------------------------------------------------------------------------
+
+def _scaffold_instructions(design: _Design) -> str:
+    lines = [
+        f"Write the scaffold of a runnable HTTP service for \"{design.title}\" that uses the Python standard "
+        "library only (Python 3.11+, no third-party packages). Write exactly these files: "
+        + ", ".join(_SCAFFOLD_PATHS) + ". Later tasks build on the interfaces below, so keep the names exact.",
+        "",
+        "app/__init__.py and tests/__init__.py: package docstrings only. app/models/__init__.py and "
+        "app/routes/__init__.py are the shared code of the models and handlers. Bind private names "
+        "(leading underscore) for imported modules in these two files: entity modules are named after "
+        "entities and must not clobber what the packages define.",
+        "",
+        "app/store.py: class Conflict(Exception) with .field; class Store guarded by a threading.RLock, "
+        "holding one dict of records per table (records are JSON-ready dicts with an \"id\"), handing out "
+        "deep copies: new_id(table, kind='uuid') (kind 'integer' counts 1, 2, ... per table, else uuid4 "
+        "strings), insert(table, record, unique=()) (Conflict if the id or a unique field's non-null value "
+        "is taken), get(table, id), find(table, filters=None) (records whose fields equal every filter, in "
+        "insertion order), update(table, id, change, unique=(), action=None) (atomically stores "
+        "change(copy); KeyError if absent; appends action to the record's action history), delete(table, "
+        "id) -> bool, actions(table, id) -> list of names, clear(); and STORE = Store().",
+        "",
+        "app/http.py: HttpError(status, code, message, details=None, headers=None) with body() -> "
+        "{\"error\": {\"code\", \"message\", \"details\"?}}; class Router with add(method, template, handler) "
+        "(replaces an existing method+template), has(method, template), routes() -> list of (method, "
+        "template), match(method, path) (URL-decoded segments; a {name} segment matches any segment; the "
+        "match with literal segments furthest left wins; 404 not_found when no template matches, 405 "
+        "method_not_allowed with an Allow header when only other methods match) and handle(method, path, "
+        "body_bytes=b'') -> (status, headers, body). Handlers are called as handler(params, body) with the "
+        "path parameters and the parsed JSON body (parsed for POST, PUT and PATCH only; None when empty; "
+        "400 invalid_json on bad JSON, NaN or Infinity; 413 body_too_large above 1 MiB) and return (status, "
+        "body); body None means no content (no headers), otherwise headers are {'Content-Type': "
+        "'application/json; charset=utf-8'}. Unexpected exceptions answer 500 internal_error and are logged. "
+        "ROUTER = Router(); handle(method, path, body_bytes=b'', router=None) uses ROUTER by default; "
+        "make_server(port=8000, host='127.0.0.1', router=None) returns a http.server.ThreadingHTTPServer "
+        "whose request handler reads Content-Length bytes, calls handle and writes the JSON answer; "
+        "serve(port=8000, host='127.0.0.1', router=None) serves until interrupted.",
+        "",
+        "app/models/__init__.py: frozen dataclass FieldSpec(name, attr, type, required=False, unique=False, "
+        "values=(), read_only=False); ValidationError(problems) where problems is a list of {\"field\", "
+        "\"message\"}; check_value(spec, value) by type: string/text str (required ones not blank), integer "
+        "int but not bool, decimal int/float/str parsed by decimal.Decimal, finite, returned as str, boolean "
+        "bool, date YYYY-MM-DD and a real date, datetime ISO 8601 with optional seconds, fraction and Z or "
+        "offset, uuid parsed and returned canonical, email local@domain.tld, url http(s) with a host, enum "
+        "one of values, json anything; path_value(spec, text) reads a value from a URL segment (integers, "
+        "true/false, json refused) and path_text(value) writes one; validate_payload(fields, data, "
+        "partial=False, trusted=False) -> the checked values of the writable fields: keys that are not "
+        "fields are problems; read-only fields are ignored unless trusted; absent fields are required or "
+        "None unless partial; null is refused for required fields; every problem is reported at once.",
+        "",
+        "app/routes/__init__.py: Resource(table, model, fields, id_kind='uuid') with by_name, unique (the "
+        "unique writable fields) and stamps (created_at/updated_at when read-only); now() (UTC, ISO 8601, "
+        "milliseconds, Z); present(resource, record) (model.from_dict(record).to_dict() plus \"_actions\" "
+        "when the record has actions); insert_record(resource, data, check_unique=True) (validate, new id, "
+        "timestamps, insert); and the handlers' helpers, all returning (status, body) and raising HttpError "
+        "400 validation_failed with the problems as details, 404 not_found or 409 conflict: "
+        "list_records(resource, scope=None) -> 200 {\"items\", \"count\"}, create_record(resource, body, "
+        "scope=None) -> 201, get_record(resource, item_id, scope=None) -> 200, update_record(resource, "
+        "item_id, body, scope=None, partial=True, action=None) -> 200 (partial=False replaces every writable "
+        "field; updated_at is refreshed), delete_record(resource, item_id, scope=None) -> 204 None and "
+        "perform_action(resource, item_id, action, body, scope=None) (a partial update recording the "
+        "action). scope maps field names to raw path segments: lists filter by them, creation sets them, "
+        "item routes answer 404 unless the item matches them.",
+        "",
+        "README.md: what the service is (the title and overview of SPEC.md), how to run it (python -m "
+        "app.server; PORT and HOST), how to test it (python -m unittest discover -s tests -t .), the layout, "
+        "the conventions (error format, ids and timestamps set by the service, lists, 204 on delete, "
+        "decimals as strings, nested routes, actions recorded in _actions, foreign keys unchecked), a table "
+        "of the generated routes and one line 'not generated: <METHOD> <path> (<reason>)' per route of "
+        "ROUTES.md that has no handler.",
+        "",
+        "Generated routes:",
+    ]
+    lines += [f"- {route.label} -> {entity.name}: {_route_text(route)}" for entity, route in design.routes]
+    if design.skipped:
+        lines += ["", "Not generated:"]
+        lines += [f"- {route.method} {route.path} ({_clean(reason)})" for route, reason in design.skipped]
+    return "\n".join(lines)
+
+
+def _entity_instructions(design: _Design, entity: _EntityPlan) -> str:
+    lines = [
+        f"Write the {entity.name} entity of the service (\"{_clean(entity.entity.description, 300)}\"): exactly "
+        + ", ".join(entity.paths) + ". Use the scaffold's app.models, app.routes, app.http and app.store; "
+        "standard library only.",
+        "",
+        f"{entity.paths[0]}: NAME = {entity.name!r}, DESCRIPTION, ID_KIND = {entity.id_kind!r} and FIELDS, one "
+        f"FieldSpec per field below in this order; then @dataclass class {entity.class_name} with one attribute "
+        "per field (default None, typed), classmethod validate(data, *, partial=False) -> "
+        "validate_payload(FIELDS, data, partial=partial), classmethod from_dict(data) (validate_payload with "
+        "trusted=True, then the instance) and to_dict() -> {JSON name: value}.",
+        "",
+        "Fields (JSON name -> attribute, type, flags; read-only fields are set by the service):",
+    ]
+    for f in entity.fields:
+        flags = [flag for flag, on in (("required", f.required), ("unique", f.unique), ("read-only", f.read_only))
+                 if on]
+        if f.values:
+            flags.append("values " + ", ".join(f.values))
+        if not f.declared:
+            flags.append("not in DATA.md: the record id")
+        text = f"- {f.name} -> {f.attr}: {f.type}" + (f" ({'; '.join(flags)})" if flags else "")
+        if f.description:
+            text += f": {_clean(f.description, 160)}"
+        lines.append(text)
+    lines += [
+        "",
+        f"{entity.paths[1]}: import app.models.{entity.snake} as model; RESOURCE = Resource({entity.name!r}, "
+        f"model.{entity.class_name}, model.FIELDS, model.ID_KIND); one handler(params, body) per route below, "
+        "calling the matching helper of app.routes with the item id parameter and a scope mapping the listed "
+        "fields to their path parameters; ROUTES = ((method, template, handler), ...) in this order; "
+        "register(router) adds them all and returns the router.",
+        "",
+        "Routes:",
+    ]
+    lines += [f"- {route.label} -> {route.handler}: {_route_text(route)}. {_clean(route.route.summary, 200)}"
+              for route in entity.routes]
+    if not entity.routes:
+        lines.append("- none: ROUTES = () (the README lists the entity's routes that are not generated).")
+    lines += [
+        "",
+        f"{entity.paths[2]}: unittest cases that call app.http.handle with a fresh Router on which the module "
+        "registered its routes, clearing STORE before each test. Records other than the one under test are "
+        "seeded with app.routes.insert_record. Cover the model (from_dict/to_dict round trip, validation "
+        "failures, required fields) and every route above: lists return the seeded record (nested lists "
+        "leave out other parents' records); create answers 201 with the fields, 400 validation_failed for "
+        "a wrong type, 400 invalid_json and 409 conflict for a repeated unique value; get answers the "
+        "record and 404 not_found for an unknown id; update and actions apply a change, reject a wrong type "
+        "with 400 and an unknown id with 404, actions list their name in _actions; replace answers the new "
+        "values; delete answers 204 and then 404.",
+    ]
+    return "\n".join(lines)
+
+
+def _server_instructions(design: _Design) -> str:
+    lines = [
+        "Write app/server.py and tests/test_server.py. app/server.py imports every entity's routes module "
+        "(import app.routes.<module> as routes_<module>), lists them in ENTITY_ROUTES, defines "
+        "register_all(router=ROUTER) calling each module's register(router), calls register_all() on import, "
+        "and main() serving with app.http.serve(int(PORT or 8000), HOST or '127.0.0.1') when run as "
+        "`python -m app.server`.",
+        "",
+        "tests/test_server.py: every generated route below is registered on app.http.ROUTER and nothing "
+        "else; registering again changes nothing; an unknown path answers a JSON 404 not_found; a known path "
+        "with a method no route has answers 405 with an Allow header; a real ThreadingHTTPServer on port 0 "
+        "answers JSON over a socket (proxies disabled).",
+        "",
+        "Entity modules: " + ", ".join(f"app.routes.{entity.snake} ({entity.name})" for entity in design.entities),
+        "",
+        "Generated routes:",
+    ]
+    lines += [f"- {route.label} ({entity.name}: {_route_text(route)})" for entity, route in design.routes]
+    return "\n".join(lines)
