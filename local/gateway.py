@@ -21,7 +21,7 @@ from email.utils import formatdate
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qsl
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from kiln import routes
 from kiln.envelope import JSON_CONTENT_TYPE, ErrorCode, dumps, error_body, error_headers

@@ -89,7 +89,7 @@ def runs() -> RunService:
     from kiln.domain.runs import RunService
 
     store = RunStore()
-    return RunService(store, store, store, EventStore(), BuildWorkflow())
+    return RunService(store, store, EventStore(), BuildWorkflow())
 
 
 def build_generator() -> Generator:

@@ -97,7 +97,7 @@ def run(samples: int) -> tuple[str, BuildResult]:
             from kiln.adapters.dynamodb.runs import EventStore, RunStore
 
             store = RunStore()
-            runs = RunService(store, store, store, EventStore(), Deferred())
+            runs = RunService(store, store, EventStore(), Deferred())
             started = time.perf_counter()
             created = runs.create(workspace_id, project_id, RunCreate(), None)
             outcome = run_sequentially(services.build_steps(), RunRef(workspace_id, project_id, created.id))

@@ -181,10 +181,6 @@ class EventLog(Protocol):
              types: frozenset[EventType] | None = None, task_id: str | None = None) -> list[Event]: ...
 
 
-class SpecReader(Protocol):
-    def snapshot(self, workspace_id: str, project_id: str, version: int) -> SpecSnapshot | None: ...
-
-
 @dataclass(frozen=True)
 class BuildTarget:
     project: Project
@@ -213,11 +209,10 @@ class RunChanged(Exception):
 # --- the service ---------------------------------------------------------------------------
 
 class RunService:
-    def __init__(self, runs: RunRepository, projects: ProjectReader, specs: SpecReader, events: EventLog,
+    def __init__(self, runs: RunRepository, projects: ProjectReader, events: EventLog,
                  workflow: WorkflowStarter, clock: Clock = utc_now) -> None:
         self._runs = runs
         self._projects = projects
-        self._specs = specs
         self._events = events
         self._workflow = workflow
         self._clock = clock

@@ -20,7 +20,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 from kiln.clock import Clock, iso, utc_now
 from kiln.domain.generation import (
     ANSWER_MAX,
-    CHOICE_TYPES,
     FEEDBACK_MAX,
     AnswerValue,
     GenerationFailed,

@@ -14,6 +14,7 @@ import time
 
 from kiln import config, services
 from kiln.domain.builds import TERMINAL_EVENTS, Event
+from kiln.domain.runs import TERMINAL, RunService
 from kiln.envelope import validation_error
 from kiln.http.api import endpoint
 from kiln.http.events import EventQuery
@@ -74,9 +75,7 @@ def stream_events(request: Request) -> Response:
     return Response(200, headers=HEADERS, text="".join(frames), enveloped=False)
 
 
-def _terminal(runs, workspace_id: str, project_id: str, run_id: str) -> bool:
-    from kiln.domain.runs import TERMINAL
-
+def _terminal(runs: RunService, workspace_id: str, project_id: str, run_id: str) -> bool:
     return runs.get(workspace_id, project_id, run_id).status in TERMINAL
 
 

@@ -97,7 +97,7 @@ def build(monkeypatch):
     workflow = Deferred()
     store = RunStore()
     steps = BuildSteps(store, EventStore(), services.repository, lambda: generator, passing)
-    monkeypatch.setattr(services, "runs", lambda: RunService(store, store, store, EventStore(), workflow))
+    monkeypatch.setattr(services, "runs", lambda: RunService(store, store, EventStore(), workflow))
 
     class Harness:
         def __init__(self) -> None:
