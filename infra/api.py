@@ -18,6 +18,7 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from kiln import routes
 from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, Route
 from kiln.tiers import Tier
 from infra import gateway_responses
@@ -25,7 +26,7 @@ from infra.lambdas import KilnFunction
 from infra.nag import acknowledge
 from infra.settings import Settings
 
-BINARY_MEDIA_TYPES = ["application/zip", "application/gzip", "application/octet-stream"]
+BINARY_MEDIA_TYPES = list(routes.BINARY_MEDIA_TYPES)
 AUTHORIZATION_HEADER = "Authorization"
 
 # One JSON object per request (cdk-nag Serverless-APIGWStructuredLogging). No API key values,

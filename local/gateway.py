@@ -34,7 +34,7 @@ from local.usage_plans import Admission, UsagePlanEnforcer
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 # Content types the deployed API lists as binaryMediaTypes: their bodies reach the handler
 # base64-encoded with isBase64Encoded=True.
-BINARY_MEDIA_TYPES = frozenset({"application/zip", "application/gzip", "application/octet-stream"})
+BINARY_MEDIA_TYPES = frozenset(routes.BINARY_MEDIA_TYPES)
 # Lambda's timeout for API handlers is shorter than API Gateway's 29 s integration timeout.
 HANDLER_TIMEOUT_SECONDS = 29
 # Response headers the gateway computes itself; a handler's values would be wrong after

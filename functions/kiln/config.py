@@ -70,3 +70,11 @@ def verify_timeout_seconds() -> float:
 def sse_hold_seconds() -> float:
     """How long one event-stream response waits for new events (under API Gateway's 29 s)."""
     return float(os.environ.get("KILN_SSE_HOLD_SECONDS", "20"))
+
+
+def key_rotation_grace_seconds() -> float | None:
+    """How long a rotated API key's previous secret keeps working, in seconds
+    (KILN_KEY_ROTATION_GRACE_SECONDS); None when unset: kiln.domain.access's default, 24 hours.
+    Tests and the local cloud shorten it."""
+    value = os.environ.get("KILN_KEY_ROTATION_GRACE_SECONDS", "").strip()
+    return max(0.0, float(value)) if value else None

@@ -18,6 +18,10 @@ PREFIXES = {
     "workspace": "ws",
     "api_key": "key",
     "run": "run",
+    "export": "exp",
+    "import": "imp",
+    "conversion": "conv",
+    "upload": "upl",
 }
 
 

@@ -32,6 +32,8 @@ class Route:
     # What the function's own IAM role may touch; infra/ turns each grant into the narrowest
     # policy (see GRANTS). Least privilege is declared here, next to the route.
     grants: tuple[str, ...] = ()
+    # The workspace's annual quota a successful call consumes (CONTRACT section 4, tiers.py).
+    quota: Literal["builds", "exports"] | None = None
 
     @property
     def handler_ref(self) -> str:
@@ -107,7 +109,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/projects/{projectId}/runs", "runs_create",
           "Start a build run of the approved spec (project -> building)",
           scopes=("project:write",), category="write", status=201, tags=("runs",), group="runs",
-          grants=("table:write", "builds:control")),
+          grants=("table:write", "builds:control"), quota="builds"),
     Route("GET", "/v1/projects/{projectId}/runs", "runs_list", "List a project's runs (page or cursor mode)",
           scopes=("project:read",), category="read", tags=("runs",), group="runs",
           grants=("table:read", "cursor-secret:read")),
@@ -122,7 +124,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/projects/{projectId}/runs/{runId}/retry", "runs_retry",
           "Start a new run of the same spec after a finished one (trigger retry)",
           scopes=("project:write",), category="write", status=201, tags=("runs",), group="runs",
-          grants=("table:write", "builds:control")),
+          grants=("table:write", "builds:control"), quota="builds"),
     Route("GET", "/v1/projects/{projectId}/runs/{runId}/tasks", "tasks_list", "List a run's tasks",
           scopes=("project:read",), category="read", tags=("runs",), group="runs",
           grants=("table:read",)),
@@ -138,6 +140,88 @@ ROUTES: tuple[Route, ...] = (
           "Stream a run's events as Server-Sent Events (bounded; reconnect with Last-Event-ID)",
           scopes=("project:read",), category="read", tags=("runs",), group="events",
           grants=("table:read",)),
+    # Archives (CONTRACT section 6, Archives): exports, uploads, imports, conversions, and the
+    # strict status of every asynchronous operation (section 5).
+    Route("POST", "/v1/projects/{projectId}/exports", "exports_create",
+          "Export a run's output or a ref as zip, tar.gz or kiln (asynchronous)",
+          scopes=("project:read",), category="write", status=202, tags=("archives",), group="archives",
+          grants=("table:write", "bucket:read", "archives:start"), quota="exports"),
+    Route("GET", "/v1/projects/{projectId}/exports/{exportId}", "exports_get",
+          "Get an export: status, size, checksum and a fresh download URL",
+          scopes=("project:read",), category="read", tags=("archives",), group="archives",
+          grants=("table:read", "bucket:read")),
+    Route("GET", "/v1/projects/{projectId}/exports/{exportId}/download", "exports_download",
+          "Redirect (302) to a presigned download of a finished export, minted on each call",
+          scopes=("project:read",), category="read", status=302, tags=("archives",), group="archives",
+          grants=("table:read", "bucket:read")),
+    Route("GET", "/v1/projects/{projectId}/export.kiln", "exports_current_kiln",
+          "The .kiln archive of the current main: 302 to it when exported, else 202 while it is made",
+          scopes=("project:read",), category="write", status=302, tags=("archives",), group="archives",
+          grants=("table:write", "bucket:read", "archives:start"), quota="exports"),
+    Route("POST", "/v1/projects/{projectId}/export", "exports_create_legacy",
+          "Deprecated RPC form of POST /v1/projects/{projectId}/exports",
+          scopes=("project:read",), category="write", status=202, tags=("archives", "deprecated"),
+          group="archives", grants=("table:write", "bucket:read", "archives:start"), quota="exports"),
+    Route("POST", "/v1/uploads", "uploads_create",
+          "A presigned upload for an archive, bound to its size and type (15 minutes)",
+          scopes=("project:write",), category="write", status=201, tags=("archives",), group="archives",
+          grants=("table:write", "bucket:write")),
+    Route("POST", "/v1/projects/import", "projects_import",
+          "Import an archive: a zip body up to 4 MiB (201), or an uploadId (202)",
+          scopes=("project:write",), category="write", status=201, tags=("archives",), group="archives",
+          grants=("table:write", "bucket:write", "archives:start")),
+    Route("POST", "/v1/conversions", "conversions_create",
+          "Convert an uploaded archive to zip, tar.gz or kiln (asynchronous)",
+          scopes=("project:write",), category="write", status=202, tags=("archives",), group="archives",
+          grants=("table:write", "bucket:read", "archives:start")),
+    Route("GET", "/v1/conversions/{callbackId}", "conversions_get",
+          "A conversion's status (always 200) and, when done, a download URL",
+          scopes=("project:read",), category="read", tags=("archives",), group="archives",
+          grants=("table:read", "bucket:read")),
+    Route("POST", "/v1/converter/convert", "conversions_create_legacy",
+          "Deprecated RPC form of POST /v1/conversions",
+          scopes=("project:write",), category="write", status=202, tags=("archives", "deprecated"),
+          group="archives", grants=("table:write", "bucket:read", "archives:start")),
+    Route("GET", "/v1/converter/status/{callbackId}", "conversions_get_legacy",
+          "Deprecated RPC form of GET /v1/conversions/{callbackId}",
+          scopes=("project:read",), category="read", tags=("archives", "deprecated"), group="archives",
+          grants=("table:read", "bucket:read")),
+    Route("GET", "/v2/operations/{callbackId}", "operations_get",
+          "Strict status of any asynchronous operation: 202 while running, 200 done, the failure's own code",
+          scopes=("project:read",), category="read", tags=("operations",), group="archives",
+          grants=("table:read", "bucket:read")),
+    # Workspaces and API keys (CONTRACT section 6); workspaces are admin-only.
+    Route("POST", "/v1/workspaces", "workspaces_create", "Create a workspace with a tier",
+          scopes=("admin",), category="write", status=201, tags=("workspaces",), group="access",
+          grants=("table:write", "usage-keys:write")),
+    Route("GET", "/v1/workspaces", "workspaces_list", "List workspaces",
+          scopes=("admin",), category="read", tags=("workspaces",), group="access",
+          grants=("table:read", "cursor-secret:read")),
+    Route("GET", "/v1/workspaces/{workspaceId}", "workspaces_get", "Get a workspace",
+          scopes=("admin",), category="read", tags=("workspaces",), group="access",
+          grants=("table:read",)),
+    Route("PATCH", "/v1/workspaces/{workspaceId}", "workspaces_update", "Rename a workspace or change its tier",
+          scopes=("admin",), category="write", tags=("workspaces",), group="access",
+          grants=("table:write", "usage-keys:write")),
+    # Any key manages its own workspace's keys, never beyond its own scopes; `admin` reaches others.
+    Route("POST", "/v1/api-keys", "api_keys_create", "Create an API key (the secret is shown once)",
+          category="write", status=201, tags=("api-keys",), group="access",
+          grants=("table:write",)),
+    Route("GET", "/v1/api-keys", "api_keys_list", "List API keys (never their secrets)",
+          category="read", tags=("api-keys",), group="access",
+          grants=("table:read", "cursor-secret:read")),
+    Route("DELETE", "/v1/api-keys/{keyId}", "api_keys_revoke", "Revoke an API key",
+          category="write", tags=("api-keys",), group="access",
+          grants=("table:write",)),
+    Route("POST", "/v1/api-keys/{keyId}/rotate", "api_keys_rotate",
+          "Rotate an API key: a new secret; the old one keeps working for a grace period",
+          category="write", status=201, tags=("api-keys",), group="access",
+          grants=("table:write",)),
+    # The API described by itself, served by their own functions (kept off every other cold start).
+    Route("GET", "/v1/openapi.json", "docs_openapi", "The OpenAPI document of this API",
+          authorized=False, category="none", tags=("service",), group="docs"),
+    Route("GET", "/docs", "docs_ui", "Interactive API documentation (Swagger UI)",
+          authorized=False, category="none", tags=("service",), group="docs"),
 )
 
 
@@ -173,6 +257,15 @@ WORKERS: tuple[Worker, ...] = (
            timeout_seconds=300, grants=("table:write", "bucket:write")),
     Worker("build_finish", "Records a run's outcome: events, task states, the project's status, the build slot",
            timeout_seconds=120, grants=("table:write",)),
+    # Archives stream through bounded memory; imports and conversions spool the upload to /tmp.
+    Worker("archive_export", "Writes a repository tree as zip, tar.gz or kiln into S3 (multipart, streaming)",
+           timeout_seconds=900, memory_mb=1024, grants=("table:write", "bucket:write")),
+    Worker("archive_import", "Validates an uploaded archive completely, then creates the project from it",
+           timeout_seconds=900, memory_mb=1024, grants=("table:write", "bucket:write")),
+    Worker("archive_conversion", "Converts an uploaded archive to another format",
+           timeout_seconds=900, memory_mb=1024, grants=("table:write", "bucket:write")),
+    Worker("archive_failure", "Records an archive operation's unexpected failure and deletes its upload",
+           timeout_seconds=120, grants=("table:write", "bucket:write")),
 )
 
 
@@ -197,7 +290,16 @@ WORKFLOWS: tuple[Workflow, ...] = (
               "VerifyFunctionArn": "build_verify", "MergeFunctionArn": "build_merge",
               "FinishFunctionArn": "build_finish"},
              "A build run: decompose, execute tasks in dependency waves, verify, merge, record the outcome"),
+    Workflow("archive", "archive.asl.json",
+             {"ExportFunctionArn": "archive_export", "ImportFunctionArn": "archive_import",
+              "ConvertFunctionArn": "archive_conversion", "FailureFunctionArn": "archive_failure"},
+             "An export, import or conversion of an archive, with failures recorded on the operation"),
 )
+
+# Request bodies API Gateway passes base64-encoded (binaryMediaTypes): the archives of a
+# synchronous import. Read by CDK and by the local gateway.
+BINARY_MEDIA_TYPES: tuple[str, ...] = ("application/zip", "application/gzip", "application/x-gzip",
+                                       "application/vnd.kiln+zip", "application/octet-stream")
 
 AUTHORIZER_HANDLER = "kiln.handlers.authorizer.handler"
 AUTHORIZER_GRANTS: tuple[str, ...] = ("table:read",)
@@ -217,6 +319,7 @@ GRANTS: dict[str, str] = {
     "cursor-secret:read": "GetSecretValue on the cursor-signing secret",
     "usage-keys:write": "CreateApiKey and CreateUsagePlanKey on this API's usage plans (workspace meters)",
     "health:check": "DescribeTable, ListBucket (HeadBucket) and DescribeStateMachine, read-only probes",
+    "archives:start": "StartExecution on the archive state machine (exports, imports, conversions)",
     "builds:control": "StartExecution on the build state machine, StopExecution on its executions",
     "generator:invoke": "bedrock:InvokeModel on the configured model, only when the bedrock generator is configured",
 }

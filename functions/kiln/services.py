@@ -12,8 +12,10 @@ from kiln import config
 
 if TYPE_CHECKING:  # imported where used: the authorizer and /health never load pydantic
     from kiln.domain.access import AccessService
+    from kiln.domain.archive_steps import ArchiveSteps
     from kiln.domain.build_steps import BuildSteps
     from kiln.domain.generation import Generator
+    from kiln.domain.operations import OperationService
     from kiln.domain.projects import ProjectService
     from kiln.domain.repository import Repository
     from kiln.domain.runs import RunService
@@ -117,3 +119,26 @@ def build_steps() -> BuildSteps:
         return verify(files, plan, timeout_seconds=config.verify_timeout_seconds())
 
     return BuildSteps(RunStore(), EventStore(), repository, build_generator, verifier)
+
+
+@cache
+def operations() -> OperationService:
+    from kiln.adapters.dynamodb.operations import OperationItems
+    from kiln.adapters.dynamodb.runs import RunStore
+    from kiln.adapters.s3_transfer import Presigned
+    from kiln.adapters.stepfunctions import ArchiveWorkflow
+    from kiln.domain.operations import ExportSources, OperationService
+
+    runs_store = RunStore()
+    return OperationService(OperationItems(), ArchiveWorkflow(), Presigned(), ExportSources(repository, runs_store),
+                            runs_store)
+
+
+@cache
+def archive_steps() -> ArchiveSteps:
+    from kiln.adapters.dynamodb.catalog import ProjectCatalog
+    from kiln.adapters.dynamodb.operations import OperationItems
+    from kiln.adapters.s3_transfer import ArchiveStorage
+    from kiln.domain.archive_steps import ArchiveSteps
+
+    return ArchiveSteps(OperationItems(), ArchiveStorage(), ProjectCatalog(), repository)

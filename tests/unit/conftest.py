@@ -57,6 +57,7 @@ def _reset_services() -> None:
 
     for factory in (services.projects, services.access, services.cursors, services.specs, services.generator,
                     services.runs, services.build_steps, services._bedrock_for_builds,
+                    services.operations, services.archive_steps,
                     secrets._fetch):
         if hasattr(factory, "cache_clear"):  # a test may have replaced one with a plain function
             factory.cache_clear()

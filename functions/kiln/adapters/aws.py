@@ -19,6 +19,9 @@ _CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_
 # A model call is slow by nature and the Bedrock generator does its own single retry, so one
 # attempt with a read timeout that still ends inside the API function's 28 s timeout.
 _SERVICE_CONFIG = {
+    # SigV4 for presigned URLs and POSTs: buckets reject SigV2, which botocore would otherwise
+    # use to presign in some regions.
+    "s3": _CONFIG.merge(Config(signature_version="s3v4")),
     "bedrock-runtime": Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3,
                               read_timeout=24),
 }

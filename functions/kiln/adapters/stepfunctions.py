@@ -19,6 +19,7 @@ def describe_state_machines() -> dict[str, str]:
 
 
 BUILD_WORKFLOW = "build"
+ARCHIVE_WORKFLOW = "archive"
 
 
 def _execution_arn(state_machine_arn: str, name: str) -> str:
@@ -26,8 +27,8 @@ def _execution_arn(state_machine_arn: str, name: str) -> str:
     return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
 
 
-class BuildWorkflow:
-    """kiln.domain.runs.WorkflowStarter on the `build` state machine."""
+class _Workflow:
+    name = ""
 
     def __init__(self, state_machine_arn: str | None = None) -> None:
         self._arn = state_machine_arn
@@ -36,18 +37,35 @@ class BuildWorkflow:
     def arn(self) -> str:
         if self._arn is None:
             arns = config.state_machine_arns()
-            if BUILD_WORKFLOW not in arns:
-                raise RuntimeError("KILN_STATE_MACHINES has no build workflow")
-            self._arn = arns[BUILD_WORKFLOW]
+            if self.name not in arns:
+                raise RuntimeError(f"KILN_STATE_MACHINES has no {self.name} workflow")
+            self._arn = arns[self.name]
         return self._arn
 
-    def start(self, execution_name: str, payload: dict[str, Any]) -> None:
+    def _start(self, execution_name: str, payload: dict[str, Any]) -> None:
         sfn = client("stepfunctions")
         try:
-            payload = {**payload, "taskConcurrency": config.build_task_concurrency()}
             sfn.start_execution(stateMachineArn=self.arn, name=execution_name, input=json.dumps(payload))
         except sfn.exceptions.ExecutionAlreadyExists:
-            pass  # the name is the run id: a repeated start is the same execution
+            pass  # the name is the operation's id: a repeated start is the same execution
+
+
+class ArchiveWorkflow(_Workflow):
+    """kiln.domain.operations.ArchiveWorkflow on the `archive` state machine."""
+
+    name = ARCHIVE_WORKFLOW
+
+    def start(self, execution_name: str, payload: dict[str, Any]) -> None:
+        self._start(execution_name, payload)
+
+
+class BuildWorkflow(_Workflow):
+    """kiln.domain.runs.WorkflowStarter on the `build` state machine."""
+
+    name = BUILD_WORKFLOW
+
+    def start(self, execution_name: str, payload: dict[str, Any]) -> None:
+        self._start(execution_name, {**payload, "taskConcurrency": config.build_task_concurrency()})
 
     def stop(self, execution_name: str, cause: str) -> None:
         sfn = client("stepfunctions")

@@ -629,6 +629,48 @@ class Repository:
         self._move(target_branch, head, merged.id)
         return MergeResult("merge", merged.id, base)
 
+    def read_blob(self, blob_id: str) -> bytes:
+        """A blob's content, read from the store without keeping it: exports stream whole
+        trees through here, one file in memory at a time."""
+        if blob_id in self._bodies:
+            kind, body = self._bodies[blob_id]
+        else:
+            raw = self._objects.get(blob_id)
+            if raw is None:
+                raise CorruptObject(blob_id, "missing from the store")
+            kind, body = decode_object(blob_id, raw)
+        if kind != "blob":
+            raise CorruptObject(blob_id, f"is a {kind}, expected a blob")
+        return body
+
+    def store_blob(self, content: bytes) -> str:
+        """Write one blob to the store now and forget its content (imports stream through
+        here, one file in memory at a time); returns its id for commit_files."""
+        raw = encode_object("blob", content)
+        blob = hash_object(raw)
+        if blob not in self._stored:
+            self._objects.put(blob, raw)
+            self._stored.add(blob)
+        return blob
+
+    def commit_files(self, files: Mapping[str, str], message: str, author: Author,
+                     branch: str | None = None) -> Commit:
+        """A root commit whose tree is exactly `files` (path -> id of a stored blob), with every
+        object stored. With `branch`, the branch is created at it (RefConflict if it exists);
+        without, no ref moves (an import creates its ref with the project, atomically)."""
+        if branch is not None:
+            validate_branch(branch)
+        message = _check_message(message)
+        _check_author(author)
+        edits = {normalize_path(path): blob for path, blob in files.items()}
+        tree = self._edit_tree(None, edits) if edits else self._write("tree", encode_tree(()))
+        commit = self._write_commit(tree, (), message, author)
+        if branch is not None:
+            self._move(branch, None, commit.id)
+        else:
+            self._flush()
+        return commit
+
     def root_commit(self, message: str, author: Author) -> Commit:
         """A commit of the empty tree with no parent, on no branch: the base of a first build."""
         message = _check_message(message)

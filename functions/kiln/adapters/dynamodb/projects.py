@@ -114,8 +114,10 @@ def update_request(
 class ProjectStore:
     """kiln.domain.projects.ProjectRepository on DynamoDB."""
 
-    def insert(self, workspace_id: str, project: Project) -> None:
-        put_item({
+    @staticmethod
+    def item(workspace_id: str, project: Project) -> dict[str, Any]:
+        """A new project's item (also written inside the import transaction)."""
+        return {
             "pk": workspace_pk(workspace_id),
             "sk": project_sk(project.id),
             "gsi1pk": project_status_partition(workspace_id, project.status.value),
@@ -125,7 +127,10 @@ class ProjectStore:
             "nameFolded": project.name.casefold(),
             "descriptionFolded": project.description.casefold(),
             **project.model_dump(mode="json"),
-        }, only_if_new=True)
+        }
+
+    def insert(self, workspace_id: str, project: Project) -> None:
+        put_item(self.item(workspace_id, project), only_if_new=True)
 
     def get(self, workspace_id: str, project_id: str) -> Project | None:
         # Consistent: read-your-writes after POST/PATCH.

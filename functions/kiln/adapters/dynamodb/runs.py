@@ -138,6 +138,10 @@ class RunStore:
                                           revision=new.project_revision)},
                 {"Update": slot},
                 {"Put": {"TableName": table(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}},
+                # What GET /v2/operations/{callbackId} finds for a run's callbackId.
+                {"Put": {"TableName": table(), "Item": to_item({
+                    "pk": workspace_pk(workspace_id), "sk": f"OP#{run.callbackId}", "type": "operation-pointer",
+                    "kind": "run", "projectId": run.projectId})}},
             ])
         except ClientError as error:
             if not transaction_cancelled(error):
@@ -218,6 +222,10 @@ class RunStore:
         items = self._query(self._run_query(workspace_id, project_id, filters))
         start = (page - 1) * size
         return [_run_from(r) for r in items[start:start + size]], len(items)
+
+    def run_state(self, workspace_id: str, project_id: str, run_id: str) -> tuple[str, dict[str, Any] | None] | None:
+        raw = self._raw_run(workspace_id, project_id, run_id)
+        return (raw["status"], raw.get("error")) if raw else None
 
     def set_status(self, workspace_id: str, project_id: str, run_id: str, status: RunStatus,
                    allowed_from: frozenset[RunStatus], changes: dict[str, Any] | None = None) -> bool:

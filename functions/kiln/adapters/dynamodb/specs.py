@@ -68,9 +68,10 @@ class SpecStore:
                 raise
             raise ChangedConcurrently(self._current(workspace_id, state.project.id)) from None
 
-    def save_version(self, workspace_id: str, state: SpecState, spec: SpecVersion,
-                     changes: dict[str, Any]) -> None:
-        project_id = state.project.id
+    @staticmethod
+    def version_item(workspace_id: str, project_id: str, spec: SpecVersion) -> tuple[dict[str, Any], str | None]:
+        """The item of a spec version and, when its documents went to S3, their object key
+        (already written: delete it if the item's write fails)."""
         body = json.dumps(spec.documents, ensure_ascii=False, separators=(",", ":")).encode()
         item: dict[str, Any] = {
             "pk": workspace_pk(workspace_id),
@@ -80,6 +81,7 @@ class SpecStore:
             "version": spec.version,
             "createdAt": spec.createdAt,
             "feedback": spec.feedback,
+            "approvedAt": spec.approvedAt,
             "generator": spec.generator,
             "documentsBytes": len(body),
         }
@@ -91,6 +93,12 @@ class SpecStore:
             item["documentsKey"] = offloaded
         else:
             item["documents"] = spec.documents
+        return item, offloaded
+
+    def save_version(self, workspace_id: str, state: SpecState, spec: SpecVersion,
+                     changes: dict[str, Any]) -> None:
+        project_id = state.project.id
+        item, offloaded = self.version_item(workspace_id, project_id, spec)
         try:
             client("dynamodb").transact_write_items(TransactItems=[
                 {"Put": {"TableName": table(), "Item": to_item(item),

@@ -101,3 +101,24 @@ def test_provision_admin_with_a_known_secret_is_idempotent():
 def test_provision_admin_rejects_a_malformed_secret():
     with pytest.raises(ValueError):
         provision_admin(secret="kiln_tooshort")
+
+
+def test_a_failed_last_used_write_never_fails_the_authentication(monkeypatch, caplog):
+    """Recording lastUsedAt is bookkeeping: an authorizer role without write access still answers."""
+    from botocore.exceptions import ClientError
+
+    from kiln.adapters import aws
+    from kiln.adapters.dynamodb.access import AccessStore
+
+    secret = provision_admin()
+    dynamodb = aws.client("dynamodb")
+
+    def denied(**kwargs):
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "UpdateItem")
+
+    monkeypatch.setattr(dynamodb, "update_item", denied)
+    monkeypatch.setattr(AccessStore, "_touch_failure_logged", False)
+    assert authorize(f"Bearer {secret}")["context"]["tier"] == "enterprise"
+    assert authorize(f"bearer {secret}")["context"]["tier"] == "enterprise"
+    assert [r.message for r in caplog.records if "lastUsedAt" in r.message][:1]  # logged, once per container
+    assert len([r for r in caplog.records if "lastUsedAt" in r.message]) == 1

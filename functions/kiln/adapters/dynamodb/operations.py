@@ -1,0 +1,106 @@
+"""Archive operations, uploads and the pointers the strict status endpoint reads.
+
+    operation     pk=WS#<ws>  sk=OP#<operationId>            (exports, imports, conversions)
+    run pointer   pk=WS#<ws>  sk=OP#<runId>                  {kind: run, projectId} (written with the run)
+    kiln export   pk=WS#<ws>  sk=KILNEXPORT#<projectId>#<commit>   {exportId}
+    upload        pk=WS#<ws>  sk=UPLOAD#<uploadId>           (expires by TTL a day after its URL)
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from kiln.adapters.aws import client
+from kiln.adapters.dynamodb.items import condition_failed, from_item, get_item, put_item, table, to_item, workspace_pk
+from kiln.domain.operations import Operation, OperationKind, Upload
+
+UPLOAD_RECORD_SECONDS = 86_400
+_OPERATION_FIELDS = tuple(Operation.model_fields)
+
+
+def operation_sk(operation_id: str) -> str:
+    return f"OP#{operation_id}"
+
+
+def _numbers(raw: dict[str, Any]) -> dict[str, Any]:
+    from decimal import Decimal
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return int(value)
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        return value
+
+    return convert(raw)
+
+
+class OperationItems:
+    """kiln.domain.operations.OperationStore on DynamoDB, plus the workers' writes."""
+
+    def put(self, workspace_id: str, operation: Operation) -> None:
+        put_item({"pk": workspace_pk(workspace_id), "sk": operation_sk(operation.id), "type": "operation",
+                  **operation.model_dump(mode="json")})
+
+    def get(self, workspace_id: str, operation_id: str) -> Operation | None:
+        item = get_item(workspace_pk(workspace_id), operation_sk(operation_id), consistent=True)
+        if item is None:
+            return None
+        raw = _numbers(from_item(item))
+        if raw.get("kind") == OperationKind.RUN.value:
+            return None  # a run pointer: runs have their own resource
+        return Operation(**{k: raw[k] for k in _OPERATION_FIELDS if k in raw})
+
+    def finish(self, workspace_id: str, operation: Operation) -> bool:
+        """Store the finished operation once: only a `processing` record is replaced."""
+        try:
+            client("dynamodb").put_item(
+                TableName=table(),
+                Item=to_item({"pk": workspace_pk(workspace_id), "sk": operation_sk(operation.id),
+                              "type": "operation", **operation.model_dump(mode="json")}),
+                ConditionExpression="#status = :processing",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_item({":processing": "processing"}),
+            )
+        except ClientError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def kind_of(self, workspace_id: str, callback_id: str) -> tuple[OperationKind, str | None] | None:
+        item = get_item(workspace_pk(workspace_id), operation_sk(callback_id), consistent=True)
+        if item is None:
+            return None
+        raw = from_item(item)
+        return OperationKind(raw["kind"]), raw.get("projectId")
+
+    def current_kiln_export(self, workspace_id: str, project_id: str, commit: str) -> str | None:
+        item = get_item(workspace_pk(workspace_id), f"KILNEXPORT#{project_id}#{commit}", consistent=True)
+        return from_item(item)["exportId"] if item else None
+
+    def remember_kiln_export(self, workspace_id: str, project_id: str, commit: str, export_id: str) -> str:
+        # Overwrites a failed or expired predecessor: the caller only asks after checking it.
+        put_item({"pk": workspace_pk(workspace_id), "sk": f"KILNEXPORT#{project_id}#{commit}",
+                  "type": "kiln-export", "exportId": export_id})
+        return export_id
+
+    def put_upload(self, workspace_id: str, upload: Upload) -> None:
+        expires = calendar.timegm(datetime.fromisoformat(upload.expiresAt.replace("Z", "+00:00")).utctimetuple())
+        put_item({"pk": workspace_pk(workspace_id), "sk": f"UPLOAD#{upload.id}", "type": "upload",
+                  "expiresAtEpoch": max(expires, int(time.time())) + UPLOAD_RECORD_SECONDS,
+                  **upload.model_dump(mode="json")})
+
+    def get_upload(self, workspace_id: str, upload_id: str) -> Upload | None:
+        item = get_item(workspace_pk(workspace_id), f"UPLOAD#{upload_id}", consistent=True)
+        if item is None:
+            return None
+        raw = _numbers(from_item(item))
+        return Upload(**{k: raw[k] for k in Upload.model_fields if k in raw})

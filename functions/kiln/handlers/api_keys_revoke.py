@@ -1,0 +1,29 @@
+"""DELETE /v1/api-keys/{keyId}: revoke a key (and its previous secret, if one is in grace).
+
+Idempotent: revoking again answers 200 with the same record. API Gateway caches the
+authorizer's answer per token for up to 60 s, so a revoked key stops working within 60 s;
+it can no longer manage keys at once. `workspaceId` (admin only) reaches another workspace.
+"""
+
+from kiln import services
+from kiln.domain.access import key_view
+from kiln.domain.projects import Strict
+from kiln.http.api import endpoint
+from kiln.http.request import Request
+from kiln.http.response import Response, ok
+
+
+class KeyTarget(Strict):
+    workspaceId: str | None = None
+
+
+def revoke_api_key(request: Request) -> Response:
+    assert request.principal is not None
+    key_id = request.path_id("keyId", "api_key")
+    target = request.query_as(KeyTarget)
+    service = services.access()
+    key = service.revoke_key(request.principal, key_id, target.workspaceId)
+    return ok(key_view(key, service.now()))
+
+
+handler = endpoint(revoke_api_key)

@@ -1,0 +1,27 @@
+"""GET /v1/projects/{projectId}/export.kiln: the .kiln archive of main as it is now.
+
+302 to a download when that export is done; 202 with Location (and Retry-After) while it is
+being made, starting it if nobody has.
+"""
+
+from kiln import services
+from kiln.domain.generation import slug
+from kiln.domain.operations import RETRY_AFTER_SECONDS, OperationStatus
+from kiln.http.api import endpoint
+from kiln.http.request import Request
+from kiln.http.response import Response, ok
+
+
+def current_kiln(request: Request) -> Response:
+    project_id = request.path_id("projectId", "project")
+    project = services.projects().get(request.workspace_id, project_id)
+    operations = services.operations()
+    operation, _ = operations.current_kiln(request.workspace_id, project_id, slug(project.name))
+    if operation.status is OperationStatus.SUCCEEDED:
+        url = operations.download(request.workspace_id, project_id, operation.id)
+        return Response(302, headers={"Location": url, "Cache-Control": "no-store"})
+    location = f"/v1/projects/{project_id}/exports/{operation.id}"
+    return ok(operations.view(operation), 202, {"Location": location, "Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+handler = endpoint(current_kiln)

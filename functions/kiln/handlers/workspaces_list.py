@@ -1,0 +1,27 @@
+"""GET /v1/workspaces (admin): page mode by default, cursor mode with `limit`/`cursor`."""
+
+from kiln import services
+from kiln.domain.access import workspace_view
+from kiln.http.api import endpoint
+from kiln.http.pagination import DEFAULT_PAGE_SIZE, ListParams, cursor_pagination, list_scope, page_pagination
+from kiln.http.request import Request
+from kiln.http.response import Response, listed
+
+
+def list_workspaces(request: Request) -> Response:
+    params = request.query_as(ListParams)
+    service = services.access()
+    if not params.cursor_mode:
+        page, size = params.page or 1, params.pageSize or DEFAULT_PAGE_SIZE
+        items, total = service.list_workspaces_page(page, size)
+        return listed([workspace_view(w) for w in items], page_pagination(page, size, total))
+    codec = services.cursors()
+    scope = list_scope(request.route.path, request.workspace_id, params.filters())
+    after = codec.decode(scope, params.cursor) if params.cursor else None
+    limit = params.limit or DEFAULT_PAGE_SIZE
+    items, position = service.list_workspaces_cursor(limit, after)
+    next_cursor = codec.encode(scope, position) if position else None
+    return listed([workspace_view(w) for w in items], cursor_pagination(limit, next_cursor))
+
+
+handler = endpoint(list_workspaces)

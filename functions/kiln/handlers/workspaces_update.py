@@ -1,0 +1,44 @@
+"""PATCH /v1/workspaces/{workspaceId} (admin): rename and/or change the tier.
+
+A tier change moves the workspace's usage key to the new tier's usage plan, then updates the
+item; the authorizer reads the tier on each authentication, so the workspace's next request
+(after API Gateway's cached answer for its token, at most 60 s) runs under the new tier.
+"""
+
+from typing import Any
+
+from pydantic import model_validator
+
+from kiln import services
+from kiln.domain.access import workspace_view
+from kiln.domain.projects import Name, Strict
+from kiln.http.api import endpoint
+from kiln.http.request import Request
+from kiln.http.response import Response, ok
+from kiln.tiers import TierName
+
+
+class WorkspaceUpdate(Strict):
+    name: Name | None = None
+    tier: TierName | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls_and_not_empty(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            if not data:
+                raise ValueError("at least one of name, tier is required")
+            for key in ("name", "tier"):
+                if key in data and data[key] is None:
+                    raise ValueError(f"{key} cannot be null")
+        return data
+
+
+def update_workspace(request: Request) -> Response:
+    workspace_id = request.path_id("workspaceId", "workspace")
+    changes = request.body_as(WorkspaceUpdate)
+    workspace = services.access().update_workspace(workspace_id, name=changes.name, tier=changes.tier)
+    return ok(workspace_view(workspace))
+
+
+handler = endpoint(update_workspace)

@@ -1,0 +1,12 @@
+"""Archive workflow worker: the Catch of every step; records the failure and cleans up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiln import services
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return services.archive_steps().record_failure(str(event["workspaceId"]), str(event["operationId"]),
+                                                   event.get("error"))
