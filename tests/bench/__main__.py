@@ -1,6 +1,6 @@
 """`make bench`: Kiln's handlers side by side with bare handlers doing the same AWS work.
 
-    python -m tests.bench [--samples N] [--iterations N] [--quick] [--only cold,warm,calls,builds]
+    python -m tests.bench [--samples N] [--iterations N] [--quick] [--only cold,warm,calls,builds,archives]
                           [--no-bytecode] [--code DIR]
 
 (a) cold start per handler, (b) warm per-request time, (c) AWS API calls per request, then a
@@ -21,7 +21,7 @@ from tests.bench.report import times
 
 COLD_TARGET = 1.2
 WARM_TARGET = 1.5
-PARTS = ("cold", "warm", "calls", "builds")
+PARTS = ("cold", "warm", "calls", "builds", "archives")
 
 
 def _parts(value: str) -> tuple[str, ...]:
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, help="fresh processes per handler and side for cold starts (5)")
     parser.add_argument("--iterations", type=int, help="requests per side for each warm measurement (2000)")
     parser.add_argument("--quick", action="store_true", help="3 samples and 500 iterations unless given")
-    parser.add_argument("--only", type=_parts, default=PARTS, help="comma-separated parts: cold,warm,calls,builds")
+    parser.add_argument("--only", type=_parts, default=PARTS, help="comma-separated parts: cold,warm,calls,builds,archives")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="cold starts compile Kiln and the layer's packages from source, as on Lambda")
     parser.add_argument("--code", type=Path, default=None, metavar="DIR",
@@ -76,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench import builds
 
         text, build_result = builds.run(1 if args.quick else 2)
+        print(text, flush=True)
+    if "archives" in args.only:
+        from tests.bench import archives
+
+        text, _ = archives.run()
         print(text, flush=True)
     print(summary(cold_results, warm_results, args.no_bytecode, build_result))
     print(f"(bench took {time.perf_counter() - started:.0f} s)")

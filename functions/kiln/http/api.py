@@ -2,7 +2,14 @@
 
 A handler module is `handler = endpoint(some_function)`; the function takes a Request and
 returns a Response. Policy lives here, once, driven by the route table: principal from the
-authorizer context, path allow-list, scopes, error envelope, request id. Handlers stay thin.
+authorizer context, path allow-list, rate limits and quotas, scopes, Idempotency-Key, error
+envelope, request id. Handlers stay thin.
+
+Order: principal and path allow-list (before them the request is nobody's to count), the
+key's window and the workspace's daily quota (kiln.http.limits; a 429 or 503 ends here),
+scopes, the Idempotency-Key (kiln.http.idempotency: a replay or a 409/422 ends here), the
+annual quota of a build or export, the handler. Every response of a metered route carries
+the rate-limit headers, whatever its status.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import re
 from typing import Any, Callable
 
 from kiln.envelope import ErrorCode, KilnError, dumps, error_body, error_headers, JSON_CONTENT_TYPE
+from kiln.http import idempotency, limits
 from kiln.http.request import Headers, Request, principal_of, request_id_of
 from kiln.http.response import Response
 from kiln.routes import find_route
@@ -47,7 +55,8 @@ def path_allowed(path: str, allowed: tuple[str, ...]) -> bool:
     return not allowed or any(_glob(pattern).match(path) for pattern in allowed)
 
 
-def _authorize(request: Request) -> None:
+def _identify(request: Request) -> None:
+    """The caller, and the path allow-list: a request outside it is not even counted."""
     route, principal = request.route, request.principal
     if not route.authorized:
         return
@@ -55,8 +64,15 @@ def _authorize(request: Request) -> None:
         # Only reachable if the function is invoked without the authorizer in front.
         raise KilnError(ErrorCode.UNAUTHORIZED, headers=error_headers(ErrorCode.UNAUTHORIZED))
     if not path_allowed(request.path, principal.allowed_paths):
-        # Outside the allow-list the route must look like it does not exist at all.
+        # Outside the allow-list the route must look like it does not exist at all (so no
+        # rate-limit headers either: they would tell the route's category).
         raise KilnError(ErrorCode.ENDPOINT_NOT_FOUND, "No such endpoint.", {"path": request.path})
+
+
+def _check_scopes(request: Request) -> None:
+    route, principal = request.route, request.principal
+    if not route.authorized or principal is None:
+        return
     missing = [scope for scope in route.scopes if scope not in principal.scopes]
     if missing:
         scope = " ".join(missing)
@@ -65,25 +81,58 @@ def _authorize(request: Request) -> None:
                         headers=error_headers(ErrorCode.FORBIDDEN, scope))
 
 
+def _respond(function: HandlerFunction, request: Request) -> dict[str, Any]:
+    try:
+        return function(request).to_proxy(request.request_id)
+    except KilnError as error:
+        return error_response(error, request.request_id)
+
+
+def _execute(function: HandlerFunction, request: Request, usage: limits.Usage | None) -> dict[str, Any]:
+    """The handler, behind the route's annual quota: only a 2xx answer keeps the unit it took."""
+    reservation = limits.limiter().reserve(request, usage)
+    if reservation is None:
+        return _respond(function, request)
+    try:
+        proxy = _respond(function, request)
+    except BaseException:
+        reservation.refund()
+        raise
+    if not 200 <= proxy["statusCode"] < 300:
+        reservation.refund()
+    return proxy
+
+
 def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     headers = Headers.from_event(event)
     request_id = request_id_of(event, headers)
+    usage: limits.Usage | None = None
     try:
         route = find_route(event.get("httpMethod", ""), event.get("resource", ""))
         if route is None:
             raise RuntimeError(f"no route for {event.get('httpMethod')} {event.get('resource')}")
         request = Request(event, route, request_id, headers, principal_of(event),
                           dict(event.get("pathParameters") or {}))
-        _authorize(request)
-        return function(request).to_proxy(request_id)
+        _identify(request)
+        usage = limits.limiter().admit(request)
+        _check_scopes(request)
+        key = idempotency.key_of(request)
+        if key is None:
+            proxy = _execute(function, request, usage)
+        else:
+            proxy = idempotency.run(request, key, lambda: _execute(function, request, usage), context)
     except KilnError as error:
-        return error_response(error, request_id)
+        proxy = error_response(error, request_id)
     except Exception as error:  # noqa: BLE001 - the client gets the envelope, the log the trace
         if _throttled(error):
-            return error_response(KilnError(ErrorCode.SERVICE_UNAVAILABLE, details={"retryAfterSeconds": 1},
-                                            headers={"Retry-After": "1"}), request_id)
-        logger.exception("unhandled error", extra={"requestId": request_id})
-        return error_response(KilnError(ErrorCode.INTERNAL_ERROR), request_id)
+            proxy = error_response(KilnError(ErrorCode.SERVICE_UNAVAILABLE, details={"retryAfterSeconds": 1},
+                                             headers={"Retry-After": "1"}), request_id)
+        else:
+            logger.exception("unhandled error", extra={"requestId": request_id})
+            proxy = error_response(KilnError(ErrorCode.INTERNAL_ERROR), request_id)
+    if usage is not None:
+        proxy["headers"] = {**(proxy.get("headers") or {}), **usage.headers()}
+    return proxy
 
 
 _THROTTLING_CODES = frozenset({
