@@ -62,6 +62,8 @@ class Targets:
     # state machine depends on) granted builds:control would close a dependency cycle.
     build_state_machine_arn: str = ""
     build_state_machine_name: str = ""
+    # The archive workflow's state machine, for archives:start; the same reasoning holds.
+    archive_state_machine_arn: str = ""
     # The Bedrock model (or cross-Region inference profile) id generator:invoke may call; empty
     # when the built-in generator is configured, and then the grant translates to nothing.
     bedrock_model_id: str = ""
@@ -86,12 +88,22 @@ class Permission:
 # translation here fails synthesis as soon as a function uses it, instead of granting nothing.
 TRANSLATED = frozenset({
     "table:read", "table:write", "bucket:read", "bucket:write", "cursor-secret:read", "health:check",
-    "usage-keys:write", "generator:invoke", "builds:control",
+    "usage-keys:write", "generator:invoke", "builds:control", "archives:start",
 })
 
 # The workflow (kiln.routes.WORKFLOWS) builds:control starts and stops; the same name as
 # kiln.adapters.stepfunctions.BUILD_WORKFLOW, the key the functions look up in KILN_STATE_MACHINES.
 BUILD_WORKFLOW = "build"
+# The workflow archives:start starts (kiln.adapters.stepfunctions.ARCHIVE_WORKFLOW).
+ARCHIVE_WORKFLOW = "archive"
+# Grants whose functions read KILN_STATE_MACHINES (workflow name -> state machine ARN).
+STATE_MACHINE_GRANTS = frozenset({"health:check", "builds:control", "archives:start"})
+
+# What bucket:write allows on the bucket's objects. PutObject also authorizes the multipart
+# calls (CreateMultipartUpload, UploadPart, CompleteMultipartUpload) and the presigned POST
+# uploads the function signs; AbortMultipartUpload is its own action (kiln.adapters.s3_transfer
+# aborts a streamed upload that fails). DeleteObjects is authorized per key by DeleteObject.
+BUCKET_WRITE_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
 
 # Leading segment of a cross-Region (system-defined) inference profile id, e.g.
 # us.anthropic.claude-3-5-sonnet-20240620-v1:0; foundation model ids start with the provider.
@@ -153,8 +165,7 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
     if "table:write" in grants:
         allow("TableWrite", _TABLE_WRITE, [targets.table_arn])
     if "bucket:write" in grants:
-        allow("BucketWrite", ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), [targets.objects_arn],
-              [(targets.objects_arn, OBJECTS_REASON)])
+        allow("BucketWrite", BUCKET_WRITE_ACTIONS, [targets.objects_arn], [(targets.objects_arn, OBJECTS_REASON)])
     elif "bucket:read" in grants:
         allow("BucketRead", ("s3:GetObject",), [targets.objects_arn], [(targets.objects_arn, OBJECTS_REASON)])
     if "bucket:write" in grants or "bucket:read" in grants:
@@ -180,6 +191,8 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
             allow("HealthWorkflows", ("states:DescribeStateMachine",), list(targets.state_machine_arns))
     if "builds:control" in grants:
         out += build_control_permissions(targets, owner)
+    if "archives:start" in grants:
+        out += archive_start_permissions(targets, owner)
     if "generator:invoke" in grants and targets.bedrock_model_id:
         out += generator_permissions(targets.bedrock_model_id)
     return out
@@ -207,6 +220,20 @@ def build_control_permissions(targets: Targets, owner: str) -> list[Permission]:
         Permission(iam.PolicyStatement(sid="BuildsStop", actions=["states:StopExecution"], resources=[executions]),
                    ((executions, BUILD_EXECUTIONS_REASON),)),
     ]
+
+
+def archive_start_permissions(targets: Targets, owner: str) -> list[Permission]:
+    """StartExecution on the archive state machine itself, nothing on its executions.
+
+    kiln.adapters.stepfunctions.ArchiveWorkflow makes exactly this call: the execution is named
+    by the operation id, and an already existing execution is the same operation (no
+    DescribeExecution, no StopExecution). The state machine's ARN names no wildcard.
+    """
+    if not targets.archive_state_machine_arn:
+        raise ValueError(f"{owner}: archives:start needs the {ARCHIVE_WORKFLOW!r} state machine, which only route "
+                         "functions can reference (and only when kiln.routes.WORKFLOWS declares it)")
+    return [Permission(iam.PolicyStatement(sid="ArchivesStart", actions=["states:StartExecution"],
+                                           resources=[targets.archive_state_machine_arn]))]
 
 
 def baseline(log_group_arn: str) -> list[Permission]:

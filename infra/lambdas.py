@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -27,6 +27,9 @@ RUNTIME_REASON = (
     "CPython 3.13 arm64 wheels; moving to a newer runtime is a deliberate change of both."
 )
 CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/tests", "*.egg-info", "**/.pytest_cache"]
+# Lambda's /tmp: 512 MB unless a function asks for more, at most 10240 MB.
+DEFAULT_EPHEMERAL_STORAGE_MB = 512
+MAX_EPHEMERAL_STORAGE_MB = 10_240
 
 
 Lazy = Callable[[], str]
@@ -46,8 +49,9 @@ def function_environment(
 
     `bedrock_model_id` is Settings.invoked_model_id: the Bedrock generator's model, or empty
     for the built-in generator. `state_machines_json` (workflow name -> ARN) reaches the health
-    check and the functions that start and stop builds; the latter also get the build's task
-    concurrency (Settings.build_task_concurrency), which they put in the execution input.
+    check and the functions that start workflows (builds, archive operations); those that start
+    builds also get the build's task concurrency (Settings.build_task_concurrency), which they
+    put in the execution input.
     """
     grants = set(grants)
     env = {
@@ -61,7 +65,7 @@ def function_environment(
         env["KILN_USAGE_PLANS"] = usage_plans_json
     if "cursor-secret:read" in grants and cursor_secret_arn is not None:
         env["KILN_CURSOR_SECRET_ARN"] = cursor_secret_arn()
-    if grants & {"health:check", "builds:control"} and state_machines_json is not None:
+    if grants & grants_mod.STATE_MACHINE_GRANTS and state_machines_json is not None:
         env["KILN_STATE_MACHINES"] = state_machines_json()
     if "builds:control" in grants and build_task_concurrency is not None:
         env["KILN_BUILD_TASK_CONCURRENCY"] = str(build_task_concurrency)
@@ -81,8 +85,14 @@ class FunctionSpec:
     grants: tuple[str, ...] = ()
     timeout_seconds: int = 29
     memory_mb: int = 512
+    ephemeral_storage_mb: int = DEFAULT_EPHEMERAL_STORAGE_MB  # /tmp
     environment: Mapping[str, str] = field(default_factory=dict)
     function_name: str | None = None  # fixed name, for functions invoked by name
+
+    def __post_init__(self) -> None:
+        if not DEFAULT_EPHEMERAL_STORAGE_MB <= self.ephemeral_storage_mb <= MAX_EPHEMERAL_STORAGE_MB:
+            raise ValueError(f"{self.handler}: ephemeral storage must be between {DEFAULT_EPHEMERAL_STORAGE_MB} and "
+                             f"{MAX_EPHEMERAL_STORAGE_MB} MB, got {self.ephemeral_storage_mb}")
 
 
 @dataclass
@@ -138,6 +148,9 @@ class KilnFunction(Construct):
             code=runtime.code,
             layers=[runtime.layer],
             memory_size=spec.memory_mb,
+            # Left out at Lambda's default, so only the functions that need more /tmp declare it.
+            ephemeral_storage_size=(Size.mebibytes(spec.ephemeral_storage_mb)
+                                    if spec.ephemeral_storage_mb != DEFAULT_EPHEMERAL_STORAGE_MB else None),
             timeout=Duration.seconds(spec.timeout_seconds),
             tracing=lambda_.Tracing.ACTIVE,
             log_group=self.log_group,

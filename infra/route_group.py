@@ -89,6 +89,9 @@ class RouteGroupStack(NestedStack):
         # down here adds no cycle (route functions are invoked by name, see api.py).
         build = grants_mod.BUILD_WORKFLOW
         needs_build = "builds:control" in used and build in shared.state_machine_arns
+        # archives:start: the archive state machine's ARN (StartExecution only), same reasoning.
+        archive = grants_mod.ARCHIVE_WORKFLOW
+        needs_archive = "archives:start" in used and archive in shared.state_machine_arns
         needs_usage_keys = "usage-keys:write" in used
         runtime = Runtime(
             layer=lambda_.LayerVersion.from_layer_version_arn(self, "Dependencies", imp("LayerArn", shared.layer_arn)),
@@ -107,6 +110,8 @@ class RouteGroupStack(NestedStack):
                                             shared.state_machine_arns[build]) if needs_build else "",
                 build_state_machine_name=imp(f"StateMachine{pascal(build)}Name",
                                              shared.state_machine_names[build]) if needs_build else "",
+                archive_state_machine_arn=imp(f"StateMachine{pascal(archive)}Arn",
+                                              shared.state_machine_arns[archive]) if needs_archive else "",
                 bedrock_model_id=settings.invoked_model_id,
             ),
             log_retention=settings.log_retention,

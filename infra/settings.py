@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,10 @@ GENERATORS = ("builtin", "bedrock")
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
 # An inline Map state (the build workflow's per-wave task Map) runs at most 40 iterations at once.
 MAX_BUILD_TASK_CONCURRENCY = 40
+# A browser origin as S3 CORS matches it: scheme, host (S3 allows one `*` wildcard, as in
+# https://*.example.com) and an optional port; never a path, not even a trailing `/`.
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+_ORIGIN = re.compile(rf"^https?://(\*\.)?{_LABEL}(\.{_LABEL})*(:\d{{1,5}})?$")
 
 
 def _bool(value: Any) -> bool:
@@ -54,6 +59,24 @@ def _bool(value: Any) -> bool:
     if text in ("false", "0", "no", "off", ""):
         return False
     raise ValueError(f"expected a boolean, got {value!r}")
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    """corsAllowedOrigins: a JSON list (cdk.json), or the same list as text or comma-separated (-c)."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise ValueError(f"context corsAllowedOrigins is not a JSON list: {value!r}") from None
+        else:
+            value = text.split(",")
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"context corsAllowedOrigins must be a list of origins, got {value!r}")
+    return tuple(dict.fromkeys(v.strip() for v in value if v.strip()))
 
 
 def _int(name: str, value: Any) -> int:
@@ -89,6 +112,10 @@ class Settings:
     # Map reads it from the execution input, which runs_create/runs_retry fill from
     # KILN_BUILD_TASK_CONCURRENCY). Each running task is one concurrent build_task invocation.
     build_task_concurrency: int = 4
+    # Browser origins allowed to POST presigned uploads to the bucket and to GET its presigned
+    # downloads with fetch/XHR (S3 CORS). Empty: no CORS rules, so only non-browser clients (and
+    # plain navigations, which need no CORS) use the presigned URLs. "*" allows every origin.
+    cors_allowed_origins: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
         if self.log_retention_days not in _RETENTION:
@@ -100,6 +127,10 @@ class Settings:
         if not 1 <= self.build_task_concurrency <= MAX_BUILD_TASK_CONCURRENCY:
             raise ValueError(f"buildTaskConcurrency must be between 1 and {MAX_BUILD_TASK_CONCURRENCY} (the most "
                              f"iterations an inline Map state runs at once), got {self.build_task_concurrency}")
+        for origin in self.cors_allowed_origins:
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError(f"corsAllowedOrigins entries must be origins like https://app.example.com (scheme, "
+                                 f"host, optional port, no path or trailing '/') or \"*\", got {origin!r}")
         if self.generator not in GENERATORS:
             raise ValueError(f"generator must be one of {list(GENERATORS)}, got {self.generator!r}")
         if self.generator == "bedrock":
@@ -135,6 +166,7 @@ class Settings:
             bedrock_model_id=str(get("bedrockModelId", defaults.bedrock_model_id)).strip(),
             build_task_concurrency=_int("buildTaskConcurrency",
                                         get("buildTaskConcurrency", defaults.build_task_concurrency)),
+            cors_allowed_origins=_origins(get("corsAllowedOrigins", defaults.cors_allowed_origins)),
         )
 
     @property

@@ -68,6 +68,7 @@ class Workers(Construct):
                     grants=worker.grants,
                     timeout_seconds=worker.timeout_seconds,
                     memory_mb=worker.memory_mb,
+                    ephemeral_storage_mb=worker.ephemeral_storage_mb,
                     environment={**environment(worker), **worker_environment(worker)},
                 ),
                 runtime=runtime,

@@ -234,6 +234,8 @@ class Worker:
     timeout_seconds: int = 60
     memory_mb: int = 512
     grants: tuple[str, ...] = ()
+    # Size of the function's /tmp (Lambda's ephemeral storage, 512 to 10240 MB).
+    ephemeral_storage_mb: int = 512
 
     @property
     def handler_ref(self) -> str:
@@ -261,9 +263,9 @@ WORKERS: tuple[Worker, ...] = (
     Worker("archive_export", "Writes a repository tree as zip, tar.gz or kiln into S3 (multipart, streaming)",
            timeout_seconds=900, memory_mb=1024, grants=("table:write", "bucket:write")),
     Worker("archive_import", "Validates an uploaded archive completely, then creates the project from it",
-           timeout_seconds=900, memory_mb=1024, grants=("table:write", "bucket:write")),
+           timeout_seconds=900, memory_mb=1024, grants=("table:write", "bucket:write"), ephemeral_storage_mb=2048),
     Worker("archive_conversion", "Converts an uploaded archive to another format",
-           timeout_seconds=900, memory_mb=1024, grants=("table:write", "bucket:write")),
+           timeout_seconds=900, memory_mb=1024, grants=("table:write", "bucket:write"), ephemeral_storage_mb=2048),
     Worker("archive_failure", "Records an archive operation's unexpected failure and deletes its upload",
            timeout_seconds=120, grants=("table:write", "bucket:write")),
 )

@@ -19,7 +19,9 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 BUILD = next(w for w in WORKFLOWS if w.name == grants.BUILD_WORKFLOW)
 CONTROLLERS = {r.handler_ref for r in ROUTES if "builds:control" in r.grants}
-STATE_MACHINE_READERS = CONTROLLERS | {r.handler_ref for r in ROUTES if "health:check" in r.grants}
+# archives:start (tests/infra/test_archives.py): StartExecution on the archive state machine only.
+ARCHIVE_STARTERS = {r.handler_ref for r in ROUTES if "archives:start" in r.grants}
+STATE_MACHINE_READERS = CONTROLLERS | ARCHIVE_STARTERS | {r.handler_ref for r in ROUTES if "health:check" in r.grants}
 WORKERS_BY_HANDLER = {w.handler_ref: w for w in WORKERS}
 
 
@@ -84,12 +86,15 @@ def test_build_controllers_start_the_build_machine_and_stop_its_executions(main:
 
 
 def test_no_other_function_may_touch_step_functions(main: Synth) -> None:
+    assert not CONTROLLERS & ARCHIVE_STARTERS
     for handler, (stack, _, props) in functions(main).items():
         if handler in CONTROLLERS:
             continue
         granted = actions(states_statements(role_statements(main, stack, props)))
         route = next((r for r in ROUTES if r.handler_ref == handler), None)
-        if route is not None and "health:check" in route.grants:
+        if handler in ARCHIVE_STARTERS:
+            assert granted == {"states:StartExecution"}, handler  # on the archive machine: test_archives.py
+        elif route is not None and "health:check" in route.grants:
             assert granted == {"states:DescribeStateMachine"}, handler  # the health probe, read-only
         else:
             assert granted == set(), handler

@@ -14,6 +14,7 @@ from kiln.envelope import JSON_CONTENT_TYPE, ErrorCode
 from kiln.routes import (
     AUTHORIZER_CACHE_TTL_SECONDS,
     AUTHORIZER_HANDLER,
+    BINARY_MEDIA_TYPES,
     METHOD_NOT_ALLOWED_HANDLER,
     ROUTES,
     WORKERS,
@@ -179,7 +180,7 @@ def test_rest_api_and_stage(main: Synth) -> None:
     template.has_resource_properties("AWS::ApiGateway::RestApi", {
         "ApiKeySourceType": "AUTHORIZER",
         "EndpointConfiguration": {"Types": ["REGIONAL"]},
-        "BinaryMediaTypes": Match.array_equals(["application/zip", "application/gzip", "application/octet-stream"]),
+        "BinaryMediaTypes": Match.array_equals(list(BINARY_MEDIA_TYPES)),
     })
     stages = template.find_resources("AWS::ApiGateway::Stage")
     assert len(stages) == 1
@@ -220,8 +221,10 @@ def test_roles_hold_only_what_grants_declare(main: Synth) -> None:
         assert not any(a.endswith("*") for a in granted), granted
         env = props["Environment"]["Variables"]
         assert ("KILN_CURSOR_SECRET_ARN" in env) == ("cursor-secret:read" in route.grants)
-        assert ("KILN_STATE_MACHINES" in env) == bool({"health:check", "builds:control"} & set(route.grants))
-        assert ("states:StartExecution" in granted) == ("builds:control" in route.grants)
+        assert ("KILN_STATE_MACHINES" in env) == bool(
+            {"health:check", "builds:control", "archives:start"} & set(route.grants))
+        assert ("states:StartExecution" in granted) == bool({"builds:control", "archives:start"} & set(route.grants))
+        assert ("s3:AbortMultipartUpload" in granted) == ("bucket:write" in route.grants)
         assert {"KILN_TABLE_NAME", "KILN_BUCKET_NAME", "KILN_USAGE_PLANS"} <= set(env)
         assert env["KILN_ENVIRONMENT"] == "aws" and env["POWERTOOLS_SERVICE_NAME"] == "kiln"
         assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
@@ -230,6 +233,8 @@ def test_roles_hold_only_what_grants_declare(main: Synth) -> None:
         assert props["Timeout"] == worker.timeout_seconds and props["MemorySize"] == worker.memory_mb
         granted = actions(role_statements(main, stack, props))
         assert ("s3:PutObject" in granted) == ("bucket:write" in worker.grants)
+        assert ("s3:AbortMultipartUpload" in granted) == ("bucket:write" in worker.grants)
+        assert not any(a.startswith("states:") for a in granted), worker.name
 
 
 def test_usage_key_management_is_limited_to_the_plans(synthetic: Synth) -> None:
@@ -328,6 +333,7 @@ def test_bucket_is_private_tls_only_and_expires_scratch_data(main: Synth) -> Non
     assert rules["expire-tmp"]["Prefix"] == "tmp/" and rules["expire-tmp"]["ExpirationInDays"] == 1
     assert rules["expire-exports"]["Prefix"] == "exports/" and rules["expire-exports"]["ExpirationInDays"] == 7
     assert rules["abort-incomplete-uploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert "CorsConfiguration" not in props, "no CORS rules unless corsAllowedOrigins names origins"
 
     policies = [v["Properties"] for v in main.root["Resources"].values() if v["Type"] == "AWS::S3::BucketPolicy"]
     data_policy = next(p for p in policies if p["Bucket"] == {"Ref": data_id})

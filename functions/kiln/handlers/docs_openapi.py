@@ -1,0 +1,40 @@
+"""GET /v1/openapi.json: the committed OpenAPI document, served as it is.
+
+The document is generated offline (`python -m kiln.openapi --write`) into kiln/openapi.json,
+which ships inside the functions package. This function only reads that file: no pydantic, no
+generation, no pipeline, so its cold start is the interpreter's. Public, like /health.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+DOCUMENT = Path(__file__).resolve().parent.parent / "openapi.json"
+CACHE_CONTROL = "public, max-age=300"
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # as kiln.http.request, without its imports
+
+
+def request_id(event: dict[str, Any]) -> str:
+    """The client's X-Request-Id when it is sane, else API Gateway's request id."""
+    for name, value in (event.get("headers") or {}).items():
+        if name.lower() == "x-request-id" and isinstance(value, str) and _SANE_REQUEST_ID.match(value):
+            return value
+    return (event.get("requestContext") or {}).get("requestId") or "unknown"
+
+
+@cache
+def document() -> str:
+    return DOCUMENT.read_text(encoding="utf-8")
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json; charset=utf-8", "X-Request-Id": request_id(event),
+                    "Cache-Control": CACHE_CONTROL, "X-Content-Type-Options": "nosniff"},
+        "body": document(),
+        "isBase64Encoded": False,
+    }

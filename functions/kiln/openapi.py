@@ -1,0 +1,1030 @@
+"""The OpenAPI 3.1 document of Kiln, generated offline from the route table and the models.
+
+    python -m kiln.openapi            # print the document
+    python -m kiln.openapi --write    # write docs/openapi.json and functions/kiln/openapi.json
+
+Both files are committed and byte-identical; tests/unit/kiln/test_openapi.py fails when they
+drift from what this module generates. The copy inside the functions package is what
+`GET /v1/openapi.json` serves (kiln.handlers.docs_openapi reads it; nothing here runs in
+Lambda). The document is for clients, Swagger UI and contract tests: API Gateway is built from
+the route table, never from this document (it cannot import OpenAPI 3.1).
+
+Where each part comes from:
+
+- paths, methods, operationId, summary, tags, security scopes, success status, rate-limit
+  category, quota, deprecation: `kiln.routes.ROUTES`, one operation per route;
+- request bodies and query parameters: the pydantic models each handler validates with
+  `request.body_as(Model)` and `request.query_as(Model)`, named in `OPERATIONS` below (handler
+  module name -> models). The table is checked against the handlers' source by an AST
+  inspection in the unit tests, so a handler that starts validating with another model makes
+  the tests fail until the table follows;
+- response `data`: the pydantic model a handler returns (serialization schema), or, where a
+  handler answers a plain dict, a schema written here (`HAND_SCHEMAS`);
+- error responses: what the shared pipeline (kiln.http.api, request parsing, limits,
+  idempotency), the handler and API Gateway can answer for the route, each with the error
+  envelope narrowed to the catalog codes possible at that status (`error_responses`);
+- path parameters: the id formats of kiln.ids (`<prefix>_` + 26 Crockford base32 characters).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiln import SERVICE_NAME, VERSION, ids
+from kiln.domain.builds import EventType
+from kiln.envelope import CATALOG, ErrorCode
+from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, BINARY_MEDIA_TYPES, ROUTES, Route
+
+OPENAPI_VERSION = "3.1.0"
+JSON = "application/json"
+SSE = "text/event-stream"
+HTML = "text/html"
+COMPONENT_REF = "#/components/schemas/{model}"
+# Error type URIs: identifiers of the catalog codes, documented in docs/errors.md under the
+# same slug. Clients compare them as strings; they are not fetched.
+ERROR_TYPE_BASE = "https://kiln.dev/errors/"
+
+REPO = Path(__file__).resolve().parents[2]
+OUTPUTS = (REPO / "docs" / "openapi.json", Path(__file__).resolve().parent / "openapi.json")
+
+MUTATING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+def error_slug(code: ErrorCode) -> str:
+    return code.value.lower().replace("_", "-")
+
+
+def error_type(code: ErrorCode) -> str:
+    return ERROR_TYPE_BASE + error_slug(code)
+
+
+# --- what each handler reads and answers ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Success:
+    """One success answer of an operation.
+
+    `data`: "module:Class" (a pydantic model, serialization schema), the name of a hand-written
+    schema (HAND_SCHEMAS), or None. `shape`: "envelope" ({success, data}), "list" ({success,
+    data: [...], pagination}), "raw" (the schema is the whole body), "sse", "html", "empty".
+    """
+
+    status: int
+    description: str
+    data: str | None = None
+    shape: str = "envelope"
+    pagination: str | None = None  # list shape: "modes" (page or cursor), "page", "cursor"
+    headers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Io:
+    body: str | None = None  # "module:Class" validated with request.body_as
+    body_optional: bool = False  # body_as(..., optional=True): an absent body means {}
+    query: str | None = None  # "module:Class" validated with request.query_as
+    archive_body: bool = False  # projects_import: the archive itself as the body
+    successes: tuple[Success, ...] = ()
+    # Error statuses and codes beyond what the route's shape implies (see error_responses).
+    errors: dict[int, tuple[ErrorCode, ...]] = field(default_factory=dict)
+    headers: tuple[str, ...] = ()  # request header parameters (components/parameters)
+    notes: str = ""
+
+
+P = "kiln.domain.projects"
+S = "kiln.domain.specs"
+R = "kiln.domain.runs"
+B = "kiln.domain.builds"
+O = "kiln.domain.operations"
+H = "kiln.handlers"
+EC = ErrorCode
+
+_CREATED_AT = ("Location",)
+_ASYNC = ("Location",)
+_SECRET = ("Cache-Control",)
+
+
+def _ok(data: str, description: str = "OK.", status: int = 200, headers: tuple[str, ...] = ()) -> Success:
+    return Success(status, description, data, headers=headers)
+
+
+def _list(data: str, pagination: str = "modes", description: str = "One page of the list.") -> Success:
+    return Success(200, description, data, shape="list", pagination=pagination)
+
+
+_EXPORT_STARTED = Success(202, "The export started; follow `Location` or poll `GET /v2/operations/{callbackId}`.",
+                          "ExportOperation", headers=_ASYNC)
+_CONVERSION_STARTED = Success(202, "The conversion started; poll `GET /v1/conversions/{callbackId}` or "
+                              "`GET /v2/operations/{callbackId}`.", "ConversionOperation", headers=_ASYNC)
+_GENERATOR_ERRORS: dict[int, tuple[ErrorCode, ...]] = {}  # 400 (refused) and 503 are implied by the shape
+
+OPERATIONS: dict[str, Io] = {
+    "health": Io(successes=(
+        Success(200, "Every component answers.", "HealthStatus", shape="raw", headers=("Cache-Control",)),
+        Success(503, "A component is unavailable (the body says which).", "HealthStatus", shape="raw",
+                headers=("Cache-Control",)),
+    )),
+    "root": Io(successes=(_ok("ServiceInfo"),)),
+    "projects_create": Io(body=f"{P}:ProjectCreate", successes=(
+        _ok(f"{P}:Project", "Created, in status `draft`.", 201, _CREATED_AT),)),
+    "projects_list": Io(query=f"{H}.projects_list:ProjectListParams", successes=(_list(f"{P}:Project"),),
+                        notes="Archived projects are left out unless `status=archived` asks for them."),
+    "projects_get": Io(successes=(_ok(f"{P}:Project"),)),
+    "projects_update": Io(body=f"{P}:ProjectUpdate", successes=(_ok(f"{P}:Project", "Updated."),),
+                          errors={409: (EC.CONFLICT,)}),
+    "projects_archive": Io(successes=(_ok(f"{P}:ProjectArchived", "Archived (again, if it already was)."),)),
+    "specs_clarify": Io(body=f"{S}:ClarifyRequest", body_optional=True, successes=(_ok(f"{S}:Clarification"),),
+                        errors={409: (EC.CONFLICT,)}),
+    "specs_answer": Io(body=f"{S}:AnswersRequest", successes=(
+        _ok(f"{S}:ProjectWithSpec", "Spec version 1 written; the project is in `spec_review`."),),
+        errors={409: (EC.CONFLICT,)}),
+    "specs_regenerate": Io(body=f"{S}:RegenerateRequest", body_optional=True, successes=(
+        _ok(f"{S}:ProjectWithSpec", "A new spec version written; the project is in `spec_review`."),),
+        errors={409: (EC.CONFLICT,)}),
+    "specs_approve": Io(body=f"{S}:ApproveRequest", body_optional=True, successes=(
+        _ok(f"{P}:Project", "Approved: status `approved`, `approvedAt` set."),), errors={409: (EC.CONFLICT,)}),
+    "specs_get": Io(query=f"{H}.specs_get:SpecQuery", successes=(_ok(f"{S}:SpecView"),)),
+    "files_list": Io(query=f"{H}.files_list:ListQuery", successes=(_ok("Directory"),)),
+    "files_get": Io(query=f"{H}.files_get:GetQuery", successes=(_ok("RepositoryFile"),),
+                    errors={413: (EC.PAYLOAD_TOO_LARGE,)},
+                    notes="Files over 4 MiB are refused with 413: export the project to get them."),
+    "runs_create": Io(body=f"{R}:RunCreate", body_optional=True, successes=(
+        _ok(f"{R}:Run", "The run started.", 201, _CREATED_AT),),
+        errors={409: (EC.CONFLICT,), 429: (EC.CONCURRENCY_LIMIT_EXCEEDED,)}),
+    "runs_list": Io(query=f"{H}.runs_list:RunListParams", successes=(_list(f"{R}:Run"),),
+                    notes="Newest first."),
+    "runs_get": Io(successes=(_ok(f"{R}:RunDetail"),)),
+    "runs_cancel": Io(body=f"{H}.runs_cancel:CancelRequest", body_optional=True, successes=(
+        _ok(f"{R}:Run", "Cancelled."),), errors={409: (EC.CONFLICT,)}),
+    "runs_retry": Io(body=f"{H}.runs_retry:RetryRequest", body_optional=True, successes=(
+        _ok(f"{R}:Run", "A new run of the same spec started (`trigger: retry`).", 201, _CREATED_AT),),
+        errors={409: (EC.CONFLICT,), 429: (EC.CONCURRENCY_LIMIT_EXCEEDED,)}),
+    "tasks_list": Io(successes=(_list(f"{R}:Task", "page", "Every task of the run, in plan order (one page)."),)),
+    "tasks_get": Io(successes=(_ok(f"{R}:Task"),)),
+    "events_list": Io(query="kiln.http.events:EventQuery", successes=(
+        _list(f"{B}:Event", "events", "Events in id order; `pagination.nextCursor` is the `after` of the next page."),)),
+    "events_stream": Io(query="kiln.http.events:EventQuery", headers=("LastEventId",), successes=(
+        Success(200, "A bounded stream of Server-Sent Events: `retry:`, then one `id:`/`event:`/`data:` frame per "
+                     "event after `Last-Event-ID` (or `after`); `data` is the event as JSON. Reconnect to continue.",
+                shape="sse", headers=("Cache-Control",)),
+        Success(204, "The run is finished and every event was sent: stop reconnecting.", shape="empty",
+                headers=("Cache-Control",)),
+    )),
+    "exports_create": Io(body=f"{O}:ExportCreate", body_optional=True, successes=(_EXPORT_STARTED,),
+                         errors={409: (EC.CONFLICT,)}),
+    "exports_get": Io(successes=(_ok("ExportOperation", "The export; `downloadUrl` is fresh when it succeeded."),)),
+    "exports_download": Io(successes=(
+        Success(302, "Redirect to a presigned download minted now (valid at most 15 minutes).", shape="empty",
+                headers=("Location", "Cache-Control")),), errors={409: (EC.CONFLICT,)}),
+    "exports_current_kiln": Io(successes=(
+        Success(302, "The current `.kiln` export exists: redirect to its presigned download.", shape="empty",
+                headers=("Location", "Cache-Control")),
+        Success(202, "The export of the current main is being made (started now if nobody had): retry after "
+                     "`Retry-After` seconds, or follow `Location`.", "ExportOperation",
+                headers=("Location", "Retry-After")),
+    )),
+    "exports_create_legacy": Io(body=f"{O}:ExportCreate", body_optional=True, successes=(_EXPORT_STARTED,),
+                                errors={409: (EC.CONFLICT,)}),
+    "uploads_create": Io(body=f"{O}:UploadCreate", successes=(
+        _ok("PresignedUpload", "Send `fields` then the file as multipart/form-data to `url` before `expiresAt`.",
+            201),)),
+    "projects_import": Io(body=f"{O}:ImportFromUpload", query=f"{H}.projects_import:ImportQuery", archive_body=True,
+                          successes=(
+                              _ok("ImportedProject", "The archive was imported (archive body).", 201, _CREATED_AT),
+                              Success(202, "The import of the upload started (JSON body); poll `Location`.",
+                                      "ImportOperation", headers=_ASYNC),
+                          ),
+                          errors={413: (EC.PAYLOAD_TOO_LARGE,), 415: (EC.UNSUPPORTED_MEDIA_TYPE,),
+                                  422: (EC.INVALID_ARCHIVE,)},
+                          notes="The query parameters apply to an archive body only."),
+    "conversions_create": Io(body=f"{O}:ConversionCreate", successes=(_CONVERSION_STARTED,)),
+    "conversions_get": Io(successes=(_ok("ConversionOperation", "The conversion's status (always 200)."),)),
+    "conversions_create_legacy": Io(body=f"{O}:ConversionCreate", successes=(_CONVERSION_STARTED,)),
+    "conversions_get_legacy": Io(successes=(_ok("ConversionOperation", "The conversion's status (always 200)."),)),
+    "operations_get": Io(successes=(
+        _ok("AnyOperation", "The operation succeeded."),
+        Success(202, "The operation is pending or running: poll again after `Retry-After` seconds.", "AnyOperation",
+                headers=("Retry-After",)),
+    ), errors={400: (EC.VALIDATION_ERROR,), 404: (EC.NOT_FOUND,), 409: (EC.CONFLICT,),
+               413: (EC.PAYLOAD_TOO_LARGE,), 422: (EC.INVALID_ARCHIVE,)},
+        notes="A failed operation answers its failure's own status and code, with the operation in "
+              "`error.details.operation`."),
+    "workspaces_create": Io(body=f"{H}.workspaces_create:WorkspaceCreate", successes=(
+        _ok("Workspace", "Created.", 201, _CREATED_AT),)),
+    "workspaces_list": Io(query="kiln.http.pagination:ListParams", successes=(_list("Workspace"),)),
+    "workspaces_get": Io(successes=(_ok("Workspace"),)),
+    "workspaces_update": Io(body=f"{H}.workspaces_update:WorkspaceUpdate", successes=(_ok("Workspace", "Updated."),)),
+    "api_keys_create": Io(body=f"{H}.api_keys_create:ApiKeyCreate", successes=(
+        _ok("ApiKeyWithSecret", "Created; `secret` is shown in this response only.", 201, _SECRET),)),
+    "api_keys_list": Io(query=f"{H}.api_keys_list:ApiKeyListParams", successes=(_list("ApiKey"),)),
+    "api_keys_revoke": Io(query=f"{H}.api_keys_revoke:KeyTarget", successes=(
+        _ok("ApiKey", "Revoked (again, if it already was)."),), errors={409: (EC.CONFLICT,)}),
+    "api_keys_rotate": Io(query=f"{H}.api_keys_rotate:KeyTarget", successes=(
+        _ok("ApiKeyWithSecret", "Rotated; the new `secret` is shown in this response only.", 201, _SECRET),),
+        errors={409: (EC.CONFLICT,)}),
+    "docs_openapi": Io(successes=(
+        Success(200, "This document.", "OpenApiDocument", shape="raw", headers=("Cache-Control",)),)),
+    "docs_ui": Io(successes=(
+        Success(200, "Swagger UI for this document.", shape="html",
+                headers=("Cache-Control", "Content-Security-Policy")),)),
+}
+
+
+# --- schemas written here (handlers that answer plain dicts) ------------------------------------
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": COMPONENT_REF.format(model=name)}
+
+
+def _obj(properties: dict[str, Any], required: list[str] | None = None, *, description: str | None = None,
+         closed: bool = True) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object"}
+    if description:
+        schema["description"] = description
+    schema["required"] = list(properties) if required is None else required
+    schema["properties"] = properties
+    if closed:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _str(description: str | None = None, **extra: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", **extra}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    nullable = dict(schema)
+    kind = nullable.get("type")
+    nullable["type"] = [kind, "null"] if isinstance(kind, str) else [*kind, "null"]
+    return nullable
+
+
+def _alphabet_class(alphabet: str) -> str:
+    """A regex character class for `alphabet`, consecutive characters as ranges."""
+    runs: list[list[str]] = []
+    for char in alphabet:
+        if runs and ord(char) == ord(runs[-1][-1]) + 1:
+            runs[-1].append(char)
+        else:
+            runs.append([char])
+    return "[" + "".join(run[0] if len(run) == 1 else run[0] + run[-1] if len(run) == 2 else f"{run[0]}-{run[-1]}"
+                         for run in runs) + "]"
+
+
+def id_pattern(*kinds: str) -> str:
+    prefixes = [ids.PREFIXES[kind] for kind in kinds]
+    head = prefixes[0] if len(prefixes) == 1 else "(" + "|".join(prefixes) + ")"
+    return f"^{head}_{_alphabet_class(ids._ALPHABET)}{{26}}$"  # noqa: SLF001 - the one source of the format
+
+
+def _id(*kinds: str, nullable: bool = False) -> dict[str, Any]:
+    names = " or ".join(kinds)
+    schema = _str(f"A {names} id.", pattern=id_pattern(*kinds))
+    return _nullable(schema) if nullable else schema
+
+
+TIMESTAMP = _str("RFC 3339 timestamp, UTC, millisecond precision.", format="date-time")
+TIMESTAMP_OR_NULL = _nullable(TIMESTAMP)
+SHA256 = _str("Lowercase hex SHA-256.", pattern="^[0-9a-f]{64}$")
+_OPERATION_COMMON = {
+    "id": None,  # filled per kind
+    "callbackId": None,
+    "kind": None,
+    "status": {"type": "string", "enum": ["processing", "succeeded", "failed"]},
+    "createdAt": TIMESTAMP,
+    "updatedAt": TIMESTAMP,
+    "finishedAt": TIMESTAMP_OR_NULL,
+}
+_ARCHIVE_FIELDS = {
+    "sizeBytes": _nullable({"type": "integer", "minimum": 0, "description": "Size of the finished archive."}),
+    "sha256": _nullable(SHA256),
+    "filename": _nullable(_str("The archive's file name.")),
+    "downloadUrl": _nullable(_str("A presigned download minted for this response (succeeded operations).",
+                                  format="uri")),
+    "expiresAt": _nullable(_str("When `downloadUrl` stops working.", format="date-time")),
+    "objectExpiresAt": _nullable(_str("When the archive itself is deleted (7 days after it was made).",
+                                      format="date-time")),
+}
+_FORMAT = {"type": "string", "enum": ["zip", "tar.gz", "kiln"]}
+
+
+def _operation(kind: str, id_kind: str, extra: dict[str, Any], description: str) -> dict[str, Any]:
+    properties = dict(_OPERATION_COMMON)
+    properties.update(id=_id(id_kind), callbackId=_id(id_kind), kind={"const": kind})
+    properties.update(extra)
+    properties["error"] = _ref("OperationError")
+    required = [name for name in properties if name != "error"]
+    return _obj(properties, required, description=description)
+
+
+HAND_SCHEMAS: dict[str, dict[str, Any]] = {
+    "HealthStatus": _obj({
+        "status": {"type": "string", "enum": ["ok", "degraded"]},
+        "version": _str(),
+        "components": _obj({name: {"type": "string", "enum": ["ok", "unavailable"]}
+                            for name in ("database", "storage", "workflows")}),
+    }, description="Not enveloped. `degraded` (answered with 503) when a component is unavailable."),
+    "ServiceInfo": _obj({
+        "name": {"const": SERVICE_NAME},
+        "version": _str(),
+        "docs": _str("Where the interactive documentation is."),
+        "openapi": _str("Where this document is."),
+        "health": _str("The health check."),
+    }),
+    "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths"],
+                        "description": "An OpenAPI 3.1 document (this one)."},
+    "Directory": _obj({
+        "ref": _str("The branch or commit sha asked for."),
+        "commit": _str("The commit sha `ref` resolved to.", pattern="^[0-9a-f]{40}$"),
+        "path": _str("The directory; the root is `/`."),
+        "entries": {"type": "array", "description": "Directories first, then files, each sorted by name.",
+                    "items": _obj({
+                        "name": _str(),
+                        "type": {"type": "string", "enum": ["file", "dir"]},
+                        "size": {"type": "integer", "minimum": 0, "description": "Bytes (files only)."},
+                    }, ["name", "type"])},
+    }),
+    "RepositoryFile": _obj({
+        "path": _str("Repository path (never starts with `/`)."),
+        "ref": _str(),
+        "commit": _str(pattern="^[0-9a-f]{40}$"),
+        "content": _str("The text (`utf-8`) or the bytes in base64 (`base64`)."),
+        "encoding": {"type": "string", "enum": ["utf-8", "base64"]},
+        "size": {"type": "integer", "minimum": 0, "description": "Bytes."},
+    }),
+    "OperationError": _obj({
+        "code": _ref("ErrorCode"),
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "message": _str(),
+        "details": {"type": "object"},
+    }, description="Why an operation failed: the error a synchronous call would have answered."),
+    "ExportSource": _obj({
+        "commit": _str("The exported commit.", pattern="^[0-9a-f]{40}$"),
+        "ref": _str("The exported branch or sha (ref exports)."),
+        "runId": _id("run"),
+        "runNumber": {"type": "integer", "minimum": 1},
+    }, ["commit"]),
+    "ExportOperation": _operation("export", "export", {
+        "projectId": _id("project"),
+        "format": _FORMAT,
+        "source": {"anyOf": [_ref("ExportSource"), {"type": "null"}]},
+        **_ARCHIVE_FIELDS,
+    }, "An export (asynchronous operation)."),
+    "ImportOperation": _operation("import", "import", {
+        "uploadId": _id("upload"),
+        "projectId": _id("project", nullable=True) | {"description": "The imported project, once succeeded."},
+        "name": _nullable(_str("The name asked for the imported project.")),
+    }, "An import from an upload (asynchronous operation)."),
+    "ConversionOperation": _operation("conversion", "conversion", {
+        "uploadId": _id("upload"),
+        "to": _FORMAT,
+        **_ARCHIVE_FIELDS,
+    }, "A conversion of an upload to another format (asynchronous operation)."),
+    "RunOperation": _obj({
+        "id": _id("run"),
+        "callbackId": _id("run"),
+        "kind": {"const": "run"},
+        "projectId": _id("project"),
+        "status": {"type": "string", "enum": ["queued", "decomposing", "executing", "verifying", "merging",
+                                              "succeeded", "failed", "cancelled"]},
+    }, description="A build run seen as an asynchronous operation (details at the run resource)."),
+    "AnyOperation": {"oneOf": [_ref("ExportOperation"), _ref("ImportOperation"), _ref("ConversionOperation"),
+                               _ref("RunOperation")],
+                     "discriminator": {"propertyName": "kind", "mapping": {
+                         "export": COMPONENT_REF.format(model="ExportOperation"),
+                         "import": COMPONENT_REF.format(model="ImportOperation"),
+                         "conversion": COMPONENT_REF.format(model="ConversionOperation"),
+                         "run": COMPONENT_REF.format(model="RunOperation")}}},
+    "PresignedUpload": _obj({
+        "uploadId": _id("upload"),
+        "filename": _str(),
+        "sizeBytes": {"type": "integer", "minimum": 1},
+        "contentType": _str(),
+        "url": _str("Where to POST the upload (S3).", format="uri"),
+        "method": {"const": "POST"},
+        "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                   "description": "Form fields to send before the `file` field."},
+        "expiresAt": TIMESTAMP,
+    }, description="A presigned S3 POST bound to the declared size and content type."),
+    "ImportedProject": _obj({
+        "id": _id("project"),
+        "name": _str(),
+        "status": _ref("ProjectStatus"),
+        "files": {"type": "integer", "minimum": 0, "description": "Files imported."},
+        "specVersions": {"type": "integer", "minimum": 0, "description": "Spec versions imported (.kiln)."},
+    }),
+    "Workspace": _obj({
+        "id": _id("workspace"),
+        "name": _str(),
+        "tier": {"type": "string", "enum": ["free", "pro", "enterprise"]},
+        "createdAt": TIMESTAMP,
+        "updatedAt": TIMESTAMP,
+    }),
+}
+
+_API_KEY = {
+    "id": _id("api_key"),
+    "name": _str(),
+    "prefix": _str("The secret's first characters, to recognise it."),
+    "scopes": {"type": "array", "items": _ref("Scope")},
+    "allowedPaths": {"type": "array", "items": _str(), "description": "Path globs; empty: every path."},
+    "status": {"type": "string", "enum": ["active", "rotated", "revoked", "expired"]},
+    "workspaceId": _id("workspace"),
+    "createdAt": TIMESTAMP,
+    "expiresAt": TIMESTAMP_OR_NULL,
+    "lastUsedAt": TIMESTAMP_OR_NULL,
+    "revokedAt": TIMESTAMP_OR_NULL,
+    "rotatedAt": TIMESTAMP_OR_NULL,
+    "previousSecretExpiresAt": _nullable(_str("Until when the secret replaced by the last rotation still works.",
+                                              format="date-time")),
+}
+HAND_SCHEMAS["ApiKey"] = _obj(_API_KEY, description="An API key, never its secret.")
+HAND_SCHEMAS["ApiKeyWithSecret"] = _obj({**_API_KEY, "secret": _str(
+    "The bearer secret, `kiln_` + 43 URL-safe base64 characters: shown once.", pattern="^kiln_[A-Za-z0-9_-]{43}$")},
+    description="An API key with its new secret.")
+HAND_SCHEMAS["Scope"] = {"type": "string", "enum": ["project:read", "project:write", "ai:invoke", "admin"]}
+HAND_SCHEMAS["PagePagination"] = _obj({
+    "page": {"type": "integer", "minimum": 1},
+    "pageSize": {"type": "integer", "minimum": 1},
+    "total": {"type": "integer", "minimum": 0},
+    "totalPages": {"type": "integer", "minimum": 0},
+}, description="Page mode (the default): `?page=&pageSize=`.")
+HAND_SCHEMAS["CursorPagination"] = _obj({
+    "limit": {"type": "integer", "minimum": 1},
+    "nextCursor": _nullable(_str("Pass as `cursor` for the next page; null on the last page.")),
+    "hasMore": {"type": "boolean"},
+}, description="Cursor mode (opt-in with `limit` or `cursor`): opaque signed cursors.")
+HAND_SCHEMAS["EventPagination"] = _obj({
+    "limit": {"type": "integer", "minimum": 1},
+    "nextCursor": _nullable(_str("The last event's id: pass it as `after` for the next page; null on the last.",
+                                 pattern="^[0-9]+$")),
+    "hasMore": {"type": "boolean"},
+})
+HAND_SCHEMAS["ErrorCode"] = {
+    "type": "string",
+    "enum": [code.value for code in ErrorCode],
+    "description": "The stable error codes (docs/errors.md):\n\n| code | status | type URI |\n|---|---|---|\n" + "\n".join(
+        f"| `{code.value}` | {CATALOG[code].status} | {error_type(code)} |" for code in ErrorCode),
+    "x-error-types": {code.value: error_type(code) for code in ErrorCode},
+}
+HAND_SCHEMAS["ErrorEnvelope"] = _obj({
+    "success": {"const": False},
+    "data": {"type": "null"},
+    "error": _obj({
+        "code": _ref("ErrorCode"),
+        "message": _str("For people; may change. Dispatch on `code`."),
+        "details": {"type": "object", "description": "Machine-readable specifics; their shape per code is in "
+                                                     "docs/errors.md."},
+    }),
+}, description="Every error, from every layer (handler, pipeline, API Gateway).")
+
+_PAGINATION = {
+    "modes": {"oneOf": [_ref("PagePagination"), _ref("CursorPagination")]},
+    "page": _ref("PagePagination"),
+    "cursor": _ref("CursorPagination"),
+    "events": _ref("EventPagination"),
+}
+
+
+# --- headers and parameters ----------------------------------------------------------------------
+
+def _header(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"description": description, "schema": schema or {"type": "string"}}
+
+
+_INT = {"type": "integer", "minimum": 0}
+HEADERS: dict[str, dict[str, Any]] = {
+    "X-Request-Id": _header("The request id: the client's own `X-Request-Id` when it is sane "
+                            "(1-128 of `A-Za-z0-9._:-`), else API Gateway's. Quote it when reporting a problem."),
+    "X-RateLimit-Limit": _header("Limit of the tightest applicable policy (authenticated responses).", _INT),
+    "X-RateLimit-Remaining": _header("Requests left under the tightest applicable policy.", _INT),
+    "X-RateLimit-Reset": _header("Epoch seconds when that policy next admits a request.", _INT),
+    "RateLimit-Policy": _header("Every applicable policy, IETF draft structured-field list: "
+                                "`\"<policy>\";q=<limit>;w=<window seconds>` (policies: read, write, ai, day, "
+                                "builds, exports)."),
+    "RateLimit": _header("Each policy's state: `\"<policy>\";r=<remaining>;t=<seconds to reset>`."),
+    "Retry-After": _header("Seconds to wait before retrying; never earlier than the limit really reopens.",
+                           {"type": "integer", "minimum": 1}),
+    "Location": _header("Where the created resource, the operation's status or the download is."),
+    "Idempotent-Replayed": _header("`true` when this is the stored answer to an earlier request with the same "
+                                   "Idempotency-Key.", {"type": "string", "enum": ["true"]}),
+    "Deprecation": _header("RFC 9745: `@<epoch seconds>` when this route was deprecated."),
+    "Sunset": _header("RFC 8594 HTTP-date no earlier than which the route could stop answering."),
+    "Link": _header("The successor: `<path>; rel=\"successor-version\"`."),
+    "WWW-Authenticate": _header("RFC 6750 Bearer challenge (`error=\"insufficient_scope\"` and the scope on 403)."),
+    "Cache-Control": _header("Caching directives (`no-store` on secrets and presigned redirects)."),
+    "Content-Security-Policy": _header("Allows only the pinned Swagger UI assets and this origin."),
+}
+_RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit")
+_DEPRECATION_HEADERS = ("Deprecation", "Sunset", "Link")
+
+PARAMETERS: dict[str, dict[str, Any]] = {
+    "IdempotencyKey": {
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "description": "Makes a retry safe: for 24 hours, the same key on the same route (per API key) answers "
+                       "the first request's status and body with `Idempotent-Replayed: true`; a different body or "
+                       "query is 422 IDEMPOTENCY_KEY_REUSED, a first request still running 409 "
+                       "IDEMPOTENCY_KEY_IN_USE. 1-255 printable ASCII characters, bare or in double quotes.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 257, "pattern": "^[ -~]+$"},
+    },
+    "LastEventId": {
+        "name": "Last-Event-ID", "in": "header", "required": False,
+        "description": "Resume after this event id (what EventSource resends on reconnection); wins over `after`.",
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+}
+
+# Path parameters: name -> (schema, description). callbackId depends on the route.
+_PATH_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
+    "projectId": (_id("project"), "The project's id."),
+    "runId": (_id("run"), "The run's id."),
+    "exportId": (_id("export"), "The export's id."),
+    "workspaceId": (_id("workspace"), "The workspace's id."),
+    "keyId": (_id("api_key"), "The API key's id."),
+    "taskId": (_str(pattern="^task-[0-9]{3}$"), "The task's id within its run (`task-001`)."),
+    "path": (_str(minLength=1), "A repository file path, slashes included (`src/app.py`)."),
+}
+QUERY_DESCRIPTIONS = {
+    "page": "Page mode: the 1-based page (default 1).",
+    "pageSize": "Page mode: items per page (default 20, at most 100).",
+    "limit": "Cursor mode: items per page (default 20, at most 100). Not with `page`/`pageSize`.",
+    "cursor": "Cursor mode: `pagination.nextCursor` of the previous page (opaque, signed, bound to this list).",
+    "status": "Only items in this status.",
+    "search": "Case-insensitive substring of the name or description.",
+    "ref": "A branch name or a full commit sha (default `main`).",
+    "path": "The directory to list (default `/`, the root).",
+    "version": "A spec version (default: the latest).",
+    "after": "Only events with a greater id (default 0: from the start).",
+    "type": "Only these event types, comma-separated (`TASK_FAILED,RUN_FAILED`).",
+    "taskId": "Only the events of this task (`task-001`).",
+    "workspaceId": "Admin only: another workspace.",
+    "name": "Archive body only: the imported project's name (default: from the archive).",
+    "filename": "Archive body only: the archive's file name, which tells its format when the type does not.",
+    "EventQuery.limit": "At most this many events (default 100).",
+}
+_EVENT_TYPE = "(" + "|".join(EventType.__members__) + ")"
+# What the query models check in validators, which their JSON schemas cannot say.
+QUERY_SCHEMA_EXTRAS: dict[str, dict[str, Any]] = {
+    "EventQuery.type": {"pattern": f"^{_EVENT_TYPE}(,{_EVENT_TYPE})*$"},
+    "EventQuery.taskId": {"pattern": "^task-[0-9]{3}$"},
+}
+
+_CALLBACK_KINDS = {
+    "conversions_get": ("conversion",),
+    "conversions_get_legacy": ("conversion",),
+    "operations_get": ("run", "export", "import", "conversion"),
+}
+
+
+# --- pydantic models ---------------------------------------------------------------------------
+
+def _resolve(reference: str) -> Any:
+    module, _, name = reference.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _is_model(reference: str | None) -> bool:
+    return bool(reference) and ":" in reference  # type: ignore[operator]
+
+
+class _Schemas:
+    """The pydantic schemas of every model the table names, as components."""
+
+    def __init__(self) -> None:
+        from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+
+        class Generator(GenerateJsonSchema):
+            def field_title_should_be_set(self, schema: Any) -> bool:
+                return False  # property names say it; titles only add noise
+
+        self._generator = Generator
+        bodies = sorted({io.body for io in OPERATIONS.values() if io.body})
+        answers = sorted({s.data for io in OPERATIONS.values() for s in io.successes if _is_model(s.data)})
+        pairs = [(_resolve(ref), "validation") for ref in bodies] + [(_resolve(ref), "serialization") for ref in answers]
+        keys, top = models_json_schema(pairs, ref_template=COMPONENT_REF, union_format="primitive_type_array",
+                                       schema_generator=Generator)
+        self.components: dict[str, Any] = dict(top.get("$defs", {}))
+        self.refs: dict[str, dict[str, Any]] = {}
+        for ref in bodies:
+            self.refs[f"body:{ref}"] = keys[(_resolve(ref), "validation")]
+        for ref in answers:
+            self.refs[f"data:{ref}"] = keys[(_resolve(ref), "serialization")]
+
+    def body(self, reference: str) -> dict[str, Any]:
+        return self.refs[f"body:{reference}"]
+
+    def data(self, reference: str) -> dict[str, Any]:
+        if _is_model(reference):
+            return self.refs[f"data:{reference}"]
+        return _ref(reference)
+
+    def query_parameters(self, reference: str) -> list[dict[str, Any]]:
+        """One parameter per field of a query model (enums become components)."""
+        model = _resolve(reference)
+        schema = model.model_json_schema(ref_template=COMPONENT_REF, union_format="primitive_type_array",
+                                         schema_generator=self._generator)
+        for name, definition in schema.get("$defs", {}).items():
+            if self.components.setdefault(name, definition) != definition:
+                raise ValueError(f"two different schemas are named {name}")
+        required = set(schema.get("required", []))
+        parameters = []
+        for name, prop in schema.get("properties", {}).items():
+            prop = _without_null(prop)
+            key = f"{model.__name__}.{name}"
+            description = prop.pop("description", None) or QUERY_DESCRIPTIONS.get(key) or QUERY_DESCRIPTIONS.get(name)
+            prop.update(QUERY_SCHEMA_EXTRAS.get(key, {}))
+            parameter: dict[str, Any] = {"name": name, "in": "query", "required": name in required}
+            if description:
+                parameter["description"] = description
+            parameter["schema"] = prop
+            parameters.append(parameter)
+        return parameters
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent rather than null: drop the null alternative and default."""
+    schema = copy.deepcopy(schema)
+    if schema.get("default", 0) is None:
+        del schema["default"]
+    kind = schema.get("type")
+    if isinstance(kind, list) and "null" in kind:
+        rest = [k for k in kind if k != "null"]
+        schema["type"] = rest[0] if len(rest) == 1 else rest
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [option for option in schema[key] if option != {"type": "null"}]
+            if len(options) == 1:
+                del schema[key]
+                schema.update(options[0])
+            else:
+                schema[key] = options
+    return schema
+
+
+# --- operations ---------------------------------------------------------------------------------
+
+def _scopes_text(route: Route) -> str:
+    if not route.authorized:
+        return "Public: no credentials."
+    if not route.scopes:
+        return ("Any valid API key; it manages its own workspace's keys within its own scopes, allow-list and "
+                "lifetime (`admin` reaches other workspaces through `workspaceId`).")
+    return "Required scopes: " + ", ".join(f"`{scope}`" for scope in route.scopes) + " (all of them)."
+
+
+def _description(route: Route, io: Io) -> str:
+    lines = [route.summary + ".", "", _scopes_text(route)]
+    if route.category != "none":
+        lines.append(f"Rate-limit category: `{route.category}`.")
+    if route.quota:
+        lines.append(f"A success consumes one unit of the workspace's annual `{route.quota}` quota.")
+    if route.method in MUTATING and route.authorized:
+        lines.append("Accepts `Idempotency-Key`.")
+    if "deprecated" in route.tags:
+        lines.append("Deprecated: answers with `Deprecation`, `Sunset` and a `Link` to the successor route; it "
+                     "keeps working.")
+    if io.query and {"page", "cursor"} <= _query_names(io.query):
+        lines.append("Page mode (`page`, `pageSize`) by default, or cursor mode (`limit`, `cursor`); never both "
+                     "(400).")
+    if io.notes:
+        lines.append(io.notes)
+    return "\n".join(lines)
+
+
+def error_responses(route: Route, io: Io) -> dict[int, list[ErrorCode]]:
+    """Every error status the route can answer, with the catalog codes possible at each."""
+    errors: dict[int, list[ErrorCode]] = {}
+
+    def add(*codes: ErrorCode) -> None:
+        for code in codes:
+            listed = errors.setdefault(code.status, [])
+            if code not in listed:
+                listed.append(code)
+
+    if route.authorized:
+        add(EC.VALIDATION_ERROR, EC.UNAUTHORIZED, EC.FORBIDDEN, EC.ENDPOINT_NOT_FOUND,
+            EC.TOO_MANY_REQUESTS, EC.RATE_LIMIT_EXCEEDED, EC.USAGE_LIMIT_EXCEEDED)
+        if route.path_params or (io.query and "workspaceId" in _query_names(io.query)) or (
+                io.body and "workspaceId" in _body_names(io.body)):
+            add(EC.NOT_FOUND)
+        if route.method in MUTATING:
+            add(EC.IDEMPOTENCY_KEY_IN_USE, EC.IDEMPOTENCY_KEY_REUSED)
+    if io.body or io.archive_body:
+        add(EC.PAYLOAD_TOO_LARGE, EC.UNSUPPORTED_MEDIA_TYPE)
+    for codes in io.errors.values():
+        add(*codes)
+    add(EC.INTERNAL_ERROR, EC.SERVICE_UNAVAILABLE)
+    return dict(sorted(errors.items()))
+
+
+def _query_names(reference: str) -> set[str]:
+    return set(_resolve(reference).model_fields)
+
+
+def _body_names(reference: str) -> set[str]:
+    return set(_resolve(reference).model_fields)
+
+
+def _headers_of(names: tuple[str, ...]) -> dict[str, Any]:
+    headers: dict[str, Any] = {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id", }}
+    for name in names:
+        headers[name] = {"$ref": f"#/components/headers/{name}"}
+    return headers
+
+
+def _success_response(route: Route, io: Io, success: Success, schemas: _Schemas) -> dict[str, Any]:
+    names = list(success.headers)
+    if route.authorized and route.category != "none":
+        names += _RATE_HEADERS
+    if route.authorized and route.method in MUTATING:
+        names.append("Idempotent-Replayed")
+    if "deprecated" in route.tags:
+        names += _DEPRECATION_HEADERS
+    response: dict[str, Any] = {"description": success.description, "headers": _headers_of(tuple(names))}
+    if success.shape == "envelope":
+        body = _envelope(schemas.data(success.data or ""))
+    elif success.shape == "list":
+        body = _envelope({"type": "array", "items": schemas.data(success.data or "")},
+                         _PAGINATION[success.pagination or "modes"])
+    elif success.shape == "raw":
+        body = schemas.data(success.data or "")
+    elif success.shape == "sse":
+        response["content"] = {SSE: {"schema": {"type": "string"}, "example": (
+            "retry: 1000\n\nid: 1\nevent: RUN_STARTED\ndata: {\"id\":1,\"runId\":\"run_...\",\"taskId\":null,"
+            "\"eventType\":\"RUN_STARTED\",\"payload\":{},\"createdAt\":\"2025-11-25T10:00:00.000Z\"}\n\n")}}
+        return response
+    elif success.shape == "html":
+        response["content"] = {HTML: {"schema": {"type": "string"}}}
+        return response
+    else:
+        return response
+    response["content"] = {JSON: {"schema": body}}
+    return response
+
+
+def _envelope(data: dict[str, Any], pagination: dict[str, Any] | None = None) -> dict[str, Any]:
+    properties: dict[str, Any] = {"success": {"const": True}, "data": data}
+    if pagination is not None:
+        properties["pagination"] = pagination
+    return _obj(properties)
+
+
+def _error_response_name(route: Route, status: int, codes: list[ErrorCode]) -> str:
+    codes = sorted(codes, key=list(ErrorCode).index)
+    metered = route.authorized and route.category != "none" and status not in (401, 500, 503)
+    return f"Error{status}." + ".".join(code.value for code in codes) + (".metered" if metered else "")
+
+
+def _error_response(name: str, status: int, codes: list[ErrorCode]) -> dict[str, Any]:
+    """A response component: the error envelope narrowed to `codes`, one example per code."""
+    codes = sorted(codes, key=list(ErrorCode).index)
+    lines = [f"`{code.value}`: {CATALOG[code].description}." for code in codes]
+    names: list[str] = []
+    if status in (401, 403):
+        names.append("WWW-Authenticate")
+    if status in (409, 429, 503):
+        names.append("Retry-After")
+    if name.endswith(".metered"):
+        names += _RATE_HEADERS
+    schema: dict[str, Any] = {"allOf": [_ref("ErrorEnvelope"), {"properties": {"error": {"properties": {
+        "code": {"enum": [code.value for code in codes]}}}}}]}
+    examples = {code.value: {"$ref": f"#/components/examples/{code.value}"} for code in codes}
+    return {"description": " ".join(lines), "headers": _headers_of(tuple(names)),
+            "content": {JSON: {"schema": schema, "examples": examples}}}
+
+
+def _error_examples() -> dict[str, Any]:
+    return {code.value: {"summary": CATALOG[code].title, "value": {
+        "success": False, "data": None,
+        "error": {"code": code.value, "message": CATALOG[code].title, "details": _example_details(code)}}}
+        for code in ErrorCode}
+
+
+def _example_details(code: ErrorCode) -> dict[str, Any]:
+    return {
+        EC.VALIDATION_ERROR: {"fields": [{"field": "name", "location": "body", "message": "Field required",
+                                          "type": "missing"}]},
+        EC.FORBIDDEN: {"requiredScopes": ["project:write"], "missingScopes": ["project:write"]},
+        EC.NOT_FOUND: {"resource": "project", "id": "proj_01m885m8rskqxxjknrtpgbxm1p"},
+        EC.ENDPOINT_NOT_FOUND: {"path": "/v1/nope"},
+        EC.CONFLICT: {"currentStatus": "draft", "allowedFrom": ["spec_review"]},
+        EC.IDEMPOTENCY_KEY_IN_USE: {"retryAfterSeconds": 1},
+        EC.IDEMPOTENCY_KEY_REUSED: {"header": "Idempotency-Key"},
+        EC.PAYLOAD_TOO_LARGE: {"limitBytes": 1048576, "receivedBytes": 2000000},
+        EC.UNSUPPORTED_MEDIA_TYPE: {"contentType": "text/plain", "supported": ["application/json"]},
+        EC.INVALID_ARCHIVE: {"reason": "path_traversal", "entry": "../etc/passwd"},
+        EC.RATE_LIMIT_EXCEEDED: {"policy": "write", "limit": 20, "window": 60, "retryAfterSeconds": 12},
+        EC.USAGE_LIMIT_EXCEEDED: {"policy": "day", "limit": 1000, "window": 86400, "retryAfterSeconds": 3600},
+        EC.CONCURRENCY_LIMIT_EXCEEDED: {"limit": 1, "retryAfterSeconds": 30},
+        EC.INTERNAL_ERROR: {"requestId": "c0ffee00-1234-5678-9abc-def012345678"},
+        EC.SERVICE_UNAVAILABLE: {"retryAfterSeconds": 1},
+        EC.TOO_MANY_REQUESTS: {"requestId": "c0ffee00-1234-5678-9abc-def012345678"},
+        EC.UNAUTHORIZED: {},
+    }.get(code, {})
+
+
+def _parameters(route: Route, io: Io, schemas: _Schemas) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = []
+    for name in route.path_params:
+        if name == "callbackId":
+            kinds = _CALLBACK_KINDS[route.handler]
+            schema, description = _id(*kinds), "The operation's callbackId (the id of the " + \
+                " or ".join(kinds) + ")."
+        else:
+            schema, description = _PATH_PARAMETERS[name]
+        parameters.append({"name": name, "in": "path", "required": True, "description": description,
+                           "schema": schema})
+    if io.query:
+        parameters += schemas.query_parameters(io.query)
+    for name in io.headers:
+        parameters.append({"$ref": f"#/components/parameters/{name}"})
+    if route.authorized and route.method in MUTATING:
+        parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
+    return parameters
+
+
+def _request_body(io: Io, schemas: _Schemas) -> dict[str, Any] | None:
+    if not io.body:
+        return None
+    content: dict[str, Any] = {JSON: {"schema": schemas.body(io.body)}}
+    if io.archive_body:
+        archive_types = _resolve("kiln.handlers.projects_import:ARCHIVE_TYPES")
+        for media in archive_types:
+            if media not in BINARY_MEDIA_TYPES:
+                raise ValueError(f"{media} is accepted by the import but API Gateway would not pass it as binary")
+            content[media] = {"schema": {"type": "string", "contentMediaType": media,
+                                         "description": "The archive itself, at most 4 MiB."}}
+        description = ("Either the archive itself (at most 4 MiB; imported now, 201) or JSON `{uploadId, name?}` "
+                       "naming an upload made with `POST /v1/uploads` (any size up to 1 GiB; imported "
+                       "asynchronously, 202).")
+    elif io.body_optional:
+        description = "Optional: an absent body means `{}`."
+    else:
+        description = None
+    body: dict[str, Any] = {"required": not io.body_optional}
+    if description:
+        body["description"] = description
+    body["content"] = content
+    return body
+
+
+def _operation(route: Route, schemas: _Schemas, shared: dict[str, Any]) -> dict[str, Any]:
+    """The route's operation; error responses are added to `shared` (components/responses)."""
+    io = OPERATIONS[route.handler]
+    operation: dict[str, Any] = {
+        "operationId": route.operation_id,
+        "summary": route.summary,
+        "description": _description(route, io),
+        "tags": [tag for tag in route.tags if tag != "deprecated"] or ["service"],
+    }
+    if "deprecated" in route.tags:
+        operation["deprecated"] = True
+    operation["security"] = [{"bearer": list(route.scopes)}] if route.authorized else []
+    parameters = _parameters(route, io, schemas)
+    if parameters:
+        operation["parameters"] = parameters
+    body = _request_body(io, schemas)
+    if body:
+        operation["requestBody"] = body
+    responses: dict[str, Any] = {}
+    for success in io.successes:
+        responses[str(success.status)] = _success_response(route, io, success, schemas)
+    for status, codes in error_responses(route, io).items():
+        key = str(status)
+        name = _error_response_name(route, status, codes)
+        error = shared.setdefault(name, _error_response(name, status, codes))
+        if key in responses:  # health's 503 is its own body; the gateway's 503 is the envelope
+            existing = responses[key]["content"][JSON]["schema"]
+            responses[key]["content"][JSON]["schema"] = {"oneOf": [existing, error["content"][JSON]["schema"]]}
+            responses[key]["description"] += " Or, from the gateway: " + error["description"]
+            continue
+        responses[key] = {"$ref": f"#/components/responses/{name}"}
+    operation["responses"] = dict(sorted(responses.items()))
+    operation["x-kiln-rate-category"] = route.category
+    return operation
+
+
+# --- the document --------------------------------------------------------------------------------
+
+_TAGS = {
+    "service": "Health, service description and this documentation.",
+    "projects": "Projects: create, list, read, edit, archive.",
+    "specification": "The specification workflow: clarify, answer, regenerate, approve, read.",
+    "files": "The project's repository, read-only.",
+    "runs": "Build runs, their tasks and their events.",
+    "archives": "Exports, uploads, imports and conversions (asynchronous operations).",
+    "operations": "The strict status of any asynchronous operation.",
+    "workspaces": "Workspaces (admin).",
+    "api-keys": "API keys.",
+}
+
+_INTRO = f"""Kiln turns a plain-language project description into an approved specification, then into a \
+generated, verified codebase through auditable build runs, and moves projects in and out as archives.
+
+**Envelope.** JSON in, JSON out (`application/json; charset=utf-8`), except downloads, Server-Sent \
+Events and archive bodies. Success: `{{"success": true, "data": ...}}`; lists add `pagination`. \
+Every error, from every layer: `{{"success": false, "data": null, "error": {{"code", "message", \
+"details"}}}}`. Unknown request fields are rejected with `VALIDATION_ERROR`. Every response carries \
+`X-Request-Id`.
+
+**Authentication.** `Authorization: Bearer kiln_...` (an API key). Each operation lists the scopes it \
+requires in its security requirement and description. A key may carry a path allow-list: outside it \
+every route answers 404 `ENDPOINT_NOT_FOUND`. A revoked key stops working within \
+{AUTHORIZER_CACHE_TTL_SECONDS} s.
+
+**Limits.** Every authenticated response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining`, \
+`X-RateLimit-Reset` (the tightest policy) and the IETF draft `RateLimit-Policy` / `RateLimit` headers; \
+every 429 carries `Retry-After`.
+
+**Idempotency.** POST, PATCH and DELETE accept `Idempotency-Key` (24 hours; replays carry \
+`Idempotent-Replayed: true`).
+
+**Pagination.** Page mode by default (`page`, `pageSize` up to 100) or cursor mode (`limit`, \
+`cursor`), never both.
+
+**Asynchronous work** answers 202 with `{{id, status, callbackId}}` and `Location`; the strict status \
+is `GET /v2/operations/{{callbackId}}` (202 while running, 200 when done, the failure's own code).
+
+**Errors.** Codes, statuses, `details` shapes and what to do: docs/errors.md; each code's type URI is \
+`{ERROR_TYPE_BASE}<code in lowercase with dashes>`. A method a path does not declare answers 405 \
+`METHOD_NOT_ALLOWED` with `Allow` (not listed per operation).
+
+**Deprecated routes** keep working and carry `Deprecation`, `Sunset` and `Link` headers."""
+
+
+def build() -> dict[str, Any]:
+    """The whole document, deterministic."""
+    unknown = sorted({route.handler for route in ROUTES} - set(OPERATIONS))
+    if unknown:
+        raise KeyError(f"routes without an entry in kiln.openapi.OPERATIONS: {', '.join(unknown)}")
+    schemas = _Schemas()
+    paths: dict[str, dict[str, Any]] = {}
+    responses: dict[str, Any] = {}
+    for route in ROUTES:
+        path = paths.setdefault(route.path.replace("{path+}", "{path}"), {})
+        path[route.method.lower()] = _operation(route, schemas, responses)
+    components = {**schemas.components, **HAND_SCHEMAS}
+    overlap = set(schemas.components) & set(HAND_SCHEMAS)
+    if overlap:
+        raise ValueError(f"hand-written schemas shadow model schemas: {sorted(overlap)}")
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {"title": "Kiln API", "version": VERSION, "summary": "From a project description to a verified "
+                                                                      "codebase, serverless.",
+                 "description": _INTRO},
+        "servers": [
+            {"url": "..", "description": "The deployment serving this document (it is served at /v1/openapi.json)."},
+            {"url": "https://{apiId}.execute-api.{region}.amazonaws.com/prod", "description": "A deployed stack.",
+             "variables": {"apiId": {"default": "abcdef1234", "description": "The REST API's id (stack output)."},
+                           "region": {"default": "us-east-1"}}},
+            {"url": "http://localhost:3001", "description": "The local cloud (`make run`)."},
+        ],
+        "tags": [{"name": name, "description": text} for name, text in _TAGS.items()],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "kiln_<43 URL-safe base64 characters>",
+                "description": "An API key. The scopes an operation requires are listed in its security requirement.",
+            }},
+            "schemas": dict(sorted(components.items())),
+            "responses": dict(sorted(responses.items())),
+            "headers": HEADERS,
+            "examples": _error_examples(),
+            "parameters": PARAMETERS,
+        },
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kiln.openapi", description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true",
+                        help="write " + " and ".join(str(p.relative_to(REPO)) for p in OUTPUTS))
+    args = parser.parse_args(argv)
+    text = render()
+    if not args.write:
+        sys.stdout.write(text)
+        return 0
+    for path in OUTPUTS:
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(REPO)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
