@@ -536,7 +536,7 @@ PARAMETERS: dict[str, dict[str, Any]] = {
                        "the first request's status and body with `Idempotent-Replayed: true`; a different body or "
                        "query is 422 IDEMPOTENCY_KEY_REUSED, a first request still running 409 "
                        "IDEMPOTENCY_KEY_IN_USE. 1-255 printable ASCII characters, bare or in double quotes.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 257, "pattern": "^[ -~]+$"},
+        "schema": {"type": "string", "pattern": '^(?:[!#-~](?:[ -~]{0,253}[!-~])?|"[ -~]{1,255}")$'},
     },
     "LastEventId": {
         "name": "Last-Event-ID", "in": "header", "required": False,

@@ -1,0 +1,350 @@
+"""The OpenAPI document: committed, complete, valid, and true to the handlers and the route table."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import importlib
+import inspect
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from kiln import ids, openapi
+from kiln.envelope import CATALOG, ErrorCode, error_body, success_body
+from kiln.handlers import docs_openapi, docs_ui
+from kiln.routes import ROUTES, Route
+
+REPO = Path(__file__).resolve().parents[3]
+COMMITTED = REPO / "docs" / "openapi.json"
+PACKAGED = REPO / "functions" / "kiln" / "openapi.json"
+REGENERATE = "regenerate it with: PYTHONPATH=functions .venv/bin/python -m kiln.openapi --write"
+MUTATING = {"POST", "PATCH", "PUT", "DELETE"}
+
+
+@pytest.fixture(scope="module")
+def generated() -> str:
+    return openapi.render()
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict[str, Any]:
+    return json.loads(COMMITTED.read_text(encoding="utf-8"))
+
+
+def operation(doc: dict[str, Any], route: Route) -> dict[str, Any]:
+    return doc["paths"][route.path.replace("{path+}", "{path}")][route.method.lower()]
+
+
+def resolve(doc: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        assert node["$ref"].startswith("#/"), node
+        target: Any = doc
+        for part in node["$ref"][2:].split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        node = target
+    return node
+
+
+def validator(doc: dict[str, Any], pointer: str) -> Draft202012Validator:
+    registry = Registry().with_resource("urn:kiln:openapi", Resource.from_contents(
+        doc, default_specification=DRAFT202012))
+    return Draft202012Validator({"$ref": f"urn:kiln:openapi#{pointer}"}, registry=registry)
+
+
+# --- drift -------------------------------------------------------------------------------------
+
+def test_committed_document_is_what_the_generator_writes(generated):
+    assert COMMITTED.read_text(encoding="utf-8") == generated, f"docs/openapi.json is out of date: {REGENERATE}"
+
+
+def test_packaged_copy_is_the_committed_document():
+    assert PACKAGED.read_bytes() == COMMITTED.read_bytes(), f"functions/kiln/openapi.json differs: {REGENERATE}"
+
+
+def test_generation_is_deterministic(generated):
+    assert openapi.render() == generated
+
+
+def test_every_handler_validates_with_the_models_the_table_names():
+    """The OPERATIONS table against the handlers' source: body_as(...) and query_as(...) calls."""
+    for route in ROUTES:
+        io = openapi.OPERATIONS[route.handler]
+        used = _validated_models(f"kiln.handlers.{route.handler}")
+        declared = {("body_as", openapi._resolve(io.body)) if io.body else None,
+                    ("query_as", openapi._resolve(io.query)) if io.query else None} - {None}
+        assert used == declared, f"{route.handler}: handler validates {used}, kiln.openapi.OPERATIONS says {declared}"
+
+
+def _validated_models(module_name: str, seen: set[str] | None = None) -> set[tuple[str, type]]:
+    seen = seen if seen is not None else set()
+    if module_name in seen:
+        return set()
+    seen.add(module_name)
+    module = importlib.import_module(module_name)
+    tree = ast.parse(inspect.getsource(module))
+    found: set[tuple[str, type]] = set()
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("body_as", "query_as") and node.args and isinstance(node.args[0], ast.Name)):
+            found.add((node.func.attr, getattr(module, node.args[0].id)))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kiln.handlers."):
+            found |= _validated_models(node.module, seen)  # legacy routes delegate to their successors
+    return found
+
+
+# --- completeness ------------------------------------------------------------------------------
+
+def test_every_route_is_an_operation_with_its_id_summary_tags_and_scopes(doc):
+    operations = [(path, method) for path, item in doc["paths"].items() for method in item]
+    assert len(operations) == len(ROUTES)
+    for route in ROUTES:
+        op = operation(doc, route)
+        assert op["operationId"] == route.operation_id
+        assert op["summary"] == route.summary
+        assert set(op["tags"]) == set(route.tags) - {"deprecated"}
+        assert op.get("deprecated", False) == ("deprecated" in route.tags)
+        if route.authorized:
+            assert op["security"] == [{"bearer": list(route.scopes)}], route.handler
+            for scope in route.scopes:
+                assert f"`{scope}`" in op["description"], route.handler
+        else:
+            assert op["security"] == [], route.handler
+    assert len({op["operationId"] for item in doc["paths"].values() for op in item.values()}) == len(ROUTES)
+
+
+def test_every_operation_documents_its_success_status(doc):
+    for route in ROUTES:
+        assert str(route.status) in operation(doc, route)["responses"], route.handler
+
+
+ID_KINDS = {"projectId": ("project",), "runId": ("run",), "exportId": ("export",), "workspaceId": ("workspace",),
+            "keyId": ("api_key",)}
+
+
+def test_path_parameters_are_declared_with_id_formats(doc):
+    for route in ROUTES:
+        declared = {p["name"]: p for p in operation(doc, route).get("parameters", []) if p.get("in") == "path"}
+        assert set(declared) == set(route.path_params), route.handler
+        for name, parameter in declared.items():
+            assert parameter["required"] is True
+            kinds = openapi._CALLBACK_KINDS[route.handler] if name == "callbackId" else ID_KINDS.get(name)
+            if kinds is None:
+                continue
+            pattern = re.compile(parameter["schema"]["pattern"])
+            matching = {kind for kind in ids.PREFIXES if pattern.match(ids.new_id(kind))}
+            assert matching == set(kinds), (route.handler, name)
+
+
+def test_id_patterns_are_exactly_the_id_format():
+    pattern = re.compile(openapi.id_pattern("project"))
+    for _ in range(200):
+        assert pattern.match(ids.new_id("project"))
+    sample = ids.new_id("project")
+    for char in "ilou_-ABC!":
+        assert not pattern.match(sample[:-1] + char)
+    assert not pattern.match(sample + "0")
+
+
+def test_error_responses_cover_what_the_pipeline_can_answer(doc):
+    for route in ROUTES:
+        responses = operation(doc, route)["responses"]
+        codes = {status: _codes(doc, response) for status, response in responses.items() if int(status) >= 400}
+        expected = {"500": {"INTERNAL_ERROR"}, "503": {"SERVICE_UNAVAILABLE"}}
+        if route.authorized:
+            expected |= {"400": {"VALIDATION_ERROR"}, "401": {"UNAUTHORIZED"}, "403": {"FORBIDDEN"},
+                         "404": {"ENDPOINT_NOT_FOUND"},
+                         "429": {"TOO_MANY_REQUESTS", "RATE_LIMIT_EXCEEDED", "USAGE_LIMIT_EXCEEDED"}}
+            if route.path_params:
+                expected["404"] = expected["404"] | {"NOT_FOUND"}
+            if route.method in MUTATING:
+                expected["409"] = {"IDEMPOTENCY_KEY_IN_USE"}
+                expected["422"] = {"IDEMPOTENCY_KEY_REUSED"}
+        io = openapi.OPERATIONS[route.handler]
+        if io.body:
+            expected["413"] = {"PAYLOAD_TOO_LARGE"}
+            expected["415"] = {"UNSUPPORTED_MEDIA_TYPE"}
+        for status, wanted in expected.items():
+            assert status in codes, (route.handler, status)
+            assert wanted <= codes[status], (route.handler, status, codes[status])
+        for status, found in codes.items():
+            for code in found:
+                assert CATALOG[ErrorCode(code)].status == int(status), (route.handler, status, code)
+
+
+def _codes(doc: dict[str, Any], response: dict[str, Any]) -> set[str]:
+    schema = resolve(doc, response)["content"]["application/json"]["schema"]
+    alternatives = schema.get("oneOf", [schema])
+    codes: set[str] = set()
+    for alternative in alternatives:
+        for part in alternative.get("allOf", []):
+            codes |= set(part.get("properties", {}).get("error", {}).get("properties", {}).get("code", {}).get(
+                "enum", []))
+    return codes
+
+
+def test_request_bodies_and_special_media_types(doc):
+    for route in ROUTES:
+        io = openapi.OPERATIONS[route.handler]
+        op = operation(doc, route)
+        if io.body:
+            assert "application/json" in op["requestBody"]["content"], route.handler
+            assert op["requestBody"]["required"] is (not io.body_optional), route.handler
+        else:
+            assert "requestBody" not in op, route.handler
+    imports = operation(doc, next(r for r in ROUTES if r.handler == "projects_import"))
+    assert {"application/zip", "application/gzip", "application/vnd.kiln+zip"} <= set(imports["requestBody"]["content"])
+    assert {"201", "202"} <= set(imports["responses"])
+    stream = operation(doc, next(r for r in ROUTES if r.handler == "events_stream"))
+    assert "text/event-stream" in stream["responses"]["200"]["content"]
+    download = operation(doc, next(r for r in ROUTES if r.handler == "exports_download"))
+    assert "Location" in download["responses"]["302"]["headers"]
+    strict = operation(doc, next(r for r in ROUTES if r.handler == "operations_get"))
+    assert {"200", "202", "409", "422"} <= set(strict["responses"])
+
+
+def test_headers_of_the_contract_are_documented(doc):
+    for route in ROUTES:
+        op = operation(doc, route)
+        for status, response in op["responses"].items():
+            assert "X-Request-Id" in resolve(doc, response)["headers"], (route.handler, status)
+        success = op["responses"][str(route.status)]
+        if route.authorized:
+            assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy",
+                    "RateLimit"} <= set(success["headers"]), route.handler
+            assert "Retry-After" in resolve(doc, op["responses"]["429"])["headers"]
+        if route.authorized and route.method in MUTATING:
+            assert {"$ref": "#/components/parameters/IdempotencyKey"} in op["parameters"], route.handler
+            assert "Idempotent-Replayed" in success["headers"], route.handler
+        if "deprecated" in route.tags:
+            assert {"Deprecation", "Sunset", "Link"} <= set(success["headers"]), route.handler
+
+
+def test_list_operations_answer_pagination(doc):
+    for route in ROUTES:
+        if route.handler.endswith("_list") and route.handler != "files_list":
+            schema = operation(doc, route)["responses"]["200"]["content"]["application/json"]["schema"]
+            assert "pagination" in schema["required"], route.handler
+            assert schema["properties"]["data"]["type"] == "array", route.handler
+
+
+# --- validity --------------------------------------------------------------------------------
+
+def test_document_is_valid_openapi_3_1(doc):
+    assert doc["openapi"].startswith("3.1.")
+    try:
+        from openapi_spec_validator import OpenAPIV31SpecValidator
+    except ImportError:  # pragma: no cover - it comes with moto[apigateway]; the structural checks still run
+        pytest.skip("openapi-spec-validator is not installed")
+    errors = [f"{list(e.absolute_path)}: {e.message}" for e in OpenAPIV31SpecValidator(doc).iter_errors()]
+    assert not errors, "\n".join(errors[:20])
+
+
+def test_every_reference_resolves(doc):
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                resolve(doc, {"$ref": node["$ref"]})
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(doc)
+
+
+def test_every_schema_component_is_valid_json_schema(doc):
+    for name, schema in doc["components"]["schemas"].items():
+        Draft202012Validator.check_schema(schema)
+
+
+def test_real_bodies_validate_against_their_schemas(doc):
+    from kiln.domain.projects import Project, ProjectStatus
+
+    project = Project(id=ids.new_id("project"), name="Demo", description="A demo.", status=ProjectStatus.DRAFT,
+                      createdAt="2025-11-25T10:00:00.000Z", updatedAt="2025-11-25T10:00:00.000Z")
+    get = "/paths/~1v1~1projects~1{projectId}/get/responses/200/content/application~1json/schema"
+    validator(doc, get).validate(success_body(project.model_dump(mode="json")))
+    listing = "/paths/~1v1~1projects/get/responses/200/content/application~1json/schema"
+    validator(doc, listing).validate({**success_body([project.model_dump(mode="json")]),
+                                      "pagination": {"page": 1, "pageSize": 20, "total": 1, "totalPages": 1}})
+    validator(doc, listing).validate({**success_body([]),
+                                      "pagination": {"limit": 5, "nextCursor": None, "hasMore": False}})
+    envelope = validator(doc, "/components/schemas/ErrorEnvelope")
+    for code in ErrorCode:
+        envelope.validate(error_body(code, None, {"requestId": "r"}))
+    with pytest.raises(Exception):
+        validator(doc, get).validate({"success": True, "data": {"id": "nope"}})
+
+
+# --- the two documentation handlers -------------------------------------------------------------
+
+def test_openapi_handler_serves_the_committed_document_with_a_request_id():
+    response = docs_openapi.handler({"headers": {"X-Request-Id": "req-1"}, "requestContext": {"requestId": "gw"}})
+    assert response["statusCode"] == 200
+    assert response["body"] == COMMITTED.read_text(encoding="utf-8")
+    assert response["headers"]["Content-Type"] == "application/json; charset=utf-8"
+    assert response["headers"]["X-Request-Id"] == "req-1"
+    insane = docs_openapi.handler({"headers": {"x-request-id": "bad id!"}, "requestContext": {"requestId": "gw"}})
+    assert insane["headers"]["X-Request-Id"] == "gw"
+
+
+def test_openapi_handler_cold_start_imports_no_pydantic():
+    code = ("import sys, kiln.handlers.docs_openapi as h, kiln.handlers.docs_ui as u; "
+            "h.handler({}); u.handler({}); "
+            "heavy = [m for m in ('pydantic', 'boto3', 'botocore', 'kiln.openapi') if m in sys.modules]; "
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO,
+                   env={"PYTHONPATH": str(REPO / "functions"), "PATH": "/usr/bin:/bin"})
+
+
+def test_swagger_ui_page_pins_its_assets_with_integrity_and_a_strict_policy():
+    response = docs_ui.handler({"requestContext": {"requestId": "gw"}})
+    assert response["statusCode"] == 200
+    page, headers = response["body"], response["headers"]
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["X-Request-Id"] == "gw"
+    external = re.findall(r'(?:src|href)="(https://[^"]+)"', page)
+    assert external and all(url.startswith(docs_ui.ASSETS) for url in external)
+    assert "@" + docs_ui.SWAGGER_UI_VERSION + "/" in docs_ui.ASSETS  # a pinned version, never "latest"
+    for tag in re.findall(r"<(?:script|link)[^>]+https://[^>]+>", page):
+        assert re.search(r'integrity="sha384-[A-Za-z0-9+/]{64}"', tag) and 'crossorigin="anonymous"' in tag, tag
+    inline = re.findall(r"<script>(.*?)</script>", page, re.S)
+    assert len(inline) == 1
+    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
+    policy = dict(directive.strip().split(" ", 1) for directive in headers["Content-Security-Policy"].split(";"))
+    assert policy["default-src"] == "'none'"
+    assert policy["script-src"].split() == [docs_ui.ASSETS, f"'sha256-{digest}'"]
+    assert docs_ui.ASSETS in policy["style-src"] and "unsafe-eval" not in headers["Content-Security-Policy"]
+    assert policy["connect-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
+    # Relative, so the page works under API Gateway's stage prefix (/prod/docs -> /prod/v1/openapi.json).
+    assert 'url: "v1/openapi.json"' in page
+
+
+# --- errors.md --------------------------------------------------------------------------------
+
+def test_errors_md_documents_every_code_with_its_status_and_type_uri():
+    text = (REPO / "docs" / "errors.md").read_text(encoding="utf-8")
+    for code in ErrorCode:
+        slug = openapi.error_slug(code)
+        section = text.split(f"\n## {slug}\n", 1)
+        assert len(section) == 2, f"docs/errors.md has no section '## {slug}'"
+        body = section[1].split("\n## ", 1)[0]
+        assert f"Code: `{code.value}` · HTTP {CATALOG[code].status} · Type: `{openapi.error_type(code)}`" in body
+        assert "What to do:" in body and "`details`" in body, code
+        assert f"| [{code.value}](#{slug}) | {CATALOG[code].status} | `{openapi.error_type(code)}` |" in text
+
+
+def test_document_names_the_type_uri_of_every_code(doc):
+    types = doc["components"]["schemas"]["ErrorCode"]["x-error-types"]
+    assert types == {code.value: openapi.error_type(code) for code in ErrorCode}
