@@ -88,7 +88,7 @@ class Permission:
 # translation here fails synthesis as soon as a function uses it, instead of granting nothing.
 TRANSLATED = frozenset({
     "table:read", "table:write", "bucket:read", "bucket:write", "cursor-secret:read", "health:check",
-    "usage-keys:write", "generator:invoke", "builds:control", "archives:start",
+    "usage-keys:write", "generator:invoke", "builds:control", "archives:start", "table:touch",
 })
 
 # The workflow (kiln.routes.WORKFLOWS) builds:control starts and stops; the same name as
@@ -164,6 +164,8 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
         allow("TableRead", _TABLE_READ, [targets.table_arn, targets.index_arn])
     if "table:write" in grants:
         allow("TableWrite", _TABLE_WRITE, [targets.table_arn])
+    elif "table:touch" in grants:
+        allow("TableTouch", ("dynamodb:UpdateItem",), [targets.table_arn])
     if "bucket:write" in grants:
         allow("BucketWrite", BUCKET_WRITE_ACTIONS, [targets.objects_arn], [(targets.objects_arn, OBJECTS_REASON)])
     elif "bucket:read" in grants:
@@ -183,6 +185,11 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
               [f"{apigateway}/apikeys"] + [f"{apigateway}/usageplans/{plan}/keys" for plan in targets.usage_plan_ids])
         allow("UsageKeysDelete", ("apigateway:DELETE",), [f"{apigateway}/apikeys/*"],
               [(f"{apigateway}/apikeys/*", API_KEYS_REASON)])
+        # A tier change moves the workspace's key between plans: DELETE its membership of the
+        # old plan (GET recognises a retried move). Key ids are created at run time.
+        memberships = [f"{apigateway}/usageplans/{plan}/keys/*" for plan in targets.usage_plan_ids]
+        allow("UsagePlanKeysMove", ("apigateway:DELETE", "apigateway:GET"), memberships,
+              [(arn, API_KEYS_REASON) for arn in memberships])
     if "health:check" in grants:
         allow("HealthTable", ("dynamodb:DescribeTable",), [targets.table_arn])
         # HeadBucket is authorized by s3:ListBucket on the bucket itself (not its objects).

@@ -304,7 +304,8 @@ BINARY_MEDIA_TYPES: tuple[str, ...] = ("application/zip", "application/gzip", "a
                                        "application/vnd.kiln+zip", "application/octet-stream")
 
 AUTHORIZER_HANDLER = "kiln.handlers.authorizer.handler"
-AUTHORIZER_GRANTS: tuple[str, ...] = ("table:read",)
+# table:touch: the authorizer records a key's lastUsedAt (at most once a minute, conditionally).
+AUTHORIZER_GRANTS: tuple[str, ...] = ("table:read", "table:touch")
 # Seconds API Gateway (and the local emulator) caches an authorizer answer per token: the
 # longest a revoked key keeps working.
 AUTHORIZER_CACHE_TTL_SECONDS = 60
@@ -316,6 +317,7 @@ METHOD_NOT_ALLOWED_HANDLER = "kiln.handlers.method_not_allowed.handler"
 GRANTS: dict[str, str] = {
     "table:read": "GetItem/Query/BatchGetItem on the table and its indexes",
     "table:write": "table:read plus PutItem/UpdateItem/DeleteItem/TransactWriteItems",
+    "table:touch": "UpdateItem only (the authorizer's lastUsedAt)",
     "bucket:read": "GetObject on the bucket's objects, ListBucket (so a missing key is a 404, not a 403)",
     "bucket:write": "bucket:read plus PutObject/DeleteObject",
     "cursor-secret:read": "GetSecretValue on the cursor-signing secret",
