@@ -271,7 +271,8 @@ def parse_authorizer_output(payload: Any) -> AuthorizerAnswer:
 
 
 def _arn_pattern(resource: str) -> re.Pattern[str]:
-    return re.compile("^" + re.escape(resource).replace(r"\*", ".*").replace(r"\?", ".") + "$")
+    # DOTALL: IAM's `*` matches any characters, a (decoded) newline in a path included.
+    return re.compile("^" + re.escape(resource).replace(r"\*", ".*").replace(r"\?", ".") + "$", re.DOTALL)
 
 
 def _as_list(value: Any) -> list[str]:

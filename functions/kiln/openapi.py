@@ -33,6 +33,7 @@ import copy
 import importlib
 import json
 import sys
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,10 @@ from typing import Any
 from kiln import SERVICE_NAME, VERSION, ids
 from kiln.domain.builds import EventType
 from kiln.envelope import CATALOG, ErrorCode
-from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, BINARY_MEDIA_TYPES, ROUTES, Route
+from kiln.domain.operations import Format, OperationStatus
+from kiln.domain.runs import RunStatus
+from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, BINARY_MEDIA_TYPES, ROUTES, Route, Scope
+from kiln.tiers import TIER_NAMES
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
@@ -105,8 +109,7 @@ O = "kiln.domain.operations"
 H = "kiln.handlers"
 EC = ErrorCode
 
-_CREATED_AT = ("Location",)
-_ASYNC = ("Location",)
+_LOCATION = ("Location",)
 _SECRET = ("Cache-Control",)
 
 
@@ -119,10 +122,9 @@ def _list(data: str, pagination: str = "modes", description: str = "One page of 
 
 
 _EXPORT_STARTED = Success(202, "The export started; follow `Location` or poll `GET /v2/operations/{callbackId}`.",
-                          "ExportOperation", headers=_ASYNC)
+                          "ExportOperation", headers=_LOCATION)
 _CONVERSION_STARTED = Success(202, "The conversion started; poll `GET /v1/conversions/{callbackId}` or "
-                              "`GET /v2/operations/{callbackId}`.", "ConversionOperation", headers=_ASYNC)
-_GENERATOR_ERRORS: dict[int, tuple[ErrorCode, ...]] = {}  # 400 (refused) and 503 are implied by the shape
+                              "`GET /v2/operations/{callbackId}`.", "ConversionOperation", headers=_LOCATION)
 
 OPERATIONS: dict[str, Io] = {
     "health": Io(successes=(
@@ -132,7 +134,7 @@ OPERATIONS: dict[str, Io] = {
     )),
     "root": Io(successes=(_ok("ServiceInfo"),)),
     "projects_create": Io(body=f"{P}:ProjectCreate", successes=(
-        _ok(f"{P}:Project", "Created, in status `draft`.", 201, _CREATED_AT),)),
+        _ok(f"{P}:Project", "Created, in status `draft`.", 201, _LOCATION),)),
     "projects_list": Io(query=f"{H}.projects_list:ProjectListParams", successes=(_list(f"{P}:Project"),),
                         notes="Archived projects are left out unless `status=archived` asks for them."),
     "projects_get": Io(successes=(_ok(f"{P}:Project"),)),
@@ -155,7 +157,7 @@ OPERATIONS: dict[str, Io] = {
                     errors={413: (EC.PAYLOAD_TOO_LARGE,)},
                     notes="Files over 4 MiB are refused with 413: export the project to get them."),
     "runs_create": Io(body=f"{R}:RunCreate", body_optional=True, successes=(
-        _ok(f"{R}:Run", "The run started.", 201, _CREATED_AT),),
+        _ok(f"{R}:Run", "The run started.", 201, _LOCATION),),
         errors={409: (EC.CONFLICT,), 429: (EC.CONCURRENCY_LIMIT_EXCEEDED,)}),
     "runs_list": Io(query=f"{H}.runs_list:RunListParams", successes=(_list(f"{R}:Run"),),
                     notes="Newest first."),
@@ -163,7 +165,7 @@ OPERATIONS: dict[str, Io] = {
     "runs_cancel": Io(body=f"{H}.runs_cancel:CancelRequest", body_optional=True, successes=(
         _ok(f"{R}:Run", "Cancelled."),), errors={409: (EC.CONFLICT,)}),
     "runs_retry": Io(body=f"{H}.runs_retry:RetryRequest", body_optional=True, successes=(
-        _ok(f"{R}:Run", "A new run of the same spec started (`trigger: retry`).", 201, _CREATED_AT),),
+        _ok(f"{R}:Run", "A new run of the same spec started (`trigger: retry`).", 201, _LOCATION),),
         errors={409: (EC.CONFLICT,), 429: (EC.CONCURRENCY_LIMIT_EXCEEDED,)}),
     "tasks_list": Io(successes=(_list(f"{R}:Task", "page", "Every task of the run, in plan order (one page)."),)),
     "tasks_get": Io(successes=(_ok(f"{R}:Task"),)),
@@ -196,9 +198,9 @@ OPERATIONS: dict[str, Io] = {
             201),)),
     "projects_import": Io(body=f"{O}:ImportFromUpload", query=f"{H}.projects_import:ImportQuery", archive_body=True,
                           successes=(
-                              _ok("ImportedProject", "The archive was imported (archive body).", 201, _CREATED_AT),
+                              _ok("ImportedProject", "The archive was imported (archive body).", 201, _LOCATION),
                               Success(202, "The import of the upload started (JSON body); poll `Location`.",
-                                      "ImportOperation", headers=_ASYNC),
+                                      "ImportOperation", headers=_LOCATION),
                           ),
                           errors={413: (EC.PAYLOAD_TOO_LARGE,), 415: (EC.UNSUPPORTED_MEDIA_TYPE,),
                                   422: (EC.INVALID_ARCHIVE,)},
@@ -216,7 +218,7 @@ OPERATIONS: dict[str, Io] = {
         notes="A failed operation answers its failure's own status and code, with the operation in "
               "`error.details.operation`."),
     "workspaces_create": Io(body=f"{H}.workspaces_create:WorkspaceCreate", successes=(
-        _ok("Workspace", "Created.", 201, _CREATED_AT),)),
+        _ok("Workspace", "Created.", 201, _LOCATION),)),
     "workspaces_list": Io(query="kiln.http.pagination:ListParams", successes=(_list("Workspace"),)),
     "workspaces_get": Io(successes=(_ok("Workspace"),)),
     "workspaces_update": Io(body=f"{H}.workspaces_update:WorkspaceUpdate", successes=(_ok("Workspace", "Updated."),)),
@@ -297,11 +299,8 @@ def _id(*kinds: str, nullable: bool = False) -> dict[str, Any]:
 TIMESTAMP = _str("RFC 3339 timestamp, UTC, millisecond precision.", format="date-time")
 TIMESTAMP_OR_NULL = _nullable(TIMESTAMP)
 SHA256 = _str("Lowercase hex SHA-256.", pattern="^[0-9a-f]{64}$")
-_OPERATION_COMMON = {
-    "id": None,  # filled per kind
-    "callbackId": None,
-    "kind": None,
-    "status": {"type": "string", "enum": ["processing", "succeeded", "failed"]},
+_OPERATION_STATE = {
+    "status": {"type": "string", "enum": [status.value for status in OperationStatus]},
     "createdAt": TIMESTAMP,
     "updatedAt": TIMESTAMP,
     "finishedAt": TIMESTAMP_OR_NULL,
@@ -316,14 +315,13 @@ _ARCHIVE_FIELDS = {
     "objectExpiresAt": _nullable(_str("When the archive itself is deleted (7 days after it was made).",
                                       format="date-time")),
 }
-_FORMAT = {"type": "string", "enum": ["zip", "tar.gz", "kiln"]}
+_FORMAT = {"type": "string", "enum": list(typing.get_args(Format))}
 
 
-def _operation(kind: str, id_kind: str, extra: dict[str, Any], description: str) -> dict[str, Any]:
-    properties = dict(_OPERATION_COMMON)
-    properties.update(id=_id(id_kind), callbackId=_id(id_kind), kind={"const": kind})
-    properties.update(extra)
-    properties["error"] = _ref("OperationError")
+def _archive_operation(kind: str, id_kind: str, extra: dict[str, Any], description: str) -> dict[str, Any]:
+    """What OperationService.view answers for one kind (`error` only once it failed)."""
+    properties = {"id": _id(id_kind), "callbackId": _id(id_kind), "kind": {"const": kind}, **_OPERATION_STATE,
+                  **extra, "error": _ref("OperationError")}
     required = [name for name in properties if name != "error"]
     return _obj(properties, required, description=description)
 
@@ -375,18 +373,18 @@ HAND_SCHEMAS: dict[str, dict[str, Any]] = {
         "runId": _id("run"),
         "runNumber": {"type": "integer", "minimum": 1},
     }, ["commit"]),
-    "ExportOperation": _operation("export", "export", {
+    "ExportOperation": _archive_operation("export", "export", {
         "projectId": _id("project"),
         "format": _FORMAT,
         "source": {"anyOf": [_ref("ExportSource"), {"type": "null"}]},
         **_ARCHIVE_FIELDS,
     }, "An export (asynchronous operation)."),
-    "ImportOperation": _operation("import", "import", {
+    "ImportOperation": _archive_operation("import", "import", {
         "uploadId": _id("upload"),
         "projectId": _id("project", nullable=True) | {"description": "The imported project, once succeeded."},
         "name": _nullable(_str("The name asked for the imported project.")),
     }, "An import from an upload (asynchronous operation)."),
-    "ConversionOperation": _operation("conversion", "conversion", {
+    "ConversionOperation": _archive_operation("conversion", "conversion", {
         "uploadId": _id("upload"),
         "to": _FORMAT,
         **_ARCHIVE_FIELDS,
@@ -396,8 +394,7 @@ HAND_SCHEMAS: dict[str, dict[str, Any]] = {
         "callbackId": _id("run"),
         "kind": {"const": "run"},
         "projectId": _id("project"),
-        "status": {"type": "string", "enum": ["queued", "decomposing", "executing", "verifying", "merging",
-                                              "succeeded", "failed", "cancelled"]},
+        "status": {"type": "string", "enum": [status.value for status in RunStatus]},
     }, description="A build run seen as an asynchronous operation (details at the run resource)."),
     "AnyOperation": {"oneOf": [_ref("ExportOperation"), _ref("ImportOperation"), _ref("ConversionOperation"),
                                _ref("RunOperation")],
@@ -427,7 +424,7 @@ HAND_SCHEMAS: dict[str, dict[str, Any]] = {
     "Workspace": _obj({
         "id": _id("workspace"),
         "name": _str(),
-        "tier": {"type": "string", "enum": ["free", "pro", "enterprise"]},
+        "tier": {"type": "string", "enum": list(TIER_NAMES)},
         "createdAt": TIMESTAMP,
         "updatedAt": TIMESTAMP,
     }),
@@ -453,7 +450,7 @@ HAND_SCHEMAS["ApiKey"] = _obj(_API_KEY, description="An API key, never its secre
 HAND_SCHEMAS["ApiKeyWithSecret"] = _obj({**_API_KEY, "secret": _str(
     "The bearer secret, `kiln_` + 43 URL-safe base64 characters: shown once.", pattern="^kiln_[A-Za-z0-9_-]{43}$")},
     description="An API key with its new secret.")
-HAND_SCHEMAS["Scope"] = {"type": "string", "enum": ["project:read", "project:write", "ai:invoke", "admin"]}
+HAND_SCHEMAS["Scope"] = {"type": "string", "enum": list(typing.get_args(Scope))}
 HAND_SCHEMAS["PagePagination"] = _obj({
     "page": {"type": "integer", "minimum": 1},
     "pageSize": {"type": "integer", "minimum": 1},
@@ -694,7 +691,7 @@ def _description(route: Route, io: Io) -> str:
     if "deprecated" in route.tags:
         lines.append("Deprecated: answers with `Deprecation`, `Sunset` and a `Link` to the successor route; it "
                      "keeps working.")
-    if io.query and {"page", "cursor"} <= _query_names(io.query):
+    if io.query and {"page", "cursor"} <= _field_names(io.query):
         lines.append("Page mode (`page`, `pageSize`) by default, or cursor mode (`limit`, `cursor`); never both "
                      "(400).")
     if io.notes:
@@ -715,8 +712,8 @@ def error_responses(route: Route, io: Io) -> dict[int, list[ErrorCode]]:
     if route.authorized:
         add(EC.VALIDATION_ERROR, EC.UNAUTHORIZED, EC.FORBIDDEN, EC.ENDPOINT_NOT_FOUND,
             EC.TOO_MANY_REQUESTS, EC.RATE_LIMIT_EXCEEDED, EC.USAGE_LIMIT_EXCEEDED)
-        if route.path_params or (io.query and "workspaceId" in _query_names(io.query)) or (
-                io.body and "workspaceId" in _body_names(io.body)):
+        if route.path_params or (io.query and "workspaceId" in _field_names(io.query)) or (
+                io.body and "workspaceId" in _field_names(io.body)):
             add(EC.NOT_FOUND)
         if route.method in MUTATING:
             add(EC.IDEMPOTENCY_KEY_IN_USE, EC.IDEMPOTENCY_KEY_REUSED)
@@ -728,16 +725,12 @@ def error_responses(route: Route, io: Io) -> dict[int, list[ErrorCode]]:
     return dict(sorted(errors.items()))
 
 
-def _query_names(reference: str) -> set[str]:
-    return set(_resolve(reference).model_fields)
-
-
-def _body_names(reference: str) -> set[str]:
+def _field_names(reference: str) -> set[str]:
     return set(_resolve(reference).model_fields)
 
 
 def _headers_of(names: tuple[str, ...]) -> dict[str, Any]:
-    headers: dict[str, Any] = {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id", }}
+    headers: dict[str, Any] = {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}}
     for name in names:
         headers[name] = {"$ref": f"#/components/headers/{name}"}
     return headers

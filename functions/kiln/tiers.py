@@ -1,7 +1,7 @@
 """Usage tiers: the single source of CONTRACT section 4's limits table.
 
-Read by the CDK usage plans, the local API Gateway emulator and (later) the DynamoDB-backed
-limiters in the request path. `None` means unlimited.
+Read by the CDK usage plans, the local API Gateway emulator and the DynamoDB-backed limits
+in the request path (kiln.http.limits). `None` means unlimited.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ RECORDED_ERROR_STATUSES = frozenset({404, 409})
 MAX_RECORDED_BYTES = 350_000
 IN_FLIGHT_RETRY_SECONDS = 1
 # When no Lambda context is given (direct calls in tests), the in-progress record still expires.
-DEFAULT_TIMEOUT_SECONDS = 29
+DEFAULT_TIMEOUT_SECONDS = 28  # infra: settings.api_timeout_seconds
 
 Proxy = dict[str, Any]
 
@@ -68,9 +68,11 @@ def key_of(request: Request) -> str | None:
     if raw is None:
         return None
     value = raw.strip()
-    if len(value) >= 2 and value[0] == value[-1] == '"':
+    quoted = len(value) >= 2 and value[0] == value[-1] == '"'
+    if quoted:
         value = value[1:-1]
-    if not 1 <= len(value) <= MAX_KEY_LENGTH or not all(" " <= c <= "~" for c in value):
+    if (not 1 <= len(value) <= MAX_KEY_LENGTH or not all(" " <= c <= "~" for c in value)
+            or (not quoted and value.startswith('"'))):
         raise validation_error([{"field": HEADER, "location": "header", "type": "idempotency_key",
                                  "message": f"1 to {MAX_KEY_LENGTH} printable ASCII characters, quoted or bare"}])
     return value

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -164,6 +165,7 @@ class Limiter:
         self.store = store
         self.clock = clock
         self._windows: dict[tuple[str, str], WindowState] = {}
+        self._lock = threading.Lock()  # the local cloud serves requests on threads of one process
 
     # --- the request path -----------------------------------------------------------------
 
@@ -236,7 +238,8 @@ class Limiter:
         now_ms = int(now * 1000)
         start = now_ms // w_ms * WINDOW_SECONDS
         cache_key = (key_id, category)
-        state = self._windows.get(cache_key)
+        with self._lock:
+            state = self._windows.get(cache_key)
         fresh = False
         for _ in range(_ATTEMPTS):
             if state is not None and state.start > start:
@@ -289,10 +292,11 @@ class Limiter:
     # --- helpers --------------------------------------------------------------------------
 
     def _remember(self, cache_key: tuple[str, str], state: WindowState) -> None:
-        self._windows.pop(cache_key, None)
-        self._windows[cache_key] = state
-        if len(self._windows) > _CACHE_SIZE:
-            self._windows.pop(next(iter(self._windows)))
+        with self._lock:
+            self._windows.pop(cache_key, None)
+            self._windows[cache_key] = state
+            if len(self._windows) > _CACHE_SIZE:
+                self._windows.pop(next(iter(self._windows)))
 
     def _give_back(self, usage: Usage) -> None:
         """Return the units earlier checks took for a request a later check refused."""

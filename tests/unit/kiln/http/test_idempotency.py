@@ -204,7 +204,7 @@ def test_too_many_requests_and_server_errors_are_not_recorded():
     assert len(calls) == 3
 
 
-@pytest.mark.parametrize("key", ["", '""', "x" * 256, "caf\u00e9", "tab\there"])
+@pytest.mark.parametrize("key", ["", '""', "x" * 256, "caf\u00e9", "tab\there", '"half-quoted'])
 def test_a_malformed_key_is_a_validation_error(key):
     status, body = parse(create(key))
     assert status == 400
@@ -246,3 +246,26 @@ def test_a_cold_start_without_the_header_never_imports_powertools_idempotency():
             "assert not [m for m in sys.modules if m.startswith('aws_lambda_powertools.utilities.idempotency')]")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO,
                    env={"PYTHONPATH": f"{REPO / 'functions'}:{REPO}", "PATH": "/usr/bin:/bin"})
+
+
+def test_concurrent_identical_requests_run_the_handler_once():
+    start = threading.Barrier(12)
+    responses: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        start.wait(5)
+        response = create("race")
+        with lock:
+            responses.append(response)
+
+    threads = [threading.Thread(target=one) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(projects()) == 1
+    created = [r for r in responses if r["statusCode"] == 201]
+    assert len([r for r in created if "Idempotent-Replayed" not in r["headers"]]) == 1
+    assert len({r["body"] for r in created}) == 1
+    assert all(r["statusCode"] in (201, 409) for r in responses)
