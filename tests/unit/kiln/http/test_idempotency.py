@@ -159,7 +159,8 @@ def test_after_24_hours_the_key_is_free_again():
     # TTL deletes lazily; a record past its expiry is treated as gone.
     boto3.client("dynamodb").update_item(
         TableName=TABLE, Key={"pk": record["pk"], "sk": record["sk"]},
-        UpdateExpression="SET expiresAtEpoch = :past", ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}})
+        UpdateExpression="SET expiresAtEpoch = :past",
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}})
     response = create(body={"name": "New day", "description": "Another request."})
     assert response["statusCode"] == 201 and "Idempotent-Replayed" not in response["headers"]
     assert len(projects()) == 2

@@ -438,3 +438,12 @@ def test_reopening_arithmetic_matches_admission_to_the_millisecond():
                 assert admits(previous, current, reopen), (previous, current, now, reopen)
                 if reopen > now:
                     assert not admits(previous, current, reopen - 1), (previous, current, now, reopen)
+
+
+def test_the_routes_that_start_builds_and_exports_carry_their_quota():
+    from kiln.routes import ROUTES
+
+    assert {r.handler: r.quota for r in ROUTES if r.quota} == {
+        "runs_create": "builds", "runs_retry": "builds",
+        "exports_create": "exports", "exports_current_kiln": "exports", "exports_create_legacy": "exports",
+    }
