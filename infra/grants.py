@@ -89,6 +89,7 @@ class Permission:
 TRANSLATED = frozenset({
     "table:read", "table:write", "bucket:read", "bucket:write", "cursor-secret:read", "health:check",
     "usage-keys:write", "generator:invoke", "builds:control", "archives:start", "table:touch",
+    "limits:count",
 })
 
 # The workflow (kiln.routes.WORKFLOWS) builds:control starts and stops; the same name as
@@ -166,6 +167,12 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
         allow("TableWrite", _TABLE_WRITE, [targets.table_arn])
     elif "table:touch" in grants:
         allow("TableTouch", ("dynamodb:UpdateItem",), [targets.table_arn])
+    if "limits:count" in grants:
+        # kiln.adapters.dynamodb.limits: one conditional UpdateItem per check (GetItem when a
+        # refusal must be confirmed), only in the counters' partitions.
+        out.append(Permission(iam.PolicyStatement(
+            sid="LimitCounters", actions=["dynamodb:GetItem", "dynamodb:UpdateItem"], resources=[targets.table_arn],
+            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*", "USAGE#*"]}})))
     if "bucket:write" in grants:
         allow("BucketWrite", BUCKET_WRITE_ACTIONS, [targets.objects_arn], [(targets.objects_arn, OBJECTS_REASON)])
     elif "bucket:read" in grants:

@@ -79,7 +79,7 @@ class RouteGroupStack(NestedStack):
         self._imported: dict[str, str] = {}
         imp = self._import
 
-        used = {grant for route in routes for grant in route.grants}
+        used = {grant for route in routes for grant in route.function_grants}
         needs_table = bool(used & {"table:read", "table:write", "health:check"})
         needs_bucket = bool(used & {"bucket:read", "bucket:write", "health:check"})
         needs_secret = "cursor-secret:read" in used
@@ -123,7 +123,7 @@ class RouteGroupStack(NestedStack):
         self.functions: dict[str, KilnFunction] = {}
         for route in routes:
             environment = function_environment(
-                route.grants,
+                route.function_grants,
                 table_name=imp("TableName", shared.table_name),
                 bucket_name=imp("BucketName", shared.bucket_name),
                 usage_plans_json=imp("UsagePlans", shared.usage_plans_json),
@@ -137,7 +137,7 @@ class RouteGroupStack(NestedStack):
                 spec=FunctionSpec(
                     handler=route.handler_ref,
                     description=f"Kiln {route.method} {route.path}: {route.summary}",
-                    grants=route.grants,
+                    grants=route.function_grants,
                     timeout_seconds=settings.api_timeout_seconds,
                     memory_mb=settings.api_memory_mb,
                     environment=environment,

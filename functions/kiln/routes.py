@@ -34,10 +34,22 @@ class Route:
     grants: tuple[str, ...] = ()
     # The workspace's annual quota a successful call consumes (CONTRACT section 4, tiers.py).
     quota: Literal["builds", "exports"] | None = None
+    # What an Idempotency-Key keeps of the first response (kiln.http.idempotency): all of it;
+    # all but the one-time `secret` (a replay shows the key, never its secret again); or
+    # nothing (a retry runs again: for responses holding short-lived credentials).
+    replay: Literal["full", "without-secret", "none"] = "full"
 
     @property
     def handler_ref(self) -> str:
         return f"kiln.handlers.{self.handler}.handler"
+
+    @property
+    def function_grants(self) -> tuple[str, ...]:
+        """The route's grants plus what the shared pipeline needs: every metered request
+        counts against its key's window and its workspace's day (kiln.http.limits)."""
+        if self.authorized and self.category != "none":
+            return (*self.grants, "limits:count")
+        return self.grants
 
     @property
     def function_id(self) -> str:
@@ -165,7 +177,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/uploads", "uploads_create",
           "A presigned upload for an archive, bound to its size and type (15 minutes)",
           scopes=("project:write",), category="write", status=201, tags=("archives",), group="archives",
-          grants=("table:write", "bucket:write")),
+          grants=("table:write", "bucket:write"), replay="none"),
     Route("POST", "/v1/projects/import", "projects_import",
           "Import an archive: a zip body up to 4 MiB (201), or an uploadId (202)",
           scopes=("project:write",), category="write", status=201, tags=("archives",), group="archives",
@@ -206,7 +218,7 @@ ROUTES: tuple[Route, ...] = (
     # Any key manages its own workspace's keys, never beyond its own scopes; `admin` reaches others.
     Route("POST", "/v1/api-keys", "api_keys_create", "Create an API key (the secret is shown once)",
           category="write", status=201, tags=("api-keys",), group="access",
-          grants=("table:write",)),
+          grants=("table:write",), replay="without-secret"),
     Route("GET", "/v1/api-keys", "api_keys_list", "List API keys (never their secrets)",
           category="read", tags=("api-keys",), group="access",
           grants=("table:read", "cursor-secret:read")),
@@ -216,7 +228,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/v1/api-keys/{keyId}/rotate", "api_keys_rotate",
           "Rotate an API key: a new secret; the old one keeps working for a grace period",
           category="write", status=201, tags=("api-keys",), group="access",
-          grants=("table:write",)),
+          grants=("table:write",), replay="without-secret"),
     # The API described by itself, served by their own functions (kept off every other cold start).
     Route("GET", "/v1/openapi.json", "docs_openapi", "The OpenAPI document of this API",
           authorized=False, category="none", tags=("service",), group="docs"),
@@ -318,6 +330,7 @@ GRANTS: dict[str, str] = {
     "table:read": "GetItem/Query/BatchGetItem on the table and its indexes",
     "table:write": "table:read plus PutItem/UpdateItem/DeleteItem/TransactWriteItems",
     "table:touch": "UpdateItem only (the authorizer's lastUsedAt)",
+    "limits:count": "GetItem/UpdateItem on the rate and usage counters only (RATE#*, USAGE#* partitions)",
     "bucket:read": "GetObject on the bucket's objects, ListBucket (so a missing key is a 404, not a 403)",
     "bucket:write": "bucket:read plus PutObject/DeleteObject",
     "cursor-secret:read": "GetSecretValue on the cursor-signing secret",

@@ -16,6 +16,9 @@ stores its response (one UpdateItem). A second request with the same scope gets:
   record expires with the function's timeout (the Lambda context is registered), so a
   request killed by the timeout does not hold its key for 24 hours.
 
+Each route's `replay` says what is kept: everything, everything but a new key's one-time
+secret (a replay shows the key with `secret: null`), or nothing (uploads: a replay would
+hand out credentials that expired).
 What is recorded: every 2xx and 3xx, and the outcomes of a request the endpoint decided on,
 404 and 409. Not recorded (the record is deleted, so a retry with the same key runs again):
 validation failures (400, 413, 415, 422), 429s (nothing happened; retry later) and 5xx
@@ -28,6 +31,7 @@ without one.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from functools import lru_cache
@@ -110,12 +114,15 @@ def run(request: Request, key: str, execute: Callable[[], Proxy], context: Any =
     idempotency_config.register_lambda_context(context if _has_deadline(context) else _Deadline())
     outcome: dict[str, Proxy] = {}
 
+    replay = request.route.replay
+
     def once() -> Proxy:
         proxy = execute()
         outcome["proxy"] = proxy
-        if not _recorded(proxy):
+        if replay == "none" or not _recorded(proxy):
             raise _NotRecorded
-        return _stored(proxy)
+        stored = _stored(proxy)
+        return _without_secret(stored) if replay == "without-secret" else stored
 
     try:
         result = call(once, fingerprint=fingerprint(request, key))
@@ -166,6 +173,20 @@ def _stored(proxy: Proxy) -> Proxy:
     headers = {k: v for k, v in (proxy.get("headers") or {}).items() if k.lower() != "x-request-id"}
     return {"statusCode": proxy["statusCode"], "headers": headers, "body": proxy.get("body") or "",
             "isBase64Encoded": bool(proxy.get("isBase64Encoded"))}
+
+
+def _without_secret(proxy: Proxy) -> Proxy:
+    """A key's secret is shown once and never stored: the record keeps the rest."""
+    try:
+        body = json.loads(proxy.get("body") or "")
+    except ValueError:
+        return proxy
+    data = body.get("data") if isinstance(body, dict) else None
+    if isinstance(data, dict) and "secret" in data:
+        data["secret"] = None
+        data["secretShownOnce"] = True
+        return {**proxy, "body": json.dumps(body, separators=(",", ":"), ensure_ascii=False)}
+    return proxy
 
 
 class _NotRecorded(Exception):

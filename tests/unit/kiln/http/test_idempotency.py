@@ -270,3 +270,12 @@ def test_concurrent_identical_requests_run_the_handler_once():
     assert len([r for r in created if "Idempotent-Replayed" not in r["headers"]]) == 1
     assert len({r["body"] for r in created}) == 1
     assert all(r["statusCode"] in (201, 409) for r in responses)
+
+
+def test_a_replayed_key_creation_never_shows_or_stores_the_secret():
+    from kiln.http.idempotency import _without_secret
+
+    stored = _without_secret({"statusCode": 201, "headers": {},
+                              "body": '{"success":true,"data":{"id":"key_x","secret":"kiln_s3cr3t"}}'})
+    assert "kiln_s3cr3t" not in stored["body"]
+    assert '"secret":null' in stored["body"] and '"secretShownOnce":true' in stored["body"]
