@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from kiln.adapters.aws import client
 from kiln.adapters.dynamodb.items import (
+    query_items,
     condition_failed,
     from_item,
     get_item,
@@ -106,22 +107,6 @@ def _epoch(timestamp: str) -> int:
     return int(datetime.fromisoformat(timestamp.replace("Z", "+00:00")).timestamp())
 
 
-def _items(query: dict[str, Any], start: dict[str, Any] | None = None,
-           batch: int | None = None) -> Iterator[dict[str, Any]]:
-    request = dict(query)
-    if batch:
-        request["Limit"] = batch
-    if start:
-        request["ExclusiveStartKey"] = to_item(start)
-    while True:
-        response = client("dynamodb").query(**request)
-        yield from response.get("Items", [])
-        last = response.get("LastEvaluatedKey")
-        if not last:
-            return
-        request["ExclusiveStartKey"] = last
-
-
 def _gsi1_query(partition: str) -> dict[str, Any]:
     """Newest first: ids start with their creation time."""
     return {
@@ -135,7 +120,7 @@ def _page(query: dict[str, Any], page: int, size: int, convert: Callable[[dict[s
     start, end = (page - 1) * size, page * size
     out: list[T] = []
     total = 0
-    for item in _items(query):
+    for item in query_items(query):
         if start <= total < end:
             out.append(convert(item))
         total += 1
@@ -145,7 +130,7 @@ def _page(query: dict[str, Any], page: int, size: int, convert: Callable[[dict[s
 def _cursor(query: dict[str, Any], limit: int, after: dict[str, Any] | None,
             convert: Callable[[dict[str, Any]], T]) -> tuple[list[T], dict[str, Any] | None]:
     items: list[dict[str, Any]] = []
-    for item in _items(query, after, min(_QUERY_BATCH, limit + 1)):
+    for item in query_items(query, after, min(_QUERY_BATCH, limit + 1)):
         items.append(item)
         if len(items) > limit:
             break

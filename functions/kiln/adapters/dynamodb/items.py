@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Any, Iterator
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -75,3 +76,31 @@ def spec_sk(project_id: str, version: int) -> str:
 
 def spec_prefix(project_id: str) -> str:
     return f"SPEC#{project_id}#"
+
+
+def query_items(query: dict[str, Any], start: dict[str, Any] | None = None,
+                batch: int | None = None) -> Iterator[dict[str, Any]]:
+    """The raw items of a Query, page after page (`batch` items per page; from `start`)."""
+    request = dict(query)
+    if batch:
+        request["Limit"] = batch
+    if start:
+        request["ExclusiveStartKey"] = to_item(start)
+    while True:
+        response = client("dynamodb").query(**request)
+        yield from response.get("Items", [])
+        last = response.get("LastEvaluatedKey")
+        if not last:
+            return
+        request["ExclusiveStartKey"] = last
+
+
+def numbers(value: Any) -> Any:
+    """DynamoDB numbers (Decimal) as ints, or floats when fractional, all the way down."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [numbers(v) for v in value]
+    return value

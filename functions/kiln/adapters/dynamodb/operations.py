@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from kiln.adapters.aws import client
-from kiln.adapters.dynamodb.items import condition_failed, from_item, get_item, put_item, table, to_item, workspace_pk
+from kiln.adapters.dynamodb.items import numbers, condition_failed, from_item, get_item, put_item, table, to_item, workspace_pk
 from kiln.domain.operations import Operation, OperationKind, Upload
 
 UPLOAD_RECORD_SECONDS = 86_400
@@ -25,21 +25,6 @@ _OPERATION_FIELDS = tuple(Operation.model_fields)
 
 def operation_sk(operation_id: str) -> str:
     return f"OP#{operation_id}"
-
-
-def _numbers(raw: dict[str, Any]) -> dict[str, Any]:
-    from decimal import Decimal
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return int(value)
-        if isinstance(value, dict):
-            return {k: convert(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [convert(v) for v in value]
-        return value
-
-    return convert(raw)
 
 
 class OperationItems:
@@ -53,7 +38,7 @@ class OperationItems:
         item = get_item(workspace_pk(workspace_id), operation_sk(operation_id), consistent=True)
         if item is None:
             return None
-        raw = _numbers(from_item(item))
+        raw = numbers(from_item(item))
         if raw.get("kind") == OperationKind.RUN.value:
             return None  # a run pointer: runs have their own resource
         return Operation(**{k: raw[k] for k in _OPERATION_FIELDS if k in raw})
@@ -102,5 +87,5 @@ class OperationItems:
         item = get_item(workspace_pk(workspace_id), f"UPLOAD#{upload_id}", consistent=True)
         if item is None:
             return None
-        raw = _numbers(from_item(item))
+        raw = numbers(from_item(item))
         return Upload(**{k: raw[k] for k in Upload.model_fields if k in raw})

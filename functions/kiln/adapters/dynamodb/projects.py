@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from kiln.adapters.aws import client
 from kiln.adapters.dynamodb.items import (
+    query_items,
     condition_failed,
     from_item,
     get_item,
@@ -187,21 +188,6 @@ class ProjectStore:
         query["ScanIndexForward"] = False
         return query
 
-    def _items(self, query: dict[str, Any], start: dict[str, Any] | None = None,
-               batch: int | None = None) -> Iterator[dict[str, Any]]:
-        request = dict(query)
-        if batch:
-            request["Limit"] = batch
-        if start:
-            request["ExclusiveStartKey"] = to_item(start)
-        while True:
-            response = client("dynamodb").query(**request)
-            yield from response.get("Items", [])
-            last = response.get("LastEvaluatedKey")
-            if not last:
-                return
-            request["ExclusiveStartKey"] = last
-
     def list_page(self, workspace_id: str, filters: ProjectListFilter, page: PageRequest) -> PageResult:
         # Page mode needs a total, which DynamoDB can only get by reading the partition:
         # cost grows with the workspace's project count (cursor mode does not; see docs).
@@ -209,7 +195,7 @@ class ProjectStore:
         end = start + page.page_size
         items: list[Project] = []
         total = 0
-        for item in self._items(self._query(workspace_id, filters)):
+        for item in query_items(self._query(workspace_id, filters)):
             if start <= total < end:
                 items.append(project_from(item))
             total += 1
@@ -219,7 +205,7 @@ class ProjectStore:
         key_fields = ("pk", "sk") if filters.status is None else ("pk", "sk", "gsi1pk", "gsi1sk")
         items: list[dict[str, Any]] = []
         batch = min(_QUERY_BATCH, cursor.limit + 1)
-        for item in self._items(self._query(workspace_id, filters), cursor.after, batch):
+        for item in query_items(self._query(workspace_id, filters), cursor.after, batch):
             items.append(item)
             if len(items) > cursor.limit:
                 break

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from kiln.adapters.aws import client
 from kiln.adapters.dynamodb.items import (
+    numbers,
     condition_failed,
     from_item,
     get_item,
@@ -68,31 +69,15 @@ def event_sk(run_id: str, sequence: int) -> str:
 BUILDS_SK = "BUILDS"
 
 
-def _numbers(values: dict[str, Any]) -> dict[str, Any]:
-    """DynamoDB numbers come back as Decimal; the models want ints."""
-    from decimal import Decimal
-
-    def convert(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return int(value) if value == value.to_integral_value() else float(value)
-        if isinstance(value, dict):
-            return {k: convert(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [convert(v) for v in value]
-        return value
-
-    return convert(values)
-
-
 def _run_from(raw: dict[str, Any]) -> Run:
     values = {k: raw[k] for k in _RUN_FIELDS if k in raw}
     values["tasksSummary"] = {"total": raw.get("tasksTotal", 0), "succeeded": raw.get("tasksSucceeded", 0),
                               "failed": raw.get("tasksFailed", 0)}
-    return Run(**_numbers(values))
+    return Run(**numbers(values))
 
 
 def _task_from(raw: dict[str, Any]) -> Task:
-    return Task(**_numbers({k: raw[k] for k in _TASK_FIELDS if k in raw}))
+    return Task(**numbers({k: raw[k] for k in _TASK_FIELDS if k in raw}))
 
 
 class RunStore:
@@ -170,14 +155,14 @@ class RunStore:
         if snapshot is None:
             raise RuntimeError(f"spec version {run.specVersion} of run {run_id} is missing")
         return RunDetail(**run.model_dump(), specSnapshot=snapshot,
-                         tasksJson=_numbers(raw["tasksJson"]) if raw.get("tasksJson") else None,
+                         tasksJson=numbers(raw["tasksJson"]) if raw.get("tasksJson") else None,
                          tasks=self.tasks(workspace_id, run_id),
                          verificationResult=raw.get("verificationResult"))
 
     def raw(self, workspace_id: str, project_id: str, run_id: str) -> dict[str, Any] | None:
         """The run item's attributes (workers read tasksJson from it)."""
         raw = self._raw_run(workspace_id, project_id, run_id)
-        return _numbers(raw) if raw else None
+        return numbers(raw) if raw else None
 
     def _query(self, request: dict[str, Any]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -415,7 +400,7 @@ class EventStore:
             response = client("dynamodb").query(**request)
             for item in response.get("Items", []):
                 raw = from_item(item)
-                events.append(Event(**_numbers({k: raw[k] for k in _EVENT_FIELDS if k in raw})))
+                events.append(Event(**numbers({k: raw[k] for k in _EVENT_FIELDS if k in raw})))
             if "LastEvaluatedKey" not in response:
                 break
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
