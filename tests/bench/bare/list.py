@@ -7,7 +7,7 @@ import os
 import boto3
 
 _clients = {}
-FIELDS = ("id", "name", "description", "status", "createdAt", "updatedAt", "archivedAt")
+FIELDS = ("id", "name", "description", "status", "createdAt", "updatedAt", "archivedAt", "specVersion", "approvedAt")
 
 
 def client(service):
