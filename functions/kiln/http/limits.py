@@ -158,14 +158,20 @@ class Limiter:
     """The checks; one per container (`limiter()`), which remembers window states between calls."""
 
     def __init__(self, store: LimitStore | None = None, clock: Callable[[], float] = time.time) -> None:
-        if store is None:
-            from kiln.adapters.dynamodb.limits import LimitStore
-
-            store = LimitStore()
-        self.store = store
+        self._store = store
         self.clock = clock
         self._windows: dict[tuple[str, str], WindowState] = {}
         self._lock = threading.Lock()  # the local cloud serves requests on threads of one process
+
+    @property
+    def store(self) -> LimitStore:
+        # Built on the first metered request: unmetered routes (/, /health, docs) never load
+        # the DynamoDB adapter and boto3 through the limiter.
+        if self._store is None:
+            from kiln.adapters.dynamodb.limits import LimitStore
+
+            self._store = LimitStore()
+        return self._store
 
     # --- the request path -----------------------------------------------------------------
 

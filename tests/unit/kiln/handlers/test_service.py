@@ -49,3 +49,23 @@ def test_method_not_allowed_lists_the_allowed_methods():
     assert body["error"]["code"] == "METHOD_NOT_ALLOWED"
     assert response["headers"]["Allow"] == "DELETE, GET, PATCH"
     assert body["error"]["details"]["allowed"] == ["DELETE", "GET", "PATCH"]
+
+
+def test_unmetered_routes_never_load_boto3():
+    """GET / answers without the limiter's DynamoDB adapter (a cold start stays cheap)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys\n"
+        "from kiln.handlers import root\n"
+        "event = {'resource': '/', 'path': '/', 'httpMethod': 'GET', 'headers': None, 'multiValueHeaders': None,\n"
+        "         'queryStringParameters': None, 'multiValueQueryStringParameters': None, 'pathParameters': None,\n"
+        "         'requestContext': {'requestId': 'r'}, 'body': None, 'isBase64Encoded': False}\n"
+        "assert root.handler(event, None)['statusCode'] == 200\n"
+        "print('boto3' in sys.modules)\n"
+    )
+    functions = Path(__file__).resolve().parents[4] / "functions"
+    out = subprocess.run([sys.executable, "-c", script], cwd=functions, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
