@@ -55,7 +55,13 @@ from pydantic import (
     model_validator,
 )
 
-from kiln.domain.projects import DESCRIPTION_MAX, NAME_MAX
+from kiln.domain.projects import (
+    CONTROL_CHARACTERS,
+    DESCRIPTION_MAX,
+    NAME_MAX,
+    no_control_characters,
+    text_controls_only,
+)
 from kiln.domain.repository import MAX_PATH_BYTES, MAX_PATH_SEGMENTS, MAX_SEGMENT_BYTES, InvalidPath, normalize_path
 from kiln.domain.spec_documents import DOCUMENT_NAMES
 from kiln.envelope import ErrorCode, KilnError
@@ -85,8 +91,6 @@ _DRAIN_AFTER_END = 1 * MIB  # decompressed bytes read past a tar's end to reach 
 _TAR_RECORD = 10240
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-_CONTROL_BUT_LAYOUT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _VERSION = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})$")
 
 REASONS = frozenset({
@@ -138,7 +142,7 @@ def _show(name: str | bytes, limit: int = 200) -> str:
     """An entry name fit for a message: control characters escaped, long names shortened."""
     if isinstance(name, bytes):
         name = name.decode("utf-8", "backslashreplace")
-    shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
+    shown = CONTROL_CHARACTERS.sub(lambda m: f"\\x{ord(m.group()):02x}", name)
     return shown if len(shown) <= limit else shown[:limit] + "…"
 
 
@@ -148,18 +152,6 @@ def _entry_error(reason: str, name: str | bytes, what: str) -> InvalidArchive:
 
 
 # --- the .kiln document (kiln.json) -------------------------------------------------------
-
-def _no_controls(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-def _text_controls_only(value: str) -> str:
-    if _CONTROL_BUT_LAYOUT.search(value):
-        raise ValueError("must not contain control characters other than newlines and tabs")
-    return value
-
 
 def _timestamp(value: str) -> str:
     try:
@@ -191,8 +183,8 @@ class _Document(BaseModel):
 
 class KilnProject(_Document):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX),
-                    AfterValidator(_no_controls)]
-    description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(_text_controls_only)] = ""
+                    AfterValidator(no_control_characters)]
+    description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(text_controls_only)] = ""
 
 
 class KilnSpecVersion(_Document):
@@ -200,7 +192,7 @@ class KilnSpecVersion(_Document):
     createdAt: Timestamp
     feedback: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)] | None = None
     approvedAt: Timestamp | None = None
-    generator: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_no_controls)] | None = None
+    generator: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_control_characters)] | None = None
     documents: dict[str, Annotated[str, StringConstraints(max_length=DOCUMENT_MAX)]]
 
     @field_validator("documents")
@@ -233,8 +225,8 @@ class KilnFile(_Document):
 
 
 class KilnSource(_Document):
-    runId: Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_no_controls)] | None = None
-    ref: Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(_no_controls)] | None = None
+    runId: Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(no_control_characters)] | None = None
+    ref: Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(no_control_characters)] | None = None
     commit: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")] | None = None
 
 
@@ -375,7 +367,7 @@ def _clean_name(name: str, raw_size: int, limits: Limits) -> tuple[str | None, b
     for segment in segments:
         if segment in ("", "."):
             raise _entry_error("invalid_path", name, "contains an empty or '.' segment")
-        if _CONTROL.search(segment):
+        if CONTROL_CHARACTERS.search(segment):
             raise _entry_error("invalid_path", name, "contains control characters")
         if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
             raise _entry_error("name_too_long", name, f"has a segment over {MAX_SEGMENT_BYTES} bytes")
@@ -1467,5 +1459,5 @@ def _kiln_document_for(manifest: ArchiveManifest, name: str | None, filename: st
     if filename:
         base = filename.replace("\\", "/").rsplit("/", 1)[-1]
         stem = re.sub(r"(\.tar\.gz|\.tgz|\.zip|\.kiln)$", "", base, flags=re.IGNORECASE) or None
-    candidate = " ".join(_CONTROL.sub(" ", name or manifest.root or stem or "").split())[:NAME_MAX].strip()
+    candidate = " ".join(CONTROL_CHARACTERS.sub(" ", name or manifest.root or stem or "").split())[:NAME_MAX].strip()
     return KilnDocument(project=KilnProject(name=candidate or "project"), files=files)

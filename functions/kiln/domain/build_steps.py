@@ -29,7 +29,7 @@ from kiln.domain.builds import (
 from kiln.domain.generation import GenerationFailed, Generator
 from kiln.domain.projects import ProjectStatus
 from kiln.domain.repository import Author, InvalidPath, MergeConflict, RefConflict, Repository, normalize_path
-from kiln.domain.runs import EventLog, RunStatus, SpecSnapshot, Task
+from kiln.domain.runs import ACTIVE, EventLog, RunStatus, SpecSnapshot, Task
 
 MAIN = "main"
 AUTHOR = Author("Kiln", "builds@kiln.invalid")
@@ -157,7 +157,7 @@ class BuildSteps:
         repository = self._repository(ref.workspace_id, ref.project_id)
         base = self._task_base(repository, plan, task)
         documents = self._documents(ref, run)
-        context = {path: text for path, text in self._texts(repository, base).items()}
+        context = self._texts(repository, base)
         implementation = self._call(lambda g: g.implement(
             ImplementRequest(task=task, documents=documents, files=context)))
         changes = self._checked_changes(ref, task, implementation.files)
@@ -294,7 +294,7 @@ class BuildSteps:
     def finish(self, ref: RunRef, error: dict[str, Any] | None) -> dict[str, Any]:
         """The workflow's last state, on success (`error` None) or after any Catch."""
         run = self._ledger.raw(ref.workspace_id, ref.project_id, ref.run_id)
-        if run is None or RunStatus(run["status"]) not in _ACTIVE:
+        if run is None or RunStatus(run["status"]) not in ACTIVE:
             return {"status": run["status"] if run else "missing"}
         now = self._now()
         if error is None:
@@ -306,8 +306,10 @@ class BuildSteps:
         reason, message, task_id = _describe(error)
         for task in self._ledger.tasks(ref.workspace_id, ref.run_id):
             if task.status is TaskStatus.RUNNING:
-                self._fail_task(ref, task.id, task_id == task.id and message or "stopped: the run failed",
-                                reason if task_id == task.id else "run_failed")
+                if task.id == task_id:  # the task the error names failed with it
+                    self._fail_task(ref, task.id, message, reason)
+                else:
+                    self._fail_task(ref, task.id, "stopped: the run failed", "run_failed")
             elif task.status is TaskStatus.PENDING:
                 self._ledger.update_task(ref.workspace_id, ref.run_id, task.id,
                                          {"status": TaskStatus.CANCELLED.value, "finishedAt": now},
@@ -324,7 +326,7 @@ class BuildSteps:
         run = self._ledger.raw(ref.workspace_id, ref.project_id, ref.run_id)
         if run is None:
             raise RunAlreadyFinished(f"run {ref.run_id} does not exist")
-        if RunStatus(run["status"]) not in _ACTIVE:
+        if RunStatus(run["status"]) not in ACTIVE:
             raise RunAlreadyFinished(f"run {ref.run_id} is {run['status']}")
         return run
 
@@ -345,8 +347,6 @@ class BuildSteps:
     def _now(self) -> str:
         return iso(self._clock())
 
-
-_ACTIVE = frozenset(set(RunStatus) - {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED})
 
 _REASONS = {
     "TaskFailed": "task_failed",

@@ -84,10 +84,6 @@ class Operation(_Out):
     finishedAt: str | None = None
     objectExpiresAt: str | None = None
 
-    @property
-    def callback_id(self) -> str:
-        return self.id
-
 
 class Upload(_Out):
     id: str

@@ -59,18 +59,18 @@ EDITABLE = frozenset(set(ProjectStatus) - {ProjectStatus.ARCHIVED})
 
 # Exactly Unicode category Cc (C0, DEL, C1), as regexes: a 10,000-character description is
 # checked in microseconds rather than a per-character unicodedata lookup.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-_CONTROL_BUT_LAYOUT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+CONTROL_BUT_LAYOUT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def _no_control_characters(value: str) -> str:
-    if _CONTROL.search(value):
+def no_control_characters(value: str) -> str:
+    if CONTROL_CHARACTERS.search(value):
         raise ValueError("must not contain control characters")
     return value
 
 
-def _text_controls_only(value: str) -> str:
-    if _CONTROL_BUT_LAYOUT.search(value):
+def text_controls_only(value: str) -> str:
+    if CONTROL_BUT_LAYOUT.search(value):
         raise ValueError("must not contain control characters other than newlines and tabs")
     return value
 
@@ -78,9 +78,9 @@ def _text_controls_only(value: str) -> str:
 # Python's str.strip (not pydantic's) so every Unicode whitespace is trimmed before the limits.
 _Stripped = Annotated[str, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v)]
 Name = Annotated[_Stripped, StringConstraints(min_length=1, max_length=NAME_MAX),
-                 AfterValidator(_no_control_characters)]
+                 AfterValidator(no_control_characters)]
 Description = Annotated[_Stripped, StringConstraints(min_length=1, max_length=DESCRIPTION_MAX),
-                        AfterValidator(_text_controls_only)]
+                        AfterValidator(text_controls_only)]
 
 
 class Strict(BaseModel):

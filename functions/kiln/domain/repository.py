@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Literal, Mapping, NamedTuple, Protocol, Union
 
 from kiln.clock import Clock, utc_now
+from kiln.domain.projects import CONTROL_CHARACTERS
 
 FILE_MODE = "100644"
 DIR_MODE = "40000"
@@ -48,8 +49,6 @@ MAX_REF_LENGTH = 200
 
 _OBJECT_ID = re.compile(r"^[0-9a-f]{40}$")
 _OBJECT_ID_ANY_CASE = re.compile(r"^[0-9a-fA-F]{40}$")
-# C0, DEL and C1 control characters (Unicode category Cc).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _BRANCH_CHARACTERS = re.compile(r"^[A-Za-z0-9._/-]+$")
 _SIGNATURE = re.compile(r"^(?P<name>[^<>\n]*) <(?P<email>[^<>\n]*)> (?P<time>\d+) (?P<offset>[+-]\d{4})$")
 
@@ -142,7 +141,7 @@ def normalize_path(raw: str) -> str:
     path = raw[1:] if raw.startswith("/") else raw
     if not path:
         raise InvalidPath(raw, "must not be empty")
-    if _CONTROL.search(path):
+    if CONTROL_CHARACTERS.search(path):
         raise InvalidPath(raw, "must not contain control characters")
     if "\\" in path:
         raise InvalidPath(raw, "must not contain backslashes; separate segments with '/'")

@@ -35,13 +35,12 @@ from kiln.domain.projects import (
     Project,
     ProjectStatus,
     Strict,
-    _text_controls_only,
+    text_controls_only,
     conflict,
 )
-from kiln.domain.spec_documents import render_documents
+from kiln.domain.spec_documents import DOCUMENT_NAMES, render_documents
 from kiln.envelope import ErrorCode, KilnError, not_found, validation_error
 
-DOCUMENT_NAMES = ("SPEC.md", "ACCEPTANCE.md", "ROUTES.md", "DATA.md")
 MAX_ANSWERS = 50
 MAX_CHOICES = 12
 
@@ -73,7 +72,7 @@ class AnswersRequest(Strict):
 
 
 Feedback = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=FEEDBACK_MAX),
-                     AfterValidator(_text_controls_only)]
+                     AfterValidator(text_controls_only)]
 
 
 class RegenerateRequest(Strict):
@@ -221,7 +220,7 @@ def _check(question: Question, answer: AnswerValue) -> tuple[str, str] | None:
         if not isinstance(answer, str):
             return "expected a string (a text question)", "string_type"
         try:
-            _text_controls_only(answer)
+            text_controls_only(answer)
         except ValueError as error:
             return str(error), "control_characters"
     elif kind is QuestionType.SINGLE_CHOICE:

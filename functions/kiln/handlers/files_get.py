@@ -8,23 +8,12 @@ stops at 6 MB, so such files leave through an export of the project.
 
 import base64
 import json
-from typing import Annotated
+from pydantic import BaseModel, ConfigDict
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
-
-from kiln import services
-from kiln.domain.repository import (
-    DEFAULT_BRANCH,
-    MAX_REF_LENGTH,
-    InvalidPath,
-    IsADirectory,
-    PathNotFound,
-    RefNotFound,
-    normalize_path,
-    validate_ref,
-)
-from kiln.envelope import ErrorCode, KilnError, not_found, validation_error
+from kiln.domain.repository import DEFAULT_BRANCH, InvalidPath, IsADirectory, PathNotFound, normalize_path
+from kiln.envelope import ErrorCode, KilnError, not_found
 from kiln.http.api import endpoint
+from kiln.http.files import Ref, path_error, repository_at
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
@@ -35,9 +24,6 @@ FILE_LIMIT_BYTES = 4 * 1024 * 1024
 # much more when escaped, so past this it is sent as base64 instead.
 _MAX_ESCAPED_TEXT = 5_600_000
 
-Ref = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REF_LENGTH), AfterValidator(validate_ref)]
-
-
 class GetQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -45,7 +31,7 @@ class GetQuery(BaseModel):
 
 
 def _path_error(message: str, kind: str) -> Exception:
-    return validation_error([{"field": "path", "location": "path", "message": message, "type": kind}])
+    return path_error(message, kind, "path")
 
 
 def _encoded(data: bytes) -> tuple[str, str]:
@@ -68,13 +54,9 @@ def get_file(request: Request) -> Response:
         path = normalize_path(request.path_params.get("path") or "")
     except InvalidPath as error:
         raise _path_error(error.reason, "invalid_path") from None
-    services.projects().get(request.workspace_id, project_id)  # 404 unless the caller's workspace owns it
-    repo = services.repository(request.workspace_id, project_id)
+    repo, commit = repository_at(request, project_id, query.ref)
     try:
-        commit = repo.resolve(query.ref)
         data = repo.read_file(commit, path)
-    except RefNotFound:
-        raise not_found("ref", query.ref) from None
     except PathNotFound:
         raise not_found("file", path) from None
     except IsADirectory:

@@ -6,29 +6,16 @@ a full commit sha, `commit` the sha it resolved to. Repository paths never start
 the root directory is "/".
 """
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict
 
-from kiln import services
-from kiln.domain.repository import (
-    DEFAULT_BRANCH,
-    MAX_REF_LENGTH,
-    Entry,
-    InvalidPath,
-    NotADirectory,
-    PathNotFound,
-    RefNotFound,
-    normalize_dir,
-    validate_ref,
-)
-from kiln.envelope import not_found, validation_error
+from kiln.domain.repository import DEFAULT_BRANCH, Entry, InvalidPath, NotADirectory, PathNotFound, normalize_dir
+from kiln.envelope import not_found
 from kiln.http.api import endpoint
+from kiln.http.files import Ref, path_error, repository_at
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
-
-Ref = Annotated[str, StringConstraints(min_length=1, max_length=MAX_REF_LENGTH), AfterValidator(validate_ref)]
-
 
 class ListQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -38,7 +25,7 @@ class ListQuery(BaseModel):
 
 
 def _path_error(message: str, kind: str) -> Exception:
-    return validation_error([{"field": "path", "location": "query", "message": message, "type": kind}])
+    return path_error(message, kind, "query")
 
 
 def _entry(entry: Entry) -> dict[str, Any]:
@@ -56,13 +43,9 @@ def list_files(request: Request) -> Response:
     except InvalidPath as error:
         raise _path_error(error.reason, "invalid_path") from None
     shown = path or "/"
-    services.projects().get(request.workspace_id, project_id)  # 404 unless the caller's workspace owns it
-    repo = services.repository(request.workspace_id, project_id)
+    repo, commit = repository_at(request, project_id, query.ref)
     try:
-        commit = repo.resolve(query.ref)
         entries = repo.list_dir(commit, path)
-    except RefNotFound:
-        raise not_found("ref", query.ref) from None
     except PathNotFound:
         raise not_found("directory", shown) from None
     except NotADirectory:

@@ -530,3 +530,22 @@ def test_an_expired_key_is_rejected_by_the_authorizer_and_listed_as_expired(admi
     assert not authenticates(key["secret"])
     listed = {k["id"]: k for k in listing(admin)[1]["data"]}
     assert listed[key["id"]]["status"] == "expired"
+
+
+def test_a_retried_creation_replays_the_key_without_its_secret_and_stores_none(admin):
+    context = context_of(admin)
+    body = {"name": "ci", "scopes": ["project:read"]}
+
+    def post():
+        return parse(api_keys_create.handler(proxy_event(
+            "POST", "/v1/api-keys", body=body, authorizer=context, headers={"Idempotency-Key": "mint-ci"})))
+
+    (first_status, first), (second_status, second) = post(), post()
+    assert first_status == second_status == 201
+    assert first["data"]["secret"].startswith("kiln_")
+    assert second["data"]["id"] == first["data"]["id"]  # one key, not two
+    assert second["data"]["secret"] is None and second["data"]["secretShownOnce"] is True
+    stored = boto3.client("dynamodb").query(
+        TableName=TABLE, KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "IDEMPOTENCY#api_keys_create"}}, ConsistentRead=True)["Items"]
+    assert stored and first["data"]["secret"] not in json.dumps(stored)

@@ -42,10 +42,10 @@ def projects() -> list[dict[str, Any]]:
     return items
 
 
-def records() -> list[dict[str, Any]]:
+def records(handler: str = "projects_create") -> list[dict[str, Any]]:
     return boto3.client("dynamodb").query(
         TableName=TABLE, KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": "IDEMPOTENCY#projects_create"}}, ConsistentRead=True)["Items"]
+        ExpressionAttributeValues={":pk": {"S": f"IDEMPOTENCY#{handler}"}}, ConsistentRead=True)["Items"]
 
 
 class Context:
@@ -270,6 +270,22 @@ def test_concurrent_identical_requests_run_the_handler_once():
     assert len([r for r in created if "Idempotent-Replayed" not in r["headers"]]) == 1
     assert len({r["body"] for r in created}) == 1
     assert all(r["statusCode"] in (201, 409) for r in responses)
+
+
+def test_uploads_are_not_recorded_so_no_presigned_credentials_are_kept():
+    from kiln.handlers import uploads_create
+
+    def upload() -> tuple[dict[str, Any], dict[str, Any]]:
+        response = uploads_create.handler(proxy_event(
+            "POST", "/v1/uploads", headers={"Idempotency-Key": "upload-1"},
+            body={"filename": "a.zip", "contentType": "application/zip", "sizeBytes": 10}))
+        return response, json.loads(response["body"])
+
+    (first, first_body), (second, second_body) = upload(), upload()
+    assert first["statusCode"] == second["statusCode"] == 201
+    assert "Idempotent-Replayed" not in second["headers"]
+    assert first_body["data"]["uploadId"] != second_body["data"]["uploadId"]
+    assert records("uploads_create") == []
 
 
 def test_a_replayed_key_creation_never_shows_or_stores_the_secret():
