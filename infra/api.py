@@ -1,5 +1,5 @@
 """The REST API: stage, logging, authorizer, every method of the route table, 405 methods,
-gateway responses and usage plans.
+CORS preflight methods, gateway responses and usage plans.
 
 Methods are integrated with their route's function by *name* (`<stack>-<Group>-<FunctionId>`), not by a
 reference to the function resource. That breaks the cycle usage plans -> stage -> deployment ->
@@ -19,6 +19,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from kiln import routes
+from kiln.http.cors import ALLOWED_HEADERS, MAX_AGE_SECONDS, CorsPolicy, allow_header, origin_pattern
 from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, Route
 from kiln.tiers import Tier
 from infra import gateway_responses
@@ -60,6 +61,14 @@ NO_AUTH_405_REASON = (
     "no data and must answer callers with or without credentials, so it has no authorizer."
 )
 PUBLIC_ROUTE_REASON = "Public by design (route table: authorized=False): {method} {path} ({summary})."
+NO_AUTH_OPTIONS_REASON = (
+    "OPTIONS answers CORS preflights with a MOCK integration: browsers send them without credentials, "
+    "and it reads no data (only the resource's methods and the configured origins)."
+)
+PREFLIGHT_STATUS = "204"
+# Headers a preflight answer may carry; declared on the method response, set by the template.
+PREFLIGHT_HEADERS = ("Allow", "Vary", "X-Request-Id", "Access-Control-Allow-Origin", "Access-Control-Allow-Methods",
+                     "Access-Control-Allow-Headers", "Access-Control-Max-Age")
 COGNITO_REASON = (
     "Kiln authenticates API keys with a Lambda TOKEN authorizer (kiln.handlers.authorizer) backed by "
     "DynamoDB, not with Cognito user pools."
@@ -70,20 +79,72 @@ def resource_paths(routes: Sequence[Route]) -> list[str]:
     return sorted({route.path for route in routes})
 
 
+def routes_by_path(routes: Sequence[Route]) -> dict[str, list[Route]]:
+    grouped: dict[str, list[Route]] = {}
+    for route in routes:
+        grouped.setdefault(route.path, []).append(route)
+    return grouped
+
+
 def lambda_invocation_uri(function_name: str) -> str:
     function_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{function_name}"
     return f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
 
 
-def deployment_fingerprint(routes: Sequence[Route]) -> str:
+def deployment_fingerprint(routes: Sequence[Route], cors_origins: Sequence[str] = ()) -> str:
     """Folded into the deployment's logical id so the stage is redeployed when it changes.
 
     Methods already feed the RestApi's deployment hash; gateway responses and the route table
     (handlers live in other stacks) do not, and both only take effect with a new deployment.
     """
     described = sorted([r.method, r.path, r.handler_ref, r.authorized, r.group] for r in routes)
-    text = json.dumps([described, gateway_responses.templates(), AUTHORIZER_CACHE_TTL_SECONDS], sort_keys=True)
+    text = json.dumps([described, gateway_responses.templates(cors_origins), AUTHORIZER_CACHE_TTL_SECONDS],
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def preflight_template(methods: Sequence[str], origins: Sequence[str]) -> str:
+    """The MOCK OPTIONS integration response's Velocity template (kiln.http.cors, as in the local gateway).
+
+    A static response parameter cannot depend on the request, so the allow headers are set by
+    `$context.responseOverride` only when the request's Origin matches the allow-list; any other
+    origin gets no CORS header and the browser stops there. Directives only, on one line: the
+    template renders to an empty body.
+    """
+    steps = [
+        '#set($origin = "")',
+        '#if($input.params().header.get("Origin"))#set($origin = $input.params().header.get("Origin"))'
+        '#elseif($input.params().header.get("origin"))#set($origin = $input.params().header.get("origin"))#end',
+        "#set($context.responseOverride.header.X-Request-Id = $context.requestId)",
+    ]
+    pattern = origin_pattern(origins)
+    if pattern is not None:
+        overrides = {
+            "Access-Control-Allow-Origin": "$origin",
+            "Access-Control-Allow-Methods": f'"{", ".join(methods)}"',
+            "Access-Control-Allow-Headers": f'"{", ".join(ALLOWED_HEADERS)}"',
+            "Access-Control-Max-Age": f'"{MAX_AGE_SECONDS}"',
+        }
+        steps.append(f"#if($origin != \"\" && $origin.matches('{pattern}'))")
+        steps += [f"#set($context.responseOverride.header.{name} = {value})" for name, value in overrides.items()]
+        steps.append("#end")
+    return "".join(steps)
+
+
+def preflight_integration(methods: Sequence[str], origins: Sequence[str]) -> apigw.MockIntegration:
+    static = {"method.response.header.Allow": f"'{allow_header(methods)}'"}
+    if CorsPolicy(tuple(origins)).enabled:
+        static["method.response.header.Vary"] = "'Origin'"
+    return apigw.MockIntegration(
+        request_templates={"application/json": json.dumps({"statusCode": int(PREFLIGHT_STATUS)})},
+        # A preflight has no body; anything with a body of another type is not one.
+        passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+        integration_responses=[apigw.IntegrationResponse(
+            status_code=PREFLIGHT_STATUS,
+            response_parameters=static,
+            response_templates={"application/json": preflight_template(methods, origins)},
+        )],
+    )
 
 
 class Api(Construct):
@@ -171,6 +232,25 @@ class Api(Construct):
             acknowledge(method, "AwsSolutions-APIG4", NO_AUTH_405_REASON)
             acknowledge(method, "AwsSolutions-COG4", NO_AUTH_405_REASON)
 
+        # --- OPTIONS on every resource: CORS preflights, answered by API Gateway itself ------------
+        # Declared even without origins (then with no CORS headers), so OPTIONS never reaches the
+        # 405 function; one method per resource path, which the stacks' resource budget counts.
+        by_path = routes_by_path(routes)
+        for path, resource in self.resources.items():
+            methods = sorted({route.method for route in by_path[path]})
+            if "OPTIONS" in methods:
+                raise ValueError(f"{path}: OPTIONS is the CORS preflight, a route cannot declare it")
+            method = resource.add_method(
+                "OPTIONS", preflight_integration(methods, settings.cors_allowed_origins),
+                authorization_type=apigw.AuthorizationType.NONE, api_key_required=False,
+                method_responses=[apigw.MethodResponse(
+                    status_code=PREFLIGHT_STATUS,
+                    response_parameters={f"method.response.header.{name}": False for name in PREFLIGHT_HEADERS},
+                )],
+            )
+            acknowledge(method, "AwsSolutions-APIG4", NO_AUTH_OPTIONS_REASON)
+            acknowledge(method, "AwsSolutions-COG4", NO_AUTH_OPTIONS_REASON)
+
         # --- one method per route ------------------------------------------------------------
         self.methods: dict[tuple[str, str], apigw.Method] = {}
         for route in routes:
@@ -195,7 +275,7 @@ class Api(Construct):
             self.methods[(route.method, route.path)] = method
 
         # --- gateway responses in the envelope ------------------------------------------------
-        for response_type, spec in gateway_responses.templates().items():
+        for response_type, spec in gateway_responses.templates(settings.cors_allowed_origins).items():
             apigw.GatewayResponse(
                 self, "Response" + "".join(p.capitalize() for p in response_type.split("_")),
                 rest_api=self.rest_api,
@@ -218,7 +298,9 @@ class Api(Construct):
                 api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.stage)],
             )
 
-        self.rest_api.latest_deployment.add_to_logical_id({"kiln": deployment_fingerprint(routes)})
+        deployment = self.rest_api.latest_deployment
+        assert deployment is not None  # deploy=True
+        deployment.add_to_logical_id({"kiln": deployment_fingerprint(routes, settings.cors_allowed_origins)})
 
     @property
     def url(self) -> str:

@@ -1,4 +1,4 @@
-"""The Secrets Manager secret that signs pagination cursors (functions read KILN_CURSOR_SECRET_ARN)."""
+"""The Secrets Manager secret that signs pagination cursors (functions read kiln.config.CURSOR_SECRET_ARN)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.nag import acknowledge
-
-ENV_VAR = "KILN_CURSOR_SECRET_ARN"
 
 
 class CursorSecret(Construct):

@@ -5,19 +5,30 @@ a body and status built from kiln.envelope's catalog, exactly like handler error
 below is the whole mapping; `templates()` renders it and the tests read it.
 
 Gateway response templates are not run through VTL: `$context.*` variables are substituted,
-directives (#if) are not, so every type needs its code decided here, statically.
+directives (#if) are not, so every type needs its code decided here, statically. The local
+gateway (local/gateway.py) renders its own refusals from this same table.
+
+With CORS origins configured, every gateway response carries `Vary: Origin`, the exposed headers
+and an `Access-Control-Allow-Origin` that cannot be conditional: the one origin when the list
+is one plain origin, else the request's own Origin (kiln.http.cors.CorsPolicy.gateway_headers).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kiln.envelope import JSON_CONTENT_TYPE, ErrorCode, dumps, error_body, error_headers
+from kiln.http.cors import EXPOSED_HEADERS, CorsPolicy
 
 REQUEST_ID = "$context.requestId"
 # API Gateway's own message, already JSON-quoted (used where the type does not fix the cause).
 GATEWAY_MESSAGE = "$context.error.messageString"
 _MESSAGE_SENTINEL = "@@gateway-message@@"
+# A gateway response header copied from the request (no quotes), rather than a static value.
+REQUEST_ORIGIN = "method.request.header.Origin"
+# API Gateway takes a few seconds to make a new API key (or a key's new plan) usable.
+PROVISIONING_RETRY_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -27,19 +38,31 @@ class GatewayMapping:
     keep_status: bool = False  # True: answer with API Gateway's status instead of the code's
     gateway_message: bool = False  # True: the message is API Gateway's own, not the catalog title
     message: str | None = None  # replaces the catalog title where the title would mislead
+    retry_after: int | None = None  # a static Retry-After, seconds (503s: when to try again)
     why: str = ""
 
     @property
     def status(self) -> int | None:
         return None if self.keep_status else self.code.status
 
+    def static_headers(self) -> dict[str, str]:
+        """The headers the type adds besides Content-Type and X-Request-Id, as plain values."""
+        out = dict(error_headers(self.code))
+        if self.retry_after is not None:
+            out["Retry-After"] = str(self.retry_after)
+        return out
+
 
 MAPPINGS: tuple[GatewayMapping, ...] = (
     GatewayMapping("UNAUTHORIZED", ErrorCode.UNAUTHORIZED, why="authorizer answered Unauthorized: no or malformed token"),
     GatewayMapping("ACCESS_DENIED", ErrorCode.UNAUTHORIZED,
                    why="authorizer Deny: the authorizer only denies bad, expired or revoked credentials, so 401 not 403"),
-    GatewayMapping("INVALID_API_KEY", ErrorCode.UNAUTHORIZED,
-                   why="the key the authorizer returned is not in any usage plan: the credentials are not usable"),
+    GatewayMapping("INVALID_API_KEY", ErrorCode.SERVICE_UNAVAILABLE,
+                   message="The credentials are valid but still being provisioned; retry in a few seconds.",
+                   retry_after=PROVISIONING_RETRY_SECONDS,
+                   why="checked after the authorizer accepted the credentials, on the workspace's usage key it "
+                       "returned: API Gateway has not propagated a key (or plan membership) created or moved a "
+                       "moment ago. Clients never send x-api-key, so nothing else produces it"),
     GatewayMapping("EXPIRED_TOKEN", ErrorCode.UNAUTHORIZED, why="SigV4 credentials expired (not used by Kiln clients)"),
     GatewayMapping("INVALID_SIGNATURE", ErrorCode.UNAUTHORIZED, why="SigV4 signature invalid (not used by Kiln clients)"),
     GatewayMapping("MISSING_AUTHENTICATION_TOKEN", ErrorCode.ENDPOINT_NOT_FOUND,
@@ -54,13 +77,13 @@ MAPPINGS: tuple[GatewayMapping, ...] = (
                    why="request validator rejected a parameter"),
     GatewayMapping("WAF_FILTERED", ErrorCode.FORBIDDEN, message="The request was blocked by the web application firewall.",
                    why="a web ACL blocked the request"),
-    GatewayMapping("AUTHORIZER_FAILURE", ErrorCode.SERVICE_UNAVAILABLE,
+    GatewayMapping("AUTHORIZER_FAILURE", ErrorCode.SERVICE_UNAVAILABLE, retry_after=1,
                    why="the authorizer crashed or timed out: a dependency problem, retryable"),
-    GatewayMapping("AUTHORIZER_CONFIGURATION_ERROR", ErrorCode.SERVICE_UNAVAILABLE,
+    GatewayMapping("AUTHORIZER_CONFIGURATION_ERROR", ErrorCode.SERVICE_UNAVAILABLE, retry_after=1,
                    why="the authorizer could not be invoked: a dependency problem, retryable"),
-    GatewayMapping("INTEGRATION_FAILURE", ErrorCode.SERVICE_UNAVAILABLE,
+    GatewayMapping("INTEGRATION_FAILURE", ErrorCode.SERVICE_UNAVAILABLE, retry_after=1,
                    why="the function could not be invoked (throttled, crashed on init): retryable"),
-    GatewayMapping("INTEGRATION_TIMEOUT", ErrorCode.SERVICE_UNAVAILABLE,
+    GatewayMapping("INTEGRATION_TIMEOUT", ErrorCode.SERVICE_UNAVAILABLE, retry_after=1,
                    why="the function did not answer within the 29 s integration timeout: retryable"),
     GatewayMapping("API_CONFIGURATION_ERROR", ErrorCode.INTERNAL_ERROR, why="a deployment bug"),
     # Catch-alls for types AWS adds later. Every 4XX type documented today has its own entry
@@ -86,22 +109,39 @@ def body(mapping: GatewayMapping) -> str:
     return text
 
 
-def headers(mapping: GatewayMapping) -> dict[str, str]:
+def mapping(response_type: str) -> GatewayMapping:
+    return next(m for m in MAPPINGS if m.response_type == response_type)
+
+
+def cors_headers(origins: Sequence[str]) -> dict[str, str]:
+    """The CORS headers of every gateway response, in API Gateway's syntax; none without origins."""
+    policy = CorsPolicy(tuple(origins))
+    if not policy.enabled:
+        return {}
+    return {
+        "Vary": "'Origin'",
+        "Access-Control-Allow-Origin": f"'{policy.gateway_origin}'" if policy.gateway_origin else REQUEST_ORIGIN,
+        "Access-Control-Expose-Headers": f"'{', '.join(EXPOSED_HEADERS)}'",
+    }
+
+
+def headers(mapping: GatewayMapping, origins: Sequence[str] = ()) -> dict[str, str]:
     """Response headers as API Gateway expects them: static values in single quotes."""
     out = {
         "Content-Type": f"'{JSON_CONTENT_TYPE}'",
         "X-Request-Id": f"'{REQUEST_ID}'",
     }
-    for name, value in error_headers(mapping.code).items():
+    for name, value in mapping.static_headers().items():
         if "'" in value:
             raise ValueError(f"{mapping.response_type}: header {name} cannot contain a single quote")
         out[name] = f"'{value}'"
+    out.update(cors_headers(origins))
     return out
 
 
-def templates() -> dict[str, dict]:
+def templates(origins: Sequence[str] = ()) -> dict[str, dict]:
     """response type -> {status, headers, body}; status None keeps API Gateway's."""
     return {
-        m.response_type: {"status": m.status, "headers": headers(m), "body": body(m), "code": m.code.value}
+        m.response_type: {"status": m.status, "headers": headers(m, origins), "body": body(m), "code": m.code.value}
         for m in MAPPINGS
     }

@@ -46,6 +46,13 @@ XRAY_REASON = (
     "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; "
     "AWS requires Resource '*' for active tracing."
 )
+NETWORK_INTERFACES_REASON = (
+    "A Lambda function attached to a VPC needs these EC2 network-interface permissions on its execution role "
+    "(Lambda checks them when it creates the function and manages its interfaces with them); "
+    "DescribeNetworkInterfaces and DescribeSubnets only work on Resource '*'. Only the build sandbox is attached "
+    "to a VPC, and its subnets route nowhere (no internet gateway, NAT or endpoint), so nothing running in "
+    "it can reach the EC2 API to use them."
+)
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,12 @@ class Targets:
     # The Bedrock model (or cross-Region inference profile) id generator:invoke may call; empty
     # when the built-in generator is configured, and then the grant translates to nothing.
     bedrock_model_id: str = ""
+    # The secret holding the openai-compatible endpoint's key (a full secret ARN), which
+    # generator:invoke may read; empty for the other generators or a keyless endpoint.
+    generator_secret_arn: str = ""
+    # The build sandbox function (kiln.routes.Worker.sandbox), for sandbox:invoke. Only the
+    # workers built after it know it (infra/workflows.py builds the sandbox first).
+    sandbox_function_arn: str = ""
 
     @property
     def index_arn(self) -> str:
@@ -89,7 +102,7 @@ class Permission:
 TRANSLATED = frozenset({
     "table:read", "table:write", "bucket:read", "bucket:write", "cursor-secret:read", "health:check",
     "usage-keys:write", "generator:invoke", "builds:control", "archives:start", "table:touch",
-    "limits:count",
+    "limits:count", "sandbox:invoke",
 })
 
 # The workflow (kiln.routes.WORKFLOWS) builds:control starts and stops; the same name as
@@ -209,6 +222,11 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
         out += archive_start_permissions(targets, owner)
     if "generator:invoke" in grants and targets.bedrock_model_id:
         out += generator_permissions(targets.bedrock_model_id)
+    if "sandbox:invoke" in grants:
+        out += sandbox_invoke_permissions(targets, owner)
+    if "generator:invoke" in grants and targets.generator_secret_arn:
+        # kiln.adapters.secrets.openai_api_key: one GetSecretValue per container, on that secret only.
+        allow("GeneratorApiKeyRead", ("secretsmanager:GetSecretValue",), [targets.generator_secret_arn])
     return out
 
 
@@ -250,12 +268,30 @@ def archive_start_permissions(targets: Targets, owner: str) -> list[Permission]:
                                            resources=[targets.archive_state_machine_arn]))]
 
 
-def baseline(log_group_arn: str) -> list[Permission]:
-    """What every function needs: write its own log group, send traces."""
-    return [
-        # The log group's Arn attribute already ends in ':*' (its log streams).
-        Permission(iam.PolicyStatement(sid="Logs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                       resources=[log_group_arn])),
-        Permission(iam.PolicyStatement(sid="XRay", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
-                                       resources=["*"]), (("*", XRAY_REASON),)),
-    ]
+def sandbox_invoke_permissions(targets: Targets, owner: str) -> list[Permission]:
+    """InvokeFunction on the sandbox function's unqualified ARN, the one kiln.adapters.lambda_invoke calls."""
+    if not targets.sandbox_function_arn:
+        raise ValueError(f"{owner}: sandbox:invoke needs the build sandbox function, which only workers built "
+                         "after it can reference (a worker with sandbox=True in kiln.routes.WORKERS)")
+    return [Permission(iam.PolicyStatement(sid="SandboxInvoke", actions=["lambda:InvokeFunction"],
+                                           resources=[targets.sandbox_function_arn]))]
+
+
+def network_interface_permissions() -> list[Permission]:
+    """What Lambda needs on the role of a function attached to a VPC (AWSLambdaVPCAccessExecutionRole's EC2 part)."""
+    return [Permission(iam.PolicyStatement(
+        sid="VpcNetworkInterfaces",
+        actions=["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+                 "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+        resources=["*"]), (("*", NETWORK_INTERFACES_REASON),))]
+
+
+def baseline(log_group_arn: str, *, tracing: bool = True) -> list[Permission]:
+    """What every function needs: write its own log group, send traces (when traced)."""
+    logs = Permission(iam.PolicyStatement(sid="Logs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                                          resources=[log_group_arn]))  # the Arn attribute already ends in ':*'
+    if not tracing:
+        return [logs]
+    return [logs, Permission(iam.PolicyStatement(sid="XRay", actions=["xray:PutTraceSegments",
+                                                                      "xray:PutTelemetryRecords"],
+                                                 resources=["*"]), (("*", XRAY_REASON),))]

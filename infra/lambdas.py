@@ -7,7 +7,7 @@ what its `grants` declare (see grants.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aws_cdk import Duration, RemovalPolicy, Size
@@ -18,7 +18,9 @@ from constructs import Construct
 
 from infra import grants as grants_mod
 from infra.nag import acknowledge, wildcard_finding
+from infra.sandbox import IsolatedNetwork
 from infra.settings import FUNCTIONS_DIR
+from kiln import config
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -42,37 +44,41 @@ def function_environment(
     usage_plans_json: str | None = None,
     cursor_secret_arn: Lazy | None = None,
     state_machines_json: Lazy | None = None,
-    bedrock_model_id: str = "",
+    generator_environment: Mapping[str, str] | None = None,
     build_task_concurrency: int | None = None,
+    cors_allowed_origins: Sequence[str] = (),
 ) -> dict[str, str]:
     """The variables kiln.config reads, each only where the function's grants make it useful.
 
-    `bedrock_model_id` is Settings.invoked_model_id: the Bedrock generator's model, or empty
-    for the built-in generator. `state_machines_json` (workflow name -> ARN) reaches the health
+    `generator_environment` is Settings.generator_environment: KILN_GENERATOR and what the
+    configured generator reads (model, endpoint, key secret); the built-in generator when
+    absent. `state_machines_json` (workflow name -> ARN) reaches the health
     check and the functions that start workflows (builds, archive operations); those that start
     builds also get the build's task concurrency (Settings.build_task_concurrency), which they
-    put in the execution input.
+    put in the execution input. Functions that answer HTTP get `cors_allowed_origins`
+    (Settings.cors_allowed_origins, for kiln.http.cors) when there are any.
     """
     grants = set(grants)
     env = {
-        "KILN_ENVIRONMENT": "aws",
-        "KILN_TABLE_NAME": table_name,
-        "KILN_BUCKET_NAME": bucket_name,
+        # Read by kiln.config: "aws" refuses the literal secrets meant for the local cloud.
+        config.ENVIRONMENT: "aws",
+        config.TABLE_NAME: table_name,
+        config.BUCKET_NAME: bucket_name,
         "POWERTOOLS_SERVICE_NAME": "kiln",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
     if usage_plans_json is not None:
-        env["KILN_USAGE_PLANS"] = usage_plans_json
+        env[config.USAGE_PLANS] = usage_plans_json
     if "cursor-secret:read" in grants and cursor_secret_arn is not None:
-        env["KILN_CURSOR_SECRET_ARN"] = cursor_secret_arn()
+        env[config.CURSOR_SECRET_ARN] = cursor_secret_arn()
     if grants & grants_mod.STATE_MACHINE_GRANTS and state_machines_json is not None:
-        env["KILN_STATE_MACHINES"] = state_machines_json()
+        env[config.STATE_MACHINES] = state_machines_json()
     if "builds:control" in grants and build_task_concurrency is not None:
-        env["KILN_BUILD_TASK_CONCURRENCY"] = str(build_task_concurrency)
+        env[config.BUILD_TASK_CONCURRENCY] = str(build_task_concurrency)
+    if cors_allowed_origins:
+        env[config.CORS_ALLOWED_ORIGINS] = ",".join(cors_allowed_origins)
     if "generator:invoke" in grants:
-        env["KILN_GENERATOR"] = "bedrock" if bedrock_model_id else "builtin"
-        if bedrock_model_id:
-            env["KILN_BEDROCK_MODEL_ID"] = bedrock_model_id
+        env.update(generator_environment or {config.GENERATOR: "builtin"})
     return env
 
 
@@ -88,6 +94,9 @@ class FunctionSpec:
     ephemeral_storage_mb: int = DEFAULT_EPHEMERAL_STORAGE_MB  # /tmp
     environment: Mapping[str, str] = field(default_factory=dict)
     function_name: str | None = None  # fixed name, for functions invoked by name
+    # Active X-Ray tracing. Off only for the build sandbox, which has no network to reach X-Ray
+    # (and so no xray permissions either).
+    tracing: bool = True
 
     def __post_init__(self) -> None:
         if not DEFAULT_EPHEMERAL_STORAGE_MB <= self.ephemeral_storage_mb <= MAX_EPHEMERAL_STORAGE_MB:
@@ -115,15 +124,21 @@ class Runtime:
 
 
 class KilnFunction(Construct):
-    def __init__(self, scope: Construct, id: str, *, spec: FunctionSpec, runtime: Runtime) -> None:
+    """`targets` replaces the runtime's (a worker granted sandbox:invoke needs the sandbox's ARN);
+    `network` attaches the function to the sandbox's isolated VPC (infra/sandbox.py)."""
+
+    def __init__(self, scope: Construct, id: str, *, spec: FunctionSpec, runtime: Runtime,
+                 targets: grants_mod.Targets | None = None, network: IsolatedNetwork | None = None) -> None:
         super().__init__(scope, id)
         self.spec = spec
         self.log_group = logs.LogGroup(
             self, "Logs", retention=runtime.log_retention, removal_policy=runtime.log_removal_policy,
         )
-        permissions = grants_mod.baseline(self.log_group.log_group_arn) + grants_mod.permissions_for(
-            spec.grants, runtime.targets, owner=spec.handler,
-        )
+        permissions = [
+            *grants_mod.baseline(self.log_group.log_group_arn, tracing=spec.tracing),
+            *(grants_mod.network_interface_permissions() if network is not None else ()),
+            *grants_mod.permissions_for(spec.grants, targets or runtime.targets, owner=spec.handler),
+        ]
         self.role = iam.Role(
             self, "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
@@ -152,7 +167,10 @@ class KilnFunction(Construct):
             ephemeral_storage_size=(Size.mebibytes(spec.ephemeral_storage_mb)
                                     if spec.ephemeral_storage_mb != DEFAULT_EPHEMERAL_STORAGE_MB else None),
             timeout=Duration.seconds(spec.timeout_seconds),
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.ACTIVE if spec.tracing else lambda_.Tracing.DISABLED,
+            vpc=network.vpc if network is not None else None,
+            vpc_subnets=network.subnets if network is not None else None,
+            security_groups=[network.security_group] if network is not None else None,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=lambda_.ApplicationLogLevel.INFO,

@@ -113,6 +113,7 @@ class RouteGroupStack(NestedStack):
                 archive_state_machine_arn=imp(f"StateMachine{pascal(archive)}Arn",
                                               shared.state_machine_arns[archive]) if needs_archive else "",
                 bedrock_model_id=settings.invoked_model_id,
+                generator_secret_arn=settings.generator_secret_arn,
             ),
             log_retention=settings.log_retention,
             log_removal_policy=settings.log_removal_policy,
@@ -129,8 +130,9 @@ class RouteGroupStack(NestedStack):
                 usage_plans_json=imp("UsagePlans", shared.usage_plans_json),
                 cursor_secret_arn=lambda: imp("CursorSecretArn", shared.cursor_secret_arn),
                 state_machines_json=lambda: imp("StateMachines", shared.state_machines_json),
-                bedrock_model_id=settings.invoked_model_id,
+                generator_environment=settings.generator_environment,
                 build_task_concurrency=settings.build_task_concurrency,
+                cors_allowed_origins=settings.cors_allowed_origins,
             )
             fn = KilnFunction(
                 self, route.function_id,
@@ -157,7 +159,7 @@ class RouteGroupStack(NestedStack):
                     arn_format=ArnFormat.SLASH_RESOURCE_NAME,
                 ),
             )
-            self.functions[route.handler] = fn
+            self.functions[route.name] = fn
 
     def _import(self, name: str, value: str) -> str:
         """A root stack value as a parameter of this stack, declared on first use."""

@@ -11,6 +11,9 @@ from typing import Any
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 
+from kiln import config
+from kiln.http.cors import check_origins
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 WORKFLOWS_DIR = FUNCTIONS_DIR / "kiln" / "workflows"
@@ -38,16 +41,18 @@ _RETENTION: dict[int, logs.RetentionDays] = {
 }
 
 
-GENERATORS = ("builtin", "bedrock")
+GENERATORS = ("builtin", "bedrock", "openai-compatible")
 # A Bedrock foundation model id (anthropic.claude-3-5-sonnet-20240620-v1:0) or a cross-Region
 # inference profile id (us.anthropic...). ARNs (with '/') are not accepted: IAM is derived from the id.
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
+# What an openai-compatible endpoint calls its models (gpt-4o, llama3.1:8b, org/Model-8B): no
+# spaces or control characters.
+_OPENAI_MODEL = re.compile(r"^[\x21-\x7e]{1,200}$")
+# A full Secrets Manager secret ARN, with the six random characters its name ends with: the
+# grant names it exactly (a partial ARN would need a wildcard).
+_SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$")
 # An inline Map state (the build workflow's per-wave task Map) runs at most 40 iterations at once.
 MAX_BUILD_TASK_CONCURRENCY = 40
-# A browser origin as S3 CORS matches it: scheme, host (S3 allows one `*` wildcard, as in
-# https://*.example.com) and an optional port; never a path, not even a trailing `/`.
-_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
-_ORIGIN = re.compile(rf"^https?://(\*\.)?{_LABEL}(\.{_LABEL})*(:\d{{1,5}})?$")
 
 
 def _bool(value: Any) -> bool:
@@ -108,13 +113,22 @@ class Settings:
     # Bedrock (then bedrock_model_id names the model or inference profile, see infra/grants.py).
     generator: str = "builtin"
     bedrock_model_id: str = ""
+    # generator=openai-compatible: the chat-completions endpoint (https, up to before
+    # /chat/completions), its model, the secret holding its key (empty: a keyless endpoint) and
+    # how JSON is asked for (kiln.adapters.openai_compatible).
+    openai_base_url: str = ""
+    openai_model: str = ""
+    openai_api_key_secret_arn: str = ""
+    openai_output: str = "tools"
     # How many tasks of one dependency wave a build runs at once (the build workflow's inner
     # Map reads it from the execution input, which runs_create/runs_retry fill from
     # KILN_BUILD_TASK_CONCURRENCY). Each running task is one concurrent build_task invocation.
     build_task_concurrency: int = 4
-    # Browser origins allowed to POST presigned uploads to the bucket and to GET its presigned
-    # downloads with fetch/XHR (S3 CORS). Empty: no CORS rules, so only non-browser clients (and
-    # plain navigations, which need no CORS) use the presigned URLs. "*" allows every origin.
+    # Browser origins allowed to call the API (preflights, the functions' and the gateway's
+    # answers: kiln.http.cors, KILN_CORS_ALLOWED_ORIGINS), to POST presigned uploads to the bucket
+    # and to GET its presigned downloads with fetch/XHR (S3 CORS). Empty: no CORS at all, so only
+    # non-browser clients (and plain navigations, which need no CORS) use them. Entries are
+    # origins, origins with one leading `*.` label, or "*" for every origin.
     cors_allowed_origins: tuple[str, ...] = field(default=())
 
     def __post_init__(self) -> None:
@@ -127,10 +141,10 @@ class Settings:
         if not 1 <= self.build_task_concurrency <= MAX_BUILD_TASK_CONCURRENCY:
             raise ValueError(f"buildTaskConcurrency must be between 1 and {MAX_BUILD_TASK_CONCURRENCY} (the most "
                              f"iterations an inline Map state runs at once), got {self.build_task_concurrency}")
-        for origin in self.cors_allowed_origins:
-            if origin != "*" and not _ORIGIN.match(origin):
-                raise ValueError(f"corsAllowedOrigins entries must be origins like https://app.example.com (scheme, "
-                                 f"host, optional port, no path or trailing '/') or \"*\", got {origin!r}")
+        try:
+            check_origins(self.cors_allowed_origins)
+        except ValueError as error:
+            raise ValueError(f"corsAllowedOrigins: {error}") from None
         if self.generator not in GENERATORS:
             raise ValueError(f"generator must be one of {list(GENERATORS)}, got {self.generator!r}")
         if self.generator == "bedrock":
@@ -143,6 +157,32 @@ class Settings:
                 raise ValueError(
                     f"bedrockModelId must be a Bedrock model or inference profile id (not an ARN), "
                     f"got {self.bedrock_model_id!r}")
+        if self.generator == "openai-compatible":
+            self._check_openai()
+
+    def _check_openai(self) -> None:
+        from kiln.adapters.openai_compatible import OUTPUT_MODES, parse_base_url
+
+        if not self.openai_base_url or not self.openai_model:
+            raise ValueError(
+                "openaiBaseUrl and openaiModel are required when generator is openai-compatible, e.g. "
+                "-c generator=openai-compatible -c openaiBaseUrl=https://api.openai.com/v1 -c openaiModel=gpt-4o "
+                "-c openaiApiKeySecretArn=<secret ARN>")
+        try:
+            parse_base_url(self.openai_base_url)
+        except ValueError as error:
+            raise ValueError(f"openaiBaseUrl: {error}") from None
+        if not self.openai_base_url.startswith("https://"):
+            # Deployed functions reach the endpoint over the internet, with the key.
+            raise ValueError(f"openaiBaseUrl must be an https URL when deployed, got {self.openai_base_url!r}")
+        if not _OPENAI_MODEL.match(self.openai_model):
+            raise ValueError(f"openaiModel must be a model name without spaces, got {self.openai_model!r}")
+        if self.openai_api_key_secret_arn and not _SECRET_ARN.match(self.openai_api_key_secret_arn):
+            raise ValueError(
+                "openaiApiKeySecretArn must be the full ARN of a Secrets Manager secret (ending in -XXXXXX, as "
+                f"`aws secretsmanager describe-secret` prints it), got {self.openai_api_key_secret_arn!r}")
+        if self.openai_output not in OUTPUT_MODES:
+            raise ValueError(f"openaiOutput must be one of {list(OUTPUT_MODES)}, got {self.openai_output!r}")
 
     @classmethod
     def from_context(cls, node: Any) -> Settings:
@@ -164,6 +204,10 @@ class Settings:
             alarm_topic_arn=str(get("alarmTopicArn", defaults.alarm_topic_arn)),
             generator=str(get("generator", defaults.generator)).strip().lower() or defaults.generator,
             bedrock_model_id=str(get("bedrockModelId", defaults.bedrock_model_id)).strip(),
+            openai_base_url=str(get("openaiBaseUrl", defaults.openai_base_url)).strip(),
+            openai_model=str(get("openaiModel", defaults.openai_model)).strip(),
+            openai_api_key_secret_arn=str(get("openaiApiKeySecretArn", defaults.openai_api_key_secret_arn)).strip(),
+            openai_output=str(get("openaiOutput", defaults.openai_output)).strip().lower() or defaults.openai_output,
             build_task_concurrency=_int("buildTaskConcurrency",
                                         get("buildTaskConcurrency", defaults.build_task_concurrency)),
             cors_allowed_origins=_origins(get("corsAllowedOrigins", defaults.cors_allowed_origins)),
@@ -173,6 +217,24 @@ class Settings:
     def invoked_model_id(self) -> str:
         """The Bedrock model generator:invoke functions call; empty with the built-in generator."""
         return self.bedrock_model_id if self.generator == "bedrock" else ""
+
+    @property
+    def generator_environment(self) -> dict[str, str]:
+        """What the functions granted generator:invoke read to build the configured generator."""
+        if self.generator == "bedrock":
+            return {config.GENERATOR: "bedrock", config.BEDROCK_MODEL_ID: self.bedrock_model_id}
+        if self.generator == "openai-compatible":
+            env = {config.GENERATOR: "openai-compatible", config.OPENAI_BASE_URL: self.openai_base_url,
+                   config.OPENAI_MODEL: self.openai_model, config.OPENAI_OUTPUT: self.openai_output}
+            if self.openai_api_key_secret_arn:
+                env[config.OPENAI_API_KEY_SECRET_ARN] = self.openai_api_key_secret_arn
+            return env
+        return {config.GENERATOR: "builtin"}
+
+    @property
+    def generator_secret_arn(self) -> str:
+        """The secret generator:invoke may read (the endpoint's key); empty unless openai-compatible."""
+        return self.openai_api_key_secret_arn if self.generator == "openai-compatible" else ""
 
     @property
     def log_retention(self) -> logs.RetentionDays:

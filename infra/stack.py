@@ -64,9 +64,11 @@ def validate_routes(routes: Sequence[Route], function_name) -> None:
         seen[key] = route
         if not route.path.startswith("/"):
             raise ValueError(f"route path must start with '/': {route.path!r}")
-        if route.handler in handlers:
-            raise ValueError(f"handler {route.handler!r} serves two routes; each route has its own function")
-        handlers[route.handler] = route
+        # Routes may share a handler module (a legacy form and its successor); each still has
+        # its own function, named after the route.
+        if route.name in handlers:
+            raise ValueError(f"route name {route.name!r} is used twice; each route has its own function")
+        handlers[route.name] = route
         if route.function_id in ids:
             raise ValueError(f"function id {route.function_id!r} is used by two routes")
         ids[route.function_id] = route
@@ -111,16 +113,17 @@ class KilnStack(Stack):
             targets=grants_mod.Targets(
                 table_arn=self.table.table_arn, bucket_arn=self.bucket.bucket_arn,
                 cursor_secret_arn=self.cursor_secret.secret_arn, bedrock_model_id=settings.invoked_model_id,
+                generator_secret_arn=settings.generator_secret_arn,
             ),
             log_retention=settings.log_retention,
             log_removal_policy=settings.log_removal_policy,
         )
 
-        def environment(grants: Sequence[str]) -> dict[str, str]:
+        def environment(grants: Sequence[str], cors_allowed_origins: Sequence[str] = ()) -> dict[str, str]:
             return function_environment(
                 grants, table_name=self.table.table_name, bucket_name=self.bucket.bucket_name,
                 cursor_secret_arn=lambda: self.cursor_secret.secret_arn,
-                bedrock_model_id=settings.invoked_model_id,
+                generator_environment=settings.generator_environment, cors_allowed_origins=cors_allowed_origins,
             )
 
         # --- workers and workflows ---------------------------------------------------------------
@@ -138,7 +141,8 @@ class KilnStack(Stack):
         ))
         self.method_not_allowed = KilnFunction(self, "MethodNotAllowed", runtime=runtime, spec=FunctionSpec(
             handler=METHOD_NOT_ALLOWED_HANDLER, description="Kiln 405 answer for undeclared methods",
-            timeout_seconds=5, memory_mb=256, environment=environment(()),
+            timeout_seconds=5, memory_mb=256,
+            environment=environment((), cors_allowed_origins=settings.cors_allowed_origins),
         ))
         for fn in (self.authorizer, self.method_not_allowed):
             acknowledge(fn.function, "Serverless-LambdaDLQ", SYNC_DLQ_REASON)

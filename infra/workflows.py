@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from aws_cdk import RemovalPolicy
@@ -12,16 +13,34 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from kiln import config
 from kiln.routes import Worker, Workflow
 from infra.lambdas import FunctionSpec, KilnFunction, Runtime
 from infra.nag import acknowledge
+from infra.sandbox import IsolatedNetwork
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
-# The build workflow's verification step runs the generated project's own test suite inside the
-# build_verify worker: the suite gets the worker's timeout minus this margin, which is left for
-# recording the outcome (kiln.config.verify_timeout_seconds reads KILN_VERIFY_TIMEOUT_SECONDS).
+# The build workflow's verification step runs the generated project's own test suite in the
+# build sandbox worker, which build_verify invokes and waits for: the suite gets the sandbox's
+# timeout minus this margin (kiln.config.verify_timeout_seconds reads KILN_VERIFY_TIMEOUT_SECONDS
+# in build_verify, which passes it on), and build_verify must outlive the sandbox.
 VERIFY_WORKER = "build_verify"
 VERIFY_TIMEOUT_MARGIN_SECONDS = 60
+# The sandbox's only variable: Kiln's code is read-only in /var/task, so bytecode is never
+# written. No Kiln setting, table, bucket or endpoint: it has nothing to reach.
+SANDBOX_ENVIRONMENT = {"PYTHONDONTWRITEBYTECODE": "1"}
+WORKER_DLQ_REASON = (
+    "Workers are invoked synchronously by Step Functions, which owns retries and failure handling; a "
+    "dead-letter queue only applies to asynchronous invocations."
+)
+SANDBOX_DLQ_REASON = (
+    "The build sandbox is invoked synchronously by build_verify, which records its answer or its error as "
+    "the verification result; a dead-letter queue only applies to asynchronous invocations."
+)
+SANDBOX_TRACING_REASON = (
+    "The build sandbox runs generated code in a VPC that reaches nothing, X-Ray included, and its role "
+    "grants nothing (not even xray:PutTraceSegments); build_verify's trace shows each invocation."
+)
 STATE_MACHINE_WILDCARD_REASON = (
     "CloudWatch Logs vended delivery (logs:CreateLogDelivery, logs:DescribeResourcePolicies, ...) and "
     "X-Ray (xray:PutTraceSegments, xray:GetSamplingRules, ...) support no resource-level permissions; "
@@ -37,19 +56,35 @@ def placeholders(asl_path: Path) -> set[str]:
     return set(PLACEHOLDER.findall(asl_path.read_text()))
 
 
-def worker_environment(worker: Worker) -> dict[str, str]:
+def sandbox_worker(workers: Sequence[Worker]) -> Worker | None:
+    """The one worker that runs generated code (Worker.sandbox), if the table declares it."""
+    sandboxes = [worker for worker in workers if worker.sandbox]
+    if len(sandboxes) > 1:
+        raise ValueError(f"one sandbox worker at most, got {[w.name for w in sandboxes]}")
+    return sandboxes[0] if sandboxes else None
+
+
+def worker_environment(worker: Worker, workers: Sequence[Worker]) -> dict[str, str]:
     """Variables one worker needs beyond those its grants give (lambdas.function_environment)."""
     if worker.name != VERIFY_WORKER:
         return {}
-    budget = worker.timeout_seconds - VERIFY_TIMEOUT_MARGIN_SECONDS
+    sandbox = sandbox_worker(workers)
+    if sandbox is None:
+        raise ValueError(f"worker {worker.name!r} runs the project's tests in the sandbox worker, and "
+                         "kiln.routes.WORKERS declares none (sandbox=True)")
+    budget = sandbox.timeout_seconds - VERIFY_TIMEOUT_MARGIN_SECONDS
     if budget <= 0:
-        raise ValueError(f"worker {worker.name!r}: timeout {worker.timeout_seconds} s leaves no time for the "
-                         f"project's tests after the {VERIFY_TIMEOUT_MARGIN_SECONDS} s recording margin")
-    return {"KILN_VERIFY_TIMEOUT_SECONDS": str(budget)}
+        raise ValueError(f"worker {sandbox.name!r}: timeout {sandbox.timeout_seconds} s leaves no time for the "
+                         f"project's tests after the {VERIFY_TIMEOUT_MARGIN_SECONDS} s margin")
+    if worker.timeout_seconds <= sandbox.timeout_seconds:
+        raise ValueError(f"worker {worker.name!r} waits for {sandbox.name!r}: its timeout "
+                         f"({worker.timeout_seconds} s) must exceed the sandbox's ({sandbox.timeout_seconds} s)")
+    return {config.VERIFY_TIMEOUT_SECONDS: str(budget)}
 
 
 class Workers(Construct):
-    """One function per Worker; invoked by state machines only."""
+    """One function per Worker, invoked by state machines; the sandbox worker, by the workers
+    granted sandbox:invoke. The sandbox is built first (its ARN is their grant's resource)."""
 
     def __init__(
         self, scope: Construct, id: str, *,
@@ -59,7 +94,29 @@ class Workers(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.functions: dict[str, KilnFunction] = {}
+        self.sandbox_network: IsolatedNetwork | None = None
+        targets = runtime.targets
+        sandbox = sandbox_worker(workers)
+        if sandbox is not None:
+            self.sandbox_network = IsolatedNetwork(self, "SandboxNetwork", log_retention=runtime.log_retention,
+                                                   log_removal_policy=runtime.log_removal_policy)
+            function = KilnFunction(
+                self, sandbox.function_id, runtime=runtime, network=self.sandbox_network,
+                spec=FunctionSpec(handler=sandbox.handler_ref, description=f"Kiln worker {sandbox.name}: {sandbox.summary}",
+                                  timeout_seconds=sandbox.timeout_seconds, memory_mb=sandbox.memory_mb,
+                                  ephemeral_storage_mb=sandbox.ephemeral_storage_mb, environment=SANDBOX_ENVIRONMENT,
+                                  tracing=False),
+            )
+            acknowledge(function.function, "Serverless-LambdaDLQ", SANDBOX_DLQ_REASON)
+            acknowledge(function.function, "Serverless-LambdaTracing", SANDBOX_TRACING_REASON)
+            self.functions[sandbox.name] = function
+            targets = replace(targets, sandbox_function_arn=function.function_arn)
         for worker in workers:
+            if worker.sandbox:
+                continue
+            variables = {**environment(worker), **worker_environment(worker, workers)}
+            if "sandbox:invoke" in worker.grants and targets.sandbox_function_arn:
+                variables[config.SANDBOX_FUNCTION] = targets.sandbox_function_arn
             self.functions[worker.name] = KilnFunction(
                 self, worker.function_id,
                 spec=FunctionSpec(
@@ -69,13 +126,11 @@ class Workers(Construct):
                     timeout_seconds=worker.timeout_seconds,
                     memory_mb=worker.memory_mb,
                     ephemeral_storage_mb=worker.ephemeral_storage_mb,
-                    environment={**environment(worker), **worker_environment(worker)},
+                    environment=variables,
                 ),
-                runtime=runtime,
+                runtime=runtime, targets=targets,
             )
-            acknowledge(self.functions[worker.name].function, "Serverless-LambdaDLQ",
-                        "Workers are invoked synchronously by Step Functions, which owns retries and "
-                        "failure handling; a dead-letter queue only applies to asynchronous invocations.")
+            acknowledge(self.functions[worker.name].function, "Serverless-LambdaDLQ", WORKER_DLQ_REASON)
 
 
 class Workflows(Construct):

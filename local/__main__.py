@@ -4,6 +4,8 @@ Environment:
   KILN_LOCAL_PORT        gateway port when --port is not given (default 3001)
   KILN_LOCAL_ADMIN_KEY   use this admin key (kiln_ + 43 characters) instead of minting one
   KILN_LOCAL_ADMIN_TIER  tier of the bootstrap admin workspace (default enterprise)
+  KILN_CORS_ALLOWED_ORIGINS  browser origins allowed to call the API (comma-separated, e.g.
+                         http://localhost:5173,https://*.example.com; default none)
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"local cloud could not start: {exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:  # a malformed setting, such as KILN_CORS_ALLOWED_ORIGINS
+        print(f"local cloud could not start: {exc}", file=sys.stderr)
+        return 2
     assert cloud.admin_key is not None
     print(banner(cloud.url, cloud.moto_url, cloud.admin_key, tier), flush=True)
 

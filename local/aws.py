@@ -41,14 +41,18 @@ class LocalFunction:
     handler_ref: str
     timeout_seconds: int = 60
     memory_mb: int = 512
+    # Runs in a process of its own with a clean environment (lambda_runtime.invoke_isolated):
+    # the build sandbox, whose generated code must see nothing of this process.
+    isolated: bool = False
 
 
 def worker_functions() -> dict[str, LocalFunction]:
-    """The functions Step Functions may invoke: one per worker of the route table."""
+    """The functions Lambda's Invoke API answers: one per worker of the route table."""
     from kiln.routes import WORKERS
 
     return {
-        function_name(w.name): LocalFunction(function_name(w.name), w.handler_ref, w.timeout_seconds, w.memory_mb)
+        function_name(w.name): LocalFunction(function_name(w.name), w.handler_ref, w.timeout_seconds, w.memory_mb,
+                                             isolated=w.sandbox)
         for w in WORKERS
     }
 
@@ -118,7 +122,8 @@ class LambdaInvokeMiddleware:
 
     @staticmethod
     def _run(function: LocalFunction, event: Any) -> lambda_runtime.InvocationResult:
-        result = lambda_runtime.invoke(
+        invoke = lambda_runtime.invoke_isolated if function.isolated else lambda_runtime.invoke
+        result = invoke(
             function.handler_ref, event, function.name,
             timeout_seconds=function.timeout_seconds, memory_mb=function.memory_mb,
         )

@@ -6,6 +6,8 @@ import os
 import threading
 from typing import Any, Callable, Iterable
 
+from kiln import config
+from kiln.http.cors import CorsPolicy, check_origins
 from local.aws import AwsEmulator
 from local.constants import STAGE
 from local.gateway import Gateway, GatewayServer
@@ -57,6 +59,9 @@ class LocalCloud:
             raise
 
     def _start(self) -> None:
+        # Read before anything starts, so a malformed list fails at once. The gateway answers
+        # preflights and its own errors from it; the in-process handlers read the same variable.
+        cors = CorsPolicy(check_origins(config.cors_allowed_origins()))
         # Bind both ports first: a port already in use fails in a second, not after provisioning.
         self._aws = AwsEmulator(port=self.moto_port)
         self._server = GatewayServer(self._serve, host=self.host, port=self.port)
@@ -66,6 +71,8 @@ class LocalCloud:
         configure_environment(self._aws.url, self._aws.port)
         self.resources = provision(self._aws.url)
         os.environ.update(self.resources.environment())
+        # Settings loaded before (another cloud in this process) name another moto's resources.
+        config.reset()
 
         from kiln.bootstrap import provision_admin
 
@@ -74,7 +81,7 @@ class LocalCloud:
         )
 
         directory = UsagePlanDirectory(client("apigateway", self._aws.url), self.resources.rest_api_id, STAGE)
-        self._gateway = Gateway(self.resources.rest_api_id, UsagePlanEnforcer(directory))
+        self._gateway = Gateway(self.resources.rest_api_id, UsagePlanEnforcer(directory), cors=cors)
         self._server.start()
 
     def _serve(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

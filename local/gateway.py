@@ -4,7 +4,9 @@ It reproduces what the deployed API does before and after a handler runs, so han
 the same locally: resource matching (and the ANY method that answers 405), the TOKEN
 authorizer with its per-token cache, API-key usage plans (throttle and quota), the payload
 limit, the Lambda proxy event and the proxy response. Every answer the gateway produces by
-itself uses Kiln's error envelope, as the deployed gateway responses do.
+itself is rendered from the deployed gateway responses (infra/gateway_responses.py), CORS
+headers included, and every resource answers OPTIONS itself as the deployed MOCK method does
+(infra/api.py), without the authorizer: browsers send preflights without credentials.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from urllib.parse import parse_qsl
 
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from infra import gateway_responses
 from kiln import routes
 from kiln.envelope import JSON_CONTENT_TYPE, ErrorCode, dumps, error_body, error_headers
+from kiln.http.cors import CorsPolicy, allow_header
 from local import lambda_runtime
 from local.server import BackgroundServer
 from local.constants import ACCOUNT_ID, REGION, STAGE, function_name
@@ -51,6 +55,7 @@ class GatewayResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    own: bool = False  # made by the gateway itself (a gateway response), not by a function
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
@@ -68,7 +73,24 @@ def gateway_error(
     headers.update(error_headers(code))
     headers.update(extra_headers or {})
     body = dumps(error_body(code, message, {"requestId": request_id})).encode()
-    return GatewayResponse(code.status, list(headers.items()), body)
+    return GatewayResponse(code.status, list(headers.items()), body, own=True)
+
+
+def gateway_response(
+    response_type: str,
+    request_id: str,
+    message: str | None = None,
+    extra_headers: dict[str, str] | None = None,
+) -> GatewayResponse:
+    """API Gateway's answer of one response type, as infra/gateway_responses.py deploys it.
+
+    `message` stands in for `$context.error.messageString` on the types that show API Gateway's
+    own message; `extra_headers` are what the emulator knows and the deployed gateway does not
+    say (a throttle's Retry-After).
+    """
+    mapping = gateway_responses.mapping(response_type)
+    headers = {**mapping.static_headers(), **(extra_headers or {})}
+    return gateway_error(mapping.code, request_id, message if mapping.gateway_message else mapping.message, headers)
 
 
 # --- the Lambda proxy event ------------------------------------------------------------------
@@ -234,8 +256,7 @@ class AuthorizerAnswer:
 
 @dataclass(frozen=True)
 class AuthResult:
-    error: ErrorCode | None = None
-    message: str | None = None
+    refusal: str | None = None  # the gateway response type API Gateway answers with
     answer: AuthorizerAnswer | None = None
     latency_ms: int = 0
 
@@ -316,7 +337,7 @@ class TokenAuthorizer:
     def authorize(self, token: str | None, arn: str) -> AuthResult:
         if not token:
             # The identity source is missing: API Gateway answers without calling the function.
-            return AuthResult(ErrorCode.UNAUTHORIZED)
+            return AuthResult("UNAUTHORIZED")
         now = self.clock()
         with self._lock:
             cached = self._cache.get(token)
@@ -334,20 +355,20 @@ class TokenAuthorizer:
             latency_ms = int((time.monotonic() - started) * 1000)
             if not result.ok:
                 if result.payload.get("errorMessage") == "Unauthorized":
-                    return AuthResult(ErrorCode.UNAUTHORIZED)
+                    return AuthResult("UNAUTHORIZED")
                 lambda_runtime.log_failure(function_name("authorizer"), result)
-                return AuthResult(ErrorCode.SERVICE_UNAVAILABLE, "The authorizer failed; retry later.")
+                return AuthResult("AUTHORIZER_FAILURE")
             try:
                 answer = parse_authorizer_output(result.payload)
             except AuthorizerConfigurationError as exc:
                 print(f"[gateway] authorizer configuration error: {exc}", file=sys.stderr)
-                return AuthResult(ErrorCode.INTERNAL_ERROR, "The authorizer returned an invalid response.")
+                return AuthResult("AUTHORIZER_CONFIGURATION_ERROR")
             if self.cache_seconds > 0:
                 with self._lock:
                     self._cache[token] = (now + self.cache_seconds, answer)
         # The cached policy is evaluated against each request's own methodArn.
         if not policy_allows(answer.statements, arn):
-            return AuthResult(ErrorCode.UNAUTHORIZED)
+            return AuthResult("ACCESS_DENIED")
         return AuthResult(answer=answer, latency_ms=latency_ms)
 
 
@@ -364,12 +385,15 @@ class Gateway:
         authorizer: TokenAuthorizer | None = None,
         invoke: Invoke = lambda_runtime.invoke,
         log: Callable[[str], None] | None = None,
+        cors: CorsPolicy | None = None,
     ) -> None:
         self.api_id = api_id
         self.usage_plans = usage_plans
         self.authorizer = authorizer or TokenAuthorizer(invoke=invoke)
         self.invoke = invoke
         self.log = log if log is not None else (lambda line: print(line, file=sys.stderr))
+        # The deployment's corsAllowedOrigins; the handlers read the same list from the environment.
+        self.cors = cors or CorsPolicy()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.monotonic()
@@ -379,6 +403,8 @@ class Gateway:
         except Exception:  # a bug in the emulator or an AWS call it made
             traceback.print_exc(file=sys.stderr)
             response = gateway_error(ErrorCode.INTERNAL_ERROR, request_id)
+        if response.own:
+            response.headers += list(self.cors.gateway_headers(_origin(environ)).items())
         reason = _REASONS.get(response.status, "Unknown")
         start_response(f"{response.status} {reason}",
                        response.headers + [("Content-Length", str(len(response.body)))])
@@ -393,12 +419,15 @@ class Gateway:
 
         body = _read_body(environ)
         if body is None:
-            return gateway_error(ErrorCode.PAYLOAD_TOO_LARGE, request_id,
-                                 f"The request body exceeds {MAX_PAYLOAD_BYTES} bytes.")
+            return gateway_response("REQUEST_TOO_LARGE", request_id)
 
         matches = routes.match_path(path)
         if not matches:
-            return gateway_error(ErrorCode.ENDPOINT_NOT_FOUND, request_id)
+            # What API Gateway answers for a path no resource matches.
+            return gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id)
+        if method == "OPTIONS":
+            # Every resource declares OPTIONS with a MOCK integration, ahead of ANY (the 405).
+            return self._preflight(sorted({r.method for r, _ in matches}), _origin(environ), request_id)
         found = next(((r, p) for r, p in matches if r.method == method), None)
         source_ip = environ.get("REMOTE_ADDR") or "127.0.0.1"
         headers = _forwarded_headers(_headers(environ), environ, source_ip)
@@ -419,10 +448,11 @@ class Gateway:
         if route.authorized:
             token = next((v for k, v in reversed(headers) if k.lower() == "authorization"), None)
             auth = self.authorizer.authorize(token, method_arn(self.api_id, method, path))
-            if auth.error is not None:
-                return gateway_error(auth.error, request_id, auth.message)
+            if auth.refusal is not None:
+                return gateway_response(auth.refusal, request_id)
             assert auth.answer is not None
             if self.usage_plans is not None:
+                # After the authorizer, on the usage key it returned (apiKeySource AUTHORIZER).
                 admission = self.usage_plans.admit(auth.answer.usage_key)
                 if not admission.admitted:
                     return self._refused(admission, request_id)
@@ -434,12 +464,18 @@ class Gateway:
             }
         event = build_event(resource=route.path, path_parameters=params, authorizer=authorizer_context,
                             api_key=api_key, **event_args)
-        return self._integrate(route.handler_ref, route.handler, event, request_id)
+        return self._integrate(route.handler_ref, route.name, event, request_id)
 
     def _refused(self, admission: Admission, request_id: str) -> GatewayResponse:
-        assert admission.error is not None
+        assert admission.refusal is not None
         extra = {"Retry-After": str(admission.retry_after)} if admission.retry_after else None
-        return gateway_error(admission.error, request_id, extra_headers=extra)
+        return gateway_response(admission.refusal, request_id, extra_headers=extra)
+
+    def _preflight(self, methods: list[str], origin: str | None, request_id: str) -> GatewayResponse:
+        """The MOCK OPTIONS method: 204 with Allow; the CORS allow headers for an allowed origin only."""
+        headers = {"Allow": allow_header(methods), "X-Request-Id": request_id}
+        headers.update(self.cors.preflight_headers(origin, methods))
+        return GatewayResponse(204, list(headers.items()), b"")
 
     def _integrate(self, handler_ref: str, name: str, event: dict[str, Any], request_id: str) -> GatewayResponse:
         result = self.invoke(handler_ref, event, function_name(name), timeout_seconds=HANDLER_TIMEOUT_SECONDS)
@@ -453,6 +489,10 @@ class Gateway:
                   file=sys.stderr)
             return gateway_error(ErrorCode.INTERNAL_ERROR, request_id)
         return response
+
+
+def _origin(environ: dict[str, Any]) -> str | None:
+    return next((v for k, v in reversed(_headers(environ)) if k.lower() == "origin"), None)
 
 
 def _path(environ: dict[str, Any]) -> str:

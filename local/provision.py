@@ -17,7 +17,8 @@ from typing import Any
 
 import boto3
 
-from local.constants import ACCOUNT_ID, NAME_PREFIX, REGION, STAGE, function_arn
+from kiln import config
+from local.constants import ACCOUNT_ID, NAME_PREFIX, REGION, STAGE, function_arn, function_name
 
 WORKFLOWS_DIR = Path(__file__).resolve().parent.parent / "functions" / "kiln" / "workflows"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
@@ -33,15 +34,25 @@ class Resources:
     rest_api_id: str = ""
     usage_plans: dict[str, str] = field(default_factory=dict)  # tier -> usage plan id
     state_machines: dict[str, str] = field(default_factory=dict)  # workflow -> ARN
+    # The worker build_verify invokes to run generated code (kiln.routes.Worker.sandbox).
+    sandbox_function: str = field(default_factory=lambda: function_name(_sandbox_worker()))
 
     def environment(self) -> dict[str, str]:
         return {
-            "KILN_TABLE_NAME": self.table_name,
-            "KILN_BUCKET_NAME": self.bucket_name,
-            "KILN_CURSOR_SECRET_ARN": self.cursor_secret_arn,
-            "KILN_STATE_MACHINES": json.dumps(self.state_machines),
-            "KILN_USAGE_PLANS": json.dumps(self.usage_plans),
+            config.TABLE_NAME: self.table_name,
+            config.BUCKET_NAME: self.bucket_name,
+            config.CURSOR_SECRET_ARN: self.cursor_secret_arn,
+            config.STATE_MACHINES: json.dumps(self.state_machines),
+            config.USAGE_PLANS: json.dumps(self.usage_plans),
+            config.SANDBOX_FUNCTION: self.sandbox_function,
         }
+
+
+def _sandbox_worker() -> str:
+    from kiln.routes import WORKERS
+
+    [name] = [w.name for w in WORKERS if w.sandbox]
+    return name
 
 
 def aws_environment(moto_url: str, moto_port: int) -> dict[str, str]:
@@ -55,7 +66,7 @@ def aws_environment(moto_url: str, moto_port: int) -> dict[str, str]:
         # moto's Step Functions interpreter calls Lambda at localhost:$MOTO_PORT.
         "MOTO_PORT": str(moto_port),
         "AWS_EC2_METADATA_DISABLED": "true",
-        "KILN_ENVIRONMENT": "local",
+        config.ENVIRONMENT: "local",
     }
 
 

@@ -16,15 +16,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Callable
 
-from kiln.envelope import ErrorCode
-
 Clock = Callable[[], float]
 
 # How long a snapshot of moto's plans and keys is trusted; short so that moving a key to
 # another plan (a tier change) takes effect within seconds, as it does in AWS.
 DEFAULT_CACHE_SECONDS = 2.0
-# An unknown key forces a fresh snapshot (a workspace created a moment ago), at most this often.
-MIN_REFRESH_INTERVAL_SECONDS = 0.2
+
+# API Gateway's own refusals, by gateway response type (rendered as infra/gateway_responses.py
+# deploys them).
+INVALID_API_KEY = "INVALID_API_KEY"
+THROTTLED = "THROTTLED"
+QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,14 @@ class Quota:
 
 
 class UsagePlanDirectory:
-    """Resolves an API key value to its key and usage plan by reading moto's API Gateway."""
+    """Resolves an API key value to its key and usage plan by reading moto's API Gateway.
+
+    A key the snapshot does not know, or knows as disabled or in no plan, is looked up again in
+    a snapshot started after the request arrived before it is refused: a workspace created (or
+    a key moved) a moment ago is then found at once. API Gateway itself takes a few seconds to
+    propagate a new key; the deployed answer in that window is INVALID_API_KEY's retryable 503,
+    which the emulator gives only for keys that are really not usable.
+    """
 
     def __init__(
         self,
@@ -132,17 +141,24 @@ class UsagePlanDirectory:
         self._lock = threading.Lock()
         self._keys: dict[str, KeyPlan] = {}
         self._loaded_at: float | None = None
+        # Snapshots started so far, and the number of the one in _keys: a snapshot numbered
+        # above what a request saw on arrival began after it, so it shows every key created
+        # before the request. Concurrent requests missing the same key share one such snapshot.
+        self._started = 0
+        self._current = 0
 
     def lookup(self, key_value: str) -> KeyPlan | None:
+        arrived_after = self._started  # read before waiting for the lock
         with self._lock:
             now = self.clock()
             stale = self._loaded_at is None or now - self._loaded_at >= self.cache_seconds
-            missing = key_value not in self._keys and (
-                self._loaded_at is None or now - self._loaded_at >= MIN_REFRESH_INTERVAL_SECONDS
-            )
-            if stale or missing:
+            found = self._keys.get(key_value)
+            unusable = found is None or not found.enabled or found.limits is None
+            if stale or (unusable and self._current <= arrived_after):
+                self._started += 1
+                number = self._started
                 self._keys = self._snapshot()
-                self._loaded_at = now
+                self._loaded_at, self._current = now, number
             return self._keys.get(key_value)
 
     def _snapshot(self) -> dict[str, KeyPlan]:
@@ -169,13 +185,13 @@ class UsagePlanDirectory:
 
 @dataclass(frozen=True)
 class Admission:
-    error: ErrorCode | None = None
+    refusal: str | None = None  # API Gateway's gateway response type; None: admitted
     retry_after: int | None = None  # seconds, for 429s
     api_key_id: str | None = None
 
     @property
     def admitted(self) -> bool:
-        return self.error is None
+        return self.refusal is None
 
 
 class UsagePlanEnforcer:
@@ -191,8 +207,8 @@ class UsagePlanEnforcer:
     def admit(self, key_value: str | None) -> Admission:
         key = self.directory.lookup(key_value) if key_value else None
         if key is None or not key.enabled or key.limits is None:
-            # API Gateway's INVALID_API_KEY: no such key, disabled, or in no plan of this stage.
-            return Admission(ErrorCode.UNAUTHORIZED)
+            # No such key, disabled, or in no plan of this stage (even in a fresh snapshot).
+            return Admission(INVALID_API_KEY)
         return self.charge(key.key_id, key.limits)
 
     def charge(self, key_id: str, limits: PlanLimits) -> Admission:
@@ -210,7 +226,7 @@ class UsagePlanEnforcer:
                     self._buckets[state] = bucket = fresh
                 wait = bucket.take(now)
                 if wait > 0:
-                    return Admission(ErrorCode.TOO_MANY_REQUESTS, _seconds(wait), key_id)
+                    return Admission(THROTTLED, _seconds(wait), key_id)
             if limits.quota_limit is not None:
                 quota = self._quotas.get(state)
                 if quota is None or quota.period != limits.quota_period:
@@ -218,7 +234,7 @@ class UsagePlanEnforcer:
                 quota.limit = limits.quota_limit
                 wait = quota.consume(now)
                 if wait > 0:
-                    return Admission(ErrorCode.USAGE_LIMIT_EXCEEDED, _seconds(wait), key_id)
+                    return Admission(QUOTA_EXCEEDED, _seconds(wait), key_id)
         return Admission(api_key_id=key_id)
 
 

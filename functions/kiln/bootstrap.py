@@ -14,7 +14,7 @@ import json
 import os
 import sys
 
-from kiln import services
+from kiln import config, services
 from kiln.domain.access import ALL_SCOPES
 from kiln.tiers import TIER_NAMES
 
@@ -45,8 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tier", default="enterprise", choices=TIER_NAMES)
     args = parser.parse_args(argv)
     outputs = _stack_outputs(args.stack)
-    os.environ["KILN_TABLE_NAME"] = outputs["TableName"]
-    os.environ["KILN_USAGE_PLANS"] = outputs["UsagePlanIds"]
+    os.environ[config.TABLE_NAME] = outputs["TableName"]
+    os.environ[config.USAGE_PLANS] = outputs["UsagePlanIds"]
+    config.reset()  # whatever this process read before names no stack's resources
     secret = provision_admin(workspace_name=args.name, tier=args.tier)
     api_url = outputs.get("ApiUrl", "<api url>")
     print(json.dumps({"apiUrl": api_url, "adminKey": secret}, indent=2))

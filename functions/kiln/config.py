@@ -1,80 +1,392 @@
-"""Typed access to the environment a function runs in (set by CDK, the local cloud or tests).
+"""The settings a Kiln function runs with: environment variables set by CDK, the local cloud or tests.
 
-Read lazily, per call, so tests and the local cloud can set variables after import.
+Each variable's name is declared once, here; infra/ and local/ import the names to build the
+functions' environments. Each kind of function has a frozen settings class listing what it reads
+(AuthorizerSettings, ApiSettings, WorkerSettings). A function's module loads its kind when the
+module is imported, which is the Lambda cold start: a missing or malformed variable stops the
+function there, every missing or malformed variable named in one message, instead of failing a
+request later.
+
+The accessors below (`table_name()`, ...) answer from the settings this process loaded. Outside a
+function (a script, a test after `reset()`, the local cloud before it imports any handler) nothing
+is loaded, and an accessor reads its one variable, with the same rules, each time it is called;
+that is what lets tests and the local cloud set variables after import.
+
+Plain dataclasses rather than pydantic models on purpose: the authorizer and /health import no
+pydantic at all, and pydantic's import alone would add tens of milliseconds to their cold starts.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, Literal, TypeVar, cast
+
+# --- variable names -------------------------------------------------------------------------------
+
+ENVIRONMENT = "KILN_ENVIRONMENT"  # aws (set by CDK) or local (the local cloud and tests)
+TABLE_NAME = "KILN_TABLE_NAME"
+BUCKET_NAME = "KILN_BUCKET_NAME"
+STATE_MACHINES = "KILN_STATE_MACHINES"  # JSON: workflow name -> state machine ARN
+CURSOR_SECRET_ARN = "KILN_CURSOR_SECRET_ARN"
+CURSOR_SECRET = "KILN_CURSOR_SECRET"  # a literal signing secret: local only
+USAGE_PLANS = "KILN_USAGE_PLANS"  # JSON: tier -> API Gateway usage plan id
+DOCS_URL = "KILN_DOCS_URL"
+CORS_ALLOWED_ORIGINS = "KILN_CORS_ALLOWED_ORIGINS"
+GENERATOR = "KILN_GENERATOR"
+BEDROCK_MODEL_ID = "KILN_BEDROCK_MODEL_ID"
+# The openai-compatible generator's variables (CDK sets them from infra.settings).
+OPENAI_BASE_URL = "KILN_OPENAI_BASE_URL"
+OPENAI_MODEL = "KILN_OPENAI_MODEL"
+OPENAI_OUTPUT = "KILN_OPENAI_OUTPUT"
+OPENAI_API_KEY_SECRET_ARN = "KILN_OPENAI_API_KEY_SECRET_ARN"
+OPENAI_API_KEY = "KILN_OPENAI_API_KEY"  # a literal key: local only
+BUILD_TASK_CONCURRENCY = "KILN_BUILD_TASK_CONCURRENCY"
+VERIFY_TIMEOUT_SECONDS = "KILN_VERIFY_TIMEOUT_SECONDS"
+SANDBOX_FUNCTION = "KILN_SANDBOX_FUNCTION"
+SSE_HOLD_SECONDS = "KILN_SSE_HOLD_SECONDS"
+KEY_ROTATION_GRACE_SECONDS = "KILN_KEY_ROTATION_GRACE_SECONDS"
+
+Environment = Literal["aws", "local"]
+GeneratorName = Literal["builtin", "bedrock", "openai-compatible"]
+OpenAIOutput = Literal["tools", "json_schema"]
 
 
-def _required(name: str) -> str:
-    value = os.environ.get(name)
-    if not value:
-        raise RuntimeError(f"environment variable {name} is not set")
+class SettingsError(RuntimeError, ValueError):
+    """A variable is missing or malformed. A RuntimeError (the function cannot run as deployed)
+    and a ValueError (a value is wrong), so callers catching either keep working."""
+
+
+# --- parsing one variable -------------------------------------------------------------------------
+
+Parse = Callable[[str], Any]
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _choice(*allowed: str) -> Parse:
+    def parse(raw: str) -> str:
+        value = raw.lower()
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _json_map(raw: str) -> Mapping[str, str]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise ValueError("must be a JSON object of names to strings") from None
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError("must be a JSON object of names to strings")
+    return MappingProxyType(value)
+
+
+def _no_map() -> Mapping[str, str]:
+    return MappingProxyType({})
+
+
+def _list(raw: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(item.strip() for item in raw.split(",") if item.strip()))
+
+
+def _whole(minimum: int) -> Parse:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"must be a whole number >= {minimum}") from None
+        if value < minimum:
+            raise ValueError(f"must be a whole number >= {minimum}")
+        return value
+
+    return parse
+
+
+def _seconds(*, positive: bool) -> Parse:
+    bound = "> 0" if positive else ">= 0"
+
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"must be a number of seconds {bound}") from None
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            raise ValueError(f"must be a number of seconds {bound}")
+        return value
+
+    return parse
+
+
+def _variable(name: str, parse: Parse = _text, **default: Any) -> Any:
+    """A settings field read from variable `name`; required unless `default=` or `default_factory=`."""
+    return field(metadata={"variable": name, "parse": parse}, **default)
+
+
+def _read_field(spec: Any, environ: Mapping[str, str], problems: list[str]) -> Any:
+    """One field's value, MISSING when unset and defaulted; a problem is appended, not raised."""
+    variable = spec.metadata["variable"]
+    raw = environ.get(variable, "").strip()  # empty counts as unset, as CloudFormation writes it
+    if not raw:
+        if spec.default is MISSING and spec.default_factory is MISSING:
+            problems.append(f"{variable} is not set")
+        elif spec.default is not MISSING:
+            return spec.default
+        else:
+            return spec.default_factory()
+        return MISSING
+    try:
+        return spec.metadata["parse"](raw)
+    except ValueError as error:
+        problems.append(f"{variable} {error}, got {raw!r}")
+        return MISSING
+
+
+S = TypeVar("S", bound="Settings")
+
+
+# --- the settings of each kind of function --------------------------------------------------------
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """What every Kiln function reads: where it runs, and the table."""
+
+    environment: Environment = _variable(ENVIRONMENT, _choice("aws", "local"))
+    table_name: str = _variable(TABLE_NAME)
+
+    @classmethod
+    def from_environ(cls: type[S], environ: Mapping[str, str]) -> S:
+        """Every field of this kind from `environ`; SettingsError lists every problem at once."""
+        problems: list[str] = []
+        values = {spec.name: _read_field(spec, environ, problems) for spec in fields(cls)}
+        if not problems:
+            settings = cls(**values)
+            problems = settings.problems()
+            if not problems:
+                return settings
+        raise SettingsError(f"invalid {cls.__name__}: {'; '.join(problems)}")
+
+    def problems(self) -> list[str]:
+        """What is wrong across fields (each field alone has been checked)."""
+        return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthorizerSettings(Settings):
+    """The TOKEN authorizer: API keys are looked up in the table; nothing more."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceSettings(Settings):
+    """What route functions and workers both read: the bucket, the workflows, the generator."""
+
+    bucket_name: str = _variable(BUCKET_NAME)
+    state_machines: Mapping[str, str] = _variable(STATE_MACHINES, _json_map, default_factory=_no_map)
+    generator: GeneratorName = _variable(GENERATOR, _choice("builtin", "bedrock", "openai-compatible"),
+                                         default="builtin")
+    bedrock_model_id: str | None = _variable(BEDROCK_MODEL_ID, default=None)
+    openai_base_url: str | None = _variable(OPENAI_BASE_URL, default=None)
+    openai_model: str | None = _variable(OPENAI_MODEL, default=None)
+    openai_output: OpenAIOutput = _variable(OPENAI_OUTPUT, _choice("tools", "json_schema"), default="tools")
+    openai_api_key_secret_arn: str | None = _variable(OPENAI_API_KEY_SECRET_ARN, default=None)
+    openai_api_key: str | None = _variable(OPENAI_API_KEY, default=None)
+
+    def problems(self) -> list[str]:
+        problems = super().problems()
+        if self.generator == "bedrock" and not self.bedrock_model_id:
+            problems.append(f"{GENERATOR}=bedrock needs {BEDROCK_MODEL_ID}")
+        if self.generator == "openai-compatible" and not (self.openai_base_url and self.openai_model):
+            problems.append(f"{GENERATOR}=openai-compatible needs {OPENAI_BASE_URL} and {OPENAI_MODEL}")
+        if self.environment == "aws" and self.openai_api_key:
+            problems.append(f"{OPENAI_API_KEY} (a literal key) is for the local cloud; in AWS the key comes "
+                            f"from Secrets Manager ({OPENAI_API_KEY_SECRET_ARN})")
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiSettings(ServiceSettings):
+    """Route functions: everything services read, plus what the HTTP side of the API needs."""
+
+    usage_plans: Mapping[str, str] = _variable(USAGE_PLANS, _json_map, default_factory=_no_map)
+    cursor_secret_arn: str | None = _variable(CURSOR_SECRET_ARN, default=None)
+    cursor_secret: str | None = _variable(CURSOR_SECRET, default=None)
+    docs_url: str = _variable(DOCS_URL, default="/docs")
+    # kiln.http.cors checks each origin's syntax.
+    cors_allowed_origins: tuple[str, ...] = _variable(CORS_ALLOWED_ORIGINS, _list, default=())
+    # How many tasks of one dependency wave run at once (the build workflow's inner Map).
+    build_task_concurrency: int = _variable(BUILD_TASK_CONCURRENCY, _whole(1), default=4)
+    # How long one event-stream response waits for new events (under API Gateway's 29 s).
+    sse_hold_seconds: float = _variable(SSE_HOLD_SECONDS, _seconds(positive=False), default=20.0)
+    # How long a rotated key's previous secret keeps working; None: kiln.domain.access's default.
+    key_rotation_grace_seconds: float | None = _variable(KEY_ROTATION_GRACE_SECONDS, _seconds(positive=False),
+                                                         default=None)
+
+    def problems(self) -> list[str]:
+        problems = super().problems()
+        if self.environment == "aws" and self.cursor_secret:
+            problems.append(f"{CURSOR_SECRET} (a literal secret) is for the local cloud; in AWS cursors are "
+                            f"signed with the Secrets Manager secret ({CURSOR_SECRET_ARN})")
+        return problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerSettings(ServiceSettings):
+    """Step Functions workers."""
+
+    # How long the generated project's own test suite may run during verification.
+    verify_timeout_seconds: float = _variable(VERIFY_TIMEOUT_SECONDS, _seconds(positive=True), default=240.0)
+    # The build sandbox function (name or ARN) build_verify invokes to run generated code.
+    sandbox_function: str | None = _variable(SANDBOX_FUNCTION, default=None)
+
+
+# --- loading --------------------------------------------------------------------------------------
+
+_loaded: dict[type[Settings], Settings] = {}
+
+
+def load(kind: type[S]) -> S:
+    """The settings of `kind`, validated from the environment on first use, then kept for the life
+    of the process. Function modules call it when imported, so problems stop the cold start."""
+    settings = _loaded.get(kind)
+    if settings is None:
+        settings = _loaded[kind] = kind.from_environ(os.environ)
+    return cast(S, settings)
+
+
+def loaded(kind: type[S]) -> S | None:
+    """The loaded settings that include `kind`'s fields, if this process loaded any."""
+    for settings in _loaded.values():
+        if isinstance(settings, kind):
+            return settings
+    return None
+
+
+def reset() -> None:
+    """Forget what was loaded, so the next use reads the environment again (tests, the local cloud)."""
+    _loaded.clear()
+
+
+def _get(kind: type[Settings], name: str) -> Any:
+    settings = loaded(kind)
+    if settings is not None:
+        return getattr(settings, name)
+    # Outside a function: this one variable, by the same rules, each call (see the module docstring).
+    problems: list[str] = []
+    value = _read_field(next(spec for spec in fields(kind) if spec.name == name), os.environ, problems)
+    if problems:
+        raise SettingsError(problems[0])
     return value
 
 
+def _needed(kind: type[Settings], name: str, variable: str) -> str:
+    """A field that may be absent, read by code that cannot work without it."""
+    value: str | None = _get(kind, name)
+    if not value:
+        raise SettingsError(f"{variable} is not set")
+    return value
+
+
+# --- accessors ------------------------------------------------------------------------------------
+
 def table_name() -> str:
-    return _required("KILN_TABLE_NAME")
+    return _get(Settings, "table_name")
 
 
 def bucket_name() -> str:
-    return _required("KILN_BUCKET_NAME")
+    return _get(ServiceSettings, "bucket_name")
 
 
-def state_machine_arns() -> dict[str, str]:
-    """Workflow name -> state machine ARN (JSON in KILN_STATE_MACHINES)."""
-    return json.loads(os.environ.get("KILN_STATE_MACHINES", "{}"))
+def state_machine_arns() -> Mapping[str, str]:
+    """Workflow name -> state machine ARN."""
+    return _get(ServiceSettings, "state_machines")
 
 
-def cursor_secret_arn() -> str | None:
-    return os.environ.get("KILN_CURSOR_SECRET_ARN") or None
-
-
-def cursor_secret_literal() -> str | None:
-    """A literal cursor-signing secret (local cloud and tests only; AWS uses Secrets Manager)."""
-    return os.environ.get("KILN_CURSOR_SECRET") or None
-
-
-def usage_plan_ids() -> dict[str, str]:
-    """Tier name -> API Gateway usage plan id (JSON in KILN_USAGE_PLANS)."""
-    return json.loads(os.environ.get("KILN_USAGE_PLANS", "{}"))
-
-
-def docs_url() -> str:
-    return os.environ.get("KILN_DOCS_URL", "/docs")
-
-
-def generator_name() -> str:
-    """Which generator writes questions and specs: `builtin` (default, offline) or `bedrock`."""
-    return os.environ.get("KILN_GENERATOR", "builtin").strip().lower() or "builtin"
+def generator_name() -> GeneratorName:
+    """Which generator writes questions, specs and code: builtin (offline), bedrock or openai-compatible."""
+    return _get(ServiceSettings, "generator")
 
 
 def bedrock_model_id() -> str:
     """The Bedrock model (or inference profile) id the bedrock generator calls."""
-    return _required("KILN_BEDROCK_MODEL_ID")
+    return _needed(ServiceSettings, "bedrock_model_id", BEDROCK_MODEL_ID)
+
+
+def openai_base_url() -> str:
+    """The openai-compatible generator's endpoint, up to before /chat/completions
+    (for example http://localhost:11434/v1 for a local Ollama)."""
+    return _needed(ServiceSettings, "openai_base_url", OPENAI_BASE_URL)
+
+
+def openai_model() -> str:
+    """The model the openai-compatible generator asks for."""
+    return _needed(ServiceSettings, "openai_model", OPENAI_MODEL)
+
+
+def openai_output() -> OpenAIOutput:
+    """How the openai-compatible generator asks for JSON: `tools` (default) or `json_schema`."""
+    return _get(ServiceSettings, "openai_output")
+
+
+def openai_api_key_secret_arn() -> str | None:
+    """The Secrets Manager secret holding the openai-compatible endpoint's key (deployed)."""
+    return _get(ServiceSettings, "openai_api_key_secret_arn")
+
+
+def openai_api_key_literal() -> str | None:
+    """The openai-compatible endpoint's key as a literal (local cloud and tests only)."""
+    return _get(ServiceSettings, "openai_api_key")
+
+
+def usage_plan_ids() -> Mapping[str, str]:
+    """Tier name -> API Gateway usage plan id."""
+    return _get(ApiSettings, "usage_plans")
+
+
+def cursor_secret_arn() -> str | None:
+    return _get(ApiSettings, "cursor_secret_arn")
+
+
+def cursor_secret_literal() -> str | None:
+    """A literal cursor-signing secret (local cloud and tests only; AWS uses Secrets Manager)."""
+    return _get(ApiSettings, "cursor_secret")
+
+
+def docs_url() -> str:
+    return _get(ApiSettings, "docs_url")
+
+
+def cors_allowed_origins() -> tuple[str, ...]:
+    """Browser origins allowed to read API answers (comma-separated, set by CDK from
+    `corsAllowedOrigins`); empty: no CORS. kiln.http.cors checks the syntax."""
+    return _get(ApiSettings, "cors_allowed_origins")
 
 
 def build_task_concurrency() -> int:
-    """How many tasks of one dependency wave run at once (the build workflow's inner Map)."""
-    return max(1, int(os.environ.get("KILN_BUILD_TASK_CONCURRENCY", "4")))
-
-
-def verify_timeout_seconds() -> float:
-    """How long the generated project's own test suite may run during verification."""
-    return float(os.environ.get("KILN_VERIFY_TIMEOUT_SECONDS", "240"))
+    return _get(ApiSettings, "build_task_concurrency")
 
 
 def sse_hold_seconds() -> float:
-    """How long one event-stream response waits for new events (under API Gateway's 29 s)."""
-    return float(os.environ.get("KILN_SSE_HOLD_SECONDS", "20"))
+    return _get(ApiSettings, "sse_hold_seconds")
 
 
 def key_rotation_grace_seconds() -> float | None:
-    """How long a rotated API key's previous secret keeps working, in seconds
-    (KILN_KEY_ROTATION_GRACE_SECONDS); None when unset: kiln.domain.access's default, 24 hours.
-    Tests and the local cloud shorten it."""
-    value = os.environ.get("KILN_KEY_ROTATION_GRACE_SECONDS", "").strip()
-    return max(0.0, float(value)) if value else None
+    """None when unset: kiln.domain.access's default, 24 hours. Tests and the local cloud shorten it."""
+    return _get(ApiSettings, "key_rotation_grace_seconds")
+
+
+def verify_timeout_seconds() -> float:
+    return _get(WorkerSettings, "verify_timeout_seconds")
+
+
+def sandbox_function() -> str:
+    """The build sandbox function (name or ARN) build_verify invokes to run generated code
+    (set by CDK where the `sandbox:invoke` grant is, and by the local cloud)."""
+    return _needed(WorkerSettings, "sandbox_function", SANDBOX_FUNCTION)

@@ -32,16 +32,17 @@ import argparse
 import copy
 import importlib
 import json
+import os
 import sys
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiln import SERVICE_NAME, VERSION, ids
+from kiln import SERVICE_NAME, VERSION, config, ids
 from kiln.domain.builds import EventType
 from kiln.envelope import CATALOG, ErrorCode
-from kiln.domain.operations import Format, OperationStatus
+from kiln.domain.operations import Format, OperationStatus, ResourceStatus
 from kiln.domain.runs import RunStatus
 from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, BINARY_MEDIA_TYPES, ROUTES, Route, Scope
 from kiln.tiers import TIER_NAMES
@@ -161,7 +162,9 @@ OPERATIONS: dict[str, Io] = {
         errors={409: (EC.CONFLICT,), 429: (EC.CONCURRENCY_LIMIT_EXCEEDED,)}),
     "runs_list": Io(query=f"{H}.runs_list:RunListParams", successes=(_list(f"{R}:Run"),),
                     notes="Newest first."),
-    "runs_get": Io(successes=(_ok(f"{R}:RunDetail"),)),
+    "runs_get": Io(successes=(_ok(f"{R}:RunDetail"),),
+                   notes="`tasks` summarizes each task (`id`, `slug`, `status`, `sequence`); its definition is in "
+                         "`tasksJson.tasks`, the whole task at `GET .../runs/{runId}/tasks/{taskId}`."),
     "runs_cancel": Io(body=f"{H}.runs_cancel:CancelRequest", body_optional=True, successes=(
         _ok(f"{R}:Run", "Cancelled."),), errors={409: (EC.CONFLICT,)}),
     "runs_retry": Io(body=f"{H}.runs_retry:RetryRequest", body_optional=True, successes=(
@@ -173,26 +176,29 @@ OPERATIONS: dict[str, Io] = {
         _list(f"{B}:Event", "events", "Events in id order; `pagination.nextCursor` is the `after` of the next page."),)),
     "events_stream": Io(query="kiln.http.events:EventQuery", headers=("LastEventId",), successes=(
         Success(200, "A bounded stream of Server-Sent Events: `retry:`, then one `id:`/`event:`/`data:` frame per "
-                     "event after `Last-Event-ID` (or `after`); `data` is the event as JSON. Reconnect to continue.",
+                     "event after `Last-Event-ID` (or `after`); `data` is the event as JSON. Reconnect to continue. "
+                     "A response that carries the run's terminal event ends with it.",
                 shape="sse", headers=("Cache-Control",)),
-        Success(204, "The run is finished and every event was sent: stop reconnecting.", shape="empty",
+        Success(204, "The run is finished and nothing is left to send (every event was sent, or none left "
+                     "matches the filters): stop reconnecting.", shape="empty",
                 headers=("Cache-Control",)),
     )),
     "exports_create": Io(body=f"{O}:ExportCreate", body_optional=True, successes=(_EXPORT_STARTED,),
-                         errors={409: (EC.CONFLICT,)}),
+                         errors={409: (EC.CONFLICT,)},
+                         notes="A project with no `main` yet exports as `kiln` only (its project and spec, no files); "
+                               "`zip` or `tar.gz` of it is 409 `CONFLICT` (`details.reason: no_main`)."),
     "exports_get": Io(successes=(_ok("ExportOperation", "The export; `downloadUrl` is fresh when it succeeded."),)),
     "exports_download": Io(successes=(
         Success(302, "Redirect to a presigned download minted now (valid at most 15 minutes).", shape="empty",
                 headers=("Location", "Cache-Control")),), errors={409: (EC.CONFLICT,)}),
-    "exports_current_kiln": Io(successes=(
+    "exports_current_kiln": Io(notes="A project with no `main` yet exports as what it is: its project and spec, "
+                                     "no files.", successes=(
         Success(302, "The current `.kiln` export exists: redirect to its presigned download.", shape="empty",
                 headers=("Location", "Cache-Control")),
         Success(202, "The export of the current main is being made (started now if nobody had): retry after "
                      "`Retry-After` seconds, or follow `Location`.", "ExportOperation",
                 headers=("Location", "Retry-After")),
     )),
-    "exports_create_legacy": Io(body=f"{O}:ExportCreate", body_optional=True, successes=(_EXPORT_STARTED,),
-                                errors={409: (EC.CONFLICT,)}),
     "uploads_create": Io(body=f"{O}:UploadCreate", successes=(
         _ok("PresignedUpload", "Send `fields` then the file as multipart/form-data to `url` before `expiresAt`.",
             201),)),
@@ -202,13 +208,16 @@ OPERATIONS: dict[str, Io] = {
                               Success(202, "The import of the upload started (JSON body); poll `Location`.",
                                       "ImportOperation", headers=_LOCATION),
                           ),
-                          errors={413: (EC.PAYLOAD_TOO_LARGE,), 415: (EC.UNSUPPORTED_MEDIA_TYPE,),
-                                  422: (EC.INVALID_ARCHIVE,)},
-                          notes="The query parameters apply to an archive body only."),
-    "conversions_create": Io(body=f"{O}:ConversionCreate", successes=(_CONVERSION_STARTED,)),
+                          errors={409: (EC.CONFLICT,), 413: (EC.PAYLOAD_TOO_LARGE,),
+                                  415: (EC.UNSUPPORTED_MEDIA_TYPE,), 422: (EC.INVALID_ARCHIVE,)},
+                          notes="The query parameters apply to an archive body only. An upload feeds one import "
+                                "or conversion: a used `uploadId` is refused with 409 `CONFLICT` "
+                                "(`details.reason: upload_consumed`)."),
+    "conversions_create": Io(body=f"{O}:ConversionCreate", successes=(_CONVERSION_STARTED,),
+                             errors={409: (EC.CONFLICT,)},
+                             notes="An upload feeds one import or conversion: a used `uploadId` is refused with "
+                                   "409 `CONFLICT` (`details.reason: upload_consumed`)."),
     "conversions_get": Io(successes=(_ok("ConversionOperation", "The conversion's status (always 200)."),)),
-    "conversions_create_legacy": Io(body=f"{O}:ConversionCreate", successes=(_CONVERSION_STARTED,)),
-    "conversions_get_legacy": Io(successes=(_ok("ConversionOperation", "The conversion's status (always 200)."),)),
     "operations_get": Io(successes=(
         _ok("AnyOperation", "The operation succeeded."),
         Success(202, "The operation is pending or running: poll again after `Retry-After` seconds.", "AnyOperation",
@@ -223,12 +232,14 @@ OPERATIONS: dict[str, Io] = {
     "workspaces_get": Io(successes=(_ok("Workspace"),)),
     "workspaces_update": Io(body=f"{H}.workspaces_update:WorkspaceUpdate", successes=(_ok("Workspace", "Updated."),)),
     "api_keys_create": Io(body=f"{H}.api_keys_create:ApiKeyCreate", successes=(
-        _ok("ApiKeyWithSecret", "Created; `secret` is shown in this response only.", 201, _SECRET),)),
+        _ok("ApiKeyWithSecret", "Created; `secret` is shown in this response only (an `Idempotent-Replayed` answer "
+                                "is the same key without it).", 201, _SECRET),)),
     "api_keys_list": Io(query=f"{H}.api_keys_list:ApiKeyListParams", successes=(_list("ApiKey"),)),
     "api_keys_revoke": Io(query=f"{H}.api_keys_revoke:KeyTarget", successes=(
         _ok("ApiKey", "Revoked (again, if it already was)."),), errors={409: (EC.CONFLICT,)}),
     "api_keys_rotate": Io(query=f"{H}.api_keys_rotate:KeyTarget", successes=(
-        _ok("ApiKeyWithSecret", "Rotated; the new `secret` is shown in this response only.", 201, _SECRET),),
+        _ok("ApiKeyWithSecret", "Rotated; the new `secret` is shown in this response only (an "
+                                "`Idempotent-Replayed` answer is the same key without it).", 201, _SECRET),),
         errors={409: (EC.CONFLICT,)}),
     "docs_openapi": Io(successes=(
         Success(200, "This document.", "OpenApiDocument", shape="raw", headers=("Cache-Control",)),)),
@@ -299,8 +310,14 @@ def _id(*kinds: str, nullable: bool = False) -> dict[str, Any]:
 TIMESTAMP = _str("RFC 3339 timestamp, UTC, millisecond precision.", format="date-time")
 TIMESTAMP_OR_NULL = _nullable(TIMESTAMP)
 SHA256 = _str("Lowercase hex SHA-256.", pattern="^[0-9a-f]{64}$")
-_OPERATION_STATE = {
-    "status": {"type": "string", "enum": [status.value for status in OperationStatus]},
+_STATUS = {
+    "v1": {"type": "string", "enum": [status.value for status in ResourceStatus],
+           "description": "`processing`, then `completed` or `failed` (the precise state is at "
+                          "`GET /v2/operations/{callbackId}`)."},
+    "strict": {"type": "string", "enum": [status.value for status in OperationStatus],
+               "description": "The precise state."},
+}
+_TIMESTAMPS = {
     "createdAt": TIMESTAMP,
     "updatedAt": TIMESTAMP,
     "finishedAt": TIMESTAMP_OR_NULL,
@@ -309,7 +326,7 @@ _ARCHIVE_FIELDS = {
     "sizeBytes": _nullable({"type": "integer", "minimum": 0, "description": "Size of the finished archive."}),
     "sha256": _nullable(SHA256),
     "filename": _nullable(_str("The archive's file name.")),
-    "downloadUrl": _nullable(_str("A presigned download minted for this response (succeeded operations).",
+    "downloadUrl": _nullable(_str("A presigned download minted for this response (finished operations).",
                                   format="uri")),
     "expiresAt": _nullable(_str("When `downloadUrl` stops working.", format="date-time")),
     "objectExpiresAt": _nullable(_str("When the archive itself is deleted (7 days after it was made).",
@@ -318,12 +335,32 @@ _ARCHIVE_FIELDS = {
 _FORMAT = {"type": "string", "enum": list(typing.get_args(Format))}
 
 
-def _archive_operation(kind: str, id_kind: str, extra: dict[str, Any], description: str) -> dict[str, Any]:
-    """What OperationService.view answers for one kind (`error` only once it failed)."""
-    properties = {"id": _id(id_kind), "callbackId": _id(id_kind), "kind": {"const": kind}, **_OPERATION_STATE,
-                  **extra, "error": _ref("OperationError")}
+def _archive_operation(kind: str, id_kind: str, extra: dict[str, Any], description: str,
+                       vocabulary: str = "v1") -> dict[str, Any]:
+    """What OperationService.view (v1) or strict_view answers for one kind (`error` only once
+    it failed)."""
+    properties = {"id": _id(id_kind), "callbackId": _id(id_kind), "kind": {"const": kind},
+                  "status": _STATUS[vocabulary], **_TIMESTAMPS, **extra, "error": _ref("OperationError")}
     required = [name for name in properties if name != "error"]
     return _obj(properties, required, description=description)
+
+
+_EXPORT_FIELDS = {
+    "projectId": _id("project"),
+    "format": _FORMAT,
+    "source": {"anyOf": [_ref("ExportSource"), {"type": "null"}]},
+    **_ARCHIVE_FIELDS,
+}
+_IMPORT_FIELDS = {
+    "uploadId": _id("upload"),
+    "projectId": _id("project", nullable=True) | {"description": "The imported project, once succeeded."},
+    "name": _nullable(_str("The name asked for the imported project.")),
+}
+_CONVERSION_FIELDS = {
+    "uploadId": _id("upload"),
+    "to": _FORMAT,
+    **_ARCHIVE_FIELDS,
+}
 
 
 HAND_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -349,7 +386,7 @@ HAND_SCHEMAS: dict[str, dict[str, Any]] = {
         "entries": {"type": "array", "description": "Directories first, then files, each sorted by name.",
                     "items": _obj({
                         "name": _str(),
-                        "type": {"type": "string", "enum": ["file", "dir"]},
+                        "type": {"type": "string", "enum": ["directory", "file"]},
                         "size": {"type": "integer", "minimum": 0, "description": "Bytes (files only)."},
                     }, ["name", "type"])},
     }),
@@ -368,27 +405,24 @@ HAND_SCHEMAS: dict[str, dict[str, Any]] = {
         "details": {"type": "object"},
     }, description="Why an operation failed: the error a synchronous call would have answered."),
     "ExportSource": _obj({
-        "commit": _str("The exported commit.", pattern="^[0-9a-f]{40}$"),
+        "commit": _nullable(_str("The exported commit; null for a `.kiln` of a project with no `main` yet (its spec, "
+                                 "no files).", pattern="^[0-9a-f]{40}$")),
         "ref": _str("The exported branch or sha (ref exports)."),
         "runId": _id("run"),
         "runNumber": {"type": "integer", "minimum": 1},
     }, ["commit"]),
-    "ExportOperation": _archive_operation("export", "export", {
-        "projectId": _id("project"),
-        "format": _FORMAT,
-        "source": {"anyOf": [_ref("ExportSource"), {"type": "null"}]},
-        **_ARCHIVE_FIELDS,
-    }, "An export (asynchronous operation)."),
-    "ImportOperation": _archive_operation("import", "import", {
-        "uploadId": _id("upload"),
-        "projectId": _id("project", nullable=True) | {"description": "The imported project, once succeeded."},
-        "name": _nullable(_str("The name asked for the imported project.")),
-    }, "An import from an upload (asynchronous operation)."),
-    "ConversionOperation": _archive_operation("conversion", "conversion", {
-        "uploadId": _id("upload"),
-        "to": _FORMAT,
-        **_ARCHIVE_FIELDS,
-    }, "A conversion of an upload to another format (asynchronous operation)."),
+    "ExportOperation": _archive_operation("export", "export", _EXPORT_FIELDS, "An export (asynchronous operation)."),
+    "ImportOperation": _archive_operation("import", "import", _IMPORT_FIELDS,
+                                          "An import from an upload (asynchronous operation)."),
+    "ConversionOperation": _archive_operation("conversion", "conversion", _CONVERSION_FIELDS,
+                                              "A conversion of an upload to another format (asynchronous operation)."),
+    # The strict v2 endpoint shows the precise state.
+    "StrictExportOperation": _archive_operation("export", "export", _EXPORT_FIELDS,
+                                                "An export, with its precise state.", "strict"),
+    "StrictImportOperation": _archive_operation("import", "import", _IMPORT_FIELDS,
+                                                "An import from an upload, with its precise state.", "strict"),
+    "StrictConversionOperation": _archive_operation("conversion", "conversion", _CONVERSION_FIELDS,
+                                                    "A conversion, with its precise state.", "strict"),
     "RunOperation": _obj({
         "id": _id("run"),
         "callbackId": _id("run"),
@@ -396,12 +430,12 @@ HAND_SCHEMAS: dict[str, dict[str, Any]] = {
         "projectId": _id("project"),
         "status": {"type": "string", "enum": [status.value for status in RunStatus]},
     }, description="A build run seen as an asynchronous operation (details at the run resource)."),
-    "AnyOperation": {"oneOf": [_ref("ExportOperation"), _ref("ImportOperation"), _ref("ConversionOperation"),
-                               _ref("RunOperation")],
+    "AnyOperation": {"oneOf": [_ref("StrictExportOperation"), _ref("StrictImportOperation"),
+                               _ref("StrictConversionOperation"), _ref("RunOperation")],
                      "discriminator": {"propertyName": "kind", "mapping": {
-                         "export": COMPONENT_REF.format(model="ExportOperation"),
-                         "import": COMPONENT_REF.format(model="ImportOperation"),
-                         "conversion": COMPONENT_REF.format(model="ConversionOperation"),
+                         "export": COMPONENT_REF.format(model="StrictExportOperation"),
+                         "import": COMPONENT_REF.format(model="StrictImportOperation"),
+                         "conversion": COMPONENT_REF.format(model="StrictConversionOperation"),
                          "run": COMPONENT_REF.format(model="RunOperation")}}},
     "PresignedUpload": _obj({
         "uploadId": _id("upload"),
@@ -447,9 +481,14 @@ _API_KEY = {
                                               format="date-time")),
 }
 HAND_SCHEMAS["ApiKey"] = _obj(_API_KEY, description="An API key, never its secret.")
+# The secret is never stored, so an Idempotent-Replayed answer cannot repeat it: it is the same
+# key without `secret`. One schema with an optional property (rather than a nullable one, or a
+# oneOf) is what client generators turn into one plain type.
 HAND_SCHEMAS["ApiKeyWithSecret"] = _obj({**_API_KEY, "secret": _str(
-    "The bearer secret, `kiln_` + 43 URL-safe base64 characters: shown once.", pattern="^kiln_[A-Za-z0-9_-]{43}$")},
-    description="An API key with its new secret.")
+    "The bearer secret, `kiln_` + 43 URL-safe base64 characters: shown once, in the first answer only. Absent "
+    "from an `Idempotent-Replayed: true` answer, which carries the key without it.",
+    pattern="^kiln_[A-Za-z0-9_-]{43}$")}, list(_API_KEY),
+    description="An API key with its new secret (absent when the answer is an idempotent replay).")
 HAND_SCHEMAS["Scope"] = {"type": "string", "enum": list(typing.get_args(Scope))}
 HAND_SCHEMAS["PagePagination"] = _obj({
     "page": {"type": "integer", "minimum": 1},
@@ -562,7 +601,8 @@ QUERY_DESCRIPTIONS = {
     "ref": "A branch name or a full commit sha (default `main`).",
     "path": "The directory to list (default `/`, the root).",
     "version": "A spec version (default: the latest).",
-    "after": "Only events with a greater id (default 0: from the start).",
+    "after": "Only events strictly after this: an event id (`42`, events with a greater id) or an ISO-8601 "
+             "timestamp with a timezone (`2025-11-25T10:00:00Z`, events created later). Default: from the start.",
     "type": "Only these event types, comma-separated (`TASK_FAILED,RUN_FAILED`).",
     "taskId": "Only the events of this task (`task-001`).",
     "workspaceId": "Admin only: another workspace.",
@@ -575,11 +615,11 @@ _EVENT_TYPE = "(" + "|".join(EventType.__members__) + ")"
 QUERY_SCHEMA_EXTRAS: dict[str, dict[str, Any]] = {
     "EventQuery.type": {"pattern": f"^{_EVENT_TYPE}(,{_EVENT_TYPE})*$"},
     "EventQuery.taskId": {"pattern": "^task-[0-9]{3}$"},
+    "EventQuery.after": {"anyOf": [{"pattern": "^[0-9]{1,10}$"}, {"format": "date-time"}]},
 }
 
 _CALLBACK_KINDS = {
     "conversions_get": ("conversion",),
-    "conversions_get_legacy": ("conversion",),
     "operations_get": ("run", "export", "import", "conversion"),
 }
 
@@ -688,9 +728,9 @@ def _description(route: Route, io: Io) -> str:
         lines.append(f"A success consumes one unit of the workspace's annual `{route.quota}` quota.")
     if route.method in MUTATING and route.authorized:
         lines.append("Accepts `Idempotency-Key`.")
-    if "deprecated" in route.tags:
-        lines.append("Deprecated: answers with `Deprecation`, `Sunset` and a `Link` to the successor route; it "
-                     "keeps working.")
+    if route.deprecated is not None:
+        lines.append(f"Deprecated: use `{route.deprecated.successor}`. Every answer, errors included, carries "
+                     "`Deprecation`, `Sunset` and a `Link` to the successor route; it keeps working.")
     if io.query and {"page", "cursor"} <= _field_names(io.query):
         lines.append("Page mode (`page`, `pageSize`) by default, or cursor mode (`limit`, `cursor`); never both "
                      "(400).")
@@ -742,7 +782,7 @@ def _success_response(route: Route, io: Io, success: Success, schemas: _Schemas)
         names += _RATE_HEADERS
     if route.authorized and route.method in MUTATING:
         names.append("Idempotent-Replayed")
-    if "deprecated" in route.tags:
+    if route.deprecated is not None:
         names += _DEPRECATION_HEADERS
     response: dict[str, Any] = {"description": success.description, "headers": _headers_of(tuple(names))}
     if success.shape == "envelope":
@@ -776,7 +816,11 @@ def _envelope(data: dict[str, Any], pagination: dict[str, Any] | None = None) ->
 def _error_response_name(route: Route, status: int, codes: list[ErrorCode]) -> str:
     codes = sorted(codes, key=list(ErrorCode).index)
     metered = route.authorized and route.category != "none" and status not in (401, 500, 503)
-    return f"Error{status}." + ".".join(code.value for code in codes) + (".metered" if metered else "")
+    # API Gateway's own 401 (and its throttle's 429, 5xx) come before any function runs and
+    # cannot carry a route's headers; everything the function answers says it is deprecated.
+    deprecated = route.deprecated is not None and status != 401
+    return (f"Error{status}." + ".".join(code.value for code in codes) + (".metered" if metered else "")
+            + (".deprecated" if deprecated else ""))
 
 
 def _error_response(name: str, status: int, codes: list[ErrorCode]) -> dict[str, Any]:
@@ -788,8 +832,10 @@ def _error_response(name: str, status: int, codes: list[ErrorCode]) -> dict[str,
         names.append("WWW-Authenticate")
     if status in (409, 429, 503):
         names.append("Retry-After")
-    if name.endswith(".metered"):
+    if ".metered" in name:
         names += _RATE_HEADERS
+    if name.endswith(".deprecated"):
+        names += _DEPRECATION_HEADERS
     schema: dict[str, Any] = {"allOf": [_ref("ErrorEnvelope"), {"properties": {"error": {"properties": {
         "code": {"enum": [code.value for code in codes]}}}}}]}
     examples = {code.value: {"$ref": f"#/components/examples/{code.value}"} for code in codes}
@@ -879,9 +925,9 @@ def _operation(route: Route, schemas: _Schemas, shared: dict[str, Any]) -> dict[
         "operationId": route.operation_id,
         "summary": route.summary,
         "description": _description(route, io),
-        "tags": [tag for tag in route.tags if tag != "deprecated"] or ["service"],
+        "tags": list(route.tags) or ["service"],
     }
-    if "deprecated" in route.tags:
+    if route.deprecated is not None:
         operation["deprecated"] = True
     operation["security"] = [{"bearer": list(route.scopes)}] if route.authorized else []
     parameters = _parameters(route, io, schemas)
@@ -953,12 +999,17 @@ is `GET /v2/operations/{{callbackId}}` (202 while running, 200 when done, the fa
 `{ERROR_TYPE_BASE}<code in lowercase with dashes>`. A method a path does not declare answers 405 \
 `METHOD_NOT_ALLOWED` with `Allow` (not listed per operation).
 
-**Deprecated routes** keep working and carry `Deprecation`, `Sunset` and `Link` headers."""
+**Deprecated routes** keep working; every answer they give, errors included, carries `Deprecation`, \
+`Sunset` and a `Link` to the successor.
+
+**Vocabulary.** A v1 resource of an asynchronous operation (export, conversion, the 202 of an import) \
+reads `processing`, then `completed` or `failed`; `GET /v2/operations/{{callbackId}}` shows the precise \
+state (`succeeded`)."""
 
 
 def build() -> dict[str, Any]:
     """The whole document, deterministic."""
-    unknown = sorted({route.handler for route in ROUTES} - set(OPERATIONS))
+    unknown = sorted({route.handler for route in ROUTES} - set(OPERATIONS))  # legacy rows share their successor's
     if unknown:
         raise KeyError(f"routes without an entry in kiln.openapi.OPERATIONS: {', '.join(unknown)}")
     schemas = _Schemas()
@@ -1009,6 +1060,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true",
                         help="write " + " and ".join(str(p.relative_to(REPO)) for p in OUTPUTS))
     args = parser.parse_args(argv)
+    # The document reads models from handler modules, and importing one checks its function's
+    # settings (the cold start check). Nothing runs here, so placeholders satisfy the check.
+    for name, value in ((config.ENVIRONMENT, "local"), (config.TABLE_NAME, "offline"), (config.BUCKET_NAME, "offline")):
+        os.environ.setdefault(name, value)
     text = render()
     if not args.write:
         sys.stdout.write(text)

@@ -18,6 +18,22 @@ Category = Literal["read", "write", "ai", "none"]
 
 
 @dataclass(frozen=True)
+class Deprecation:
+    """A legacy route that is served forever but points to its successor (CONTRACT section 5).
+
+    The shared pipeline (kiln.http.deprecation) adds the headers to every answer of the route,
+    errors included: `Deprecation: @<deprecated_at>` (RFC 9745), `Sunset: <sunset>` (RFC 8594)
+    and `Link: <successor>; rel="successor-version"`, the successor's `{parameters}` filled
+    from the request's path parameters.
+    """
+
+    successor: str  # path template of the successor route, e.g. "/v1/conversions/{callbackId}"
+    deprecated_at: int = 1_764_028_800  # epoch seconds: 2025-11-25T00:00:00Z, when the REST routes replaced them
+    # No earlier than this the route could stop answering: far out, because these routes are kept.
+    sunset: str = "Fri, 31 Dec 2100 23:59:59 GMT"
+
+
+@dataclass(frozen=True)
 class Route:
     method: Method
     path: str  # API Gateway resource path, e.g. "/v1/projects/{projectId}"
@@ -38,6 +54,16 @@ class Route:
     # all but the one-time `secret` (a replay shows the key, never its secret again); or
     # nothing (a retry runs again: for responses holding short-lived credentials).
     replay: Literal["full", "without-secret", "none"] = "full"
+    # Set on a legacy route: the pipeline adds its deprecation headers to every answer.
+    deprecated: Deprecation | None = None
+    # Only for a route sharing its handler module with another (a legacy form of its successor):
+    # its own name, since function ids, operationIds and idempotency records are per route.
+    route_name: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The route's unique name: its handler module's, unless `route_name` says otherwise."""
+        return self.route_name or self.handler
 
     @property
     def handler_ref(self) -> str:
@@ -54,11 +80,11 @@ class Route:
     @property
     def function_id(self) -> str:
         """CamelCase id used for the Lambda construct and log group names."""
-        return "".join(part.capitalize() for part in self.handler.split("_"))
+        return "".join(part.capitalize() for part in self.name.split("_"))
 
     @property
     def operation_id(self) -> str:
-        head, *rest = self.handler.split("_")
+        head, *rest = self.name.split("_")
         return head + "".join(part.capitalize() for part in rest)
 
     @property
@@ -170,10 +196,12 @@ ROUTES: tuple[Route, ...] = (
           "The .kiln archive of the current main: 302 to it when exported, else 202 while it is made",
           scopes=("project:read",), category="write", status=302, tags=("archives",), group="archives",
           grants=("table:write", "bucket:read", "archives:start"), quota="exports"),
-    Route("POST", "/v1/projects/{projectId}/export", "exports_create_legacy",
+    # Legacy RPC forms (here and /v1/converter/*) are served by their successors' handlers.
+    Route("POST", "/v1/projects/{projectId}/export", "exports_create",
           "Deprecated RPC form of POST /v1/projects/{projectId}/exports",
-          scopes=("project:read",), category="write", status=202, tags=("archives", "deprecated"),
-          group="archives", grants=("table:write", "bucket:read", "archives:start"), quota="exports"),
+          scopes=("project:read",), category="write", status=202, tags=("archives",),
+          group="archives", grants=("table:write", "bucket:read", "archives:start"), quota="exports",
+          deprecated=Deprecation("/v1/projects/{projectId}/exports"), route_name="exports_create_legacy"),
     Route("POST", "/v1/uploads", "uploads_create",
           "A presigned upload for an archive, bound to its size and type (15 minutes)",
           scopes=("project:write",), category="write", status=201, tags=("archives",), group="archives",
@@ -190,14 +218,16 @@ ROUTES: tuple[Route, ...] = (
           "A conversion's status (always 200) and, when done, a download URL",
           scopes=("project:read",), category="read", tags=("archives",), group="archives",
           grants=("table:read", "bucket:read")),
-    Route("POST", "/v1/converter/convert", "conversions_create_legacy",
+    Route("POST", "/v1/converter/convert", "conversions_create",
           "Deprecated RPC form of POST /v1/conversions",
-          scopes=("project:write",), category="write", status=202, tags=("archives", "deprecated"),
-          group="archives", grants=("table:write", "bucket:read", "archives:start")),
-    Route("GET", "/v1/converter/status/{callbackId}", "conversions_get_legacy",
+          scopes=("project:write",), category="write", status=202, tags=("archives",),
+          group="archives", grants=("table:write", "bucket:read", "archives:start"),
+          deprecated=Deprecation("/v1/conversions"), route_name="conversions_create_legacy"),
+    Route("GET", "/v1/converter/status/{callbackId}", "conversions_get",
           "Deprecated RPC form of GET /v1/conversions/{callbackId}",
-          scopes=("project:read",), category="read", tags=("archives", "deprecated"), group="archives",
-          grants=("table:read", "bucket:read")),
+          scopes=("project:read",), category="read", tags=("archives",), group="archives",
+          grants=("table:read", "bucket:read"),
+          deprecated=Deprecation("/v1/conversions/{callbackId}"), route_name="conversions_get_legacy"),
     Route("GET", "/v2/operations/{callbackId}", "operations_get",
           "Strict status of any asynchronous operation: 202 while running, 200 done, the failure's own code",
           scopes=("project:read",), category="read", tags=("operations",), group="archives",
@@ -239,7 +269,7 @@ ROUTES: tuple[Route, ...] = (
 
 @dataclass(frozen=True)
 class Worker:
-    """A Lambda function invoked by a workflow (Step Functions), never by API Gateway."""
+    """A Lambda function invoked by a workflow (Step Functions) or by another worker, never by API Gateway."""
 
     name: str  # module name under kiln.workers
     summary: str
@@ -248,6 +278,14 @@ class Worker:
     grants: tuple[str, ...] = ()
     # Size of the function's /tmp (Lambda's ephemeral storage, 512 to 10240 MB).
     ephemeral_storage_mb: int = 512
+    # Runs model-written code: a role with no grants (only its log group), no Kiln setting in its
+    # environment, no network (infra/sandbox.py); locally, a process of its own with a clean
+    # environment. Invoked by the functions granted `sandbox:invoke`, not by a workflow.
+    sandbox: bool = False
+
+    def __post_init__(self) -> None:
+        if self.sandbox and self.grants:
+            raise ValueError(f"worker {self.name!r} runs generated code: it may hold no grants, not {self.grants}")
 
     @property
     def handler_ref(self) -> str:
@@ -265,8 +303,12 @@ WORKERS: tuple[Worker, ...] = (
            timeout_seconds=300, grants=("table:write", "bucket:read", "generator:invoke")),
     Worker("build_task", "Implements one task on its own branch (build workflow, step 2, per task)",
            timeout_seconds=600, grants=("table:write", "bucket:write", "generator:invoke")),
-    Worker("build_verify", "Verifies the merged result: expected outputs, compilation, the project's own tests",
-           timeout_seconds=600, memory_mb=2048, grants=("table:write", "bucket:read")),
+    Worker("build_verify", "Verifies the merged result: expected outputs, then compilation and the project's own "
+           "tests in the build sandbox", timeout_seconds=600, memory_mb=1024,
+           grants=("table:write", "bucket:read", "sandbox:invoke")),
+    # Generated code runs here and nowhere else; build_verify outlives it (600 s > 480 s).
+    Worker("build_sandbox", "Compiles a generated tree and runs its tests, with no permissions and no network",
+           timeout_seconds=480, memory_mb=2048, sandbox=True),
     Worker("build_merge", "Merges the task branches into main in merge order (build workflow, step 4)",
            timeout_seconds=300, grants=("table:write", "bucket:write")),
     Worker("build_finish", "Records a run's outcome: events, task states, the project's status, the build slot",
@@ -338,7 +380,9 @@ GRANTS: dict[str, str] = {
     "health:check": "DescribeTable, ListBucket (HeadBucket) and DescribeStateMachine, read-only probes",
     "archives:start": "StartExecution on the archive state machine (exports, imports, conversions)",
     "builds:control": "StartExecution on the build state machine, StopExecution on its executions",
-    "generator:invoke": "bedrock:InvokeModel on the configured model, only when the bedrock generator is configured",
+    "generator:invoke": "bedrock: InvokeModel on the configured model; openai-compatible: GetSecretValue on the "
+                        "endpoint key's secret; builtin: nothing",
+    "sandbox:invoke": "lambda:InvokeFunction on the build sandbox function only (where generated code runs)",
 }
 
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # imported where used: the authorizer and /health never load 
     from kiln.domain.repository import Repository
     from kiln.domain.runs import RunService
     from kiln.domain.specs import SpecService
-    from kiln.http.pagination import CursorCodec
+    from kiln.cursors import CursorCodec
 
 
 @cache
@@ -43,7 +43,7 @@ def access() -> AccessService:
 @cache
 def cursors() -> CursorCodec:
     from kiln.adapters.secrets import cursor_signing_key
-    from kiln.http.pagination import CursorCodec
+    from kiln.cursors import CursorCodec
 
     return CursorCodec(cursor_signing_key)
 
@@ -60,7 +60,11 @@ def generator() -> Generator:
         from kiln.adapters.bedrock import BedrockGenerator
 
         return BedrockGenerator()
-    raise RuntimeError(f"KILN_GENERATOR must be builtin or bedrock, not {name!r}")
+    if name == "openai-compatible":
+        from kiln.adapters.openai_compatible import OpenAICompatibleGenerator
+
+        return OpenAICompatibleGenerator()
+    raise RuntimeError(f"{config.GENERATOR} must be builtin, bedrock or openai-compatible, not {name!r}")
 
 
 @cache
@@ -84,6 +88,20 @@ def repository(workspace_id: str, project_id: str) -> Repository:
     return Repository(S3ObjectStore(workspace_id, project_id), RefItems(workspace_id, project_id))
 
 
+def repository_at(workspace_id: str, project_id: str, ref: str) -> tuple[Repository, str]:
+    """The project's repository and the commit `ref` names; 404 for another workspace's
+    project (as for a missing one) and for an unknown ref."""
+    from kiln.domain.repository import RefNotFound
+    from kiln.envelope import not_found
+
+    projects().get(workspace_id, project_id)
+    opened = repository(workspace_id, project_id)
+    try:
+        return opened, opened.resolve(ref)
+    except RefNotFound:
+        raise not_found("ref", ref) from None
+
+
 @cache
 def runs() -> RunService:
     from kiln.adapters.dynamodb.runs import EventStore, RunStore
@@ -99,6 +117,8 @@ def build_generator() -> Generator:
     (workers run up to 10 minutes, not API Gateway's 29 s)."""
     if config.generator_name() == "bedrock":
         return _bedrock_for_builds()
+    if config.generator_name() == "openai-compatible":
+        return _openai_for_builds()
     return generator()
 
 
@@ -110,13 +130,25 @@ def _bedrock_for_builds() -> Generator:
 
 
 @cache
+def _openai_for_builds() -> Generator:
+    from kiln.adapters.openai_compatible import OpenAICompatibleGenerator
+
+    # Both attempts together, inside build_decompose's 300 s (build_task has 600 s).
+    return OpenAICompatibleGenerator(timeout=240)
+
+
+@cache
 def build_steps() -> BuildSteps:
     from kiln.adapters.dynamodb.runs import EventStore, RunStore
     from kiln.domain.build_steps import BuildSteps
+    from kiln.adapters.lambda_invoke import LambdaSandbox
     from kiln.domain.verification import verify
 
+    # Generated code never runs in a build worker: compile and unittest run in the sandbox function.
+    sandbox = LambdaSandbox()
+
     def verifier(files, plan):
-        return verify(files, plan, timeout_seconds=config.verify_timeout_seconds())
+        return verify(files, plan, timeout_seconds=config.verify_timeout_seconds(), sandbox=sandbox)
 
     return BuildSteps(RunStore(), EventStore(), repository, build_generator, verifier)
 

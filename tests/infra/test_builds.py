@@ -10,19 +10,20 @@ from kiln.routes import AUTHORIZER_HANDLER, METHOD_NOT_ALLOWED_HANDLER, ROUTES, 
 from infra import grants
 from infra.route_group import group_stack_id
 from infra.settings import WORKFLOWS_DIR
-from infra.workflows import VERIFY_TIMEOUT_MARGIN_SECONDS, VERIFY_WORKER, worker_environment
+from infra.workflows import SANDBOX_ENVIRONMENT, VERIFY_TIMEOUT_MARGIN_SECONDS, VERIFY_WORKER, worker_environment
 
 from .conftest import Synth
-from .test_stack import actions, functions, join, role_statements
+from .test_stack import actions, function_key, functions, join, role_statements
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 BUILD = next(w for w in WORKFLOWS if w.name == grants.BUILD_WORKFLOW)
 CONTROLLERS = {r.handler_ref for r in ROUTES if "builds:control" in r.grants}
 # archives:start (tests/infra/test_archives.py): StartExecution on the archive state machine only.
-ARCHIVE_STARTERS = {r.handler_ref for r in ROUTES if "archives:start" in r.grants}
+ARCHIVE_STARTERS = {function_key(r) for r in ROUTES if "archives:start" in r.grants}
 STATE_MACHINE_READERS = CONTROLLERS | ARCHIVE_STARTERS | {r.handler_ref for r in ROUTES if "health:check" in r.grants}
 WORKERS_BY_HANDLER = {w.handler_ref: w for w in WORKERS}
+SANDBOX = next(w for w in WORKERS if w.sandbox)
 
 
 def build_machine(synth: Synth) -> tuple[str, dict]:
@@ -79,7 +80,7 @@ def test_build_controllers_start_the_build_machine_and_stop_its_executions(main:
         assert all("Condition" not in s and s["Effect"] == "Allow" for s in statements)
 
         # The nested stack's parameters are the build state machine of the root stack, nothing else.
-        group = next(r.group for r in ROUTES if r.handler_ref == handler)
+        group = next(r.group for r in ROUTES if function_key(r) == handler)
         parameters = nested_stack_parameters(main, group)
         assert parameters["StateMachineBuildArn"] == {"Ref": machine_id}
         assert parameters["StateMachineBuildName"] == {"Fn::GetAtt": [machine_id, "Name"]}
@@ -91,7 +92,7 @@ def test_no_other_function_may_touch_step_functions(main: Synth) -> None:
         if handler in CONTROLLERS:
             continue
         granted = actions(states_statements(role_statements(main, stack, props)))
-        route = next((r for r in ROUTES if r.handler_ref == handler), None)
+        route = next((r for r in ROUTES if function_key(r) == handler), None)
         if handler in ARCHIVE_STARTERS:
             assert granted == {"states:StartExecution"}, handler  # on the archive machine: test_archives.py
         elif route is not None and "health:check" in route.grants:
@@ -162,7 +163,8 @@ def test_workers_match_the_route_table(main: Synth) -> None:
         assert stack == main.stack.stack_name, "workers live in the root stack, next to the state machines"
         assert props["Timeout"] == worker.timeout_seconds, worker.name
         assert props["MemorySize"] == worker.memory_mb, worker.name
-        assert props["TracingConfig"] == {"Mode": "Active"}
+        # The sandbox cannot reach X-Ray (tests/infra/test_sandbox.py); every other worker is traced.
+        assert props.get("TracingConfig") == (None if worker.sandbox else {"Mode": "Active"}), worker.name
     # A Task state never gives up on a worker before the worker's own timeout.
     definition = json.loads((WORKFLOWS_DIR / BUILD.asl_file).read_text())
     for placeholder, timeout in task_timeouts(definition["States"]).items():
@@ -180,14 +182,15 @@ def test_build_variables_only_where_they_are_read(main: Synth) -> None:
         if handler in CONTROLLERS:
             assert env["KILN_STATE_MACHINES"] == {"Ref": "StateMachines"}
             assert env["KILN_BUILD_TASK_CONCURRENCY"] == "4"
-            group = next(r.group for r in ROUTES if r.handler_ref == handler)
+            group = next(r.group for r in ROUTES if function_key(r) == handler)
             machines = join(nested_stack_parameters(main, group)["StateMachines"])
             assert f'"{grants.BUILD_WORKFLOW}":"<{machine_id}>"' in machines, machines
         else:
             assert "KILN_BUILD_TASK_CONCURRENCY" not in env, handler
         worker = WORKERS_BY_HANDLER.get(handler)
         if worker is not None and worker.name == VERIFY_WORKER:
-            assert env["KILN_VERIFY_TIMEOUT_SECONDS"] == str(worker.timeout_seconds - VERIFY_TIMEOUT_MARGIN_SECONDS)
+            # The tests run in the sandbox, so their budget comes from the sandbox's timeout.
+            assert env["KILN_VERIFY_TIMEOUT_SECONDS"] == str(SANDBOX.timeout_seconds - VERIFY_TIMEOUT_MARGIN_SECONDS)
         else:
             assert "KILN_VERIFY_TIMEOUT_SECONDS" not in env, handler
 
@@ -196,6 +199,9 @@ def test_workers_get_the_common_variables(main: Synth) -> None:
     fns = functions(main)
     for worker in WORKERS:
         env = fns[worker.handler_ref][2]["Environment"]["Variables"]
+        if worker.sandbox:  # it has nothing to reach, so it is told of nothing
+            assert env == SANDBOX_ENVIRONMENT
+            continue
         assert env["KILN_ENVIRONMENT"] == "aws" and "KILN_TABLE_NAME" in env and "KILN_BUCKET_NAME" in env
         assert env.get("KILN_GENERATOR") == ("builtin" if "generator:invoke" in worker.grants else None), worker.name
     for handler in (AUTHORIZER_HANDLER, METHOD_NOT_ALLOWED_HANDLER):
@@ -241,10 +247,16 @@ def test_verify_timeout_leaves_a_margin() -> None:
     from dataclasses import replace
 
     verify = next(w for w in WORKERS if w.name == VERIFY_WORKER)
-    assert worker_environment(verify) == {"KILN_VERIFY_TIMEOUT_SECONDS": str(verify.timeout_seconds - 60)}
-    assert all(worker_environment(w) == {} for w in WORKERS if w.name != VERIFY_WORKER)
+    assert worker_environment(verify, WORKERS) == {"KILN_VERIFY_TIMEOUT_SECONDS": str(SANDBOX.timeout_seconds - 60)}
+    assert all(worker_environment(w, WORKERS) == {} for w in WORKERS if w.name != VERIFY_WORKER)
+    others = [w for w in WORKERS if not w.sandbox]
     with pytest.raises(ValueError, match="leaves no time"):
-        worker_environment(replace(verify, timeout_seconds=VERIFY_TIMEOUT_MARGIN_SECONDS))
+        worker_environment(verify, [*others, replace(SANDBOX, timeout_seconds=VERIFY_TIMEOUT_MARGIN_SECONDS)])
+    # build_verify waits for the sandbox's answer: it must be given longer than the sandbox.
+    with pytest.raises(ValueError, match="must exceed the sandbox's"):
+        worker_environment(verify, [*others, replace(SANDBOX, timeout_seconds=verify.timeout_seconds)])
+    with pytest.raises(ValueError, match="declares none"):
+        worker_environment(verify, others)
 
 
 def test_build_task_concurrency_setting() -> None:

@@ -8,25 +8,25 @@ import pytest
 from kiln.routes import ROUTES
 
 from .conftest import Synth
-from .test_stack import functions, role_statements
+from .test_stack import function_key, functions, role_statements
 
 pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 
-def _counter_statements(main: Synth, handler_ref: str) -> list[dict]:
-    stack, _, props = functions(main)[handler_ref]
+def _counter_statements(main: Synth, key: str) -> list[dict]:
+    stack, _, props = functions(main)[key]
     return [s for s in role_statements(main, stack, props) if s.get("Sid") == "LimitCounters"]
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if r.authorized], ids=lambda r: r.handler)
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.authorized], ids=lambda r: r.name)
 def test_metered_routes_update_only_the_counter_partitions(main: Synth, route) -> None:
-    statements = _counter_statements(main, route.handler_ref)
+    statements = _counter_statements(main, function_key(route))
     assert len(statements) == 1, route.handler
     statement = statements[0]
     assert sorted(statement["Action"]) == ["dynamodb:GetItem", "dynamodb:UpdateItem"]
     assert statement["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*", "USAGE#*"]}}
 
 
-@pytest.mark.parametrize("route", [r for r in ROUTES if not r.authorized], ids=lambda r: r.handler)
+@pytest.mark.parametrize("route", [r for r in ROUTES if not r.authorized], ids=lambda r: r.name)
 def test_public_routes_count_nothing(main: Synth, route) -> None:
-    assert _counter_statements(main, route.handler_ref) == []
+    assert _counter_statements(main, function_key(route)) == []

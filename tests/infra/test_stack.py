@@ -81,13 +81,23 @@ def join(value) -> str:
     return json.dumps(value)
 
 
+def function_key(route) -> str:
+    """A route's key in `functions`: its handler, or, when the route shares its handler module
+    with another route (a legacy form of its successor), the handler and the route's name."""
+    return route.handler_ref if route.name == route.handler else f"{route.handler_ref}#{route.name}"
+
+
 def functions(synth: Synth) -> dict[str, tuple[str, str, dict]]:
-    """Handler -> (stack, logical id, properties) for every Lambda function of the app."""
+    """Key -> (stack, logical id, properties) for every Lambda function of the app: a route's
+    function_key, else (workers, authorizer, 405) the handler."""
+    routes = {synth.stack.function_name(route): route for route in synth.routes}
     out = {}
     for key, (stack, resource) in synth.resources("AWS::Lambda::Function").items():
         props = resource["Properties"]
-        assert props["Handler"] not in out, f"two functions with handler {props['Handler']}"
-        out[props["Handler"]] = (stack, key.split(":", 1)[1], props)
+        route = routes.get(props.get("FunctionName"))
+        name = function_key(route) if route is not None else props["Handler"]
+        assert name not in out, f"two functions for {name}"
+        out[name] = (stack, key.split(":", 1)[1], props)
     return out
 
 
@@ -117,7 +127,7 @@ def test_route_has_its_method_and_function(main: Synth, route) -> None:
     name = main.stack.function_name(route)
     assert uri.endswith(f":function:{name}/invocations"), uri
 
-    stack, _, props = functions(main)[route.handler_ref]
+    stack, _, props = functions(main)[function_key(route)]
     assert props["FunctionName"] == name
     assert props["Handler"] == route.handler_ref
     assert stack != main.stack.stack_name, "route functions live in their group's nested stack"
@@ -138,7 +148,7 @@ def test_route_has_its_method_and_function(main: Synth, route) -> None:
 
 def test_only_the_route_method_may_invoke_a_route_function(main: Synth) -> None:
     for route in ROUTES:
-        stack, logical_id, _ = functions(main)[route.handler_ref]
+        stack, logical_id, _ = functions(main)[function_key(route)]
         permissions = [
             r["Properties"] for r in main.templates[stack]["Resources"].values()
             if r["Type"] == "AWS::Lambda::Permission" and r["Properties"]["FunctionName"] == {"Fn::GetAtt": [logical_id, "Arn"]}
@@ -158,8 +168,8 @@ def test_every_resource_answers_405_for_undeclared_methods(main: Synth) -> None:
         assert any_method["AuthorizationType"] == "NONE" and not any_method.get("ApiKeyRequired", False)
         assert any_method["Integration"]["Type"] == "AWS_PROXY"
         assert f"<{mna_id}.Arn>" in join(any_method["Integration"]["Uri"])
-    declared = {(r.method, r.path) for r in ROUTES} | {("ANY", r.path) for r in ROUTES}
-    assert set(methods) == declared
+    declared = {(r.method, r.path) for r in ROUTES} | {(m, r.path) for r in ROUTES for m in ("ANY", "OPTIONS")}
+    assert set(methods) == declared  # OPTIONS: the CORS preflight (tests/infra/test_cors.py)
 
 
 def test_token_authorizer(main: Synth) -> None:
@@ -198,7 +208,7 @@ def test_rest_api_and_stage(main: Synth) -> None:
 
 def test_one_function_and_one_role_per_handler(main: Synth) -> None:
     fns = functions(main)
-    expected = {r.handler_ref for r in ROUTES} | {w.handler_ref for w in WORKERS} | {
+    expected = {function_key(r) for r in ROUTES} | {w.handler_ref for w in WORKERS} | {
         AUTHORIZER_HANDLER, METHOD_NOT_ALLOWED_HANDLER}
     assert set(fns) == expected
     roles = [(stack, props["Role"]["Fn::GetAtt"][0]) for stack, _, props in fns.values()]
@@ -210,7 +220,7 @@ def test_one_function_and_one_role_per_handler(main: Synth) -> None:
 def test_roles_hold_only_what_grants_declare(main: Synth) -> None:
     fns = functions(main)
     for route in ROUTES:
-        stack, _, props = fns[route.handler_ref]
+        stack, _, props = fns[function_key(route)]
         granted = actions(role_statements(main, stack, props))
         assert {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments"} <= granted
         assert ("dynamodb:GetItem" in granted) == bool({"table:read", "table:write"} & set(route.grants))
@@ -378,7 +388,7 @@ REQUIRED_RESPONSES = {
     "THROTTLED": (429, ErrorCode.TOO_MANY_REQUESTS),
     "QUOTA_EXCEEDED": (429, ErrorCode.USAGE_LIMIT_EXCEEDED),
     "REQUEST_TOO_LARGE": (413, ErrorCode.PAYLOAD_TOO_LARGE),
-    "INVALID_API_KEY": (401, ErrorCode.UNAUTHORIZED),
+    "INVALID_API_KEY": (503, ErrorCode.SERVICE_UNAVAILABLE),
     "AUTHORIZER_FAILURE": (503, ErrorCode.SERVICE_UNAVAILABLE),
     "AUTHORIZER_CONFIGURATION_ERROR": (503, ErrorCode.SERVICE_UNAVAILABLE),
     "DEFAULT_4XX": (None, None),
@@ -450,7 +460,7 @@ def test_synthesis_is_environment_agnostic(main: Synth) -> None:
 def test_every_route_group_has_its_nested_stack(synthetic: Synth) -> None:
     groups = Counter(r.group for r in synthetic.routes)
     for group, count in groups.items():
-        handlers = {r.handler_ref for r in synthetic.routes if r.group == group}
+        handlers = {function_key(r) for r in synthetic.routes if r.group == group}
         stacks = {stack for h, (stack, _, _) in functions(synthetic).items() if h in handlers}
         assert len(stacks) == 1, (group, stacks)
     methods = methods_by_route(synthetic.root)

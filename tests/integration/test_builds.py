@@ -47,7 +47,7 @@ def download(session: requests.Session, base: str, directory: str = "/") -> dict
     files: dict[str, str] = {}
     for entry in listing.json()["data"]["entries"]:
         path = f"{directory.rstrip('/')}/{entry['name']}".lstrip("/")
-        if entry["type"] == "dir":
+        if entry["type"] == "directory":
             files.update(download(session, base, "/" + path))
         else:
             body = session.get(f"{base}/files/{path}", params={"ref": "main"}).json()["data"]

@@ -318,6 +318,15 @@ def test_a_crashing_authorizer_is_503(http, lambdas):
     response = http.get("/v1/projects", headers={"Authorization": TOKEN})
     assert response.status_code == 503
     assert envelope_error(response)["code"] == "SERVICE_UNAVAILABLE"
+    assert response.headers["Retry-After"] == "1"
+
+
+def test_an_invalid_authorizer_answer_is_503_like_the_deployed_configuration_error(http, lambdas):
+    lambdas.functions[routes.AUTHORIZER_HANDLER] = lambda event: {"principalId": "key_1"}
+    response = http.get("/v1/projects", headers={"Authorization": TOKEN})
+    assert response.status_code == 503
+    assert envelope_error(response)["code"] == "SERVICE_UNAVAILABLE"
+    assert "kiln.handlers.projects_list.handler" not in lambdas.refs()
 
 
 def test_authorized_event_carries_the_authorizer_context(http, lambdas, plans):
@@ -356,24 +365,28 @@ def test_cache_expires_after_its_ttl(lambdas, plans):
     assert lambdas.refs().count(routes.AUTHORIZER_HANDLER) == 2
 
 
-@pytest.mark.parametrize(("code", "status"), [(ErrorCode.TOO_MANY_REQUESTS, 429),
-                                              (ErrorCode.USAGE_LIMIT_EXCEEDED, 429)])
-def test_usage_plan_refusals_carry_retry_after(lambdas, code, status):
-    plans = Plans(Admission(code, retry_after=7, api_key_id="k"))
+@pytest.mark.parametrize(("refusal", "code"), [("THROTTLED", ErrorCode.TOO_MANY_REQUESTS),
+                                               ("QUOTA_EXCEEDED", ErrorCode.USAGE_LIMIT_EXCEEDED)])
+def test_usage_plan_refusals_carry_retry_after(lambdas, refusal, code):
+    plans = Plans(Admission(refusal, retry_after=7, api_key_id="k"))
     http = Client(Gateway(API, plans, TokenAuthorizer(invoke=lambdas), invoke=lambdas, log=lambda line: None))  # type: ignore[arg-type]
     response = http.get("/v1/projects", headers={"Authorization": TOKEN})
-    assert response.status_code == status
+    assert response.status_code == 429
     assert response.headers["Retry-After"] == "7"
     assert envelope_error(response)["code"] == code.value
     assert "kiln.handlers.projects_list.handler" not in lambdas.refs()
 
 
-def test_invalid_usage_key_is_401(lambdas):
-    plans = Plans(Admission(ErrorCode.UNAUTHORIZED))
+def test_a_usage_key_api_gateway_does_not_know_yet_is_a_retryable_503_not_a_401(lambdas):
+    plans = Plans(Admission("INVALID_API_KEY"))
     http = Client(Gateway(API, plans, TokenAuthorizer(invoke=lambdas), invoke=lambdas, log=lambda line: None))  # type: ignore[arg-type]
     response = http.get("/v1/projects", headers={"Authorization": TOKEN})
-    assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"]
+    assert response.status_code == 503
+    error = envelope_error(response)
+    assert error["code"] == "SERVICE_UNAVAILABLE"
+    assert error["message"] == "The credentials are valid but still being provisioned; retry in a few seconds."
+    assert response.headers["Retry-After"] == "2"
+    assert "WWW-Authenticate" not in response.headers  # nothing is wrong with the credentials
 
 
 def test_binary_upload_reaches_the_handler_base64_encoded(http):
@@ -421,3 +434,148 @@ def test_gateway_adds_forwarding_headers(http):
     assert headers["X-Forwarded-For"] == "203.0.113.7, 127.0.0.1"
     assert headers["X-Forwarded-Proto"] == "http"
     assert headers["X-Amzn-Trace-Id"].startswith("Root=1-")
+
+
+# --- a key minted for a workspace created a moment ago ---------------------------------------------
+
+
+@pytest.fixture
+def moto_apigateway(monkeypatch):
+    from moto import mock_aws
+    import boto3
+
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    with mock_aws():
+        yield boto3.client("apigateway", region_name="us-east-1",
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def test_a_fresh_usage_key_answers_503_until_it_exists_then_200_at_once(lambdas, moto_apigateway):
+    # The gateway meters with the real directory over moto's API Gateway, as the local cloud
+    # does; the authorizer answers with a usage key that does not exist yet (on AWS: created but
+    # not propagated). Nothing moves the clock: the key works on the very next request.
+    from local.usage_plans import UsagePlanDirectory, UsagePlanEnforcer
+
+    usage_value = "u" * 40
+    lambdas.functions[routes.AUTHORIZER_HANDLER] = lambda event: {**Lambdas.allow(event),
+                                                                   "usageIdentifierKey": usage_value}
+    plan = moto_apigateway.create_usage_plan(name="free", apiStages=[{"apiId": API, "stage": "prod"}],
+                                             throttle={"rateLimit": 10.0, "burstLimit": 20})
+    clock = lambda: 0.0  # noqa: E731
+    directory = UsagePlanDirectory(moto_apigateway, API, "prod", cache_seconds=60.0, clock=clock)
+    gateway = Gateway(API, UsagePlanEnforcer(directory), TokenAuthorizer(invoke=lambdas, clock=clock),  # type: ignore[arg-type]
+                      invoke=lambdas, log=lambda line: None)
+    http = Client(gateway)
+
+    for _ in range(2):
+        early = http.get("/v1/projects", headers={"Authorization": TOKEN})
+        assert early.status_code == 503, early.data
+        assert early.headers["Retry-After"] == "2"
+        assert envelope_error(early)["code"] == "SERVICE_UNAVAILABLE"
+    assert "kiln.handlers.projects_list.handler" not in lambdas.refs()
+
+    key = moto_apigateway.create_api_key(name="kiln-ws_1", enabled=True, value=usage_value)
+    moto_apigateway.create_usage_plan_key(usagePlanId=plan["id"], keyId=key["id"], keyType="API_KEY")
+    ready = http.get("/v1/projects", headers={"Authorization": TOKEN})
+    assert ready.status_code == 200, ready.data
+    assert ready.json["requestContext"]["identity"]["apiKeyId"] == key["id"]
+
+
+# --- CORS --------------------------------------------------------------------------------------------
+
+APP = "https://app.example.com"
+
+
+def cors_client(lambdas, plans, *origins: str) -> Client:
+    from kiln.http.cors import CorsPolicy
+
+    return Client(Gateway(API, plans, TokenAuthorizer(invoke=lambdas), invoke=lambdas,  # type: ignore[arg-type]
+                          log=lambda line: None, cors=CorsPolicy(origins)))
+
+
+def preflight(http: Client, path: str, origin: str, method: str = "POST"):
+    return http.open(path, method="OPTIONS", headers={
+        "Origin": origin, "Access-Control-Request-Method": method,
+        "Access-Control-Request-Headers": "authorization, content-type, idempotency-key"})
+
+
+def test_a_preflight_from_an_allowed_origin_succeeds_without_credentials(lambdas, plans):
+    http = cors_client(lambdas, plans, APP, "https://*.example.org")
+    for origin in (APP, "https://a.b.example.org"):
+        response = preflight(http, "/v1/projects", origin)
+        assert response.status_code == 204 and response.data == b""
+        assert response.headers["Access-Control-Allow-Origin"] == origin
+        assert response.headers["Vary"] == "Origin"
+        assert response.headers["Access-Control-Allow-Methods"] == "GET, POST"
+        allowed = [h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")]
+        assert {"authorization", "content-type", "idempotency-key", "x-request-id", "last-event-id",
+                "x-csrf-token"} <= set(allowed)
+        assert int(response.headers["Access-Control-Max-Age"]) > 0
+        assert response.headers["Allow"] == "GET, POST, OPTIONS"
+    # Neither the authorizer, nor the 405 function, nor the usage plans saw it.
+    assert lambdas.calls == [] and plans.seen == []
+
+
+@pytest.mark.parametrize("origin", ["https://evil.example.com", "http://app.example.com", "https://example.org",
+                                    "https://app.example.com.evil.net", "null"])
+def test_a_preflight_from_another_origin_gets_no_allow_headers(lambdas, plans, origin):
+    http = cors_client(lambdas, plans, APP, "https://*.example.org")
+    response = preflight(http, "/v1/projects/proj_1", origin, "DELETE")
+    assert response.status_code == 204
+    assert not [h for h in response.headers.keys() if h.lower().startswith("access-control-")]
+    assert response.headers["Vary"] == "Origin"
+    assert lambdas.calls == []
+
+
+def test_options_is_answered_by_the_gateway_even_without_cors(lambdas, plans):
+    http = cors_client(lambdas, plans)
+    response = preflight(http, "/v1/projects/proj_1", APP)
+    assert response.status_code == 204
+    assert response.headers["Allow"] == "DELETE, GET, PATCH, OPTIONS"
+    assert not [h for h in response.headers.keys() if h.lower().startswith("access-control-") or h == "Vary"]
+    assert lambdas.calls == []  # not the 405 function
+
+
+def test_options_on_an_unknown_path_is_404(lambdas, plans):
+    response = preflight(cors_client(lambdas, plans, APP), "/v9/nothing", APP)
+    assert response.status_code == 404
+    assert envelope_error(response)["code"] == "ENDPOINT_NOT_FOUND"
+
+
+def test_function_answers_pass_through_with_their_own_cors_headers(lambdas, plans):
+    # The integration's headers are the function's (kiln.http.cors adds them there): the gateway
+    # adds nothing of its own to a proxy response.
+    lambdas.functions["kiln.handlers.health.handler"] = lambda e: {
+        "statusCode": 200, "headers": {"Access-Control-Allow-Origin": APP, "Vary": "Origin"}, "body": "{}"}
+    response = cors_client(lambdas, plans, APP).get("/health", headers={"Origin": APP})
+    assert response.headers.getlist("Access-Control-Allow-Origin") == [APP]
+    assert response.headers.getlist("Vary") == ["Origin"]
+
+
+def test_gateway_errors_name_the_one_configured_origin(lambdas, plans):
+    http = cors_client(lambdas, plans, APP)
+    for origin in (APP, "https://evil.example.com"):
+        response = http.get("/v1/projects", headers={"Origin": origin})  # no credentials: 401
+        assert response.status_code == 401
+        assert response.headers["Access-Control-Allow-Origin"] == APP  # static: useless to others
+        assert response.headers["Vary"] == "Origin"
+        assert "Retry-After" in response.headers["Access-Control-Expose-Headers"]
+
+
+def test_gateway_errors_echo_the_origin_when_the_list_cannot_be_static(lambdas):
+    plans = Plans(Admission("THROTTLED", retry_after=3, api_key_id="k"))
+    http = cors_client(lambdas, plans, APP, "http://localhost:5173")
+    response = http.get("/v1/projects", headers={"Authorization": TOKEN, "Origin": "http://localhost:5173"})
+    assert response.status_code == 429
+    assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    exposed = [h.strip() for h in response.headers["Access-Control-Expose-Headers"].split(",")]
+    assert {"Retry-After", "X-Request-Id", "X-RateLimit-Remaining", "RateLimit"} <= set(exposed)
+    without_origin = http.get("/v1/projects", headers={"Authorization": TOKEN})
+    assert "Access-Control-Allow-Origin" not in without_origin.headers
+
+
+def test_gateway_errors_carry_no_cors_headers_without_origins(http):
+    response = http.get("/v1/projects", headers={"Origin": APP})
+    assert response.status_code == 401
+    assert "Access-Control-Allow-Origin" not in response.headers and "Vary" not in response.headers

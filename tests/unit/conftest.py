@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from kiln import config
 from kiln.adapters import aws
 from kiln.adapters.schema import create_table_kwargs
 from kiln.tiers import TIERS
@@ -17,6 +20,19 @@ from local import atomic
 
 TABLE = "kiln-unit"
 BUCKET = "kiln-unit-bucket"
+
+# Test modules import handler and worker modules, which check their settings as they are imported
+# (a function's cold start): give them a valid local environment before any is collected.
+for _name, _value in ((config.ENVIRONMENT, "local"), (config.TABLE_NAME, TABLE), (config.BUCKET_NAME, BUCKET)):
+    os.environ.setdefault(_name, _value)
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Forget the settings loaded at import, so each test's accessors read the environment it sets."""
+    config.reset()
+    yield
+    config.reset()
 
 
 @pytest.fixture
@@ -27,9 +43,9 @@ def cloud(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("KILN_TABLE_NAME", TABLE)
-    monkeypatch.setenv("KILN_BUCKET_NAME", BUCKET)
-    monkeypatch.setenv("KILN_ENVIRONMENT", "local")
+    monkeypatch.setenv(config.TABLE_NAME, TABLE)
+    monkeypatch.setenv(config.BUCKET_NAME, BUCKET)
+    monkeypatch.setenv(config.ENVIRONMENT, "local")
     atomic.install()  # threads in tests see DynamoDB's atomic conditional writes
     with mock_aws():
         aws.reset()
@@ -37,7 +53,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch):
         boto3.client("dynamodb").create_table(**create_table_kwargs(TABLE))
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         secret = boto3.client("secretsmanager").create_secret(Name="kiln-cursor", SecretString=uuid.uuid4().hex * 2)
-        monkeypatch.setenv("KILN_CURSOR_SECRET_ARN", secret["ARN"])
+        monkeypatch.setenv(config.CURSOR_SECRET_ARN, secret["ARN"])
         apigw = boto3.client("apigateway")
         plans = {
             name: apigw.create_usage_plan(
@@ -45,7 +61,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch):
             )["id"]
             for name, tier in TIERS.items()
         }
-        monkeypatch.setenv("KILN_USAGE_PLANS", json.dumps(plans))
+        monkeypatch.setenv(config.USAGE_PLANS, json.dumps(plans))
         yield
         aws.reset()
         _reset_services()
@@ -56,7 +72,7 @@ def _reset_services() -> None:
     from kiln.adapters import secrets
 
     for factory in (services.projects, services.access, services.cursors, services.specs, services.generator,
-                    services.runs, services.build_steps, services._bedrock_for_builds,
+                    services.runs, services.build_steps, services._bedrock_for_builds, services._openai_for_builds,
                     services.operations, services.archive_steps,
                     secrets._fetch):
         if hasattr(factory, "cache_clear"):  # a test may have replaced one with a plain function

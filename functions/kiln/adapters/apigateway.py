@@ -29,7 +29,7 @@ def _code(error: ClientError) -> str:
 def plan_id(tier: str) -> str:
     plans = config.usage_plan_ids()
     if tier not in plans:
-        raise RuntimeError(f"no usage plan configured for tier {tier!r} (KILN_USAGE_PLANS)")
+        raise RuntimeError(f"no usage plan configured for tier {tier!r} ({config.USAGE_PLANS})")
     return plans[tier]
 
 

@@ -1,4 +1,4 @@
-"""Secrets Manager adapter: the key that signs pagination cursors."""
+"""Secrets Manager adapter: the key that signs pagination cursors, the openai-compatible endpoint's key."""
 
 from __future__ import annotations
 
@@ -14,11 +14,23 @@ def _fetch(arn: str) -> bytes:
 
 
 def cursor_signing_key() -> bytes:
-    """Fetched once per container; a literal value is accepted for tests only."""
+    """Fetched once per container; a literal value is accepted locally only (kiln.config refuses
+    it in AWS)."""
     literal = config.cursor_secret_literal()
     if literal:
         return literal.encode()
     arn = config.cursor_secret_arn()
     if not arn:
-        raise RuntimeError("KILN_CURSOR_SECRET_ARN is not set")
+        raise RuntimeError(f"{config.CURSOR_SECRET_ARN} is not set")
     return _fetch(arn)
+
+
+
+def openai_api_key() -> str | None:
+    """The openai-compatible endpoint's key: the literal (local), else the secret's plain-text
+    value (fetched once per container), else None for an endpoint without keys (a local Ollama)."""
+    literal = config.openai_api_key_literal()
+    if literal:
+        return literal
+    arn = config.openai_api_key_secret_arn()
+    return _fetch(arn).decode().strip() if arn else None

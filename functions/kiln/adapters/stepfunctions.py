@@ -38,7 +38,7 @@ class _Workflow:
         if self._arn is None:
             arns = config.state_machine_arns()
             if self.name not in arns:
-                raise RuntimeError(f"KILN_STATE_MACHINES has no {self.name} workflow")
+                raise RuntimeError(f"{config.STATE_MACHINES} has no {self.name} workflow")
             self._arn = arns[self.name]
         return self._arn
 

@@ -413,13 +413,19 @@ class AccessService:
         if secret is None:
             return None
         # The lookup is by hash, so a found key matches; nothing secret is compared in Python.
-        key = self._repository.get_key_by_hash(hash_secret(secret))
+        # Reads are eventually consistent, which can miss a key (or workspace) written a moment
+        # ago: a miss is confirmed by a consistent read before it becomes a 401, so a fresh key
+        # works at once and only unknown secrets pay the second read.
+        secret_hash = hash_secret(secret)
+        key = self._repository.get_key_by_hash(secret_hash) or self._repository.get_key_by_hash(
+            secret_hash, consistent=True)
         now = self._clock()
         if key is None or not key.usable_at(now):
             return None
         # Read per authentication, so a tier change shows on the workspace's next request
         # (once API Gateway's cached answer for the token has expired).
-        workspace = self._repository.get_workspace(key.workspace_id)
+        workspace = self._repository.get_workspace(key.workspace_id) or self._repository.get_workspace(
+            key.workspace_id, consistent=True)
         if workspace is None:
             return None
         stale_before = iso(now - timedelta(seconds=LAST_USED_RESOLUTION_SECONDS))
@@ -480,7 +486,8 @@ class AccessService:
     def list_workspaces_page(self, page: int, size: int) -> tuple[list[Workspace], int]:
         return self._repository.list_workspaces_page(page, size)
 
-    def list_workspaces_cursor(self, limit: int, after: dict[str, Any] | None):
+    def list_workspaces_cursor(self, limit: int,
+                               after: dict[str, Any] | None) -> tuple[list[Workspace], dict[str, Any] | None]:
         return self._repository.list_workspaces_cursor(limit, after)
 
     # --- keys ----------------------------------------------------------------------------------
@@ -529,7 +536,7 @@ class AccessService:
         return self._repository.list_keys_page(self._target_workspace(caller, workspace_id, "query"), page, size)
 
     def list_keys_cursor(self, caller: Principal, workspace_id: str | None, limit: int,
-                         after: dict[str, Any] | None):
+                         after: dict[str, Any] | None) -> tuple[list[ApiKey], dict[str, Any] | None]:
         return self._repository.list_keys_cursor(self._target_workspace(caller, workspace_id, "query"),
                                                  limit, after)
 

@@ -53,7 +53,9 @@ class Storage(Protocol):
 
     def head(self, key: str) -> dict[str, Any] | None: ...
 
-    def download_to(self, key: str, fileobj: BinaryIO, max_bytes: int) -> int: ...
+    def download_to(self, key: str, fileobj: BinaryIO, max_bytes: int) -> int:
+        """Raises a LookupError when the object is gone."""
+        ...
 
     def delete(self, key: str) -> None: ...
 
@@ -163,7 +165,7 @@ class ArchiveSteps:
         except KilnError as error:
             return self._fail(workspace_id, operation, error)
         finally:
-            self._storage.delete(upload.objectKey)  # the upload has served its purpose either way
+            self._discard(upload)  # the upload has served its purpose either way
         finished = operation.model_copy(update={
             "status": OperationStatus.SUCCEEDED, "resultProjectId": imported.project.id,
             "resultName": imported.project.name, "updatedAt": self._now(), "finishedAt": self._now()})
@@ -177,9 +179,10 @@ class ArchiveSteps:
         if operation is None:
             return {"status": "already_finished"}
         project_id = operation.projectId or ""
-        commit = (operation.source or {})["commit"]
+        commit = (operation.source or {}).get("commit")
         repository = self._repository(workspace_id, project_id)
-        files = repository.files(commit)  # path -> blob id
+        # path -> blob id; no commit: a .kiln of a project with no main yet, its spec and no files
+        files = repository.files(commit) if commit else {}
         # First pass: sizes and hashes (headers and kiln.json precede the content they describe),
         # one blob in memory at a time; the writer's pass reads each blob again.
         listed = []
@@ -189,9 +192,11 @@ class ArchiveSteps:
             del content
         kiln = None
         if operation.format == "kiln":
-            # Stamped with the commit's time, not the export's: the same tree gives the same bytes.
-            committed = datetime.fromtimestamp(repository.get_commit(commit).committer.timestamp, UTC)
-            kiln = self._kiln_document(workspace_id, project_id, operation, listed, iso(committed))
+            # Stamped with the commit's time, not the export's: the same tree gives the same bytes
+            # (without a commit, the project's last change stamps it).
+            committed = (iso(datetime.fromtimestamp(repository.get_commit(commit).committer.timestamp, UTC))
+                         if commit else None)
+            kiln = self._kiln_document(workspace_id, project_id, operation, listed, committed)
         key = f"exports/{workspace_id}/{project_id}/{operation.id}.{_extension(operation.format)}"
         listing = [(item.path, item.size, (lambda blob=files[item.path]: repository.read_blob(blob)))
                    for item in listed]
@@ -200,7 +205,7 @@ class ArchiveSteps:
         return self._succeed(workspace_id, operation, key, sink)
 
     def _kiln_document(self, workspace_id: str, project_id: str, operation: Operation,
-                       listed: list[KilnFile], created_at: str) -> KilnDocument:
+                       listed: list[KilnFile], created_at: str | None) -> KilnDocument:
         project = self._catalog.project(workspace_id, project_id)
         if project is None:
             raise KilnError(ErrorCode.NOT_FOUND, "The project no longer exists.", {"resource": "project"})
@@ -213,7 +218,7 @@ class ArchiveSteps:
                             latestVersion=versions[-1].version)
         source = operation.source or {}
         return KilnDocument(project=KilnProject(name=project.name, description=project.description), spec=spec,
-                            files=listed, createdAt=created_at,
+                            files=listed, createdAt=created_at or project.updatedAt,
                             source=KilnSource(runId=source.get("runId"), ref=source.get("ref"),
                                               commit=source.get("commit")))
 
@@ -233,7 +238,7 @@ class ArchiveSteps:
         except KilnError as error:
             return self._fail(workspace_id, operation, error)
         finally:
-            self._storage.delete(upload.objectKey)
+            self._discard(upload)
         return self._succeed(workspace_id, operation, key, sink)
 
     # --- failure ------------------------------------------------------------------------------
@@ -267,6 +272,12 @@ class ArchiveSteps:
 
     def _downloaded(self, upload: Any) -> _Download:
         return _Download(self._storage, upload)
+
+    def _discard(self, upload: Any) -> None:
+        # No upload record (it expired) means nothing to delete, not a second error that would
+        # hide the first and turn a clear failure into the workflow's 500.
+        if upload is not None:
+            self._storage.delete(upload.objectKey)
 
     def _succeed(self, workspace_id: str, operation: Operation, key: str, sink: Any) -> dict[str, Any]:
         now = self._clock()
@@ -308,7 +319,12 @@ class _Download:
             reason = "truncated" if int(head["size"]) < self._upload.sizeBytes else "too_large"
             raise InvalidArchive(reason, f"{head['size']} bytes were uploaded, {self._upload.sizeBytes} were declared")
         self._file = tempfile.TemporaryFile()
-        self._storage.download_to(self._upload.objectKey, self._file, self._upload.sizeBytes)
+        try:
+            self._storage.download_to(self._upload.objectKey, self._file, self._upload.sizeBytes)
+        except LookupError:
+            # Deleted between the two reads (its lifecycle ran out): the same answer as never sent.
+            self._file.close()
+            raise InvalidArchive("empty", "nothing was uploaded with this upload's URL") from None
         self._file.seek(0)
         return self._file
 

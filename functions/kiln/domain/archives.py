@@ -55,6 +55,7 @@ from pydantic import (
     model_validator,
 )
 
+from kiln.domain import git_paths
 from kiln.domain.projects import (
     CONTROL_CHARACTERS,
     DESCRIPTION_MAX,
@@ -62,7 +63,14 @@ from kiln.domain.projects import (
     no_control_characters,
     text_controls_only,
 )
-from kiln.domain.repository import MAX_PATH_BYTES, MAX_PATH_SEGMENTS, MAX_SEGMENT_BYTES, InvalidPath, normalize_path
+from kiln.domain.repository import (
+    MAX_PATH_BYTES,
+    MAX_PATH_SEGMENTS,
+    MAX_SEGMENT_BYTES,
+    InvalidPath,
+    RefusedByGit,
+    normalize_path,
+)
 from kiln.domain.spec_documents import DOCUMENT_NAMES
 from kiln.envelope import ErrorCode, KilnError
 
@@ -98,7 +106,7 @@ REASONS = frozenset({
     "special_file", "duplicate_name", "too_many_entries", "name_too_long", "name_not_utf8", "encrypted",
     "unsupported_compression", "too_large", "compression_ratio", "corrupt", "truncated", "manifest_invalid",
     "manifest_mismatch", "unsupported_version", "empty", "not_an_archive",
-})
+}) | git_paths.REASONS  # a path git reads as .git, a .gitmodules or .gitattributes git's fsck refuses
 
 
 # --- formats, limits, errors --------------------------------------------------------------
@@ -149,6 +157,11 @@ def _show(name: str | bytes, limit: int = 200) -> str:
 def _entry_error(reason: str, name: str | bytes, what: str) -> InvalidArchive:
     shown = _show(name)
     return InvalidArchive(reason, f"Entry '{shown}' {what}.", shown)
+
+
+def _git_error(problem: git_paths.GitProblem, name: str) -> InvalidArchive:
+    shown = _show(name)
+    return InvalidArchive(problem.reason, f"Entry '{shown}' {problem.message}.", shown)
 
 
 # --- the .kiln document (kiln.json) -------------------------------------------------------
@@ -371,8 +384,11 @@ def _clean_name(name: str, raw_size: int, limits: Limits) -> tuple[str | None, b
             raise _entry_error("invalid_path", name, "contains control characters")
         if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
             raise _entry_error("name_too_long", name, f"has a segment over {MAX_SEGMENT_BYTES} bytes")
-        if segment.casefold() == ".git":
-            raise _entry_error("invalid_path", name, "contains a '.git' segment")
+    # Every segment, a top-level directory that would be stripped included: git refuses such a
+    # tree however it is unpacked.
+    problem = git_paths.path_problem(path)
+    if problem is not None:
+        raise _git_error(problem, name)
     return path, is_dir
 
 
@@ -386,6 +402,8 @@ def _final_path(path: str, entry: str, limits: Limits) -> str:
         raise _entry_error("name_too_long", entry, f"is nested more than {MAX_PATH_SEGMENTS} levels deep")
     try:
         return normalize_path(path)
+    except RefusedByGit as exc:
+        raise InvalidArchive(exc.code, f"Entry '{_show(entry)}' {exc.reason}.", _show(entry)) from None
     except InvalidPath as exc:
         reason = "path_traversal" if "'..'" in exc.reason else "invalid_path"
         raise _entry_error(reason, entry, f"is not a valid path: {exc.reason}") from None
@@ -457,10 +475,11 @@ class _Budget:
 
 
 def _consume(chunks: Iterable[bytes], entry: str, limits: Limits, budget: _Budget | None, *,
-             keep: bool = False, cap: int | None = None, expect: ManifestEntry | None = None
-             ) -> tuple[int, str, bytes | None]:
+             keep: bool = False, cap: int | None = None, expect: ManifestEntry | None = None,
+             check: git_paths.ContentCheck | None = None) -> tuple[int, str, bytes | None]:
     """Drain one entry's decompressed chunks: (size, sha256, content if keep). Stops at the
-    first chunk over a limit: the file limit (or `cap`), the archive's total, the manifest."""
+    first chunk over a limit: the file limit (or `cap`), the archive's total, the manifest,
+    or the first problem `check` (git's reading of .gitmodules and .gitattributes) finds."""
     digest = hashlib.sha256()
     buffer = io.BytesIO() if keep else None
     size = 0
@@ -477,6 +496,10 @@ def _consume(chunks: Iterable[bytes], entry: str, limits: Limits, budget: _Budge
         digest.update(chunk)
         if buffer is not None:
             buffer.write(chunk)
+        if check is not None and (problem := check.feed(chunk)) is not None:
+            raise _git_error(problem, entry)
+    if check is not None and (problem := check.finish()) is not None:
+        raise _git_error(problem, entry)
     if budget is not None:
         budget.total += size
     sha256 = digest.hexdigest()
@@ -557,8 +580,9 @@ def _path_in(name: str, manifest: ArchiveManifest) -> str | None:
 def _finish(fmt: ArchiveFormat, tree: _Tree, entries: list[tuple[str, int, str]], kiln: KilnDocument | None,
             budget: _Budget, limits: Limits) -> ArchiveManifest:
     """The manifest from the cleaned names: strip a plain archive's top directory, check every
-    final path, and hold a .kiln's files against kiln.json."""
-    if not entries:
+    final path, and hold a .kiln's files against kiln.json. A .kiln may hold no files (a
+    project with a spec and nothing built yet); a plain archive without files is empty."""
+    if not entries and kiln is None:
         raise InvalidArchive("empty", "The archive holds no files.")
     root = tree.root() if fmt is not ArchiveFormat.KILN else None
     manifest = ArchiveManifest(fmt, [], kiln, budget.total, root)
@@ -853,7 +877,8 @@ def _inspect_zip(fileobj: BinaryIO, limits: Limits, kiln_expected: bool) -> Arch
     for record, path in sorted(files, key=lambda item: item[0].offset):
         if record.offset < end_of_previous:
             raise _entry_error("corrupt", path, "overlaps another entry")
-        size, sha256, _ = _consume(_zip_chunks(fileobj, record, directory.start, path, limits), path, limits, budget)
+        size, sha256, _ = _consume(_zip_chunks(fileobj, record, directory.start, path, limits), path, limits, budget,
+                                   check=git_paths.content_check(path))
         end_of_previous = fileobj.tell()
         entries.append((path, size, sha256))
     return _finish(ArchiveFormat.KILN if is_kiln else ArchiveFormat.ZIP, tree, entries, kiln, budget, limits)
@@ -1189,7 +1214,7 @@ def _inspect_tar(fileobj: BinaryIO, limits: Limits) -> ArchiveManifest:
         if member.size > limits.max_file_bytes:
             raise _entry_error("too_large", member.name, f"declares {member.size} bytes; at most "
                                                          f"{limits.max_file_bytes} are allowed")
-        size, sha256, _ = _consume(reader.content(path), path, limits, budget)
+        size, sha256, _ = _consume(reader.content(path), path, limits, budget, check=git_paths.content_check(path))
         entries.append((path, size, sha256))
     return _finish(ArchiveFormat.TAR_GZ, tree, entries, None, budget, limits)
 

@@ -17,6 +17,7 @@ from typing import Any, Callable, Protocol
 from pydantic import ValidationError
 
 from kiln.clock import Clock, iso, utc_now
+from kiln.domain import git_paths
 from kiln.domain.builds import (
     EventType,
     ImplementRequest,
@@ -28,8 +29,17 @@ from kiln.domain.builds import (
 )
 from kiln.domain.generation import GenerationFailed, Generator
 from kiln.domain.projects import ProjectStatus
-from kiln.domain.repository import Author, InvalidPath, MergeConflict, RefConflict, Repository, normalize_path
+from kiln.domain.repository import (
+    Author,
+    InvalidPath,
+    MergeConflict,
+    RefConflict,
+    RefusedByGit,
+    Repository,
+    normalize_path,
+)
 from kiln.domain.runs import ACTIVE, EventLog, RunStatus, SpecSnapshot, Task
+from kiln.domain.verification import SandboxUnavailable
 
 MAIN = "main"
 AUTHOR = Author("Kiln", "builds@kiln.invalid")
@@ -209,10 +219,13 @@ class BuildSteps:
         return texts
 
     def _checked_changes(self, ref: RunRef, task: TaskDefinition, files: dict[str, str]) -> dict[str, bytes | None]:
-        outside, invalid, changes = [], [], {}
+        outside, invalid, refused, changes = [], [], [], {}
         for raw_path, content in files.items():
             try:
                 path = normalize_path(raw_path)
+            except RefusedByGit as error:
+                refused.append(f"{raw_path!r} ({error})")
+                continue
             except InvalidPath as error:
                 invalid.append(f"{raw_path!r} ({error})")
                 continue
@@ -220,11 +233,16 @@ class BuildSteps:
                 outside.append(path)
                 continue
             changes[path] = content.encode("utf-8")
-        if outside or invalid:
+            problem = git_paths.content_problem(path, changes[path])
+            if problem is not None:
+                refused.append(f"{path!r} ({problem.message})")
+        if outside or invalid or refused:
             problems = ([f"outside its pathScope: {', '.join(sorted(outside))}"] if outside else []) + (
-                [f"invalid paths: {', '.join(invalid)}"] if invalid else [])
+                [f"invalid paths: {', '.join(invalid)}"] if invalid else []) + (
+                [f"files git refuses: {', '.join(refused)}"] if refused else [])
             message = f"{task.id} wrote files " + "; ".join(problems)
-            self._fail_task(ref, task.id, message, "path_scope_violation")
+            # A file git refuses is named as such: the tree could never be cloned or pushed.
+            self._fail_task(ref, task.id, message, "git_path" if refused else "path_scope_violation")
             raise TaskFailed(message)
         return changes
 
@@ -246,7 +264,10 @@ class BuildSteps:
         plan = TaskPlan.model_validate(run["tasksJson"])
         repository = self._repository(ref.workspace_id, ref.project_id)
         files = self._merged_files(ref, repository, plan)
-        result = self._verifier(files, plan)
+        try:
+            result = self._verifier(files, plan)
+        except SandboxUnavailable as error:  # throttled or not ready: the step is retried with backoff
+            raise TransientBuildError(f"the build sandbox is unavailable: {error}") from None
         self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.VERIFYING,
                                 frozenset({RunStatus.VERIFYING}),
                                 {"verificationResult": result.model_dump(mode="json"), "updatedAt": self._now()})

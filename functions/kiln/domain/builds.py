@@ -186,10 +186,21 @@ class TaskResult(_Model):
     commitSha: str | None = None
 
 
+class SuiteCounts(_Model):
+    """The generated project's test suite as unittest summarized it ("Ran N tests", "FAILED (...)")."""
+
+    run: int = Field(ge=0)
+    failures: int = Field(default=0, ge=0)
+    errors: int = Field(default=0, ge=0)
+    skipped: int = Field(default=0, ge=0)
+
+
 class VerificationCheck(_Model):
     name: str
     passed: bool
     output: str = ""
+    # The unittest check's counts, when the run got as far as unittest's summary line.
+    tests: SuiteCounts | None = None
 
 
 class VerificationResult(_Model):

@@ -243,12 +243,15 @@ class GenerationFailed(Exception):
     `reason` is a short machine-readable word: malformed_output (invalid output, also after
     the retry), refused (a content filter declined), unavailable (throttled, down, timed
     out), misconfigured (the deployment cannot use the generator: model id, model access).
+    `retry_after` (seconds) is set when the model's endpoint said how long to wait
+    (its Retry-After on a 429 or 503), so the client is told the same rather than a guess.
     """
 
-    def __init__(self, message: str, reason: str) -> None:
+    def __init__(self, message: str, reason: str, *, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.reason = reason
+        self.retry_after = retry_after
 
 
 class Generator(Protocol):

@@ -4,8 +4,12 @@ of every asynchronous operation (runs too). No AWS here.
 An operation is created in `processing`, handed to the `archive` workflow (execution name =
 the operation id = its callbackId, so a repeated start cannot run twice) and finished by a
 worker (kiln.domain.archive_steps) as `succeeded` or `failed` with the error a synchronous
-call would have answered. Reading it: the v1 resource (always 200, `status`) or
-`GET /v2/operations/{callbackId}` (202 while running, 200 on success, the failure's own code).
+call would have answered. Reading it: the v1 resource (always 200, `status` in the reference
+documents' vocabulary: `processing`, `completed`, `failed`) or `GET /v2/operations/{callbackId}`
+(202 while running, 200 on success, the failure's own code; `status` is the precise state).
+
+An upload feeds exactly one import or conversion: starting one marks the upload consumed in
+the same transaction that stores the operation, and a second start is refused at once (409).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from kiln import ids
 from kiln.clock import Clock, iso, utc_now
-from kiln.domain.projects import Strict
+from kiln.domain.projects import Project, Strict
 from kiln.envelope import ErrorCode, KilnError, not_found
 
 EXPORT_RETENTION = timedelta(days=7)  # S3 lifecycle deletes export and conversion objects after this
@@ -46,9 +50,25 @@ class OperationKind(str, Enum):
 
 
 class OperationStatus(str, Enum):
+    """The precise state, stored and shown by the strict v2 endpoint."""
+
     PROCESSING = "processing"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+
+
+class ResourceStatus(str, Enum):
+    """What the v1 resources say (exports, conversions, the 202 of an import): the reference
+    documents' vocabulary, which clients written from them compare against."""
+
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+RESOURCE_STATUS = {OperationStatus.PROCESSING: ResourceStatus.PROCESSING,
+                   OperationStatus.SUCCEEDED: ResourceStatus.COMPLETED,
+                   OperationStatus.FAILED: ResourceStatus.FAILED}
 
 
 class _Out(BaseModel):
@@ -70,7 +90,9 @@ class Operation(_Out):
     status: OperationStatus
     projectId: str | None = None
     format: Format | None = None
-    source: dict[str, Any] | None = None  # export: {runId?, ref?, commit, runNumber?}
+    # export: {runId?, ref?, commit, runNumber?}; commit is None for a .kiln of a project with no
+    # main yet (its spec and an empty tree)
+    source: dict[str, Any] | None = None
     uploadId: str | None = None
     objectKey: str | None = None  # the finished archive in S3
     filename: str | None = None
@@ -93,6 +115,7 @@ class Upload(_Out):
     objectKey: str
     createdAt: str
     expiresAt: str
+    consumedBy: str | None = None  # the import or conversion that used it (uploads are single-use)
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -154,6 +177,11 @@ class OperationStore(Protocol):
 
     def get_upload(self, workspace_id: str, upload_id: str) -> Upload | None: ...
 
+    def put_consuming(self, workspace_id: str, operation: Operation, upload_id: str) -> str | None:
+        """Store `operation` and mark the upload consumed by it, atomically. Returns None when
+        done, or (writing nothing) the id of the operation that consumed the upload before."""
+        ...
+
 
 class ArchiveWorkflow(Protocol):
     def start(self, execution_name: str, payload: dict[str, Any]) -> None: ...
@@ -175,7 +203,8 @@ class RunStatusReader(Protocol):
 
 class SourceResolver(Protocol):
     def resolve(self, workspace_id: str, project_id: str, export: ExportCreate) -> dict[str, Any]:
-        """{commit, ref?, runId?, runNumber?} for an export request; raises KilnError (404, 409)."""
+        """{commit, ref?, runId?, runNumber?} for an export request (commit None: a .kiln of a
+        project with no main yet); raises KilnError (404, 409)."""
         ...
 
 
@@ -206,16 +235,18 @@ class OperationService:
         source = self._sources.resolve(workspace_id, project_id, request)
         return self._start_export(workspace_id, project_id, request.format, source, project_slug)
 
-    def current_kiln(self, workspace_id: str, project_id: str, project_slug: str) -> tuple[Operation, bool]:
-        """(export of main's head as .kiln, created now?)."""
-        source = self._sources.resolve(workspace_id, project_id, ExportCreate(format="kiln"))
-        existing = self._store.current_kiln_export(workspace_id, project_id, source["commit"])
+    def current_kiln(self, workspace_id: str, project: Project, project_slug: str) -> tuple[Operation, bool]:
+        """(export of main's head as .kiln, created now?). A project with no main yet exports
+        its spec and an empty tree; that export is current until the project changes."""
+        source = self._sources.resolve(workspace_id, project.id, ExportCreate(format="kiln"))
+        current = source["commit"] or f"nomain@{project.updatedAt}"
+        existing = self._store.current_kiln_export(workspace_id, project.id, current)
         if existing:
             operation = self._store.get(workspace_id, existing)
             if operation is not None and operation.status is not OperationStatus.FAILED and not self._expired(operation):
                 return operation, False
-        operation = self._start_export(workspace_id, project_id, "kiln", source, project_slug)
-        self._store.remember_kiln_export(workspace_id, project_id, source["commit"], operation.id)
+        operation = self._start_export(workspace_id, project.id, "kiln", source, project_slug)
+        self._store.remember_kiln_export(workspace_id, project.id, current, operation.id)
         return operation, True
 
     def _start_export(self, workspace_id: str, project_id: str, format: Format, source: dict[str, Any],
@@ -224,8 +255,10 @@ class OperationService:
         operation_id = ids.new_id("export", int(now.timestamp() * 1000))
         if source.get("runNumber"):
             stem = f"{project_slug}-run-{source['runNumber']}"
-        else:
+        elif source.get("commit"):
             stem = f"{project_slug}-{source['commit'][:12]}"
+        else:
+            stem = project_slug
         operation = Operation(id=operation_id, kind=OperationKind.EXPORT, status=OperationStatus.PROCESSING,
                               projectId=project_id, format=format, source=source,
                               filename=f"{stem}.{EXTENSIONS[format]}", createdAt=iso(now), updatedAt=iso(now))
@@ -258,11 +291,14 @@ class OperationService:
                 "contentType": request.contentType, **presigned}
 
     def upload(self, workspace_id: str, upload_id: str) -> Upload:
+        """An unused upload of this workspace: 400 for an unknown id, 409 for a used one."""
         upload = self._store.get_upload(workspace_id, upload_id) if ids.is_valid("upload", upload_id) else None
         if upload is None:
             raise KilnError(ErrorCode.VALIDATION_ERROR, "No such upload in this workspace.",
                             {"fields": [{"field": "uploadId", "location": "body", "type": "not_found",
                                          "message": "no upload with this id in this workspace"}]})
+        if upload.consumedBy is not None:
+            raise upload_consumed(upload.id, upload.consumedBy)
         return upload
 
     def import_upload(self, workspace_id: str, request: ImportFromUpload) -> Operation:
@@ -271,7 +307,7 @@ class OperationService:
         operation = Operation(id=ids.new_id("import", int(now.timestamp() * 1000)), kind=OperationKind.IMPORT,
                               status=OperationStatus.PROCESSING, uploadId=upload.id, filename=upload.filename,
                               resultName=request.name, createdAt=iso(now), updatedAt=iso(now))
-        return self._start(workspace_id, operation)
+        return self._start_consuming(workspace_id, operation, upload)
 
     def convert(self, workspace_id: str, request: ConversionCreate) -> Operation:
         upload = self.upload(workspace_id, request.uploadId)
@@ -281,7 +317,7 @@ class OperationService:
                               kind=OperationKind.CONVERSION, status=OperationStatus.PROCESSING,
                               uploadId=upload.id, format=request.to, filename=f"{stem}.{EXTENSIONS[request.to]}",
                               createdAt=iso(now), updatedAt=iso(now))
-        return self._start(workspace_id, operation)
+        return self._start_consuming(workspace_id, operation, upload)
 
     def get_conversion(self, workspace_id: str, callback_id: str) -> dict[str, Any]:
         return self.view(self._get(workspace_id, callback_id, OperationKind.CONVERSION, "conversion"))
@@ -317,7 +353,7 @@ class OperationService:
         operation = self._store.get(workspace_id, callback_id)
         if operation is None:
             raise not_found("operation", callback_id)
-        body = self.view(operation)
+        body = self.strict_view(operation)
         if operation.status is OperationStatus.PROCESSING:
             return StrictStatus(202, body)
         if operation.status is OperationStatus.SUCCEEDED:
@@ -327,7 +363,12 @@ class OperationService:
     # views ---------------------------------------------------------------------------------------
 
     def view(self, operation: Operation) -> dict[str, Any]:
-        """What clients see of an operation: never the S3 key; a fresh download URL when done."""
+        """An operation as the v1 resources show it: `processing`, `completed` or `failed`."""
+        return {**self.strict_view(operation), "status": RESOURCE_STATUS[operation.status].value}
+
+    def strict_view(self, operation: Operation) -> dict[str, Any]:
+        """What clients see of an operation, with its precise state (the strict v2 endpoint):
+        never the S3 key; a fresh download URL when done."""
         data: dict[str, Any] = {"id": operation.id, "callbackId": operation.id, "kind": operation.kind.value,
                                 "status": operation.status.value, "createdAt": operation.createdAt,
                                 "updatedAt": operation.updatedAt, "finishedAt": operation.finishedAt}
@@ -350,6 +391,17 @@ class OperationService:
 
     def _start(self, workspace_id: str, operation: Operation) -> Operation:
         self._store.put(workspace_id, operation)
+        return self._run(workspace_id, operation)
+
+    def _start_consuming(self, workspace_id: str, operation: Operation, upload: Upload) -> Operation:
+        # The claim and the operation are one write: of two requests racing for one upload,
+        # exactly one starts, and the other learns at once which operation took it.
+        earlier = self._store.put_consuming(workspace_id, operation, upload.id)
+        if earlier is not None:
+            raise upload_consumed(upload.id, earlier)
+        return self._run(workspace_id, operation)
+
+    def _run(self, workspace_id: str, operation: Operation) -> Operation:
         self._workflow.start(operation.id, {"workspaceId": workspace_id, "operationId": operation.id,
                                             "kind": operation.kind.value})
         return operation
@@ -366,17 +418,24 @@ class OperationService:
     def _download_url(self, operation: Operation) -> tuple[str, str]:
         if operation.status is OperationStatus.PROCESSING:
             raise KilnError(ErrorCode.CONFLICT, "The archive is still being made; retry shortly.",
-                            {"currentStatus": "processing", "allowedFrom": ["succeeded"],
+                            {"currentStatus": "processing", "allowedFrom": ["completed"],
                              "retryAfterSeconds": RETRY_AFTER_SECONDS},
                             headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         if operation.status is OperationStatus.FAILED:
             raise KilnError(ErrorCode.CONFLICT, "The operation failed; there is nothing to download.",
-                            {"currentStatus": "failed", "allowedFrom": ["succeeded"]})
+                            {"currentStatus": "failed", "allowedFrom": ["completed"]})
         if self._expired(operation) or not operation.objectKey:
             raise KilnError(ErrorCode.NOT_FOUND, "The archive has expired; export again.",
                             {"resource": "archive", "id": operation.id, "expiredAt": operation.objectExpiresAt})
         return self._presigner.download(operation.objectKey, operation.filename or "archive",
                                         DOWNLOAD_URL_SECONDS)
+
+
+def upload_consumed(upload_id: str, consumed_by: str) -> KilnError:
+    return KilnError(ErrorCode.CONFLICT,
+                     f"Upload {upload_id} was already used by {consumed_by}: an upload feeds one import or "
+                     "conversion. Upload the archive again (POST /v1/uploads) to use it once more.",
+                     {"reason": "upload_consumed", "uploadId": upload_id, "consumedBy": consumed_by})
 
 
 class ExportSources:
@@ -387,7 +446,7 @@ class ExportSources:
         self._runs = runs  # has raw(workspace_id, project_id, run_id) -> dict | None
 
     def resolve(self, workspace_id: str, project_id: str, export: ExportCreate) -> dict[str, Any]:
-        from kiln.domain.repository import InvalidRef, RefNotFound, validate_ref
+        from kiln.domain.repository import DEFAULT_BRANCH, InvalidRef, RefNotFound, validate_ref
 
         if export.runId is not None:
             run = self._runs.raw(workspace_id, project_id, export.runId)
@@ -397,7 +456,7 @@ class ExportSources:
                 raise KilnError(ErrorCode.CONFLICT, "Only a succeeded run has output to export.",
                                 {"currentStatus": run.get("status"), "allowedFrom": ["succeeded"]})
             return {"runId": export.runId, "runNumber": int(run["runNumber"]), "commit": run["mergeCommit"]}
-        ref = export.ref or "main"
+        ref = export.ref or DEFAULT_BRANCH
         try:
             validate_ref(ref)
         except InvalidRef as error:
@@ -407,6 +466,16 @@ class ExportSources:
         try:
             commit = self._repository(workspace_id, project_id).resolve(ref)
         except RefNotFound:
-            raise KilnError(ErrorCode.NOT_FOUND, f"The project has no ref '{ref}' (nothing built or imported yet?).",
-                            {"resource": "ref", "id": ref}) from None
+            if ref != DEFAULT_BRANCH:
+                raise KilnError(ErrorCode.NOT_FOUND, f"The project has no branch or commit '{ref}'.",
+                                {"resource": "ref", "id": ref}) from None
+            if export.format == "kiln":
+                # Nothing built or imported yet: the project is its spec, and a .kiln may hold no files.
+                return {"ref": ref, "commit": None}
+            raise KilnError(ErrorCode.CONFLICT,
+                            f"The project has no '{ref}' branch yet (nothing was built or imported), so there are "
+                            f"no files to export as {export.format}. Start a run first, or export format kiln "
+                            "(the project and its spec, no files).",
+                            {"reason": "no_main", "ref": ref, "format": export.format,
+                             "formatsWithoutMain": ["kiln"]}) from None
         return {"ref": ref, "commit": commit}

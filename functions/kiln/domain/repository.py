@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Literal, Mapping, NamedTuple, Protocol, Union
 
 from kiln.clock import Clock, utc_now
+from kiln.domain import git_paths
+from kiln.domain.git_paths import GitProblem
 from kiln.domain.projects import CONTROL_CHARACTERS
 
 FILE_MODE = "100644"
@@ -66,6 +68,15 @@ class InvalidPath(ValueError):
         self.path = path
         self.reason = reason
         super().__init__(reason)
+
+
+class RefusedByGit(InvalidPath):
+    """A path (or a file's content) git itself refuses in a tree (kiln.domain.git_paths): a
+    `.git` alias, a hostile `.gitmodules`. `code` is the git_paths reason."""
+
+    def __init__(self, path: str, problem: GitProblem) -> None:
+        self.code = problem.reason
+        super().__init__(path, problem.message)
 
 
 class InvalidRef(ValueError):
@@ -134,7 +145,8 @@ def normalize_path(raw: str) -> str:
 
     Raises InvalidPath naming the reason: empty, `.`/`..`/empty segments, backslashes, control
     characters, over MAX_PATH_BYTES bytes or MAX_PATH_SEGMENTS segments, a segment over
-    MAX_SEGMENT_BYTES bytes, or a `.git` segment (in any letter case).
+    MAX_SEGMENT_BYTES bytes; RefusedByGit for a segment git reads as `.git` (`.GIT`, `.git.`,
+    `git~1`, `.g\u200cit`, ...: see kiln.domain.git_paths), since git would refuse the tree.
     """
     if not isinstance(raw, str):
         raise InvalidPath(repr(raw), "must be a string")
@@ -161,8 +173,9 @@ def normalize_path(raw: str) -> str:
             raise InvalidPath(raw, f"must not contain '{segment}' segments")
         if len(segment.encode("utf-8")) > MAX_SEGMENT_BYTES:
             raise InvalidPath(raw, f"segments must be at most {MAX_SEGMENT_BYTES} bytes long")
-        if segment.casefold() == ".git":
-            raise InvalidPath(raw, "must not contain a '.git' segment")
+    problem = git_paths.path_problem(path)
+    if problem is not None:
+        raise RefusedByGit(raw, problem)
     return path
 
 
@@ -418,7 +431,7 @@ class Entry:
     """One entry of a directory listing."""
 
     name: str
-    type: Literal["file", "dir"]
+    type: Literal["file", "directory"]
     size: int | None  # bytes of a file; None for a directory
 
 
@@ -517,7 +530,7 @@ class Repository:
         files = [e for e in children if not e.is_dir]
         if sizes:
             self._load_many(e.id for e in files)
-        listing = [Entry(e.name, "dir", None) for e in children if e.is_dir]
+        listing = [Entry(e.name, "directory", None) for e in children if e.is_dir]
         listing.sort(key=lambda e: e.name)
         listed_files = [Entry(e.name, "file", len(self._bodies[e.id][1]) if sizes else None) for e in files]
         return listing + sorted(listed_files, key=lambda e: e.name)
@@ -542,7 +555,9 @@ class Repository:
     def diff(self, base: str | None, head: str) -> Diff:
         """Paths created, modified and deleted from `base` (None: nothing) to `head` (refs or ids)."""
         old_tree = self.get_commit(base).tree if base is not None else None
-        created, modified, deleted = [], [], []
+        created: list[str] = []
+        modified: list[str] = []
+        deleted: list[str] = []
         for path, old, new in self._changes(old_tree, self.get_commit(head).tree):
             (created if old is None else deleted if new is None else modified).append(path)
         return Diff(sorted(created), sorted(modified), sorted(deleted))
@@ -783,6 +798,10 @@ class Repository:
             if content is not None and not isinstance(content, (bytes, bytearray, memoryview)):
                 raise TypeError(f"content of {path!r} must be bytes or None, not {type(content).__name__}")
             edits[path] = bytes(content) if content is not None else None
+            # git's fsck also reads what some files say (.gitmodules, .gitattributes).
+            problem = git_paths.content_problem(path, edits[path]) if content is not None else None
+            if problem is not None:
+                raise RefusedByGit(raw_path, problem)
         return edits
 
     def _lookup(self, tree_id: str, path: str) -> TreeEntry | None:

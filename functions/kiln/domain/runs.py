@@ -11,7 +11,9 @@ kiln.domain.build_steps; this module answers the API. No AWS here.
 
 from __future__ import annotations
 
+import builtins  # `builtins.list` in classes whose own list() method shadows the type
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Protocol
 
@@ -19,7 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from kiln import ids
 from kiln.clock import Clock, iso, utc_now
-from kiln.domain.builds import Event, EventType, TaskDefinition, TaskPlan, TaskResult, TaskStatus, VerificationResult
+from kiln.domain.builds import (
+    TERMINAL_EVENTS,
+    Event,
+    EventType,
+    TaskDefinition,
+    TaskPlan,
+    TaskResult,
+    TaskStatus,
+    VerificationResult,
+)
 from kiln.domain.projects import Project, ProjectStatus, Strict, conflict
 from kiln.envelope import ErrorCode, KilnError, not_found
 
@@ -106,11 +117,30 @@ class SpecSnapshot(_Out):
     documents: dict[str, str]
 
 
+class TaskSummary(_Out):
+    """A task as the run lists it. The definition is in the run's `tasksJson` already, and the
+    whole task (definition, branch, result) at .../tasks/{taskId}: repeating either here made an
+    18-task run weigh about 200 KB."""
+
+    id: str
+    slug: str
+    status: TaskStatus
+    sequence: int = Field(ge=1, description="1-based position of the task in the plan (`tasksJson.tasks`).")
+
+
 class RunDetail(Run):
     specSnapshot: SpecSnapshot
     tasksJson: TaskPlan | None = None
-    tasks: list[Task] = Field(default_factory=list)
+    tasks: list[TaskSummary] = Field(default_factory=list)
     verificationResult: VerificationResult | None = None
+
+
+def task_summaries(tasks: list[Task], plan: TaskPlan | None) -> list[TaskSummary]:
+    """The run's tasks in plan order (tasks the plan does not list, if any, after it, by id)."""
+    position = {definition.id: index for index, definition in enumerate(plan.tasks)} if plan else {}
+    ordered = sorted(tasks, key=lambda task: (position.get(task.id, len(position)), task.id))
+    return [TaskSummary(id=task.id, slug=task.definition.slug, status=task.status, sequence=index)
+            for index, task in enumerate(ordered, start=1)]
 
 
 @dataclass(frozen=True)
@@ -145,7 +175,7 @@ class RunRepository(Protocol):
              after: dict[str, Any] | None) -> tuple[list[Run], dict[str, Any] | None]: ...
 
     def page(self, workspace_id: str, project_id: str, filters: RunListFilter, page: int,
-             size: int) -> tuple[list[Run], int]:
+             size: int) -> tuple[builtins.list[Run], int]:
         """One page, newest first, and the total."""
         ...
 
@@ -173,12 +203,43 @@ class WorkflowStarter(Protocol):
     def stop(self, execution_name: str, cause: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class EventFilter:
+    """Which of a run's events a reader wants. The resume position (an event id) is not part
+    of it: a stream advances over every event, shown or not."""
+
+    types: frozenset[EventType] | None = None
+    task_id: str | None = None
+    created_after: datetime | None = None  # strictly after this moment (timezone-aware)
+
+    def matches(self, event: Event) -> bool:
+        if self.types is not None and event.eventType not in self.types:
+            return False
+        if self.task_id is not None and event.taskId != self.task_id:
+            return False
+        return self.created_after is None or datetime.fromisoformat(event.createdAt) > self.created_after
+
+
+EVERY_EVENT = EventFilter()
+
+
+@dataclass(frozen=True)
+class EventBatch:
+    """What a stream reader gets on each poll (RunService.follow)."""
+
+    events: list[Event]  # every event after the reader's position, in id order, unfiltered
+    ended: bool  # the run's terminal event is among them or at or before the position
+    run_finished: bool  # the run's status is terminal (set a moment before its terminal event)
+
+
 class EventLog(Protocol):
     def append(self, workspace_id: str, project_id: str, run_id: str, event_type: EventType, *,
                task_id: str | None = None, payload: dict[str, Any] | None = None) -> Event: ...
 
     def list(self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100,
-             types: frozenset[EventType] | None = None, task_id: str | None = None) -> list[Event]: ...
+             where: EventFilter = EVERY_EVENT) -> list[Event]:
+        """The events with an id above `after` that `where` matches, in id order."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -325,9 +386,31 @@ class RunService:
         return task
 
     def events(self, workspace_id: str, project_id: str, run_id: str, *, after: int, limit: int,
-               types: frozenset[EventType] | None, task_id: str | None) -> list[Event]:
+               where: EventFilter = EVERY_EVENT) -> list[Event]:
         self.get(workspace_id, project_id, run_id)
-        return self._events.list(workspace_id, run_id, after=after, limit=limit, types=types, task_id=task_id)
+        return self._events.list(workspace_id, run_id, after=after, limit=limit, where=where)
+
+    def follow(self, workspace_id: str, project_id: str, run_id: str, *, after: int, limit: int) -> EventBatch:
+        """One poll of a stream reader positioned at event `after`.
+
+        The event log, not the run's status, says when a reader has everything: a run turns
+        terminal a moment before its terminal event is appended, and a reader that stopped on
+        the status alone could miss that last event."""
+        run = self.get(workspace_id, project_id, run_id)
+        # Reading from the event at `after` itself costs one item and tells whether the reader
+        # resumes from the terminal event, which is what EventSource resends after the last frame.
+        read = self._events.list(workspace_id, run_id, after=max(after - 1, 0), limit=limit + 1)
+        fresh = [event for event in read if event.id > after][:limit]
+        behind = [event for event in read if event.id <= after]
+        ended = any(event.eventType in TERMINAL_EVENTS for event in behind + fresh)
+        finished = run.status in TERMINAL
+        if finished and not ended and not fresh:
+            # Past the terminal event by more than one (a late event after it, or an id from
+            # elsewhere), or the terminal event is being appended right now: look it up.
+            last_word = self._events.list(workspace_id, run_id, after=0, limit=1,
+                                          where=EventFilter(types=TERMINAL_EVENTS))
+            ended = bool(last_word) and last_word[0].id <= after
+        return EventBatch(fresh, ended, finished)
 
     def _finish_unstarted(self, workspace_id: str, run: Run) -> None:
         error = {"reason": "start_failed", "message": "The build workflow could not be started."}

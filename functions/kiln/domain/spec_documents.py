@@ -10,6 +10,8 @@ Rendering is deterministic: the same content gives byte-identical documents.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pydantic import ValidationError
 
 from kiln.domain.generation import ApiRoute, Entity, EntityField, Relation, SpecContent
@@ -144,7 +146,7 @@ def _escape(text: str) -> str:
     return text.translate(_ESCAPES)
 
 
-def _row(cells) -> str:
+def _row(cells: Iterable[str]) -> str:
     return "|" + "|".join(f" {cell} " if cell else " " for cell in cells) + "|"
 
 

@@ -410,5 +410,7 @@ def _generation_error(failure: GenerationFailed, generator: Generator) -> KilnEr
     message = _GENERATION_MESSAGES.get(failure.reason, _GENERATION_MESSAGES["malformed_output"])
     if failure.reason == "misconfigured":  # retrying will not help
         return KilnError(ErrorCode.SERVICE_UNAVAILABLE, message, details)
-    return KilnError(ErrorCode.SERVICE_UNAVAILABLE, message, {**details, "retryAfterSeconds": 5},
-                     headers={"Retry-After": "5"})
+    # The endpoint's own Retry-After when it gave one (a provider's rate limit knows best).
+    seconds = failure.retry_after if failure.retry_after is not None else 5
+    return KilnError(ErrorCode.SERVICE_UNAVAILABLE, message, {**details, "retryAfterSeconds": seconds},
+                     headers={"Retry-After": str(seconds)})

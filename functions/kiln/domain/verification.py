@@ -1,58 +1,113 @@
 """Verification of a build's merged tree: expected outputs, compilation and the test suite.
 
-`verify(files, plan)` checks, in order:
+`verify(files, plan, sandbox=...)` checks, in order:
 
 - paths: every path is a safe relative path (no absolute path, no `..`, `.` or empty segment,
   no backslash or NUL), so nothing can be written outside the working directory;
 - expected-outputs: every task's expectedOutputs is in the tree;
-- compile: every .py file compiles (the first errors are reported as path:line: message);
-- unittest: the tree is written to a fresh temporary directory and
-  `python -m unittest discover -s tests -t .` runs there in a subprocess, with a scrubbed
-  environment (no AWS_*/KILN_* variables, no PYTHONPATH, PYTHONDONTWRITEBYTECODE=1) and a
-  timeout; the output's last 8 KB are kept. The temporary directory is always removed.
+- compile and unittest, which `run_suite` does where the generated code may run: in the
+  sandbox (kiln.workers.build_sandbox, reached through the `Sandbox` port) when one is given,
+  else here, in this process (the sandbox itself, and tests):
+  - compile: every .py file compiles (the first errors are reported as path:line: message);
+  - unittest: the tree is written to a fresh temporary directory and
+    `python -m unittest discover -s tests -t .` runs there in a subprocess with a timeout; the
+    output's last 8 KB and unittest's counts are kept. The temporary directories are always
+    removed, and so is every process the run left in its process group.
 
-Only the temporary directory is written (tempfile honours TMPDIR; on Lambda that is /tmp).
+The test run's environment is built from an allow-list, not by removing what is known to be
+secret: the locale and PATH, and HOME/TMPDIR in a scratch directory of its own. So no AWS_*
+credential, AWS_LAMBDA_RUNTIME_API, KILN_* setting or endpoint (the local cloud's moto URL)
+reaches the generated code, whatever else the process running it was given.
+
+Only the temporary directories are written (tempfile honours TMPDIR; on Lambda that is /tmp).
 No AWS here: the domain layer runs the same in Lambda and in tests.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
+from typing import Protocol
 
-from kiln.domain.builds import TaskPlan, VerificationCheck, VerificationResult
+from kiln.domain.builds import SuiteCounts, TaskPlan, VerificationCheck, VerificationResult
 
 OUTPUT_LIMIT = 8 * 1024
 MAX_REPORTED_ERRORS = 10
-# Variables never passed to the generated code: cloud credentials and Kiln's own settings, and
-# anything that changes which modules the interpreter imports.
-_SCRUBBED_PREFIXES = ("AWS_", "KILN_", "_AWS_", "_X_AMZN_")
-_SCRUBBED_NAMES = frozenset({"PYTHONPATH", "PYTHONSTARTUP", "PYTHONUSERBASE", "PYTHONINSPECT",
-                             "PYTHONSAFEPATH", "PYTHONWARNINGS", "_HANDLER"})
+# The only variables of the running process the generated code sees: none of them names a
+# credential, an endpoint or a Kiln setting. (LD_LIBRARY_PATH: Lambda's interpreter finds its
+# shared libraries through it.)
+_INHERITED = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH")
 _UNITTEST = ["-m", "unittest", "discover", "-s", "tests", "-t", "."]
+_RAN = re.compile(r"^Ran (\d+) tests? in ", re.MULTILINE)
+_SUMMARY = re.compile(r"^(?:OK|FAILED)(?: \(([^)\n]*)\))?\s*$", re.MULTILINE)
 
 
-def verify(files: dict[str, bytes], plan: TaskPlan, *, timeout_seconds: float = 120) -> VerificationResult:
+class SandboxUnavailable(Exception):
+    """The sandbox could not be reached or was throttled: worth retrying later."""
+
+
+class SandboxRefused(Exception):
+    """The sandbox cannot take this tree (too large for its payload); the message says why."""
+
+
+class Sandbox(Protocol):
+    """Where compile and unittest run: somewhere that can reach nothing (kiln.workers.build_sandbox).
+
+    Returns the compile and unittest checks; raises SandboxUnavailable (transient) or
+    SandboxRefused (this tree never fits).
+    """
+
+    def run(self, files: dict[str, bytes], timeout_seconds: float) -> list[VerificationCheck]: ...
+
+
+def verify(files: dict[str, bytes], plan: TaskPlan, *, timeout_seconds: float = 120,
+           sandbox: Sandbox | None = None) -> VerificationResult:
     """Checks the merged tree (path -> content) of a build run against its plan."""
     contents = {path: _as_bytes(content) for path, content in files.items()}
-    unsafe = sorted(path for path in contents if not _safe_path(path))
+    unsafe = unsafe_paths(contents)
     checks = [
         VerificationCheck(name="paths", passed=not unsafe,
                           output=_unsafe_report(unsafe) if unsafe else f"{len(contents)} path(s), all relative and safe"),
         _expected_outputs(contents, plan),
-        _compile(contents),
     ]
-    if unsafe:
-        checks.append(VerificationCheck(name="unittest", passed=False,
-                                        output="not run: the tree has unsafe paths (see the paths check)"))
+    if unsafe:  # never sent anywhere: the sandbox would have to write these paths
+        checks += [VerificationCheck(name=name, passed=False, output="not run: the tree has unsafe paths "
+                                                                     "(see the paths check)")
+                   for name in ("compile", "unittest")]
+    elif sandbox is None:
+        checks += run_suite(contents, timeout_seconds)
     else:
-        checks.append(_unittest(contents, timeout_seconds))
+        try:
+            checks += sandbox.run(contents, timeout_seconds)
+        except SandboxRefused as refusal:
+            checks.append(VerificationCheck(name="sandbox", passed=False, output=str(refusal)))
     return VerificationResult(passed=all(check.passed for check in checks), checks=checks)
+
+
+def run_suite(files: dict[str, bytes], timeout_seconds: float, *,
+              environment: Mapping[str, str] | None = None) -> list[VerificationCheck]:
+    """compile and unittest of a tree, in this process and its children: what the sandbox runs.
+
+    `environment` replaces the allow-listed one the tests get; only a test proving that a probe
+    detects a leak passes one.
+    """
+    contents = {path: _as_bytes(content) for path, content in files.items()}
+    unsafe = unsafe_paths(contents)
+    if unsafe:  # checked again here: this side writes the files
+        return [VerificationCheck(name="compile", passed=False, output=_unsafe_report(unsafe)),
+                VerificationCheck(name="unittest", passed=False, output="not run: the tree has unsafe paths")]
+    return [_compile(contents), _unittest(contents, timeout_seconds, environment)]
+
+
+def unsafe_paths(contents: Mapping[str, bytes]) -> list[str]:
+    return sorted(path for path in contents if not _safe_path(path))
 
 
 def _as_bytes(content: bytes | str) -> bytes:
@@ -108,11 +163,13 @@ def _compile(contents: dict[str, bytes]) -> VerificationCheck:
                              output=f"{len(errors)} of {len(sources)} Python file(s) do not compile:\n" + "\n".join(lines))
 
 
-def _environment() -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(_SCRUBBED_PREFIXES) and name not in _SCRUBBED_NAMES}
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONIOENCODING"] = "utf-8"
+def suite_environment(scratch: str) -> dict[str, str]:
+    """What the generated tests see: the allow-listed variables, HOME and TMPDIR in `scratch`."""
+    env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
+    env.update({
+        "HOME": scratch, "TMPDIR": scratch, "TMP": scratch, "TEMP": scratch,
+        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8",
+    })
     return env
 
 
@@ -124,7 +181,22 @@ def _tail(text: str) -> str:
     return f"[... {len(text) - len(kept)} earlier characters left out]\n{kept}"
 
 
-def _unittest(contents: dict[str, bytes], timeout_seconds: float) -> VerificationCheck:
+def suite_counts(output: str) -> SuiteCounts | None:
+    """unittest's own summary ("Ran 3 tests in 0.01s" then "FAILED (failures=1, skipped=1)"), if any."""
+    ran = list(_RAN.finditer(output))
+    if not ran:
+        return None
+    summary = _SUMMARY.search(output, ran[-1].end())
+    counts = {"failures": 0, "errors": 0, "skipped": 0}
+    for part in (summary.group(1) or "").split(",") if summary else ():
+        name, _, value = part.strip().partition("=")
+        if name in counts and value.isdigit():
+            counts[name] = int(value)
+    return SuiteCounts(run=int(ran[-1].group(1)), **counts)
+
+
+def _unittest(contents: dict[str, bytes], timeout_seconds: float,
+              environment: Mapping[str, str] | None) -> VerificationCheck:
     if not any(path.startswith("tests/") for path in contents):
         return VerificationCheck(name="unittest", passed=False,
                                  output="no tests/ directory: the build must include a tests package that "
@@ -132,15 +204,18 @@ def _unittest(contents: dict[str, bytes], timeout_seconds: float) -> Verificatio
     if not sys.executable:
         return VerificationCheck(name="unittest", passed=False, output="no Python interpreter to run the tests with")
     workdir = tempfile.mkdtemp(prefix="kiln-verify-")
+    scratch = tempfile.mkdtemp(prefix="kiln-scratch-")
     try:
         try:
             _write_tree(workdir, contents)
         except OSError as error:
             return VerificationCheck(name="unittest", passed=False,
                                      output=f"could not write the tree to run its tests: {error}")
-        return _run_tests(workdir, timeout_seconds)
+        env = dict(environment) if environment is not None else suite_environment(scratch)
+        return _run_tests(workdir, timeout_seconds, env)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _write_tree(root: str, contents: dict[str, bytes]) -> None:
@@ -154,10 +229,11 @@ def _write_tree(root: str, contents: dict[str, bytes]) -> None:
             handle.write(content)
 
 
-def _run_tests(workdir: str, timeout_seconds: float) -> VerificationCheck:
+def _run_tests(workdir: str, timeout_seconds: float, env: dict[str, str]) -> VerificationCheck:
     command = [sys.executable, *_UNITTEST]
     started = time.monotonic()
-    process = subprocess.Popen(command, cwd=workdir, env=_environment(), stdin=subprocess.DEVNULL,
+    # Its own session and process group: whatever the tests start is stopped with them.
+    process = subprocess.Popen(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         output, _ = process.communicate(timeout=timeout_seconds)
@@ -171,14 +247,15 @@ def _run_tests(workdir: str, timeout_seconds: float) -> VerificationCheck:
         return VerificationCheck(name="unittest", passed=False,
                                  output=_tail(f"timed out after {timeout_seconds:g} s; the tests were stopped\n{text}"))
     finally:
+        # Also after a normal exit: a background process the tests left must not outlive them.
+        _kill(process)
         if process.poll() is None:
-            _kill(process)
             process.wait()
     elapsed = time.monotonic() - started
     text = output.decode("utf-8", errors="replace")
     status = "passed" if process.returncode == 0 else f"failed (exit code {process.returncode})"
     return VerificationCheck(name="unittest", passed=process.returncode == 0,
-                             output=_tail(f"{status} in {elapsed:.1f} s\n{text}"))
+                             output=_tail(f"{status} in {elapsed:.1f} s\n{text}"), tests=suite_counts(text))
 
 
 def _kill(process: subprocess.Popen) -> None:

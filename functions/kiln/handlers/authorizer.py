@@ -13,9 +13,10 @@ import json
 import logging
 from typing import Any
 
-from kiln import services
+from kiln import config, services
 
 logger = logging.getLogger("kiln.authorizer")
+config.load(config.AuthorizerSettings)  # the cold start fails on a missing or malformed variable
 
 
 def _stage_arn(method_arn: str) -> str:

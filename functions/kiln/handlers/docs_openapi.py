@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from kiln.http import cors
+
 DOCUMENT = Path(__file__).resolve().parent.parent / "openapi.json"
 CACHE_CONTROL = "public, max-age=300"
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")  # as kiln.http.request, without its imports
@@ -31,10 +33,10 @@ def document() -> str:
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return {
+    return cors.apply({
         "statusCode": 200,
         "headers": {"Content-Type": "application/json; charset=utf-8", "X-Request-Id": request_id(event),
                     "Cache-Control": CACHE_CONTROL, "X-Content-Type-Options": "nosniff"},
         "body": document(),
         "isBase64Encoded": False,
-    }
+    }, cors.request_origin(event))

@@ -1,6 +1,7 @@
 """GET /v1/projects/{projectId}/runs/{runId}/events?after=&type=&taskId=&limit=
 
-Events in id order. `pagination.nextCursor` is the id to pass as `after` for the next page.
+Events in id order. `after` is an event id or an ISO-8601 timestamp (events created strictly
+after it); `pagination.nextCursor` is the id to pass as `after` for the next page.
 """
 
 from kiln import services
@@ -14,8 +15,8 @@ def list_events(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
     run_id = request.path_id("runId", "run")
     query = request.query_as(EventQuery)
-    events = services.runs().events(request.workspace_id, project_id, run_id, after=query.after,
-                                    limit=query.limit + 1, types=query.types(), task_id=query.taskId)
+    events = services.runs().events(request.workspace_id, project_id, run_id, after=query.position(),
+                                    limit=query.limit + 1, where=query.where())
     more = len(events) > query.limit
     page = events[: query.limit]
     return listed(page, {"limit": query.limit, "hasMore": more,

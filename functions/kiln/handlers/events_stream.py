@@ -3,8 +3,11 @@
 API Gateway (REST) buffers responses, so the stream is a sequence of bounded responses: each
 sends what is new after `Last-Event-ID` (or `?after=`), waits up to KILN_SSE_HOLD_SECONDS for
 more, and ends; `retry:` tells the client when to reconnect, and EventSource resends the last
-id it saw, so a whole run is followed with no gap and no duplicate. After the run's terminal
-event the stream answers 204, which tells EventSource to stop reconnecting.
+id it saw, so a whole run is followed with no gap and no duplicate.
+
+A response that delivers the run's terminal event ends at once (nothing can follow it), and a
+request on a finished run with nothing left to show (resumed from the terminal event, or with
+filters that match nothing more) answers 204 at once, which tells EventSource to stop.
 """
 
 from __future__ import annotations
@@ -13,11 +16,10 @@ import json
 import time
 
 from kiln import config, services
-from kiln.domain.builds import TERMINAL_EVENTS, Event
-from kiln.domain.runs import TERMINAL, RunService
+from kiln.domain.builds import Event
 from kiln.envelope import validation_error
 from kiln.http.api import endpoint
-from kiln.http.events import EventQuery
+from kiln.http.events import EVENT_ID, EventQuery
 from kiln.http.request import Request
 from kiln.http.response import Response
 
@@ -25,6 +27,7 @@ RECONNECT_MILLISECONDS = 1000
 POLL_SECONDS = 0.5
 # Once something new arrived, wait this much longer for what follows it, then answer.
 BATCH_SECONDS = 1.0
+READ_LIMIT = 500
 HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
            "X-Accel-Buffering": "no"}
 
@@ -38,45 +41,42 @@ def stream_events(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
     run_id = request.path_id("runId", "run")
     query = request.query_as(EventQuery)
-    after = query.after
+    position = query.position()
     resume = request.headers.get("last-event-id")
     if resume is not None:
-        if not resume.strip().isdigit():
+        if not EVENT_ID.match(resume.strip()):
             raise validation_error([{"field": "Last-Event-ID", "location": "header", "type": "int_parsing",
-                                     "message": "must be an event id (an integer)"}])
-        after = int(resume.strip())
+                                     "message": "must be an event id (a non-negative integer)"}])
+        position = int(resume.strip())
+    # Every event moves the position; the filters only choose what is shown.
+    where = query.where()
     runs = services.runs()
-
-    def fetch(since: int) -> list[Event]:
-        return runs.events(request.workspace_id, project_id, run_id, after=since, limit=500,
-                           types=None, task_id=None)
-
-    # Everything counts for the resume position; filters only choose what is shown.
-    types, task_id = query.types(), query.taskId
     deadline = time.monotonic() + config.sse_hold_seconds()
-    frames: list[str] = [f"retry: {RECONNECT_MILLISECONDS}\n\n"]
-    position, first_news, finished = after, None, False
+    frames: list[str] = []
+    first_news: float | None = None
     while True:
-        for event in fetch(position):
+        batch = runs.follow(request.workspace_id, project_id, run_id, after=position, limit=READ_LIMIT)
+        for event in batch.events:
             position = event.id
-            if (types is None or event.eventType in types) and (task_id is None or event.taskId == task_id):
+            if where.matches(event):
                 frames.append(_frame(event))
-            first_news = first_news or time.monotonic()
-            if event.eventType in TERMINAL_EVENTS:
-                finished = True
+                first_news = first_news or time.monotonic()
+        if batch.ended:
+            break  # the run's last event is sent or was before: nothing can follow
         now = time.monotonic()
-        if finished or now >= deadline or (first_news and now - first_news >= BATCH_SECONDS):
+        if len(frames) >= READ_LIMIT or now >= deadline or (
+                first_news is not None and now - first_news >= BATCH_SECONDS):
             break
-        time.sleep(POLL_SECONDS)
-    if position == after and _terminal(runs, request.workspace_id, project_id, run_id):
+        if len(batch.events) < READ_LIMIT:  # caught up: wait for news (else read on at once)
+            time.sleep(POLL_SECONDS)
+    if not frames and (batch.ended or batch.run_finished):
+        # A finished run whose terminal event never made it to the log (a failed start whose
+        # event write failed too) ends here, after one hold.
         return Response(204, headers={"Cache-Control": "no-cache"})
-    if position == after:
-        frames.append(": no new events\n\n")  # a comment keeps proxies from timing the stream out
-    return Response(200, headers=HEADERS, text="".join(frames), enveloped=False)
-
-
-def _terminal(runs: RunService, workspace_id: str, project_id: str, run_id: str) -> bool:
-    return runs.get(workspace_id, project_id, run_id).status in TERMINAL
+    body = f"retry: {RECONNECT_MILLISECONDS}\n\n" + "".join(frames)
+    if not frames:
+        body += ": no new events\n\n"  # a comment keeps proxies from timing the stream out
+    return Response(200, headers=HEADERS, text=body, enveloped=False)
 
 
 handler = endpoint(stream_events)

@@ -1,7 +1,8 @@
 """GET /v1/projects/{projectId}/export.kiln: the .kiln archive of main as it is now.
 
 302 to a download when that export is done; 202 with Location (and Retry-After) while it is
-being made, starting it if nobody has.
+being made, starting it if nobody has. A project with no main yet (nothing built or imported)
+exports as what it is: its spec and an empty tree.
 """
 
 from kiln import services
@@ -16,7 +17,7 @@ def current_kiln(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
     project = services.projects().get(request.workspace_id, project_id)
     operations = services.operations()
-    operation, _ = operations.current_kiln(request.workspace_id, project_id, slug(project.name))
+    operation, _ = operations.current_kiln(request.workspace_id, project, slug(project.name))
     if operation.status is OperationStatus.SUCCEEDED:
         url = operations.download(request.workspace_id, project_id, operation.id)
         return Response(302, headers={"Location": url, "Cache-Control": "no-store"})

@@ -10,10 +10,11 @@ import base64
 import json
 from pydantic import BaseModel, ConfigDict
 
+from kiln import services
 from kiln.domain.repository import DEFAULT_BRANCH, InvalidPath, IsADirectory, PathNotFound, normalize_path
 from kiln.envelope import ErrorCode, KilnError, not_found
 from kiln.http.api import endpoint
-from kiln.http.files import Ref, path_error, repository_at
+from kiln.http.files import Ref, path_error
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
@@ -54,7 +55,7 @@ def get_file(request: Request) -> Response:
         path = normalize_path(request.path_params.get("path") or "")
     except InvalidPath as error:
         raise _path_error(error.reason, "invalid_path") from None
-    repo, commit = repository_at(request, project_id, query.ref)
+    repo, commit = services.repository_at(request.workspace_id, project_id, query.ref)
     try:
         data = repo.read_file(commit, path)
     except PathNotFound:

@@ -1,6 +1,6 @@
 """GET /v1/projects/{projectId}/files?ref=main&path=/: one directory of the project's repository.
 
-Answers `{ref, commit, path, entries: [{name, type: file|dir, size?}]}`: directories first,
+Answers `{ref, commit, path, entries: [{name, type: directory|file, size?}]}`: directories first,
 then files, each sorted by name; `size` (bytes) is given for files only. `ref` is a branch or
 a full commit sha, `commit` the sha it resolved to. Repository paths never start with "/";
 the root directory is "/".
@@ -10,10 +10,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from kiln import services
 from kiln.domain.repository import DEFAULT_BRANCH, Entry, InvalidPath, NotADirectory, PathNotFound, normalize_dir
 from kiln.envelope import not_found
 from kiln.http.api import endpoint
-from kiln.http.files import Ref, path_error, repository_at
+from kiln.http.files import Ref, path_error
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
@@ -43,7 +44,7 @@ def list_files(request: Request) -> Response:
     except InvalidPath as error:
         raise _path_error(error.reason, "invalid_path") from None
     shown = path or "/"
-    repo, commit = repository_at(request, project_id, query.ref)
+    repo, commit = services.repository_at(request.workspace_id, project_id, query.ref)
     try:
         entries = repo.list_dir(commit, path)
     except PathNotFound:

@@ -10,8 +10,11 @@ import json
 import time
 from typing import Any, Callable
 
-from kiln import VERSION
+from kiln import VERSION, config
 from kiln.envelope import JSON_CONTENT_TYPE
+from kiln.http import cors
+
+config.load(config.ApiSettings)  # the cold start fails on a missing or malformed variable
 
 CACHE_SECONDS = 5.0
 _cache: dict[str, Any] = {"at": -CACHE_SECONDS, "components": {}}
@@ -44,9 +47,9 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     healthy = all(state == "ok" for state in components.values())
     body = {"status": "ok" if healthy else "degraded", "version": VERSION, "components": components}
     request_id = (event.get("requestContext") or {}).get("requestId", "unknown")
-    return {
+    return cors.apply({
         "statusCode": 200 if healthy else 503,
         "headers": {"Content-Type": JSON_CONTENT_TYPE, "X-Request-Id": request_id, "Cache-Control": "no-store"},
         "body": json.dumps(body),
         "isBase64Encoded": False,
-    }
+    }, cors.request_origin(event))

@@ -1,4 +1,5 @@
-"""GET /v1/projects/{projectId}/runs/{runId}: the run with its spec snapshot, plan and tasks."""
+"""GET /v1/projects/{projectId}/runs/{runId}: the run with its spec snapshot, plan and task
+summaries (each whole task is at .../tasks/{taskId}; the plan holds the definitions once)."""
 
 from kiln import services
 from kiln.http.api import endpoint

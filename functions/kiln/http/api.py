@@ -9,7 +9,8 @@ Order: principal and path allow-list (before them the request is nobody's to cou
 key's window and the workspace's daily quota (kiln.http.limits; a 429 or 503 ends here),
 scopes, the Idempotency-Key (kiln.http.idempotency: a replay or a 409/422 ends here), the
 annual quota of a build or export, the handler. Every response of a metered route carries
-the rate-limit headers, whatever its status.
+the rate-limit headers, and every response of a deprecated route its deprecation headers,
+whatever its status.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ import logging
 import re
 from typing import Any, Callable
 
+from kiln import config
 from kiln.envelope import ErrorCode, KilnError, dumps, error_body, error_headers, JSON_CONTENT_TYPE
-from kiln.http import idempotency, limits
+from kiln.http import cors, idempotency, limits
+from kiln.http.deprecation import deprecation_headers
 from kiln.http.request import Headers, Request, principal_of, request_id_of
 from kiln.http.response import Response
-from kiln.routes import find_route
+from kiln.routes import Route, find_route
 
 logger = logging.getLogger("kiln")
 logger.setLevel(logging.INFO)
@@ -107,6 +110,8 @@ def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = No
     headers = Headers.from_event(event)
     request_id = request_id_of(event, headers)
     usage: limits.Usage | None = None
+    route: Route | None = None
+    hidden = False  # outside the key's allow-list: the answer must look like no route at all
     try:
         route = find_route(event.get("httpMethod", ""), event.get("resource", ""))
         if route is None:
@@ -122,6 +127,7 @@ def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = No
         else:
             proxy = idempotency.run(request, key, lambda: _execute(function, request, usage), context)
     except KilnError as error:
+        hidden = error.code is ErrorCode.ENDPOINT_NOT_FOUND
         proxy = error_response(error, request_id)
     except Exception as error:  # noqa: BLE001 - the client gets the envelope, the log the trace
         if _throttled(error):
@@ -132,7 +138,13 @@ def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = No
             proxy = error_response(KilnError(ErrorCode.INTERNAL_ERROR), request_id)
     if usage is not None:
         proxy["headers"] = {**(proxy.get("headers") or {}), **usage.headers()}
-    return proxy
+    if route is not None and route.deprecated is not None and not hidden:
+        # Every answer of a legacy route says so, errors and replays included.
+        proxy["headers"] = {**(proxy.get("headers") or {}),
+                            **deprecation_headers(route.deprecated, event.get("pathParameters") or {})}
+    # Last, so an idempotent replay (whose stored headers are the first request's) answers the
+    # replaying request's own Origin.
+    return cors.apply(proxy, headers.get("origin"))
 
 
 _THROTTLING_CODES = frozenset({
@@ -149,6 +161,10 @@ def _throttled(error: Exception) -> bool:
 
 
 def endpoint(function: HandlerFunction) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    # Runs as the handler module is imported: the cold start, where a missing or malformed
+    # variable must stop the function rather than fail its requests one by one.
+    config.load(config.ApiSettings)
+
     @functools.wraps(function)
     def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         return dispatch(function, event, context)

@@ -1,19 +1,34 @@
 """Headers of the legacy RPC routes, which are served forever but point to their successors.
 
-Deprecation (RFC 9745) carries the moment the route was deprecated as `@<epoch seconds>`;
-Sunset (RFC 8594) is an HTTP-date no earlier than which the route could stop answering, set
-far out because these routes are kept; Link names the successor.
+A route declares its deprecation in the route table (`kiln.routes.Deprecation`); the shared
+pipeline (kiln.http.api) adds these headers to every answer of the route, success or error,
+so no handler has to remember them. Deprecation (RFC 9745) carries the moment the route was
+deprecated as `@<epoch seconds>`; Sunset (RFC 8594) is an HTTP-date no earlier than which the
+route could stop answering; Link names the successor.
 """
 
 from __future__ import annotations
 
-DEPRECATED_AT_EPOCH = 1_764_028_800  # 2025-11-25T00:00:00Z, when the REST routes replaced them
-SUNSET = "Fri, 31 Dec 2100 23:59:59 GMT"
+import re
+from typing import Mapping
+from urllib.parse import quote
+
+from kiln.routes import Deprecation
+
+_PARAMETER = re.compile(r"{([^}+]+)\+?}")
 
 
-def deprecation_headers(successor: str) -> dict[str, str]:
+def successor_path(deprecation: Deprecation, path_params: Mapping[str, str]) -> str:
+    """The successor's path for this request: its `{parameters}` from the request's own.
+
+    Values are percent-encoded (a path parameter may hold any character a client sent, and a
+    header must not carry `>`, `,` or line breaks unescaped)."""
+    return _PARAMETER.sub(lambda match: quote(path_params.get(match.group(1), ""), safe=""), deprecation.successor)
+
+
+def deprecation_headers(deprecation: Deprecation, path_params: Mapping[str, str]) -> dict[str, str]:
     return {
-        "Deprecation": f"@{DEPRECATED_AT_EPOCH}",
-        "Sunset": SUNSET,
-        "Link": f'<{successor}>; rel="successor-version"',
+        "Deprecation": f"@{deprecation.deprecated_at}",
+        "Sunset": deprecation.sunset,
+        "Link": f'<{successor_path(deprecation, path_params)}>; rel="successor-version"',
     }

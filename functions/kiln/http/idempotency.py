@@ -110,7 +110,7 @@ def run(request: Request, key: str, execute: Callable[[], Proxy], context: Any =
         IdempotencyValidationError,
     )
 
-    call, idempotency_config = _idempotent(request.route.handler, config.table_name(), _dynamodb())
+    call, idempotency_config = _idempotent(request.route.name, config.table_name(), _dynamodb())
     idempotency_config.register_lambda_context(context if _has_deadline(context) else _Deadline())
     outcome: dict[str, Proxy] = {}
 
@@ -151,10 +151,10 @@ def run(request: Request, key: str, execute: Callable[[], Proxy], context: Any =
         raise KilnError(ErrorCode.SERVICE_UNAVAILABLE, "The idempotency store is unavailable; retry later.",
                         {"retryAfterSeconds": 1}, headers={"Retry-After": "1"}) from None
     if isinstance(result, _Replay):
-        replay = dict(result.response)
-        replay["headers"] = {"X-Request-Id": request.request_id, **(replay.get("headers") or {}),
-                             REPLAYED_HEADER: "true"}
-        return replay
+        replayed = dict(result.response)
+        replayed["headers"] = {"X-Request-Id": request.request_id, **(replayed.get("headers") or {}),
+                               REPLAYED_HEADER: "true"}
+        return replayed
     return outcome["proxy"]
 
 
@@ -176,15 +176,16 @@ def _stored(proxy: Proxy) -> Proxy:
 
 
 def _without_secret(proxy: Proxy) -> Proxy:
-    """A key's secret is shown once and never stored: the record keeps the rest."""
+    """A key's secret is shown once and never stored: the record keeps the rest, so a replay
+    answers the key without `secret` (the documented ApiKeyWithSecret with its optional
+    property absent; `Idempotent-Replayed: true` says why)."""
     try:
         body = json.loads(proxy.get("body") or "")
     except ValueError:
         return proxy
     data = body.get("data") if isinstance(body, dict) else None
     if isinstance(data, dict) and "secret" in data:
-        data["secret"] = None
-        data["secretShownOnce"] = True
+        del data["secret"]
         return {**proxy, "body": json.dumps(body, separators=(",", ":"), ensure_ascii=False)}
     return proxy
 
@@ -198,7 +199,7 @@ class _Replay:
         self.response = response
 
 
-def _replayed(response: Any, record: Any) -> Any:
+def _replayed(response: Any, idempotent_data: Any) -> Any:
     """Powertools' response hook: called only when the answer comes from a stored record."""
     return _Replay(response)
 

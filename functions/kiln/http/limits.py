@@ -73,7 +73,7 @@ class Usage:
     meters: list[Meter] = field(default_factory=list)
     refused: Meter | None = None
     # How to give back the units this request took, should a later check refuse it.
-    undo: list[Callable[[], None]] = field(default_factory=list, repr=False)
+    undo: list[Callable[[], object]] = field(default_factory=list, repr=False)  # results ignored
 
     def headers(self) -> dict[str, str]:
         if not self.meters:
@@ -230,7 +230,7 @@ class Limiter:
     # --- the checks -------------------------------------------------------------------------
 
     def _window(self, key_id: str, category: str, limit: int, now: float,
-                taken: list[Callable[[], None]]) -> Meter:
+                taken: list[Callable[[], object]]) -> Meter:
         """The two-window sliding counter, one conditional write in the steady state.
 
         The container remembers the item as the last write returned it. From that it knows
@@ -284,7 +284,7 @@ class Limiter:
                 return Meter(category, limit, WINDOW_SECONDS, remaining, reopen / 1000)
         raise RuntimeError(f"the {category} window of a key stayed contended for {_ATTEMPTS} writes")
 
-    def _day(self, workspace_id: str, limit: int, now: float, taken: list[Callable[[], None]]) -> Meter:
+    def _day(self, workspace_id: str, limit: int, now: float, taken: list[Callable[[], object]]) -> Meter:
         day, ends = day_bounds(now)
         accepted, count = self.store.count_in_period(workspace_id, "day", day, limit=limit,
                                                      expires_at=int(ends) + DAY_SECONDS)

@@ -1,27 +1,21 @@
 """Both list modes of CONTRACT section 5: page mode (default) and opt-in cursor mode.
 
 Cursors are opaque: base64url JSON of the position, bound to the list they came from (route,
-workspace and filters) and signed with HMAC-SHA256 under a secret held in Secrets Manager.
-A tampered cursor, or one replayed on another list, is a VALIDATION_ERROR.
+workspace and filters, see `list_scope`) and signed with HMAC-SHA256 under a secret held in
+Secrets Manager (kiln.cursors). A tampered cursor, or one replayed on another list, is a
+VALIDATION_ERROR.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import math
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kiln.envelope import validation_error
-
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
-_SIGNATURE_BYTES = 16
 
 
 class ListParams(BaseModel):
@@ -49,42 +43,6 @@ class ListParams(BaseModel):
     def filters(self) -> dict[str, Any]:
         """The list's filters (everything but paging), which a cursor is bound to."""
         return self.model_dump(mode="json", exclude={"page", "pageSize", "limit", "cursor"})
-
-
-@dataclass(frozen=True)
-class CursorCodec:
-    signing_key: Callable[[], bytes]
-
-    def encode(self, scope: str, position: dict[str, Any]) -> str:
-        payload = _b64(json.dumps({"s": _digest(scope), "p": position}, separators=(",", ":")).encode())
-        return f"{payload}.{_b64(self._sign(payload))}"
-
-    def decode(self, scope: str, cursor: str) -> dict[str, Any]:
-        payload, _, signature = cursor.partition(".")
-        try:
-            valid = hmac.compare_digest(_unb64(signature), self._sign(payload))
-            data = json.loads(_unb64(payload)) if valid else None
-        except (ValueError, TypeError):
-            data = None
-        if not isinstance(data, dict) or data.get("s") != _digest(scope) or not isinstance(data.get("p"), dict):
-            raise validation_error([{"field": "cursor", "location": "query", "type": "cursor_invalid",
-                                     "message": "the cursor is invalid, tampered with, or from another list"}])
-        return data["p"]
-
-    def _sign(self, payload: str) -> bytes:
-        return hmac.new(self.signing_key(), payload.encode(), hashlib.sha256).digest()[:_SIGNATURE_BYTES]
-
-
-def _digest(scope: str) -> str:
-    return hashlib.sha256(scope.encode()).hexdigest()[:16]
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def list_scope(route_path: str, workspace_id: str, filters: dict[str, Any]) -> str:

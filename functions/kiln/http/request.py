@@ -36,7 +36,7 @@ class Headers(dict):
                 headers[name.lower()] = value
         return headers
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         return super().get(name.lower(), default)
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiln import services
+from kiln import config, services
+
+config.load(config.WorkerSettings)  # the cold start fails on a missing or malformed variable
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

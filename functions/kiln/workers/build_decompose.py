@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiln import services
+from kiln import config, services
 from kiln.domain.build_steps import RunRef
+
+config.load(config.WorkerSettings)  # the cold start fails on a missing or malformed variable
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

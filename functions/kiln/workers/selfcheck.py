@@ -11,8 +11,11 @@ import secrets
 import time
 from typing import Any, Callable
 
+from kiln import config
 from kiln.adapters import s3
 from kiln.adapters.dynamodb.probes import Probes
+
+config.load(config.WorkerSettings)  # the cold start fails on a missing or malformed variable
 
 PROBE_TTL_SECONDS = 3600
 

@@ -98,7 +98,7 @@ def _validated_models(module_name: str, seen: set[str] | None = None) -> set[tup
                 and node.func.attr in ("body_as", "query_as") and node.args and isinstance(node.args[0], ast.Name)):
             found.add((node.func.attr, getattr(module, node.args[0].id)))
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kiln.handlers."):
-            found |= _validated_models(node.module, seen)  # legacy routes delegate to their successors
+            found |= _validated_models(node.module, seen)  # a handler delegating to another one
     return found
 
 
@@ -111,8 +111,8 @@ def test_every_route_is_an_operation_with_its_id_summary_tags_and_scopes(doc):
         op = operation(doc, route)
         assert op["operationId"] == route.operation_id
         assert op["summary"] == route.summary
-        assert set(op["tags"]) == set(route.tags) - {"deprecated"}
-        assert op.get("deprecated", False) == ("deprecated" in route.tags)
+        assert set(op["tags"]) == set(route.tags)
+        assert op.get("deprecated", False) == (route.deprecated is not None)
         if route.authorized:
             assert op["security"] == [{"bearer": list(route.scopes)}], route.handler
             for scope in route.scopes:
@@ -225,8 +225,14 @@ def test_headers_of_the_contract_are_documented(doc):
         if route.authorized and route.method in MUTATING:
             assert {"$ref": "#/components/parameters/IdempotencyKey"} in op["parameters"], route.handler
             assert "Idempotent-Replayed" in success["headers"], route.handler
-        if "deprecated" in route.tags:
-            assert {"Deprecation", "Sunset", "Link"} <= set(success["headers"]), route.handler
+        if route.deprecated is not None:
+            # Every answer of a deprecated route carries them, errors included (but API Gateway's
+            # own 401, answered before any function runs).
+            for status, response in op["responses"].items():
+                if status != "401":
+                    assert {"Deprecation", "Sunset", "Link"} <= set(resolve(doc, response)["headers"]), (
+                        route.name, status)
+            assert route.deprecated.successor in op["description"]
 
 
 def test_list_operations_answer_pagination(doc):

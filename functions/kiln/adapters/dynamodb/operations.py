@@ -3,7 +3,8 @@
     operation     pk=WS#<ws>  sk=OP#<operationId>            (exports, imports, conversions)
     run pointer   pk=WS#<ws>  sk=OP#<runId>                  {kind: run, projectId} (written with the run)
     kiln export   pk=WS#<ws>  sk=KILNEXPORT#<projectId>#<commit>   {exportId}
-    upload        pk=WS#<ws>  sk=UPLOAD#<uploadId>           (expires by TTL a day after its URL)
+    upload        pk=WS#<ws>  sk=UPLOAD#<uploadId>           (expires by TTL a day after its URL;
+                                                              consumedBy once an import or conversion used it)
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from kiln.adapters.aws import client
-from kiln.adapters.dynamodb.items import numbers, condition_failed, from_item, get_item, put_item, table, to_item, workspace_pk
+from kiln.adapters.dynamodb.items import (
+    condition_failed,
+    from_item,
+    get_item,
+    numbers,
+    put_item,
+    table,
+    to_item,
+    transaction_cancelled,
+    workspace_pk,
+)
 from kiln.domain.operations import Operation, OperationKind, Upload
 
 UPLOAD_RECORD_SECONDS = 86_400
@@ -25,6 +36,10 @@ _OPERATION_FIELDS = tuple(Operation.model_fields)
 
 def operation_sk(operation_id: str) -> str:
     return f"OP#{operation_id}"
+
+
+def upload_sk(upload_id: str) -> str:
+    return f"UPLOAD#{upload_id}"
 
 
 class OperationItems:
@@ -79,13 +94,36 @@ class OperationItems:
 
     def put_upload(self, workspace_id: str, upload: Upload) -> None:
         expires = calendar.timegm(datetime.fromisoformat(upload.expiresAt.replace("Z", "+00:00")).utctimetuple())
-        put_item({"pk": workspace_pk(workspace_id), "sk": f"UPLOAD#{upload.id}", "type": "upload",
+        put_item({"pk": workspace_pk(workspace_id), "sk": upload_sk(upload.id), "type": "upload",
                   "expiresAtEpoch": max(expires, int(time.time())) + UPLOAD_RECORD_SECONDS,
                   **upload.model_dump(mode="json")})
 
     def get_upload(self, workspace_id: str, upload_id: str) -> Upload | None:
-        item = get_item(workspace_pk(workspace_id), f"UPLOAD#{upload_id}", consistent=True)
+        item = get_item(workspace_pk(workspace_id), upload_sk(upload_id), consistent=True)
         if item is None:
             return None
         raw = numbers(from_item(item))
         return Upload(**{k: raw[k] for k in Upload.model_fields if k in raw})
+
+    def put_consuming(self, workspace_id: str, operation: Operation, upload_id: str) -> str | None:
+        """The operation and its claim on the upload in one transaction; on a lost race, the
+        upload is read again (consistently) for the operation that holds it."""
+        pk = workspace_pk(workspace_id)
+        try:
+            client("dynamodb").transact_write_items(TransactItems=[
+                {"Put": {"TableName": table(), "ConditionExpression": "attribute_not_exists(pk)",
+                         "Item": to_item({"pk": pk, "sk": operation_sk(operation.id), "type": "operation",
+                                          **operation.model_dump(mode="json")})}},
+                {"Update": {"TableName": table(), "Key": to_item({"pk": pk, "sk": upload_sk(upload_id)}),
+                            "UpdateExpression": "SET consumedBy = :operation",
+                            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(consumedBy)",
+                            "ExpressionAttributeValues": to_item({":operation": operation.id})}},
+            ])
+        except ClientError as error:
+            if not transaction_cancelled(error):
+                raise
+            upload = self.get_upload(workspace_id, upload_id)
+            if upload is None or upload.consumedBy is None:
+                raise  # not a lost race for the upload (it expired, or a conflicting write): a retry decides
+            return upload.consumedBy
+        return None

@@ -14,16 +14,18 @@ after every earlier one, which is what lets readers resume after an id with no g
 
 from __future__ import annotations
 
+import builtins  # `builtins.list` in classes whose own list() method shadows the type
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from kiln.adapters.aws import client
 from kiln.adapters.dynamodb.items import (
-    numbers,
     condition_failed,
     from_item,
     get_item,
+    numbers,
     project_sk,
     table,
     to_item,
@@ -32,12 +34,15 @@ from kiln.adapters.dynamodb.items import (
 )
 from kiln.adapters.dynamodb.projects import project_from, update_request
 from kiln.adapters.dynamodb.specs import SpecStore
-from kiln.domain.builds import Event, EventType, TaskStatus
+from kiln.clock import Clock
+from kiln.domain.builds import Event, EventType, TaskPlan, TaskStatus
 from kiln.domain.projects import ProjectStatus
 from kiln.domain.runs import (
     ACTIVE,
+    EVERY_EVENT,
     BuildTarget,
     ConcurrencyLimitReached,
+    EventFilter,
     NewRun,
     Run,
     RunChanged,
@@ -46,6 +51,7 @@ from kiln.domain.runs import (
     RunStatus,
     SpecSnapshot,
     Task,
+    task_summaries,
 )
 
 _RUN_FIELDS = tuple(Run.model_fields)
@@ -154,9 +160,9 @@ class RunStore:
         snapshot = self.snapshot(workspace_id, project_id, run.specVersion)
         if snapshot is None:
             raise RuntimeError(f"spec version {run.specVersion} of run {run_id} is missing")
-        return RunDetail(**run.model_dump(), specSnapshot=snapshot,
-                         tasksJson=numbers(raw["tasksJson"]) if raw.get("tasksJson") else None,
-                         tasks=self.tasks(workspace_id, run_id),
+        plan = TaskPlan.model_validate(numbers(raw["tasksJson"])) if raw.get("tasksJson") else None
+        return RunDetail(**run.model_dump(), specSnapshot=snapshot, tasksJson=plan,
+                         tasks=task_summaries(self.tasks(workspace_id, run_id), plan),
                          verificationResult=raw.get("verificationResult"))
 
     def raw(self, workspace_id: str, project_id: str, run_id: str) -> dict[str, Any] | None:
@@ -203,7 +209,7 @@ class RunStore:
         return [_run_from(r) for r in page], position
 
     def page(self, workspace_id: str, project_id: str, filters: RunListFilter, page: int,
-             size: int) -> tuple[list[Run], int]:
+             size: int) -> tuple[builtins.list[Run], int]:
         items = self._query(self._run_query(workspace_id, project_id, filters))
         start = (page - 1) * size
         return [_run_from(r) for r in items[start:start + size]], len(items)
@@ -277,7 +283,7 @@ class RunStore:
 
     # --- tasks --------------------------------------------------------------------------
 
-    def put_tasks(self, workspace_id: str, tasks: list[Task]) -> None:
+    def put_tasks(self, workspace_id: str, tasks: builtins.list[Task]) -> None:
         for task in tasks:  # a plan has at most 60 tasks; retried decompose overwrites the same ids
             client("dynamodb").put_item(TableName=table(), Item=to_item({
                 "pk": workspace_pk(workspace_id), "sk": task_sk(task.runId, task.id), "type": "task",
@@ -322,7 +328,7 @@ class RunStore:
             TableName=table(), Key=to_item({"pk": workspace_pk(workspace_id), "sk": run_sk(project_id, run_id)}),
             UpdateExpression=f"ADD {counter} :one", ExpressionAttributeValues=to_item({":one": 1}))
 
-    def tasks(self, workspace_id: str, run_id: str) -> list[Task]:
+    def tasks(self, workspace_id: str, run_id: str) -> builtins.list[Task]:
         items = self._query({
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": to_item({":pk": workspace_pk(workspace_id), ":prefix": f"TASK#{run_id}#"}),
@@ -335,10 +341,17 @@ class RunStore:
         return _task_from(from_item(item)) if item else None
 
 
+def _stamp_floor(moment: datetime) -> str:
+    """`moment` in the events' own createdAt format (UTC, milliseconds, Z), truncated: for a
+    stamp s on the millisecond grid, s > moment exactly when s > the truncated moment, so the
+    string comparison in the filter is the comparison of instants."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class EventStore:
     """kiln.domain.runs.EventLog: a per-run, gap-free, strictly increasing event sequence."""
 
-    def __init__(self, clock=None) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         from kiln.clock import iso, utc_now
 
         self._stamp = lambda: iso((clock or utc_now)())
@@ -370,7 +383,7 @@ class EventStore:
         raise RuntimeError(f"could not append an event to run {run_id}: too much contention")
 
     def list(self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100,
-             types: frozenset[EventType] | None = None, task_id: str | None = None) -> list[Event]:
+             where: EventFilter = EVERY_EVENT) -> list[Event]:
         request: dict[str, Any] = {
             "TableName": table(),
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
@@ -379,16 +392,20 @@ class EventStore:
         values: dict[str, Any] = {":pk": workspace_pk(workspace_id), ":from": event_sk(run_id, after + 1),
                                   ":to": event_sk(run_id, 10**10 - 1)}
         filters, names = [], {}
-        if types:
+        if where.types:
             names["#type"] = "eventType"
             placeholders = []
-            for i, event_type in enumerate(sorted(t.value for t in types)):
+            for i, event_type in enumerate(sorted(t.value for t in where.types)):
                 values[f":t{i}"] = event_type
                 placeholders.append(f":t{i}")
             filters.append(f"#type IN ({', '.join(placeholders)})")
-        if task_id:
-            values[":task"] = task_id
+        if where.task_id:
+            values[":task"] = where.task_id
             filters.append("taskId = :task")
+        if where.created_after is not None:
+            names["#created"] = "createdAt"
+            values[":since"] = _stamp_floor(where.created_after)
+            filters.append("#created > :since")
         if filters:
             request["FilterExpression"] = " AND ".join(filters)
         if names:

@@ -180,8 +180,8 @@ def test_commit_then_read_list_and_resolve(repo):
     assert repo.read_file("main", "src/app.py") == b"print('hi')\n"
     assert repo.read_file(first.id, "/README.md") == b"# App\n"
     assert repo.list_dir("main", "/") == [
-        Entry("src", "dir", None), Entry("README.md", "file", 6), Entry("logo.png", "file", 5)]
-    assert repo.list_dir("main", "src/") == [Entry("lib", "dir", None), Entry("app.py", "file", 12)]
+        Entry("src", "directory", None), Entry("README.md", "file", 6), Entry("logo.png", "file", 5)]
+    assert repo.list_dir("main", "src/") == [Entry("lib", "directory", None), Entry("app.py", "file", 12)]
     assert repo.list_dir("main", "src/lib", sizes=False) == [Entry("util.py", "file", None)]
     with pytest.raises(PathNotFound):
         repo.read_file("main", "src/missing.py")
@@ -533,7 +533,7 @@ def _check_reads(repo: Repository, ref: str, model: dict[str, bytes]) -> None:
         prefix = directory + "/" if directory else ""
         children = {p[len(prefix):].split("/")[0] for p in model if p.startswith(prefix)}
         assert sorted(e.name for e in listing) == sorted(children)
-        dirs = [e for e in listing if e.type == "dir"]
+        dirs = [e for e in listing if e.type == "directory"]
         assert listing == dirs + [e for e in listing if e.type == "file"]
         assert [e.name for e in dirs] == sorted(e.name for e in dirs)
         for entry in listing:

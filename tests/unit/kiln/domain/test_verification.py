@@ -8,8 +8,15 @@ import time
 
 import pytest
 
-from kiln.domain.builds import TaskDefinition, TaskPlan
-from kiln.domain.verification import OUTPUT_LIMIT, verify
+from kiln.domain.builds import SuiteCounts, TaskDefinition, TaskPlan, VerificationCheck
+from kiln.domain.verification import (
+    OUTPUT_LIMIT,
+    SandboxRefused,
+    SandboxUnavailable,
+    run_suite,
+    suite_counts,
+    verify,
+)
 
 PASSING_TEST = b"""import unittest
 
@@ -135,23 +142,157 @@ def test_a_tree_without_tests_fails_clearly():
 def test_tests_run_in_a_scrubbed_environment_in_their_own_directory(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-for-generated-code")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "not-for-generated-code")
+    monkeypatch.setenv("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")
     monkeypatch.setenv("KILN_TABLE_NAME", "not-for-generated-code")
+    monkeypatch.setenv("MOTO_PORT", "5000")
+    monkeypatch.setenv("SOME_TOKEN", "not-for-generated-code")
     monkeypatch.setenv("PYTHONPATH", "/somewhere/else")
+    probe = b"""import os
+import tempfile
+import unittest
+
+
+class EnvironmentTest(unittest.TestCase):
+    def test_scrubbed(self):
+        allowed = {"PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH", "HOME", "TMPDIR",
+                   "TMP", "TEMP", "PYTHONDONTWRITEBYTECODE", "PYTHONIOENCODING"}
+        self.assertEqual(sorted(set(os.environ) - allowed), [])
+        self.assertEqual(os.environ["PYTHONDONTWRITEBYTECODE"], "1")
+        self.assertTrue(os.path.isfile(os.path.join(os.getcwd(), "tests", "test_env.py")))
+        self.assertTrue(os.path.basename(os.getcwd()).startswith("kiln-verify-"))
+        # HOME and the temporary directory: a scratch directory of the run's own, empty at first.
+        home = os.environ["HOME"]
+        self.assertTrue(os.path.basename(home).startswith("kiln-scratch-"))
+        self.assertEqual(os.environ["TMPDIR"], home)
+        self.assertEqual(tempfile.gettempdir(), home)
+        self.assertEqual(os.path.expanduser("~"), home)
+"""
+    result = verify(_tree({"tests/test_env.py": probe}), _plan())
+    assert result.passed, _check(result, "unittest").output
+
+
+def test_the_probe_above_sees_what_it_is_given():
+    """The control of the test above: handed a leaking environment, the same probe fails."""
     probe = b"""import os
 import unittest
 
 
 class EnvironmentTest(unittest.TestCase):
     def test_scrubbed(self):
-        leaked = sorted(name for name in os.environ if name.startswith(("AWS_", "KILN_")))
-        self.assertEqual(leaked, [])
-        self.assertNotIn("PYTHONPATH", os.environ)
-        self.assertEqual(os.environ["PYTHONDONTWRITEBYTECODE"], "1")
-        self.assertTrue(os.path.isfile(os.path.join(os.getcwd(), "tests", "test_env.py")))
-        self.assertTrue(os.path.basename(os.getcwd()).startswith("kiln-verify-"))
+        self.assertNotIn("AWS_SECRET_ACCESS_KEY", os.environ)
 """
-    result = verify(_tree({"tests/test_env.py": probe}), _plan())
+    checks = run_suite(_tree({"tests/test_env.py": probe}), 60,
+                       environment={"PATH": os.environ["PATH"], "AWS_SECRET_ACCESS_KEY": "leaked"})
+    unittest_check = checks[1]
+    assert not unittest_check.passed
+    assert "'AWS_SECRET_ACCESS_KEY' unexpectedly found" in unittest_check.output
+
+
+def test_a_process_the_tests_leave_running_is_stopped_with_them(tmp_path):
+    marker = tmp_path / "still-running"
+    lingering = f"""import subprocess
+import sys
+import unittest
+
+
+class Lingers(unittest.TestCase):
+    def test_starts_a_background_process(self):
+        subprocess.Popen([sys.executable, "-c", "import pathlib, time; time.sleep(3); "
+                          "pathlib.Path({str(marker)!r}).write_text('alive')"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+""".encode()
+    result = verify(_tree({"tests/test_linger.py": lingering}), _plan())
     assert result.passed, _check(result, "unittest").output
+    time.sleep(4)
+    assert not marker.exists(), "the background process outlived the test run"
+
+
+def test_unittest_counts_are_kept():
+    tests = PASSING_TEST + b"""
+
+    @unittest.skip("later")
+    def test_later(self):
+        pass
+
+    def test_wrong(self):
+        self.assertEqual(add(1, 1), 3)
+
+    def test_broken(self):
+        raise RuntimeError("broken")
+"""
+    result = verify(_tree({"tests/test_calc.py": tests}), _plan())
+    check = _check(result, "unittest")
+    assert not check.passed
+    assert check.tests == SuiteCounts(run=4, failures=1, errors=1, skipped=1)
+    assert _check(verify(_tree(), _plan()), "unittest").tests == SuiteCounts(run=1)
+    assert _check(result, "compile").tests is None
+
+
+def test_suite_counts_read_unittests_summary_only():
+    assert suite_counts("Ran 12 tests in 0.5s\n\nOK (skipped=2)\n") == SuiteCounts(run=12, skipped=2)
+    assert suite_counts("Ran 1 test in 0.1s\n\nFAILED (errors=1)") == SuiteCounts(run=1, errors=1)
+    assert suite_counts("Traceback ...\nImportError: no module named app") is None
+    # The last summary wins (a test may print text that looks like one).
+    assert suite_counts("Ran 99 tests in 1s\nOK\n...\nRan 2 tests in 0.1s\n\nOK\n") == SuiteCounts(run=2)
+
+
+# --- through a sandbox ---------------------------------------------------------------------------
+
+class RecordingSandbox:
+    """Stands in for the sandbox function: records what it was sent, answers what it is told."""
+
+    def __init__(self, answer=None, raises: Exception | None = None):
+        self.calls: list[tuple[dict[str, bytes], float]] = []
+        self.answer = answer or [VerificationCheck(name="compile", passed=True, output="2 Python file(s) compiled"),
+                                 VerificationCheck(name="unittest", passed=True, output="passed",
+                                                   tests=SuiteCounts(run=1))]
+        self.raises = raises
+
+    def run(self, files, timeout_seconds):
+        self.calls.append((files, timeout_seconds))
+        if self.raises is not None:
+            raise self.raises
+        return self.answer
+
+
+def test_with_a_sandbox_the_generated_code_runs_there_not_here(private_tmp):
+    sandbox = RecordingSandbox()
+    result = verify(_tree(), _plan("app/calc.py"), timeout_seconds=42, sandbox=sandbox)
+    assert result.passed
+    assert [check.name for check in result.checks] == ["paths", "expected-outputs", "compile", "unittest"]
+    [(files, timeout)] = sandbox.calls
+    assert files == _tree() and timeout == 42
+    assert list(private_tmp.iterdir()) == [], "nothing was written or run in this process"
+
+
+def test_what_the_sandbox_answers_decides():
+    failing = [VerificationCheck(name="compile", passed=True), VerificationCheck(name="unittest", passed=False)]
+    result = verify(_tree(), _plan(), sandbox=RecordingSandbox(failing))
+    assert not result.passed and not _check(result, "unittest").passed
+
+
+def test_a_tree_the_sandbox_cannot_take_fails_verification_with_the_reason():
+    sandbox = RecordingSandbox(raises=SandboxRefused("the tree is 7.0 MB once compressed; the sandbox takes at most 5.8 MB"))
+    result = verify(_tree(), _plan(), sandbox=sandbox)
+    assert not result.passed
+    assert _check(result, "sandbox").output.startswith("the tree is 7.0 MB")
+
+
+def test_an_unavailable_sandbox_is_not_a_verdict():
+    with pytest.raises(SandboxUnavailable):
+        verify(_tree(), _plan(), sandbox=RecordingSandbox(raises=SandboxUnavailable("throttled")))
+
+
+def test_unsafe_paths_are_never_sent_to_the_sandbox():
+    sandbox = RecordingSandbox()
+    result = verify(dict(_tree(), **{"../escaped.py": b"x = 1\n"}), _plan(), sandbox=sandbox)
+    assert sandbox.calls == []
+    assert not result.passed
+    assert _check(result, "compile").output.startswith("not run") and _check(result, "unittest").output.startswith("not run")
+    # The sandbox's side checks them again before it writes anything.
+    compile_check, unittest_check = run_suite({"../escaped.py": b"x = 1\n"}, 10)
+    assert not compile_check.passed and "'../escaped.py'" in compile_check.output
+    assert unittest_check.output.startswith("not run")
 
 
 def test_long_output_keeps_only_its_end():

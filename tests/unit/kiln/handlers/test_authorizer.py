@@ -122,3 +122,29 @@ def test_a_failed_last_used_write_never_fails_the_authentication(monkeypatch, ca
     assert authorize(f"bearer {secret}")["context"]["tier"] == "enterprise"
     assert [r.message for r in caplog.records if "lastUsedAt" in r.message][:1]  # logged, once per container
     assert len([r for r in caplog.records if "lastUsedAt" in r.message]) == 1
+
+
+def test_a_key_an_eventually_consistent_read_misses_is_confirmed_by_a_consistent_read(monkeypatch):
+    # DynamoDB's default reads can miss an item written a moment ago: a key minted just now (or
+    # its new workspace) must not answer 401 for that. Here the eventually consistent reads see
+    # nothing at all; only ConsistentRead finds the items.
+    from kiln.adapters.dynamodb.access import AccessStore
+
+    secret = provision_admin(tier="free", workspace_name="fresh")
+    consistent_reads: list[str] = []
+
+    def lagging(read):
+        def get(self, item_id, consistent=False):
+            if not consistent:
+                return None
+            consistent_reads.append(read.__name__)
+            return read(self, item_id, consistent=True)
+        return get
+
+    monkeypatch.setattr(AccessStore, "get_key_by_hash", lagging(AccessStore.get_key_by_hash))
+    monkeypatch.setattr(AccessStore, "get_workspace", lagging(AccessStore.get_workspace))
+    answer = authorize(f"Bearer {secret}")
+    assert answer["context"]["tier"] == "free"
+    assert consistent_reads == ["get_key_by_hash", "get_workspace"]
+    with pytest.raises(Exception, match="^Unauthorized$"):  # an unknown key is still refused
+        authorize(f"Bearer {generate_secret()}")

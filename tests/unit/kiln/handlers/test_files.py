@@ -69,9 +69,9 @@ def test_list_root_of_main_by_default(project):
         "commit": first.id,
         "path": "/",
         "entries": [
-            {"name": "assets", "type": "dir"},
-            {"name": "docs", "type": "dir"},
-            {"name": "src", "type": "dir"},
+            {"name": "assets", "type": "directory"},
+            {"name": "docs", "type": "directory"},
+            {"name": "src", "type": "directory"},
             {"name": "README.md", "type": "file", "size": 6},
         ],
     }
@@ -83,7 +83,7 @@ def test_list_a_subdirectory_at_a_branch_and_at_a_sha(project):
     assert status == 200, body
     assert body["data"]["path"] == "src"
     assert body["data"]["commit"] == second.id
-    assert body["data"]["entries"] == [{"name": "lib", "type": "dir"}, {"name": "app.py", "type": "file", "size": 15}]
+    assert body["data"]["entries"] == [{"name": "lib", "type": "directory"}, {"name": "app.py", "type": "file", "size": 15}]
     status, body = list_files(project_id, {"ref": first.id, "path": "src"})
     assert status == 200
     assert (body["data"]["ref"], body["data"]["commit"]) == (first.id, first.id)

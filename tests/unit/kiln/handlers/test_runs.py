@@ -7,6 +7,10 @@ runs in tests/integration against the local cloud.
 
 from __future__ import annotations
 
+import itertools
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,10 +18,18 @@ import pytest
 from kiln import services
 from kiln.adapters.dynamodb.runs import EventStore, RunStore
 from kiln.domain.build_steps import BuildSteps, RunRef, run_sequentially
-from kiln.domain.builds import Implementation, TaskDefinition, TaskPlan, VerificationCheck, VerificationResult
+from kiln.domain.builds import (
+    EventType,
+    Implementation,
+    TaskDefinition,
+    TaskPlan,
+    VerificationCheck,
+    VerificationResult,
+)
 from kiln.domain.generation import GenerationFailed
 from kiln.domain.generators.builtin import BuiltinGenerator
-from kiln.domain.runs import RunService
+from kiln.domain.projects import ProjectStatus
+from kiln.domain.runs import RunService, RunStatus
 from kiln.handlers import (
     events_list,
     events_stream,
@@ -179,10 +191,14 @@ def test_a_whole_run_succeeds_merges_main_and_records_every_step(build):
     assert run["tasksJson"]["mergeOrder"] == ["task-001", "task-002"]
     assert run["specSnapshot"]["version"] == 1 and "DATA.md" in run["specSnapshot"]["documents"]
     assert run["verificationResult"]["passed"] is True
-    tasks = run["tasks"]
+    # The run lists task summaries; each definition appears once, in tasksJson.
+    assert run["tasks"] == [{"id": "task-001", "slug": "first", "status": "succeeded", "sequence": 1},
+                            {"id": "task-002", "slug": "second", "status": "succeeded", "sequence": 2}]
+    tasks = run_call(tasks_list, "GET", "/tasks", project_id, run_id)[1]["data"]
     assert [(t["id"], t["status"], t["branchName"]) for t in tasks] == [
         ("task-001", "succeeded", "feat/task-001-first"), ("task-002", "succeeded", "feat/task-002-second")]
     assert tasks[0]["result"]["filesCreated"] == ["a.txt"] and len(tasks[0]["result"]["commitSha"]) == 40
+    assert [t["definition"] for t in tasks] == run["tasksJson"]["tasks"]
     assert [e["eventType"] for e in events(project_id, run_id)] == [
         "RUN_STARTED", "TASK_STARTED", "FILE_CREATED", "TASK_COMPLETED", "TASK_STARTED", "FILE_CREATED",
         "TASK_COMPLETED", "VERIFICATION_COMPLETED", "RUN_COMPLETED"]
@@ -337,6 +353,155 @@ def test_event_stream_resumes_after_last_event_id_and_ends_with_204(build, monke
         f"/v1/projects/{project_id}/runs/{run_id}/events/stream",
         path_params={"projectId": project_id, "runId": run_id}, headers={"Last-Event-ID": str(ids[-1])}))
     assert again["statusCode"] == 204
+
+
+# The hold is long in these tests, and each answer must come well before it: a stream that
+# has nothing more to send, or has just sent the run's last event, does not wait.
+LONG_HOLD = "30"
+PROMPT_SECONDS = 5.0
+
+
+def stream(project_id: str, run_id: str, query: dict[str, str] | None = None,
+           last_event_id: str | None = None) -> tuple[int, str, float]:
+    """(status, body, seconds taken) of one event-stream request."""
+    started = time.monotonic()
+    response = events_stream.handler(proxy_event(
+        "GET", "/v1/projects/{projectId}/runs/{runId}/events/stream",
+        f"/v1/projects/{project_id}/runs/{run_id}/events/stream", query=query,
+        path_params={"projectId": project_id, "runId": run_id},
+        headers={"Last-Event-ID": last_event_id} if last_event_id is not None else None))
+    return response["statusCode"], response.get("body") or "", time.monotonic() - started
+
+
+def frame_ids(body: str) -> list[int]:
+    return [int(line[4:]) for line in body.splitlines() if line.startswith("id: ")]
+
+
+def finished_run(build) -> tuple[str, str]:
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    assert build.drive(run_id, project_id) == {"status": "succeeded"}
+    return project_id, run_id
+
+
+def test_the_stream_ends_at_once_after_the_terminal_event(build, monkeypatch):
+    monkeypatch.setenv("KILN_SSE_HOLD_SECONDS", LONG_HOLD)
+    project_id, run_id = finished_run(build)
+    # The response that delivers RUN_COMPLETED ends with it instead of holding.
+    status, body, seconds = stream(project_id, run_id)
+    assert status == 200 and frame_ids(body) == list(range(1, 10)) and "event: RUN_COMPLETED" in body
+    assert seconds < PROMPT_SECONDS
+    # Resuming from RUN_COMPLETED (what EventSource resends) is a 204 at once.
+    status, body, seconds = stream(project_id, run_id, last_event_id="9")
+    assert (status, body) == (204, "") and seconds < PROMPT_SECONDS
+    # So is an id past the end (nothing can come after the terminal event).
+    assert stream(project_id, run_id, last_event_id="12")[0] == 204
+
+
+def test_a_filtered_stream_on_a_finished_run_ends_with_204(build, monkeypatch):
+    monkeypatch.setenv("KILN_SSE_HOLD_SECONDS", LONG_HOLD)
+    project_id, run_id = finished_run(build)
+    # task-001's events, then 204 on reconnection from the last of them: what follows it is
+    # hidden by the filter, and it ends with the terminal event.
+    status, body, seconds = stream(project_id, run_id, {"taskId": "task-001"})
+    assert status == 200 and frame_ids(body) == [2, 3, 4] and seconds < PROMPT_SECONDS
+    status, _, seconds = stream(project_id, run_id, {"taskId": "task-001"}, last_event_id="4")
+    assert status == 204 and seconds < PROMPT_SECONDS
+    # A filter nothing matches on a succeeded run: 204 from the start.
+    for query in ({"type": "TASK_FAILED,RUN_FAILED"}, {"taskId": "task-009"}):
+        status, _, seconds = stream(project_id, run_id, query)
+        assert status == 204 and seconds < PROMPT_SECONDS, query
+
+
+def test_a_run_finished_a_moment_before_its_terminal_event_is_followed_to_that_event(build, monkeypatch):
+    """Cancelling records the outcome first and appends RUN_CANCELLED right after: a reader in
+    between must wait for the event, not stop on the status and miss it."""
+    monkeypatch.setenv("KILN_SSE_HOLD_SECONDS", LONG_HOLD)
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    assert RunStore().finish(WORKSPACE, project_id, run_id, RunStatus.CANCELLED, ProjectStatus.APPROVED,
+                             {"finishedAt": "2025-11-25T10:00:00.000Z"})
+    late = threading.Timer(0.5, lambda: EventStore().append(WORKSPACE, project_id, run_id,
+                                                            EventType.RUN_CANCELLED, payload={}))
+    late.start()
+    try:
+        status, body, seconds = stream(project_id, run_id, last_event_id="1")
+    finally:
+        late.join()
+    assert status == 200 and frame_ids(body) == [2] and "event: RUN_CANCELLED" in body
+    assert seconds < PROMPT_SECONDS
+    assert stream(project_id, run_id, last_event_id="2")[0] == 204
+
+
+def test_a_finished_run_whose_terminal_event_is_missing_ends_after_one_hold(build, monkeypatch):
+    monkeypatch.setenv("KILN_SSE_HOLD_SECONDS", "0.3")
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    RunStore().finish(WORKSPACE, project_id, run_id, RunStatus.FAILED, ProjectStatus.FAILED,
+                      {"finishedAt": "2025-11-25T10:00:00.000Z"})
+    assert stream(project_id, run_id, last_event_id="1")[0] == 204
+
+
+def test_an_active_run_with_nothing_new_holds_then_answers_a_comment(build, monkeypatch):
+    monkeypatch.setenv("KILN_SSE_HOLD_SECONDS", "0.3")
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    status, body, _ = stream(project_id, run_id, last_event_id="1")
+    assert status == 200 and body == "retry: 1000\n\n: no new events\n\n"
+
+
+@pytest.fixture
+def spaced_events(monkeypatch):
+    """Event stamps one second apart from 2025-11-25T10:00:00Z (EventStore reads
+    kiln.clock.utc_now when it is built, so request this before `build`)."""
+    first = datetime(2025, 11, 25, 10, 0, tzinfo=UTC)
+    ticks = itertools.count()
+    monkeypatch.setattr("kiln.clock.utc_now", lambda: first + timedelta(seconds=next(ticks)))
+
+
+def test_after_is_an_event_id_or_a_timestamp(spaced_events, build, monkeypatch):
+    monkeypatch.setenv("KILN_SSE_HOLD_SECONDS", LONG_HOLD)
+    project_id, run_id = finished_run(build)
+    every = events(project_id, run_id)
+    stamps = [e["createdAt"] for e in every]
+    assert stamps == sorted(set(stamps)), "one second apart"
+    cut = every[4]  # created at stamps[4]: strictly after it means from the sixth event on
+    later = [e["id"] for e in every[5:]]
+    same_moment = ["2025-11-25T10:00:0{s}Z", "2025-11-25T10:00:0{s}.000+00:00", "2025-11-25T12:00:0{s}+02:00",
+                   "2025-11-25T05:00:0{s}.000000-05:00", "2025-11-25t10:00:0{s}z"]
+    second = int(cut["createdAt"][17:19])
+    assert cut["createdAt"] == f"2025-11-25T10:00:{second:02d}.000Z"
+    for form in same_moment:
+        after = form.replace("0{s}", f"{second:02d}")
+        assert [e["id"] for e in events(project_id, run_id, after=after)] == later, after
+    # Strictly after: a microsecond earlier includes the event itself.
+    earlier = f"2025-11-25T10:00:{second - 1:02d}.999999Z"
+    assert [e["id"] for e in events(project_id, run_id, after=earlier)] == [cut["id"], *later]
+    assert events(project_id, run_id, after="2025-11-25T11:00:00Z") == []
+    # Combined with the other filters, and as the position of a page.
+    assert [e["id"] for e in events(project_id, run_id, after=after, type="TASK_COMPLETED")] == [
+        e["id"] for e in every[5:] if e["eventType"] == "TASK_COMPLETED"]
+    assert [e["id"] for e in events(project_id, run_id, after=str(cut["id"]))] == later
+    # The stream takes both forms too.
+    status, body, _ = stream(project_id, run_id, {"after": after})
+    assert status == 200 and frame_ids(body) == later
+    status, body, _ = stream(project_id, run_id, {"after": str(cut["id"])})
+    assert status == 200 and frame_ids(body) == later
+    assert stream(project_id, run_id, {"after": "2025-11-25T11:00:00Z"})[0] == 204
+
+
+def test_after_that_is_neither_an_id_nor_a_timestamp_is_a_400_naming_it(build):
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    for after in ("yesterday", "-1", "1.5", "2025-11-25", "2025-11-25T10:00:00", "2025-11-25T10:00:00 02:00",
+                  "12345678901", "", "0001-01-01T00:00:00+01:00"):
+        for handler, suffix in ((events_list, "/events"), (events_stream, "/events/stream")):
+            status, body = run_call(handler, "GET", suffix, project_id, run_id, query={"after": after})
+            assert status == 400 and body["error"]["code"] == "VALIDATION_ERROR", (after, body)
+            assert [f["field"] for f in body["error"]["details"]["fields"]] == ["after"], after
+    # An unencoded + arrives as a space: the message says so.
+    body = run_call(events_list, "GET", "/events", project_id, run_id, query={"after": "2025-11-25T10:00:00 02:00"})[1]
+    assert body["error"]["details"]["fields"][0]["message"].endswith("in a URL, write + as %2B")
 
 
 def test_another_workspace_sees_none_of_it(build):

@@ -443,7 +443,7 @@ def test_reopening_arithmetic_matches_admission_to_the_millisecond():
 def test_the_routes_that_start_builds_and_exports_carry_their_quota():
     from kiln.routes import ROUTES
 
-    assert {r.handler: r.quota for r in ROUTES if r.quota} == {
+    assert {r.name: r.quota for r in ROUTES if r.quota} == {
         "runs_create": "builds", "runs_retry": "builds",
         "exports_create": "exports", "exports_current_kiln": "exports", "exports_create_legacy": "exports",
     }
