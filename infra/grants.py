@@ -170,7 +170,8 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
     validate(grants, owner)
     out: list[Permission] = []
 
-    def allow(sid: str, actions: Sequence[str], resources: Sequence[str], wildcards=()) -> None:
+    def allow(sid: str, actions: Sequence[str], resources: Sequence[str],
+              wildcards: Sequence[tuple[str, str]] = ()) -> None:
         out.append(Permission(iam.PolicyStatement(sid=sid, actions=list(actions), resources=list(resources)),
                               tuple(wildcards)))
 

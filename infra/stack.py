@@ -11,8 +11,9 @@ Resource budget (CloudFormation allows 500 per template; Kiln keeps every templa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
@@ -53,7 +54,7 @@ def group_routes(routes: Sequence[Route]) -> dict[str, list[Route]]:
     return grouped
 
 
-def validate_routes(routes: Sequence[Route], function_name) -> None:
+def validate_routes(routes: Sequence[Route], function_name: Callable[[Route], str]) -> None:
     seen: dict[tuple[str, str], Route] = {}
     handlers: dict[str, Route] = {}
     ids: dict[str, Route] = {}
@@ -87,7 +88,7 @@ class KilnStack(Stack):
         tiers: Mapping[str, Tier] = TIERS,
         layer_dir: Path = LAYER_DIR,
         workflows_dir: Path = WORKFLOWS_DIR,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, description="Kiln: serverless API (root stack)", **kwargs)
         self.settings = settings

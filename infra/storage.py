@@ -12,6 +12,8 @@ the shorter of two overlapping expirations.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -54,7 +56,7 @@ def cors_rules(origins: tuple[str, ...]) -> list[s3.CorsRule] | None:
 class Storage(Construct):
     def __init__(self, scope: Construct, id: str, *, settings: Settings) -> None:
         super().__init__(scope, id)
-        common = dict(
+        common: dict[str, Any] = dict(
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             encryption=s3.BucketEncryption.S3_MANAGED,
             enforce_ssl=True,

@@ -102,10 +102,15 @@ class Workers(Construct):
                                                    log_removal_policy=runtime.log_removal_policy)
             function = KilnFunction(
                 self, sandbox.function_id, runtime=runtime, network=self.sandbox_network,
-                spec=FunctionSpec(handler=sandbox.handler_ref, description=f"Kiln worker {sandbox.name}: {sandbox.summary}",
-                                  timeout_seconds=sandbox.timeout_seconds, memory_mb=sandbox.memory_mb,
-                                  ephemeral_storage_mb=sandbox.ephemeral_storage_mb, environment=SANDBOX_ENVIRONMENT,
-                                  tracing=False),
+                spec=FunctionSpec(
+                    handler=sandbox.handler_ref,
+                    description=f"Kiln worker {sandbox.name}: {sandbox.summary}",
+                    timeout_seconds=sandbox.timeout_seconds,
+                    memory_mb=sandbox.memory_mb,
+                    ephemeral_storage_mb=sandbox.ephemeral_storage_mb,
+                    environment=SANDBOX_ENVIRONMENT,
+                    tracing=False,
+                ),
             )
             acknowledge(function.function, "Serverless-LambdaDLQ", SANDBOX_DLQ_REASON)
             acknowledge(function.function, "Serverless-LambdaTracing", SANDBOX_TRACING_REASON)

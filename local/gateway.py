@@ -30,8 +30,8 @@ from kiln import routes
 from kiln.envelope import JSON_CONTENT_TYPE, ErrorCode, dumps, error_body, error_headers
 from kiln.http.cors import CorsPolicy, allow_header
 from local import lambda_runtime
-from local.server import BackgroundServer
 from local.constants import ACCOUNT_ID, REGION, STAGE, function_name
+from local.server import BackgroundServer
 from local.usage_plans import Admission, UsagePlanEnforcer
 
 # API Gateway's own request payload limit.

@@ -14,6 +14,7 @@ its environment and not in its parent's /proc/<pid>/environ.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -223,10 +224,8 @@ def invoke_isolated(
 
 
 def _stop_group(process: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(OSError):  # the group is empty: everything ended
         os.killpg(process.pid, signal.SIGKILL)
-    except OSError:
-        pass  # the group is empty: everything ended
     process.wait()
 
 

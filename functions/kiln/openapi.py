@@ -44,6 +44,7 @@ from kiln.domain.builds import EventType
 from kiln.envelope import CATALOG, ErrorCode
 from kiln.domain.operations import Format, OperationStatus, ResourceStatus
 from kiln.domain.runs import RunStatus
+from kiln.handlers.docs_assets import ASSETS
 from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, BINARY_MEDIA_TYPES, ROUTES, Route, Scope
 from kiln.tiers import TIER_NAMES
 
@@ -78,7 +79,8 @@ class Success:
 
     `data`: "module:Class" (a pydantic model, serialization schema), the name of a hand-written
     schema (HAND_SCHEMAS), or None. `shape`: "envelope" ({success, data}), "list" ({success,
-    data: [...], pagination}), "raw" (the schema is the whole body), "sse", "html", "empty".
+    data: [...], pagination}), "raw" (the schema is the whole body), "sse", "html", "asset" (the
+    media types of kiln.handlers.docs_assets), "empty".
     """
 
     status: int
@@ -244,8 +246,19 @@ OPERATIONS: dict[str, Io] = {
     "docs_openapi": Io(successes=(
         Success(200, "This document.", "OpenApiDocument", shape="raw", headers=("Cache-Control",)),)),
     "docs_ui": Io(successes=(
-        Success(200, "Swagger UI for this document.", shape="html",
-                headers=("Cache-Control", "Content-Security-Policy")),)),
+        Success(200, "Swagger UI for this document (its files come from `GET /docs/{asset}`).", shape="html",
+                headers=("Cache-Control", "Content-Security-Policy")),
+        Success(301, "Asked as `/docs/` (with a slash): redirect to `../docs`, where the page's relative URLs "
+                     "resolve.", shape="empty", headers=("Location", "Cache-Control")),
+    )),
+    "docs_assets": Io(headers=("IfNoneMatch",), successes=(
+        Success(200, "The file. Versioned names are immutable (cached for a year); the licences for a day.",
+                shape="asset", headers=("Cache-Control", "ETag")),
+        Success(304, "`If-None-Match` names the current ETag: use the cached copy.", shape="empty",
+                headers=("Cache-Control", "ETag")),
+    ), errors={404: (EC.NOT_FOUND, EC.ENDPOINT_NOT_FOUND)},
+        notes="Only the listed names exist; anything else is 404 `NOT_FOUND` (or `ENDPOINT_NOT_FOUND` for a name "
+              "with a slash)."),
 }
 
 
@@ -560,7 +573,9 @@ HEADERS: dict[str, dict[str, Any]] = {
     "Link": _header("The successor: `<path>; rel=\"successor-version\"`."),
     "WWW-Authenticate": _header("RFC 6750 Bearer challenge (`error=\"insufficient_scope\"` and the scope on 403)."),
     "Cache-Control": _header("Caching directives (`no-store` on secrets and presigned redirects)."),
-    "Content-Security-Policy": _header("Allows only the pinned Swagger UI assets and this origin."),
+    "Content-Security-Policy": _header("Allows this origin only: the page's scripts and stylesheet are Kiln's own "
+                                       "(`/docs/{asset}`)."),
+    "ETag": _header("The content's tag, for `If-None-Match`."),
 }
 _RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit")
 _DEPRECATION_HEADERS = ("Deprecation", "Sunset", "Link")
@@ -573,6 +588,11 @@ PARAMETERS: dict[str, dict[str, Any]] = {
                        "query is 422 IDEMPOTENCY_KEY_REUSED, a first request still running 409 "
                        "IDEMPOTENCY_KEY_IN_USE. 1-255 printable ASCII characters, bare or in double quotes.",
         "schema": {"type": "string", "pattern": '^(?:[!#-~](?:[ -~]{0,253}[!-~])?|"[ -~]{1,255}")$'},
+    },
+    "IfNoneMatch": {
+        "name": "If-None-Match", "in": "header", "required": False,
+        "description": "ETags of copies the client holds: 304 when one is current.",
+        "schema": {"type": "string"},
     },
     "LastEventId": {
         "name": "Last-Event-ID", "in": "header", "required": False,
@@ -590,6 +610,8 @@ _PATH_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
     "keyId": (_id("api_key"), "The API key's id."),
     "taskId": (_str(pattern="^task-[0-9]{3}$"), "The task's id within its run (`task-001`)."),
     "path": (_str(minLength=1), "A repository file path, slashes included (`src/app.py`)."),
+    "asset": (_str(enum=sorted(ASSETS)), "A file of the documentation page (Swagger UI's distribution, pinned, "
+                                         "with its licences)."),
 }
 QUERY_DESCRIPTIONS = {
     "page": "Page mode: the 1-based page (default 1).",
@@ -799,6 +821,10 @@ def _success_response(route: Route, io: Io, success: Success, schemas: _Schemas)
         return response
     elif success.shape == "html":
         response["content"] = {HTML: {"schema": {"type": "string"}}}
+        return response
+    elif success.shape == "asset":
+        response["content"] = {media: {"schema": {"type": "string"}}
+                               for media in sorted({asset.media_type for asset in ASSETS.values()})}
         return response
     else:
         return response

@@ -264,6 +264,9 @@ ROUTES: tuple[Route, ...] = (
           authorized=False, category="none", tags=("service",), group="docs"),
     Route("GET", "/docs", "docs_ui", "Interactive API documentation (Swagger UI)",
           authorized=False, category="none", tags=("service",), group="docs"),
+    Route("GET", "/docs/{asset}", "docs_assets",
+          "A file of the documentation page: Swagger UI's scripts, stylesheet and licences, served by Kiln itself",
+          authorized=False, category="none", tags=("service",), group="docs"),
 )
 
 

@@ -142,12 +142,13 @@ def build_steps() -> BuildSteps:
     from kiln.adapters.dynamodb.runs import EventStore, RunStore
     from kiln.domain.build_steps import BuildSteps
     from kiln.adapters.lambda_invoke import LambdaSandbox
+    from kiln.domain.builds import TaskPlan, VerificationResult
     from kiln.domain.verification import verify
 
     # Generated code never runs in a build worker: compile and unittest run in the sandbox function.
     sandbox = LambdaSandbox()
 
-    def verifier(files, plan):
+    def verifier(files: dict[str, bytes], plan: TaskPlan) -> VerificationResult:
         return verify(files, plan, timeout_seconds=config.verify_timeout_seconds(), sandbox=sandbox)
 
     return BuildSteps(RunStore(), EventStore(), repository, build_generator, verifier)

@@ -92,7 +92,7 @@ def gateway_responses(synth: Synth) -> dict[str, dict]:
 
 
 def test_gateway_responses_echo_the_origin_when_several_are_allowed(synthetic: Synth) -> None:
-    for response_type, props in gateway_responses(synthetic).items():
+    for props in gateway_responses(synthetic).values():
         headers = props["ResponseParameters"]
         assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == "method.request.header.Origin"
         assert headers["gatewayresponse.header.Vary"] == "'Origin'"

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from kiln.routes import GRANTS, ROUTES, WORKERS, Worker
 from infra import grants
 from infra.workflows import SANDBOX_ENVIRONMENT, VERIFY_WORKER
+from kiln.routes import GRANTS, ROUTES, WORKERS, Worker
 
 from .conftest import Synth
 from .test_stack import actions, functions, role_statements
@@ -36,7 +36,7 @@ def test_the_route_table_declares_one_grantless_sandbox_that_only_build_verify_i
 
 
 def test_the_sandbox_role_grants_only_its_logs_and_its_network_interfaces(main: Synth) -> None:
-    stack, logical_id, props = sandbox_function(main)
+    stack, _, props = sandbox_function(main)
     role = main.templates[stack]["Resources"][props["Role"]["Fn::GetAtt"][0]]["Properties"]
     assert "ManagedPolicyArns" not in role
     statements = {s["Sid"]: s for s in role_statements(main, stack, props)}
@@ -55,7 +55,8 @@ def test_the_sandbox_role_grants_only_its_logs_and_its_network_interfaces(main: 
     # No other IAM policy anywhere is attached to this role.
     role_ref = {"Ref": props["Role"]["Fn::GetAtt"][0]}
     attached = [r for r in main.templates[stack]["Resources"].values()
-                if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and role_ref in r["Properties"].get("Roles", [])]
+                if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+                and role_ref in r["Properties"].get("Roles", [])]
     assert attached == []
 
 
@@ -120,9 +121,11 @@ def test_the_sandbox_runs_in_subnets_that_route_nowhere(main: Synth) -> None:
     group_props = resources[group["Fn::GetAtt"][0]]["Properties"]
     assert "SecurityGroupIngress" not in group_props
     # CDK's placeholder for "no egress": ICMP type 252 code 86 to 255.255.255.255/32, which matches nothing.
-    assert group_props["SecurityGroupEgress"] == [{"CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic",
-                                                   "FromPort": 252, "IpProtocol": "icmp", "ToPort": 86}]
-    assert not [r for r in everything if r["Type"] in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress")]
+    assert group_props["SecurityGroupEgress"] == [{
+        "CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic", "FromPort": 252, "IpProtocol": "icmp",
+        "ToPort": 86}]
+    rules = ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress")
+    assert not [r for r in everything if r["Type"] in rules]
 
     # What the generated code tries to reach is recorded: a flow log of rejected traffic.
     [flow_log] = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::EC2::FlowLog"]

@@ -118,7 +118,7 @@ def test_sync_import_strips_the_top_directory_and_files_read_back(local_cloud, a
 def test_export_in_each_format_downloads_the_same_tree(local_cloud, api, imported, format):
     url = local_cloud.url
     done = export(api, url, imported, format)
-    assert done["status"] == "succeeded" and done["sizeBytes"] > 0 and len(done["sha256"]) == 64
+    assert done["status"] == "completed" and done["sizeBytes"] > 0 and len(done["sha256"]) == 64
     assert done["objectExpiresAt"] and done["downloadUrl"] and done["expiresAt"]
     redirect = api.get(f"{url}/v1/projects/{imported}/exports/{done['id']}/download", allow_redirects=False)
     assert redirect.status_code == 302
@@ -218,7 +218,7 @@ def test_conversion_and_both_status_endpoints(local_cloud, api):
     assert response.headers["Location"] == f"/v1/conversions/{callback}"
     assert wait(api, url, f"/v2/operations/{callback}").status_code == 200
     status = api.get(f"{url}/v1/conversions/{callback}")
-    assert status.status_code == 200 and status.json()["data"]["status"] == "succeeded"
+    assert status.status_code == 200 and status.json()["data"]["status"] == "completed"
     assert unpack(requests.get(status.json()["data"]["downloadUrl"]).content, "zip") == TREE
     legacy = api.get(f"{url}/v1/converter/status/{callback}")
     assert legacy.status_code == 200 and legacy.headers["Deprecation"].startswith("@")
@@ -254,6 +254,10 @@ HOSTILE = {
     "compression_ratio": lambda: hostile.build_zip([hostile.RawEntry(
         name=b"zeros.bin", method=8, usize=8 << 20, compressed=hostile.deflated_zeros(8 << 20)[0],
         crc=hostile.deflated_zeros(8 << 20)[1])]),
+    # What git itself refuses: a path it reads as .git, a submodule url that is an option.
+    "git_path": lambda: hostile.zip_of({"README.md": b"x", ".git./config": b"[core]\n\thooksPath = /tmp\n"}),
+    "gitmodules_url": lambda: hostile.zip_of({"README.md": b"x", ".gitmodules": (
+        b'[submodule "lib"]\n\tpath = lib\n\turl = --upload-pack=touch /tmp/pwned\n')}),
 }
 
 
@@ -272,6 +276,31 @@ def test_hostile_archives_are_rejected_precisely_and_write_nothing(local_cloud, 
     projects = {p["id"] for p in api.get(f"{url}/v1/projects", params={"pageSize": 100}).json()["data"]}
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="repos/").get("Contents", [])]
     assert {key.split("/")[2] for key in keys} <= projects | _archived(api, url)
+
+
+@pytest.mark.parametrize("path", [".git /config", "git~1/config", ".g\u200cit/config", "src/.GIT./hooks/x"])
+def test_every_alias_git_reads_as_dotgit_is_refused_with_its_entry(local_cloud, api, path):
+    url = local_cloud.url
+    before = project_count(api, url)
+    response = import_sync(api, url, zipped({"README.md": b"x", path: b"[core]\n"}))
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["details"]["reason"]) == ("INVALID_ARCHIVE", "git_path")
+    assert error["details"]["entry"] == "project-main/" + path
+    assert "git refuses" in error["message"]
+    assert project_count(api, url) == before
+
+
+def test_look_alikes_of_git_files_are_imported(local_cloud, api):
+    files = {".github/workflows/ci.yml": b"on: push\n", ".gitignore": b"*.pyc\n", ".gitattributes": b"* text\n",
+             "git.txt": b"x", ".gitkeep": b"", "digit~1/x": b"x",
+             ".gitmodules": b'[submodule "lib"]\n\tpath = lib\n\turl = https://example.com/lib.git\n'}
+    response = import_sync(api, local_cloud.url, zipped(files))
+    assert response.status_code == 201, response.text
+    project_id = response.json()["data"]["id"]
+    listing = api.get(f"{local_cloud.url}/v1/projects/{project_id}/files").json()["data"]["entries"]
+    assert {entry["name"] for entry in listing} == {".github", "digit~1", ".gitignore", ".gitattributes", "git.txt",
+                                                   ".gitkeep", ".gitmodules"}
 
 
 def _archived(api, url) -> set[str]:

@@ -78,7 +78,9 @@ def test_example_project_builds_to_a_working_service(local_cloud, api, tmp_path:
     assert detail["status"] == "succeeded"
     assert detail["verificationResult"]["passed"] is True
     assert detail["tasksSummary"]["total"] == detail["tasksSummary"]["succeeded"] >= 3
-    assert all(t["branchName"].startswith("feat/task-") for t in detail["tasks"])
+    tasks = api.get(f"{url}/v1/projects/{project_id}/runs/{run['id']}/tasks").json()["data"]
+    assert {t["id"] for t in tasks} == {t["id"] for t in detail["tasks"]}
+    assert all(t["branchName"].startswith("feat/task-") for t in tasks)
     assert api.get(f"{url}/v1/projects/{project_id}").json()["data"]["status"] == "built"
 
     files = download(api, f"{url}/v1/projects/{project_id}")

@@ -27,7 +27,8 @@ def test_a_key_of_a_workspace_created_a_moment_ago_works_on_its_first_request(lo
         workspace = call(local_cloud, "POST", "/v1/workspaces", json={"name": f"Fresh {round_}", "tier": "free"})
         assert workspace.status_code == 201, workspace.text
         minted = call(local_cloud, "POST", "/v1/api-keys", json={
-            "name": "first", "scopes": ["project:read", "project:write"], "workspaceId": workspace.json()["data"]["id"]})
+            "name": "first", "scopes": ["project:read", "project:write"],
+            "workspaceId": workspace.json()["data"]["id"]})
         assert minted.status_code == 201, minted.text
         secret = minted.json()["data"]["secret"]
         created = call(local_cloud, "POST", "/v1/projects", secret,

@@ -1,7 +1,7 @@
 """README.md's "Walk-through with curl", run as written against the local cloud.
 
 The ```bash block after the heading is taken from the README and run whole by one
-`bash -euo pipefail` (traced with `set -x`), in a temporary directory, with only two lines
+`bash -Eeuo pipefail` (traced with `set -x`), in a temporary directory, with only two lines
 changed: `export KILN=` gets this session's cloud and `export KEY=` a fresh admin key of a
 fresh workspace (so the walk-through's `?search=saas` finds its own project only). A preamble
 makes `curl` fail on any HTTP error (`--fail-with-body`), so a step that answers an error stops
@@ -38,7 +38,7 @@ PROMPT_SECONDS = 8.0
 # Where the walk-through got to (also on failure, from the ERR trap).
 SAVE_STATE = """printf "%s\\n" "${PROJECT-}" "${RUN-}" "${LAST-}" > state.txt"""
 PREAMBLE = """\
-set -euo pipefail
+set -Eeuo pipefail  # -E: the ERR trap fires in the curl function too
 trap 'echo "walk-through failed at script line $LINENO (exit $?)" >&2; SAVE_STATE' ERR
 # Any HTTP error fails the call, and with it the walk-through.
 curl() { command curl --fail-with-body --show-error "$@"; }

@@ -611,7 +611,7 @@ def _with_feedback(messages: list[dict[str, Any]], answer: dict[str, Any], probl
     if not content:
         first = messages[0]
         return [{"role": "user", "content": [*first["content"], {"text": f"Note: {problem}"}]}]
-    results = [
+    results: list[dict[str, Any]] = [
         {"toolResult": {"toolUseId": block["toolUse"]["toolUseId"], "content": [{"text": problem}], "status": "error"}}
         for block in content if "toolUse" in block
     ]

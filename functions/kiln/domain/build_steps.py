@@ -10,6 +10,7 @@ Exceptions' class names are the error names the workflow's Retry and Catch rules
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol
@@ -219,7 +220,10 @@ class BuildSteps:
         return texts
 
     def _checked_changes(self, ref: RunRef, task: TaskDefinition, files: dict[str, str]) -> dict[str, bytes | None]:
-        outside, invalid, refused, changes = [], [], [], {}
+        outside: list[str] = []
+        invalid: list[str] = []
+        refused: list[str] = []
+        changes: dict[str, bytes | None] = {}
         for raw_path, content in files.items():
             try:
                 path = normalize_path(raw_path)
@@ -232,10 +236,11 @@ class BuildSteps:
             if not task.in_scope(path):
                 outside.append(path)
                 continue
-            changes[path] = content.encode("utf-8")
-            problem = git_paths.content_problem(path, changes[path])
+            data = content.encode("utf-8")
+            problem = git_paths.content_problem(path, data)
             if problem is not None:
                 refused.append(f"{path!r} ({problem.message})")
+            changes[path] = data
         if outside or invalid or refused:
             problems = ([f"outside its pathScope: {', '.join(sorted(outside))}"] if outside else []) + (
                 [f"invalid paths: {', '.join(invalid)}"] if invalid else []) + (
@@ -421,7 +426,7 @@ def run_sequentially(steps: BuildSteps, ref: RunRef, transient_attempts: int = 3
         waves = attempt(lambda: steps.decompose(ref))["waves"]
         for wave in waves:
             for task_id in wave:
-                attempt(lambda task_id=task_id: steps.execute_task(ref, task_id))
+                attempt(functools.partial(steps.execute_task, ref, task_id))
         attempt(lambda: steps.verify(ref))
         attempt(lambda: steps.merge(ref))
     except RunAlreadyFinished:

@@ -5,9 +5,9 @@ feedback into a structured specification (SpecContent). Kiln renders SpecContent
 four Markdown documents itself (kiln.domain.spec_documents), so DATA.md always has the one
 shape the build step parses, whichever generator wrote the content.
 
-Implementations: the deterministic built-in generator (kiln.domain.generators.builtin) and
-the Amazon Bedrock generator (kiln.adapters.bedrock), chosen by configuration in
-kiln.services. Every generator's output goes through these pydantic models before anything
+Implementations: the deterministic built-in generator (kiln.domain.generators.builtin), the
+Amazon Bedrock generator (kiln.adapters.bedrock) and the generator for any chat-completions
+endpoint (kiln.adapters.openai_compatible), chosen by configuration in kiln.services. Every generator's output goes through these pydantic models before anything
 is stored, so a model that answers nonsense is caught at the boundary.
 """
 

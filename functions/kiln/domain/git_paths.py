@@ -88,7 +88,7 @@ def _ascii_lower(c: str) -> str:
 
 def _starts_iascii(text: str, prefix: str) -> bool:
     """strncasecmp(text, prefix, len(prefix)) == 0, ASCII case only (git's needles are ASCII)."""
-    return len(text) >= len(prefix) and all(_ascii_lower(a) == b for a, b in zip(text, prefix))
+    return len(text) >= len(prefix) and all(_ascii_lower(a) == b for a, b in zip(text, prefix, strict=False))
 
 
 def _hfs_chars(name: str) -> list[str]:
@@ -622,8 +622,9 @@ def gitmodules_problem(content: bytes) -> GitProblem | None:
         value = raw.decode("latin-1")  # byte for byte: git's checks are on bytes
         shown = _show_bytes(raw)
         if key == b"url" and not check_submodule_url(value):
-            return GitProblem(GITMODULES_URL, f"is a .gitmodules whose submodule '{shown_name}' has a url git refuses "
-                                              f"('{shown}': an option, a newline, or a relative URL climbing to a host)")
+            return GitProblem(GITMODULES_URL, f"is a .gitmodules whose submodule '{shown_name}' has a url git "
+                                              f"refuses ('{shown}': an option, a newline, or a relative URL climbing "
+                                              "to a host)")
         if key == b"path" and (value.startswith("-") or ".." in value.replace("\\", "/").split("/")):
             return GitProblem(GITMODULES_PATH, f"is a .gitmodules whose submodule '{shown_name}' has a path that looks "
                                                f"like an option or climbs with '..' ('{shown}')")
@@ -649,7 +650,8 @@ class _GitmodulesCheck:
     def feed(self, chunk: bytes) -> GitProblem | None:
         self._content += chunk
         if len(self._content) > GITMODULES_MAX_BYTES:
-            return GitProblem(GITMODULES_PARSE, f"is a .gitmodules over {GITMODULES_MAX_BYTES} bytes, too large to check")
+            return GitProblem(GITMODULES_PARSE, f"is a .gitmodules over {GITMODULES_MAX_BYTES} bytes, too large to "
+                                                "check")
         return None
 
     def finish(self) -> GitProblem | None:
@@ -667,7 +669,8 @@ class _GitattributesCheck:
     def feed(self, chunk: bytes) -> GitProblem | None:
         self._size += len(chunk)
         if self._size > ATTRIBUTES_MAX_BYTES:
-            return GitProblem(GITATTRIBUTES, f"is a .gitattributes over {ATTRIBUTES_MAX_BYTES} bytes, which git refuses")
+            return GitProblem(GITATTRIBUTES, f"is a .gitattributes over {ATTRIBUTES_MAX_BYTES} bytes, which git "
+                                             "refuses")
         if self._stopped:
             return None
         nul = chunk.find(b"\0")

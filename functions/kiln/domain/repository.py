@@ -797,11 +797,12 @@ class Repository:
                 raise InvalidPath(raw_path, f"is given more than once (as {path!r})")
             if content is not None and not isinstance(content, (bytes, bytearray, memoryview)):
                 raise TypeError(f"content of {path!r} must be bytes or None, not {type(content).__name__}")
-            edits[path] = bytes(content) if content is not None else None
+            data = bytes(content) if content is not None else None
             # git's fsck also reads what some files say (.gitmodules, .gitattributes).
-            problem = git_paths.content_problem(path, edits[path]) if content is not None else None
+            problem = git_paths.content_problem(path, data) if data is not None else None
             if problem is not None:
                 raise RefusedByGit(raw_path, problem)
+            edits[path] = data
         return edits
 
     def _lookup(self, tree_id: str, path: str) -> TreeEntry | None:

@@ -89,7 +89,8 @@ def decode_report(payload: Any) -> list[VerificationCheck]:
     try:
         checks = [VerificationCheck.model_validate(item) for item in payload["checks"]]
     except (TypeError, KeyError, ValidationError) as error:
-        return [VerificationCheck(name="sandbox", passed=False, output=f"the sandbox's answer is unreadable: {error}"[:2000])]
+        return [VerificationCheck(name="sandbox", passed=False,
+                                  output=f"the sandbox's answer is unreadable: {error}"[:2000])]
     if tuple(check.name for check in checks) != REPORT_CHECKS:
         return [VerificationCheck(name="sandbox", passed=False,
                                   output=f"the sandbox answered checks {[c.name for c in checks]}, "

@@ -25,6 +25,7 @@ No AWS here: the domain layer runs the same in Lambda and in tests.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -72,9 +73,9 @@ def verify(files: dict[str, bytes], plan: TaskPlan, *, timeout_seconds: float = 
     """Checks the merged tree (path -> content) of a build run against its plan."""
     contents = {path: _as_bytes(content) for path, content in files.items()}
     unsafe = unsafe_paths(contents)
+    paths = _unsafe_report(unsafe) if unsafe else f"{len(contents)} path(s), all relative and safe"
     checks = [
-        VerificationCheck(name="paths", passed=not unsafe,
-                          output=_unsafe_report(unsafe) if unsafe else f"{len(contents)} path(s), all relative and safe"),
+        VerificationCheck(name="paths", passed=not unsafe, output=paths),
         _expected_outputs(contents, plan),
     ]
     if unsafe:  # never sent anywhere: the sandbox would have to write these paths
@@ -159,8 +160,8 @@ def _compile(contents: dict[str, bytes]) -> VerificationCheck:
     lines = errors[:MAX_REPORTED_ERRORS]
     if len(errors) > MAX_REPORTED_ERRORS:
         lines.append(f"... and {len(errors) - MAX_REPORTED_ERRORS} more file(s) with errors")
-    return VerificationCheck(name="compile", passed=False,
-                             output=f"{len(errors)} of {len(sources)} Python file(s) do not compile:\n" + "\n".join(lines))
+    summary = f"{len(errors)} of {len(sources)} Python file(s) do not compile:"
+    return VerificationCheck(name="compile", passed=False, output="\n".join([summary, *lines]))
 
 
 def suite_environment(scratch: str) -> dict[str, str]:
@@ -262,8 +263,6 @@ def _kill(process: subprocess.Popen) -> None:
     """Stops the test run and everything it started (its own process group)."""
     try:
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
-        try:
+    except OSError:  # no such group any more, or not ours
+        with contextlib.suppress(OSError):
             process.kill()
-        except OSError:
-            pass

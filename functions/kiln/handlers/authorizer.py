@@ -5,6 +5,11 @@ routes, so the policy must not be route-specific; scopes are checked per route b
 kiln.http.api from the context returned here) and the workspace's usage key, so usage plans
 meter the workspace (`apiKeySource: AUTHORIZER`). Bad credentials raise "Unauthorized",
 which API Gateway turns into its 401 gateway response.
+
+Good credentials of a workspace created a moment ago are allowed here like any others. API
+Gateway may not have propagated the workspace's usage key yet; it then refuses the key with
+INVALID_API_KEY, which infra/gateway_responses.py answers as a retryable 503 ("still being
+provisioned"), never a 401: this function cannot see propagation, and cannot answer 503.
 """
 
 from __future__ import annotations

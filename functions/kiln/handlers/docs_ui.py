@@ -1,43 +1,26 @@
-"""GET /docs: Swagger UI for this API's OpenAPI document.
+"""GET /docs: Swagger UI for this API's OpenAPI document, entirely from Kiln itself.
 
-A static page: swagger-ui-dist from a pinned CDN version, each asset with its Subresource
-Integrity hash, and a Content-Security-Policy that admits scripts and styles from that one
-package version only, the page's own bootstrap script by its hash, and requests to this origin.
-The hashes are the SHA-384 of the files in the npm registry's tarball of the same version
-(`npm pack swagger-ui-dist@<version>`), which the CDN serves byte for byte; to upgrade, change
-the version and recompute the three values from the new tarball.
+A static page. Its stylesheet and scripts are served by `GET /docs/{asset}`
+(kiln.handlers.docs_assets: Swagger UI's distribution, pinned and kept with its licence), so
+the page works with no network beyond this API, and its Content-Security-Policy allows this
+origin only: no CDN, no inline script. Without JavaScript the page still links the OpenAPI
+document and the licences.
 
-The document is addressed relatively (`v1/openapi.json`), because API Gateway serves the API
-under its stage (`/prod/docs` -> `/prod/v1/openapi.json`) and the local cloud at the root.
+Every URL in the page is relative to the page's directory, because API Gateway serves the API
+under its stage: from `/prod/docs`, `docs/swagger-ui-bundle-<version>.js` is
+`/prod/docs/swagger-ui-bundle-<version>.js` and `v1/openapi.json` is `/prod/v1/openapi.json`,
+while the local cloud serves the same page at `/docs`. `/docs/` (a trailing slash, which API
+Gateway may route here) would resolve them one level too deep, so it is redirected to `../docs`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from typing import Any
 
+from kiln.handlers.docs_assets import BUNDLE, DOCUMENT_URL, INITIALIZER_NAME, STYLESHEET, SWAGGER_UI_VERSION
 from kiln.handlers.docs_openapi import request_id
 
-SWAGGER_UI_VERSION = "5.35.0"
-ASSETS = f"https://cdn.jsdelivr.net/npm/swagger-ui-dist@{SWAGGER_UI_VERSION}/"
-INTEGRITY = {
-    "swagger-ui.css": "sha384-WlYgdmXYOOBWL5apwjDEZwN+U3HmXSSu5R6V5aGxEcf7z+KuRNwBhoxKVN1i3D5I",
-    "swagger-ui-bundle.js": "sha384-gjRm0bEPMeTmMh5jT2cHccIwCUZSTd8YC+j0d0sXw0MdGEfScduGpSyF3ZSSLkX9",
-}
-DOCUMENT_URL = "v1/openapi.json"
-
-BOOTSTRAP = f"""
-window.ui = SwaggerUIBundle({{
-  url: "{DOCUMENT_URL}",
-  dom_id: "#swagger-ui",
-  deepLinking: true,
-  validatorUrl: null,
-  displayOperationId: true,
-  defaultModelsExpandDepth: 0,
-  tryItOutEnabled: false
-}});
-"""
+ASSET_PREFIX = "docs/"
 
 PAGE = f"""<!doctype html>
 <html lang="en">
@@ -45,23 +28,31 @@ PAGE = f"""<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Kiln API</title>
-<link rel="stylesheet" href="{ASSETS}swagger-ui.css" integrity="{INTEGRITY['swagger-ui.css']}" crossorigin="anonymous">
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="{ASSET_PREFIX}{STYLESHEET}">
 </head>
 <body>
+<header>
+<p>Kiln API: <a href="{DOCUMENT_URL}">the OpenAPI document (JSON)</a>. Interactive documentation by
+Swagger UI {SWAGGER_UI_VERSION}, under the <a href="{ASSET_PREFIX}LICENSE">Apache License 2.0</a>
+(<a href="{ASSET_PREFIX}NOTICE">notice</a>, <a href="{ASSET_PREFIX}swagger-ui-bundle.js.LICENSE.txt">licences
+of the code it bundles</a>).</p>
+</header>
+<noscript><p>Swagger UI needs JavaScript, which is off. The whole API is described by
+<a href="{DOCUMENT_URL}">its OpenAPI document</a>.</p></noscript>
 <div id="swagger-ui"></div>
-<script src="{ASSETS}swagger-ui-bundle.js" integrity="{INTEGRITY['swagger-ui-bundle.js']}" crossorigin="anonymous"></script>
-<script>{BOOTSTRAP}</script>
+<script src="{ASSET_PREFIX}{BUNDLE}"></script>
+<script src="{ASSET_PREFIX}{INITIALIZER_NAME}"></script>
 </body>
 </html>
 """
 
-_BOOTSTRAP_HASH = "sha256-" + base64.b64encode(hashlib.sha256(BOOTSTRAP.encode()).digest()).decode()
-# Swagger UI sets inline styles (hence 'unsafe-inline' for styles only) and its stylesheet
-# embeds data: images; it fetches the document and sends "Try it out" requests to this origin.
+# This origin only. Images: Swagger UI's stylesheet embeds its icons as data: URLs. Scripts
+# fetch the document and send "Try it out" requests to this origin.
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'none'",
-    f"script-src {ASSETS} '{_BOOTSTRAP_HASH}'",
-    f"style-src {ASSETS} 'unsafe-inline'",
+    "script-src 'self'",
+    "style-src 'self'",
     "img-src 'self' data:",
     "connect-src 'self'",
     "base-uri 'none'",
@@ -79,6 +70,14 @@ HEADERS = {
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    if str(event.get("path") or "").endswith("/docs/"):
+        return {
+            "statusCode": 301,
+            "headers": {"Location": "../docs", "X-Request-Id": request_id(event),
+                        "Cache-Control": "public, max-age=300"},
+            "body": "",
+            "isBase64Encoded": False,
+        }
     return {
         "statusCode": 200,
         "headers": {**HEADERS, "X-Request-Id": request_id(event)},

@@ -36,9 +36,9 @@ def list_projects(request: Request) -> Response:
     scope = list_scope(request.route.path, request.workspace_id, params.filters())
     after = codec.decode(scope, params.cursor) if params.cursor else None
     limit = params.limit or DEFAULT_PAGE_SIZE
-    result = service.list_cursor(request.workspace_id, filters, CursorRequest(limit, after))
-    next_cursor = codec.encode(scope, result.after) if result.after else None
-    return listed(result.items, cursor_pagination(limit, next_cursor))
+    found = service.list_cursor(request.workspace_id, filters, CursorRequest(limit, after))
+    next_cursor = codec.encode(scope, found.after) if found.after else None
+    return listed(found.items, cursor_pagination(limit, next_cursor))
 
 
 handler = endpoint(list_projects)

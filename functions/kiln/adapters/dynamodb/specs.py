@@ -32,6 +32,7 @@ from kiln.adapters.dynamodb.items import (
 )
 from kiln.adapters.dynamodb.projects import project_from, update_request
 from kiln.domain.generation import Question
+from kiln.domain.projects import Project
 from kiln.domain.specs import ChangedConcurrently, SpecState, SpecVersion, SpecVersionSummary
 
 INLINE_LIMIT_BYTES = 300 * 1024
@@ -163,7 +164,7 @@ class SpecStore:
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     @staticmethod
-    def _current(workspace_id: str, project_id: str):
+    def _current(workspace_id: str, project_id: str) -> Project | None:
         """The project as it is now, after a guarded write lost (None if it is gone)."""
         item = get_item(workspace_pk(workspace_id), project_sk(project_id), consistent=True)
         return project_from(item) if item else None

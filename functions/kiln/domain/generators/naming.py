@@ -31,7 +31,7 @@ UNCOUNTABLE = frozenset({
     "pricing", "billing", "shipping", "housing", "sms", "gps", "scissors", "diabetes", "canvas",
 })
 # Endings of words that are singular although they end in "s" (class, bus, analysis, famous).
-_SINGULAR_ENDINGS = ("ss", "us", "is", "ics", "ous", "ness")
+_SINGULAR_ENDINGS = ("ss", "us", "is", "ous", "ness")
 # Plurals the endings above would keep, and Latin or Greek plurals inflect leaves alone.
 _IRREGULAR = {
     "menus": "menu", "gurus": "guru", "emus": "emu", "haikus": "haiku", "criteria": "criterion",

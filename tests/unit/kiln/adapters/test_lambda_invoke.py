@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError, ReadTimeoutError
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
-from kiln.adapters import aws
+from kiln.adapters import aws, lambda_invoke
 from kiln.adapters.lambda_invoke import LambdaSandbox
 from kiln.domain import sandbox
 from kiln.domain.builds import SuiteCounts, VerificationCheck
@@ -39,7 +39,7 @@ def lambda_client(monkeypatch):
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     client = boto3.client("lambda", region_name="us-east-1")
-    monkeypatch.setattr(aws, "client", lambda service: client)
+    monkeypatch.setattr(lambda_invoke, "client", lambda service: client)
     with Stubber(client) as stub:
         yield client, stub
         stub.assert_no_pending_responses()

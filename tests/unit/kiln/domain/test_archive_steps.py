@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import tracemalloc
 import zipfile
@@ -14,7 +15,7 @@ import pytest
 
 from kiln.domain.archive_steps import ArchiveSteps
 from kiln.domain.archives import InvalidArchive
-from kiln.domain.operations import Operation, OperationKind, OperationStatus
+from kiln.domain.operations import Operation, OperationKind, OperationStatus, Upload
 from kiln.domain.projects import Project
 from kiln.domain.repository import Repository
 from tests.unit.kiln.domain.test_repository import AUTHOR, MemoryObjects, MemoryRefs
@@ -75,9 +76,10 @@ class Storage:
 
 
 class Ledger:
-    def __init__(self, *operations: Operation) -> None:
+    def __init__(self, *operations: Operation, uploads: dict[str, Upload] | None = None) -> None:
         self.operations = {o.id: o for o in operations}
         self.finished: list[Operation] = []
+        self.uploads = uploads or {}
 
     def get(self, workspace_id, operation_id):
         return self.operations.get(operation_id)
@@ -90,7 +92,7 @@ class Ledger:
         return True
 
     def get_upload(self, workspace_id, upload_id):
-        return None
+        return self.uploads.get(upload_id)
 
 
 class Catalog:
@@ -186,3 +188,65 @@ def test_a_finished_operation_is_not_run_again():
     steps = ArchiveSteps(Ledger(done), storage, Catalog(), lambda ws, pid: Repository(objects, refs))
     assert steps.run_export(WORKSPACE, done.id) == {"status": "already_finished"}
     assert storage.sinks == []
+
+
+# --- a project with no main, uploads that are gone ---------------------------------------------
+
+def test_a_kiln_export_of_a_project_without_main_holds_its_spec_and_no_files():
+    objects, refs = MemoryObjects(), MemoryRefs()
+    operation = export_operation("kiln", "0" * 40).model_copy(update={"source": {"ref": "main", "commit": None}})
+    storage = Storage(KeepingSink)
+    steps = ArchiveSteps(Ledger(operation), storage, Catalog(), lambda ws, pid: Repository(objects, refs))
+    assert steps.run_export(WORKSPACE, operation.id)["status"] == "succeeded"
+    with zipfile.ZipFile(io.BytesIO(storage.sinks[0].buffer.getvalue())) as archive:
+        assert archive.namelist() == ["kiln.json"]
+        document = json.loads(archive.read("kiln.json"))
+    assert document["project"] == {"name": "Big", "description": "d"} and document["files"] == []
+    assert document["createdAt"] == STAMP  # the project's last change: the same project gives the same bytes
+    assert document["source"] == {"ref": "main"}
+    # ... and it imports again: a project with nothing built yet round-trips.
+    imported = ArchiveSteps(Ledger(), Storage(), catalog := Catalog(), lambda ws, pid: Repository(objects, refs))
+    result = imported.import_archive(WORKSPACE, io.BytesIO(storage.sinks[0].buffer.getvalue()), "big.kiln", None)
+    assert result.files == 0 and catalog.created[0].name == "Big"
+
+
+def conversion_operation(upload_id: str) -> Operation:
+    return Operation(id="conv_01m885m8rskqxxjknrtpgbxm1p", kind=OperationKind.CONVERSION,
+                     status=OperationStatus.PROCESSING, uploadId=upload_id, format="zip", filename="a.zip",
+                     createdAt=STAMP, updatedAt=STAMP)
+
+
+UPLOAD_ID = "upl_01m885m8rskqxxjknrtpgbxm1p"
+
+
+def test_a_conversion_whose_upload_record_is_gone_fails_cleanly():
+    # The record expired by TTL: the operation fails with a clear error instead of raising
+    # AttributeError from the cleanup (which the workflow turned into an opaque 500).
+    ledger, storage = Ledger(conversion_operation(UPLOAD_ID)), Storage()
+    steps = ArchiveSteps(ledger, storage, Catalog(), lambda ws, pid: Repository(MemoryObjects(), MemoryRefs()))
+    assert steps.run_conversion(WORKSPACE, "conv_01m885m8rskqxxjknrtpgbxm1p") == {
+        "status": "failed", "code": "VALIDATION_ERROR"}
+    [failed] = ledger.finished
+    assert failed.error is not None and failed.error.message == "The upload no longer exists."
+    assert storage.deleted == [] and storage.sinks == []
+
+
+class VanishingStorage(Storage):
+    """The object is there when checked, gone when read (its lifecycle ran out in between)."""
+
+    def head(self, key):
+        return {"size": 3}
+
+    def download_to(self, key, fileobj, max_bytes):
+        raise LookupError(key)
+
+
+def test_an_upload_deleted_while_it_is_read_fails_the_conversion_as_never_uploaded():
+    upload = Upload(id=UPLOAD_ID, filename="a.zip", contentType="application/zip", sizeBytes=3,
+                    objectKey=f"uploads/{WORKSPACE}/{UPLOAD_ID}", createdAt=STAMP, expiresAt=STAMP)
+    ledger, storage = Ledger(conversion_operation(UPLOAD_ID), uploads={UPLOAD_ID: upload}), VanishingStorage()
+    steps = ArchiveSteps(ledger, storage, Catalog(), lambda ws, pid: Repository(MemoryObjects(), MemoryRefs()))
+    assert steps.run_conversion(WORKSPACE, "conv_01m885m8rskqxxjknrtpgbxm1p") == {
+        "status": "failed", "code": "INVALID_ARCHIVE"}
+    assert ledger.finished[0].error.details == {"reason": "empty"}
+    assert storage.deleted == [upload.objectKey]

@@ -25,7 +25,16 @@ from kiln.domain.git_paths import (
     is_dotgitmodules,
     path_problem,
 )
-from kiln.domain.repository import DIR_MODE, FILE_MODE, RefusedByGit, Repository, TreeEntry, encode_object, encode_tree, normalize_path
+from kiln.domain.repository import (
+    DIR_MODE,
+    FILE_MODE,
+    RefusedByGit,
+    Repository,
+    TreeEntry,
+    encode_object,
+    encode_tree,
+    normalize_path,
+)
 from tests.unit.kiln.domain import hostile_archives as hostile
 from tests.unit.kiln.domain.test_repository import AUTHOR, MemoryObjects, MemoryRefs, Ticking
 

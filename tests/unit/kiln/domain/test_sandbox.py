@@ -40,7 +40,7 @@ def test_a_tree_too_large_for_one_invocation_is_refused_before_anything_is_sent(
     random = {f"data/blob_{n}.bin": os.urandom(1_000_000) for n in range(5)}  # incompressible: ~6.7 MB in base64
     with pytest.raises(SandboxRefused, match=r"once compressed; the sandbox takes at most 5\.8 MB"):
         sandbox.encode_request(random, 60)
-    with pytest.raises(SandboxRefused, match="of files; the sandbox takes at most 67.1 MB"):
+    with pytest.raises(SandboxRefused, match=r"of files; the sandbox takes at most 67\.1 MB"):
         sandbox.encode_request({"big.txt": b"x" * (sandbox.MAX_TREE_BYTES + 1)}, 60)
 
 

@@ -272,7 +272,8 @@ def test_what_the_sandbox_answers_decides():
 
 
 def test_a_tree_the_sandbox_cannot_take_fails_verification_with_the_reason():
-    sandbox = RecordingSandbox(raises=SandboxRefused("the tree is 7.0 MB once compressed; the sandbox takes at most 5.8 MB"))
+    refusal = SandboxRefused("the tree is 7.0 MB once compressed; the sandbox takes at most 5.8 MB")
+    sandbox = RecordingSandbox(raises=refusal)
     result = verify(_tree(), _plan(), sandbox=sandbox)
     assert not result.passed
     assert _check(result, "sandbox").output.startswith("the tree is 7.0 MB")
@@ -288,7 +289,8 @@ def test_unsafe_paths_are_never_sent_to_the_sandbox():
     result = verify(dict(_tree(), **{"../escaped.py": b"x = 1\n"}), _plan(), sandbox=sandbox)
     assert sandbox.calls == []
     assert not result.passed
-    assert _check(result, "compile").output.startswith("not run") and _check(result, "unittest").output.startswith("not run")
+    assert _check(result, "compile").output.startswith("not run")
+    assert _check(result, "unittest").output.startswith("not run")
     # The sandbox's side checks them again before it writes anything.
     compile_check, unittest_check = run_suite({"../escaped.py": b"x = 1\n"}, 10)
     assert not compile_check.passed and "'../escaped.py'" in compile_check.output

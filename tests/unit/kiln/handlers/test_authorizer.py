@@ -146,5 +146,5 @@ def test_a_key_an_eventually_consistent_read_misses_is_confirmed_by_a_consistent
     answer = authorize(f"Bearer {secret}")
     assert answer["context"]["tier"] == "free"
     assert consistent_reads == ["get_key_by_hash", "get_workspace"]
-    with pytest.raises(Exception, match="^Unauthorized$"):  # an unknown key is still refused
+    with pytest.raises(Exception, match=r"^Unauthorized$"):  # an unknown key is still refused
         authorize(f"Bearer {generate_secret()}")

@@ -15,7 +15,7 @@ How it reads a description is told in docs/generation.md. The package, by idea:
 
 from __future__ import annotations
 
-from kiln.domain.builds import ImplementRequest, Implementation, TaskPlan
+from kiln.domain.builds import Implementation, ImplementRequest, TaskPlan
 from kiln.domain.generation import GenerationFailed, ProjectBrief, Question, QuestionType, SpecContent, SpecRequest
 from kiln.domain.generators.builtin import model
 from kiln.domain.generators.builtin.catalogue import MODULES, TOPICS

@@ -51,8 +51,8 @@ AUXILIARIES = frozenset({
     "let", "lets", "allow", "allows", "allowed", "allowing", "help", "helps", "helping", "enable", "enables",
     "want", "wants", "wish", "get", "gets", "got", "getting", "able", "not", "dont", "don", "doesn", "isn",
     "aren", "won", "cannot", "go", "goes", "going", "become", "becomes", "make", "makes", "making", "made",
-    "give", "gives", "given", "gave", "use", "uses", "used", "using", "see", "sees", "seen", "saw", "show",
-    "shows", "shown", "know", "knows", "try", "tries", "like", "likes", "love", "loves", "s", "t", "ll", "re",
+    "give", "gives", "given", "gave", "use", "uses", "used", "using", "see", "sees", "seen", "saw", "know",
+    "knows", "try", "tries", "like", "likes", "love", "loves", "s", "t", "ll", "re",
     "ve", "d",
 })
 ADVERBS = frozenset({
@@ -74,9 +74,9 @@ ADJECTIVES = frozenset({
     "manual", "automatic", "automated", "smart", "modern", "lightweight", "secure", "fast", "friendly",
     "collaborative", "interactive", "responsive", "beautiful", "clean", "visual", "central", "centralized",
     "total", "final", "initial", "late", "early", "overdue", "due", "certified", "professional", "independent",
-    "small-business", "local-first", "multi", "multiple", "home", "family", "corporate", "commercial", "used",
+    "small-business", "local-first", "multi", "multiple", "home", "corporate", "commercial", "used",
     "second-hand", "secondhand", "handmade", "organic", "fresh", "healthy", "hungry", "busy", "remote", "hybrid",
-    "upcoming", "scheduled", "preventive", "routine", "global", "international", "national", "domestic",
+    "scheduled", "preventive", "routine", "global", "international", "national", "domestic",
     "anonymous", "verified", "trusted", "premium", "standard", "short-term", "long-term", "easy-to-use",
 })
 ADJECTIVE_SUFFIXES = ("ful", "ous", "less", "able", "ible")
@@ -98,10 +98,13 @@ VERBS = frozenset({
     "subscribe", "suggest", "support", "swap", "take", "teach", "test", "text", "track", "trade", "train",
     "transfer", "treat", "update", "upload", "verify", "view", "visit", "vote", "watch", "water", "write",
     "bookmark", "feed", "walk", "groom", "vaccinate", "examine", "diagnose", "prescribe", "refuel", "inspect",
-    "service", "lease", "sponsor", "volunteer", "apply", "interview", "study", "learn", "practice", "count",
-    "calculate", "split", "owe", "spend", "budget", "save", "invest", "tag", "label", "link", "rsvp", "answer",
-    "reward", "earn", "tip", "leave", "bring", "hold", "win", "lose", "score", "ride", "fly", "travel", "stay",
+    "lease", "sponsor", "volunteer", "apply", "interview", "study", "learn", "practice", "count",
+    "calculate", "split", "owe", "spend", "budget", "invest", "tag", "label", "link", "answer",
+    "reward", "tip", "leave", "bring", "hold", "win", "lose", "score", "ride", "fly", "travel", "stay", "show",
 })
+# Verbs of two words: "check in daily" is an act, not a place.
+PHRASAL_VERBS = frozenset({"check in", "check out", "sign up", "sign in", "log in", "pick up", "drop off", "opt in",
+                           "opt out", "follow up", "show up", "clock in", "clock out"})
 # Irregular forms that the -s/-ed/-ing rules miss.
 IRREGULAR_VERB_FORMS = {
     "sent": "send", "paid": "pay", "sold": "sell", "bought": "buy", "made": "make", "kept": "keep",
@@ -120,7 +123,8 @@ NOUN_VERBS = frozenset({
     "play", "ride", "stay", "walk", "count", "swap", "trade", "repair", "set", "cook", "drive", "treat", "test",
     "search", "export", "import", "download", "upload", "place", "store", "print", "offer", "claim", "catalog",
     "catalogue", "fix", "watch", "water", "lease", "rent", "interview", "refund", "purchase", "feed", "display",
-    "volunteer", "sponsor", "train", "favorite", "bookmark", "view", "design", "capture", "edit", "update",
+    "volunteer", "sponsor", "train", "favorite", "bookmark", "view", "capture", "edit", "update", "show",
+    "monitor", "walk", "check", "sign", "clock", "pick", "drop",
 })
 
 # Nouns naming an activity or a feature, not a record: dropped from the end of a phrase.
@@ -131,8 +135,8 @@ FEATURE_HEADS = frozenset({
     "handling", "processing", "planning", "scheduling", "monitoring", "organization", "organisation", "logging",
     "booking", "ordering", "lending", "renting", "selling", "buying", "shopping", "administration", "control",
     "automation", "notification", "alert", "reminder", "dashboard", "view", "page", "screen", "section", "tab",
-    "form", "field", "detail", "info", "information", "data", "record", "entry", "management", "maintenance",
-    "count", "total", "number", "summary", "breakdown", "trend", "metric", "chart", "graph", "export", "import",
+    "form", "field", "detail", "info", "information", "data", "record", "entry", "maintenance",
+    "total", "number", "summary", "breakdown", "trend", "metric", "chart", "graph", "export", "import",
     "sync", "upload", "download", "setting", "preference", "configuration", "setup", "experience", "content",
 })
 # A feature head that is still a record when it stands alone after a verb ("log entries", "pay fines").
@@ -149,10 +153,11 @@ OPENING_PRODUCT_HEADS = frozenset({
     "shortener", "manager", "planner", "organizer", "organiser", "scheduler", "builder", "generator", "finder",
     "aggregator", "calculator", "logger", "directory", "registry", "hub", "marketplace", "library", "catalog",
     "catalogue", "tracker", "log", "journal", "diary", "logbook", "exchange", "network", "community", "store",
-    "shop", "business", "company", "startup", "database", "assistant", "companion", "helper",
+    "shop", "business", "company", "startup", "database", "assistant", "companion", "helper", "inventory",
 })
 # Modifiers of a product noun that are the domain, not a thing ("a small business CRM").
-PRODUCT_MODIFIERS = frozenset({"web", "mobile", "online", "saas", "b2b", "internal", "simple", "small", "business"})
+PRODUCT_MODIFIERS = frozenset({"web", "mobile", "online", "saas", "b2b", "internal", "simple", "small", "business",
+                               "real estate", "it", "hr", "crm", "management"})
 # Who uses it, not what it keeps: these subjects become the User entity, never a thing of their own.
 GENERIC_PEOPLE = frozenset({
     "user", "person", "people", "someone", "somebody", "anyone", "anybody", "everyone", "everybody", "other",
@@ -162,13 +167,13 @@ GENERIC_PEOPLE = frozenset({
 })
 # Nouns too vague to be a record of their own.
 VAGUE_NOUNS = frozenset({
-    "thing", "stuff", "way", "time", "day", "lot", "kind", "type", "sort", "variety", "range", "part", "place",
-    "idea", "need", "use", "purpose", "goal", "end", "start", "case", "point", "fact", "example", "set", "group",
+    "thing", "stuff", "way", "time", "day", "lot", "kind", "type", "sort", "variety", "range", "place",
+    "idea", "need", "use", "purpose", "goal", "end", "start", "case", "fact", "example", "set", "group",
     "list", "collection", "bunch", "ton", "level", "area", "aspect", "side", "basis", "manner", "mode", "matter",
     "question", "problem", "issue", "feature", "features", "everything", "anything", "something", "nothing",
     "world", "life", "work", "job", "home", "week", "month", "year", "hour", "minute", "second", "moment", "today",
     "tomorrow", "yesterday", "status", "name", "version", "first", "last", "next", "previous", "top", "bottom",
-    "plenty", "lots", "number", "amount", "result", "change", "update", "track", "sense", "focus", "eye", "hand",
+    "plenty", "lots", "amount", "result", "change", "update", "track", "sense", "focus", "eye", "hand",
     "mind", "people", "app", "tool", "system", "platform", "site", "website", "service", "software",
 })
 # Words that name a part or an instance of what precedes them: "book copies" are copies of books.
@@ -256,6 +261,7 @@ ATTRIBUTES: dict[str, FieldSpec] = {
         "rating": "rating integer 1-5: Stars given",
         "star": "rating integer 1-5: Stars given",
         "score": "score integer: Points scored",
+        "count": "count integer: How many",
         "grade": "grade string: Grade given",
         "email": "email email unique: Contact address",
         "email address": "email email unique: Contact address",
@@ -326,6 +332,7 @@ ATTRIBUTES: dict[str, FieldSpec] = {
         "calorie": "calories integer ?: Energy in kilocalories",
         "calories": "calories integer ?: Energy in kilocalories",
         "deposit amount": "deposit decimal ?: Deposit paid",
+        "hour": "hours decimal ?: Hours",
     }.items()
 }
 
@@ -511,6 +518,7 @@ THINGS: dict[str, ThingSpec] = {
     "chef": _thing("A person who cooks.", _PERSON, person=True),
     "mechanic": _thing("A person who repairs vehicles.", _PERSON, person=True),
     "technician": _thing("A person who does technical work.", _PERSON, person=True),
+    "seat": _thing("A seat that can be taken.", "number: Seat number, e.g. 12A; section ?: Section or row"),
     "fleet": _thing("A group of vehicles run together.", "name: Fleet name"),
     "clinic": _thing("A clinic.", "name: Clinic name; address ?: Postal address; phone ?: Phone number"),
     "library": _thing("A library.", "name: Library name; address ?: Postal address"),
@@ -576,5 +584,6 @@ COMPOUNDS: tuple[str, ...] = tuple(sorted(
         "parking spot", "loyalty point", "loyalty card", "medical record", "lab result", "test result",
         "shopping cart", "wish list", "wishlist", "price list", "pay slip", "time off", "leave request",
         "support ticket", "help desk", "task board", "kanban board", "time tracking", "audit log", "team member",
+        "real estate",
         "house plant", "purchase request", "delivery note", "packing slip", "return request", "credit note",
     }, key=lambda phrase: (-len(phrase.split()), phrase)))

@@ -19,7 +19,7 @@ from kiln.domain.generation import ENTITY_NAME, AnswerValue, Question, QuestionT
 from kiln.domain.generators import naming
 from kiln.domain.generators.builtin import lexicon as lx
 from kiln.domain.generators.builtin import nouns
-from kiln.domain.generators.builtin.behaviour import PARTICIPLES, stamp_names
+from kiln.domain.generators.builtin.behaviour import PARTICIPLES, bounds, bounds_text, stamp_names
 from kiln.domain.generators.builtin.catalogue import (
     ENTITIES,
     TEMPLATES,
@@ -109,7 +109,7 @@ def questions(reading: Reading) -> list[Question]:
 
 _RENAME = re.compile(
     r"(?:rename\s+(?:the\s+)?)?\b([A-Za-z][A-Za-z0-9 ]{0,60}?)\s*(?:->|=>|→|\bto\b|\bas\b|\binto\b)\s*"
-    r"([A-Za-z][A-Za-z0-9 ]{0,60}?)\s*(?=[,;.\n]|$|\band\b)", re.IGNORECASE)
+    r"([A-Za-z0-9][A-Za-z0-9 ]{0,60}?)\s*(?=[,;.\n]|$|\band\b)", re.IGNORECASE)
 
 
 @dataclass
@@ -230,7 +230,14 @@ class Model:
                 continue
             words = words[-3:]
             phrase = " ".join(words[:-1] + [naming.singular(words[-1])])
-            spec = lx.ATTRIBUTES.get(phrase) or lx.ATTRIBUTES.get(naming.singular(words[-1]))
+            spec = lx.ATTRIBUTES.get(phrase)
+            known_last = lx.ATTRIBUTES.get(naming.singular(words[-1]))
+            if spec is None and known_last is not None:
+                # "a difficulty rating": the attribute's type and rules under the answer's own name.
+                spec = known_last if len(words) == 1 else FieldSpec(
+                    re.sub(r"[^a-z0-9]+", "_", phrase).strip("_")[:60], known_last.type, False, known_last.unique,
+                    clip(phrase.capitalize() + (f", {bounds_text(*limits)}" if (limits := bounds(
+                        known_last.description)) else ""), 300), known_last.values)
             target = self.key_of(naming.pascal(phrase)) or self.key_of(naming.singular(words[-1]))
             if target is not None and target != owner:
                 thing = next(t for t in self.things if t.key == owner)

@@ -32,7 +32,7 @@ DET, PREP, CONJ, CLAUSE, PRON, AUX, ADV, ADJ, NUM = "det", "prep", "conj", "clau
 NOUN, VERB, AMBIG, ING, ED, GERUND, COMMA, POSS = "noun", "verb", "ambig", "ing", "ed", "gerund", "comma", "poss"
 
 MAX_THINGS = 16
-_SEGMENTS = re.compile(r"[.;:!?()\[\]{}\n\r\"]+|\s-\s|\s–\s|\s—\s")
+_SEGMENTS = re.compile(r"[.;:!?()\[\]{}\n\r\"]+|\s[-\u2013\u2014]\s")  # dashes between words end a clause
 _TOKENS = re.compile(r"[a-z0-9]+'s|[a-z0-9]+s'|[a-z0-9]+|,|&|/|\+")
 
 
@@ -45,6 +45,7 @@ class Token:
     verb: str | None = None  # the base verb, when the word can be one
     compound: bool = False
     past: bool = False  # a past participle: "orders sent to suppliers"
+    masked: bool = False  # hidden from catalogue keywords: "a repair shop system" is no shop
 
 
 @dataclass
@@ -160,7 +161,21 @@ class _Reader:
             raw.append(self._lexical(word))
             if possessive and word not in lx.PRONOUNS and word not in {"let", "that", "what", "there", "here"}:
                 raw.append(Token("'s", "'s", POSS))
-        return self._merge_compounds(raw)
+        return self._merge_phrasal(self._merge_compounds(raw))
+
+    @staticmethod
+    def _merge_phrasal(tokens: list[Token]) -> list[Token]:
+        """ "check in", "sign up": one verb, not a verb and a preposition."""
+        merged: list[Token] = []
+        for token in tokens:
+            if merged and token.kind == PREP and merged[-1].verb is not None \
+                    and f"{merged[-1].verb} {token.text}" in lx.PHRASAL_VERBS:
+                last = merged.pop()
+                merged.append(Token(f"{last.text} {token.text}", f"{last.verb} {token.text}", VERB, False,
+                                    f"{last.verb} {token.text}"))
+                continue
+            merged.append(token)
+        return merged
 
     def _lexical(self, word: str) -> Token:
         singular = naming.singular(word)
@@ -221,7 +236,10 @@ class _Reader:
             elif token.kind == AMBIG:
                 token.kind = self._ambiguous(tokens, at, before, nxt, seen_verb)
             elif token.kind == ING:
-                if prev in (NOUN, ADJ, DET, AMBIG, GERUND) and nxt in (NOUN, AMBIG, None, COMMA, CONJ, PREP, CLAUSE):
+                # "a system tracking shipments" acts on shipments; "a recipe sharing site" is a kind of site.
+                acts = after is not None and after.kind in (NOUN, AMBIG) and after.plural
+                if prev in (NOUN, ADJ, DET, AMBIG, GERUND) and not acts \
+                        and nxt in (NOUN, AMBIG, None, COMMA, CONJ, PREP, CLAUSE):
                     token.kind = GERUND
                 elif nxt in (DET, NOUN, AMBIG, ADJ, PRON):
                     token.kind = VERB
@@ -260,11 +278,17 @@ class _Reader:
             return NOUN
         if prev == NOUN and before is not None:
             agrees = (before.plural and not token.plural) or (not before.plural and token.text.endswith("s"))
-            if not seen_verb and agrees and nxt in objectish:
+            index = tokens.index(before)
+            # "... and buyers schedule viewings": a new clause may start after "and".
+            fresh = not seen_verb or (index > 0 and tokens[index - 1].kind == CONJ)
+            if fresh and agrees and nxt in objectish:
                 return VERB
             return NOUN
         if prev in (None, COMMA) and nxt in (DET, PRON):
             return VERB
+        if prev is None and not token.plural and at + 2 < len(tokens) and tokens[at + 1].plural \
+                and tokens[at + 1].kind == NOUN and tokens[at + 2].kind not in (AUX, VERB, ED):
+            return VERB  # "Log expenses with receipts": an imperative opening a clause
         return NOUN
 
     # --- noun phrases -----------------------------------------------------------------------------
@@ -310,6 +334,10 @@ class _Reader:
                 return [_USER]
             if " " in phrase and phrase in lx.THINGS:
                 return self._modifier_things(modifiers) + [_Ref("thing", self.thing(phrase).key)]
+        if head == "number" and len(words) > 1 and _nameable(words[-2]):
+            # "seat numbers", "room number": a field, written as text (numbers can have letters).
+            name = f"{words[-2]}_number"
+            return [_Ref("attr", attr=FieldSpec(name, "string", False, False, f"{words[-2].capitalize()} number"))]
         if head in lx.PRODUCT_HEADS or (opening and head in lx.OPENING_PRODUCT_HEADS and len(words) > 1) or (
                 opening and head in lx.OPENING_PRODUCT_HEADS and head not in lx.THINGS):
             refs = [_PRODUCT]
@@ -318,14 +346,17 @@ class _Reader:
                     record = lx.RECORD_VERBS.get(token.verb or "")
                     if record:
                         refs.append(_Ref("thing", self.thing(record, self.known.get(record), derived=False).key))
-                elif token.word not in lx.PRODUCT_MODIFIERS and token.word not in lx.PRODUCT_HEADS:
-                    refs += self._phrase([token], False)
+                elif token.word in lx.OPENING_PRODUCT_HEADS:
+                    token.masked = True
+                elif token.word not in lx.PRODUCT_MODIFIERS and token.word not in lx.PRODUCT_HEADS \
+                        and not self._gerund_noun(token.word):
+                    refs += self._phrase([token], False)  # "event ticketing platform": events, not ticketings
             return refs
         if nouns[-1].kind == GERUND or (head in lx.FEATURE_HEADS and head not in self.known):
             if len(nouns) > 1:
                 return self._phrase(nouns[:-1], False)
             return []
-        nouns = [t for t in nouns if t.kind != GERUND]
+        nouns = [t for t in nouns if t.kind != GERUND and not (self._gerund_noun(t.word) and not t.plural)]
         if not nouns:
             return []
         words = [t.word for t in nouns]
@@ -368,13 +399,21 @@ class _Reader:
         if not _nameable(modifier) or modifier in lx.VAGUE_NOUNS:
             return [_Ref("attr", attr=spec)]
         phrase = f"{modifier} {' '.join(t.word for t in nouns[start:])}"
-        if spec.type in ("decimal", "integer") and nouns[-1].plural:
+        if spec.name in _MONEY and nouns[-1].plural:
             # "fuel costs per vehicle": records of their own, each with an amount.
             thing = self.thing(phrase)
             thing.add_attribute(FieldSpec(spec.name, spec.type, True, False, spec.description))
             return [_Ref("thing", thing.key)]
         name = phrase.replace(" ", "_")[:60]  # "delivery date": one field
         return [_Ref("attr", attr=FieldSpec(name, spec.type, False, spec.unique, phrase.capitalize()))]
+
+    def _gerund_noun(self, word: str) -> bool:
+        """ "ticketing", "seating": an activity named after a noun, not a record of its own."""
+        if not word.endswith("ing") or word in lx.THINGS or word in self.known:
+            return False
+        stem = word[:-3]
+        return any(candidate in lx.VERBS or candidate in lx.THINGS or candidate in self.known
+                   for candidate in (stem, stem + "e", stem[:-1]))
 
     def _modifier_things(self, modifiers: list[Token]) -> list[_Ref]:
         return self._phrase(modifiers, False) if modifiers else []
@@ -398,12 +437,12 @@ class _Reader:
                 self.opening = False
                 joined = previous in ("comma", "conj")
                 if pending is not None:
-                    self.attach(pending[1], pending[0], refs)
+                    self.attach(pending[1], pending[0], refs, plural=payload[-1].plural)
                     listing, pending = pending, None
                 elif listing is not None and joined:
                     self.attach(listing[1], listing[0], refs)
                 elif previous == "poss" or (owner is not None and joined):
-                    owner = owner if previous != "poss" else last
+                    owner = last if previous == "poss" or owner is None else owner
                     self.attach(refs, "of", owner)
                     topic = refs if previous == "poss" else topic + refs
                 elif verbs and not participle:
@@ -460,12 +499,13 @@ class _Reader:
             if ref.kind == "attr" and ref.attr is not None:
                 self.product_attributes.append(ref.attr)
 
-    def attach(self, left: list[_Ref], prep: str, right: list[_Ref]) -> None:
+    def attach(self, left: list[_Ref], prep: str, right: list[_Ref], plural: bool = False) -> None:
         structural = not prep.endswith(",")
+        right_plural = {ref.key: plural for ref in right}
         prep = prep.rstrip(",")
         to_product = any(ref.kind == "product" for ref in left)
         owners = [] if to_product else [ref for ref in left if ref.kind == "thing"]
-        if prep == "of" and not owners:  # "the price of each book": the attribute is the book's
+        if prep in ("of", "per") and not owners:  # "the price of each book": the attribute is the book's
             for ref in left:
                 if ref.kind == "attr" and ref.attr is not None:
                     for thing in right:
@@ -476,8 +516,10 @@ class _Reader:
                 if prep not in _ATTRIBUTE_PREPS:
                     continue  # "usable on phones" says nothing about a phone field
                 if owners:
-                    # "borrow copies with due dates": the due date is the loan's.
-                    holders = [self.records[o.key] for o in owners if o.key in self.records] if prep == "with" else []
+                    # "borrow copies with due dates": the due date is the loan's (dates belong to the act;
+                    # "buy tickets with seat numbers": the seat number stays the ticket's).
+                    acted = prep == "with" and ref.attr.type in ("date", "datetime")
+                    holders = [self.records[o.key] for o in owners if o.key in self.records] if acted else []
                     for holder in dict.fromkeys(holders or [owner.key for owner in owners]):
                         self.things[holder].add_attribute(ref.attr)
                 else:
@@ -486,10 +528,10 @@ class _Reader:
                 for owner in owners:
                     self.things[owner.key].add_action(ref.key)
             elif ref.kind == "thing":
-                thing = self.things[ref.key]
-                person = thing.spec is not None and thing.spec.person
-                if to_product and prep == "for" and person:
-                    thing.audience += 1  # "a recipe library for home cooks": who it is for
+                named = self.things[ref.key]
+                person = named.spec is not None and named.spec.person
+                if to_product and prep == "for" and (person or right_plural.get(ref.key, False)):
+                    named.audience += 1  # "a recipe library for home cooks": who it is for
                     continue
                 for owner in owners:
                     if owner.key == ref.key:
@@ -497,7 +539,7 @@ class _Reader:
                     if prep == "with" and person:
                         self.things[owner.key].add_parent(ref.key, False)  # "pets with owners"
                     elif prep == "with":
-                        thing.add_parent(owner.key, structural)
+                        named.add_parent(owner.key, structural)
                     elif prep in _BELONGS:
                         self.things[owner.key].add_parent(ref.key, True)
         if any(ref.kind == "thing" for ref in right) and not owners:
@@ -544,6 +586,8 @@ class _Reader:
         return Reading(things[:MAX_THINGS], self.product_attributes, masked, self.objects)
 
 
+# Amounts that, in the plural with a noun of their own ("fuel costs"), are records rather than a field.
+_MONEY = frozenset({"cost", "price", "fee", "amount", "rent", "deposit", "salary"})
 # Prepositions that give the thing before them an attribute: "links with custom aliases".
 _ATTRIBUTE_PREPS = frozenset({"with", "including", "plus", "per", "for"})
 # "X <prep> Y" where X belongs to Y.
@@ -581,7 +625,7 @@ def read(text: str, known: Mapping[str, str] | None = None) -> Reading:
     (singular, lower case) to the catalogue entity they name."""
     reader = _Reader(known or {})
     masked_parts: list[str] = []
-    cleaned = text.replace("’", "'").replace("‘", "'").lower()
+    cleaned = text.replace("\u2019", "'").replace("\u2018", "'").lower()
     cleaned = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", cleaned)
     for segment in _SEGMENTS.split(cleaned[:10_000]):
         tokens = reader.tokens(segment)
@@ -591,13 +635,19 @@ def read(text: str, known: Mapping[str, str] | None = None) -> Reading:
     return reader.reading(" | ".join(masked_parts))
 
 
+def _own_words(reader: _Reader) -> set[str]:
+    """The words of the things the catalogue does not know: "family member" -> family, member."""
+    return {word for key, thing in reader.things.items() if thing.template is None
+            for word in (key, *key.split())}
+
+
 def _masked(token: Token, reader: _Reader) -> str:
     if token.kind == POSS:
         return ""
+    if token.masked:
+        return "|"
     if token.kind == VERB and token.verb in lx.NOUN_VERBS:
         return "|"  # "cooks post recipes" is not about blog posts
-    if token.kind in (NOUN, AMBIG):
-        owner = reader.things.get(token.word)
-        if owner is not None and owner.template is None:
-            return "|"  # "purchase orders" are the user's own thing, not the shop's orders
+    if token.kind in (NOUN, AMBIG) and token.word in _own_words(reader):
+        return "|"  # "purchase orders" are the user's own thing, not the shop's orders
     return token.text

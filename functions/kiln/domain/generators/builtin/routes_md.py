@@ -35,10 +35,7 @@ def parse_routes(text: str, entities: Iterable[str] | None = None) -> list[ApiRo
         raise ValueError("ROUTES.md must be text")
     lines = [line.strip(" \t") for line in text.removeprefix("\ufeff").splitlines()]
     headings = [match.group(1).strip(" \t") for match in map(_HEADING.fullmatch, lines) if match]
-    if entities is not None:
-        other_is_entity = _OTHER in set(entities)
-    else:
-        other_is_entity = _OTHER_NO_ENTITY in headings
+    other_is_entity = _OTHER in set(entities) if entities is not None else _OTHER_NO_ENTITY in headings
     unset = object()
     group: object = unset
     routes: list[ApiRoute] = []

@@ -12,6 +12,7 @@ produces output walks a catalogue or a list in its fixed order, never a set.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -67,7 +68,7 @@ _NOT_NOUNS = frozenset({
     "site", "mobile", "data", "thing", "things", "stuff", "everything", "time", "way", "ways", "people", "user",
     "users", "team", "teams", "it", "them", "this", "that", "what", "how", "when", "where", "which", "who", "to",
     "for", "with", "in", "on", "at", "from", "by", "is", "are", "be", "can", "will", "track", "manage", "easy",
-    "help", "helps", "lets", "allows", "and", "other", "more", "most", "any", "where", "upcoming", "current",
+    "help", "helps", "lets", "allows", "other", "more", "most", "any", "upcoming", "current",
     "information", "info", "details", "list", "lists", "service", "services", "project", "kiln", "tracker",
     "manager", "better", "quick", "quickly", "free", "best", "good", "great", "just", "also", "very", "so",
 })
@@ -104,7 +105,8 @@ def _generic_entity(noun: str) -> EntityTemplate:
     if not re.fullmatch(r"[A-Z][a-z]{2,29}", name) or name in TEMPLATES:
         name, noun = "Item", "item"
     base = TEMPLATES["Item"]
-    return EntityTemplate(name, naming.plural(noun), f"A {noun} kept in the application: the main thing it keeps track of.",
+    return EntityTemplate(name, naming.plural(noun),
+                          f"A {noun} kept in the application: the main thing it keeps track of.",
               base.fields, base.parents, (noun,), domain=True, soft_delete=True)
 
 
@@ -156,7 +158,9 @@ def scan(brief: ProjectBrief, extra: tuple[str, ...] = ()) -> tuple[Text, set[st
     """
     reading = read(brief.description)
     text = Text(brief.name, brief.description, *extra)
-    keywords = Text(brief.name, reading.masked_text, *extra)
+    own = {word for thing in reading.things if thing.template is None for word in thing.key.split()}
+    name = " ".join("|" if naming.singular(word.lower()) in own else word for word in brief.name.split())
+    keywords = Text(name, reading.masked_text, *extra)
     found = {module.key for module in MODULES if module.key not in GOVERNED
              and keywords.any(module.keywords + module.description_only)}
     return text, found, reading
@@ -225,10 +229,11 @@ def _plan(request: SpecRequest) -> _Plan:
             elif topic.id in asked or triggered(topic, text, found):
                 lines[topic.id] = f"Assumption: {topic.label.lower()}: none beyond the description and the answers."
             continue
+        options: tuple[Option, ...]
         if topic.id in answers:
-            options = _chosen(topic, answers[topic.id])
-            if options is None:  # an answer in its own words: take what it mentions
-                options = settled(topic, Text(_answer_text(answers[topic.id])))
+            picked = _chosen(topic, answers[topic.id])
+            options = picked if picked is not None else settled(topic, Text(_answer_text(answers[topic.id])))
+            if picked is None:  # an answer in its own words: take what it mentions
                 lines[topic.id] = f'{topic.label}: "{clip(_answer_text(answers[topic.id]), 400)}".'
             source = "answer"
         elif (options := settled(topic, text)):
@@ -275,8 +280,8 @@ def _plan(request: SpecRequest) -> _Plan:
 
 @dataclass
 class _Draft:
-    entities: list[dict]
-    routes: list[tuple[str, str, str, str | None]]
+    entities: list[dict[str, Any]]
+    routes: list[Route]
     features: list[tuple[str, str, list[str]]]
     users: list[tuple[str, str]]
     decisions: list[str]
@@ -354,7 +359,7 @@ def _build(plan: _Plan) -> _Draft:
     present = set(present_list)
 
     # Placeholders for template texts.
-    def first(candidates) -> str | None:
+    def first(candidates: Iterable[str]) -> str | None:
         return next((real(n) for n in candidates if real(n) in present), None)
 
     made_names = [template.name for template in made if template.name in present]
@@ -363,8 +368,8 @@ def _build(plan: _Plan) -> _Draft:
     blanks = Blanks(item=naming.words(generic.name), items=generic.plural.replace("-", " "),
                      main_item=naming.words(main), main_items=templates[main].plural.replace("-", " "),
                      scope=naming.words(first(("Project", "Team", "Organization")) or "workspace"))
-    for key, entity in (("comment_subject", "Comment"), ("attachment_subject", "Attachment")):
-        subject = first(p.target for p in templates[entity].parents if p.group == "subject")
+    for key, holder in (("comment_subject", "Comment"), ("attachment_subject", "Attachment")):
+        subject = first(p.target for p in templates[holder].parents if p.group == "subject")
         blanks[key] = naming.words(subject) if subject else "item"
     blanks["tag_target"] = naming.words(first(templates["Tag"].links) or main)
 
@@ -380,11 +385,12 @@ def _build(plan: _Plan) -> _Draft:
     soft = ("deleted_at", "When it was moved to the trash") if "retention_trash" in active else (
         ("archived_at", "When it was archived") if "retention_archive" in active else None)
 
-    entities: list[dict] = []
+    entities: list[dict[str, Any]] = []
     nests: dict[str, str] = {}
     for name in present_list:
         template = templates[name]
-        fields = [dict(name="id", type="uuid", required=True, unique=True, description="Primary key", values=None)]
+        fields: list[dict[str, Any]] = [
+            dict(name="id", type="uuid", required=True, unique=True, description="Primary key", values=None)]
         for spec in template.fields + tuple(f for m in MODULES if m.key in active for e, f in m.fields
                                              if real(e) == name):
             if any(real(n) in present for n in spec.unless):
@@ -396,7 +402,7 @@ def _build(plan: _Plan) -> _Draft:
                     values = enum_values.get(values[0][1:]) or values[1:]
             fields.append(dict(name=spec.name, type=spec.type, required=spec.required, unique=spec.unique,
                                description=spec.description, values=values))
-        relations = []
+        relations: list[dict[str, Any]] = []
         groups: set[str] = set()
         for parent in template.parents:
             target = real(parent.target)
@@ -419,8 +425,10 @@ def _build(plan: _Plan) -> _Draft:
         if not template.immutable:
             fields.append(dict(name="updated_at", type="datetime", required=True, unique=False,
                                description="When it last changed", values=None))
-        seen: set[str] = set()
-        fields = [f for f in fields if not (f["name"] in seen or seen.add(f["name"]))][:60]
+        unique_fields: dict[str, dict[str, Any]] = {}
+        for spec_field in fields:
+            unique_fields.setdefault(spec_field["name"], spec_field)
+        fields = list(unique_fields.values())[:60]
         entities.append(dict(name=name, description=clip(template.description, 500), fields=fields,
                              relations=relations))
     by_name = {entity["name"]: entity for entity in entities}
@@ -439,7 +447,7 @@ def _build(plan: _Plan) -> _Draft:
         entity["relations"] = entity["relations"][:30]
     entities_by_name = by_name
 
-    routes: list[tuple[str, str, str, str | None]] = []
+    routes: list[Route] = []
     for name in present_list:
         routes += _crud(templates[name], templates.get(nests.get(name, "")), soft is not None and
                         "retention_trash" in active)
@@ -452,38 +460,40 @@ def _build(plan: _Plan) -> _Draft:
             for route in module.routes:
                 if _satisfied(route.requires, present, active) and (route.entity is None or
                                                                     real(route.entity) in present):
-                    entity = real(route.entity) if route.entity else None
-                    routes.append((route.method, _renamed_path(route.path, renamed), route.summary, entity))
+                    routes.append((route.method, _renamed_path(route.path, renamed), route.summary,
+                                   real(route.entity) if route.entity else None))
     if "Tag" in present:
         for partner in templates["Tag"].links:
             if real(partner) in present:
                 linked = templates[real(partner)]
                 routes.append(("PUT", f"/{linked.plural}/{{{naming.param(linked.name)}}}/tags",
                                f"Replace the tags of {naming.article(naming.words(linked.name))}", "Tag"))
-    unique: dict[tuple[str, str], tuple[str, str, str, str | None]] = {}
-    for route in routes:
-        unique.setdefault((route[0], route[1]), route)
-    routes = list(unique.values())[:300]
+    distinct: dict[tuple[str, str], Route] = {}
+    for one in routes:
+        distinct.setdefault((one[0], one[1]), one)
+    routes = list(distinct.values())[:300]
 
     features: list[tuple[str, str, list[str]]] = []
     keys: dict[str, int] = {}
     for module in MODULES:
-        feature = module.feature
-        if module.key not in active or feature is None:
+        template_feature = module.feature
+        if module.key not in active or template_feature is None:
             continue
-        if feature.anchor is not None and real(feature.anchor) not in present:
+        if template_feature.anchor is not None and real(template_feature.anchor) not in present:
             continue
-        criteria = [fill(c.text) for c in feature.criteria if _satisfied(c.requires, present, active)]
+        criteria = [fill(c.text) for c in template_feature.criteria if _satisfied(c.requires, present, active)]
         for other in MODULES:
             if other.key in active:
                 criteria += [fill(c.text) for key, c in other.criteria
                              if key == module.key and _satisfied(c.requires, present, active)]
         keys[module.key] = len(features)
         # Six criteria at most from the catalogue; review feedback may add more below.
-        features.append((capital(fill(feature.name)), fill(feature.summary), dedupe(criteria)[:6]))
-    features += [feature for name in made_names
-                 if (feature := _thing_feature(templates[name], entities_by_name[name], routes))[0]
-                 not in {existing[0] for existing in features}]
+        features.append((capital(fill(template_feature.name)), fill(template_feature.summary),
+                         dedupe(criteria)[:6]))
+    for name in made_names:
+        feature = _thing_feature(templates[name], entities_by_name[name], routes)
+        if feature[0] not in {existing[0] for existing in features}:
+            features.append(feature)
     names = {feature[0] for feature in features}
     extra: dict[str, tuple[str, str, list[str]]] = {}
     for name, summary, criteria in plan.features:
@@ -509,7 +519,7 @@ def _build(plan: _Plan) -> _Draft:
                                      _head_tail(folded, 20))]
 
     users = [module.role for module in MODULES if module.key in active and module.role][:20] or [
-        MODULE_BY_KEY["role_member"].role]
+        ("Member", "Does the day-to-day work: creates, edits and completes items.")]
     decisions = dedupe(plan.decisions + [fill(d) for m in MODULES if m.key in active for d in m.decisions]
                         + plan.late_decisions)
     non_functional = dedupe([fill(n) for m in MODULES if m.key in active for n in m.non_functional])
@@ -517,17 +527,18 @@ def _build(plan: _Plan) -> _Draft:
                   [clip(n, 500) for n in _head_tail(non_functional, 30)])
 
 
-def _crud(template: EntityTemplate, parent: EntityTemplate | None, restorable: bool) -> list[tuple[str, str, str, str | None]]:
+def _crud(template: EntityTemplate, parent: EntityTemplate | None, restorable: bool) -> list[Route]:
     if template.crud == "none":
         return []
     one, many, name = naming.words(template.name), template.plural.replace("-", " "), template.name
     item = f"/{template.plural}/{{{naming.param(name)}}}"
     if parent is not None:
         collection = f"/{parent.plural}/{{{naming.param(parent.name)}}}/{template.plural}"
-        of, into = f" of {naming.article(naming.words(parent.name))}", f" in {naming.article(naming.words(parent.name))}"
+        owner = naming.article(naming.words(parent.name))
+        of, into = f" of {owner}", f" in {owner}"
     else:
         collection, of, into = f"/{template.plural}", "", ""
-    routes = [("GET", collection, f"List {many}{of}", name)]
+    routes: list[Route] = [("GET", collection, f"List {many}{of}", name)]
     if template.crud in ("full", "create_read"):
         routes.append(("POST", collection, f"Create {naming.article(one)}{into}", name))
     routes.append(("GET", item, f"Get {naming.article(one)}", name))
@@ -552,7 +563,7 @@ _TRAILING = frozenset({"for", "with", "of", "in", "on", "at", "by", "from", "or"
 
 
 def _feedback_title(text: str, number: int) -> str:
-    words = re.findall(r"[^\W_][\w'’-]*", text[:600])
+    words = re.findall(r"[^\W_][\w'\u2019-]*", text[:600])
     start = 0
     while start < len(words) and words[start].lower() in _FILLERS:
         start += 1
@@ -677,7 +688,7 @@ def _diff(before: _Draft, after: _Draft) -> list[str]:
     for label, was_list, now_list in (("role", before.users, after.users),
                                       ("decision", before.decisions, after.decisions),
                                       ("non-functional requirement", before.non_functional, after.non_functional)):
-        def show(item) -> str:
+        def show(item: str | tuple[str, str]) -> str:
             return item[0] if isinstance(item, tuple) else item
         changes += [f"Added {label}: {show(item)}" for item in now_list if item not in was_list]
         changes += [f"Removed {label}: {show(item)}" for item in was_list if item not in now_list]
@@ -762,7 +773,7 @@ def _thing_feature(template: EntityTemplate, entity: dict[str, Any], routes: lis
             criteria.append(f"Given two {naming.plural_phrase(owner)}, when the {many} of one are listed, then only "
                             f"its own {many} appear.")
             break
-    for method, path, summary, name in routes:
+    for method, path, _summary, name in routes:
         if name == template.name and method == "POST" and path.count("/") == 3 and path.endswith(
                 tuple("/" + verb.replace(" ", "-") for verb in template.actions)):
             verb = path.rsplit("/", 1)[1]

@@ -1,4 +1,4 @@
-"""The built-in generator: questions and specifications from keyword catalogues (no AWS)."""
+"""The built-in generator: questions and specifications from the description's words and the catalogues (no AWS)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiln.domain.generation import (
     FEEDBACK_MAX,
@@ -73,7 +74,11 @@ def test_generator_shape():
 def test_example_questions_are_sensible():
     questions = _questions()
     QuestionSet(questions=list(questions.values()))
-    assert 4 <= len(questions) <= 12
+    assert 4 <= len(questions) <= 14
+    # The model comes first: the things the description names, to confirm or change.
+    assert list(questions)[:2] == ["data_model", "data_model_more"]
+    assert questions["data_model"].options == ["All of them", "Project", "Team", "Task", "Board", "TimeEntry"]
+    assert not questions["data_model"].required and questions["data_model_more"].type.value == "text"
     for expected in ("authentication", "tenancy", "roles", "realtime", "board_workflow", "time_billable",
                      "time_capture", "data_retention", "anything_else"):
         assert expected in questions
@@ -249,12 +254,15 @@ def test_description_settled_topics_are_applied_and_said_so():
                for line in content.decisions)
 
 
-def test_unknown_domains_get_a_generic_entity_named_after_the_main_noun():
+def test_unknown_domains_get_the_things_they_name():
     content = _spec(ProjectBrief("Plant Pal", "An app to keep track of my houseplants and when to water them."))
     assert [entity.name for entity in content.entities] == ["User", "Houseplant"]
     assert ("GET", "/houseplants") in _routes(content)
-    assert "Manage houseplants" in {feature.name for feature in content.features}
+    assert "Houseplants" in {feature.name for feature in content.features}
+    # With nothing named at all, the generic entity stands in, named after the project.
     assert [entity.name for entity in _spec(ProjectBrief("?", "")).entities] == ["User", "Item"]
+    assert [entity.name for entity in _spec(ProjectBrief("Cellar", "Keeps everything.")).entities] == [
+        "User", "Cellar"]
 
 
 # --- write_spec: feedback -----------------------------------------------------------------------

@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kiln.domain.builds import ImplementRequest, TaskDefinition, TaskPlan, plan_problems
 from kiln.domain.generation import (
@@ -25,7 +26,7 @@ from kiln.domain.generation import (
     UserRole,
 )
 from kiln.domain.generators.builtin import BuiltinGenerator
-from kiln.domain.generators.builtin_build import implement, parse_routes, plan
+from kiln.domain.generators.builtin.build import implement, parse_routes, plan
 from kiln.domain.spec_documents import render_documents
 from kiln.domain.verification import verify
 
@@ -44,7 +45,7 @@ def _answer(question):
     return "Nothing more for now."
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _example_documents(feedback: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
     questions = tuple(generator.clarify(EXAMPLE))
     answers = {question.id: _answer(question) for question in questions}
