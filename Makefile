@@ -9,12 +9,14 @@ INSTALLED := $(VENV)/.installed
 NODE_PREFIX := $(VENV)/node
 CDK := $(NODE_PREFIX)/node_modules/.bin/cdk
 CDK_VERSION := 2.1148.1
+# What `make lint` checks (mypy's own list is `files` in pyproject.toml).
+LINTED := functions infra local tests
 export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)
 # The CDK CLI must never phone home from a laptop or CI.
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install run test test-unit test-integration test-infra synth deploy bench layer clean admin-key
+.PHONY: install run lint test test-unit test-integration test-infra synth deploy bench layer clean admin-key
 
 install: $(INSTALLED)
 
@@ -30,7 +32,12 @@ $(CDK):
 run: $(INSTALLED) ## start the local cloud on http://localhost:$${KILN_LOCAL_PORT:-3001}
 	$(PY) -m local
 
-test: $(INSTALLED) ## the whole suite: unit, integration (local cloud over HTTP), infra
+lint: $(INSTALLED) ## ruff (lint, then format check) and mypy, configured in pyproject.toml
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/mypy
+	$(BIN)/ruff format --check $(LINTED)
+
+test: $(INSTALLED) lint ## lint, then the whole suite: unit, integration (local cloud over HTTP), infra
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-unit: $(INSTALLED)

@@ -18,14 +18,14 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from kiln import routes
-from kiln.http.cors import ALLOWED_HEADERS, MAX_AGE_SECONDS, CorsPolicy, allow_header, origin_pattern
-from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, Route
-from kiln.tiers import Tier
 from infra import gateway_responses
 from infra.lambdas import KilnFunction
 from infra.nag import acknowledge
 from infra.settings import Settings
+from kiln import routes
+from kiln.http.cors import ALLOWED_HEADERS, MAX_AGE_SECONDS, CorsPolicy, allow_header, origin_pattern
+from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, Route
+from kiln.tiers import Tier
 
 BINARY_MEDIA_TYPES = list(routes.BINARY_MEDIA_TYPES)
 AUTHORIZATION_HEADER = "Authorization"

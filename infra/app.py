@@ -29,7 +29,8 @@ from infra.settings import LAYER_DIR, Settings  # noqa: E402
 from infra.stack import KilnStack  # noqa: E402
 
 
-def create_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = None, **stack_kwargs: Any) -> tuple[App, KilnStack]:
+def create_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = None,
+               **stack_kwargs: Any) -> tuple[App, KilnStack]:
     """The app with its one root stack; tests pass routes, layer_dir, workflows_dir..."""
     app = App(context=dict(context or {}), outdir=outdir)
     settings = Settings.from_context(app.node)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from kiln.adapters import schema
 from infra.settings import Settings
+from kiln.adapters import schema
 
 
 def _string(name: str) -> dynamodb.Attribute:

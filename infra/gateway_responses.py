@@ -54,9 +54,11 @@ class GatewayMapping:
 
 
 MAPPINGS: tuple[GatewayMapping, ...] = (
-    GatewayMapping("UNAUTHORIZED", ErrorCode.UNAUTHORIZED, why="authorizer answered Unauthorized: no or malformed token"),
+    GatewayMapping("UNAUTHORIZED", ErrorCode.UNAUTHORIZED,
+                   why="authorizer answered Unauthorized: no or malformed token"),
     GatewayMapping("ACCESS_DENIED", ErrorCode.UNAUTHORIZED,
-                   why="authorizer Deny: the authorizer only denies bad, expired or revoked credentials, so 401 not 403"),
+                   why="authorizer Deny: the authorizer only denies bad, expired or revoked credentials, "
+                       "so 401 not 403"),
     GatewayMapping("INVALID_API_KEY", ErrorCode.SERVICE_UNAVAILABLE,
                    message="The credentials are valid but still being provisioned; retry in a few seconds.",
                    retry_after=PROVISIONING_RETRY_SECONDS,
@@ -64,7 +66,8 @@ MAPPINGS: tuple[GatewayMapping, ...] = (
                        "returned: API Gateway has not propagated a key (or plan membership) created or moved a "
                        "moment ago. Clients never send x-api-key, so nothing else produces it"),
     GatewayMapping("EXPIRED_TOKEN", ErrorCode.UNAUTHORIZED, why="SigV4 credentials expired (not used by Kiln clients)"),
-    GatewayMapping("INVALID_SIGNATURE", ErrorCode.UNAUTHORIZED, why="SigV4 signature invalid (not used by Kiln clients)"),
+    GatewayMapping("INVALID_SIGNATURE", ErrorCode.UNAUTHORIZED,
+                   why="SigV4 signature invalid (not used by Kiln clients)"),
     GatewayMapping("MISSING_AUTHENTICATION_TOKEN", ErrorCode.ENDPOINT_NOT_FOUND,
                    why="what API Gateway answers for a path no resource matches"),
     GatewayMapping("RESOURCE_NOT_FOUND", ErrorCode.ENDPOINT_NOT_FOUND, why="no such resource"),
@@ -72,10 +75,12 @@ MAPPINGS: tuple[GatewayMapping, ...] = (
     GatewayMapping("QUOTA_EXCEEDED", ErrorCode.USAGE_LIMIT_EXCEEDED, why="usage plan daily quota exhausted"),
     GatewayMapping("REQUEST_TOO_LARGE", ErrorCode.PAYLOAD_TOO_LARGE, why="body over API Gateway's 10 MB limit"),
     GatewayMapping("UNSUPPORTED_MEDIA_TYPE", ErrorCode.UNSUPPORTED_MEDIA_TYPE, why="no mapping for the Content-Type"),
-    GatewayMapping("BAD_REQUEST_BODY", ErrorCode.VALIDATION_ERROR, gateway_message=True, why="request validator rejected the body"),
+    GatewayMapping("BAD_REQUEST_BODY", ErrorCode.VALIDATION_ERROR, gateway_message=True,
+                   why="request validator rejected the body"),
     GatewayMapping("BAD_REQUEST_PARAMETERS", ErrorCode.VALIDATION_ERROR, gateway_message=True,
                    why="request validator rejected a parameter"),
-    GatewayMapping("WAF_FILTERED", ErrorCode.FORBIDDEN, message="The request was blocked by the web application firewall.",
+    GatewayMapping("WAF_FILTERED", ErrorCode.FORBIDDEN,
+                   message="The request was blocked by the web application firewall.",
                    why="a web ACL blocked the request"),
     GatewayMapping("AUTHORIZER_FAILURE", ErrorCode.SERVICE_UNAVAILABLE, retry_after=1,
                    why="the authorizer crashed or timed out: a dependency problem, retryable"),

@@ -21,11 +21,11 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from kiln.routes import Route
 from infra import grants as grants_mod
 from infra.lambdas import FunctionSpec, KilnFunction, Runtime, function_environment
 from infra.nag import acknowledge
 from infra.settings import Settings
+from kiln.routes import Route
 
 SYNC_DLQ_REASON = (
     "Invoked synchronously by API Gateway (Lambda proxy integration): the caller receives the error, "
@@ -101,7 +101,8 @@ class RouteGroupStack(NestedStack):
                 bucket_arn=imp("BucketArn", shared.bucket_arn) if needs_bucket else "",
                 cursor_secret_arn=imp("CursorSecretArn", shared.cursor_secret_arn) if needs_secret else "",
                 state_machine_arns=tuple(
-                    imp(f"StateMachine{pascal(name)}Arn", arn) for name, arn in sorted(shared.state_machine_arns.items())
+                    imp(f"StateMachine{pascal(name)}Arn", arn)
+                    for name, arn in sorted(shared.state_machine_arns.items())
                 ) if needs_workflows else (),
                 usage_plan_ids=tuple(
                     imp(f"UsagePlan{pascal(tier)}Id", plan) for tier, plan in shared.usage_plan_ids.items()

@@ -19,6 +19,17 @@ from aws_cdk import CfnOutput, Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from infra import grants as grants_mod
+from infra.api import Api
+from infra.cursor_secret import CursorSecret
+from infra.data import Data
+from infra.lambdas import ARCHITECTURE, RUNTIME, FunctionSpec, KilnFunction, Runtime, function_environment
+from infra.monitoring import Monitoring
+from infra.nag import acknowledge
+from infra.route_group import SYNC_DLQ_REASON, RouteGroupStack, Shared, group_stack_id, pascal
+from infra.settings import LAYER_DIR, WORKFLOWS_DIR, Settings
+from infra.storage import Storage
+from infra.workflows import Workers, Workflows
 from kiln.routes import (
     AUTHORIZER_GRANTS,
     AUTHORIZER_HANDLER,
@@ -31,17 +42,6 @@ from kiln.routes import (
     Workflow,
 )
 from kiln.tiers import TIERS, Tier
-from infra import grants as grants_mod
-from infra.api import Api
-from infra.cursor_secret import CursorSecret
-from infra.data import Data
-from infra.lambdas import ARCHITECTURE, RUNTIME, FunctionSpec, KilnFunction, Runtime, function_environment
-from infra.monitoring import Monitoring
-from infra.nag import acknowledge
-from infra.route_group import SYNC_DLQ_REASON, RouteGroupStack, Shared, group_stack_id, pascal
-from infra.settings import LAYER_DIR, WORKFLOWS_DIR, Settings
-from infra.storage import Storage
-from infra.workflows import Workers, Workflows
 
 MAX_FUNCTION_NAME = 64
 

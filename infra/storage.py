@@ -86,7 +86,8 @@ class Storage(Construct):
                                    noncurrent_version_expiration=Duration.days(1))
                   for prefix, days in EXPIRING_PREFIXES.items()),
                 # Parts of multipart uploads never completed nor aborted (a worker killed mid-stream).
-                s3.LifecycleRule(id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
+                s3.LifecycleRule(id="abort-incomplete-uploads",
+                                 abort_incomplete_multipart_upload_after=Duration.days(1)),
                 # Versioning protects against overwrites; old versions are kept 30 days, not forever.
                 s3.LifecycleRule(id="expire-noncurrent-versions",
                                  noncurrent_version_expiration=Duration.days(NONCURRENT_DAYS)),

@@ -13,11 +13,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from kiln import config
-from kiln.routes import Worker, Workflow
 from infra.lambdas import FunctionSpec, KilnFunction, Runtime
 from infra.nag import acknowledge
 from infra.sandbox import IsolatedNetwork
+from kiln import config
+from kiln.routes import Worker, Workflow
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 # The build workflow's verification step runs the generated project's own test suite in the

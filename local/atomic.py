@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 _LOCK = threading.RLock()
 _ITEM_OPERATIONS = ("get_item", "put_item", "update_item", "delete_item", "query", "transact_write_items")

@@ -14,15 +14,16 @@ import re
 import sys
 import threading
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qs
 
 from werkzeug.serving import make_server
 
 from local import atomic, lambda_runtime
-from local.server import BackgroundServer
 from local.constants import ACCOUNT_ID, REGION, function_name
+from local.server import BackgroundServer
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

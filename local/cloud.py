@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from kiln import config
 from kiln.http.cors import CorsPolicy, check_origins
@@ -73,6 +74,10 @@ class LocalCloud:
         os.environ.update(self.resources.environment())
         # Settings loaded before (another cloud in this process) name another moto's resources.
         config.reset()
+        # Each function checks its kind of settings at its cold start; check every kind now, so a
+        # malformed variable stops the start with its message instead of failing requests.
+        for kind in (config.AuthorizerSettings, config.ApiSettings, config.WorkerSettings):
+            config.load(kind)
 
         from kiln.bootstrap import provision_admin
 

@@ -18,9 +18,10 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -400,7 +401,7 @@ class Gateway:
         request_id = str(uuid.uuid4())
         try:
             response = self.handle(environ, request_id)
-        except Exception:  # a bug in the emulator or an AWS call it made
+        except Exception:  # noqa: BLE001 - a bug in the emulator or an AWS call it made
             traceback.print_exc(file=sys.stderr)
             response = gateway_error(ErrorCode.INTERNAL_ERROR, request_id)
         if response.own:

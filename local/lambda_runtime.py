@@ -27,9 +27,10 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from local.constants import ACCOUNT_ID, REGION
 
@@ -144,7 +145,7 @@ def invoke(
         except (TypeError, ValueError) as exc:
             raise MarshalError(f"Unable to marshal response: {exc}") from exc
         return InvocationResult(payload)
-    except Exception as exc:  # the runtime catches everything the handler lets escape
+    except Exception as exc:  # noqa: BLE001 - the runtime catches everything the handler lets escape
         return InvocationResult(
             error_document(exc, context.aws_request_id), function_error="Unhandled", exception=exc
         )

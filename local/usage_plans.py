@@ -12,9 +12,10 @@ import calendar
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 Clock = Callable[[], float]
 

@@ -110,7 +110,8 @@ def validation_error(fields: list[dict[str, Any]], message: str | None = None) -
 
 
 def not_found(resource: str, resource_id: str) -> KilnError:
-    return KilnError(ErrorCode.NOT_FOUND, f"{resource.capitalize()} not found.", {"resource": resource, "id": resource_id})
+    return KilnError(ErrorCode.NOT_FOUND, f"{resource.capitalize()} not found.",
+                     {"resource": resource, "id": resource_id})
 
 
 def success_body(data: Any, pagination: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -37,13 +37,13 @@ import sys
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from kiln import SERVICE_NAME, VERSION, config, ids
 from kiln.domain.builds import EventType
-from kiln.envelope import CATALOG, ErrorCode
 from kiln.domain.operations import Format, OperationStatus, ResourceStatus
 from kiln.domain.runs import RunStatus
+from kiln.envelope import CATALOG, ErrorCode
 from kiln.handlers.docs_assets import ASSETS
 from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, BINARY_MEDIA_TYPES, ROUTES, Route, Scope
 from kiln.tiers import TIER_NAMES
@@ -108,7 +108,7 @@ P = "kiln.domain.projects"
 S = "kiln.domain.specs"
 R = "kiln.domain.runs"
 B = "kiln.domain.builds"
-O = "kiln.domain.operations"
+O = "kiln.domain.operations"  # noqa: E741 - a module shorthand, like S, R, B and H
 H = "kiln.handlers"
 EC = ErrorCode
 
@@ -175,7 +175,8 @@ OPERATIONS: dict[str, Io] = {
     "tasks_list": Io(successes=(_list(f"{R}:Task", "page", "Every task of the run, in plan order (one page)."),)),
     "tasks_get": Io(successes=(_ok(f"{R}:Task"),)),
     "events_list": Io(query="kiln.http.events:EventQuery", successes=(
-        _list(f"{B}:Event", "events", "Events in id order; `pagination.nextCursor` is the `after` of the next page."),)),
+        _list(f"{B}:Event", "events",
+              "Events in id order; `pagination.nextCursor` is the `after` of the next page."),)),
     "events_stream": Io(query="kiln.http.events:EventQuery", headers=("LastEventId",), successes=(
         Success(200, "A bounded stream of Server-Sent Events: `retry:`, then one `id:`/`event:`/`data:` frame per "
                      "event after `Last-Event-ID` (or `after`); `data` is the event as JSON. Reconnect to continue. "
@@ -291,7 +292,7 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     if "$ref" in schema:
         return {"anyOf": [schema, {"type": "null"}]}
     nullable = dict(schema)
-    kind = nullable.get("type")
+    kind: Any = nullable.get("type")
     nullable["type"] = [kind, "null"] if isinstance(kind, str) else [*kind, "null"]
     return nullable
 
@@ -523,8 +524,9 @@ HAND_SCHEMAS["EventPagination"] = _obj({
 HAND_SCHEMAS["ErrorCode"] = {
     "type": "string",
     "enum": [code.value for code in ErrorCode],
-    "description": "The stable error codes (docs/errors.md):\n\n| code | status | type URI |\n|---|---|---|\n" + "\n".join(
-        f"| `{code.value}` | {CATALOG[code].status} | {error_type(code)} |" for code in ErrorCode),
+    "description": "The stable error codes (docs/errors.md):\n\n| code | status | type URI |\n|---|---|---|\n"
+                   + "\n".join(f"| `{code.value}` | {CATALOG[code].status} | {error_type(code)} |"
+                               for code in ErrorCode),
     "x-error-types": {code.value: error_type(code) for code in ErrorCode},
 }
 HAND_SCHEMAS["ErrorEnvelope"] = _obj({
@@ -653,24 +655,25 @@ def _resolve(reference: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _is_model(reference: str | None) -> bool:
-    return bool(reference) and ":" in reference  # type: ignore[operator]
+def _is_model(reference: str | None) -> TypeGuard[str]:
+    return reference is not None and ":" in reference
 
 
 class _Schemas:
     """The pydantic schemas of every model the table names, as components."""
 
     def __init__(self) -> None:
-        from pydantic.json_schema import GenerateJsonSchema, models_json_schema
+        from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
 
         class Generator(GenerateJsonSchema):
             def field_title_should_be_set(self, schema: Any) -> bool:
                 return False  # property names say it; titles only add noise
 
         self._generator = Generator
-        bodies = sorted({io.body for io in OPERATIONS.values() if io.body})
+        bodies = sorted({body for io in OPERATIONS.values() if (body := io.body)})
         answers = sorted({s.data for io in OPERATIONS.values() for s in io.successes if _is_model(s.data)})
-        pairs = [(_resolve(ref), "validation") for ref in bodies] + [(_resolve(ref), "serialization") for ref in answers]
+        pairs: list[tuple[Any, JsonSchemaMode]] = [(_resolve(ref), "validation") for ref in bodies]
+        pairs += [(_resolve(ref), "serialization") for ref in answers]
         keys, top = models_json_schema(pairs, ref_template=COMPONENT_REF, union_format="primitive_type_array",
                                        schema_generator=Generator)
         self.components: dict[str, Any] = dict(top.get("$defs", {}))
@@ -877,7 +880,7 @@ def _error_examples() -> dict[str, Any]:
 
 
 def _example_details(code: ErrorCode) -> dict[str, Any]:
-    return {
+    details: dict[ErrorCode, dict[str, Any]] = {
         EC.VALIDATION_ERROR: {"fields": [{"field": "name", "location": "body", "message": "Field required",
                                           "type": "missing"}]},
         EC.FORBIDDEN: {"requiredScopes": ["project:write"], "missingScopes": ["project:write"]},
@@ -896,7 +899,8 @@ def _example_details(code: ErrorCode) -> dict[str, Any]:
         EC.SERVICE_UNAVAILABLE: {"retryAfterSeconds": 1},
         EC.TOO_MANY_REQUESTS: {"requestId": "c0ffee00-1234-5678-9abc-def012345678"},
         EC.UNAUTHORIZED: {},
-    }.get(code, {})
+    }
+    return details.get(code, {})
 
 
 def _parameters(route: Route, io: Io, schemas: _Schemas) -> list[dict[str, Any]]:

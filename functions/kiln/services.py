@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from kiln import config
 
 if TYPE_CHECKING:  # imported where used: the authorizer and /health never load pydantic
+    from kiln.cursors import CursorCodec
     from kiln.domain.access import AccessService
     from kiln.domain.archive_steps import ArchiveSteps
     from kiln.domain.build_steps import BuildSteps
@@ -20,7 +21,6 @@ if TYPE_CHECKING:  # imported where used: the authorizer and /health never load 
     from kiln.domain.repository import Repository
     from kiln.domain.runs import RunService
     from kiln.domain.specs import SpecService
-    from kiln.cursors import CursorCodec
 
 
 @cache
@@ -140,8 +140,8 @@ def _openai_for_builds() -> Generator:
 @cache
 def build_steps() -> BuildSteps:
     from kiln.adapters.dynamodb.runs import EventStore, RunStore
-    from kiln.domain.build_steps import BuildSteps
     from kiln.adapters.lambda_invoke import LambdaSandbox
+    from kiln.domain.build_steps import BuildSteps
     from kiln.domain.builds import TaskPlan, VerificationResult
     from kiln.domain.verification import verify
 

@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, help="fresh processes per handler and side for cold starts (5)")
     parser.add_argument("--iterations", type=int, help="requests per side for each warm measurement (2000)")
     parser.add_argument("--quick", action="store_true", help="3 samples and 500 iterations unless given")
-    parser.add_argument("--only", type=_parts, default=PARTS, help="comma-separated parts: cold,warm,calls,builds,archives")
+    parser.add_argument("--only", type=_parts, default=PARTS,
+                        help="comma-separated parts: cold,warm,calls,builds,archives")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="cold starts compile Kiln and the layer's packages from source, as on Lambda")
     parser.add_argument("--code", type=Path, default=None, metavar="DIR",

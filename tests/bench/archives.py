@@ -40,7 +40,7 @@ def _prepared(files: dict[str, bytes]):
     from kiln.domain.archive_steps import ArchiveSteps
     from kiln.domain.operations import Operation, OperationKind, OperationStatus
     from kiln.domain.repository import Repository
-    from tests.unit.kiln.domain.test_archive_steps import PROJECT, STAMP, WORKSPACE, Catalog, Ledger, Storage
+    from tests.unit.kiln.domain.test_archive_steps import PROJECT, STAMP, Catalog, Ledger, Storage
     from tests.unit.kiln.domain.test_repository import AUTHOR, MemoryObjects, MemoryRefs
 
     objects, refs = MemoryObjects(), MemoryRefs()

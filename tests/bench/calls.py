@@ -11,9 +11,10 @@ from __future__ import annotations
 import importlib
 import json
 from collections import Counter
-from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
 
 from tests.bench.report import table
 from tests.bench.world import (

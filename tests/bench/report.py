@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import statistics
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 
 def median(values: Sequence[float]) -> float:
@@ -26,7 +27,8 @@ def table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]], not
     numeric = [bool(cells) and all(_is_number(row[i]) for row in cells) for i in range(len(headers))]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric)).rstrip()
+        cells = zip(values, widths, numeric, strict=True)
+        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in cells).rstrip()
 
     out = [title, "=" * len(title), line(headers), line(["-" * w for w in widths])]
     out += [line(r) for r in cells]

@@ -17,9 +17,10 @@ import importlib.util
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from tests.bench.report import median, ratio, table, times
 from tests.bench.world import AWS_ENV, BARE_DIR, KILN_ENV, environment, item_event
@@ -139,7 +140,8 @@ def _install(clients: list[Any], stubs: dict[str, Callable[..., dict[str, Any]]]
 
                 event = f"before-call.dynamodb.{OPERATIONS[method]}"
                 client.meta.events.register(event, answer, unique_id=f"kiln-bench-{method}")
-                undo.append(lambda c=client, e=event, m=method: c.meta.events.unregister(e, unique_id=f"kiln-bench-{m}"))
+                undo.append(lambda c=client, e=event, m=method:
+                            c.meta.events.unregister(e, unique_id=f"kiln-bench-{m}"))
 
     def remove() -> None:
         for step in undo:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import boto3
 
@@ -144,8 +145,8 @@ def _create_projects(workspace_id: str, count: int, label: str) -> list[str]:
     from kiln.domain.projects import ProjectCreate
 
     service = services.projects()
-    return [service.create(workspace_id, ProjectCreate(name=f"{label} project {i}",
-                                                       description=f"{label} project number {i}, seeded for the bench.")).id
+    return [service.create(workspace_id, ProjectCreate(
+                name=f"{label} project {i}", description=f"{label} project number {i}, seeded for the bench.")).id
             for i in range(count)]
 
 

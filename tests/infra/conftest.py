@@ -87,7 +87,7 @@ def synthesize(outdir: Path, layer: Path, *, context: dict[str, Any] | None = No
     result = Synth(app=app, stack=stack, outdir=outdir, routes=tuple(stack.routes))
     try:
         app.synth()
-    except Exception as exc:  # ValidationFailed: the report says why
+    except Exception as exc:  # noqa: BLE001 - ValidationFailed: the report says why
         result.error = str(exc)
     manifest = json.loads((outdir / "manifest.json").read_text())
     for artifact in manifest["artifacts"].values():
@@ -110,7 +110,7 @@ def variable_clash(path: str, paths: set[str]) -> bool:
     """
     segments = path.strip("/").split("/")
     for other in paths:
-        for mine, theirs in zip(segments, other.strip("/").split("/")):
+        for mine, theirs in zip(segments, other.strip("/").split("/"), strict=False):
             if mine != theirs:
                 if mine.startswith("{") and theirs.startswith("{"):
                     return True

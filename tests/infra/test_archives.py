@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from kiln.routes import BINARY_MEDIA_TYPES, ROUTES, WORKERS, WORKFLOWS
 from infra import grants
 from infra.lambdas import DEFAULT_EPHEMERAL_STORAGE_MB
 from infra.settings import WORKFLOWS_DIR
+from kiln.routes import BINARY_MEDIA_TYPES, ROUTES, WORKERS, WORKFLOWS
 
 from .conftest import SYNTHETIC_CORS_ORIGINS, Synth
 from .test_builds import (
@@ -259,7 +259,8 @@ def test_cors_origins_setting() -> None:
 # --- workers' /tmp ------------------------------------------------------------------------------------
 
 def test_spooling_workers_get_more_ephemeral_storage(main: Synth) -> None:
-    declared = {w.name: w.ephemeral_storage_mb for w in WORKERS if w.ephemeral_storage_mb != DEFAULT_EPHEMERAL_STORAGE_MB}
+    declared = {w.name: w.ephemeral_storage_mb for w in WORKERS
+                if w.ephemeral_storage_mb != DEFAULT_EPHEMERAL_STORAGE_MB}
     assert declared == SPOOLING_WORKERS
     for handler, (_, _, props) in functions(main).items():
         worker = WORKERS_BY_HANDLER.get(handler)
@@ -273,7 +274,7 @@ def test_spooled_uploads_fit_in_tmp() -> None:
     from kiln.domain.operations import MAX_UPLOAD_BYTES
 
     for name, size in SPOOLING_WORKERS.items():
-        assert MAX_UPLOAD_BYTES <= size * 1024 * 1024 // 2, f"{name}: /tmp holds the upload with room to spare"
+        assert size * 1024 * 1024 // 2 >= MAX_UPLOAD_BYTES, f"{name}: /tmp holds the upload with room to spare"
 
 
 def test_ephemeral_storage_is_checked() -> None:

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from kiln.routes import AUTHORIZER_HANDLER, METHOD_NOT_ALLOWED_HANDLER, ROUTES, WORKERS, WORKFLOWS
 from infra import grants
 from infra.route_group import group_stack_id
 from infra.settings import WORKFLOWS_DIR
 from infra.workflows import SANDBOX_ENVIRONMENT, VERIFY_TIMEOUT_MARGIN_SECONDS, VERIFY_WORKER, worker_environment
+from kiln.routes import AUTHORIZER_HANDLER, METHOD_NOT_ALLOWED_HANDLER, ROUTES, WORKERS, WORKFLOWS
 
 from .conftest import Synth
 from .test_stack import actions, function_key, functions, join, role_statements

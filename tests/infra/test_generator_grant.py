@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kiln.routes import ROUTES, WORKERS
 from infra import grants
+from kiln.routes import ROUTES, WORKERS
 
 from .conftest import Synth, synthesize
 from .test_stack import actions, functions, join, role_statements
@@ -37,7 +37,7 @@ def resources(statement: dict) -> list[str]:
 def test_the_spec_routes_and_build_workers_declare_the_grant() -> None:
     assert ROUTE_INVOKERS, "no route declares generator:invoke"
     assert all(h.startswith("kiln.handlers.specs_") for h in ROUTE_INVOKERS)
-    assert WORKER_INVOKERS == {"kiln.workers.build_decompose.handler", "kiln.workers.build_task.handler"}
+    assert {"kiln.workers.build_decompose.handler", "kiln.workers.build_task.handler"} == WORKER_INVOKERS
 
 
 def test_builtin_generator_grants_nothing(main: Synth) -> None:
@@ -52,7 +52,7 @@ def test_builtin_generator_grants_nothing(main: Synth) -> None:
 def test_bedrock_generator_invokes_only_the_configured_profile(bedrock: Synth) -> None:
     assert bedrock.error is None, bedrock.error
     fns = functions(bedrock)
-    assert INVOKERS <= set(fns)
+    assert set(fns) >= INVOKERS
     for handler, (stack, _, props) in fns.items():
         statements = role_statements(bedrock, stack, props)
         invoking = [s for s in statements if "bedrock:InvokeModel" in actions([s])]

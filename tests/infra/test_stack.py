@@ -9,6 +9,9 @@ from collections import Counter
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from infra import gateway_responses
+from infra.settings import WORKFLOWS_DIR
+from infra.workflows import placeholders
 from kiln.adapters import schema
 from kiln.envelope import JSON_CONTENT_TYPE, ErrorCode
 from kiln.routes import (
@@ -21,9 +24,6 @@ from kiln.routes import (
     WORKFLOWS,
 )
 from kiln.tiers import TIERS
-from infra import gateway_responses
-from infra.settings import WORKFLOWS_DIR
-from infra.workflows import placeholders
 
 from .conftest import Synth
 
@@ -151,7 +151,8 @@ def test_only_the_route_method_may_invoke_a_route_function(main: Synth) -> None:
         stack, logical_id, _ = functions(main)[function_key(route)]
         permissions = [
             r["Properties"] for r in main.templates[stack]["Resources"].values()
-            if r["Type"] == "AWS::Lambda::Permission" and r["Properties"]["FunctionName"] == {"Fn::GetAtt": [logical_id, "Arn"]}
+            if r["Type"] == "AWS::Lambda::Permission"
+            and r["Properties"]["FunctionName"] == {"Fn::GetAtt": [logical_id, "Arn"]}
         ]
         assert len(permissions) == 1
         source = join(permissions[0]["SourceArn"])
@@ -363,7 +364,8 @@ def test_cursor_secret(main: Synth) -> None:
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda w: w.name)
 def test_state_machine_per_workflow(main: Synth, workflow) -> None:
-    machines = [v["Properties"] for v in main.root["Resources"].values() if v["Type"] == "AWS::StepFunctions::StateMachine"]
+    machines = [v["Properties"] for v in main.root["Resources"].values()
+                if v["Type"] == "AWS::StepFunctions::StateMachine"]
     assert len(machines) == len(WORKFLOWS)
     fns = functions(main)
     by_logical_id = {logical_id: props for _, logical_id, props in fns.values()}

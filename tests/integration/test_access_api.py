@@ -86,7 +86,8 @@ def test_workspace_keys_allow_lists_scopes_tiers_and_revocation(local_cloud):
     # Inside it, a missing scope is a 403 with the RFC 6750 challenge.
     denied = call(local_cloud, "POST", "/v1/projects", bearer(reader["secret"]), json={"name": "x", "description": "y"})
     assert denied.status_code == 403 and error_code(denied) == "FORBIDDEN"
-    assert denied.headers["WWW-Authenticate"] == 'Bearer realm="kiln", error="insufficient_scope", scope="project:write"'
+    assert denied.headers["WWW-Authenticate"] == (
+        'Bearer realm="kiln", error="insufficient_scope", scope="project:write"')
 
     # The writer can manage its workspace's keys, never beyond its own scopes.
     escalation = call(local_cloud, "POST", "/v1/api-keys", bearer(writer["secret"]),

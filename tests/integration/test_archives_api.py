@@ -272,7 +272,7 @@ def test_hostile_archives_are_rejected_precisely_and_write_nothing(local_cloud, 
     assert project_count(api, url) == before
     # Nothing under repos/ belongs to a project that does not exist.
     s3 = local_cloud.aws("s3")
-    bucket = [b["Name"] for b in s3.list_buckets()["Buckets"] if "bucket" in b["Name"] or "kiln" in b["Name"]][0]
+    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "bucket" in b["Name"] or "kiln" in b["Name"])
     projects = {p["id"] for p in api.get(f"{url}/v1/projects", params={"pageSize": 100}).json()["data"]}
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="repos/").get("Contents", [])]
     assert {key.split("/")[2] for key in keys} <= projects | _archived(api, url)
@@ -304,7 +304,8 @@ def test_look_alikes_of_git_files_are_imported(local_cloud, api):
 
 
 def _archived(api, url) -> set[str]:
-    return {p["id"] for p in api.get(f"{url}/v1/projects", params={"pageSize": 100, "status": "archived"}).json()["data"]}
+    listed = api.get(f"{url}/v1/projects", params={"pageSize": 100, "status": "archived"}).json()["data"]
+    return {p["id"] for p in listed}
 
 
 def test_gzip_body_is_accepted_for_tar_archives(local_cloud, api):

@@ -34,7 +34,8 @@ def follow(session: requests.Session, url: str) -> list[dict]:
         assert response.status_code == 200, response.text
         assert response.headers["Content-Type"].startswith("text/event-stream")
         for block in response.text.split("\n\n"):
-            fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
+            fields = dict(line.split(": ", 1) for line in block.splitlines()
+                          if ": " in line and not line.startswith(":"))
             if "id" in fields:
                 last_id = fields["id"]
                 seen.append({"id": int(fields["id"]), "event": fields["event"], "data": fields["data"]})

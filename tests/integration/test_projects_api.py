@@ -48,7 +48,8 @@ def test_full_lifecycle(http):
     archived = call(http, "DELETE", f"/v1/projects/{project['id']}")
     assert archived.status_code == 200
     assert archived.json()["data"]["status"] == "archived"
-    assert project["id"] not in [p["id"] for p in call(http, "GET", "/v1/projects", params={"pageSize": 100}).json()["data"]]
+    listed = call(http, "GET", "/v1/projects", params={"pageSize": 100}).json()["data"]
+    assert project["id"] not in [p["id"] for p in listed]
     only_archived = call(http, "GET", "/v1/projects", params={"status": "archived", "limit": 100}).json()
     assert project["id"] in [p["id"] for p in only_archived["data"]]
     assert only_archived["pagination"]["hasMore"] is False

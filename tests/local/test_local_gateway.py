@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from werkzeug.test import Client
@@ -99,7 +100,8 @@ def test_authorizer_context_and_api_key_are_in_the_request_context():
 
 
 def test_method_arn_names_api_stage_method_and_path():
-    assert method_arn(API, "GET", "/v1/projects") == f"arn:aws:execute-api:us-east-1:123456789012:{API}/prod/GET/v1/projects"
+    assert method_arn(API, "GET", "/v1/projects") == (
+        f"arn:aws:execute-api:us-east-1:123456789012:{API}/prod/GET/v1/projects")
     assert method_arn(API, "GET", "/") == f"arn:aws:execute-api:us-east-1:123456789012:{API}/prod/GET/"
 
 
@@ -198,7 +200,8 @@ class Lambdas:
     def allow(event: dict[str, Any]) -> dict[str, Any]:
         return {
             "principalId": "key_1",
-            "policyDocument": {"Version": "2012-10-17", "Statement": [allow(event["methodArn"].rsplit("/prod/", 1)[0] + "/prod/*")]},
+            "policyDocument": {"Version": "2012-10-17",
+                               "Statement": [allow(event["methodArn"].rsplit("/prod/", 1)[0] + "/prod/*")]},
             "context": {"workspaceId": "ws_1", "keyId": "key_1", "scopes": "project:read", "tier": "free",
                         "allowedPaths": "[]"},
             "usageIdentifierKey": "usage-value",
@@ -208,12 +211,13 @@ class Lambdas:
     def echo(event: dict[str, Any]) -> dict[str, Any]:
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(event)}
 
-    def __call__(self, handler_ref: str, event: Any, function_name: str, **kwargs: Any) -> lambda_runtime.InvocationResult:
+    def __call__(self, handler_ref: str, event: Any, function_name: str,
+                 **kwargs: Any) -> lambda_runtime.InvocationResult:
         self.calls.append((handler_ref, event))
         function = self.functions.get(handler_ref, self.echo)
         try:
             return lambda_runtime.InvocationResult(function(event))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - as the runtime does
             return lambda_runtime.InvocationResult(lambda_runtime.error_document(exc, "r"), "Unhandled", exc)
 
     def refs(self) -> list[str]:

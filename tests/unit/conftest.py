@@ -79,7 +79,8 @@ def _reset_services() -> None:
             factory.cache_clear()
 
 
-def principal_context(workspace_id: str = "ws_01m885m8rskqxxjknrtpgbxm1p", scopes: str = "project:read project:write ai:invoke admin",
+def principal_context(workspace_id: str = "ws_01m885m8rskqxxjknrtpgbxm1p",
+                      scopes: str = "project:read project:write ai:invoke admin",
                       tier: str = "pro", allowed_paths: list[str] | None = None) -> dict[str, Any]:
     return {
         "principalId": "key_01m885m8rskqxxjknrtpgbxm1q",

@@ -93,7 +93,7 @@ class UsageKeyStore:
     def _rejoin(plan: str, key_id: str) -> None:
         try:
             client("apigateway").create_usage_plan_key(usagePlanId=plan, keyId=key_id, keyType="API_KEY")
-        except Exception:  # noqa: BLE001 - the caller re-raises the move's own error
+        except Exception:  # the caller re-raises the move's own error
             # The key is in no plan: API Gateway refuses the workspace's requests until a
             # retried PATCH (which converges) puts it in one.
             logger.exception("usage key %s is in no usage plan after a failed tier change", key_id)

@@ -44,7 +44,7 @@ from pydantic import BaseModel, ValidationError
 
 from kiln import config
 from kiln.adapters import aws
-from kiln.domain.builds import ImplementRequest, Implementation, TaskDefinition, TaskPlan
+from kiln.domain.builds import Implementation, ImplementRequest, TaskDefinition, TaskPlan
 from kiln.domain.generation import (
     ANSWER_MAX,
     FEEDBACK_MAX,
@@ -102,16 +102,16 @@ _PATHS_SHOWN = 25  # out-of-scope paths listed back to the model on retry
 _CONNECT_TIMEOUT = 3
 _RETRIES = {"mode": "standard", "total_max_attempts": 1}
 
-_RULES = f"""\
+_RULES = """\
 Rules for everything you submit:
-- Entity names are PascalCase and singular (Task, TimeEntry): ^[A-Z][A-Za-z0-9]{{0,63}}$.
-- Field names, enum values and question ids are snake_case: ^[a-z][a-z0-9_]{{0,63}}$.
+- Entity names are PascalCase and singular (Task, TimeEntry): ^[A-Z][A-Za-z0-9]{0,63}$.
+- Field names, enum values and question ids are snake_case: ^[a-z][a-z0-9_]{0,63}$.
 - Only enum fields have `values`; every enum field has them.
 - A belongs_to relation names in `via` a field of the same entity holding the foreign key \
 (for example project_id of type uuid); has_many and many_to_many relations have no `via`.
 - Relations and routes refer only to entities you define; entity, feature and question names \
 are distinct; each (method, path) route appears once.
-- Route paths start with / and use {{camelCaseId}} parameters, for example /projects/{{projectId}}/tasks.
+- Route paths start with / and use {camelCaseId} parameters, for example /projects/{projectId}/tasks.
 - Stay within the limits of the tool's schema (list lengths, string lengths). Be concise: \
 short lines, no repetition, no Markdown inside values.
 """

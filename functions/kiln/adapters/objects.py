@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -63,7 +64,7 @@ class S3ObjectStore:
         wanted = list(dict.fromkeys(object_ids))
         s3 = client("s3")
         found = self._each(lambda object_id: self._get(s3, object_id), wanted)
-        return {object_id: raw for object_id, raw in zip(wanted, found) if raw is not None}
+        return {object_id: raw for object_id, raw in zip(wanted, found, strict=True) if raw is not None}
 
     def has(self, object_id: str) -> bool:
         if object_id in self._known:

@@ -21,8 +21,9 @@ import logging
 import re
 import unicodedata
 import zlib
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, BinaryIO, Mapping
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError

@@ -26,10 +26,11 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
-from typing import Any, Callable, Protocol
+from functools import cache
+from typing import Any, Protocol
 
 from kiln import ids
 from kiln.clock import Clock, iso, utc_now
@@ -118,7 +119,7 @@ def glob_within(inner: str, outer: str) -> bool:
     def segment_token(token: str) -> bool:  # matches only text without "/"
         return token not in (_DSTAR, "/")
 
-    @lru_cache(maxsize=None)
+    @cache
     def match(i: int, j: int) -> bool:
         if j == len(b):
             return i == len(a)
@@ -381,7 +382,7 @@ def _best_effort(undo: Any, *args: Any) -> None:
     """Run a compensating step; its own failure must not hide the error being handled."""
     try:
         undo(*args)
-    except Exception:  # noqa: BLE001 - the original error is re-raised by the caller
+    except Exception:  # the original error is re-raised by the caller
         logger.exception("compensating step %s failed", getattr(undo, "__name__", undo))
 
 

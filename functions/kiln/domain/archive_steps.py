@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from datetime import UTC, datetime
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Callable, Protocol
+from datetime import UTC, datetime
+from typing import Any, BinaryIO, Protocol
 
 from kiln import ids
 from kiln.clock import Clock, iso, utc_now

@@ -39,10 +39,11 @@ import struct
 import tarfile
 import unicodedata
 import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Annotated, Any, BinaryIO, Callable, Iterable, Iterator, Protocol
+from typing import Annotated, Any, BinaryIO, Protocol
 
 from pydantic import (
     AfterValidator,
@@ -205,7 +206,8 @@ class KilnSpecVersion(_Document):
     createdAt: Timestamp
     feedback: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)] | None = None
     approvedAt: Timestamp | None = None
-    generator: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_control_characters)] | None = None
+    generator: Annotated[
+        str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_control_characters)] | None = None
     documents: dict[str, Annotated[str, StringConstraints(max_length=DOCUMENT_MAX)]]
 
     @field_validator("documents")
@@ -238,8 +240,10 @@ class KilnFile(_Document):
 
 
 class KilnSource(_Document):
-    runId: Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(no_control_characters)] | None = None
-    ref: Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(no_control_characters)] | None = None
+    runId: Annotated[
+        str, StringConstraints(min_length=1, max_length=100), AfterValidator(no_control_characters)] | None = None
+    ref: Annotated[
+        str, StringConstraints(min_length=1, max_length=255), AfterValidator(no_control_characters)] | None = None
     commit: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")] | None = None
 
 
@@ -448,7 +452,8 @@ class _Tree:
             parent = "/".join(parts[:depth])
             parent_key = _fold(parent)
             if parent_key in self.files:
-                raise _entry_error("duplicate_name", entry, f"needs '{_show(self.files[parent_key])}' to be a directory")
+                raise _entry_error("duplicate_name", entry,
+                                   f"needs '{_show(self.files[parent_key])}' to be a directory")
             self.dirs.setdefault(parent_key, parent)
 
     def root(self) -> str | None:
@@ -727,7 +732,8 @@ def _zip_directory(fileobj: BinaryIO, limits: Limits) -> _ZipDirectory:
     return _ZipDirectory(records, start)
 
 
-def _zip64_extra(extra: bytes, usize: int, csize: int, offset: int, disk: int, name: bytes) -> tuple[int, int, int, int]:
+def _zip64_extra(extra: bytes, usize: int, csize: int, offset: int, disk: int,
+                 name: bytes) -> tuple[int, int, int, int]:
     position = 0
     while position + 4 <= len(extra):
         tag, length = struct.unpack_from("<HH", extra, position)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -206,7 +207,8 @@ class BuildSteps:
             try:
                 repository.merge(scratch, branch, f"Merge {branch} into the base of {task.id}", AUTHOR)
             except MergeConflict as conflict:
-                raise TaskFailed(f"the outputs of {task.id}'s dependencies conflict: {', '.join(conflict.paths)}") from None
+                raise TaskFailed(
+                    f"the outputs of {task.id}'s dependencies conflict: {', '.join(conflict.paths)}") from None
         return repository.resolve(scratch)
 
     @staticmethod

@@ -33,7 +33,8 @@ class TaskDefinition(_Model):
     instructions: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
     dependencies: list[Annotated[str, StringConstraints(pattern=TASK_ID)]] = Field(default_factory=list)
     # Globs (fnmatch, `**` allowed) of the repository paths this task may write.
-    pathScope: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(min_length=1, max_length=50)
+    pathScope: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(
+        min_length=1, max_length=50)
     # Paths that must exist once the task is done (checked by verification).
     expectedOutputs: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(default_factory=list)
 

@@ -7,8 +7,9 @@ shape the build step parses, whichever generator wrote the content.
 
 Implementations: the deterministic built-in generator (kiln.domain.generators.builtin), the
 Amazon Bedrock generator (kiln.adapters.bedrock) and the generator for any chat-completions
-endpoint (kiln.adapters.openai_compatible), chosen by configuration in kiln.services. Every generator's output goes through these pydantic models before anything
-is stored, so a model that answers nonsense is caught at the boundary.
+endpoint (kiln.adapters.openai_compatible), chosen by configuration in kiln.services. Every
+generator's output goes through these pydantic models before anything is stored, so a model
+that answers nonsense is caught at the boundary.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Annotated, Any, Literal, Protocol, Union
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_serializer, model_validator
 
-from kiln.domain.builds import ImplementRequest, Implementation, TaskPlan
+from kiln.domain.builds import Implementation, ImplementRequest, TaskPlan
 
 QUESTION_ID = r"^[a-z][a-z0-9_]{0,63}$"
 ENTITY_NAME = r"^[A-Z][A-Za-z0-9]{0,63}$"  # PascalCase, singular: Task, TimeEntry
@@ -54,8 +55,8 @@ class Question(_Model):
         description="Stable identifier the answer refers to.", examples=["authentication"])
     question: Line = Field(examples=["How will users sign in?"])
     type: QuestionType
-    options: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]] | None = Field(
-        default=None, description="The choices, for single_choice and multi_choice questions only.")
+    options: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]] | None = (
+        Field(default=None, description="The choices, for single_choice and multi_choice questions only."))
     required: bool = True
 
     @model_serializer(mode="wrap")
@@ -95,7 +96,7 @@ class QuestionSet(_Model):
 
 # An answer as stored after validation: text or a chosen option (str), boolean (bool), or
 # the chosen options of a multi_choice question (list[str]).
-AnswerValue = Union[bool, str, list[str]]
+AnswerValue = bool | str | list[str]
 
 
 # --- the structured specification ------------------------------------------------------
@@ -146,7 +147,8 @@ class Entity(_Model):
         for relation in self.relations:
             if relation.kind == "belongs_to":
                 if relation.via is None or relation.via not in names:
-                    raise ValueError(f"entity {self.name}: belongs_to {relation.target} needs `via` naming one of its fields")
+                    raise ValueError(
+                        f"entity {self.name}: belongs_to {relation.target} needs `via` naming one of its fields")
             elif relation.via is not None:
                 raise ValueError(f"entity {self.name}: only belongs_to relations have `via`")
         return self

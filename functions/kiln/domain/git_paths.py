@@ -4,8 +4,8 @@ A Kiln repository is meant to be handed to git (exports, `git clone` of a pushed
 git refuses trees that hold a path it reads as `.git` (`git fsck --strict` reports
 `hasDotgit`, `git clone` will not check it out: such a path writes into the clone's own
 `.git` on Windows or macOS), or a `.gitmodules` whose submodule settings would run commands
-or smuggle options. This module is git's own logic, ported as written, so that Kiln refuses
-exactly what git refuses, on every file system git protects, whatever the server runs on:
+or smuggle options. This module is git's own logic (its current source), ported as written, so that
+Kiln refuses what git refuses, on every file system git protects, whatever the server runs on:
 
 - `verify_path` (read-cache.c) with both `core.protectNTFS` and `core.protectHFS` on, as
   `git fsck` checks whatever its platform;
@@ -21,14 +21,18 @@ exactly what git refuses, on every file system git protects, whatever the server
   or more, or over 100 MiB;
 - the config file parser (config.c) that reads `.gitmodules`.
 
-Two choices are stricter than git, on purpose: a `.gitmodules` git cannot parse is refused
+A few choices are stricter than git, on purpose: a `.gitmodules` git cannot parse is refused
 (fsck only notes it, but every `git submodule` command then fails on it, and a parser that
-stopped early would let a later line through unchecked), and so is a submodule `path` with a
-`..` component or a `name` starting with `-` (no use, only danger).
+stopped early would let a later line through unchecked), and so are a submodule `path` with a
+`..` component, a `name` starting with `-` (no use, only danger) and a `.gitmodules` over
+GITMODULES_MAX_BYTES. The URL rules are those of current git (`url_normalize`), stricter than
+older releases. tests/unit/kiln/domain/test_git_paths.py holds all of it against the installed
+`git fsck --strict`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -50,6 +54,7 @@ ATTRIBUTES_MAX_BYTES = 100 * 1024 * 1024
 # Real ones are a few hundred bytes per submodule.
 GITMODULES_MAX_BYTES = 1024 * 1024
 
+_ALIAS_STARTS = frozenset(".gG~")
 # utf8.c next_hfs_char: code points HFS+ ignores in a name.
 HFS_IGNORED = frozenset({0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
                          0x206A, 0x206B, 0x206C, 0x206D, 0x206E, 0x206F, 0xFEFF})
@@ -91,14 +96,14 @@ def _starts_iascii(text: str, prefix: str) -> bool:
     return len(text) >= len(prefix) and all(_ascii_lower(a) == b for a, b in zip(text, prefix, strict=False))
 
 
-def _hfs_chars(name: str) -> list[str]:
-    return [c for c in name if ord(c) not in HFS_IGNORED]
+def _hfs_chars(name: str) -> Iterator[str]:
+    return (c for c in name if ord(c) not in HFS_IGNORED)
 
 
 def is_hfs_dot(name: str, needle: str) -> bool:
     """utf8.c is_hfs_dot_generic: `name` (up to the next `/`) is `.` + needle on HFS+, which
     ignores HFS_IGNORED code points and ASCII case. `name` may run on past the component."""
-    chars = iter(_hfs_chars(name))
+    chars = _hfs_chars(name)
     if next(chars, "") != ".":
         return False
     for expected in needle:
@@ -215,6 +220,15 @@ def path_problem(path: str, *, symlink: bool = False) -> GitProblem | None:
     start = 0
     while True:
         rest = path[start:]
+        # Every alias starts with '.', 'g' or (a short name of .gitmodules) '~' once HFS+'s
+        # ignored code points are skipped, or has a backslash: most segments stop here.
+        first = next((c for c in rest if ord(c) not in HFS_IGNORED), "")
+        if first not in _ALIAS_STARTS and "\\" not in rest.split("/", 1)[0]:
+            slash = path.find("/", start)
+            if slash < 0:
+                return None
+            start = slash + 1
+            continue
         why = _dotgit_alias(rest)
         if why is None:
             # fsck reads every backslash of a name as a separator (Windows would).
@@ -708,7 +722,3 @@ def content_problem(path: str, content: bytes) -> GitProblem | None:
         return None
     return check.feed(content) or check.finish()
 
-
-def file_problem(path: str, content: bytes) -> GitProblem | None:
-    """Everything git checks about one regular file of a tree: its path, then its content."""
-    return path_problem(path) or content_problem(path, content)

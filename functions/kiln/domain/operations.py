@@ -243,7 +243,8 @@ class OperationService:
         existing = self._store.current_kiln_export(workspace_id, project.id, current)
         if existing:
             operation = self._store.get(workspace_id, existing)
-            if operation is not None and operation.status is not OperationStatus.FAILED and not self._expired(operation):
+            if (operation is not None and operation.status is not OperationStatus.FAILED
+                    and not self._expired(operation)):
                 return operation, False
         operation = self._start_export(workspace_id, project.id, "kiln", source, project_slug)
         self._store.remember_kiln_export(workspace_id, project.id, current, operation.id)

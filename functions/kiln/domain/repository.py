@@ -28,8 +28,9 @@ import heapq
 import itertools
 import re
 from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Literal, Mapping, NamedTuple, Protocol, Union
+from typing import Literal, NamedTuple, Protocol
 
 from kiln.clock import Clock, utc_now
 from kiln.domain import git_paths
@@ -455,7 +456,7 @@ class _Node:
 
     __slots__ = ("children",)
 
-    def __init__(self, children: dict[str, Union[TreeEntry, "_Node"]]) -> None:
+    def __init__(self, children: dict[str, TreeEntry | _Node]) -> None:
         self.children = children
 
 
@@ -897,7 +898,7 @@ class Repository:
             new_dir = after.id if after is not None and after.is_dir else None
             old_file = before.id if before is not None and not before.is_dir else None
             new_file = after.id if after is not None and not after.is_dir else None
-            if old_file is not None or new_file is not None:
+            if old_file is not None or new_file is not None:  # noqa: SIM102 - as the directory case below
                 if old_file != new_file:
                     yield path, old_file, new_file
             if old_dir is not None or new_dir is not None:

@@ -117,10 +117,11 @@ class SpecSnapshot(_Out):
     documents: dict[str, str]
 
 
+# The run lists summaries only: each definition is in its `tasksJson` already, and repeating
+# it (and the results) per task made a 17-task run answer 190 KB instead of 110 KB.
 class TaskSummary(_Out):
-    """A task as the run lists it. The definition is in the run's `tasksJson` already, and the
-    whole task (definition, branch, result) at .../tasks/{taskId}: repeating either here made an
-    18-task run weigh about 200 KB."""
+    """A task as its run lists it; the whole task (definition, branch, result) is at
+    `GET .../runs/{runId}/tasks/{taskId}`."""
 
     id: str
     slug: str
@@ -307,7 +308,8 @@ class RunService:
             raise conflict("start a run of", changed.project_status, BUILDABLE) from None
         # The first event, before any worker can append one.
         self._events.append(workspace_id, project_id, run.id, EventType.RUN_STARTED,
-                            payload={"runNumber": run.runNumber, "trigger": run.trigger, "specVersion": run.specVersion})
+                            payload={"runNumber": run.runNumber, "trigger": run.trigger,
+                                     "specVersion": run.specVersion})
         self._runs.set_status(workspace_id, project_id, run.id, RunStatus.DECOMPOSING,
                               frozenset({RunStatus.QUEUED}))
         try:
@@ -339,7 +341,8 @@ class RunService:
                                      {"error": None, "finishedAt": stamp})
         if finished:
             self._runs.cancel_tasks(workspace_id, run_id, stamp)
-            self._events.append(workspace_id, project_id, run_id, EventType.RUN_CANCELLED, payload={"runNumber": run.runNumber})
+            self._events.append(workspace_id, project_id, run_id, EventType.RUN_CANCELLED,
+                                payload={"runNumber": run.runNumber})
             self._workflow.stop(run_id, "cancelled by the user")
         current = self.get(workspace_id, project_id, run_id)
         if not finished and current.status is not RunStatus.CANCELLED:

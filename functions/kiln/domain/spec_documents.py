@@ -231,7 +231,7 @@ class _Parser:
                 raise self.fail(f"entity {entity.name} is already defined at line {headings[entity.name] + 1}", heading)
             headings[entity.name] = heading
             entities.append(entity)
-            targets += [(r.target, index) for r, index in zip(entity.relations, relation_lines)]
+            targets += [(r.target, index) for r, index in zip(entity.relations, relation_lines, strict=True)]
             self.skip_blank()
         for target, index in targets:
             if target not in headings:

@@ -12,10 +12,20 @@ with 409 and nothing is stored. Two overlapping transitions therefore never both
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Callable, Protocol
+from typing import Annotated, Any, Protocol
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictStr, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+)
 
 from kiln.clock import Clock, iso, utc_now
 from kiln.domain.generation import (
@@ -35,8 +45,8 @@ from kiln.domain.projects import (
     Project,
     ProjectStatus,
     Strict,
-    text_controls_only,
     conflict,
+    text_controls_only,
 )
 from kiln.domain.spec_documents import DOCUMENT_NAMES, render_documents
 from kiln.envelope import ErrorCode, KilnError, not_found, validation_error

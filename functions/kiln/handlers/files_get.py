@@ -8,6 +8,7 @@ stops at 6 MB, so such files leave through an export of the project.
 
 import base64
 import json
+
 from pydantic import BaseModel, ConfigDict
 
 from kiln import services

@@ -18,6 +18,7 @@ from kiln.http.files import Ref, path_error
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
+
 class ListQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kiln import VERSION, config
 from kiln.envelope import JSON_CONTENT_TYPE

@@ -18,10 +18,11 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kiln import config
-from kiln.envelope import ErrorCode, KilnError, dumps, error_body, error_headers, JSON_CONTENT_TYPE
+from kiln.envelope import JSON_CONTENT_TYPE, ErrorCode, KilnError, dumps, error_body, error_headers
 from kiln.http import cors, idempotency, limits
 from kiln.http.deprecation import deprecation_headers
 from kiln.http.request import Headers, Request, principal_of, request_id_of
@@ -129,7 +130,7 @@ def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = No
     except KilnError as error:
         hidden = error.code is ErrorCode.ENDPOINT_NOT_FOUND
         proxy = error_response(error, request_id)
-    except Exception as error:  # noqa: BLE001 - the client gets the envelope, the log the trace
+    except Exception as error:  # the client gets the envelope, the log the trace
         if _throttled(error):
             proxy = error_response(KilnError(ErrorCode.SERVICE_UNAVAILABLE, details={"retryAfterSeconds": 1},
                                              headers={"Retry-After": "1"}), request_id)

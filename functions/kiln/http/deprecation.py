@@ -10,7 +10,7 @@ route could stop answering; Link names the successor.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from kiln.routes import Deprecation

@@ -34,8 +34,9 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from kiln import config
 from kiln.envelope import ErrorCode, KilnError, validation_error

@@ -20,14 +20,16 @@ cannot be reached fails closed: 503 with Retry-After, never an unmetered request
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from kiln.envelope import ErrorCode, KilnError
 from kiln.tiers import TIERS, Tier
@@ -115,7 +117,7 @@ class Reservation:
         self.refunded = True
         try:
             self.store.uncount_in_period(self.workspace_id, self.name, self.period)
-        except Exception:  # noqa: BLE001 - the response stands; the unit is lost to the client
+        except Exception:  # the response stands; the unit is lost to the client
             logger.exception("could not refund a quota unit", extra={"quota": self.name})
 
 
@@ -276,8 +278,7 @@ class Limiter:
             state, fresh = write.state, True
             if write.accepted and state is not None:
                 self._remember(cache_key, state)
-                counted_start = state.start
-                taken.append(lambda: self.store.uncount_in_window(key_id, category, start=counted_start))
+                taken.append(functools.partial(self.store.uncount_in_window, key_id, category, start=state.start))
                 previous, current = state.previous, state.current
                 remaining = max(0, limit - _ceil_div(previous * (w_ms - elapsed), w_ms) - current)
                 reopen = _reopen_ms(previous, current + remaining, start * 1000, w_ms, limit, now_ms)
@@ -310,7 +311,7 @@ class Limiter:
         for undo in taken:
             try:
                 undo()
-            except Exception:  # noqa: BLE001 - the refusal stands; at worst one unit stays counted
+            except Exception:  # the refusal stands; at worst one unit stays counted
                 logger.warning("could not give back a rate-limit unit", exc_info=True)
         usage.meters = [_given_back(m) for m in usage.meters]
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kiln import config
 from kiln.adapters import s3

@@ -9,18 +9,19 @@ by the authorizer) and a TTL for cleanup a day later.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
 from kiln.adapters.aws import client
 from kiln.adapters.dynamodb.items import (
-    query_items,
     condition_failed,
     from_item,
     get_item,
     put_item,
+    query_items,
     table,
     to_item,
     transaction_cancelled,

@@ -42,7 +42,8 @@ class ProjectCatalog:
                           "projectId": project.id, "ref": "main", "commit": main_commit,
                           "createdAt": now, "updatedAt": now})
             client("dynamodb").transact_write_items(TransactItems=[
-                {"Put": {"TableName": table(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+                {"Put": {"TableName": table(), "Item": to_item(item),
+                         "ConditionExpression": "attribute_not_exists(pk)"}}
                 for item in items])
         except Exception:
             for key in offloaded:

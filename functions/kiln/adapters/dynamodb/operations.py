@@ -12,7 +12,6 @@ from __future__ import annotations
 import calendar
 import time
 from datetime import datetime
-from typing import Any
 
 from botocore.exceptions import ClientError
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from kiln.adapters.aws import client
 from kiln.adapters.dynamodb.items import (
-    query_items,
     condition_failed,
     from_item,
     get_item,
     project_sk,
     project_status_partition,
     put_item,
+    query_items,
     table,
     to_item,
     workspace_pk,

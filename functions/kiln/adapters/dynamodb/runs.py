@@ -128,7 +128,8 @@ class RunStore:
                 {"Update": update_request(workspace_id, run.projectId, project_changes,
                                           revision=new.project_revision)},
                 {"Update": slot},
-                {"Put": {"TableName": table(), "Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}},
+                {"Put": {"TableName": table(), "Item": to_item(item),
+                         "ConditionExpression": "attribute_not_exists(pk)"}},
                 # What GET /v2/operations/{callbackId} finds for a run's callbackId.
                 {"Put": {"TableName": table(), "Item": to_item({
                     "pk": workspace_pk(workspace_id), "sk": f"OP#{run.callbackId}", "type": "operation-pointer",

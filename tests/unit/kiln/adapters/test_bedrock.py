@@ -22,7 +22,7 @@ from kiln.adapters.bedrock import (
     BedrockGenerator,
     inline_schema,
 )
-from kiln.domain.builds import ImplementRequest, Implementation, TaskDefinition, TaskPlan
+from kiln.domain.builds import Implementation, ImplementRequest, TaskDefinition, TaskPlan
 from kiln.domain.generation import (
     GenerationFailed,
     ProjectBrief,

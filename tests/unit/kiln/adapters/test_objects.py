@@ -12,8 +12,8 @@ import pytest
 
 from kiln.adapters.aws import client
 from kiln.adapters.objects import S3ObjectStore
-from kiln.services import repository
 from kiln.domain.repository import Author, blob_id, encode_object, hash_object
+from kiln.services import repository
 from tests.unit.conftest import BUCKET
 
 pytestmark = pytest.mark.usefixtures("cloud")

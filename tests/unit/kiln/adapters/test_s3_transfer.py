@@ -83,7 +83,7 @@ def test_a_20_mib_stream_is_stored_in_5_mib_parts(s3_calls):
             for i in range(0, len(data), 5 * MIB)]
     assert [p["ChecksumCRC32"] for p in parts] == crcs  # sent as a header: no aws-chunked re-encoding
     completed = dict(s3_calls)["CompleteMultipartUpload"]["MultipartUpload"]["Parts"]
-    assert [(p["PartNumber"], p["ChecksumCRC32"]) for p in completed] == list(zip([1, 2, 3, 4], crcs))
+    assert [(p["PartNumber"], p["ChecksumCRC32"]) for p in completed] == list(zip([1, 2, 3, 4], crcs, strict=True))
     create = dict(s3_calls)["CreateMultipartUpload"]
     assert create["ChecksumAlgorithm"] == "CRC32"
     assert create["ContentType"] == "application/zip"
@@ -219,7 +219,7 @@ def test_memory_stays_bounded_by_the_part_size():
     upload_id = s3.create_multipart_upload(Bucket=BUCKET, Key="tmp/calibration")["UploadId"]
     crc = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
     one_request = traced_peak(lambda: s3.upload_part(Bucket=BUCKET, Key="tmp/calibration", UploadId=upload_id,
-                                                     PartNumber=1, Body=body, ChecksumCRC32=crc))
+                                                     PartNumber=1, Body=body, ChecksumCRC32=crc))  # noqa: F821 - runs before the del
     s3.abort_multipart_upload(Bucket=BUCKET, Key="tmp/calibration", UploadId=upload_id)
     del body
 

@@ -1,7 +1,8 @@
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiln.domain.access import (
     ALL_SCOPES,

@@ -172,7 +172,9 @@ def test_without_main_only_a_kiln_export_is_possible():
     kiln = world.service.export(WORKSPACE, PROJECT, ExportCreate(format="kiln"), "fresh")
     assert kiln.source == {"ref": "main", "commit": None} and kiln.filename == "fresh.kiln"
     for format in ("zip", "tar.gz"):
-        error = refused(lambda: world.service.export(WORKSPACE, PROJECT, ExportCreate(format=format), "fresh"))
+        with pytest.raises(KilnError) as raised:
+            world.service.export(WORKSPACE, PROJECT, ExportCreate(format=format), "fresh")
+        error = raised.value
         assert error.code is ErrorCode.CONFLICT
         assert error.details == {"reason": "no_main", "ref": "main", "format": format, "formatsWithoutMain": ["kiln"]}
         assert "no 'main' branch yet" in error.message

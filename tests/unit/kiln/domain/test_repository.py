@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Iterable, Mapping
 
 import pytest
 from hypothesis import given, settings
@@ -57,8 +57,8 @@ class MemoryObjects:
         self.objects[object_id] = raw
 
     def put_many(self, objects: Mapping[str, bytes]) -> None:
-        for object_id, raw in objects.items():
-            self.put(object_id, raw)
+        for oid, raw in objects.items():
+            self.put(oid, raw)
 
     def get(self, object_id: str) -> bytes | None:
         self.gets.append(object_id)

@@ -30,8 +30,9 @@ class AddTest(unittest.TestCase):
 
 
 def _plan(*expected: str) -> TaskPlan:
-    return TaskPlan(tasks=[TaskDefinition(id="task-001", slug="all", description="Everything.", instructions="Write it.",
-                                          pathScope=["**"], expectedOutputs=list(expected))],
+    return TaskPlan(tasks=[TaskDefinition(id="task-001", slug="all", description="Everything.",
+                                          instructions="Write it.", pathScope=["**"],
+                                          expectedOutputs=list(expected))],
                     mergeOrder=["task-001"])
 
 

@@ -52,13 +52,13 @@ def test_scheme_is_case_insensitive():
     "Token " + "kiln_" + "a" * 43,
 ])
 def test_malformed_credentials_are_unauthorized(header):
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(header)
 
 
 def test_unknown_key_is_unauthorized():
     provision_admin()
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(f"Bearer {generate_secret()}")
 
 
@@ -75,7 +75,7 @@ def test_revoked_and_expired_keys_are_unauthorized():
             TableName="kiln-unit", Key=to_item({"pk": key_pk(hash_secret(secret)), "sk": "APIKEY"}),
             UpdateExpression="SET #a = :v", ExpressionAttributeNames={"#a": attribute},
             ExpressionAttributeValues=to_item({":v": value}))
-        with pytest.raises(Exception, match="^Unauthorized$"):
+        with pytest.raises(Exception, match=r"^Unauthorized$"):
             authorize(f"Bearer {secret}")
 
 

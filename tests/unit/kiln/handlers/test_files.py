@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from kiln.domain.repository import Author, Commit
-from kiln.services import repository
 from kiln.handlers import files_get, files_list, projects_create
 from kiln.handlers.files_get import FILE_LIMIT_BYTES
+from kiln.services import repository
 from tests.unit.conftest import parse, principal_context, proxy_event
 
 pytestmark = pytest.mark.usefixtures("cloud")
@@ -83,7 +83,8 @@ def test_list_a_subdirectory_at_a_branch_and_at_a_sha(project):
     assert status == 200, body
     assert body["data"]["path"] == "src"
     assert body["data"]["commit"] == second.id
-    assert body["data"]["entries"] == [{"name": "lib", "type": "directory"}, {"name": "app.py", "type": "file", "size": 15}]
+    assert body["data"]["entries"] == [{"name": "lib", "type": "directory"},
+                                       {"name": "app.py", "type": "file", "size": 15}]
     status, body = list_files(project_id, {"ref": first.id, "path": "src"})
     assert status == 200
     assert (body["data"]["ref"], body["data"]["commit"]) == (first.id, first.id)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from kiln.handlers import projects_archive, projects_create, projects_get, projects_list, projects_update
@@ -139,7 +137,8 @@ def test_payload_too_large_states_the_limit():
     assert body["error"]["details"]["limitBytes"] == 1024 * 1024
 
 
-@pytest.mark.parametrize("bad_id", ["123", "proj_short", "PROJ_01m885m8rskqxxjknrtpgbxm1p", "proj_01m885m8rskqxxjknrtpgbxm1u"])
+@pytest.mark.parametrize("bad_id", ["123", "proj_short", "PROJ_01m885m8rskqxxjknrtpgbxm1p",
+                                    "proj_01m885m8rskqxxjknrtpgbxm1u"])
 def test_path_ids_that_are_not_ids_are_validation_errors(bad_id):
     status, body = parse(projects_get.handler(item_event("GET", bad_id)))
     assert status == 400

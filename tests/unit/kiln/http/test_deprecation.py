@@ -54,8 +54,9 @@ def test_errors_of_a_legacy_route_carry_its_headers_and_its_successor_does_not(b
 
 
 def test_a_404_of_a_legacy_route_names_the_successor_of_that_resource():
-    event = proxy_event("GET", "/v1/converter/status/{callbackId}", "/v1/converter/status/conv_01m885m8rskqxxjknrtpgbxm1p",
-                        path_params={"callbackId": "conv_01m885m8rskqxxjknrtpgbxm1p"}, authorizer=principal_context())
+    callback = "conv_01m885m8rskqxxjknrtpgbxm1p"
+    event = proxy_event("GET", "/v1/converter/status/{callbackId}", f"/v1/converter/status/{callback}",
+                        path_params={"callbackId": callback}, authorizer=principal_context())
     response = conversions_get.handler(event)
     assert parse(response)[1]["error"]["code"] == "NOT_FOUND"
     assert response["headers"]["Link"] == '</v1/conversions/conv_01m885m8rskqxxjknrtpgbxm1p>; rel="successor-version"'

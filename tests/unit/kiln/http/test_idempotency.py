@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from kiln import ids
+from kiln import config, ids
 from kiln.envelope import ErrorCode, KilnError
 from kiln.handlers import projects_create, projects_update
 from kiln.http.api import dispatch
@@ -246,7 +246,8 @@ def test_a_cold_start_without_the_header_never_imports_powertools_idempotency():
     code = ("import sys, kiln.handlers.projects_create, kiln.http.api; "
             "assert not [m for m in sys.modules if m.startswith('aws_lambda_powertools.utilities.idempotency')]")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO,
-                   env={"PYTHONPATH": f"{REPO / 'functions'}:{REPO}", "PATH": "/usr/bin:/bin"})
+                   env={"PYTHONPATH": f"{REPO / 'functions'}:{REPO}", "PATH": "/usr/bin:/bin",
+                        config.ENVIRONMENT: "local", config.TABLE_NAME: TABLE, config.BUCKET_NAME: "kiln-unit-bucket"})
 
 
 def test_concurrent_identical_requests_run_the_handler_once():

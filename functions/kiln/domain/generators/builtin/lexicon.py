@@ -124,7 +124,7 @@ NOUN_VERBS = frozenset({
     "search", "export", "import", "download", "upload", "place", "store", "print", "offer", "claim", "catalog",
     "catalogue", "fix", "watch", "water", "lease", "rent", "interview", "refund", "purchase", "feed", "display",
     "volunteer", "sponsor", "train", "favorite", "bookmark", "view", "capture", "edit", "update", "show",
-    "monitor", "walk", "check", "sign", "clock", "pick", "drop",
+    "monitor", "sign", "clock", "pick", "drop",
 })
 
 # Nouns naming an activity or a feature, not a record: dropped from the end of a phrase.

@@ -125,7 +125,27 @@ class Model:
 
     @classmethod
     def from_reading(cls, reading: Reading) -> Model:
-        model = cls(list(reading.things), product_attributes=list(reading.product_attributes))
+        # Two words for one catalogue entity ("tasks and to-dos") are one thing: the first named.
+        things: list[Thing] = []
+        first: dict[str, Thing] = {}
+        for thing in reading.things:
+            if thing.template is not None and thing.template in first:
+                kept = first[thing.template]
+                for parent, structural in thing.parents:
+                    kept.add_parent(parent, structural)
+                for attribute in thing.attributes:
+                    kept.add_attribute(attribute)
+                continue
+            if thing.template is not None:
+                first[thing.template] = thing
+            things.append(thing)
+        merged = {thing.key: first[thing.template].key for thing in reading.things
+                  if thing.template is not None and thing not in things}
+        for thing in things:
+            thing.parents = list(dict.fromkeys((merged.get(parent, parent), structural)
+                                               for parent, structural in thing.parents
+                                               if merged.get(parent, parent) != thing.key))
+        model = cls(things, product_attributes=list(reading.product_attributes))
         model.names = {thing.key: default_name(thing) for thing in model.things}
         return model
 

@@ -102,7 +102,8 @@ def test_a_failing_dynamodb_call_also_cleans_up(monkeypatch):
         def __getattr__(self, name):
             return getattr(self._inner, name)
 
-    monkeypatch.setattr(spec_store, "client", lambda name: Proxy(real_client(name)) if name == "dynamodb" else real_client(name))
+    monkeypatch.setattr(spec_store, "client",
+                        lambda name: Proxy(real_client(name)) if name == "dynamodb" else real_client(name))
     store = SpecStore()
     state = store.load(WORKSPACE, PROJECT)
     with pytest.raises(Broken):

@@ -230,8 +230,8 @@ def test_keywords_builtins_and_clashing_names_still_generate_working_code():
     documents = render_documents(_content(entities, routes))
     task_plan, files = _build(documents)
     assert [task.slug for task in task_plan.tasks] == ["scaffold", "entity-none", "entity-server",
-                                                       "entity-validate-payload", "entity-ab", "entity-ab-2", "entity-bare",
-                                                       "server"]
+                                                       "entity-validate-payload", "entity-ab", "entity-ab-2",
+                                                       "entity-bare", "server"]
     assert "app/models/none.py" in files and "app/models/server_2.py" in files
     assert "app/models/validate_payload_2.py" in files and "app/models/ab_2.py" in files
     model = files["app/models/none.py"]
@@ -254,19 +254,19 @@ def test_implement_refuses_a_task_that_is_not_in_the_plan():
     with pytest.raises(ValueError):
         implement(ImplementRequest(task=renamed, documents=documents))
     narrowed = task_plan.tasks[0].model_copy(update={"pathScope": ["app/**"]})
-    with pytest.raises(ValueError, match="outside its pathScope: README.md, tests/__init__.py"):
+    with pytest.raises(ValueError, match=r"outside its pathScope: README\.md, tests/__init__\.py"):
         implement(ImplementRequest(task=narrowed, documents=documents))
 
 
 def test_plan_refuses_documents_it_cannot_read():
     documents = _documents()
-    with pytest.raises(ValueError, match="DATA.md is missing"):
+    with pytest.raises(ValueError, match=r"DATA\.md is missing"):
         plan({"ROUTES.md": documents["ROUTES.md"]})
-    with pytest.raises(ValueError, match="ROUTES.md is missing"):
+    with pytest.raises(ValueError, match=r"ROUTES\.md is missing"):
         plan({"DATA.md": documents["DATA.md"]})
-    with pytest.raises(ValueError, match="DATA.md line"):
+    with pytest.raises(ValueError, match=r"DATA\.md line"):
         plan(dict(documents, **{"DATA.md": "## Entity: task\n"}))
-    with pytest.raises(ValueError, match="ROUTES.md line"):
+    with pytest.raises(ValueError, match=r"ROUTES\.md line"):
         plan(dict(documents, **{"ROUTES.md": "## Task\n| GET | /no-backticks | x |\n"}))
 
 
@@ -320,7 +320,8 @@ def test_parse_routes_rejects_what_is_not_a_routes_document(text, message):
 
 
 _ROUTE_LINES = st.one_of(
-    st.sampled_from(["## Task", "## Other", "## Other (no entity)", "| method | path | summary |", "| --- | --- | --- |",
+    st.sampled_from(["## Task", "## Other", "## Other (no entity)", "| method | path | summary |",
+                     "| --- | --- | --- |",
                      "| GET | `/tasks` | List |", "| POST | `/tasks/{taskId}` | x \\| y |", "| get | `/a` | b |",
                      "| PUT | `/` | c |", "|", "||", "| GET | `` | x |", "## ", "### Task", "\\", "`"]),
     st.text(max_size=40),
