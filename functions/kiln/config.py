@@ -12,8 +12,10 @@ function (a script, a test after `reset()`, the local cloud before it imports an
 is loaded, and an accessor reads its one variable, with the same rules, each time it is called;
 that is what lets tests and the local cloud set variables after import.
 
-Plain dataclasses rather than pydantic models on purpose: the authorizer and /health import no
-pydantic at all, and pydantic's import alone would add tens of milliseconds to their cold starts.
+Neither pydantic models nor dataclasses, on purpose: the authorizer and /health import no pydantic,
+whose import alone adds tens of milliseconds to a cold start, and @dataclass spends 4-6 ms writing
+the methods of these five classes. A settings class is its annotated fields, each naming its
+variable; the small base below reads them, and instances cannot be changed.
 """
 
 from __future__ import annotations
@@ -22,9 +24,8 @@ import json
 import math
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, NoReturn, TypeVar, cast
 
 # --- variable names -------------------------------------------------------------------------------
 
@@ -90,10 +91,6 @@ def _json_map(raw: str) -> Mapping[str, str]:
     return MappingProxyType(value)
 
 
-def _no_map() -> Mapping[str, str]:
-    return MappingProxyType({})
-
-
 def _list(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item.strip() for item in raw.split(",") if item.strip()))
 
@@ -126,28 +123,35 @@ def _seconds(*, positive: bool) -> Parse:
     return parse
 
 
-def _variable(name: str, parse: Parse = _text, **default: Any) -> Any:
-    """A settings field read from variable `name`; required unless `default=` or `default_factory=`."""
-    return field(metadata={"variable": name, "parse": parse}, **default)
+_REQUIRED: Any = object()
+_NO_MAP: Mapping[str, str] = MappingProxyType({})
 
 
-def _read_field(spec: Any, environ: Mapping[str, str], problems: list[str]) -> Any:
-    """One field's value, MISSING when unset and defaulted; a problem is appended, not raised."""
-    variable = spec.metadata["variable"]
-    raw = environ.get(variable, "").strip()  # empty counts as unset, as CloudFormation writes it
-    if not raw:
-        if spec.default is MISSING and spec.default_factory is MISSING:
-            problems.append(f"{variable} is not set")
-        elif spec.default is not MISSING:
-            return spec.default
-        else:
-            return spec.default_factory()
-        return MISSING
-    try:
-        return spec.metadata["parse"](raw)
-    except ValueError as error:
-        problems.append(f"{variable} {error}, got {raw!r}")
-        return MISSING
+class _Variable:
+    """A settings field: the variable it is read from, how, and its default (_REQUIRED: none)."""
+
+    __slots__ = ("default", "name", "parse")
+
+    def __init__(self, name: str, parse: Parse, default: Any) -> None:
+        self.name, self.parse, self.default = name, parse, default
+
+    def read(self, environ: Mapping[str, str], problems: list[str]) -> Any:
+        """The field's value; on a problem, appends it and returns None."""
+        raw = environ.get(self.name, "").strip()  # empty counts as unset, as CloudFormation writes it
+        if not raw:
+            if self.default is _REQUIRED:
+                problems.append(f"{self.name} is not set")
+            return None if self.default is _REQUIRED else self.default
+        try:
+            return self.parse(raw)
+        except ValueError as error:
+            problems.append(f"{self.name} {error}, got {raw!r}")
+            return None
+
+
+def _variable(name: str, parse: Parse = _text, default: Any = _REQUIRED) -> Any:
+    """A settings field read from variable `name`; required unless it has a default (immutable)."""
+    return _Variable(name, parse, default)
 
 
 S = TypeVar("S", bound="Settings")
@@ -155,18 +159,38 @@ S = TypeVar("S", bound="Settings")
 
 # --- the settings of each kind of function --------------------------------------------------------
 
-@dataclass(frozen=True, kw_only=True)
 class Settings:
     """What every Kiln function reads: where it runs, and the table."""
 
     environment: Environment = _variable(ENVIRONMENT, _choice("aws", "local"))
     table_name: str = _variable(TABLE_NAME)
 
+    def __init__(self, **values: Any) -> None:
+        for name in self.fields():
+            object.__setattr__(self, name, values[name])
+
+    def __setattr__(self, name: str, value: Any) -> NoReturn:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"{type(self).__name__} is read-only")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{name}={getattr(self, name)!r}' for name in self.fields())})"
+
+    @classmethod
+    def fields(cls) -> dict[str, _Variable]:
+        """Field name -> its variable, base classes' fields first."""
+        found: dict[str, _Variable] = {}
+        for klass in reversed(cls.__mro__):
+            found.update((name, value) for name, value in vars(klass).items() if isinstance(value, _Variable))
+        return found
+
     @classmethod
     def from_environ(cls: type[S], environ: Mapping[str, str]) -> S:
         """Every field of this kind from `environ`; SettingsError lists every problem at once."""
         problems: list[str] = []
-        values = {spec.name: _read_field(spec, environ, problems) for spec in fields(cls)}
+        values = {name: variable.read(environ, problems) for name, variable in cls.fields().items()}
         if not problems:
             settings = cls(**values)
             problems = settings.problems()
@@ -179,17 +203,15 @@ class Settings:
         return []
 
 
-@dataclass(frozen=True, kw_only=True)
 class AuthorizerSettings(Settings):
     """The TOKEN authorizer: API keys are looked up in the table; nothing more."""
 
 
-@dataclass(frozen=True, kw_only=True)
 class ServiceSettings(Settings):
     """What route functions and workers both read: the bucket, the workflows, the generator."""
 
     bucket_name: str = _variable(BUCKET_NAME)
-    state_machines: Mapping[str, str] = _variable(STATE_MACHINES, _json_map, default_factory=_no_map)
+    state_machines: Mapping[str, str] = _variable(STATE_MACHINES, _json_map, default=_NO_MAP)
     generator: GeneratorName = _variable(GENERATOR, _choice("builtin", "bedrock", "openai-compatible"),
                                          default="builtin")
     bedrock_model_id: str | None = _variable(BEDROCK_MODEL_ID, default=None)
@@ -211,11 +233,10 @@ class ServiceSettings(Settings):
         return problems
 
 
-@dataclass(frozen=True, kw_only=True)
 class ApiSettings(ServiceSettings):
     """Route functions: everything services read, plus what the HTTP side of the API needs."""
 
-    usage_plans: Mapping[str, str] = _variable(USAGE_PLANS, _json_map, default_factory=_no_map)
+    usage_plans: Mapping[str, str] = _variable(USAGE_PLANS, _json_map, default=_NO_MAP)
     cursor_secret_arn: str | None = _variable(CURSOR_SECRET_ARN, default=None)
     cursor_secret: str | None = _variable(CURSOR_SECRET, default=None)
     docs_url: str = _variable(DOCS_URL, default="/docs")
@@ -237,7 +258,6 @@ class ApiSettings(ServiceSettings):
         return problems
 
 
-@dataclass(frozen=True, kw_only=True)
 class WorkerSettings(ServiceSettings):
     """Step Functions workers."""
 
@@ -280,7 +300,7 @@ def _get(kind: type[Settings], name: str) -> Any:
         return getattr(settings, name)
     # Outside a function: this one variable, by the same rules, each call (see the module docstring).
     problems: list[str] = []
-    value = _read_field(next(spec for spec in fields(kind) if spec.name == name), os.environ, problems)
+    value = kind.fields()[name].read(os.environ, problems)
     if problems:
         raise SettingsError(problems[0])
     return value

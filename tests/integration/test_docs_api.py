@@ -29,8 +29,7 @@ class References(HTMLParser):
 def test_the_page_and_every_file_it_references_come_from_kiln(local_cloud):
     page = requests.get(f"{local_cloud.url}/docs", timeout=30)  # no credentials: a public page
     assert page.status_code == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8"
-    assert "'self'" in page.headers["Content-Security-Policy"] and "http" not in page.headers[
-        "Content-Security-Policy"]
+    assert "'self'" in page.headers["Content-Security-Policy"] and "http" not in page.headers["Content-Security-Policy"]
     references = References()
     references.feed(page.text)
     urls = [url for url in references.urls if url != "data:,"]
@@ -46,18 +45,28 @@ def test_the_page_and_every_file_it_references_come_from_kiln(local_cloud):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
     bundle = requests.get(urljoin(page.url, f"docs/{docs_assets.BUNDLE}"), timeout=30)
     assert len(bundle.content) > 1_000_000 and "SwaggerUIBundle" in bundle.text  # the whole bundle, intact
-    assert hashlib.sha384(bundle.content).digest() == hashlib.sha384(
-        (docs_assets.STATIC / "swagger-ui-bundle.js").read_bytes()).digest()
+    assert (
+        hashlib.sha384(bundle.content).digest()
+        == hashlib.sha384((docs_assets.STATIC / "swagger-ui-bundle.js").read_bytes()).digest()
+    )
     assert "immutable" in bundle.headers["Cache-Control"]
     cached = requests.get(bundle.url, headers={"If-None-Match": bundle.headers["ETag"]}, timeout=30)
     assert cached.status_code == 304 and cached.content == b""
 
 
-@pytest.mark.parametrize("path", [
-    "/docs/swagger-ui.css", "/docs/index.html", "/docs/package.json", "/docs/swagger-ui-bundle.js.map",
-    "/docs/..%2F..%2Ffunctions%2Fkiln%2Froutes.py", "/docs/%2e%2e%2fopenapi.json", "/docs/LICENSE%00",
-    "/docs/static/swagger-ui/LICENSE",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/docs/swagger-ui.css",
+        "/docs/index.html",
+        "/docs/package.json",
+        "/docs/swagger-ui-bundle.js.map",
+        "/docs/..%2F..%2Ffunctions%2Fkiln%2Froutes.py",
+        "/docs/%2e%2e%2fopenapi.json",
+        "/docs/LICENSE%00",
+        "/docs/static/swagger-ui/LICENSE",
+    ],
+)
 def test_nothing_but_the_listed_files_is_served(local_cloud, path):
     response = requests.get(local_cloud.url + path, timeout=30)
     assert response.status_code == 404, response.text

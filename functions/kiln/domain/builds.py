@@ -216,6 +216,10 @@ class EventType(str, Enum):
     FILE_MODIFIED = "FILE_MODIFIED"
     TASK_COMPLETED = "TASK_COMPLETED"
     TASK_FAILED = "TASK_FAILED"
+    # A model-written task repaired after verification failed (kiln.domain.repairs).
+    TASK_REPAIR_STARTED = "TASK_REPAIR_STARTED"
+    TASK_REPAIR_COMPLETED = "TASK_REPAIR_COMPLETED"
+    TASK_REPAIR_FAILED = "TASK_REPAIR_FAILED"
     VERIFICATION_COMPLETED = "VERIFICATION_COMPLETED"
     RUN_COMPLETED = "RUN_COMPLETED"
     RUN_FAILED = "RUN_FAILED"
@@ -247,8 +251,20 @@ class ImplementRequest(_Model):
     files: dict[str, str] = Field(default_factory=dict)
 
 
+class RepairRequest(_Model):
+    """What repair sees: a task whose files failed verification, the approved spec documents,
+    the tree as it was verified (path -> UTF-8 text, the task's own files included) and what
+    verification found wrong with the task's files, in words for the generator."""
+
+    task: TaskDefinition
+    documents: dict[str, str]
+    files: dict[str, str] = Field(default_factory=dict)
+    failures: list[Annotated[str, StringConstraints(min_length=1)]] = Field(min_length=1)
+    attempt: int = Field(ge=1)
+
+
 class Implementation(_Model):
-    """implement's output: the files the task writes (path -> full new content)."""
+    """implement's (and repair's) output: the files the task writes (path -> full new content)."""
 
     files: dict[Annotated[str, StringConstraints(min_length=1, max_length=1024)], str] = Field(
         max_length=MAX_FILES_PER_TASK)

@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_serializer, model_validator
 
-from kiln.domain.builds import Implementation, ImplementRequest, TaskPlan
+from kiln.domain.builds import Implementation, ImplementRequest, RepairRequest, TaskPlan
 
 QUESTION_ID = r"^[a-z][a-z0-9_]{0,63}$"
 ENTITY_NAME = r"^[A-Z][A-Za-z0-9]{0,63}$"  # PascalCase, singular: Task, TimeEntry
@@ -244,7 +244,8 @@ class GenerationFailed(Exception):
 
     `reason` is a short machine-readable word: malformed_output (invalid output, also after
     the retry), refused (a content filter declined), unavailable (throttled, down, timed
-    out), misconfigured (the deployment cannot use the generator: model id, model access).
+    out), misconfigured (the deployment cannot use the generator: model id, model access),
+    unsupported (the generator has no such step: repair on the built-in generator).
     `retry_after` (seconds) is set when the model's endpoint said how long to wait
     (its Retry-After on a 429 or 503), so the client is told the same rather than a guess.
     """
@@ -279,6 +280,36 @@ class Generator(Protocol):
     def implement(self, request: ImplementRequest) -> Implementation:
         """The files one task writes, all inside its pathScope."""
         ...
+
+
+@runtime_checkable
+class Repairs(Protocol):
+    """A generator that can also repair a task's files (the model generators).
+
+    Optional, so a generator that has nothing to add on a second try (the deterministic
+    built-in one would write the same files again) need not say so: `repair` below declines
+    for it, and the build treats its verification failures as final.
+    """
+
+    def repair(self, request: RepairRequest) -> Implementation:
+        """The task's files rewritten to fix `request.failures`: full contents, all inside its
+        pathScope; files left out stay as they are."""
+        ...
+
+
+REPAIR_DECLINED = "unsupported"
+
+
+def can_repair(generator: Generator) -> bool:
+    return isinstance(generator, Repairs)
+
+
+def repair(generator: Generator, request: RepairRequest) -> Implementation:
+    """The port's repair, with its default: a generator without one declines
+    (GenerationFailed with reason REPAIR_DECLINED)."""
+    if not isinstance(generator, Repairs):
+        raise GenerationFailed(f"the {generator.name} generator does not repair its code", REPAIR_DECLINED)
+    return generator.repair(request)
 
 
 _SLUG = re.compile(r"[^a-z0-9]+")

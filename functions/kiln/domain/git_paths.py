@@ -44,8 +44,9 @@ GITMODULES_PATH = "gitmodules_path"
 GITMODULES_UPDATE = "gitmodules_update"
 GITMODULES_PARSE = "gitmodules_parse"
 GITATTRIBUTES = "gitattributes"
-REASONS = frozenset({GIT_PATH, GITMODULES_NAME, GITMODULES_URL, GITMODULES_PATH, GITMODULES_UPDATE,
-                     GITMODULES_PARSE, GITATTRIBUTES})
+REASONS = frozenset(
+    {GIT_PATH, GITMODULES_NAME, GITMODULES_URL, GITMODULES_PATH, GITMODULES_UPDATE, GITMODULES_PARSE, GITATTRIBUTES}
+)
 
 # attr.h: ATTR_MAX_LINE_LENGTH, ATTR_MAX_FILE_SIZE.
 ATTRIBUTES_MAX_LINE = 2048
@@ -56,8 +57,26 @@ GITMODULES_MAX_BYTES = 1024 * 1024
 
 _ALIAS_STARTS = frozenset(".gG~")
 # utf8.c next_hfs_char: code points HFS+ ignores in a name.
-HFS_IGNORED = frozenset({0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
-                         0x206A, 0x206B, 0x206C, 0x206D, 0x206E, 0x206F, 0xFEFF})
+HFS_IGNORED = frozenset(
+    {
+        0x200C,
+        0x200D,
+        0x200E,
+        0x200F,
+        0x202A,
+        0x202B,
+        0x202C,
+        0x202D,
+        0x202E,
+        0x206A,
+        0x206B,
+        0x206C,
+        0x206D,
+        0x206E,
+        0x206F,
+        0xFEFF,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +97,7 @@ class ContentCheck(Protocol):
 
 
 # --- names -----------------------------------------------------------------------------------
+
 
 def _is_dir_sep(c: str) -> bool:
     return c == "/"
@@ -156,7 +176,7 @@ def is_ntfs_dot(name: str, dotgit_name: str, shortname_prefix: str) -> bool:
     spaces (or a `:`). Unlike is_ntfs_dotgit, a separator after the name does not match."""
     length = len(dotgit_name)
     if name[:1] == "." and _starts_iascii(name[1:], dotgit_name):
-        return _only_spaces_and_periods(name[length + 1:])
+        return _only_spaces_and_periods(name[length + 1 :])
     if _starts_iascii(name, dotgit_name[:6]) and name[6:7] == "~" and "1" <= name[7:8] <= "4":
         return _only_spaces_and_periods(name[8:])
     i = 0
@@ -170,7 +190,7 @@ def is_ntfs_dot(name: str, dotgit_name: str, shortname_prefix: str) -> bool:
                 return False
         elif c == "~":
             i += 1
-            if not "1" <= name[i:i + 1] <= "9":
+            if not "1" <= name[i : i + 1] <= "9":
                 return False
             saw_tilde = True
         elif i >= 6 or ord(c) > 127 or _ascii_lower(c) != shortname_prefix[i]:
@@ -234,7 +254,7 @@ def path_problem(path: str, *, symlink: bool = False) -> GitProblem | None:
             # fsck reads every backslash of a name as a separator (Windows would).
             component = rest.split("/", 1)[0]
             for index, char in enumerate(component):
-                if char == "\\" and is_ntfs_dotgit(component[index + 1:]):
+                if char == "\\" and is_ntfs_dotgit(component[index + 1 :]):
                     why = "is '.git' after a backslash, which Windows reads as a separator"
                     break
         if why is None and symlink and (is_hfs_dotgitmodules(rest) or is_ntfs_dotgitmodules(rest)):
@@ -445,11 +465,11 @@ def _submodule_key(var: bytes) -> tuple[bytes, bytes] | None:
     not a `submodule.<name>.<key>` variable."""
     if not var.startswith(b"submodule."):
         return None
-    rest = var[len(b"submodule"):]
+    rest = var[len(b"submodule") :]
     dot = rest.rfind(b".")
     if dot == 0:
         return None
-    return rest[1:dot], rest[dot + 1:]
+    return rest[1:dot], rest[dot + 1 :]
 
 
 def check_submodule_name(name: str) -> bool:
@@ -478,8 +498,8 @@ def _url_decode(url: str) -> str:
         c = rest[i]
         if c == "\0":
             break
-        if c == "%" and i + 3 <= len(rest) and _hex2chr(rest[i + 1:i + 3]) > 0:
-            out.append(chr(_hex2chr(rest[i + 1:i + 3])))
+        if c == "%" and i + 3 <= len(rest) and _hex2chr(rest[i + 1 : i + 3]) > 0:
+            out.append(chr(_hex2chr(rest[i + 1 : i + 3])))
             i += 3
             continue
         out.append(c)
@@ -511,7 +531,7 @@ def _escapes_valid(text: str) -> bool:
     i = 0
     while i < len(text):
         if text[i] == "%":
-            if _hex2chr(text[i + 1:i + 3]) < 0:
+            if _hex2chr(text[i + 1 : i + 3]) < 0:
                 return False
             i += 3
         else:
@@ -522,16 +542,16 @@ def _escapes_valid(text: str) -> bool:
 def _url_normalizes(url: str) -> bool:
     """urlmatch.c url_normalize succeeds (returns non-NULL) for `url`, a non-file URL."""
     scheme_len = _span(url, _URL_SCHEME_CHARS)
-    if not scheme_len or url[0] not in _URL_ALPHA or url[scheme_len:scheme_len + 3] != "://":
+    if not scheme_len or url[0] not in _URL_ALPHA or url[scheme_len : scheme_len + 3] != "://":
         return False
     scheme = url[:scheme_len].lower()
-    rest = url[scheme_len + 3:]
+    rest = url[scheme_len + 3 :]
     slash = next((i for i, c in enumerate(rest) if c in "/?#"), len(rest))
     at = rest.find("@")
     if 0 <= at < slash:
         if at > 0 and not _escapes_valid(rest[:at]):
             return False
-        rest = rest[at + 1:]
+        rest = rest[at + 1 :]
         slash -= at + 1
     if not rest or rest[0] in ":/?#":
         return False  # no host
@@ -584,7 +604,7 @@ def _decode_dots(segment: str) -> str:
 def _url_to_curl_url(url: str) -> str | None:
     for prefix in ("http::", "https::", "ftp::", "ftps::"):
         if url.startswith(prefix):
-            return url[len(prefix):]
+            return url[len(prefix) :]
     if url.startswith(("http://", "https://", "ftp://", "ftps://")):
         return url
     return None
@@ -629,25 +649,39 @@ def gitmodules_problem(content: bytes) -> GitProblem | None:
         name = subsection.decode("utf-8", "surrogateescape")
         shown_name = _show_bytes(subsection)
         if not check_submodule_name(name) or name.startswith("-"):
-            return GitProblem(GITMODULES_NAME, f"is a .gitmodules with a submodule name git refuses ('{shown_name}': "
-                                               "empty, a '..' component, or an option)")
+            return GitProblem(
+                GITMODULES_NAME,
+                f"is a .gitmodules with a submodule name git refuses ('{shown_name}': "
+                "empty, a '..' component, or an option)",
+            )
         if raw is None:
             continue
         value = raw.decode("latin-1")  # byte for byte: git's checks are on bytes
         shown = _show_bytes(raw)
         if key == b"url" and not check_submodule_url(value):
-            return GitProblem(GITMODULES_URL, f"is a .gitmodules whose submodule '{shown_name}' has a url git "
-                                              f"refuses ('{shown}': an option, a newline, or a relative URL climbing "
-                                              "to a host)")
+            return GitProblem(
+                GITMODULES_URL,
+                f"is a .gitmodules whose submodule '{shown_name}' has a url git "
+                f"refuses ('{shown}': an option, a newline, or a relative URL climbing "
+                "to a host)",
+            )
         if key == b"path" and (value.startswith("-") or ".." in value.replace("\\", "/").split("/")):
-            return GitProblem(GITMODULES_PATH, f"is a .gitmodules whose submodule '{shown_name}' has a path that looks "
-                                               f"like an option or climbs with '..' ('{shown}')")
+            return GitProblem(
+                GITMODULES_PATH,
+                f"is a .gitmodules whose submodule '{shown_name}' has a path that looks "
+                f"like an option or climbs with '..' ('{shown}')",
+            )
         if key == b"update" and value.startswith("!"):
-            return GitProblem(GITMODULES_UPDATE, f"is a .gitmodules whose submodule '{shown_name}' runs a command on "
-                                                 f"update ('{shown}'), which git refuses")
+            return GitProblem(
+                GITMODULES_UPDATE,
+                f"is a .gitmodules whose submodule '{shown_name}' runs a command on "
+                f"update ('{shown}'), which git refuses",
+            )
     if parser.error:
-        return GitProblem(GITMODULES_PARSE, "is a .gitmodules git cannot parse (a bad config line), so its "
-                                            "submodules cannot be checked")
+        return GitProblem(
+            GITMODULES_PARSE,
+            "is a .gitmodules git cannot parse (a bad config line), so its submodules cannot be checked",
+        )
     return None
 
 
@@ -664,8 +698,9 @@ class _GitmodulesCheck:
     def feed(self, chunk: bytes) -> GitProblem | None:
         self._content += chunk
         if len(self._content) > GITMODULES_MAX_BYTES:
-            return GitProblem(GITMODULES_PARSE, f"is a .gitmodules over {GITMODULES_MAX_BYTES} bytes, too large to "
-                                                "check")
+            return GitProblem(
+                GITMODULES_PARSE, f"is a .gitmodules over {GITMODULES_MAX_BYTES} bytes, too large to check"
+            )
         return None
 
     def finish(self) -> GitProblem | None:
@@ -683,8 +718,9 @@ class _GitattributesCheck:
     def feed(self, chunk: bytes) -> GitProblem | None:
         self._size += len(chunk)
         if self._size > ATTRIBUTES_MAX_BYTES:
-            return GitProblem(GITATTRIBUTES, f"is a .gitattributes over {ATTRIBUTES_MAX_BYTES} bytes, which git "
-                                             "refuses")
+            return GitProblem(
+                GITATTRIBUTES, f"is a .gitattributes over {ATTRIBUTES_MAX_BYTES} bytes, which git refuses"
+            )
         if self._stopped:
             return None
         nul = chunk.find(b"\0")
@@ -695,8 +731,10 @@ class _GitattributesCheck:
         for index, line in enumerate(lines):
             self._line += len(line)
             if self._line >= ATTRIBUTES_MAX_LINE:
-                return GitProblem(GITATTRIBUTES, f"is a .gitattributes with a line of {ATTRIBUTES_MAX_LINE} bytes or "
-                                                 "more, which git refuses")
+                return GitProblem(
+                    GITATTRIBUTES,
+                    f"is a .gitattributes with a line of {ATTRIBUTES_MAX_LINE} bytes or more, which git refuses",
+                )
             if index < len(lines) - 1:
                 self._line = 0
         return None
@@ -721,4 +759,3 @@ def content_problem(path: str, content: bytes) -> GitProblem | None:
     if check is None:
         return None
     return check.feed(content) or check.finish()
-

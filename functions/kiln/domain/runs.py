@@ -6,7 +6,9 @@
 A run is created on an approved project (the project moves to `building`) and handed to a
 Step Functions execution named after the run id, so a retried start can never launch twice.
 The workflow's workers (kiln.workers.build_*) drive the run through its states through
-kiln.domain.build_steps; this module answers the API. No AWS here.
+kiln.domain.build_steps; this module answers the API. No AWS here. When a model wrote the
+code and verification fails, the run stays `verifying` while the tasks behind the failures are
+repaired and verified again (kiln.domain.repairs): the statuses clients know do not change.
 """
 
 from __future__ import annotations
@@ -105,6 +107,8 @@ class Task(_Out):
     status: TaskStatus
     branchName: str
     attempts: int = 0
+    repairs: int = Field(default=0, ge=0, description="Repair attempts on this task's files after the run's "
+                                                      "verification failed (model generators only).")
     result: TaskResult | None = None
     error: str | None = None
     startedAt: str | None = None

@@ -81,14 +81,17 @@ class Asset:
 
 
 _INITIALIZER_HASH = hashlib.sha256(INITIALIZER.encode()).hexdigest()[:12]
-ASSETS: dict[str, Asset] = {asset.name: asset for asset in (
-    Asset(f"swagger-ui-{SWAGGER_UI_VERSION}.css", CSS, IMMUTABLE, file="swagger-ui.css"),
-    Asset(f"swagger-ui-bundle-{SWAGGER_UI_VERSION}.js", JAVASCRIPT, IMMUTABLE, file="swagger-ui-bundle.js"),
-    Asset(f"swagger-initializer-{_INITIALIZER_HASH}.js", JAVASCRIPT, IMMUTABLE, text=INITIALIZER),
-    Asset("LICENSE", TEXT, DAY, file="LICENSE"),
-    Asset("NOTICE", TEXT, DAY, file="NOTICE"),
-    Asset("swagger-ui-bundle.js.LICENSE.txt", TEXT, DAY, file="swagger-ui-bundle.js.LICENSE.txt"),
-)}
+ASSETS: dict[str, Asset] = {
+    asset.name: asset
+    for asset in (
+        Asset(f"swagger-ui-{SWAGGER_UI_VERSION}.css", CSS, IMMUTABLE, file="swagger-ui.css"),
+        Asset(f"swagger-ui-bundle-{SWAGGER_UI_VERSION}.js", JAVASCRIPT, IMMUTABLE, file="swagger-ui-bundle.js"),
+        Asset(f"swagger-initializer-{_INITIALIZER_HASH}.js", JAVASCRIPT, IMMUTABLE, text=INITIALIZER),
+        Asset("LICENSE", TEXT, DAY, file="LICENSE"),
+        Asset("NOTICE", TEXT, DAY, file="NOTICE"),
+        Asset("swagger-ui-bundle.js.LICENSE.txt", TEXT, DAY, file="swagger-ui-bundle.js.LICENSE.txt"),
+    )
+}
 STYLESHEET = f"swagger-ui-{SWAGGER_UI_VERSION}.css"
 BUNDLE = f"swagger-ui-bundle-{SWAGGER_UI_VERSION}.js"
 INITIALIZER_NAME = f"swagger-initializer-{_INITIALIZER_HASH}.js"
@@ -123,14 +126,22 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         details = {"resource": "asset", "id": name[:200], "available": sorted(ASSETS)}
         return {
             "statusCode": 404,
-            "headers": {"Content-Type": JSON_CONTENT_TYPE, "X-Request-Id": request_id(event),
-                        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+            "headers": {
+                "Content-Type": JSON_CONTENT_TYPE,
+                "X-Request-Id": request_id(event),
+                "Cache-Control": "no-store",
+                "X-Content-Type-Options": "nosniff",
+            },
             "body": dumps(error_body(ErrorCode.NOT_FOUND, "No such documentation asset.", details)),
             "isBase64Encoded": False,
         }
     text, etag = content(name)
-    headers = {"Cache-Control": asset.cache_control, "ETag": etag, "X-Request-Id": request_id(event),
-               "X-Content-Type-Options": "nosniff"}
+    headers = {
+        "Cache-Control": asset.cache_control,
+        "ETag": etag,
+        "X-Request-Id": request_id(event),
+        "X-Content-Type-Options": "nosniff",
+    }
     if _matches(_header(event, "if-none-match"), etag):
         return {"statusCode": 304, "headers": headers, "body": "", "isBase64Encoded": False}
     return {

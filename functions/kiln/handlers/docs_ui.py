@@ -49,16 +49,18 @@ of the code it bundles</a>).</p>
 
 # This origin only. Images: Swagger UI's stylesheet embeds its icons as data: URLs. Scripts
 # fetch the document and send "Try it out" requests to this origin.
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
 HEADERS = {
     "Content-Type": "text/html; charset=utf-8",
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
@@ -73,8 +75,11 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if str(event.get("path") or "").endswith("/docs/"):
         return {
             "statusCode": 301,
-            "headers": {"Location": "../docs", "X-Request-Id": request_id(event),
-                        "Cache-Control": "public, max-age=300"},
+            "headers": {
+                "Location": "../docs",
+                "X-Request-Id": request_id(event),
+                "Cache-Control": "public, max-age=300",
+            },
             "body": "",
             "isBase64Encoded": False,
         }

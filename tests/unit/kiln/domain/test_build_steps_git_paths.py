@@ -39,8 +39,9 @@ class WritesWhatGitRefuses(TwoTasks):
     def plan(self, documents: dict[str, str]) -> TaskPlan:
         plan = super().plan(documents)
         second = plan.tasks[1].model_copy(update={"pathScope": ["b.txt", ".gitmodules"]})
-        return TaskPlan(tasks=[plan.tasks[0], TaskDefinition.model_validate(second.model_dump())],
-                        mergeOrder=plan.mergeOrder)
+        return TaskPlan(
+            tasks=[plan.tasks[0], TaskDefinition.model_validate(second.model_dump())], mergeOrder=plan.mergeOrder
+        )
 
     def implement(self, request):  # type: ignore[no-untyped-def]
         result = super().implement(request)
@@ -59,12 +60,15 @@ def drive(generator: TwoTasks, monkeypatch: pytest.MonkeyPatch, outcome: str) ->
     return project_id, run_id
 
 
-@pytest.mark.parametrize("path, content, shown", [
-    (".git/config", "[core]\n\thooksPath = /tmp\n", "'.git'"),
-    (".GIT./hooks/post-checkout", "#!/bin/sh\n", "'.GIT.'"),
-    ("git~1/hooks/post-checkout", "#!/bin/sh\n", "8.3"),
-    (".gitmodules", HOSTILE_GITMODULES, "--upload-pack"),
-])
+@pytest.mark.parametrize(
+    "path, content, shown",
+    [
+        (".git/config", "[core]\n\thooksPath = /tmp\n", "'.git'"),
+        (".GIT./hooks/post-checkout", "#!/bin/sh\n", "'.GIT.'"),
+        ("git~1/hooks/post-checkout", "#!/bin/sh\n", "8.3"),
+        (".gitmodules", HOSTILE_GITMODULES, "--upload-pack"),
+    ],
+)
 def test_a_task_writing_what_git_refuses_fails_with_git_path_and_writes_nothing(monkeypatch, path, content, shown):
     project_id, run_id = drive(WritesWhatGitRefuses({path: content}), monkeypatch, "failed")
     run = run_call(runs_get, "GET", "", project_id, run_id)[1]["data"]

@@ -120,51 +120,128 @@ def test_symbolic_links_named_like_gitmodules_are_refused():
 # --- git's own vectors (t/t0060-path-utils.sh) -----------------------------------------------
 
 GITMODULES_ALIASES = [
-    ".gitmodules", f".git{ZWNJ}modules", ".Gitmodules", ".gitmoduleS",
-    ".gitmodules ", ".gitmodules.", ".gitmodules  ", ".gitmodules. ", ".gitmodules .", ".gitmodules..",
-    ".gitmodules   ", ".gitmodules.  ", ".gitmodules . ", ".gitmodules  .",
-    ".Gitmodules ", ".Gitmodules.", ".Gitmodules  ", ".Gitmodules. ", ".Gitmodules .", ".Gitmodules..",
-    "GITMOD~1", "gitmod~1", "GITMOD~2", "gitmod~3", "GITMOD~4",
-    "GITMOD~1 ", "gitmod~2.", "GITMOD~3  ", "gitmod~4. ", "GITMOD~1 .", "gitmod~2   ", "GITMOD~3.  ",
+    ".gitmodules",
+    f".git{ZWNJ}modules",
+    ".Gitmodules",
+    ".gitmoduleS",
+    ".gitmodules ",
+    ".gitmodules.",
+    ".gitmodules  ",
+    ".gitmodules. ",
+    ".gitmodules .",
+    ".gitmodules..",
+    ".gitmodules   ",
+    ".gitmodules.  ",
+    ".gitmodules . ",
+    ".gitmodules  .",
+    ".Gitmodules ",
+    ".Gitmodules.",
+    ".Gitmodules  ",
+    ".Gitmodules. ",
+    ".Gitmodules .",
+    ".Gitmodules..",
+    "GITMOD~1",
+    "gitmod~1",
+    "GITMOD~2",
+    "gitmod~3",
+    "GITMOD~4",
+    "GITMOD~1 ",
+    "gitmod~2.",
+    "GITMOD~3  ",
+    "gitmod~4. ",
+    "GITMOD~1 .",
+    "gitmod~2   ",
+    "GITMOD~3.  ",
     "gitmod~4 . ",
-    "GI7EBA~1", "gi7eba~9", "GI7EB~10", "GI7EB~11", "GI7EB~99", "GI7E~100", "GI7E~101", "GI7E~999",
-    "~1000000", "~9999999",
-    ".gitmodules:$DATA", "gitmod~4 . :$DATA",
+    "GI7EBA~1",
+    "gi7eba~9",
+    "GI7EB~10",
+    "GI7EB~11",
+    "GI7EB~99",
+    "GI7E~100",
+    "GI7E~101",
+    "GI7E~999",
+    "~1000000",
+    "~9999999",
+    ".gitmodules:$DATA",
+    "gitmod~4 . :$DATA",
 ]
 NOT_GITMODULES = [
-    ".gitmodules x", ".gitmodules .x", " .gitmodules", "..gitmodules", "gitmodules", ".gitmodule",
-    ".gitmodules x ", "GI7EBA~", "GI7EBA~0", "GI7EBA~~1", "GI7EBA~X", "Gx7EBA~1", "GI7EBX~1",
-    "GI7EB~1", "GI7EB~01", "GI7EB~1X", ".gitmodules,:$DATA",
+    ".gitmodules x",
+    ".gitmodules .x",
+    " .gitmodules",
+    "..gitmodules",
+    "gitmodules",
+    ".gitmodule",
+    ".gitmodules x ",
+    "GI7EBA~",
+    "GI7EBA~0",
+    "GI7EBA~~1",
+    "GI7EBA~X",
+    "Gx7EBA~1",
+    "GI7EBX~1",
+    "GI7EB~1",
+    "GI7EB~01",
+    "GI7EB~1X",
+    ".gitmodules,:$DATA",
 ]
 
 
 def test_gitmodules_aliases_as_git_tests_them():
     assert [name for name in GITMODULES_ALIASES if not is_dotgitmodules(name)] == []
     assert [name for name in NOT_GITMODULES if is_dotgitmodules(name)] == []
-    for name in (".gitattributes", f".git{ZWNJ}attributes", ".Gitattributes", ".gitattributeS", "GITATT~1",
-                 "GI7D29~1"):
+    for name in (".gitattributes", f".git{ZWNJ}attributes", ".Gitattributes", ".gitattributeS", "GITATT~1", "GI7D29~1"):
         assert is_dotgitattributes(name), name
 
 
 # --- .gitmodules (t/t7450-bad-git-dotfiles.sh) -----------------------------------------------
 
+
 def test_submodule_names_as_git_checks_them():
     assert check_submodule_name("valid") and check_submodule_name("valid/with/paths")
-    for name in ("", "../foo", "/../foo", "..\\foo", "\\..\\foo", "foo/..", "foo/../", "foo\\..", "foo\\..\\",
-                 "foo/../bar"):
+    for name in (
+        "",
+        "../foo",
+        "/../foo",
+        "..\\foo",
+        "\\..\\foo",
+        "foo/..",
+        "foo/../",
+        "foo\\..",
+        "foo\\..\\",
+        "foo/../bar",
+    ):
         assert not check_submodule_name(name), name
 
 
 def test_submodule_urls_as_git_checks_them():
-    for url in ("./bar/baz/foo.git", "https://example.com/foo.git", "http://example.com:80/deeper/foo.git",
-                "git@github.com:org/repo.git", "ssh://git@host/x.git", "../sibling.git"):
+    for url in (
+        "./bar/baz/foo.git",
+        "https://example.com/foo.git",
+        "http://example.com:80/deeper/foo.git",
+        "git@github.com:org/repo.git",
+        "ssh://git@host/x.git",
+        "../sibling.git",
+    ):
         assert check_submodule_url(url), url
-    for url in ("-a./foo", "../../..//test/foo.git", "../../../../../:localhost:8080/foo.git",
-                "..\\../.\\../:example.com/foo.git", "./%0ahost=example.com/foo.git",
-                "https://one.example.com/evil?%0ahost=two.example.com", "https:///example.com/foo.git",
-                "http://example.com:test/foo.git", "https::example.com/foo.git", "http:::example.com/foo.git",
-                "--upload-pack=touch /tmp/pwned", "git://host/%0Afoo", "https://host:0/x", "https://host:65536/x",
-                "https://host/%zz", "https://host/../../x"):
+    for url in (
+        "-a./foo",
+        "../../..//test/foo.git",
+        "../../../../../:localhost:8080/foo.git",
+        "..\\../.\\../:example.com/foo.git",
+        "./%0ahost=example.com/foo.git",
+        "https://one.example.com/evil?%0ahost=two.example.com",
+        "https:///example.com/foo.git",
+        "http://example.com:test/foo.git",
+        "https::example.com/foo.git",
+        "http:::example.com/foo.git",
+        "--upload-pack=touch /tmp/pwned",
+        "git://host/%0Afoo",
+        "https://host:0/x",
+        "https://host:65536/x",
+        "https://host/%zz",
+        "https://host/../../x",
+    ):
         assert not check_submodule_url(url), url
 
 
@@ -173,23 +250,26 @@ def gitmodules(**settings: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-@pytest.mark.parametrize("content, reason", [
-    (gitmodules(path="lib", url="--upload-pack=touch /tmp/pwned"), "gitmodules_url"),
-    (gitmodules(path="lib", url='"--upload-pack=x"'), "gitmodules_url"),  # quotes are not part of it
-    (gitmodules(path="lib", url="./%0ahost=example.com/x.git"), "gitmodules_url"),
-    (gitmodules(path="-lib", url="https://example.com/x.git"), "gitmodules_path"),
-    (gitmodules(path="../outside", url="https://example.com/x.git"), "gitmodules_path"),
-    (gitmodules(path="lib", update="!touch /tmp/pwned"), "gitmodules_update"),
-    (b'[submodule "../../modules/evil"]\n\tpath = evil\n', "gitmodules_name"),
-    (b'[submodule "-evil"]\n\tpath = evil\n', "gitmodules_name"),
-    (b'[submodule "lib"]\n\turl = "unterminated\n', "gitmodules_parse"),
-    (b'[submodule "lib"\n', "gitmodules_parse"),
-    (b"\xef\xbb[core]\n", "gitmodules_parse"),  # a partial byte order mark
-    # The hostile line comes after one git parses: every line is checked.
-    (gitmodules(path="lib", url="https://example.com/ok.git") + b'[submodule "b"]\n\turl = -x\n', "gitmodules_url"),
-    (b'[submodule.old]\n\turl = --upload-pack=x\n', "gitmodules_url"),  # the old section syntax
-    (b'[SubModule "x"]\n\tURL = \\\n  -oops\n', "gitmodules_url"),  # case, and a continued line
-])
+@pytest.mark.parametrize(
+    "content, reason",
+    [
+        (gitmodules(path="lib", url="--upload-pack=touch /tmp/pwned"), "gitmodules_url"),
+        (gitmodules(path="lib", url='"--upload-pack=x"'), "gitmodules_url"),  # quotes are not part of it
+        (gitmodules(path="lib", url="./%0ahost=example.com/x.git"), "gitmodules_url"),
+        (gitmodules(path="-lib", url="https://example.com/x.git"), "gitmodules_path"),
+        (gitmodules(path="../outside", url="https://example.com/x.git"), "gitmodules_path"),
+        (gitmodules(path="lib", update="!touch /tmp/pwned"), "gitmodules_update"),
+        (b'[submodule "../../modules/evil"]\n\tpath = evil\n', "gitmodules_name"),
+        (b'[submodule "-evil"]\n\tpath = evil\n', "gitmodules_name"),
+        (b'[submodule "lib"]\n\turl = "unterminated\n', "gitmodules_parse"),
+        (b'[submodule "lib"\n', "gitmodules_parse"),
+        (b"\xef\xbb[core]\n", "gitmodules_parse"),  # a partial byte order mark
+        # The hostile line comes after one git parses: every line is checked.
+        (gitmodules(path="lib", url="https://example.com/ok.git") + b'[submodule "b"]\n\turl = -x\n', "gitmodules_url"),
+        (b"[submodule.old]\n\turl = --upload-pack=x\n", "gitmodules_url"),  # the old section syntax
+        (b'[SubModule "x"]\n\tURL = \\\n  -oops\n', "gitmodules_url"),  # case, and a continued line
+    ],
+)
 def test_hostile_gitmodules_are_refused(content, reason):
     problem = gitmodules_problem(content)
     assert problem is not None and problem.reason == reason, problem
@@ -199,10 +279,12 @@ def test_hostile_gitmodules_are_refused(content, reason):
 
 
 def test_ordinary_gitmodules_pass():
-    content = (b"\xef\xbb\xbf# submodules\n"
-               b'[submodule "vendor/lib"]\n\tpath = vendor/lib\n\turl = https://github.com/org/lib.git\n'
-               b'\tbranch = main ; a comment\n[submodule "docs"]\n\tpath = docs\n\turl = ../docs.git\n'
-               b"\tupdate = rebase\n[core]\n\tbare\n")
+    content = (
+        b"\xef\xbb\xbf# submodules\n"
+        b'[submodule "vendor/lib"]\n\tpath = vendor/lib\n\turl = https://github.com/org/lib.git\n'
+        b'\tbranch = main ; a comment\n[submodule "docs"]\n\tpath = docs\n\turl = ../docs.git\n'
+        b"\tupdate = rebase\n[core]\n\tbare\n"
+    )
     assert gitmodules_problem(content) is None
     assert gitmodules_problem(b"") is None
 
@@ -227,6 +309,7 @@ def test_a_large_gitmodules_is_refused_without_being_held_whole():
 
 
 # --- where Kiln uses it ----------------------------------------------------------------------
+
 
 def archive_reason(data: bytes) -> str:
     with pytest.raises(InvalidArchive) as caught:
@@ -297,8 +380,12 @@ class GitRepository:
     def put(self, raw: bytes) -> str:
         """Writes an object as it is: --literally skips the checks hash-object would make."""
         kind, body = raw.split(b" ", 1)[0].decode(), raw.split(b"\0", 1)[1]
-        done = subprocess.run(["git", "--git-dir", str(self.path), "hash-object", "-t", kind, "--literally", "-w",
-                               "--stdin"], input=body, capture_output=True, check=True)
+        done = subprocess.run(
+            ["git", "--git-dir", str(self.path), "hash-object", "-t", kind, "--literally", "-w", "--stdin"],
+            input=body,
+            capture_output=True,
+            check=True,
+        )
         return done.stdout.decode().strip()
 
     def put_loose(self, object_id: str, raw: bytes) -> None:
@@ -307,8 +394,9 @@ class GitRepository:
         target.write_bytes(zlib.compress(raw))
 
     def fsck(self) -> tuple[int, str]:
-        done = subprocess.run(["git", "--git-dir", str(self.path), "fsck", "--strict", "--no-dangling"],
-                              capture_output=True)
+        done = subprocess.run(
+            ["git", "--git-dir", str(self.path), "fsck", "--strict", "--no-dangling"], capture_output=True
+        )
         return done.returncode, (done.stdout + done.stderr).decode("utf-8", "replace")
 
 
@@ -318,8 +406,11 @@ def _tree_with(name: str, blob: str) -> bytes:
 
 @needs_git
 def test_git_fsck_refuses_exactly_the_segments_kiln_refuses(tmp_path):
-    segments = sorted({segment for path in HOSTILE + LEGITIMATE for segment in path.split("/")}
-                      | set(GITMODULES_ALIASES) | set(NOT_GITMODULES))
+    segments = sorted(
+        {segment for path in HOSTILE + LEGITIMATE for segment in path.split("/")}
+        | set(GITMODULES_ALIASES)
+        | set(NOT_GITMODULES)
+    )
     git = GitRepository(tmp_path / "names.git")
     blob = git.put(encode_object("blob", b"x"))
     trees = {git.put(_tree_with(segment, blob)): segment for segment in segments}
@@ -334,9 +425,22 @@ def test_git_fsck_refuses_exactly_the_segments_kiln_refuses(tmp_path):
 def test_git_fsck_refuses_no_gitmodules_kiln_accepts(tmp_path):
     """Kiln refuses every .gitmodules the installed git refuses (and, being git's newest rules
     plus a few of its own, sometimes more: never less)."""
-    urls = ["https://example.com/x.git", "../x.git", "--upload-pack=x", "./%0ahost=example.com/x.git",
-            "../../:x", "https:///example.com", "https::example.com/x.git", "git://h/%0a", "https://h/%0A",
-            "http::https://h/x", "./ok", "..\\..\\:x", "-", "https://u%0a@h/x"]
+    urls = [
+        "https://example.com/x.git",
+        "../x.git",
+        "--upload-pack=x",
+        "./%0ahost=example.com/x.git",
+        "../../:x",
+        "https:///example.com",
+        "https::example.com/x.git",
+        "git://h/%0a",
+        "https://h/%0A",
+        "http::https://h/x",
+        "./ok",
+        "..\\..\\:x",
+        "-",
+        "https://u%0a@h/x",
+    ]
     git = GitRepository(tmp_path / "modules.git")
     contents = {}
     for index, url in enumerate(urls):

@@ -90,7 +90,7 @@ def test_every_url_of_the_page_resolves_to_a_route_under_the_base(base, prefix):
     for url in resolved:
         parts = urlsplit(url)
         assert parts.netloc == urlsplit(base).netloc and parts.path.startswith(prefix + "/"), url
-        path = parts.path[len(prefix):]
+        path = parts.path[len(prefix) :]
         [(route, params)] = match_path(path)
         assert route.method == "GET" and not route.authorized, url
         if route.handler == "docs_assets":
@@ -115,9 +115,11 @@ def test_a_trailing_slash_is_redirected_where_relative_urls_work():
 
 # --- the assets -------------------------------------------------------------------------------
 
+
 def get(name: str, **headers: str) -> dict:
-    return docs_assets.handler({"pathParameters": {"asset": name}, "headers": headers or None,
-                                "requestContext": {"requestId": "gw"}})
+    return docs_assets.handler(
+        {"pathParameters": {"asset": name}, "headers": headers or None, "requestContext": {"requestId": "gw"}}
+    )
 
 
 def test_the_vendored_files_are_the_registry_s_bytes():
@@ -126,7 +128,10 @@ def test_the_vendored_files_are_the_registry_s_bytes():
         assert digest == sha384, f"{name} differs from swagger-ui-dist {docs_assets.SWAGGER_UI_VERSION}"
     package = json.loads((docs_assets.STATIC / "package.json").read_text())
     assert (package["name"], package["version"], package["license"]) == (
-        "swagger-ui-dist", docs_assets.SWAGGER_UI_VERSION, "Apache-2.0")
+        "swagger-ui-dist",
+        docs_assets.SWAGGER_UI_VERSION,
+        "Apache-2.0",
+    )
     assert "Apache License" in (docs_assets.STATIC / "LICENSE").read_text()
     assert sorted(path.name for path in docs_assets.STATIC.iterdir()) == sorted(docs_assets.DIST)
 
@@ -156,12 +161,28 @@ def test_the_initializer_is_named_by_its_content_and_loads_the_relative_document
     assert 'url: "v1/openapi.json"' in text and "validatorUrl: null" in text  # no call to an outside validator
 
 
-@pytest.mark.parametrize("name", [
-    "swagger-ui.css",  # a file of the distribution, but not under a listed name
-    "swagger-ui-bundle.js.map", "index.html", "package.json", "favicon-32x32.png",
-    "../openapi.json", "../../routes.py", "..%2F..%2Froutes.py", "%2e%2e", "./LICENSE", "LICENSE/", "LICENSE\0",
-    "/etc/passwd", "LICENSE.", "license", "", "swagger-ui-4.0.0.css",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "swagger-ui.css",  # a file of the distribution, but not under a listed name
+        "swagger-ui-bundle.js.map",
+        "index.html",
+        "package.json",
+        "favicon-32x32.png",
+        "../openapi.json",
+        "../../routes.py",
+        "..%2F..%2Froutes.py",
+        "%2e%2e",
+        "./LICENSE",
+        "LICENSE/",
+        "LICENSE\0",
+        "/etc/passwd",
+        "LICENSE.",
+        "license",
+        "",
+        "swagger-ui-4.0.0.css",
+    ],
+)
 def test_anything_else_is_not_found_and_reads_no_file(name, monkeypatch):
     reads: list[str] = []
     monkeypatch.setattr(docs_assets, "content", reads.append)  # the only way to a file
@@ -177,5 +198,8 @@ def test_the_page_references_exactly_the_listed_assets():
     _, references = page()
     served = {url.removeprefix("docs/") for url in references.urls if url.startswith("docs/")}
     assert served == set(docs_assets.ASSETS)
-    assert re.search(r'<script src="docs/swagger-ui-bundle-[0-9.]+\.js"></script>\s*<script src="docs/swagger-'
-                     r'initializer-[0-9a-f]{12}\.js"></script>', page()[0]["body"])
+    assert re.search(
+        r'<script src="docs/swagger-ui-bundle-[0-9.]+\.js"></script>\s*<script src="docs/swagger-'
+        r'initializer-[0-9a-f]{12}\.js"></script>',
+        page()[0]["body"],
+    )
