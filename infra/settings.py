@@ -53,6 +53,8 @@ _OPENAI_MODEL = re.compile(r"^[\x21-\x7e]{1,200}$")
 _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$")
 # An inline Map state (the build workflow's per-wave task Map) runs at most 40 iterations at once.
 MAX_BUILD_TASK_CONCURRENCY = 40
+# Each repair attempt is a model call per blamed task and a verification: a handful is plenty.
+MAX_BUILD_REPAIR_ATTEMPTS = 5
 
 
 def _bool(value: Any) -> bool:
@@ -124,6 +126,10 @@ class Settings:
     # Map reads it from the execution input, which runs_create/runs_retry fill from
     # KILN_BUILD_TASK_CONCURRENCY). Each running task is one concurrent build_task invocation.
     build_task_concurrency: int = 4
+    # How many times a build whose model-written code fails verification is repaired (the
+    # failures sent back to the tasks behind them) and verified again before the run fails
+    # (KILN_BUILD_REPAIR_ATTEMPTS of build_decompose; the built-in generator never repairs).
+    build_repair_attempts: int = 2
     # Browser origins allowed to call the API (preflights, the functions' and the gateway's
     # answers: kiln.http.cors, KILN_CORS_ALLOWED_ORIGINS), to POST presigned uploads to the bucket
     # and to GET its presigned downloads with fetch/XHR (S3 CORS). Empty: no CORS at all, so only
@@ -141,6 +147,9 @@ class Settings:
         if not 1 <= self.build_task_concurrency <= MAX_BUILD_TASK_CONCURRENCY:
             raise ValueError(f"buildTaskConcurrency must be between 1 and {MAX_BUILD_TASK_CONCURRENCY} (the most "
                              f"iterations an inline Map state runs at once), got {self.build_task_concurrency}")
+        if not 0 <= self.build_repair_attempts <= MAX_BUILD_REPAIR_ATTEMPTS:
+            raise ValueError(f"buildRepairAttempts must be between 0 and {MAX_BUILD_REPAIR_ATTEMPTS}, "
+                             f"got {self.build_repair_attempts}")
         try:
             check_origins(self.cors_allowed_origins)
         except ValueError as error:
@@ -210,6 +219,8 @@ class Settings:
             openai_output=str(get("openaiOutput", defaults.openai_output)).strip().lower() or defaults.openai_output,
             build_task_concurrency=_int("buildTaskConcurrency",
                                         get("buildTaskConcurrency", defaults.build_task_concurrency)),
+            build_repair_attempts=_int("buildRepairAttempts",
+                                       get("buildRepairAttempts", defaults.build_repair_attempts)),
             cors_allowed_origins=_origins(get("corsAllowedOrigins", defaults.cors_allowed_origins)),
         )
 

@@ -129,7 +129,8 @@ class KilnStack(Stack):
 
         # --- workers and workflows ---------------------------------------------------------------
         self.workers = Workers(self, "Workers", workers=workers, runtime=runtime,
-                               environment=lambda worker: environment(worker.grants))
+                               environment=lambda worker: environment(worker.grants),
+                               repair_attempts=settings.build_repair_attempts)
         self.workflows = Workflows(
             self, "Workflows", workflows=workflows, workers=self.workers.functions, workflows_dir=workflows_dir,
             log_retention=settings.log_retention, log_removal_policy=settings.log_removal_policy,

@@ -26,6 +26,9 @@ PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 # in build_verify, which passes it on), and build_verify must outlive the sandbox.
 VERIFY_WORKER = "build_verify"
 VERIFY_TIMEOUT_MARGIN_SECONDS = 60
+# build_decompose fixes each run's allowance of repairs (Settings.build_repair_attempts, 0 when
+# the generator cannot repair) when it plans the run; the workers after it read it from the run.
+DECOMPOSE_WORKER = "build_decompose"
 # The sandbox's only variable: Kiln's code is read-only in /var/task, so bytecode is never
 # written. No Kiln setting, table, bucket or endpoint: it has nothing to reach.
 SANDBOX_ENVIRONMENT = {"PYTHONDONTWRITEBYTECODE": "1"}
@@ -64,8 +67,10 @@ def sandbox_worker(workers: Sequence[Worker]) -> Worker | None:
     return sandboxes[0] if sandboxes else None
 
 
-def worker_environment(worker: Worker, workers: Sequence[Worker]) -> dict[str, str]:
+def worker_environment(worker: Worker, workers: Sequence[Worker], *, repair_attempts: int = 2) -> dict[str, str]:
     """Variables one worker needs beyond those its grants give (lambdas.function_environment)."""
+    if worker.name == DECOMPOSE_WORKER:
+        return {config.BUILD_REPAIR_ATTEMPTS: str(repair_attempts)}
     if worker.name != VERIFY_WORKER:
         return {}
     sandbox = sandbox_worker(workers)
@@ -91,6 +96,7 @@ class Workers(Construct):
         workers: Sequence[Worker],
         runtime: Runtime,
         environment: Callable[[Worker], Mapping[str, str]],
+        repair_attempts: int = 2,
     ) -> None:
         super().__init__(scope, id)
         self.functions: dict[str, KilnFunction] = {}
@@ -119,7 +125,8 @@ class Workers(Construct):
         for worker in workers:
             if worker.sandbox:
                 continue
-            variables = {**environment(worker), **worker_environment(worker, workers)}
+            variables = {**environment(worker),
+                         **worker_environment(worker, workers, repair_attempts=repair_attempts)}
             if "sandbox:invoke" in worker.grants and targets.sandbox_function_arn:
                 variables[config.SANDBOX_FUNCTION] = targets.sandbox_function_arn
             self.functions[worker.name] = KilnFunction(

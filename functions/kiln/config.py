@@ -47,6 +47,7 @@ OPENAI_OUTPUT = "KILN_OPENAI_OUTPUT"
 OPENAI_API_KEY_SECRET_ARN = "KILN_OPENAI_API_KEY_SECRET_ARN"
 OPENAI_API_KEY = "KILN_OPENAI_API_KEY"  # a literal key: local only
 BUILD_TASK_CONCURRENCY = "KILN_BUILD_TASK_CONCURRENCY"
+BUILD_REPAIR_ATTEMPTS = "KILN_BUILD_REPAIR_ATTEMPTS"
 VERIFY_TIMEOUT_SECONDS = "KILN_VERIFY_TIMEOUT_SECONDS"
 SANDBOX_FUNCTION = "KILN_SANDBOX_FUNCTION"
 SSE_HOLD_SECONDS = "KILN_SSE_HOLD_SECONDS"
@@ -265,6 +266,9 @@ class WorkerSettings(ServiceSettings):
     verify_timeout_seconds: float = _variable(VERIFY_TIMEOUT_SECONDS, _seconds(positive=True), default=240.0)
     # The build sandbox function (name or ARN) build_verify invokes to run generated code.
     sandbox_function: str | None = _variable(SANDBOX_FUNCTION, default=None)
+    # How many times a model-written build whose verification fails is repaired and verified
+    # again before the run fails (read by build_decompose, which fixes each run's allowance).
+    build_repair_attempts: int = _variable(BUILD_REPAIR_ATTEMPTS, _whole(0), default=2)
 
 
 # --- loading --------------------------------------------------------------------------------------
@@ -404,6 +408,11 @@ def key_rotation_grace_seconds() -> float | None:
 
 def verify_timeout_seconds() -> float:
     return _get(WorkerSettings, "verify_timeout_seconds")
+
+
+def build_repair_attempts() -> int:
+    """Repairs of a failed verification per run (model generators only; 0: none)."""
+    return _get(WorkerSettings, "build_repair_attempts")
 
 
 def sandbox_function() -> str:

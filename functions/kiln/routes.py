@@ -306,6 +306,9 @@ WORKERS: tuple[Worker, ...] = (
            timeout_seconds=300, grants=("table:write", "bucket:read", "generator:invoke")),
     Worker("build_task", "Implements one task on its own branch (build workflow, step 2, per task)",
            timeout_seconds=600, grants=("table:write", "bucket:write", "generator:invoke")),
+    # Only model generators repair (kiln.domain.repairs): one invocation per task verification blamed.
+    Worker("build_repair", "Repairs a task whose files failed verification, on its branch (build workflow, "
+           "between verifications)", timeout_seconds=600, grants=("table:write", "bucket:write", "generator:invoke")),
     Worker("build_verify", "Verifies the merged result: expected outputs, then compilation and the project's own "
            "tests in the build sandbox", timeout_seconds=600, memory_mb=1024,
            grants=("table:write", "bucket:read", "sandbox:invoke")),
@@ -346,9 +349,10 @@ WORKFLOWS: tuple[Workflow, ...] = (
              "Post-deploy self check: a worker writes and reads back a probe in DynamoDB and S3"),
     Workflow("build", "build.asl.json",
              {"DecomposeFunctionArn": "build_decompose", "TaskFunctionArn": "build_task",
-              "VerifyFunctionArn": "build_verify", "MergeFunctionArn": "build_merge",
-              "FinishFunctionArn": "build_finish"},
-             "A build run: decompose, execute tasks in dependency waves, verify, merge, record the outcome"),
+              "VerifyFunctionArn": "build_verify", "RepairFunctionArn": "build_repair",
+              "MergeFunctionArn": "build_merge", "FinishFunctionArn": "build_finish"},
+             "A build run: decompose, execute tasks in dependency waves, verify (repairing model-written tasks "
+             "whose files fail it), merge, record the outcome"),
     Workflow("archive", "archive.asl.json",
              {"ExportFunctionArn": "archive_export", "ImportFunctionArn": "archive_import",
               "ConvertFunctionArn": "archive_conversion", "FailureFunctionArn": "archive_failure"},

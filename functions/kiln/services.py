@@ -151,7 +151,8 @@ def build_steps() -> BuildSteps:
     def verifier(files: dict[str, bytes], plan: TaskPlan) -> VerificationResult:
         return verify(files, plan, timeout_seconds=config.verify_timeout_seconds(), sandbox=sandbox)
 
-    return BuildSteps(RunStore(), EventStore(), repository, build_generator, verifier)
+    return BuildSteps(RunStore(), EventStore(), repository, build_generator, verifier,
+                      repair_attempts=config.build_repair_attempts())
 
 
 @cache

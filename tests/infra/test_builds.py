@@ -9,7 +9,13 @@ import pytest
 from infra import grants
 from infra.route_group import group_stack_id
 from infra.settings import WORKFLOWS_DIR
-from infra.workflows import SANDBOX_ENVIRONMENT, VERIFY_TIMEOUT_MARGIN_SECONDS, VERIFY_WORKER, worker_environment
+from infra.workflows import (
+    DECOMPOSE_WORKER,
+    SANDBOX_ENVIRONMENT,
+    VERIFY_TIMEOUT_MARGIN_SECONDS,
+    VERIFY_WORKER,
+    worker_environment,
+)
 from kiln.routes import AUTHORIZER_HANDLER, METHOD_NOT_ALLOWED_HANDLER, ROUTES, WORKERS, WORKFLOWS
 
 from .conftest import Synth
@@ -112,12 +118,12 @@ def test_only_route_groups_with_controllers_receive_the_build_machine(main: Synt
 
 # --- the build state machine and its workers -------------------------------------------------------
 
-def test_build_state_machine_invokes_exactly_its_five_workers(main: Synth) -> None:
+def test_build_state_machine_invokes_exactly_its_six_workers(main: Synth) -> None:
     machine_id, machine = build_machine(main)
     fns = functions(main)
     worker_ids = {WORKERS_BY_HANDLER[h].name: logical_id for h, (_, logical_id, _) in fns.items()
                   if h in WORKERS_BY_HANDLER}
-    assert len(BUILD.functions) == 5
+    assert len(BUILD.functions) == 6
     assert machine["DefinitionSubstitutions"] == {
         placeholder: {"Fn::GetAtt": [worker_ids[worker], "Arn"]} for placeholder, worker in BUILD.functions.items()}
     assert machine["StateMachineType"] == "STANDARD"
@@ -131,8 +137,10 @@ def test_build_state_machine_invokes_exactly_its_five_workers(main: Synth) -> No
     assert definition == json.loads((WORKFLOWS_DIR / BUILD.asl_file).read_text())
     inner = definition["States"]["ExecuteWaves"]["ItemProcessor"]["States"]["ExecuteWave"]
     assert inner["ItemProcessor"]["States"]["ExecuteTask"]["Parameters"]["FunctionName"] == "${TaskFunctionArn}"
+    repair = definition["States"]["Repair"]["ItemProcessor"]["States"]["RepairTask"]
+    assert repair["Parameters"]["FunctionName"] == "${RepairFunctionArn}"
 
-    # Its role invokes those five functions (unqualified ARNs, as the ASL names them) and nothing else in Lambda.
+    # Its role invokes those six functions (unqualified ARNs, as the ASL names them) and nothing else in Lambda.
     role_id = machine["RoleArn"]["Fn::GetAtt"][0]
     statements = [
         s for resource in main.root["Resources"].values()
@@ -193,6 +201,11 @@ def test_build_variables_only_where_they_are_read(main: Synth) -> None:
             assert env["KILN_VERIFY_TIMEOUT_SECONDS"] == str(SANDBOX.timeout_seconds - VERIFY_TIMEOUT_MARGIN_SECONDS)
         else:
             assert "KILN_VERIFY_TIMEOUT_SECONDS" not in env, handler
+        # Only decompose reads the repair setting: it fixes each run's allowance (cdk.json's 2).
+        if worker is not None and worker.name == DECOMPOSE_WORKER:
+            assert env["KILN_BUILD_REPAIR_ATTEMPTS"] == "2"
+        else:
+            assert "KILN_BUILD_REPAIR_ATTEMPTS" not in env, handler
 
 
 def test_workers_get_the_common_variables(main: Synth) -> None:
@@ -248,7 +261,9 @@ def test_verify_timeout_leaves_a_margin() -> None:
 
     verify = next(w for w in WORKERS if w.name == VERIFY_WORKER)
     assert worker_environment(verify, WORKERS) == {"KILN_VERIFY_TIMEOUT_SECONDS": str(SANDBOX.timeout_seconds - 60)}
-    assert all(worker_environment(w, WORKERS) == {} for w in WORKERS if w.name != VERIFY_WORKER)
+    decompose = next(w for w in WORKERS if w.name == DECOMPOSE_WORKER)
+    assert worker_environment(decompose, WORKERS, repair_attempts=3) == {"KILN_BUILD_REPAIR_ATTEMPTS": "3"}
+    assert all(worker_environment(w, WORKERS) == {} for w in WORKERS if w.name not in (VERIFY_WORKER, DECOMPOSE_WORKER))
     others = [w for w in WORKERS if not w.sandbox]
     with pytest.raises(ValueError, match="leaves no time"):
         worker_environment(verify, [*others, replace(SANDBOX, timeout_seconds=VERIFY_TIMEOUT_MARGIN_SECONDS)])
@@ -278,3 +293,27 @@ def test_cdk_json_declares_the_setting() -> None:
     from .conftest import CDK_JSON
 
     assert json.loads(CDK_JSON.read_text())["context"]["buildTaskConcurrency"] == 4
+    assert json.loads(CDK_JSON.read_text())["context"]["buildRepairAttempts"] == 2
+
+
+def test_build_repair_attempts_setting() -> None:
+    from aws_cdk import App
+
+    from infra.settings import Settings
+
+    assert Settings.from_context(App().node).build_repair_attempts == 2
+    assert Settings.from_context(App(context={"buildRepairAttempts": "0"}).node).build_repair_attempts == 0
+    assert Settings.from_context(App(context={"buildRepairAttempts": 5}).node).build_repair_attempts == 5
+    for bad in ("-1", "6"):
+        with pytest.raises(ValueError, match="buildRepairAttempts must be between 0 and 5"):
+            Settings.from_context(App(context={"buildRepairAttempts": bad}).node)
+    with pytest.raises(ValueError, match="buildRepairAttempts must be an integer"):
+        Settings.from_context(App(context={"buildRepairAttempts": "two"}).node)
+
+
+def test_the_repair_worker_is_granted_like_the_task_worker() -> None:
+    # It calls the generator and commits on the task's branch, as build_task does; nothing more.
+    repair = next(w for w in WORKERS if w.name == "build_repair")
+    task = next(w for w in WORKERS if w.name == "build_task")
+    assert repair.grants == task.grants == ("table:write", "bucket:write", "generator:invoke")
+    assert repair.timeout_seconds == task.timeout_seconds and not repair.sandbox

@@ -37,7 +37,8 @@ def resources(statement: dict) -> list[str]:
 def test_the_spec_routes_and_build_workers_declare_the_grant() -> None:
     assert ROUTE_INVOKERS, "no route declares generator:invoke"
     assert all(h.startswith("kiln.handlers.specs_") for h in ROUTE_INVOKERS)
-    assert {"kiln.workers.build_decompose.handler", "kiln.workers.build_task.handler"} == WORKER_INVOKERS
+    assert {"kiln.workers.build_decompose.handler", "kiln.workers.build_task.handler",
+            "kiln.workers.build_repair.handler"} == WORKER_INVOKERS
 
 
 def test_builtin_generator_grants_nothing(main: Synth) -> None:

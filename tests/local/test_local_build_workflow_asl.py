@@ -3,7 +3,8 @@
 A whole build with the real workers runs over HTTP in tests/integration/test_builds.py; here
 each worker is replaced (same function names, same ASL) by functions of this module, to
 drive the paths a real build rarely takes: waves in order, retries of transient errors only,
-every failure recorded by the finish step, a cancelled run stopping quietly.
+every failure recorded by the finish step, a cancelled run stopping quietly, and the repair loop
+(a failed verification naming tasks to repair, the repairs, verifying again).
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ class RunAlreadyFinished(Exception):
     pass
 
 
+class VerificationFailed(Exception):
+    pass
+
+
 def _record(event, step, detail=None):
     with _lock:
         _calls.setdefault(event["runId"], []).append((step, detail))
@@ -66,8 +71,27 @@ def task(event, context):
 
 
 def verify(event, context):
-    _record(event, "verify")
-    return {"passed": True}
+    behaviour = _record(event, "verify")
+    # Like BuildSteps.verify: a failed verification with repairs left names the tasks to repair.
+    repaired = sum(1 for step, _ in _calls[event["runId"]] if step == "verify") - 1
+    failing = behaviour.get("verify", 0)  # how many verifications fail
+    if repaired >= failing:
+        return {"passed": True, "attempt": repaired, "maxAttempts": 2, "tasks": []}
+    if repaired >= 2:
+        raise VerificationFailed(f"verification failed: unittest after {repaired} repair attempts")
+    return {"passed": False, "attempt": repaired + 1, "maxAttempts": 2, "tasks": ["task-002", "task-003"]}
+
+
+def repair(event, context):
+    behaviour = _record(event, "repair", (event["taskId"], event["attempt"], event["maxAttempts"]))
+    if behaviour.get("repair") == "transient":
+        attempts = sum(1 for step, detail in _calls[event["runId"]] if step == "repair" and detail[0] == event["taskId"]
+                       and detail[1] == event["attempt"])
+        if attempts < 2:
+            raise TransientBuildError("throttled")
+    if behaviour.get("repair") == "finished":
+        raise RunAlreadyFinished("run is cancelled")
+    return {"taskId": event["taskId"], "attempt": event["attempt"], "repaired": True}
 
 
 def merge(event, context):
@@ -81,7 +105,7 @@ def finish(event, context):
 
 
 STAND_INS = {"DecomposeFunctionArn": "decompose", "TaskFunctionArn": "task", "VerifyFunctionArn": "verify",
-             "MergeFunctionArn": "merge", "FinishFunctionArn": "finish"}
+             "RepairFunctionArn": "repair", "MergeFunctionArn": "merge", "FinishFunctionArn": "finish"}
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +188,37 @@ def test_a_run_finished_meanwhile_stops_without_recording_anything(build_machine
     described, calls = run_build(build_machine, {"decompose": "finished"})
     assert described["status"] == "SUCCEEDED"
     assert steps(calls) == ["decompose"]
+
+
+def test_a_failed_verification_repairs_the_tasks_it_names_then_verifies_again(build_machine):
+    described, calls = run_build(build_machine, {"verify": 1})
+    assert described["status"] == "SUCCEEDED"
+    after = steps(calls)[steps(calls).index("verify"):]
+    assert after == ["verify", "repair", "repair", "verify", "merge", "finish"]
+    repairs = sorted(detail for step, detail in calls if step == "repair")
+    assert repairs == [("task-002", 1, 2), ("task-003", 1, 2)]
+    assert calls[-1] == ("finish", None)
+
+
+def test_repairs_loop_until_the_attempts_are_spent_then_the_failure_is_recorded(build_machine):
+    described, calls = run_build(build_machine, {"verify": 5})
+    assert described["status"] == "SUCCEEDED"
+    assert steps(calls).count("verify") == 3 and "merge" not in steps(calls)
+    assert sorted(detail[1] for step, detail in calls if step == "repair") == [1, 1, 2, 2]
+    step, error = calls[-1]
+    assert step == "finish" and error["Error"] == "VerificationFailed"
+    assert "after 2 repair attempts" in error["Cause"]
+
+
+def test_a_transient_repair_error_is_retried(build_machine):
+    described, calls = run_build(build_machine, {"verify": 1, "repair": "transient"})
+    assert described["status"] == "SUCCEEDED"
+    assert sorted(detail for step, detail in calls if step == "repair") == [
+        ("task-002", 1, 2), ("task-002", 1, 2), ("task-003", 1, 2), ("task-003", 1, 2)]
+    assert steps(calls)[-3:] == ["verify", "merge", "finish"] and calls[-1] == ("finish", None)
+
+
+def test_a_run_finished_during_its_repair_stops_without_recording_anything(build_machine):
+    described, calls = run_build(build_machine, {"verify": 1, "repair": "finished"})
+    assert described["status"] == "SUCCEEDED"
+    assert steps(calls)[-1] == "repair" and "finish" not in steps(calls)

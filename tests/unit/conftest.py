@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -21,10 +20,7 @@ from local import atomic
 TABLE = "kiln-unit"
 BUCKET = "kiln-unit-bucket"
 
-# Test modules import handler and worker modules, which check their settings as they are imported
-# (a function's cold start): give them a valid local environment before any is collected.
-for _name, _value in ((config.ENVIRONMENT, "local"), (config.TABLE_NAME, TABLE), (config.BUCKET_NAME, BUCKET)):
-    os.environ.setdefault(_name, _value)
+# tests/conftest.py gives every test a valid local environment (these names) before collection.
 
 
 @pytest.fixture(autouse=True)

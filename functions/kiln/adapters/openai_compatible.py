@@ -10,7 +10,7 @@ Structured output, chosen by KILN_OPENAI_OUTPUT:
 
 * `tools` (default): each call offers exactly one function tool whose parameters are the JSON
   schema of the pydantic model Kiln expects (QuestionSet, SpecContent, TaskPlan or
-  Implementation), forced with a `tool_choice` naming it.
+  Implementation, which a repair answers too), forced with a `tool_choice` naming it.
 * `json_schema`: `response_format: {type: json_schema, ...}` with the same schema, for servers
   whose tool calling is weak but which constrain decoding to a schema; the answer is the
   message content.
@@ -77,6 +77,7 @@ from kiln.adapters.bedrock import (
     QUESTIONS_SYSTEM,
     QUESTIONS_TOOL,
     REFUSED_MESSAGE,
+    REPAIR_SYSTEM,
     SPEC_MAX_TOKENS,
     SPEC_SYSTEM,
     SPEC_TOOL,
@@ -87,10 +88,11 @@ from kiln.adapters.bedrock import (
     inline_schema,
     plan_message,
     questions_message,
+    repair_message,
     scope_problem,
     spec_message,
 )
-from kiln.domain.builds import Implementation, ImplementRequest, TaskPlan
+from kiln.domain.builds import Implementation, ImplementRequest, RepairRequest, TaskPlan
 from kiln.domain.generation import GenerationFailed, ProjectBrief, Question, QuestionSet, SpecContent, SpecRequest
 
 logger = logging.getLogger("kiln")
@@ -269,6 +271,15 @@ class OpenAICompatibleGenerator:
         return self._generate(
             tool=FILES_TOOL, description="Submit the full content of every file the task writes.",
             model=Implementation, system=IMPLEMENT_SYSTEM, text=implement_message(request),
+            max_tokens=IMPLEMENT_MAX_TOKENS,
+            check=lambda implementation: scope_problem(request.task, implementation),
+        )
+
+    def repair(self, request: RepairRequest) -> Implementation:
+        # The implement tool and schema: a repair answers files, like the implementation it fixes.
+        return self._generate(
+            tool=FILES_TOOL, description="Submit the full content of every file the repair changes.",
+            model=Implementation, system=REPAIR_SYSTEM, text=repair_message(request),
             max_tokens=IMPLEMENT_MAX_TOKENS,
             check=lambda implementation: scope_problem(request.task, implementation),
         )

@@ -1,6 +1,13 @@
 """The steps of the build workflow, as the Step Functions workers run them. No AWS here.
 
     decompose -> execute (task waves, tasks of a wave in parallel) -> verify -> merge -> finish
+                                                                      ^    |
+                                                                      +----+ repair (failed, with repairs left)
+
+When verification fails and the generator can repair (a model: kiln.domain.generation.Repairs),
+verify answers a verdict naming the tasks behind the failures (kiln.domain.repairs) instead of
+failing, and each of them is repaired (a commit on its branch) before verifying again, at most
+`repair_attempts` times; only then does the run fail.
 
 Each step is safe to run twice (Step Functions retries, at-least-once invocation): tasks
 restart their branch from the same base, events are appended once per transition, and a
@@ -19,17 +26,18 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from kiln.clock import Clock, iso, utc_now
-from kiln.domain import git_paths
+from kiln.domain import git_paths, repairs
 from kiln.domain.builds import (
     EventType,
     ImplementRequest,
+    RepairRequest,
     TaskDefinition,
     TaskPlan,
     TaskResult,
     TaskStatus,
     VerificationResult,
 )
-from kiln.domain.generation import GenerationFailed, Generator
+from kiln.domain.generation import GenerationFailed, Generator, can_repair, repair
 from kiln.domain.projects import ProjectStatus
 from kiln.domain.repository import (
     Author,
@@ -40,7 +48,7 @@ from kiln.domain.repository import (
     Repository,
     normalize_path,
 )
-from kiln.domain.runs import ACTIVE, EventLog, RunStatus, SpecSnapshot, Task
+from kiln.domain.runs import ACTIVE, EventFilter, EventLog, RunStatus, SpecSnapshot, Task
 from kiln.domain.verification import SandboxUnavailable
 
 MAIN = "main"
@@ -116,14 +124,24 @@ class RunRef:
 
 
 class BuildSteps:
+    """`repair_attempts`: how many times a failed verification may send its failures back to
+    the tasks behind them (kiln.config.build_repair_attempts); 0 never repairs. decompose fixes
+    a run's allowance when it plans it (`maxRepairAttempts` on the run: 0 when the generator
+    cannot repair), so verify needs neither the setting nor the generator, and a run keeps the
+    allowance it started with."""
+
     def __init__(self, ledger: BuildLedger, events: EventLog, repository: Callable[[str, str], Repository],
-                 generator: Callable[[], Generator], verifier: Verifier, clock: Clock = utc_now) -> None:
+                 generator: Callable[[], Generator], verifier: Verifier, clock: Clock = utc_now, *,
+                 repair_attempts: int = 0) -> None:
+        if repair_attempts < 0:
+            raise ValueError("repair_attempts must be >= 0")
         self._ledger = ledger
         self._events = events
         self._repository = repository
         self._generator = generator
         self._verifier = verifier
         self._clock = clock
+        self._repair_attempts = repair_attempts
 
     # --- decompose ----------------------------------------------------------------------
 
@@ -143,10 +161,11 @@ class BuildSteps:
             self._ledger.put_tasks(ref.workspace_id, [
                 Task(id=t.id, runId=ref.run_id, definition=t, status=TaskStatus.PENDING, branchName=t.branch)
                 for t in plan.tasks])
+            allowed = self._repair_attempts if can_repair(self._generator()) else 0
             self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.DECOMPOSING,
                                     frozenset({RunStatus.DECOMPOSING}),
                                     {"tasksJson": plan.model_dump(mode="json"), "tasksTotal": len(plan.tasks),
-                                     "updatedAt": now})
+                                     "maxRepairAttempts": allowed, "updatedAt": now})
         self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.EXECUTING,
                                 frozenset({RunStatus.DECOMPOSING, RunStatus.EXECUTING}), {"updatedAt": self._now()})
         return {"waves": plan.waves()}
@@ -222,34 +241,10 @@ class BuildSteps:
         return texts
 
     def _checked_changes(self, ref: RunRef, task: TaskDefinition, files: dict[str, str]) -> dict[str, bytes | None]:
-        outside: list[str] = []
-        invalid: list[str] = []
-        refused: list[str] = []
-        changes: dict[str, bytes | None] = {}
-        for raw_path, content in files.items():
-            try:
-                path = normalize_path(raw_path)
-            except RefusedByGit as error:
-                refused.append(f"{raw_path!r} ({error})")
-                continue
-            except InvalidPath as error:
-                invalid.append(f"{raw_path!r} ({error})")
-                continue
-            if not task.in_scope(path):
-                outside.append(path)
-                continue
-            data = content.encode("utf-8")
-            problem = git_paths.content_problem(path, data)
-            if problem is not None:
-                refused.append(f"{path!r} ({problem.message})")
-            changes[path] = data
-        if outside or invalid or refused:
-            problems = ([f"outside its pathScope: {', '.join(sorted(outside))}"] if outside else []) + (
-                [f"invalid paths: {', '.join(invalid)}"] if invalid else []) + (
-                [f"files git refuses: {', '.join(refused)}"] if refused else [])
-            message = f"{task.id} wrote files " + "; ".join(problems)
-            # A file git refuses is named as such: the tree could never be cloned or pushed.
-            self._fail_task(ref, task.id, message, "git_path" if refused else "path_scope_violation")
+        changes, problem = screen(task, files)
+        if problem is not None:
+            reason, message = problem
+            self._fail_task(ref, task.id, message, reason)
             raise TaskFailed(message)
         return changes
 
@@ -278,13 +273,120 @@ class BuildSteps:
         self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.VERIFYING,
                                 frozenset({RunStatus.VERIFYING}),
                                 {"verificationResult": result.model_dump(mode="json"), "updatedAt": self._now()})
-        self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.VERIFICATION_COMPLETED,
-                            payload={"passed": result.passed,
-                                     "checks": [{"name": c.name, "passed": c.passed} for c in result.checks]})
+        repaired = int(run.get("repairAttempts") or 0)
+        allowed = int(run.get("maxRepairAttempts") or 0)
+        verdict: dict[str, Any] = {"passed": result.passed, "attempt": repaired, "maxAttempts": allowed, "tasks": []}
+        payload: dict[str, Any] = {"passed": result.passed,
+                                   "checks": [{"name": c.name, "passed": c.passed} for c in result.checks]}
         if not result.passed:
+            if repaired < allowed:  # else the attempts are spent (or the generator cannot repair)
+                verdict["tasks"] = list(repairs.blame(result, plan, self._owners(ref, plan)))
+            if verdict["tasks"]:
+                verdict["attempt"] = repaired + 1
+                payload["repair"] = {"attempt": repaired + 1, "maxAttempts": allowed, "taskIds": verdict["tasks"]}
+        self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.VERIFICATION_COMPLETED,
+                            payload=payload)
+        if not result.passed and not verdict["tasks"]:
             failed = ", ".join(c.name for c in result.checks if not c.passed)
-            raise VerificationFailed(f"verification failed: {failed}")
-        return {"passed": True}
+            after = f" after {repaired} repair attempt{'s' if repaired != 1 else ''}" if repaired else ""
+            raise VerificationFailed(f"verification failed: {failed}{after}")
+        # passed: merge; otherwise the workflow repairs `tasks` (attempt `attempt`) and verifies again.
+        return verdict
+
+    def _owners(self, ref: RunRef, plan: TaskPlan) -> dict[str, str]:
+        results = {task.id: task.result for task in self._ledger.tasks(ref.workspace_id, ref.run_id) if task.result}
+        return repairs.owners(plan, results)
+
+    # --- repair one task ------------------------------------------------------------------
+
+    def repair_task(self, ref: RunRef, task_id: str, attempt: int, max_attempts: int) -> dict[str, Any]:
+        """Repair attempt `attempt` of one task verification blamed: the generator rewrites the
+        task's files from the failures, in its path scope, as a commit on its branch; the next
+        verification reads it. An unusable answer is a failed attempt (TASK_REPAIR_FAILED), not a
+        failed run: the next verification decides."""
+        run = self._active(ref)
+        plan = TaskPlan.model_validate(run["tasksJson"])
+        task = plan.task(task_id)
+        stored = self._ledger.task(ref.workspace_id, ref.run_id, task_id)
+        if stored is None or stored.result is None or stored.result.commitSha is None:
+            raise TaskFailed(f"{task_id} has no result to repair")
+        if stored.repairs >= attempt:  # a duplicate invocation: this attempt is recorded already
+            return {"taskId": task_id, "attempt": attempt, "repaired": None}
+        if int(run.get("repairAttempts") or 0) < attempt:
+            # The run counts the attempts started (verify reads it); every task of the round writes
+            # the same number, so a retried or concurrent invocation cannot count twice.
+            self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.VERIFYING,
+                                    frozenset({RunStatus.VERIFYING}),
+                                    {"repairAttempts": attempt, "updatedAt": self._now()})
+        verification = VerificationResult.model_validate(run["verificationResult"])
+        failures = repairs.blame(verification, plan, self._owners(ref, plan)).get(task_id, [])
+        failures += self._rejected_before(ref, task_id, attempt)
+        self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.TASK_REPAIR_STARTED,
+                            task_id=task_id,
+                            payload={"attempt": attempt, "maxAttempts": max_attempts, "branchName": task.branch,
+                                     "checks": [c.name for c in verification.checks if not c.passed]})
+        if not failures:  # verification moved on (a retried round after the run changed): nothing to say
+            return self._repair_failed(ref, task_id, attempt, "nothing_to_repair",
+                                       "verification found nothing wrong with this task's files")
+        repository = self._repository(ref.workspace_id, ref.project_id)
+        tree = self._merged_files(ref, repository, plan)
+        request = RepairRequest(task=task, documents=self._documents(ref, run), files=_decoded(tree),
+                                failures=failures, attempt=attempt)
+        try:
+            implementation = repair(self._generator(), request)
+        except GenerationFailed as failure:
+            if failure.reason == "unavailable":
+                raise TransientBuildError(failure.message) from None
+            return self._repair_failed(ref, task_id, attempt, failure.reason,
+                                       f"the generator failed ({failure.reason}): {failure.message}")
+        changes, problem = screen(task, implementation.files)
+        if problem is not None:
+            return self._repair_failed(ref, task_id, attempt, *problem)
+        self._active(ref)  # cancelled while repairing: write nothing
+        prior = stored.result.commitSha
+        repository.point(task.branch, prior)
+        commit = repository.commit(task.branch, changes, f"{task.id}: repair {attempt} after verification failed",
+                                   AUTHOR, parent=prior)
+        diff = repository.diff(prior, commit.id)
+        if not (diff.created or diff.modified):
+            repository.point(task.branch, prior)  # no empty commit: the branch tells what changed
+            return self._repair_failed(ref, task_id, attempt, "unchanged",
+                                       "the repair rewrote no file: every file came back as it was")
+        created = sorted({*stored.result.filesCreated, *diff.created})
+        result = TaskResult(filesCreated=created,
+                            filesModified=sorted({*stored.result.filesModified, *diff.modified} - set(created)),
+                            commitSha=commit.id)
+        for kind, paths in ((EventType.FILE_CREATED, diff.created), (EventType.FILE_MODIFIED, diff.modified)):
+            for path in paths:
+                self._events.append(ref.workspace_id, ref.project_id, ref.run_id, kind, task_id=task_id,
+                                    payload={"path": path, "size": len(changes[path] or b""), "attempt": attempt})
+        if self._ledger.update_task(ref.workspace_id, ref.run_id, task_id,
+                                    {"result": result.model_dump(mode="json"), "repairs": attempt},
+                                    only_if_status=frozenset({TaskStatus.SUCCEEDED})):
+            self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.TASK_REPAIR_COMPLETED,
+                                task_id=task_id,
+                                payload={"attempt": attempt, "commitSha": commit.id, "filesCreated": list(diff.created),
+                                         "filesModified": list(diff.modified),
+                                         "summary": _short(implementation.summary)})
+        return {"taskId": task_id, "attempt": attempt, "repaired": True, "commitSha": commit.id}
+
+    def _repair_failed(self, ref: RunRef, task_id: str, attempt: int, reason: str, message: str) -> dict[str, Any]:
+        self._active(ref)
+        if self._ledger.update_task(ref.workspace_id, ref.run_id, task_id, {"repairs": attempt},
+                                    only_if_status=frozenset({TaskStatus.SUCCEEDED})):
+            self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.TASK_REPAIR_FAILED,
+                                task_id=task_id,
+                                payload={"attempt": attempt, "reason": reason, "message": _short(message)})
+        return {"taskId": task_id, "attempt": attempt, "repaired": False, "reason": reason}
+
+    def _rejected_before(self, ref: RunRef, task_id: str, attempt: int) -> list[str]:
+        """Why this task's previous repair was rejected (outside its scope, no change, ...): the
+        generator hears it along with the failures, which are the same ones again."""
+        rejected = self._events.list(ref.workspace_id, ref.run_id, limit=100, where=EventFilter(
+            types=frozenset({EventType.TASK_REPAIR_FAILED}), task_id=task_id))
+        return [f"Your previous repair of this task (attempt {event.payload['attempt']}) was rejected and changed "
+                f"nothing: {event.payload.get('message', '')}"
+                for event in rejected if event.payload.get("attempt") == attempt - 1]
 
     def _merged_files(self, ref: RunRef, repository: Repository, plan: TaskPlan) -> dict[str, bytes]:
         """The tree main would have after the merge: main plus each task's changes in mergeOrder."""
@@ -376,6 +478,50 @@ class BuildSteps:
         return iso(self._clock())
 
 
+def screen(task: TaskDefinition, files: dict[str, str]) -> tuple[dict[str, bytes | None], tuple[str, str] | None]:
+    """The changes a task's files make, or (reason, message) of why none may be written: a
+    file outside its path scope (path_scope_violation), an invalid path, or a file git itself
+    would refuse (git_path: the tree could never be cloned or pushed)."""
+    outside: list[str] = []
+    invalid: list[str] = []
+    refused: list[str] = []
+    changes: dict[str, bytes | None] = {}
+    for raw_path, content in files.items():
+        try:
+            path = normalize_path(raw_path)
+        except RefusedByGit as error:
+            refused.append(f"{raw_path!r} ({error})")
+            continue
+        except InvalidPath as error:
+            invalid.append(f"{raw_path!r} ({error})")
+            continue
+        if not task.in_scope(path):
+            outside.append(path)
+            continue
+        data = content.encode("utf-8")
+        problem = git_paths.content_problem(path, data)
+        if problem is not None:
+            refused.append(f"{path!r} ({problem.message})")
+        changes[path] = data
+    if not (outside or invalid or refused):
+        return changes, None
+    problems = ([f"outside its pathScope: {', '.join(sorted(outside))}"] if outside else []) + (
+        [f"invalid paths: {', '.join(invalid)}"] if invalid else []) + (
+        [f"files git refuses: {', '.join(refused)}"] if refused else [])
+    message = f"{task.id} wrote files " + "; ".join(problems)
+    return changes, ("git_path" if refused else "path_scope_violation", message)
+
+
+def _decoded(tree: dict[str, bytes]) -> dict[str, str]:
+    texts = {}
+    for path, content in tree.items():
+        try:
+            texts[path] = content.decode("utf-8")
+        except UnicodeDecodeError:
+            continue  # binary files are not shown to the generator
+    return texts
+
+
 _REASONS = {
     "TaskFailed": "task_failed",
     "PlanningFailed": "planning_failed",
@@ -429,7 +575,11 @@ def run_sequentially(steps: BuildSteps, ref: RunRef, transient_attempts: int = 3
         for wave in waves:
             for task_id in wave:
                 attempt(functools.partial(steps.execute_task, ref, task_id))
-        attempt(lambda: steps.verify(ref))
+        verdict = attempt(lambda: steps.verify(ref))
+        while not verdict["passed"]:  # like the workflow's Repair state, which loops back to Verify
+            for task_id in verdict["tasks"]:
+                attempt(functools.partial(steps.repair_task, ref, task_id, verdict["attempt"], verdict["maxAttempts"]))
+            verdict = attempt(lambda: steps.verify(ref))
         attempt(lambda: steps.merge(ref))
     except RunAlreadyFinished:
         return {"status": "already_finished"}

@@ -62,16 +62,21 @@ def blame(verification: VerificationResult, plan: TaskPlan, owned: Mapping[str, 
             continue
         if check.name == "expected-outputs":
             for task_id, path in _missing(check):
-                add(task_id, f"Verification found no file {path}, which this task must write (an expected output). "
-                             "Write it.")
+                add(
+                    task_id,
+                    f"Verification found no file {path}, which this task must write (an expected output). Write it.",
+                )
         elif check.name == "compile":
             by_task: dict[str, list[str]] = {}
             for path, line in _compile_errors(check):
                 if path in owned:
                     by_task.setdefault(owned[path], []).append(line)
             for task_id, lines in by_task.items():
-                add(task_id, "These files of this task do not compile (Python's compile(), path:line: error):\n"
-                             + "\n".join(lines))
+                add(
+                    task_id,
+                    "These files of this task do not compile (Python's compile(), path:line: error):\n"
+                    + "\n".join(lines),
+                )
         elif check.name == "unittest":
             named = files_named(check.output, owned)
             responsible = list(dict.fromkeys(owned[path] for path in named)) or _test_writers(plan, owned)
@@ -141,16 +146,22 @@ def _module_path(test_id: str, paths: set[str]) -> str | None:
 def _test_writers(plan: TaskPlan, owned: Mapping[str, str]) -> list[str]:
     writers = {task_id for path, task_id in owned.items() if path.startswith("tests/")}
     return [task.id for task in plan.tasks if task.id in writers] or [
-        task.id for task in plan.tasks if task.id in set(owned.values())]
+        task.id for task in plan.tasks if task.id in set(owned.values())
+    ]
 
 
 def _suite_failure(check: VerificationCheck, mine: list[str]) -> str:
     counts = ""
     if check.tests is not None:
-        counts = (f" ({check.tests.run} tests ran: {check.tests.failures} failures, {check.tests.errors} errors)")
-    named = (f"It names these files of this task: {', '.join(mine)}." if mine else
-             "It names no file of this task in particular; the tests this task wrote may be among those failing.")
+        counts = f" ({check.tests.run} tests ran: {check.tests.failures} failures, {check.tests.errors} errors)"
+    named = (
+        f"It names these files of this task: {', '.join(mine)}."
+        if mine
+        else "It names no file of this task in particular; the tests this task wrote may be among those failing."
+    )
     output = check.output if len(check.output) <= MAX_OUTPUT_CHARS else "[...]\n" + check.output[-MAX_OUTPUT_CHARS:]
-    return (f"The project's test suite failed{counts} when run as `python -m unittest discover -s tests -t .` "
-            f"from the repository root. {named} Fix the code or the tests (whichever is wrong according to the "
-            f"specification), within this task's files. The output:\n{output}")
+    return (
+        f"The project's test suite failed{counts} when run as `python -m unittest discover -s tests -t .` "
+        f"from the repository root. {named} Fix the code or the tests (whichever is wrong according to the "
+        f"specification), within this task's files. The output:\n{output}"
+    )

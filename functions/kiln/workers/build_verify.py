@@ -1,4 +1,5 @@
-"""Build workflow worker: the verify step (kiln.domain.build_steps.BuildSteps.verify)."""
+"""Build workflow worker: the verify step (kiln.domain.build_steps.BuildSteps.verify). Its verdict
+(passed, or the tasks to repair and the attempt) is what the workflow's CheckVerdict state reads."""
 
 from __future__ import annotations
 

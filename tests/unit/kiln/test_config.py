@@ -7,6 +7,7 @@ import os
 import pathlib
 import subprocess
 import sys
+
 import pytest
 
 from kiln import config
@@ -205,3 +206,10 @@ def test_a_function_starts_only_when_what_it_reads_is_well_formed():
     fixed = _import_each(["kiln.handlers.specs_clarify", "kiln.workers.build_task"],
                          {**environ, config.BEDROCK_MODEL_ID: "us.amazon.nova-pro-v1:0"})
     assert fixed == {"kiln.handlers.specs_clarify": None, "kiln.workers.build_task": None}
+
+
+def test_build_repair_attempts_default_to_two_and_may_be_zero():
+    assert WorkerSettings.from_environ(BASE).build_repair_attempts == 2
+    assert WorkerSettings.from_environ({**BASE, config.BUILD_REPAIR_ATTEMPTS: "0"}).build_repair_attempts == 0
+    with pytest.raises(SettingsError, match="KILN_BUILD_REPAIR_ATTEMPTS must be a whole number >= 0, got '-1'"):
+        WorkerSettings.from_environ({**BASE, config.BUILD_REPAIR_ATTEMPTS: "-1"})

@@ -22,7 +22,7 @@ from kiln.adapters.bedrock import (
     BedrockGenerator,
     inline_schema,
 )
-from kiln.domain.builds import Implementation, ImplementRequest, TaskDefinition, TaskPlan
+from kiln.domain.builds import Implementation, ImplementRequest, RepairRequest, TaskDefinition, TaskPlan
 from kiln.domain.generation import (
     GenerationFailed,
     ProjectBrief,
@@ -552,3 +552,46 @@ def test_a_longer_read_timeout_builds_its_own_client_once(fresh_clients: None) -
     assert BedrockGenerator(MODEL, read_timeout=300).client is client
     with pytest.raises(ValueError):
         BedrockGenerator(MODEL, read_timeout=0)
+
+
+# --- build steps: repair -----------------------------------------------------------------------------
+
+FAILURE = ('The project\'s test suite failed:\nFAIL: test_routes (tests.test_api.ApiTest.test_routes)\n'
+           'AssertionError: 404 != 200 <html>')
+
+
+def repair_request() -> RepairRequest:
+    return RepairRequest(task=IMPLEMENT_TASK, documents=DOCUMENTS, failures=[FAILURE, "Expected output missing."],
+                         attempt=2, files={**FILES["files"], "timekeeper/__init__.py": '"""Timekeeper."""\n'})
+
+
+def test_repair_forces_the_files_tool_with_the_failures_and_the_verified_files(bedrock: Bedrock,
+                                                                               generator: BedrockGenerator) -> None:
+    fixed = {"files": {"timekeeper/api/server.py": "import http.server\n"}, "summary": "Answer 200 on /projects."}
+    bedrock.tool_answer(FILES_TOOL, fixed, expected=expected_request(FILES_TOOL))
+
+    implementation = generator.repair(repair_request())
+
+    assert implementation.files == fixed["files"] and implementation.summary == "Answer 200 on /projects."
+    [request] = bedrock.requests
+    schema = request["toolConfig"]["tools"][0]["toolSpec"]["inputSchema"]["json"]
+    assert schema == inline_schema(Implementation.model_json_schema())  # the implement schema, reused
+    text = user_text(request)
+    assert "Repair task task-003" in text and "repair attempt 2" in text
+    assert '<failures count="2">' in text and '<failure number="2">\nExpected output missing.\n</failure>' in text
+    # Failures quote model-written output: escaped like any material, so it cannot close the data block.
+    assert "AssertionError: 404 != 200 &lt;html&gt;" in text and "<html>" not in text
+    assert '<file path="timekeeper/api/server.py">' in text and "<pattern>timekeeper/api/**</pattern>" in text
+    system = request["system"][0]["text"]
+    assert system == bedrock_module.REPAIR_SYSTEM and "Never delete a test" in system and FILES_TOOL in system
+
+
+def test_an_out_of_scope_repair_is_retried_with_the_offending_paths(bedrock: Bedrock,
+                                                                    generator: BedrockGenerator) -> None:
+    bedrock.tool_answer(FILES_TOOL, {"files": {"timekeeper/models.py": "x = 1\n"}}, use_id="tooluse_stray")
+    bedrock.tool_answer(FILES_TOOL, {"files": {"tests/test_api.py": "import unittest\n"}})
+
+    assert set(generator.repair(repair_request()).files) == {"tests/test_api.py"}
+
+    error_text = bedrock.requests[1]["messages"][2]["content"][0]["toolResult"]["content"][0]["text"]
+    assert "- timekeeper/models.py" in error_text and "outside the path scope of task-003" in error_text

@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from kiln import config
-from kiln.adapters.bedrock import FILES_TOOL, PLAN_TOOL, QUESTIONS_TOOL, SPEC_TOOL, inline_schema
+from kiln.adapters.bedrock import FILES_TOOL, PLAN_TOOL, QUESTIONS_TOOL, REPAIR_SYSTEM, SPEC_TOOL, inline_schema
 from kiln.adapters.openai_compatible import (
     API_TIMEOUT,
     MISCONFIGURED_MESSAGE,
@@ -24,7 +24,7 @@ from kiln.adapters.openai_compatible import (
     parse_base_url,
     retry_after_seconds,
 )
-from kiln.domain.builds import Implementation, ImplementRequest, TaskPlan
+from kiln.domain.builds import Implementation, ImplementRequest, RepairRequest, TaskPlan
 from kiln.domain.generation import GenerationFailed, Question, QuestionSet, SpecContent, SpecRequest
 from tests.unit.kiln.adapters.fake_chat_completions import MODEL, FakeChatCompletions, Reply
 from tests.unit.kiln.adapters.test_bedrock import (
@@ -528,3 +528,25 @@ def test_an_unreadable_secret_is_misconfigured(chat: FakeChatCompletions, monkey
 
     assert failure.value.reason == "misconfigured"
     assert chat.requests == []
+
+
+# --- build steps: repair -----------------------------------------------------------------------------
+
+def test_repair_forces_the_files_tool_and_retries_once_with_the_problems(chat: FakeChatCompletions,
+                                                                         generator: OpenAICompatibleGenerator) -> None:
+    request = RepairRequest(task=IMPLEMENT_TASK, documents=DOCUMENTS, attempt=1, files=FILES["files"],
+                            failures=["FAIL: test_routes (tests.test_api.ApiTest.test_routes)"])
+    chat.tool_answer(FILES_TOOL, {"files": {"README.md": "# Timekeeper\n"}}, call_id="call_stray")
+    chat.tool_answer(FILES_TOOL, {"files": {"timekeeper/api/server.py": "import http.server\n"},
+                                  "summary": "Fixed the route."})
+
+    implementation = generator.repair(request)
+
+    assert implementation.files == {"timekeeper/api/server.py": "import http.server\n"}
+    first, second = chat.requests
+    assert_forced_tool(first.body, FILES_TOOL, Implementation)
+    system, user = first.body["messages"]
+    assert system["content"] == REPAIR_SYSTEM
+    assert "Repair task task-003" in user["content"] and "tests.test_api.ApiTest.test_routes" in user["content"]
+    reply = second.body["messages"][3]
+    assert reply["tool_call_id"] == "call_stray" and "- README.md" in reply["content"]

@@ -3,113 +3,40 @@ nothing behind when they fail, and finished operations are never finished twice.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
 import tracemalloc
 import zipfile
-from typing import Any
 
 import pytest
 
-from kiln.domain.archive_steps import ArchiveSteps
 from kiln.domain.archives import InvalidArchive
 from kiln.domain.operations import Operation, OperationKind, OperationStatus, Upload
 from kiln.domain.projects import Project
-from kiln.domain.repository import Repository
-from tests.unit.kiln.domain.test_repository import AUTHOR, MemoryObjects, MemoryRefs
+from tests.fakes import FakeWorld
+from tests.unit.kiln.domain.test_repository import AUTHOR
 
 WORKSPACE = "ws_01m885m8rskqxxjknrtpgbxm1p"
 PROJECT = "proj_01m885m8rskqxxjknrtpgbxm1p"
 STAMP = "2026-11-25T10:00:00.000Z"
 
 
-class CountingSink:
-    """Discards what it is given, keeping the size and hash (the S3 multipart sink's contract)."""
-
-    def __init__(self) -> None:
-        self.size, self._hash, self.largest_write = 0, hashlib.sha256(), 0
-        self.sha256 = ""
-
-    def write(self, data: bytes) -> int:
-        self.size += len(data)
-        self._hash.update(data)
-        self.largest_write = max(self.largest_write, len(data))
-        return len(data)
-
-    def __enter__(self) -> CountingSink:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.sha256 = self._hash.hexdigest()
+def world(*operations: Operation, uploads: tuple[Upload, ...] = (), keep_bodies: bool = True) -> FakeWorld:
+    """The shared fakes holding the project "Big" (built), `operations` and `uploads`."""
+    fakes = FakeWorld()
+    fakes.storage.keep_bodies = keep_bodies
+    fakes.projects.insert(WORKSPACE, Project(id=PROJECT, name="Big", description="d", status="built",
+                                             createdAt=STAMP, updatedAt=STAMP))
+    for operation in operations:
+        fakes.operations.put(WORKSPACE, operation)
+    for upload in uploads:
+        fakes.operations.put_upload(WORKSPACE, upload)
+    return fakes
 
 
-class KeepingSink(CountingSink):
-    def __init__(self) -> None:
-        super().__init__()
-        self.buffer = io.BytesIO()
-
-    def write(self, data: bytes) -> int:
-        self.buffer.write(data)
-        return super().write(data)
-
-
-class Storage:
-    def __init__(self, sink_type=CountingSink) -> None:
-        self.sinks: list[CountingSink] = []
-        self.deleted_prefixes: list[str] = []
-        self.deleted: list[str] = []
-        self.sink_type = sink_type
-
-    def sink(self, key, content_type, filename):
-        sink = self.sink_type()
-        self.sinks.append(sink)
-        return sink
-
-    def delete_prefix(self, prefix):
-        self.deleted_prefixes.append(prefix)
-        return 0
-
-    def delete(self, key):
-        self.deleted.append(key)
-
-
-class Ledger:
-    def __init__(self, *operations: Operation, uploads: dict[str, Upload] | None = None) -> None:
-        self.operations = {o.id: o for o in operations}
-        self.finished: list[Operation] = []
-        self.uploads = uploads or {}
-
-    def get(self, workspace_id, operation_id):
-        return self.operations.get(operation_id)
-
-    def finish(self, workspace_id, operation):
-        if self.operations[operation.id].status is not OperationStatus.PROCESSING:
-            return False
-        self.operations[operation.id] = operation
-        self.finished.append(operation)
-        return True
-
-    def get_upload(self, workspace_id, upload_id):
-        return self.uploads.get(upload_id)
-
-
-class Catalog:
-    def __init__(self, fail: bool = False) -> None:
-        self.created: list[Project] = []
-        self.fail = fail
-
-    def project(self, workspace_id, project_id):
-        return Project(id=project_id, name="Big", description="d", status="built", createdAt=STAMP, updatedAt=STAMP)
-
-    def spec_versions(self, workspace_id, project_id):
-        return []
-
-    def create_imported(self, workspace_id, project, versions, main_commit):
-        if self.fail:
-            raise RuntimeError("the transaction was cancelled")
-        self.created.append(project)
+def main_of(fakes: FakeWorld, files: dict[str, bytes]) -> str:
+    return fakes.repositories(WORKSPACE, PROJECT).commit("main", files, "one", AUTHOR).id
 
 
 def export_operation(format: str, commit: str) -> Operation:
@@ -119,14 +46,11 @@ def export_operation(format: str, commit: str) -> Operation:
 
 
 def test_export_memory_stays_bounded_by_one_file_not_the_tree():
-    objects, refs = MemoryObjects(), MemoryRefs()
-    repository = Repository(objects, refs)
+    fakes = world(keep_bodies=False)  # the archive is counted as it streams, not kept
     file_size, count = 4 * 1024 * 1024, 16  # a 64 MiB tree
-    commit = repository.commit("main", {f"data/part-{i:02d}.bin": os.urandom(file_size) for i in range(count)},
-                               "big", AUTHOR)
-    storage = Storage()
-    steps = ArchiveSteps(Ledger(export_operation("zip", commit.id)), storage, Catalog(),
-                         lambda ws, pid: Repository(objects, refs))
+    commit = main_of(fakes, {f"data/part-{i:02d}.bin": os.urandom(file_size) for i in range(count)})
+    fakes.operations.put(WORKSPACE, export_operation("zip", commit))
+    storage, steps = fakes.storage, fakes.archive_steps()
     tracemalloc.start()
     try:
         result = steps.run_export(WORKSPACE, "exp_01m885m8rskqxxjknrtpgbxm1p")
@@ -140,74 +64,72 @@ def test_export_memory_stays_bounded_by_one_file_not_the_tree():
 
 
 def test_kiln_export_is_stamped_with_the_commit_not_the_clock():
-    objects, refs = MemoryObjects(), MemoryRefs()
-    commit = Repository(objects, refs).commit("main", {"a.txt": b"a"}, "one", AUTHOR)
+    fakes = world()
+    commit = main_of(fakes, {"a.txt": b"a"})
     outputs = []
     for _ in range(2):
-        storage = Storage(KeepingSink)
-        steps = ArchiveSteps(Ledger(export_operation("kiln", commit.id)), storage, Catalog(),
-                             lambda ws, pid: Repository(objects, refs))
-        steps.run_export(WORKSPACE, "exp_01m885m8rskqxxjknrtpgbxm1p")
-        outputs.append(storage.sinks[0].buffer.getvalue())
+        fakes.operations.put(WORKSPACE, export_operation("kiln", commit))  # processing again
+        fakes.clock.advance(hours=1)
+        fakes.archive_steps().run_export(WORKSPACE, "exp_01m885m8rskqxxjknrtpgbxm1p")
+        outputs.append(fakes.storage.sinks[-1].getvalue())
     assert outputs[0] == outputs[1]
 
 
 def test_a_failed_import_deletes_every_blob_it_stored_and_creates_nothing():
-    objects, refs = MemoryObjects(), MemoryRefs()
-    storage, catalog = Storage(), Catalog(fail=True)
-    steps = ArchiveSteps(Ledger(), storage, catalog, lambda ws, pid: Repository(objects, refs))
+    fakes = world()
+    fakes.catalog.fail_next("create_imported", RuntimeError("the transaction was cancelled"))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("a.txt", "a")
     with pytest.raises(RuntimeError):
-        steps.import_archive(WORKSPACE, io.BytesIO(buffer.getvalue()), "a.zip", None)
-    assert len(storage.deleted_prefixes) == 1
-    assert storage.deleted_prefixes[0].startswith(f"repos/{WORKSPACE}/proj_")
-    assert catalog.created == [] and refs.refs == {}
+        fakes.archive_steps().import_archive(WORKSPACE, io.BytesIO(buffer.getvalue()), "a.zip", None)
+    [prefix] = fakes.storage.deleted_prefixes
+    assert prefix.startswith(f"repos/{WORKSPACE}/proj_")
+    [(_, project_id)] = fakes.repositories.objects
+    assert fakes.repositories.objects_of(WORKSPACE, project_id).puts, "the blobs were stored before the failure"
+    assert fakes.storage.keys("repos/") == [], "and are all gone"
+    assert fakes.catalog.created == [] and list(fakes.projects.items) == [(WORKSPACE, PROJECT)]
+    assert fakes.repositories.refs_of(WORKSPACE, project_id).refs == {}
 
 
 def test_an_invalid_archive_is_refused_before_anything_is_stored():
-    objects, refs = MemoryObjects(), MemoryRefs()
-    storage = Storage()
-    steps = ArchiveSteps(Ledger(), storage, Catalog(), lambda ws, pid: Repository(objects, refs))
+    fakes = world()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("ok.txt", "fine")
         archive.writestr("../evil.txt", "x")
     with pytest.raises(InvalidArchive) as refused:
-        steps.import_archive(WORKSPACE, io.BytesIO(buffer.getvalue()), "evil.zip", None)
+        fakes.archive_steps().import_archive(WORKSPACE, io.BytesIO(buffer.getvalue()), "evil.zip", None)
     assert refused.value.reason == "path_traversal"
-    assert objects.puts == [] and storage.deleted_prefixes == []
+    assert fakes.repositories.objects == {} and fakes.storage.keys() == [] and fakes.storage.deleted_prefixes == []
 
 
 def test_a_finished_operation_is_not_run_again():
-    objects, refs = MemoryObjects(), MemoryRefs()
-    commit = Repository(objects, refs).commit("main", {"a.txt": b"a"}, "one", AUTHOR)
-    done = export_operation("zip", commit.id).model_copy(update={"status": OperationStatus.SUCCEEDED})
-    storage = Storage()
-    steps = ArchiveSteps(Ledger(done), storage, Catalog(), lambda ws, pid: Repository(objects, refs))
-    assert steps.run_export(WORKSPACE, done.id) == {"status": "already_finished"}
-    assert storage.sinks == []
+    fakes = world()
+    done = export_operation("zip", main_of(fakes, {"a.txt": b"a"})).model_copy(
+        update={"status": OperationStatus.SUCCEEDED})
+    fakes.operations.put(WORKSPACE, done)
+    assert fakes.archive_steps().run_export(WORKSPACE, done.id) == {"status": "already_finished"}
+    assert fakes.storage.sinks == []
 
 
 # --- a project with no main, uploads that are gone ---------------------------------------------
 
 def test_a_kiln_export_of_a_project_without_main_holds_its_spec_and_no_files():
-    objects, refs = MemoryObjects(), MemoryRefs()
     operation = export_operation("kiln", "0" * 40).model_copy(update={"source": {"ref": "main", "commit": None}})
-    storage = Storage(KeepingSink)
-    steps = ArchiveSteps(Ledger(operation), storage, Catalog(), lambda ws, pid: Repository(objects, refs))
-    assert steps.run_export(WORKSPACE, operation.id)["status"] == "succeeded"
-    with zipfile.ZipFile(io.BytesIO(storage.sinks[0].buffer.getvalue())) as archive:
+    fakes = world(operation)
+    assert fakes.archive_steps().run_export(WORKSPACE, operation.id)["status"] == "succeeded"
+    exported = fakes.storage.objects[fakes.storage.sinks[0].key]
+    with zipfile.ZipFile(io.BytesIO(exported)) as archive:
         assert archive.namelist() == ["kiln.json"]
         document = json.loads(archive.read("kiln.json"))
     assert document["project"] == {"name": "Big", "description": "d"} and document["files"] == []
     assert document["createdAt"] == STAMP  # the project's last change: the same project gives the same bytes
     assert document["source"] == {"ref": "main"}
     # ... and it imports again: a project with nothing built yet round-trips.
-    imported = ArchiveSteps(Ledger(), Storage(), catalog := Catalog(), lambda ws, pid: Repository(objects, refs))
-    result = imported.import_archive(WORKSPACE, io.BytesIO(storage.sinks[0].buffer.getvalue()), "big.kiln", None)
-    assert result.files == 0 and catalog.created[0].name == "Big"
+    result = fakes.archive_steps().import_archive(WORKSPACE, io.BytesIO(exported), "big.kiln", None)
+    assert result.files == 0 and fakes.catalog.created[0].name == "Big"
+    assert fakes.projects.project(WORKSPACE, result.project.id) == result.project
 
 
 def conversion_operation(upload_id: str) -> Operation:
@@ -222,31 +144,22 @@ UPLOAD_ID = "upl_01m885m8rskqxxjknrtpgbxm1p"
 def test_a_conversion_whose_upload_record_is_gone_fails_cleanly():
     # The record expired by TTL: the operation fails with a clear error instead of raising
     # AttributeError from the cleanup (which the workflow turned into an opaque 500).
-    ledger, storage = Ledger(conversion_operation(UPLOAD_ID)), Storage()
-    steps = ArchiveSteps(ledger, storage, Catalog(), lambda ws, pid: Repository(MemoryObjects(), MemoryRefs()))
-    assert steps.run_conversion(WORKSPACE, "conv_01m885m8rskqxxjknrtpgbxm1p") == {
+    fakes = world(conversion_operation(UPLOAD_ID))
+    assert fakes.archive_steps().run_conversion(WORKSPACE, "conv_01m885m8rskqxxjknrtpgbxm1p") == {
         "status": "failed", "code": "VALIDATION_ERROR"}
-    [failed] = ledger.finished
+    [failed] = fakes.operations.finished
     assert failed.error is not None and failed.error.message == "The upload no longer exists."
-    assert storage.deleted == [] and storage.sinks == []
-
-
-class VanishingStorage(Storage):
-    """The object is there when checked, gone when read (its lifecycle ran out in between)."""
-
-    def head(self, key):
-        return {"size": 3}
-
-    def download_to(self, key, fileobj, max_bytes):
-        raise LookupError(key)
+    assert fakes.storage.deleted == [] and fakes.storage.sinks == []
 
 
 def test_an_upload_deleted_while_it_is_read_fails_the_conversion_as_never_uploaded():
     upload = Upload(id=UPLOAD_ID, filename="a.zip", contentType="application/zip", sizeBytes=3,
                     objectKey=f"uploads/{WORKSPACE}/{UPLOAD_ID}", createdAt=STAMP, expiresAt=STAMP)
-    ledger, storage = Ledger(conversion_operation(UPLOAD_ID), uploads={UPLOAD_ID: upload}), VanishingStorage()
-    steps = ArchiveSteps(ledger, storage, Catalog(), lambda ws, pid: Repository(MemoryObjects(), MemoryRefs()))
-    assert steps.run_conversion(WORKSPACE, "conv_01m885m8rskqxxjknrtpgbxm1p") == {
+    fakes = world(conversion_operation(UPLOAD_ID), uploads=(upload,))
+    fakes.storage.put(upload.objectKey, b"zip")
+    # There when checked, gone when read: its lifecycle ran out in between.
+    fakes.storage.before("download_to", lambda: fakes.storage.expire(upload.objectKey))
+    assert fakes.archive_steps().run_conversion(WORKSPACE, "conv_01m885m8rskqxxjknrtpgbxm1p") == {
         "status": "failed", "code": "INVALID_ARCHIVE"}
-    assert ledger.finished[0].error.details == {"reason": "empty"}
-    assert storage.deleted == [upload.objectKey]
+    assert fakes.operations.finished[0].error.details == {"reason": "empty"}
+    assert fakes.storage.deleted == [upload.objectKey]

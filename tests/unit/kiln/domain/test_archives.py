@@ -37,6 +37,7 @@ from kiln.domain.archives import (
     write_archive,
 )
 from kiln.envelope import ErrorCode, KilnError
+from tests.fakes import FakeSink
 from tests.unit.kiln.domain.hostile_archives import (
     RawEntry,
     build_zip,
@@ -572,36 +573,20 @@ def test_the_kiln_writer_checks_the_listing_and_the_loaded_bytes():
     assert read_back(data)[0].kiln.formatVersion == archives.FORMAT_VERSION
 
 
-class ChunkSink:
-    """A write-only sink (no seek, no tell) that keeps only counts."""
-
-    def __init__(self) -> None:
-        self.writes = 0
-        self.largest = 0
-        self.total = 0
-        self.digest = hashlib.sha256()
-
-    def write(self, data: bytes) -> None:
-        self.writes += 1
-        self.largest = max(self.largest, len(data))
-        self.total += len(data)
-        self.digest.update(data)
-
-
 @pytest.mark.parametrize("fmt", ["zip", "tar.gz"])
 def test_writing_streams_with_bounded_memory(fmt):
     size = 10 * MIB
     files = [(f"part{i}.bin", size, lambda: os.urandom(size)) for i in range(5)]  # made when loaded
-    sink = ChunkSink()
+    sink = FakeSink(keep=False)  # write-only (no seek, no tell), keeps only counts
     tracemalloc.start()
     try:
         write_archive(fmt, files, sink)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert sink.total > 5 * size  # random bytes do not compress
-    assert sink.largest <= archives.WRITE_CHUNK and sink.writes >= 50
-    assert peak < 2.5 * size < sink.total / 2  # one file (and its chunks) at a time, not the archive
+    assert sink.size > 5 * size  # random bytes do not compress
+    assert sink.largest_write <= archives.WRITE_CHUNK and sink.writes >= 50
+    assert peak < 2.5 * size < sink.size / 2  # one file (and its chunks) at a time, not the archive
 
 
 def test_convert_between_formats():

@@ -12,9 +12,9 @@ from kiln.domain.build_steps import BuildSteps, RunRef, run_sequentially
 from kiln.domain.builds import Implementation, TaskDefinition, TaskPlan
 from kiln.domain.runs import RunService
 from kiln.handlers import runs_get
+from tests.fakes import FakeWorkflow
 from tests.unit.kiln.handlers.test_runs import (
     WORKSPACE,
-    Deferred,
     TwoTasks,
     approved_project,
     events,
@@ -53,7 +53,7 @@ class WritesWhatGitRefuses(TwoTasks):
 def drive(generator: TwoTasks, monkeypatch: pytest.MonkeyPatch, outcome: str) -> tuple[str, str]:
     store = RunStore()
     steps = BuildSteps(store, EventStore(), services.repository, lambda: generator, passing)
-    monkeypatch.setattr(services, "runs", lambda: RunService(store, store, EventStore(), Deferred()))
+    monkeypatch.setattr(services, "runs", lambda: RunService(store, store, EventStore(), FakeWorkflow()))
     project_id = approved_project()
     run_id = start(project_id)[1]["data"]["id"]
     assert run_sequentially(steps, RunRef(WORKSPACE, project_id, run_id), transient_attempts=1) == {"status": outcome}

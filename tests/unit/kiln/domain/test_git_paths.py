@@ -35,8 +35,9 @@ from kiln.domain.repository import (
     encode_tree,
     normalize_path,
 )
+from tests.fakes import FakeObjects, FakeRefs
 from tests.unit.kiln.domain import hostile_archives as hostile
-from tests.unit.kiln.domain.test_repository import AUTHOR, MemoryObjects, MemoryRefs, Ticking
+from tests.unit.kiln.domain.test_repository import AUTHOR, ticking
 
 ZWNJ = "\u200c"
 
@@ -355,8 +356,8 @@ def test_archives_keep_the_look_alikes():
 
 
 def test_the_repository_refuses_what_git_refuses_and_writes_nothing():
-    objects, refs = MemoryObjects(), MemoryRefs()
-    repo = Repository(objects, refs, clock=Ticking())
+    objects, refs = FakeObjects(), FakeRefs()
+    repo = Repository(objects, refs, clock=ticking())
     with pytest.raises(RefusedByGit):
         repo.commit("main", {"ok.txt": b"x", ".GIT./hooks/post-checkout": b"#!/bin/sh\n"}, "evil", AUTHOR)
     with pytest.raises(RefusedByGit) as refused:
@@ -459,11 +460,11 @@ def test_git_fsck_refuses_no_gitmodules_kiln_accepts(tmp_path):
 
 @needs_git
 def test_a_tree_kiln_accepts_passes_git_fsck_strict_and_the_refused_ones_fail_it(tmp_path):
-    objects, refs = MemoryObjects(), MemoryRefs()
+    objects, refs = FakeObjects(), FakeRefs()
     files = {path: b"x\n" for path in LEGITIMATE}
     files[".gitmodules"] = gitmodules(path="vendor/lib", url="https://example.com/lib.git")
     files[".gitattributes"] = b"*.py text eol=lf\n"
-    commit = Repository(objects, refs, clock=Ticking()).commit("main", files, "Look-alikes", AUTHOR)
+    commit = Repository(objects, refs, clock=ticking()).commit("main", files, "Look-alikes", AUTHOR)
     good = GitRepository(tmp_path / "good.git")
     for object_id, raw in objects.objects.items():
         good.put_loose(object_id, raw)

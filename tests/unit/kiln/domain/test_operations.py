@@ -3,7 +3,7 @@ uploads, and what an export of a project with no main means."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,17 +11,14 @@ import pytest
 from kiln.domain.operations import (
     ConversionCreate,
     ExportCreate,
-    ExportSources,
     ImportFromUpload,
-    Operation,
-    OperationService,
     OperationStatus,
     Upload,
 )
 from kiln.domain.projects import Project
-from kiln.domain.repository import Repository
 from kiln.envelope import ErrorCode, KilnError
-from tests.unit.kiln.domain.test_repository import AUTHOR, MemoryObjects, MemoryRefs
+from tests.fakes import FakeClock, FakeWorld
+from tests.unit.kiln.domain.test_repository import AUTHOR
 
 WORKSPACE = "ws_01m885m8rskqxxjknrtpgbxm1p"
 PROJECT = "proj_01m885m8rskqxxjknrtpgbxm1p"
@@ -29,89 +26,25 @@ UPLOAD = "upl_01m885m8rskqxxjknrtpgbxm1p"
 STAMP = "2026-11-25T10:00:00.000Z"
 
 
-class Store:
-    """kiln.domain.operations.OperationStore in memory, uploads claimed like the DynamoDB one."""
-
-    def __init__(self) -> None:
-        self.operations: dict[str, Operation] = {}
-        self.uploads: dict[str, Upload] = {}
-        self.kiln_exports: dict[tuple[str, str], str] = {}
-        self.lose_race_to: str | None = None  # another request claims the upload first
-
-    def put(self, workspace_id: str, operation: Operation) -> None:
-        self.operations[operation.id] = operation
-
-    def get(self, workspace_id: str, operation_id: str) -> Operation | None:
-        return self.operations.get(operation_id)
-
-    def kind_of(self, workspace_id: str, callback_id: str) -> Any:
-        operation = self.operations.get(callback_id)
-        return (operation.kind, operation.projectId) if operation else None
-
-    def current_kiln_export(self, workspace_id: str, project_id: str, commit: str) -> str | None:
-        return self.kiln_exports.get((project_id, commit))
-
-    def remember_kiln_export(self, workspace_id: str, project_id: str, commit: str, export_id: str) -> str:
-        self.kiln_exports[(project_id, commit)] = export_id
-        return export_id
-
-    def put_upload(self, workspace_id: str, upload: Upload) -> None:
-        self.uploads[upload.id] = upload
-
-    def get_upload(self, workspace_id: str, upload_id: str) -> Upload | None:
-        return self.uploads.get(upload_id)
-
-    def put_consuming(self, workspace_id: str, operation: Operation, upload_id: str) -> str | None:
-        if self.lose_race_to is not None:
-            self.uploads[upload_id] = self.uploads[upload_id].model_copy(update={"consumedBy": self.lose_race_to})
-        consumed = self.uploads[upload_id].consumedBy
-        if consumed is not None:
-            return consumed
-        self.uploads[upload_id] = self.uploads[upload_id].model_copy(update={"consumedBy": operation.id})
-        self.operations[operation.id] = operation
-        return None
-
-
-class Workflow:
-    def __init__(self) -> None:
-        self.started: list[str] = []
-
-    def start(self, execution_name: str, payload: dict[str, Any]) -> None:
-        self.started.append(execution_name)
-
-
-class Presigner:
-    def download(self, key: str, filename: str, expires_seconds: int) -> tuple[str, str]:
-        return f"https://s3.example/{key}", STAMP
-
-    def upload(self, key: str, content_type: str, size_bytes: int, expires_seconds: int) -> dict[str, Any]:
-        return {"url": "https://s3.example/", "method": "POST", "fields": {}, "expiresAt": STAMP}
-
-
-class Runs:
-    def raw(self, workspace_id: str, project_id: str, run_id: str) -> dict[str, Any] | None:
-        return None
-
-    def run_state(self, workspace_id: str, project_id: str, run_id: str) -> Any:
-        return None
-
-
 class World:
+    """The operation service on the shared fakes, its clock stopped at STAMP."""
+
     def __init__(self) -> None:
-        self.objects, self.refs = MemoryObjects(), MemoryRefs()
-        self.store, self.workflow = Store(), Workflow()
-        sources = ExportSources(lambda ws, pid: Repository(self.objects, self.refs), Runs())
-        self.service = OperationService(self.store, self.workflow, Presigner(), sources, Runs(),
-                                        clock=lambda: datetime(2026, 11, 25, 10, tzinfo=UTC))
+        self.fakes = FakeWorld(clock=FakeClock(datetime(2026, 11, 25, 10, tzinfo=UTC), step=timedelta(0)))
+        self.store, self.workflow = self.fakes.operations, self.fakes.archive_workflow
+        self.service = self.fakes.operation_service()
 
     def build_main(self) -> str:
-        return Repository(self.objects, self.refs).commit("main", {"a.txt": b"a"}, "one", AUTHOR).id
+        return self.fakes.repositories(WORKSPACE, PROJECT).commit("main", {"a.txt": b"a"}, "one", AUTHOR).id
 
     def upload(self) -> str:
         self.store.put_upload(WORKSPACE, Upload(id=UPLOAD, filename="tree.zip", contentType="application/zip",
                                                 sizeBytes=10, objectKey=f"uploads/{WORKSPACE}/{UPLOAD}",
                                                 createdAt=STAMP, expiresAt=STAMP))
         return UPLOAD
+
+    def operation_ids(self) -> list[str]:
+        return [operation_id for _, operation_id in self.store.operations]
 
 
 def project(updated_at: str = STAMP) -> Project:
@@ -153,16 +86,18 @@ def test_an_upload_feeds_one_operation_and_a_second_start_is_refused_at_once():
         assert error.code is ErrorCode.CONFLICT and error.status == 409
         assert error.details == {"reason": "upload_consumed", "uploadId": upload_id, "consumedBy": first.id}
         assert "already used" in error.message
-    assert world.workflow.started == [first.id] and list(world.store.operations) == [first.id]
+    assert world.workflow.names == [first.id] and world.operation_ids() == [first.id]
 
 
 def test_of_two_requests_racing_for_one_upload_the_loser_starts_nothing():
     world = World()
     upload_id = world.upload()
-    world.store.lose_race_to = "imp_01m885m8rskqxxjknrtpgbxm1p"
+    # Another request claims the upload between this one's read and its write.
+    world.store.before("put_consuming",
+                       lambda: world.store.claim(WORKSPACE, upload_id, "imp_01m885m8rskqxxjknrtpgbxm1p"))
     error = refused(lambda: world.service.import_upload(WORKSPACE, ImportFromUpload(uploadId=upload_id)))
     assert error.code is ErrorCode.CONFLICT and error.details["consumedBy"] == "imp_01m885m8rskqxxjknrtpgbxm1p"
-    assert world.workflow.started == [] and world.store.operations == {}
+    assert world.workflow.names == [] and world.operation_ids() == []
 
 
 # --- a project with no main yet -------------------------------------------------------------------
@@ -180,7 +115,7 @@ def test_without_main_only_a_kiln_export_is_possible():
         assert "no 'main' branch yet" in error.message
     error = refused(lambda: world.service.export(WORKSPACE, PROJECT, ExportCreate(ref="feature"), "fresh"))
     assert error.code is ErrorCode.NOT_FOUND and error.details == {"resource": "ref", "id": "feature"}
-    assert world.workflow.started == [kiln.id]
+    assert world.workflow.names == [kiln.id]
 
 
 def test_the_current_kiln_of_a_project_without_main_lasts_until_the_project_changes():

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import unicodedata
-from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -12,62 +10,18 @@ from hypothesis import strategies as st
 
 from kiln.domain.projects import (
     ALLOWED_FROM,
-    CursorRequest,
-    CursorResult,
-    PageRequest,
-    PageResult,
-    Project,
     ProjectCreate,
-    ProjectListFilter,
-    ProjectMissing,
     ProjectService,
     ProjectStatus,
     ProjectUpdate,
-    StatusConflict,
 )
 from kiln.envelope import KilnError
-
-
-class MemoryProjects:
-    def __init__(self) -> None:
-        self.items: dict[tuple[str, str], Project] = {}
-
-    def insert(self, workspace_id: str, project: Project) -> None:
-        assert (workspace_id, project.id) not in self.items
-        self.items[(workspace_id, project.id)] = project
-
-    def get(self, workspace_id: str, project_id: str) -> Project | None:
-        return self.items.get((workspace_id, project_id))
-
-    def update(self, workspace_id, project_id, changes: dict[str, Any], allowed_from) -> Project:
-        current = self.get(workspace_id, project_id)
-        if current is None:
-            raise ProjectMissing(project_id)
-        if current.status not in allowed_from:
-            raise StatusConflict(current.status)
-        updated = current.model_copy(update=changes)
-        self.items[(workspace_id, project_id)] = updated
-        return updated
-
-    def list_page(self, workspace_id, filters: ProjectListFilter, page: PageRequest) -> PageResult:
-        raise NotImplementedError
-
-    def list_cursor(self, workspace_id, filters, cursor: CursorRequest) -> CursorResult:
-        raise NotImplementedError
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(milliseconds=1)
-        return self.now
+from tests.fakes import FakeClock, FakeProjects
 
 
 @pytest.fixture
 def service() -> ProjectService:
-    return ProjectService(MemoryProjects(), Clock())
+    return ProjectService(FakeProjects(), FakeClock())
 
 
 def test_create_stamps_times_and_draft(service):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -42,79 +42,32 @@ from kiln.domain.repository import (
     validate_branch,
     validate_ref,
 )
+from tests.fakes import FakeClock, FakeObjects, FakeRefs
 
 AUTHOR = Author("Kiln Builder", "builder@kiln.dev")
 
 
-class MemoryObjects:
-    def __init__(self) -> None:
-        self.objects: dict[str, bytes] = {}
-        self.gets: list[str] = []
-        self.puts: list[str] = []
-
-    def put(self, object_id: str, raw: bytes) -> None:
-        self.puts.append(object_id)
-        self.objects[object_id] = raw
-
-    def put_many(self, objects: Mapping[str, bytes]) -> None:
-        for oid, raw in objects.items():
-            self.put(oid, raw)
-
-    def get(self, object_id: str) -> bytes | None:
-        self.gets.append(object_id)
-        return self.objects.get(object_id)
-
-    def get_many(self, object_ids: Iterable[str]) -> dict[str, bytes]:
-        return {i: raw for i in object_ids if (raw := self.get(i)) is not None}
-
-    def has(self, object_id: str) -> bool:
-        return object_id in self.objects
-
-
-class MemoryRefs:
-    def __init__(self) -> None:
-        self.refs: dict[str, str] = {}
-
-    def get(self, ref: str) -> str | None:
-        return self.refs.get(ref)
-
-    def compare_and_swap(self, ref: str, expected: str | None, new: str) -> bool:
-        if self.refs.get(ref) != expected:
-            return False
-        self.refs[ref] = new
-        return True
-
-    def list_refs(self) -> dict[str, str]:
-        return dict(self.refs)
-
-
-class Ticking:
+def ticking() -> FakeClock:
     """A clock that advances one minute per call (commits get distinct, ordered times)."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC)  # 1700000000
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
-        return self.now
+    return FakeClock(datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC), step=timedelta(minutes=1))
 
 
 @pytest.fixture
-def store() -> tuple[MemoryObjects, MemoryRefs]:
-    return MemoryObjects(), MemoryRefs()
+def store() -> tuple[FakeObjects, FakeRefs]:
+    return FakeObjects(), FakeRefs()
 
 
 @pytest.fixture
 def repo(store) -> Repository:
-    return Repository(*store, clock=Ticking())
+    return Repository(*store, clock=ticking())
 
 
-def fresh(store: tuple[MemoryObjects, MemoryRefs]) -> Repository:
+def fresh(store: tuple[FakeObjects, FakeRefs]) -> Repository:
     """Another instance over the same stores (an empty cache, like another Lambda)."""
-    return Repository(*store, clock=Ticking())
+    return Repository(*store, clock=ticking())
 
 
-def subtree(objects: MemoryObjects, tree_id: str, name: str) -> str:
+def subtree(objects: FakeObjects, tree_id: str, name: str) -> str:
     [entry] = [e for e in decode_tree(tree_id, decode_object(tree_id, objects.objects[tree_id])[1]) if e.name == name]
     return entry.id
 
@@ -306,21 +259,9 @@ def test_cas_refuses_a_branch_that_moved_between_read_and_swap(repo, store):
     objects, refs = store
     other = fresh(store)
 
-    class Interleaved(MemoryRefs):
-        """Another writer commits right after this writer read the head."""
-
-        def __init__(self) -> None:
-            self.refs = refs.refs
-            self.raced = False
-
-        def get(self, ref: str) -> str | None:
-            head = super().get(ref)
-            if not self.raced:
-                self.raced = True
-                other.commit("main", {"other.txt": b"o"}, "sneaks in", AUTHOR)
-            return head
-
-    racer = Repository(objects, Interleaved(), clock=Ticking())
+    # Another writer commits after this one read the head, before it swaps.
+    refs.before("compare_and_swap", lambda: other.commit("main", {"other.txt": b"o"}, "sneaks in", AUTHOR))
+    racer = Repository(objects, refs, clock=ticking())
     with pytest.raises(RefConflict):
         racer.commit("main", {"mine.txt": b"m"}, "loses", AUTHOR)
     assert set(repo.files("main")) == {"a.txt", "other.txt"}
@@ -425,17 +366,9 @@ def test_merge_loses_a_race_with_another_writer(repo, store):
     repo.commit("main", {"m.txt": b"m"}, "m", AUTHOR)
     objects, refs = store
 
-    class Racing(MemoryRefs):
-        """Another writer moves main just before this merge swaps it."""
-
-        def __init__(self) -> None:
-            self.refs = refs.refs
-
-        def compare_and_swap(self, ref: str, expected: str | None, new: str) -> bool:
-            repo.commit("main", {"late.txt": b"l"}, "late", AUTHOR)
-            return super().compare_and_swap(ref, expected, new)
-
-    slow = Repository(objects, Racing(), clock=Ticking())
+    # Another writer moves main just before this merge swaps it.
+    refs.before("compare_and_swap", lambda: repo.commit("main", {"late.txt": b"l"}, "late", AUTHOR))
+    slow = Repository(objects, refs, clock=ticking())
     with pytest.raises(RefConflict):
         slow.merge("main", "feat/task-005-x", "Merge", AUTHOR)
     assert "x.txt" not in repo.files("main")
@@ -547,8 +480,8 @@ def _check_reads(repo: Repository, ref: str, model: dict[str, bytes]) -> None:
 @given(first=st.dictionaries(_path, _content, max_size=12),
        second=st.dictionaries(_path, st.none() | _content, max_size=8))
 def test_committed_files_read_back_exactly(first, second):
-    store = MemoryObjects(), MemoryRefs()
-    repo = Repository(*store, clock=Ticking())
+    store = FakeObjects(), FakeRefs()
+    repo = Repository(*store, clock=ticking())
     first = {p: d for p, d in first.items() if not any(q.startswith(p + "/") for q in first)}
     one = repo.commit("main", first, "one", AUTHOR)
     _check_reads(fresh(store), "main", first)

@@ -17,6 +17,7 @@ from kiln.domain.verification import (
     suite_counts,
     verify,
 )
+from tests.fakes import FakeSandbox
 
 PASSING_TEST = b"""import unittest
 
@@ -239,25 +240,13 @@ def test_suite_counts_read_unittests_summary_only():
 
 # --- through a sandbox ---------------------------------------------------------------------------
 
-class RecordingSandbox:
-    """Stands in for the sandbox function: records what it was sent, answers what it is told."""
-
-    def __init__(self, answer=None, raises: Exception | None = None):
-        self.calls: list[tuple[dict[str, bytes], float]] = []
-        self.answer = answer or [VerificationCheck(name="compile", passed=True, output="2 Python file(s) compiled"),
-                                 VerificationCheck(name="unittest", passed=True, output="passed",
-                                                   tests=SuiteCounts(run=1))]
-        self.raises = raises
-
-    def run(self, files, timeout_seconds):
-        self.calls.append((files, timeout_seconds))
-        if self.raises is not None:
-            raise self.raises
-        return self.answer
+# What the sandbox function answers for a sound tree.
+PASSED = [VerificationCheck(name="compile", passed=True, output="2 Python file(s) compiled"),
+          VerificationCheck(name="unittest", passed=True, output="passed", tests=SuiteCounts(run=1))]
 
 
 def test_with_a_sandbox_the_generated_code_runs_there_not_here(private_tmp):
-    sandbox = RecordingSandbox()
+    sandbox = FakeSandbox(PASSED)
     result = verify(_tree(), _plan("app/calc.py"), timeout_seconds=42, sandbox=sandbox)
     assert result.passed
     assert [check.name for check in result.checks] == ["paths", "expected-outputs", "compile", "unittest"]
@@ -268,13 +257,13 @@ def test_with_a_sandbox_the_generated_code_runs_there_not_here(private_tmp):
 
 def test_what_the_sandbox_answers_decides():
     failing = [VerificationCheck(name="compile", passed=True), VerificationCheck(name="unittest", passed=False)]
-    result = verify(_tree(), _plan(), sandbox=RecordingSandbox(failing))
+    result = verify(_tree(), _plan(), sandbox=FakeSandbox(failing))
     assert not result.passed and not _check(result, "unittest").passed
 
 
 def test_a_tree_the_sandbox_cannot_take_fails_verification_with_the_reason():
     refusal = SandboxRefused("the tree is 7.0 MB once compressed; the sandbox takes at most 5.8 MB")
-    sandbox = RecordingSandbox(raises=refusal)
+    sandbox = FakeSandbox(raises=refusal)
     result = verify(_tree(), _plan(), sandbox=sandbox)
     assert not result.passed
     assert _check(result, "sandbox").output.startswith("the tree is 7.0 MB")
@@ -282,11 +271,11 @@ def test_a_tree_the_sandbox_cannot_take_fails_verification_with_the_reason():
 
 def test_an_unavailable_sandbox_is_not_a_verdict():
     with pytest.raises(SandboxUnavailable):
-        verify(_tree(), _plan(), sandbox=RecordingSandbox(raises=SandboxUnavailable("throttled")))
+        verify(_tree(), _plan(), sandbox=FakeSandbox(raises=SandboxUnavailable("throttled")))
 
 
 def test_unsafe_paths_are_never_sent_to_the_sandbox():
-    sandbox = RecordingSandbox()
+    sandbox = FakeSandbox()
     result = verify(dict(_tree(), **{"../escaped.py": b"x = 1\n"}), _plan(), sandbox=sandbox)
     assert sandbox.calls == []
     assert not result.passed

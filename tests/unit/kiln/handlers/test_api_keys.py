@@ -20,6 +20,7 @@ from kiln.bootstrap import provision_admin
 from kiln.clock import iso
 from kiln.domain.access import ROTATION_GRACE_SECONDS, AccessService, hash_secret
 from kiln.handlers import api_keys_create, api_keys_list, api_keys_revoke, api_keys_rotate, authorizer
+from tests.fakes import FakeClock
 from tests.unit.conftest import TABLE, parse, proxy_event
 
 pytestmark = pytest.mark.usefixtures("cloud")
@@ -29,29 +30,17 @@ START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 MISSING_KEY = "key_01m885m8rskqxxjknrtpgbxm1p"
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Pins the clock of the access service used by the handlers and the authorizer."""
-    pinned = Clock(START)
-    service = AccessService(AccessStore(), UsageKeyStore(), clock=pinned, sleep=pinned.sleeps.append)
+    pinned = FakeClock(START, step=timedelta(0))
+    service = AccessService(AccessStore(), UsageKeyStore(), clock=pinned, sleep=pinned.sleep)
     monkeypatch.setattr(services, "access", lambda: service)
     return pinned
 
 
 @pytest.fixture
-def admin(clock: Clock) -> str:
+def admin(clock: FakeClock) -> str:
     """The secret of a bootstrap admin key (every scope, its own enterprise workspace)."""
     return provision_admin()
 

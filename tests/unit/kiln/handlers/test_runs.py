@@ -43,6 +43,7 @@ from kiln.handlers import (
     tasks_get,
     tasks_list,
 )
+from tests.fakes import FakeWorkflow
 from tests.unit.conftest import parse, principal_context, proxy_event
 from tests.unit.kiln.handlers.test_specs import approve, in_review
 
@@ -88,18 +89,9 @@ def passing(files: dict[str, bytes], plan: TaskPlan) -> VerificationResult:
                               checks=[VerificationCheck(name="expected-outputs", passed=True)])
 
 
-class Deferred:
-    """A workflow starter that records starts; the test drives the steps."""
-
-    def __init__(self) -> None:
-        self.started: list[tuple[str, dict]] = []
-        self.stopped: list[str] = []
-
-    def start(self, name: str, payload: dict) -> None:
-        self.started.append((name, payload))
-
-    def stop(self, name: str, cause: str) -> None:
-        self.stopped.append(name)
+# A workflow starter that records starts and stops; the test drives the steps. (The name
+# other test modules import.)
+Deferred = FakeWorkflow
 
 
 @pytest.fixture

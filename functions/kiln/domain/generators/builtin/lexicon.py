@@ -175,6 +175,9 @@ VAGUE_NOUNS = frozenset({
     "tomorrow", "yesterday", "status", "name", "version", "first", "last", "next", "previous", "top", "bottom",
     "plenty", "lots", "amount", "result", "change", "update", "track", "sense", "focus", "eye", "hand",
     "mind", "people", "app", "tool", "system", "platform", "site", "website", "service", "software",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "weekend", "weekday", "morning",
+    "afternoon", "evening", "night", "january", "february", "march", "april", "june", "july", "august",
+    "september", "october", "november", "december", "quarter", "now", "later", "soon",
 })
 # Words that name a part or an instance of what precedes them: "book copies" are copies of books.
 PART_HEADS = frozenset({

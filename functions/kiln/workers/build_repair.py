@@ -1,0 +1,16 @@
+"""Build workflow worker: repairs one task after verification failed (BuildSteps.repair_task)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiln import config, services
+from kiln.domain.build_steps import RunRef
+
+config.load(config.WorkerSettings)  # the cold start fails on a missing or malformed variable
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return services.build_steps().repair_task(
+        RunRef.of(event), str(event["taskId"]), int(event["attempt"]), int(event["maxAttempts"])
+    )
