@@ -64,10 +64,11 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 def reset_kiln() -> None:
     """Forget every per-container cache of the runtime: what a new Lambda container starts with."""
-    from kiln import services
+    from kiln import config, services
     from kiln.adapters import aws, secrets
 
     aws.reset()
+    config.reset()
     for factory in (services.projects, services.access, services.cursors, secrets._fetch):
         factory.cache_clear()
 

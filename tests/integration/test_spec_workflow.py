@@ -105,11 +105,10 @@ def test_overlapping_approve_and_regenerate_never_both_win(local_cloud, api):
         barrier = threading.Barrier(2)
         results: dict[str, requests.Response] = {}
 
-        # The threads are joined within the iteration, so the loop's variables are still theirs.
         def fire(name: str, path: str) -> None:
             session = local_cloud.session()
-            barrier.wait()  # noqa: B023
-            results[name] = session.post(f"{url}/v1/projects/{project_id}/{path}")  # noqa: B023
+            barrier.wait()
+            results[name] = session.post(f"{url}/v1/projects/{project_id}/{path}")
 
         threads = [threading.Thread(target=fire, args=("approve", "approve")),
                    threading.Thread(target=fire, args=("regenerate", "regenerate"))]

@@ -105,6 +105,8 @@ class BuildLedger(Protocol):
 
     def task(self, workspace_id: str, run_id: str, task_id: str) -> Task | None: ...
 
+    def cancel_tasks(self, workspace_id: str, run_id: str, finished_at: str) -> None: ...
+
     def finish(self, workspace_id: str, project_id: str, run_id: str, outcome: RunStatus,
                project_status: ProjectStatus, changes: dict[str, Any]) -> bool: ...
 
@@ -161,6 +163,7 @@ class BuildSteps:
             self._ledger.put_tasks(ref.workspace_id, [
                 Task(id=t.id, runId=ref.run_id, definition=t, status=TaskStatus.PENDING, branchName=t.branch)
                 for t in plan.tasks])
+            self._active(ref)  # cancelled while planning: the tasks just stored are cancelled too
             allowed = self._repair_attempts if can_repair(self._generator()) else 0
             self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.DECOMPOSING,
                                     frozenset({RunStatus.DECOMPOSING}),
@@ -182,6 +185,7 @@ class BuildSteps:
         self._ledger.update_task(ref.workspace_id, ref.run_id, task_id,
                                  {"status": TaskStatus.RUNNING.value, "startedAt": self._now()},
                                  increment_attempts=True)
+        self._active(ref)  # cancelled since the first check: the task is not left running
         attempt = (stored.attempts if stored else 0) + 1
         self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.TASK_STARTED, task_id=task_id,
                             payload={"branchName": task.branch, "attempt": attempt})
@@ -457,6 +461,9 @@ class BuildSteps:
         if run is None:
             raise RunAlreadyFinished(f"run {ref.run_id} does not exist")
         if RunStatus(run["status"]) not in ACTIVE:
+            # Finished (cancelled) while a step was writing: a task it stored or started after
+            # cancel swept them must not stay pending or running in a finished run.
+            self._ledger.cancel_tasks(ref.workspace_id, ref.run_id, self._now())
             raise RunAlreadyFinished(f"run {ref.run_id} is {run['status']}")
         return run
 

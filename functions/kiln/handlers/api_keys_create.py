@@ -12,7 +12,9 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from kiln import services
 from kiln.domain.access import MAX_ALLOWED_PATHS, MAX_PATH_PATTERN_LENGTH, KeyRequest, key_view
 from kiln.domain.projects import Name, Strict
+from kiln.domain.views import ApiKeyWithSecret
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 from kiln.routes import Scope
@@ -34,15 +36,17 @@ class ApiKeyCreate(Strict):
     workspaceId: str | None = Field(default=None, description="Admin only: mint the key for this workspace.")
 
 
-def create_api_key(request: Request) -> Response:
+def create_api_key(request: Request, body: ApiKeyCreate) -> Response:
     assert request.principal is not None
-    body = request.body_as(ApiKeyCreate)
     service = services.access()
     key, secret = service.create_key(request.principal, KeyRequest(
         name=body.name, scopes=tuple(body.scopes), allowed_paths=tuple(body.allowedPaths),
         expires_at=body.expiresAt, workspace_id=body.workspaceId,
     ))
-    return ok({**key_view(key, service.now()), "secret": secret}, 201, NO_STORE)
+    return ok(ApiKeyWithSecret.model_validate({**key_view(key, service.now()), "secret": secret}), 201, NO_STORE)
 
 
-handler = endpoint(create_api_key)
+handler = endpoint(create_api_key, Contract(body=ApiKeyCreate, answers=(
+    Answer(201, "Created; `secret` is shown in this response only (an `Idempotent-Replayed` answer is the same key "
+                "without it).", ApiKeyWithSecret,
+           headers=("Cache-Control",)),)))

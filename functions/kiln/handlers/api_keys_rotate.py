@@ -10,7 +10,10 @@ from datetime import timedelta
 from kiln import config, services
 from kiln.domain.access import key_view
 from kiln.domain.projects import Strict
+from kiln.domain.views import ApiKeyWithSecret
+from kiln.envelope import ErrorCode
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
@@ -21,15 +24,18 @@ class KeyTarget(Strict):
     workspaceId: str | None = None
 
 
-def rotate_api_key(request: Request) -> Response:
+def rotate_api_key(request: Request, query: KeyTarget) -> Response:
     assert request.principal is not None
     key_id = request.path_id("keyId", "api_key")
-    target = request.query_as(KeyTarget)
     seconds = config.key_rotation_grace_seconds()
     service = services.access()
-    key, secret = service.rotate_key(request.principal, key_id, target.workspaceId,
+    key, secret = service.rotate_key(request.principal, key_id, query.workspaceId,
                                      grace=None if seconds is None else timedelta(seconds=seconds))
-    return ok({**key_view(key, service.now()), "secret": secret}, 201, NO_STORE)
+    return ok(ApiKeyWithSecret.model_validate({**key_view(key, service.now()), "secret": secret}), 201, NO_STORE)
 
 
-handler = endpoint(rotate_api_key)
+handler = endpoint(rotate_api_key, Contract(query=KeyTarget, answers=(
+    Answer(201, "Rotated; the new `secret` is shown in this response only (an `Idempotent-Replayed` answer is the "
+                "same key without it).", ApiKeyWithSecret,
+           headers=("Cache-Control",)),),
+    errors={409: (ErrorCode.CONFLICT,)}))

@@ -6,16 +6,24 @@ deprecation headers).
 
 from kiln import services
 from kiln.domain.operations import ConversionCreate
+from kiln.domain.views import ConversionOperation
+from kiln.envelope import ErrorCode
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
 
-def start_conversion(request: Request) -> Response:
-    body = request.body_as(ConversionCreate)
+def start_conversion(request: Request, body: ConversionCreate) -> Response:
     operations = services.operations()
     operation = operations.convert(request.workspace_id, body)
-    return ok(operations.view(operation), 202, {"Location": f"/v1/conversions/{operation.id}"})
+    view = ConversionOperation.model_validate(operations.view(operation))
+    return ok(view, 202, {"Location": f"/v1/conversions/{operation.id}"})
 
 
-handler = endpoint(start_conversion)
+handler = endpoint(start_conversion, Contract(body=ConversionCreate, answers=(
+    Answer(202, "The conversion started; poll `GET /v1/conversions/{callbackId}` or "
+                "`GET /v2/operations/{callbackId}`.", ConversionOperation, headers=("Location",)),),
+    errors={409: (ErrorCode.CONFLICT,)},
+    notes="An upload feeds one import or conversion: a used `uploadId` is refused with 409 `CONFLICT` "
+          "(`details.reason: upload_consumed`)."))

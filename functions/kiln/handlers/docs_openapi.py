@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kiln.http import cors
+from kiln.http.contract import Answer, Contract, described
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "openapi.json"
 CACHE_CONTROL = "public, max-age=300"
@@ -32,6 +33,8 @@ def document() -> str:
     return DOCUMENT.read_text(encoding="utf-8")
 
 
+@described(Contract(answers=(
+    Answer(200, "This document.", "kiln.domain.views:OpenApiDocument", "raw", headers=("Cache-Control",)),)))
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     return cors.apply({
         "statusCode": 200,

@@ -19,6 +19,7 @@ from typing import Any
 
 from kiln.handlers.docs_assets import BUNDLE, DOCUMENT_URL, INITIALIZER_NAME, STYLESHEET, SWAGGER_UI_VERSION
 from kiln.handlers.docs_openapi import request_id
+from kiln.http.contract import Answer, Contract, described
 
 ASSET_PREFIX = "docs/"
 
@@ -71,6 +72,12 @@ HEADERS = {
 }
 
 
+@described(Contract(answers=(
+    Answer(200, "Swagger UI for this document (its files come from `GET /docs/{asset}`).", shape="html",
+           headers=("Cache-Control", "Content-Security-Policy")),
+    Answer(301, "Asked as `/docs/` (with a slash): redirect to `../docs`, where the page's relative URLs resolve.",
+           shape="empty", headers=("Location", "Cache-Control")),
+)))
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if str(event.get("path") or "").endswith("/docs/"):
         return {

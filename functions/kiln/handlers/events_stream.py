@@ -19,6 +19,7 @@ from kiln import config, services
 from kiln.domain.builds import Event
 from kiln.envelope import validation_error
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.events import EVENT_ID, EventQuery
 from kiln.http.request import Request
 from kiln.http.response import Response
@@ -37,10 +38,9 @@ def _frame(event: Event) -> str:
     return f"id: {event.id}\nevent: {event.eventType.value}\ndata: {data}\n\n"
 
 
-def stream_events(request: Request) -> Response:
+def stream_events(request: Request, query: EventQuery) -> Response:
     project_id = request.path_id("projectId", "project")
     run_id = request.path_id("runId", "run")
-    query = request.query_as(EventQuery)
     position = query.position()
     resume = request.headers.get("last-event-id")
     if resume is not None:
@@ -79,4 +79,11 @@ def stream_events(request: Request) -> Response:
     return Response(200, headers=HEADERS, text=body, enveloped=False)
 
 
-handler = endpoint(stream_events)
+handler = endpoint(stream_events, Contract(query=EventQuery, headers=("LastEventId",), answers=(
+    Answer(200, "A bounded stream of Server-Sent Events: `retry:`, then one `id:`/`event:`/`data:` frame per "
+                "event after `Last-Event-ID` (or `after`); `data` is the event as JSON. Reconnect to continue. "
+                "A response that carries the run's terminal event ends with it.", Event, "sse",
+           headers=("Cache-Control",)),
+    Answer(204, "The run is finished and nothing is left to send (every event was sent, or none left "
+                "matches the filters): stop reconnecting.", shape="empty", headers=("Cache-Control",)),
+)))

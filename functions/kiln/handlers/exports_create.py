@@ -7,19 +7,26 @@ adds its deprecation headers).
 from kiln import services
 from kiln.domain.generation import slug
 from kiln.domain.operations import ExportCreate
+from kiln.domain.views import ExportOperation
+from kiln.envelope import ErrorCode
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
 
-def start_export(request: Request) -> Response:
+def start_export(request: Request, body: ExportCreate) -> Response:
     project_id = request.path_id("projectId", "project")
-    body = request.body_as(ExportCreate, optional=True)
     project = services.projects().get(request.workspace_id, project_id)
     operations = services.operations()
     operation = operations.export(request.workspace_id, project_id, body, slug(project.name))
     location = f"/v1/projects/{project_id}/exports/{operation.id}"
-    return ok(operations.view(operation), 202, {"Location": location})
+    return ok(ExportOperation.model_validate(operations.view(operation)), 202, {"Location": location})
 
 
-handler = endpoint(start_export)
+handler = endpoint(start_export, Contract(body=ExportCreate, body_optional=True, answers=(
+    Answer(202, "The export started; follow `Location` or poll `GET /v2/operations/{callbackId}`.",
+           ExportOperation, headers=("Location",)),),
+    errors={409: (ErrorCode.CONFLICT,)},
+    notes="A project with no `main` yet exports as `kiln` only (its project and spec, no files); "
+          "`zip` or `tar.gz` of it is 409 `CONFLICT` (`details.reason: no_main`)."))

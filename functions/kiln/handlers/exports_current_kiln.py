@@ -8,7 +8,9 @@ exports as what it is: its spec and an empty tree.
 from kiln import services
 from kiln.domain.generation import slug
 from kiln.domain.operations import RETRY_AFTER_SECONDS, OperationStatus
+from kiln.domain.views import ExportOperation
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
@@ -22,7 +24,16 @@ def current_kiln(request: Request) -> Response:
         url = operations.download(request.workspace_id, project_id, operation.id)
         return Response(302, headers={"Location": url, "Cache-Control": "no-store"})
     location = f"/v1/projects/{project_id}/exports/{operation.id}"
-    return ok(operations.view(operation), 202, {"Location": location, "Retry-After": str(RETRY_AFTER_SECONDS)})
+    view = ExportOperation.model_validate(operations.view(operation))
+    return ok(view, 202, {"Location": location, "Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-handler = endpoint(current_kiln)
+handler = endpoint(current_kiln, Contract(
+    notes="A project with no `main` yet exports as what it is: its project and spec, no files.",
+    answers=(
+    Answer(302, "The current `.kiln` export exists: redirect to its presigned download.", shape="empty",
+           headers=("Location", "Cache-Control")),
+    Answer(202, "The export of the current main is being made (started now if nobody had): retry after "
+                "`Retry-After` seconds, or follow `Location`.", ExportOperation, headers=("Location", "Retry-After")),
+),
+))

@@ -5,7 +5,9 @@ minted on each call rather than stored.
 """
 
 from kiln import services
+from kiln.envelope import ErrorCode
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response
 
@@ -18,4 +20,6 @@ def download_export(request: Request) -> Response:
     return Response(302, headers={"Location": url, "Cache-Control": "no-store"})
 
 
-handler = endpoint(download_export)
+handler = endpoint(download_export, Contract(answers=(
+    Answer(302, "Redirect to a presigned download minted now (valid at most 15 minutes).", shape="empty",
+           headers=("Location", "Cache-Control")),), errors={409: (ErrorCode.CONFLICT,)}))

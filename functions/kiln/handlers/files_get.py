@@ -13,8 +13,10 @@ from pydantic import BaseModel, ConfigDict
 
 from kiln import services
 from kiln.domain.repository import DEFAULT_BRANCH, InvalidPath, IsADirectory, PathNotFound, normalize_path
+from kiln.domain.views import RepositoryFile
 from kiln.envelope import ErrorCode, KilnError, not_found
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.files import Ref, path_error
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
@@ -49,9 +51,8 @@ def _encoded(data: bytes) -> tuple[str, str]:
     return base64.b64encode(data).decode("ascii"), "base64"
 
 
-def get_file(request: Request) -> Response:
+def get_file(request: Request, query: GetQuery) -> Response:
     project_id = request.path_id("projectId", "project")
-    query = request.query_as(GetQuery)
     try:
         path = normalize_path(request.path_params.get("path") or "")
     except InvalidPath as error:
@@ -70,8 +71,10 @@ def get_file(request: Request) -> Response:
             {"limitBytes": FILE_LIMIT_BYTES, "sizeBytes": len(data), "path": path},
         )
     content, encoding = _encoded(data)
-    return ok({"path": path, "ref": query.ref, "commit": commit, "content": content, "encoding": encoding,
-               "size": len(data)})
+    return ok(RepositoryFile(path=path, ref=query.ref, commit=commit, content=content, encoding=encoding,
+                             size=len(data)))
 
 
-handler = endpoint(get_file)
+handler = endpoint(get_file, Contract(query=GetQuery, answers=(Answer(200, model=RepositoryFile),),
+                   errors={413: (ErrorCode.PAYLOAD_TOO_LARGE,)},
+                   notes="Files over 4 MiB are refused with 413: export the project to get them."))

@@ -6,14 +6,14 @@ a full commit sha, `commit` the sha it resolved to. Repository paths never start
 the root directory is "/".
 """
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict
 
 from kiln import services
 from kiln.domain.repository import DEFAULT_BRANCH, Entry, InvalidPath, NotADirectory, PathNotFound, normalize_dir
+from kiln.domain.views import Directory, DirectoryEntry
 from kiln.envelope import not_found
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.files import Ref, path_error
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
@@ -30,16 +30,12 @@ def _path_error(message: str, kind: str) -> Exception:
     return path_error(message, kind, "query")
 
 
-def _entry(entry: Entry) -> dict[str, Any]:
-    shown: dict[str, Any] = {"name": entry.name, "type": entry.type}
-    if entry.size is not None:
-        shown["size"] = entry.size
-    return shown
+def _entry(entry: Entry) -> DirectoryEntry:
+    return DirectoryEntry(name=entry.name, type=entry.type, size=entry.size)
 
 
-def list_files(request: Request) -> Response:
+def list_files(request: Request, query: ListQuery) -> Response:
     project_id = request.path_id("projectId", "project")
-    query = request.query_as(ListQuery)
     try:
         path = normalize_dir(query.path)
     except InvalidPath as error:
@@ -52,7 +48,7 @@ def list_files(request: Request) -> Response:
         raise not_found("directory", shown) from None
     except NotADirectory:
         raise _path_error(f"{shown} is a file, not a directory; read it at /files/{shown}", "not_a_directory") from None
-    return ok({"ref": query.ref, "commit": commit, "path": shown, "entries": [_entry(e) for e in entries]})
+    return ok(Directory(ref=query.ref, commit=commit, path=shown, entries=[_entry(e) for e in entries]))
 
 
-handler = endpoint(list_files)
+handler = endpoint(list_files, Contract(query=ListQuery, answers=(Answer(200, model=Directory),)))

@@ -14,6 +14,7 @@ from typing import Any
 from kiln import VERSION, config
 from kiln.envelope import JSON_CONTENT_TYPE
 from kiln.http import cors
+from kiln.http.contract import Answer, Contract, described
 
 config.load(config.ApiSettings)  # the cold start fails on a missing or malformed variable
 
@@ -40,6 +41,12 @@ def _components() -> dict[str, str]:
     }
 
 
+@described(Contract(answers=(
+    # Named, not imported: this function loads no pydantic (a test checks its answers against the model).
+    Answer(200, "Every component answers.", "kiln.domain.views:HealthStatus", "raw", headers=("Cache-Control",)),
+    Answer(503, "A component is unavailable (the body says which).", "kiln.domain.views:HealthStatus", "raw",
+           headers=("Cache-Control",)),
+)))
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     now = time.monotonic()
     if now - _cache["at"] >= CACHE_SECONDS:

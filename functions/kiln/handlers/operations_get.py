@@ -6,8 +6,10 @@ failure the failure's own status and error code (for example 422 INVALID_ARCHIVE
 
 from kiln import services
 from kiln.domain.operations import RETRY_AFTER_SECONDS
+from kiln.domain.views import AnyOperation
 from kiln.envelope import ErrorCode, KilnError
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
@@ -15,24 +17,21 @@ _KINDS = ("run", "export", "import", "conversion")
 
 
 def strict_status(request: Request) -> Response:
-    callback_id = request.path_params.get("callbackId", "")
-    if not any(_valid(kind, callback_id) for kind in _KINDS):
-        raise KilnError(ErrorCode.VALIDATION_ERROR, "Not an operation id.", {"fields": [
-            {"field": "callbackId", "location": "path", "type": "id_format",
-             "message": "not the callbackId of a run, export, import or conversion"}]})
+    callback_id = request.path_params["callbackId"]  # a run's, export's, import's or conversion's (checked)
     status = services.operations().strict_status(request.workspace_id, callback_id)
     if status.status == 202:
-        return ok(status.body, 202, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return ok(AnyOperation.model_validate(status.body), 202, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     if status.error is None:
-        return ok(status.body, status.status)
+        return ok(AnyOperation.model_validate(status.body), status.status)
     raise KilnError(ErrorCode(status.error.code), status.error.message,
                     {**status.error.details, "operation": status.body})
 
 
-def _valid(kind: str, value: str) -> bool:
-    from kiln import ids
-
-    return ids.is_valid(kind, value)
-
-
-handler = endpoint(strict_status)
+handler = endpoint(strict_status, Contract(path={"callbackId": _KINDS}, answers=(
+    Answer(200, "The operation succeeded.", AnyOperation),
+    Answer(202, "The operation is pending or running: poll again after `Retry-After` seconds.", AnyOperation,
+           headers=("Retry-After",)),
+), errors={400: (ErrorCode.VALIDATION_ERROR,), 404: (ErrorCode.NOT_FOUND,), 409: (ErrorCode.CONFLICT,),
+           413: (ErrorCode.PAYLOAD_TOO_LARGE,), 422: (ErrorCode.INVALID_ARCHIVE,)},
+    notes="A failed operation answers its failure's own status and code, with the operation in "
+          "`error.details.operation`."))

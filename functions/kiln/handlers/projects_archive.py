@@ -3,6 +3,7 @@
 from kiln import services
 from kiln.domain.projects import ProjectArchived
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
@@ -13,4 +14,6 @@ def archive_project(request: Request) -> Response:
     return ok(ProjectArchived(id=project.id, status=project.status, archivedAt=project.archivedAt))
 
 
-handler = endpoint(archive_project)
+handler = endpoint(archive_project, Contract(
+    answers=(Answer(200, "Archived (again, if it already was).", ProjectArchived),),
+))

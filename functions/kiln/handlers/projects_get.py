@@ -1,7 +1,9 @@
 """GET /v1/projects/{projectId}."""
 
 from kiln import services
+from kiln.domain.projects import Project
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
@@ -11,4 +13,4 @@ def get_project(request: Request) -> Response:
     return ok(services.projects().get(request.workspace_id, project_id))
 
 
-handler = endpoint(get_project)
+handler = endpoint(get_project, Contract(answers=(Answer(200, model=Project),)))

@@ -18,8 +18,10 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from kiln import services
 from kiln.domain.operations import SYNC_IMPORT_MAX_BYTES, ImportFromUpload
+from kiln.domain.views import ImportedProject, ImportOperation
 from kiln.envelope import ErrorCode, KilnError
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
@@ -39,7 +41,8 @@ def import_project(request: Request) -> Response:
         body = request.body_as(ImportFromUpload)
         operations = services.operations()
         operation = operations.import_upload(request.workspace_id, body)
-        return ok(operations.view(operation), 202, {"Location": f"/v2/operations/{operation.id}"})
+        view = ImportOperation.model_validate(operations.view(operation))
+        return ok(view, 202, {"Location": f"/v2/operations/{operation.id}"})
     if content_type not in ARCHIVE_TYPES:
         raise KilnError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the archive itself or JSON {uploadId}.",
                         {"contentType": content_type or None, "supported": [*ARCHIVE_TYPES, "application/json"]})
@@ -57,9 +60,16 @@ def import_project(request: Request) -> Response:
                                   "application/vnd.kiln+zip": "import.kiln"}.get(content_type, "import.zip")
     imported = services.archive_steps().import_archive(request.workspace_id, io.BytesIO(raw), filename, query.name)
     project = imported.project
-    return ok({"id": project.id, "name": project.name, "status": project.status.value,
-               "files": imported.files, "specVersions": imported.specVersions}, 201,
+    return ok(ImportedProject(id=project.id, name=project.name, status=project.status,
+                              files=imported.files, specVersions=imported.specVersions), 201,
               {"Location": f"/v1/projects/{project.id}"})
 
 
-handler = endpoint(import_project)
+handler = endpoint(import_project, Contract(body=ImportFromUpload, query=ImportQuery, archive_body=True, answers=(
+    Answer(201, "The archive was imported (archive body).", ImportedProject, headers=("Location",)),
+    Answer(202, "The import of the upload started (JSON body); poll `Location`.", ImportOperation,
+           headers=("Location",)),
+), errors={409: (ErrorCode.CONFLICT,), 413: (ErrorCode.PAYLOAD_TOO_LARGE,), 415: (ErrorCode.UNSUPPORTED_MEDIA_TYPE,),
+           422: (ErrorCode.INVALID_ARCHIVE,)},
+    notes="The query parameters apply to an archive body only. An upload feeds one import or conversion: a used "
+          "`uploadId` is refused with 409 `CONFLICT` (`details.reason: upload_consumed`)."))

@@ -6,8 +6,9 @@ Archived projects are left out unless `status=archived` asks for them.
 from pydantic import Field
 
 from kiln import services
-from kiln.domain.projects import SEARCH_MAX, CursorRequest, PageRequest, ProjectListFilter, ProjectStatus
+from kiln.domain.projects import SEARCH_MAX, CursorRequest, PageRequest, Project, ProjectListFilter, ProjectStatus
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.pagination import (
     DEFAULT_PAGE_SIZE,
     ListParams,
@@ -24,21 +25,24 @@ class ProjectListParams(ListParams):
     search: str | None = Field(default=None, min_length=1, max_length=SEARCH_MAX)
 
 
-def list_projects(request: Request) -> Response:
-    params = request.query_as(ProjectListParams)
-    filters = ProjectListFilter(status=params.status, search=params.search)
+def list_projects(request: Request, query: ProjectListParams) -> Response:
+    filters = ProjectListFilter(status=query.status, search=query.search)
     service = services.projects()
-    if not params.cursor_mode:
-        page, size = params.page or 1, params.pageSize or DEFAULT_PAGE_SIZE
+    if not query.cursor_mode:
+        page, size = query.page or 1, query.pageSize or DEFAULT_PAGE_SIZE
         result = service.list_page(request.workspace_id, filters, PageRequest(page, size))
         return listed(result.items, page_pagination(page, size, result.total))
     codec = services.cursors()
-    scope = list_scope(request.route.path, request.workspace_id, params.filters())
-    after = codec.decode(scope, params.cursor) if params.cursor else None
-    limit = params.limit or DEFAULT_PAGE_SIZE
+    scope = list_scope(request.route.path, request.workspace_id, query.filters())
+    after = codec.decode(scope, query.cursor) if query.cursor else None
+    limit = query.limit or DEFAULT_PAGE_SIZE
     found = service.list_cursor(request.workspace_id, filters, CursorRequest(limit, after))
     next_cursor = codec.encode(scope, found.after) if found.after else None
     return listed(found.items, cursor_pagination(limit, next_cursor))
 
 
-handler = endpoint(list_projects)
+handler = endpoint(list_projects, Contract(
+    query=ProjectListParams,
+    answers=(Answer(200, "One page of the list.", Project, "list", "modes"),),
+    notes="Archived projects are left out unless `status=archived` asks for them.",
+))

@@ -1,16 +1,18 @@
 """PATCH /v1/projects/{projectId}: change name and/or description."""
 
 from kiln import services
-from kiln.domain.projects import ProjectUpdate
+from kiln.domain.projects import Project, ProjectUpdate
+from kiln.envelope import ErrorCode
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
 
-def update_project(request: Request) -> Response:
+def update_project(request: Request, body: ProjectUpdate) -> Response:
     project_id = request.path_id("projectId", "project")
-    changes = request.body_as(ProjectUpdate)
-    return ok(services.projects().update(request.workspace_id, project_id, changes))
+    return ok(services.projects().update(request.workspace_id, project_id, body))
 
 
-handler = endpoint(update_project)
+handler = endpoint(update_project, Contract(body=ProjectUpdate, answers=(Answer(200, "Updated.", Project),),
+                  errors={409: (ErrorCode.CONFLICT,)}))

@@ -2,7 +2,10 @@
 
 from kiln import services
 from kiln.domain.projects import Strict
+from kiln.domain.runs import Run
+from kiln.envelope import ErrorCode
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
@@ -11,11 +14,15 @@ class CancelRequest(Strict):
     """No fields."""
 
 
-def cancel_run(request: Request) -> Response:
+def cancel_run(request: Request, body: CancelRequest) -> Response:
     project_id = request.path_id("projectId", "project")
     run_id = request.path_id("runId", "run")
-    request.body_as(CancelRequest, optional=True)
     return ok(services.runs().cancel(request.workspace_id, project_id, run_id))
 
 
-handler = endpoint(cancel_run)
+handler = endpoint(cancel_run, Contract(
+    body=CancelRequest,
+    body_optional=True,
+    answers=(Answer(200, "Cancelled.", Run),),
+    errors={409: (ErrorCode.CONFLICT,)},
+))

@@ -5,7 +5,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from kiln import services
+from kiln.domain.specs import SpecView
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
@@ -16,10 +18,9 @@ class SpecQuery(BaseModel):
     version: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
 
 
-def get_spec(request: Request) -> Response:
+def get_spec(request: Request, query: SpecQuery) -> Response:
     project_id = request.path_id("projectId", "project")
-    query = request.query_as(SpecQuery)
     return ok(services.specs().get(request.workspace_id, project_id, query.version))
 
 
-handler = endpoint(get_spec)
+handler = endpoint(get_spec, Contract(query=SpecQuery, answers=(Answer(200, model=SpecView),)))

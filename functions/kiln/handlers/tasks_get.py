@@ -3,8 +3,10 @@
 import re
 
 from kiln import services
+from kiln.domain.runs import Task
 from kiln.envelope import validation_error
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
@@ -21,4 +23,4 @@ def get_task(request: Request) -> Response:
     return ok(services.runs().task(request.workspace_id, project_id, run_id, task_id))
 
 
-handler = endpoint(get_task)
+handler = endpoint(get_task, Contract(answers=(Answer(200, model=Task),)))

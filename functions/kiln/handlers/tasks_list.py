@@ -1,7 +1,9 @@
 """GET /v1/projects/{projectId}/runs/{runId}/tasks: the run's tasks in plan order."""
 
 from kiln import services
+from kiln.domain.runs import Task
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, listed
 
@@ -14,4 +16,6 @@ def list_tasks(request: Request) -> Response:
     return listed(tasks, {"page": 1, "pageSize": max(1, len(tasks)), "total": len(tasks), "totalPages": 1})
 
 
-handler = endpoint(list_tasks)
+handler = endpoint(list_tasks, Contract(
+    answers=(Answer(200, "Every task of the run, in plan order (one page).", Task, "list", "page"),),
+))

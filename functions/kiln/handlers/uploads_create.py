@@ -2,14 +2,17 @@
 
 from kiln import services
 from kiln.domain.operations import UploadCreate
+from kiln.domain.views import PresignedUpload
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
 
-def create_upload(request: Request) -> Response:
-    body = request.body_as(UploadCreate)
-    return ok(services.operations().create_upload(request.workspace_id, body), 201)
+def create_upload(request: Request, body: UploadCreate) -> Response:
+    upload = services.operations().create_upload(request.workspace_id, body)
+    return ok(PresignedUpload.model_validate(upload), 201)
 
 
-handler = endpoint(create_upload)
+handler = endpoint(create_upload, Contract(body=UploadCreate, answers=(
+    Answer(201, "Send `fields` then the file as multipart/form-data to `url` before `expiresAt`.", PresignedUpload),)))

@@ -12,7 +12,9 @@ from pydantic import model_validator
 from kiln import services
 from kiln.domain.access import workspace_view
 from kiln.domain.projects import Name, Strict
+from kiln.domain.views import Workspace
 from kiln.http.api import endpoint
+from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 from kiln.tiers import TierName
@@ -34,11 +36,10 @@ class WorkspaceUpdate(Strict):
         return data
 
 
-def update_workspace(request: Request) -> Response:
+def update_workspace(request: Request, body: WorkspaceUpdate) -> Response:
     workspace_id = request.path_id("workspaceId", "workspace")
-    changes = request.body_as(WorkspaceUpdate)
-    workspace = services.access().update_workspace(workspace_id, name=changes.name, tier=changes.tier)
-    return ok(workspace_view(workspace))
+    workspace = services.access().update_workspace(workspace_id, name=body.name, tier=body.tier)
+    return ok(Workspace.model_validate(workspace_view(workspace)))
 
 
-handler = endpoint(update_workspace)
+handler = endpoint(update_workspace, Contract(body=WorkspaceUpdate, answers=(Answer(200, "Updated.", Workspace),)))

@@ -1,7 +1,10 @@
 """The shared request pipeline every API handler runs through.
 
-A handler module is `handler = endpoint(some_function)`; the function takes a Request and
-returns a Response. Policy lives here, once, driven by the route table: principal from the
+A handler module is `handler = endpoint(some_function, Contract(...))` (kiln.http.contract).
+The pipeline validates the path ids, the query and the body the contract declares and calls
+the function with the Request and those typed values (`query=`, `body=`); the function returns
+a model (answered with the route's success status) or a Response (`ok(model, status, headers)`,
+`listed(...)`). Policy lives here, once, driven by the route table: principal from the
 authorizer context, path allow-list, rate limits and quotas, scopes, Idempotency-Key, error
 envelope, request id. Handlers stay thin.
 
@@ -21,18 +24,21 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from kiln import config
-from kiln.envelope import JSON_CONTENT_TYPE, ErrorCode, KilnError, dumps, error_body, error_headers
+from kiln import config, ids
+from kiln.envelope import JSON_CONTENT_TYPE, ErrorCode, KilnError, dumps, error_body, error_headers, validation_error
 from kiln.http import cors, idempotency, limits
+from kiln.http.contract import Contract, path_kinds
 from kiln.http.deprecation import deprecation_headers
 from kiln.http.request import Headers, Request, principal_of, request_id_of
-from kiln.http.response import Response
+from kiln.http.response import Response, ok
 from kiln.routes import Route, find_route
 
 logger = logging.getLogger("kiln")
 logger.setLevel(logging.INFO)
 
 HandlerFunction = Callable[[Request], Response]
+# A declared function: the Request plus the typed values its contract names; a model or a Response.
+DeclaredFunction = Callable[..., Any]
 
 
 def error_response(error: KilnError, request_id: str) -> dict[str, Any]:
@@ -161,14 +167,53 @@ def _throttled(error: Exception) -> bool:
     return code in _THROTTLING_CODES
 
 
-def endpoint(function: HandlerFunction) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def _validated_path(request: Request, contract: Contract) -> None:
+    """Each path id in its format, before anything looks it up (a malformed id is a 400, not a 404)."""
+    for name in request.route.path_params:
+        kinds = path_kinds(contract, name)
+        if not kinds:
+            continue
+        if len(kinds) == 1:
+            request.path_id(name, kinds[0])
+        elif not any(ids.is_valid(kind, request.path_params.get(name, "")) for kind in kinds):
+            raise validation_error([{"field": name, "location": "path", "type": "id_format",
+                                     "message": f"not the {name} of a " + ", ".join(kinds[:-1]) + " or " + kinds[-1]}],
+                                   "Not an operation id." if name == "callbackId" else None)
+
+
+def declared(function: DeclaredFunction, contract: Contract) -> HandlerFunction:
+    """The function behind its contract: path, query and body validated in that order (the
+    first failure is the answer), the function called with the typed values, a returned model
+    answered with the route's success status."""
+
+    def run(request: Request) -> Response:
+        _validated_path(request, contract)
+        values: dict[str, Any] = {}
+        # An archive-or-JSON body (projects_import) decides which form applies: that function
+        # validates its body and query itself, with the contract's models.
+        if contract.query is not None and not contract.archive_body:
+            values["query"] = request.query_as(contract.query)
+        if contract.body is not None and not contract.archive_body:
+            values["body"] = request.body_as(contract.body, optional=contract.body_optional)
+        result = function(request, **values)
+        if isinstance(result, Response):
+            return result
+        return ok(result, request.route.status)
+
+    return run
+
+
+def endpoint(function: DeclaredFunction, contract: Contract | None = None) -> Callable[[dict[str, Any], Any],
+                                                                                       dict[str, Any]]:
     # Runs as the handler module is imported: the cold start, where a missing or malformed
     # variable must stop the function rather than fail its requests one by one.
     config.load(config.ApiSettings)
+    run: HandlerFunction = function if contract is None else declared(function, contract)
 
     @functools.wraps(function)
     def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-        return dispatch(function, event, context)
+        return dispatch(run, event, context)
 
+    handler.contract = contract  # type: ignore[attr-defined]  # read by kiln.openapi
     return handler
 

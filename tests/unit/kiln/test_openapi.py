@@ -20,6 +20,7 @@ from referencing.jsonschema import DRAFT202012
 from kiln import ids, openapi
 from kiln.envelope import CATALOG, ErrorCode, error_body, success_body
 from kiln.handlers import docs_openapi
+from kiln.http.contract import path_kinds
 from kiln.routes import ROUTES, Route
 
 REPO = Path(__file__).resolve().parents[3]
@@ -73,31 +74,38 @@ def test_generation_is_deterministic(generated):
     assert openapi.render() == generated
 
 
-def test_every_handler_validates_with_the_models_the_table_names():
-    """The OPERATIONS table against the handlers' source: body_as(...) and query_as(...) calls."""
+def test_every_route_declares_its_contract_on_its_handler():
+    """One declaration per endpoint: the handler module's Contract, read by the pipeline and by
+    the generator alike, naming pydantic models (or names of models) only."""
+    from pydantic import BaseModel
+
     for route in ROUTES:
-        io = openapi.OPERATIONS[route.handler]
-        used = _validated_models(f"kiln.handlers.{route.handler}")
-        declared = {("body_as", openapi._resolve(io.body)) if io.body else None,
-                    ("query_as", openapi._resolve(io.query)) if io.query else None} - {None}
-        assert used == declared, f"{route.handler}: handler validates {used}, kiln.openapi.OPERATIONS says {declared}"
+        contract = openapi.contract_of_route(route)
+        assert contract.answers, route.name
+        assert any(answer.status == route.status for answer in contract.answers), (route.name, route.status)
+        for model in (contract.body, contract.query, *(answer.model for answer in contract.answers)):
+            if model is not None:
+                resolved = openapi._model(model)
+                assert isinstance(resolved, type) and issubclass(resolved, BaseModel), (route.name, model)
+        for name in route.path_params:
+            if name not in ("path", "asset", "taskId"):  # formats checked by the function itself
+                assert path_kinds(contract, name), (route.name, name)
+        shaped = [answer for answer in contract.answers if answer.shape in ("envelope", "list", "raw")]
+        assert all(answer.model is not None for answer in shaped), route.name
 
 
-def _validated_models(module_name: str, seen: set[str] | None = None) -> set[tuple[str, type]]:
-    seen = seen if seen is not None else set()
-    if module_name in seen:
-        return set()
-    seen.add(module_name)
-    module = importlib.import_module(module_name)
-    tree = ast.parse(inspect.getsource(module))
-    found: set[tuple[str, type]] = set()
-    for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("body_as", "query_as") and node.args and isinstance(node.args[0], ast.Name)):
-            found.add((node.func.attr, getattr(module, node.args[0].id)))
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kiln.handlers."):
-            found |= _validated_models(node.module, seen)  # a handler delegating to another one
-    return found
+def test_the_pipeline_hands_the_function_what_the_contract_declares():
+    """A declared body and query reach the function validated; the function's source never
+    parses them again (projects_import alone reads its archive-or-JSON body itself)."""
+    for route in ROUTES:
+        contract = openapi.contract_of_route(route)
+        module = importlib.import_module(f"kiln.handlers.{route.handler}")
+        calls = {node.func.attr for node in ast.walk(ast.parse(inspect.getsource(module)))
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                 and node.func.attr in ("body_as", "query_as")}
+        if contract.archive_body:
+            continue
+        assert not calls, f"{route.handler} parses its own request ({calls}): declare it on its Contract"
 
 
 # --- completeness ------------------------------------------------------------------------------
@@ -135,7 +143,7 @@ def test_path_parameters_are_declared_with_id_formats(doc):
         assert set(declared) == set(route.path_params), route.handler
         for name, parameter in declared.items():
             assert parameter["required"] is True
-            kinds = openapi._CALLBACK_KINDS[route.handler] if name == "callbackId" else ID_KINDS.get(name)
+            kinds = path_kinds(openapi.contract_of_route(route), name) if name == "callbackId" else ID_KINDS.get(name)
             if kinds is None:
                 continue
             pattern = re.compile(parameter["schema"]["pattern"])
@@ -167,7 +175,7 @@ def test_error_responses_cover_what_the_pipeline_can_answer(doc):
             if route.method in MUTATING:
                 expected["409"] = {"IDEMPOTENCY_KEY_IN_USE"}
                 expected["422"] = {"IDEMPOTENCY_KEY_REUSED"}
-        io = openapi.OPERATIONS[route.handler]
+        io = openapi.contract_of_route(route)
         if io.body:
             expected["413"] = {"PAYLOAD_TOO_LARGE"}
             expected["415"] = {"UNSUPPORTED_MEDIA_TYPE"}
@@ -192,7 +200,7 @@ def _codes(doc: dict[str, Any], response: dict[str, Any]) -> set[str]:
 
 def test_request_bodies_and_special_media_types(doc):
     for route in ROUTES:
-        io = openapi.OPERATIONS[route.handler]
+        io = openapi.contract_of_route(route)
         op = operation(doc, route)
         if io.body:
             assert "application/json" in op["requestBody"]["content"], route.handler
@@ -289,6 +297,32 @@ def test_real_bodies_validate_against_their_schemas(doc):
         envelope.validate(error_body(code, None, {"requestId": "r"}))
     with pytest.raises(ValidationError):
         validator(doc, get).validate({"success": True, "data": {"id": "nope"}})
+
+
+def test_answers_of_the_pydantic_free_routes_fit_their_named_models(monkeypatch):
+    """root and health answer plain dicts (their cold start loads no pydantic): their answers
+    must still be what the models they name document."""
+    from kiln.domain import views
+    from kiln.handlers import health, root
+
+    event = {"httpMethod": "GET", "resource": "/", "path": "/", "requestContext": {"requestId": "r"}}
+    views.ServiceInfo.model_validate(json.loads(root.handler(event)["body"])["data"])
+    monkeypatch.setattr(health, "_components", lambda: {"database": "ok", "storage": "unavailable",
+                                                        "workflows": "ok"})
+    monkeypatch.setitem(health._cache, "at", -health.CACHE_SECONDS * 10)
+    answer = health.handler({"requestContext": {"requestId": "r"}})
+    assert answer["statusCode"] == 503
+    assert views.HealthStatus.model_validate_json(answer["body"]).status == "degraded"
+    views.OpenApiDocument.model_validate_json(COMMITTED.read_text(encoding="utf-8"))
+
+
+def test_views_list_exactly_the_route_table_scopes():
+    import typing
+
+    from kiln.domain import views
+    from kiln.routes import Scope
+
+    assert typing.get_args(views.Scope) == typing.get_args(Scope)
 
 
 # --- the two documentation handlers -------------------------------------------------------------
