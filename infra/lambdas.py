@@ -7,8 +7,13 @@ what its `grants` declare (see grants.py).
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy, Size
 from aws_cdk import aws_iam as iam
@@ -119,8 +124,25 @@ class Runtime:
         # One asset object per stack (an asset binds to a single stack); the staged directory
         # itself is shared by every function of the app.
         if self._code is None:
-            self._code = lambda_.Code.from_asset(str(FUNCTIONS_DIR), exclude=CODE_EXCLUDES)
+            self._code = lambda_.Code.from_asset(str(staged_functions()), exclude=CODE_EXCLUDES)
         return self._code
+
+
+@functools.cache
+def staged_functions() -> Path:
+    """functions/ as it ships: the source tree plus what the build writes into it, the OpenAPI
+    document `GET /v1/openapi.json` serves (derived from the endpoints' declarations, so it is
+    committed once, as docs/openapi.json). One copy per CDK process, removed when it ends: CDK
+    has copied it into cdk.out by then."""
+    from kiln import openapi
+
+    staging = Path(tempfile.mkdtemp(prefix="kiln-functions-"))
+    atexit.register(shutil.rmtree, staging, True)
+    target = staging / "functions"
+    shutil.copytree(FUNCTIONS_DIR, target, ignore=shutil.ignore_patterns(
+        "__pycache__", "*.pyc", ".pytest_cache", "*.egg-info"))
+    openapi.package(target)
+    return target
 
 
 class KilnFunction(Construct):

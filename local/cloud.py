@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from kiln import config
+from kiln import config, services
 from kiln.http.cors import CorsPolicy, check_origins
 from local.aws import AwsEmulator
 from local.constants import STAGE
@@ -72,8 +72,10 @@ class LocalCloud:
         configure_environment(self._aws.url, self._aws.port)
         self.resources = provision(self._aws.url)
         os.environ.update(self.resources.environment())
-        # Settings loaded before (another cloud in this process) name another moto's resources.
+        # Settings loaded before (another cloud in this process) name another moto's resources,
+        # and a composition root built then holds that cloud's cursor secret: start both afresh.
         config.reset()
+        services.reset()
         # Each function checks its kind of settings at its cold start; check every kind now, so a
         # malformed variable stops the start with its message instead of failing requests.
         for kind in (config.AuthorizerSettings, config.ApiSettings, config.WorkerSettings):

@@ -21,7 +21,7 @@ from kiln.tiers import TIER_NAMES
 
 def provision_admin(secret: str | None = None, workspace_name: str = "admin", tier: str = "enterprise") -> str:
     """Create an admin workspace and key; with a known `secret` that already exists, reuse it."""
-    access = services.access()
+    access = services.current().access
     if secret is not None:
         existing = access.find_key(secret)
         if existing is not None:

@@ -1,13 +1,17 @@
 """The OpenAPI 3.1 document of Kiln, generated offline from the route table and the models.
 
-    python -m kiln.openapi            # print the document
-    python -m kiln.openapi --write    # write docs/openapi.json and functions/kiln/openapi.json
+    python -m kiln.openapi                 # print the document
+    python -m kiln.openapi --write         # write docs/openapi.json (committed)
+    python -m kiln.openapi --package DIR   # write DIR/kiln/openapi.json (a build's copy of functions/)
 
-Both files are committed and byte-identical; tests/unit/kiln/test_openapi.py fails when they
-drift from what this module generates. The copy inside the functions package is what
-`GET /v1/openapi.json` serves (kiln.handlers.docs_openapi reads it; nothing here runs in
-Lambda). The document is for clients, Swagger UI and contract tests: API Gateway is built from
-the route table, never from this document (it cannot import OpenAPI 3.1).
+docs/openapi.json is committed; tests/unit/kiln/test_openapi.py fails when it drifts from what
+this module generates. The copy inside the functions package, which `GET /v1/openapi.json`
+serves, is written by the build into the CDK asset's staging copy (infra/lambdas.py), never
+committed: kiln.handlers.docs_openapi reads it, and only where no build wrote it (the local
+cloud and tests, running from the source tree) generates the document itself.
+
+The document is for clients, Swagger UI and contract tests: API Gateway is built from the
+route table, never from this document (it cannot import OpenAPI 3.1).
 
 Where each part comes from (nothing is written twice):
 
@@ -29,11 +33,13 @@ Where each part comes from (nothing is written twice):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import importlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +62,10 @@ EC = ErrorCode
 ERROR_TYPE_BASE = "https://kiln.dev/errors/"
 
 REPO = Path(__file__).resolve().parents[2]
-OUTPUTS = (REPO / "docs" / "openapi.json", Path(__file__).resolve().parent / "openapi.json")
+COMMITTED = REPO / "docs" / "openapi.json"
+# Where the functions package carries its copy (what GET /v1/openapi.json serves), relative to
+# the directory of the package: written at build time by `package`, never committed.
+PACKAGED = Path("kiln") / "openapi.json"
 
 MUTATING = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
@@ -692,25 +701,49 @@ def build() -> dict[str, Any]:
 
 
 def render() -> str:
-    return json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+    with _offline_settings():
+        return json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+
+
+@contextlib.contextmanager
+def _offline_settings() -> Iterator[None]:
+    """The document reads models from handler modules, and importing one checks its function's
+    settings (the cold start check). Nothing runs here, so placeholders satisfy the check, and
+    they are gone afterwards (the CDK app packages the document in its own process)."""
+    placeholders = {config.ENVIRONMENT: "local", config.TABLE_NAME: "offline", config.BUCKET_NAME: "offline"}
+    added = [name for name in placeholders if name not in os.environ]
+    for name in added:
+        os.environ[name] = placeholders[name]
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
+def package(functions_dir: Path) -> Path:
+    """Write the document into a functions directory about to ship (the CDK asset's staging
+    copy): the build produces the served copy, so the repository holds the document once."""
+    target = functions_dir / PACKAGED
+    target.write_text(render(), encoding="utf-8")
+    return target
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kiln.openapi", description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true",
-                        help="write " + " and ".join(str(p.relative_to(REPO)) for p in OUTPUTS))
+    parser.add_argument("--write", action="store_true", help=f"write {COMMITTED.relative_to(REPO)}")
+    parser.add_argument("--package", metavar="FUNCTIONS_DIR", type=Path,
+                        help=f"write FUNCTIONS_DIR/{PACKAGED} (a build's staging copy of functions/)")
     args = parser.parse_args(argv)
-    # The document reads models from handler modules, and importing one checks its function's
-    # settings (the cold start check). Nothing runs here, so placeholders satisfy the check.
-    for name, value in ((config.ENVIRONMENT, "local"), (config.TABLE_NAME, "offline"), (config.BUCKET_NAME, "offline")):
-        os.environ.setdefault(name, value)
+    if args.package is not None:
+        print(f"wrote {package(args.package)}", file=sys.stderr)
+        return 0
     text = render()
     if not args.write:
         sys.stdout.write(text)
         return 0
-    for path in OUTPUTS:
-        path.write_text(text, encoding="utf-8")
-        print(f"wrote {path.relative_to(REPO)}", file=sys.stderr)
+    COMMITTED.write_text(text, encoding="utf-8")
+    print(f"wrote {COMMITTED.relative_to(REPO)}", file=sys.stderr)
     return 0
 
 

@@ -64,7 +64,8 @@ def run(samples: int) -> tuple[str, BuildResult]:
     try:
         from kiln import services
         from kiln.domain.build_steps import RunRef, run_sequentially
-        from kiln.domain.runs import RunCreate, RunService
+        from kiln.domain.runs import RunCreate
+        from tests.fakes import FakeWorkflow
 
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {cloud.admin_key}"
@@ -85,22 +86,13 @@ def run(samples: int) -> tuple[str, BuildResult]:
             tasks = detail["tasksSummary"]["total"]
 
             project_id = _approved_project(session, cloud.url)
-            workspace_id = services.access().authenticate(f"Bearer {cloud.admin_key}").principal.workspace_id
+            workspace_id = services.current().access.authenticate(f"Bearer {cloud.admin_key}").principal.workspace_id
 
-            class Deferred:
-                def start(self, name, payload):
-                    pass
-
-                def stop(self, name, cause):
-                    pass
-
-            from kiln.adapters.dynamodb.runs import EventStore, RunStore
-
-            store = RunStore()
-            runs = RunService(store, store, EventStore(), Deferred())
+            # The same wiring as the local cloud's functions, but no workflow: the steps run here.
+            root = services.build(build_workflow=FakeWorkflow())
             started = time.perf_counter()
-            created = runs.create(workspace_id, project_id, RunCreate(), None)
-            outcome = run_sequentially(services.build_steps(), RunRef(workspace_id, project_id, created.id))
+            created = root.runs.create(workspace_id, project_id, RunCreate(), None)
+            outcome = run_sequentially(root.build_steps, RunRef(workspace_id, project_id, created.id))
             sequential_s.append(time.perf_counter() - started)
             if outcome["status"] != "succeeded":
                 raise RuntimeError(f"the sequential run ended {outcome}")

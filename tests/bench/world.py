@@ -65,12 +65,11 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 def reset_kiln() -> None:
     """Forget every per-container cache of the runtime: what a new Lambda container starts with."""
     from kiln import config, services
-    from kiln.adapters import aws, secrets
+    from kiln.adapters import aws
 
     aws.reset()
     config.reset()
-    for factory in (services.projects, services.access, services.cursors, secrets._fetch):
-        factory.cache_clear()
+    services.reset()
 
 
 @dataclass
@@ -125,7 +124,7 @@ def provision(archivable: int = 0) -> World:
     secret = provision_admin(tier="pro")
     from kiln import services
 
-    authentication = services.access().authenticate(f"Bearer {secret}")
+    authentication = services.current().access.authenticate(f"Bearer {secret}")
     assert authentication is not None, "the bench key does not authenticate"
     world = World(
         secret=secret,
@@ -145,7 +144,7 @@ def _create_projects(workspace_id: str, count: int, label: str) -> list[str]:
     from kiln import services
     from kiln.domain.projects import ProjectCreate
 
-    service = services.projects()
+    service = services.current().projects
     return [service.create(workspace_id, ProjectCreate(
                 name=f"{label} project {i}", description=f"{label} project number {i}, seeded for the bench.")).id
             for i in range(count)]

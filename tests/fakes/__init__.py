@@ -11,7 +11,14 @@ fake has its port's methods and signatures.
 from tests.fakes.access import FakeAccess, FakeUsageKeys
 from tests.fakes.clock import FakeClock
 from tests.fakes.errors import ConditionFailed
-from tests.fakes.generation import QUESTIONS, FakeGenerator, FakeRepairingGenerator, FakeSandbox, two_tasks
+from tests.fakes.generation import (
+    QUESTIONS,
+    FakeExchange,
+    FakeGenerator,
+    FakeRepairingGenerator,
+    FakeSandbox,
+    two_tasks,
+)
 from tests.fakes.operations import FakeCatalog, FakeOperations
 from tests.fakes.projects import FakeProjects
 from tests.fakes.repository import FakeObjects, FakeRefs, FakeRepositories
@@ -27,6 +34,7 @@ __all__ = [
     "FakeCatalog",
     "FakeClock",
     "FakeEvents",
+    "FakeExchange",
     "FakeGenerator",
     "FakeObjects",
     "FakeOperations",

@@ -29,6 +29,10 @@ class Hooks:
 
         self.before(method, fail, times=times)
 
+    def forget(self) -> None:
+        """Drop the actions that have not run (their call never came)."""
+        self._before.clear()
+
     def _hook(self, method: str) -> None:
         pending = self._before.get(method)
         if pending:

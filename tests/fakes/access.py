@@ -59,12 +59,18 @@ class FakeAccess(Hooks):
         self._hook("rotate_key")
         assert new.previous_secret_expires_at is not None
         stored = self.keys.get(current.secret_hash)
-        if (new.secret_hash in self.keys or stored is None or stored.superseded_at is not None
-                or stored.revoked_at is not None or (end_previous is not None and end_previous not in self.keys)):
+        if (
+            new.secret_hash in self.keys
+            or stored is None
+            or stored.superseded_at is not None
+            or stored.revoked_at is not None
+            or (end_previous is not None and end_previous not in self.keys)
+        ):
             raise KeyChanged(current.id)
         self.keys[new.secret_hash] = new
-        self.keys[current.secret_hash] = replace(stored, superseded_at=at, replaced_by=new.secret_hash,
-                                                 grace_until=new.previous_secret_expires_at)
+        self.keys[current.secret_hash] = replace(
+            stored, superseded_at=at, replaced_by=new.secret_hash, grace_until=new.previous_secret_expires_at
+        )
         self.listed[(new.workspace_id, new.id)] = new.secret_hash
         if end_previous is not None:
             self.keys[end_previous] = replace(self.keys[end_previous], grace_until=at)
@@ -72,8 +78,12 @@ class FakeAccess(Hooks):
     def revoke_key(self, key: ApiKey, at: str) -> ApiKey | None:
         self._hook("revoke_key")
         previous = key.previous_secret_hash
-        if previous is not None and key.previous_secret_expires_at is not None \
-                and at < key.previous_secret_expires_at and previous in self.keys:
+        if (
+            previous is not None
+            and key.previous_secret_expires_at is not None
+            and at < key.previous_secret_expires_at
+            and previous in self.keys
+        ):
             self.keys[previous] = _revoked(self.keys[previous], at)
         stored = self.keys.get(key.secret_hash)
         if stored is None or stored.superseded_at is not None:
@@ -93,10 +103,11 @@ class FakeAccess(Hooks):
     def list_keys_page(self, workspace_id: str, page: int, size: int) -> tuple[list[ApiKey], int]:
         self._hook("list_keys_page")
         keys = self._listed_keys(workspace_id)
-        return keys[(page - 1) * size:page * size], len(keys)
+        return keys[(page - 1) * size : page * size], len(keys)
 
-    def list_keys_cursor(self, workspace_id: str, limit: int,
-                         after: dict[str, Any] | None) -> tuple[list[ApiKey], dict[str, Any] | None]:
+    def list_keys_cursor(
+        self, workspace_id: str, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[ApiKey], dict[str, Any] | None]:
         self._hook("list_keys_cursor")
         keys = self._listed_keys(workspace_id)
         if after:
@@ -105,8 +116,12 @@ class FakeAccess(Hooks):
         position = None
         if len(keys) > limit:
             last = page[-1]
-            position = {"pk": f"APIKEY#{last.secret_hash}", "sk": "APIKEY",
-                        "gsi1pk": f"WS#{workspace_id}#APIKEYS", "gsi1sk": f"APIKEY#{last.id}"}
+            position = {
+                "pk": f"APIKEY#{last.secret_hash}",
+                "sk": "APIKEY",
+                "gsi1pk": f"WS#{workspace_id}#APIKEYS",
+                "gsi1sk": f"APIKEY#{last.id}",
+            }
         return page, position
 
     # --- workspaces ---------------------------------------------------------------------------------
@@ -133,10 +148,11 @@ class FakeAccess(Hooks):
     def list_workspaces_page(self, page: int, size: int) -> tuple[list[Workspace], int]:
         self._hook("list_workspaces_page")
         workspaces = sorted(self.workspaces.values(), key=lambda w: w.id, reverse=True)
-        return workspaces[(page - 1) * size:page * size], len(workspaces)
+        return workspaces[(page - 1) * size : page * size], len(workspaces)
 
-    def list_workspaces_cursor(self, limit: int,
-                               after: dict[str, Any] | None) -> tuple[list[Workspace], dict[str, Any] | None]:
+    def list_workspaces_cursor(
+        self, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[Workspace], dict[str, Any] | None]:
         self._hook("list_workspaces_cursor")
         workspaces = sorted(self.workspaces.values(), key=lambda w: w.id, reverse=True)
         if after:

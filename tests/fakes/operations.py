@@ -113,13 +113,17 @@ class FakeCatalog(Hooks):
                 versions.append(version)
         return versions
 
-    def create_imported(self, workspace_id: str, project: Project, versions: list[SpecVersion],
-                        main_commit: str) -> None:
+    def create_imported(
+        self, workspace_id: str, project: Project, versions: list[SpecVersion], main_commit: str
+    ) -> None:
         self._hook("create_imported")
         refs = self.repositories.refs_of(workspace_id, project.id)
         # One transaction: every item must be new, or nothing is written.
-        if ((workspace_id, project.id) in self.projects.items or refs.get("main") is not None
-                or any(self.specs.has_version(workspace_id, project.id, v.version) for v in versions)):
+        if (
+            (workspace_id, project.id) in self.projects.items
+            or refs.get("main") is not None
+            or any(self.specs.has_version(workspace_id, project.id, v.version) for v in versions)
+        ):
             raise ConditionFailed(f"project {project.id} or one of its items exists")
         self.projects.insert(workspace_id, project)
         for version in versions:

@@ -60,8 +60,9 @@ class FakeProjects(Hooks):
         self._hook("get")
         return self.project(workspace_id, project_id)
 
-    def update(self, workspace_id: str, project_id: str, changes: dict[str, Any],
-               allowed_from: frozenset[ProjectStatus]) -> Project:
+    def update(
+        self, workspace_id: str, project_id: str, changes: dict[str, Any], allowed_from: frozenset[ProjectStatus]
+    ) -> Project:
         self._hook("update")
         current = self.items.get((workspace_id, project_id))
         if current is None:
@@ -77,7 +78,7 @@ class FakeProjects(Hooks):
         self._hook("list_page")
         matching = self._listed(workspace_id, filters)
         start = (page.page - 1) * page.page_size
-        return PageResult(matching[start:start + page.page_size], len(matching))
+        return PageResult(matching[start : start + page.page_size], len(matching))
 
     def list_cursor(self, workspace_id: str, filters: ProjectListFilter, cursor: CursorRequest) -> CursorResult:
         self._hook("list_cursor")
@@ -106,8 +107,14 @@ class FakeProjects(Hooks):
         item = self.items.get((workspace_id, project_id))
         return int(item.get("revision", 0)) if item else 0
 
-    def holds(self, workspace_id: str, project_id: str, *, allowed_from: Iterable[ProjectStatus] | None = None,
-              revision: int | None = None) -> bool:
+    def holds(
+        self,
+        workspace_id: str,
+        project_id: str,
+        *,
+        allowed_from: Iterable[ProjectStatus] | None = None,
+        revision: int | None = None,
+    ) -> bool:
         """The conditions of kiln.adapters.dynamodb.projects.update_request: the item exists,
         its status is allowed and its revision is still `revision` (when given)."""
         item = self.items.get((workspace_id, project_id))

@@ -43,7 +43,7 @@ class _InBucket(MutableMapping[str, bytes]):
 
     def __iter__(self) -> Iterator[str]:
         for key in self._storage.keys(self._prefix):
-            yield key[len(self._prefix):].replace("/", "")
+            yield key[len(self._prefix) :].replace("/", "")
 
     def __len__(self) -> int:
         return len(self._storage.keys(self._prefix))
@@ -78,8 +78,7 @@ class FakeObjects(Hooks):
 
     def get_many(self, object_ids: Iterable[str]) -> dict[str, bytes]:
         self._hook("get_many")
-        return {object_id: raw for object_id in dict.fromkeys(object_ids)
-                if (raw := self.get(object_id)) is not None}
+        return {object_id: raw for object_id in dict.fromkeys(object_ids) if (raw := self.get(object_id)) is not None}
 
     def has(self, object_id: str) -> bool:
         self._hook("has")
@@ -122,14 +121,16 @@ class FakeRepositories:
         self.refs: dict[tuple[str, str], FakeRefs] = {}
 
     def __call__(self, workspace_id: str, project_id: str) -> Repository:
-        return Repository(self.objects_of(workspace_id, project_id), self.refs_of(workspace_id, project_id),
-                          clock=self.clock)
+        return Repository(
+            self.objects_of(workspace_id, project_id), self.refs_of(workspace_id, project_id), clock=self.clock
+        )
 
     def objects_of(self, workspace_id: str, project_id: str) -> FakeObjects:
         key = _project(workspace_id, project_id)
         if key not in self.objects:
-            where = None if self.storage is None else _InBucket(
-                self.storage, f"repos/{workspace_id}/{project_id}/objects/")
+            where = (
+                None if self.storage is None else _InBucket(self.storage, f"repos/{workspace_id}/{project_id}/objects/")
+            )
             self.objects[key] = FakeObjects(where)
         return self.objects[key]
 

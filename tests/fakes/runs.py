@@ -45,8 +45,11 @@ _UNFINISHED = frozenset({TaskStatus.PENDING, TaskStatus.RUNNING})
 
 def _run_from(raw: dict[str, Any]) -> Run:
     values = {k: raw[k] for k in _RUN_FIELDS if k in raw}
-    values["tasksSummary"] = {"total": raw.get("tasksTotal", 0), "succeeded": raw.get("tasksSucceeded", 0),
-                              "failed": raw.get("tasksFailed", 0)}
+    values["tasksSummary"] = {
+        "total": raw.get("tasksTotal", 0),
+        "succeeded": raw.get("tasksSucceeded", 0),
+        "failed": raw.get("tasksFailed", 0),
+    }
     return Run(**values)
 
 
@@ -103,8 +106,11 @@ class FakeRuns(Hooks):
         key = (workspace_id, run.projectId, run.id)
         if key in self.items:
             raise RunChanged(ProjectStatus(self.projects.items[(workspace_id, run.projectId)]["status"]))
-        self.projects.apply(workspace_id, run.projectId, {"status": ProjectStatus.BUILDING,
-                                                          "runCount": run.runNumber, "updatedAt": run.createdAt})
+        self.projects.apply(
+            workspace_id,
+            run.projectId,
+            {"status": ProjectStatus.BUILDING, "runCount": run.runNumber, "updatedAt": run.createdAt},
+        )
         self.slots[workspace_id] = active + 1
         self.items[key] = {**run.model_dump(mode="json", exclude={"tasksSummary"}), "eventSeq": 0, "slotHeld": True}
 
@@ -123,9 +129,13 @@ class FakeRuns(Hooks):
         if snapshot is None:
             raise RuntimeError(f"spec version {run.specVersion} of run {run_id} is missing")
         plan = TaskPlan.model_validate(raw["tasksJson"]) if raw.get("tasksJson") else None
-        return RunDetail(**run.model_dump(), specSnapshot=snapshot, tasksJson=plan,
-                         tasks=task_summaries(self.tasks(workspace_id, run_id), plan),
-                         verificationResult=raw.get("verificationResult"))
+        return RunDetail(
+            **run.model_dump(),
+            specSnapshot=snapshot,
+            tasksJson=plan,
+            tasks=task_summaries(self.tasks(workspace_id, run_id), plan),
+            verificationResult=raw.get("verificationResult"),
+        )
 
     def raw(self, workspace_id: str, project_id: str, run_id: str) -> dict[str, Any] | None:
         self._hook("raw")
@@ -137,8 +147,9 @@ class FakeRuns(Hooks):
         raw = self.items.get((workspace_id, project_id, run_id))
         return (raw["status"], copy.deepcopy(raw.get("error"))) if raw else None
 
-    def list(self, workspace_id: str, project_id: str, filters: RunListFilter, limit: int,
-             after: dict[str, Any] | None) -> tuple[builtins.list[Run], dict[str, Any] | None]:
+    def list(
+        self, workspace_id: str, project_id: str, filters: RunListFilter, limit: int, after: dict[str, Any] | None
+    ) -> tuple[builtins.list[Run], dict[str, Any] | None]:
         self._hook("list")
         runs = self._newest_first(workspace_id, project_id, filters)
         if after:
@@ -147,15 +158,23 @@ class FakeRuns(Hooks):
         position = {"pk": f"WS#{workspace_id}", "sk": f"RUN#{project_id}#{page[-1].id}"} if len(runs) > limit else None
         return page, position
 
-    def page(self, workspace_id: str, project_id: str, filters: RunListFilter, page: int,
-             size: int) -> tuple[builtins.list[Run], int]:
+    def page(
+        self, workspace_id: str, project_id: str, filters: RunListFilter, page: int, size: int
+    ) -> tuple[builtins.list[Run], int]:
         self._hook("page")
         runs = self._newest_first(workspace_id, project_id, filters)
         start = (page - 1) * size
-        return runs[start:start + size], len(runs)
+        return runs[start : start + size], len(runs)
 
-    def set_status(self, workspace_id: str, project_id: str, run_id: str, status: RunStatus,
-                   allowed_from: frozenset[RunStatus], changes: dict[str, Any] | None = None) -> bool:
+    def set_status(
+        self,
+        workspace_id: str,
+        project_id: str,
+        run_id: str,
+        status: RunStatus,
+        allowed_from: frozenset[RunStatus],
+        changes: dict[str, Any] | None = None,
+    ) -> bool:
         self._hook("set_status")
         item = self.items.get((workspace_id, project_id, run_id))
         if item is None or RunStatus(item["status"]) not in allowed_from:
@@ -165,20 +184,27 @@ class FakeRuns(Hooks):
         self._write(workspace_id, run_id, item, values)
         return True
 
-    def finish(self, workspace_id: str, project_id: str, run_id: str, outcome: RunStatus,
-               project_status: ProjectStatus, changes: dict[str, Any]) -> bool:
+    def finish(
+        self,
+        workspace_id: str,
+        project_id: str,
+        run_id: str,
+        outcome: RunStatus,
+        project_status: ProjectStatus,
+        changes: dict[str, Any],
+    ) -> bool:
         self._hook("finish")
         item = self.items.get((workspace_id, project_id, run_id))
         if item is None or RunStatus(item["status"]) not in ACTIVE or not item.get("slotHeld"):
             return False  # already finished
-        self._write(workspace_id, run_id, item,
-                    {**changes, "status": outcome, "updatedAt": changes.get("finishedAt")})
+        self._write(workspace_id, run_id, item, {**changes, "status": outcome, "updatedAt": changes.get("finishedAt")})
         del item["slotHeld"]
         self.slots[workspace_id] -= 1
         # The project leaves `building` only if it is still there (it may have been archived).
         if self.projects.holds(workspace_id, project_id, allowed_from={ProjectStatus.BUILDING}):
-            self.projects.apply(workspace_id, project_id,
-                                {"status": project_status, "updatedAt": changes.get("finishedAt")})
+            self.projects.apply(
+                workspace_id, project_id, {"status": project_status, "updatedAt": changes.get("finishedAt")}
+            )
         return True
 
     # --- tasks ------------------------------------------------------------------------------
@@ -188,13 +214,21 @@ class FakeRuns(Hooks):
         for task in tasks:  # a retried decompose overwrites the same ids
             self.task_items[(workspace_id, task.runId, task.id)] = task.model_dump(mode="json")
 
-    def update_task(self, workspace_id: str, run_id: str, task_id: str, changes: dict[str, Any],
-                    only_if_status: frozenset[TaskStatus] | None = None, increment_attempts: bool = False) -> bool:
+    def update_task(
+        self,
+        workspace_id: str,
+        run_id: str,
+        task_id: str,
+        changes: dict[str, Any],
+        only_if_status: frozenset[TaskStatus] | None = None,
+        increment_attempts: bool = False,
+    ) -> bool:
         self._hook("update_task")
         key = (workspace_id, run_id, task_id)
         item = self.task_items.get(key)
-        if only_if_status and (item is None or "status" not in item
-                               or TaskStatus(item["status"]) not in only_if_status):
+        if only_if_status and (
+            item is None or "status" not in item or TaskStatus(item["status"]) not in only_if_status
+        ):
             return False
         _no_nulls(changes)
         if item is None:  # an UpdateItem without a condition creates the item
@@ -208,9 +242,13 @@ class FakeRuns(Hooks):
         self._hook("cancel_tasks")
         for task in self.tasks(workspace_id, run_id):
             if task.status in _UNFINISHED:
-                self.update_task(workspace_id, run_id, task.id,
-                                 {"status": TaskStatus.CANCELLED.value, "finishedAt": finished_at},
-                                 only_if_status=_UNFINISHED)
+                self.update_task(
+                    workspace_id,
+                    run_id,
+                    task.id,
+                    {"status": TaskStatus.CANCELLED.value, "finishedAt": finished_at},
+                    only_if_status=_UNFINISHED,
+                )
 
     def count_task(self, workspace_id: str, project_id: str, run_id: str, counter: str) -> None:
         self._hook("count_task")
@@ -220,8 +258,9 @@ class FakeRuns(Hooks):
 
     def tasks(self, workspace_id: str, run_id: str) -> builtins.list[Task]:
         self._hook("tasks")
-        return [_task_from(item) for (w, r, _), item in sorted(self.task_items.items())
-                if (w, r) == (workspace_id, run_id)]
+        return [
+            _task_from(item) for (w, r, _), item in sorted(self.task_items.items()) if (w, r) == (workspace_id, run_id)
+        ]
 
     def task(self, workspace_id: str, run_id: str, task_id: str) -> Task | None:
         self._hook("task")
@@ -268,22 +307,37 @@ class FakeEvents(Hooks):
         self.clock = clock
         self.events: dict[tuple[str, str], builtins.list[Event]] = {}
 
-    def append(self, workspace_id: str, project_id: str, run_id: str, event_type: EventType, *,
-               task_id: str | None = None, payload: dict[str, Any] | None = None) -> Event:
+    def append(
+        self,
+        workspace_id: str,
+        project_id: str,
+        run_id: str,
+        event_type: EventType,
+        *,
+        task_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> Event:
         self._hook("append")
         run = self.runs.items.get((workspace_id, project_id, run_id))
         if run is None:
             raise LookupError(f"run {run_id} does not exist")
         sequence = int(run.get("eventSeq", 0)) + 1
-        event = Event(id=sequence, runId=run_id, taskId=task_id, eventType=event_type,
-                      payload=payload or {}, createdAt=iso(self.clock()))
+        event = Event(
+            id=sequence,
+            runId=run_id,
+            taskId=task_id,
+            eventType=event_type,
+            payload=payload or {},
+            createdAt=iso(self.clock()),
+        )
         run["eventSeq"] = sequence
         # Stored as the table stores it (JSON), so a payload mutated later changes nothing.
         self.events.setdefault((workspace_id, run_id), []).append(Event.model_validate(event.model_dump(mode="json")))
         return event
 
-    def list(self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100,
-             where: EventFilter = EVERY_EVENT) -> builtins.list[Event]:
+    def list(
+        self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100, where: EventFilter = EVERY_EVENT
+    ) -> builtins.list[Event]:
         self._hook("list")
         found = [e for e in self.events.get((workspace_id, run_id), []) if e.id > after and where.matches(e)]
         return [e.model_copy(deep=True) for e in found[:limit]]

@@ -27,12 +27,16 @@ class FakeSpecs(Hooks):
         project = self.projects.project(workspace_id, project_id)
         if item is None or project is None:
             return None
-        return SpecState(project=project, revision=int(item.get("revision", 0)),
-                         questions=tuple(Question.model_validate(q) for q in item.get("questions", [])),
-                         answers=dict(item.get("answers", {})))
+        return SpecState(
+            project=project,
+            revision=int(item.get("revision", 0)),
+            questions=tuple(Question.model_validate(q) for q in item.get("questions", [])),
+            answers=dict(item.get("answers", {})),
+        )
 
-    def save_questions(self, workspace_id: str, state: SpecState, questions: list[Question],
-                       changes: dict[str, Any]) -> None:
+    def save_questions(
+        self, workspace_id: str, state: SpecState, questions: list[Question], changes: dict[str, Any]
+    ) -> None:
         self._hook("save_questions")
         project_id = state.project.id
         if not self.projects.holds(workspace_id, project_id, revision=state.revision):
@@ -40,8 +44,7 @@ class FakeSpecs(Hooks):
         stored = [q.model_dump(mode="json", exclude_none=True) for q in questions]
         self.projects.apply(workspace_id, project_id, {**changes, "questions": stored})
 
-    def save_version(self, workspace_id: str, state: SpecState, spec: SpecVersion,
-                     changes: dict[str, Any]) -> None:
+    def save_version(self, workspace_id: str, state: SpecState, spec: SpecVersion, changes: dict[str, Any]) -> None:
         self._hook("save_version")
         project_id = state.project.id
         key = (workspace_id, project_id, spec.version)
@@ -66,8 +69,10 @@ class FakeSpecs(Hooks):
 
     def list_versions(self, workspace_id: str, project_id: str) -> list[SpecVersionSummary]:
         self._hook("list_versions")
-        mine = sorted((v for (w, p, _), v in self.versions.items() if (w, p) == (workspace_id, project_id)),
-                      key=lambda v: v.version)
+        mine = sorted(
+            (v for (w, p, _), v in self.versions.items() if (w, p) == (workspace_id, project_id)),
+            key=lambda v: v.version,
+        )
         return [SpecVersionSummary(**v.model_dump(exclude={"documents"})) for v in mine]
 
     # --- what the other fakes (the same table) use ----------------------------------------------

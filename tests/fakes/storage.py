@@ -28,8 +28,9 @@ class FakeSink:
     storage it is a multipart upload of `key`; `keep=False` keeps only counts, for tests of
     bounded memory that stream more than they could hold."""
 
-    def __init__(self, storage: FakeStorage | None = None, key: str = "", content_type: str = "",
-                 keep: bool = True) -> None:
+    def __init__(
+        self, storage: FakeStorage | None = None, key: str = "", content_type: str = "", keep: bool = True
+    ) -> None:
         self.storage, self.key, self.content_type, self.keep = storage, key, content_type, keep
         self.size = 0
         self.sha256 = ""
@@ -161,6 +162,9 @@ class FakePresigner(Hooks):
     def upload(self, key: str, content_type: str, size_bytes: int, expires_seconds: int) -> dict[str, Any]:
         self._hook("upload")
         lifetime = max(1, min(expires_seconds, MAX_PRESIGN_SECONDS))
-        return {"url": "https://bucket.s3.invalid/", "method": "POST",
-                "fields": {"key": key, "Content-Type": content_type, "content-length-range": f"{size_bytes}"},
-                "expiresAt": iso(self.clock() + timedelta(seconds=lifetime))}
+        return {
+            "url": "https://bucket.s3.invalid/",
+            "method": "POST",
+            "fields": {"key": key, "Content-Type": content_type, "content-length-range": f"{size_bytes}"},
+            "expiresAt": iso(self.clock() + timedelta(seconds=lifetime)),
+        }

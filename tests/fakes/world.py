@@ -32,8 +32,9 @@ from tests.fakes.storage import FakePresigner, FakeStorage
 
 
 class FakeWorld:
-    def __init__(self, clock: FakeClock | None = None, generator: FakeGenerator | None = None,
-                 sandbox: FakeSandbox | None = None) -> None:
+    def __init__(
+        self, clock: FakeClock | None = None, generator: FakeGenerator | None = None, sandbox: FakeSandbox | None = None
+    ) -> None:
         self.clock = clock or FakeClock()
         self.generator = generator or FakeGenerator()
         self.sandbox = sandbox or FakeSandbox()
@@ -61,16 +62,29 @@ class FakeWorld:
         return RunService(self.runs, self.runs, self.events, self.build_workflow, self.clock)
 
     def build_steps(self, verifier: Verifier | None = None, **options: Any) -> BuildSteps:
-        return BuildSteps(self.runs, self.events, self.repositories, lambda: self.generator,
-                          verifier or self.verify, self.clock, **options)
+        return BuildSteps(
+            self.runs,
+            self.events,
+            self.repositories,
+            lambda: self.generator,
+            verifier or self.verify,
+            self.clock,
+            **options,
+        )
 
     def verify(self, files: dict[str, bytes], plan: TaskPlan) -> VerificationResult:
         """kiln.services' verifier: the checks here, compile and unittest in the sandbox."""
         return verify(files, plan, timeout_seconds=60, sandbox=self.sandbox)
 
     def operation_service(self) -> OperationService:
-        return OperationService(self.operations, self.archive_workflow, self.presigner,
-                                ExportSources(self.repositories, self.runs), self.runs, self.clock)
+        return OperationService(
+            self.operations,
+            self.archive_workflow,
+            self.presigner,
+            ExportSources(self.repositories, self.runs),
+            self.runs,
+            self.clock,
+        )
 
     def archive_steps(self, limits: Limits = Limits()) -> ArchiveSteps:
         return ArchiveSteps(self.operations, self.storage, self.catalog, self.repositories, limits, self.clock)
@@ -80,8 +94,9 @@ class FakeWorld:
 
     # --- use cases a test starts from ---------------------------------------------------------
 
-    def approved_project(self, workspace_id: str, name: str = "Team Planner",
-                         description: str = "Plans the work of a team.") -> Project:
+    def approved_project(
+        self, workspace_id: str, name: str = "Team Planner", description: str = "Plans the work of a team."
+    ) -> Project:
         """A project taken through the spec workflow to an approved version 1."""
         project = self.project_service().create(workspace_id, ProjectCreate(name=name, description=description))
         specs = self.spec_service()

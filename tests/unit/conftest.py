@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from kiln import config
+from kiln import config, services
 from kiln.adapters import aws
 from kiln.adapters.schema import create_table_kwargs
 from kiln.tiers import TIERS
@@ -31,6 +31,15 @@ def fresh_settings() -> Iterator[None]:
     config.reset()
 
 
+@pytest.fixture(autouse=True)
+def fresh_services() -> Iterator[None]:
+    """Each test starts from a new composition root, as a new container would; a test that
+    installs its own (`services.use(services.build(...))`) leaves nothing behind."""
+    services.reset()
+    yield
+    services.reset()
+
+
 @pytest.fixture
 def cloud(monkeypatch: pytest.MonkeyPatch):
     """A fresh moto account with Kiln's table, bucket, cursor secret and usage plans."""
@@ -45,7 +54,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch):
     atomic.install()  # threads in tests see DynamoDB's atomic conditional writes
     with mock_aws():
         aws.reset()
-        _reset_services()
+        services.reset()  # a root built before this account would hold another account's secret
         boto3.client("dynamodb").create_table(**create_table_kwargs(TABLE))
         boto3.client("s3").create_bucket(Bucket=BUCKET)
         secret = boto3.client("secretsmanager").create_secret(Name="kiln-cursor", SecretString=uuid.uuid4().hex * 2)
@@ -60,19 +69,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv(config.USAGE_PLANS, json.dumps(plans))
         yield
         aws.reset()
-        _reset_services()
-
-
-def _reset_services() -> None:
-    from kiln import services
-    from kiln.adapters import secrets
-
-    for factory in (services.projects, services.access, services.cursors, services.specs, services.generator,
-                    services.runs, services.build_steps, services._bedrock_for_builds, services._openai_for_builds,
-                    services.operations, services.archive_steps,
-                    secrets._fetch):
-        if hasattr(factory, "cache_clear"):  # a test may have replaced one with a plain function
-            factory.cache_clear()
+        services.reset()
 
 
 def principal_context(workspace_id: str = "ws_01m885m8rskqxxjknrtpgbxm1p",

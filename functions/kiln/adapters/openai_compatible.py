@@ -15,12 +15,10 @@ Structured output, chosen by KILN_OPENAI_OUTPUT:
   whose tool calling is weak but which constrain decoding to a schema; the answer is the
   message content.
 
-The prompts, the tool names and the checks beyond the models are the Bedrock generator's
-(kiln.adapters.bedrock), so both kinds of model get the same instructions and are held to the
-same output. The discipline is the same too: a malformed answer (no call, cut off at the token
-limit, not JSON, failing validation or the call's own check) is retried exactly once with the
-problems sent back (as a `tool` message answering the call, or a user message when there was
-no call); a second malformed answer raises GenerationFailed and nothing is stored.
+The prompts, the tool names, the checks of an answer and the retry-once discipline are the
+provider-neutral ones every model generator shares (kiln.domain.model_generation); this module
+is the transport. A retry sends the problems back as a `tool` message answering the call, or as
+a user message when there was no call.
 
 Time is bounded per generation, not per request: `timeout` (24 s by default, inside the API
 functions' 28 s) covers both attempts, so a slow first answer leaves the retry only what
@@ -60,40 +58,22 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from kiln import config
 from kiln.adapters import secrets
-from kiln.adapters.bedrock import (
-    FILES_TOOL,
-    IMPLEMENT_MAX_TOKENS,
-    IMPLEMENT_SYSTEM,
+from kiln.domain.generation import GenerationFailed
+from kiln.domain.model_generation import (
     MALFORMED_MESSAGE,
-    MAX_ATTEMPTS,
-    PLAN_MAX_TOKENS,
-    PLAN_SYSTEM,
-    PLAN_TOOL,
-    QUESTIONS_MAX_TOKENS,
-    QUESTIONS_SYSTEM,
-    QUESTIONS_TOOL,
-    REFUSED_MESSAGE,
-    REPAIR_SYSTEM,
-    SPEC_MAX_TOKENS,
-    SPEC_SYSTEM,
-    SPEC_TOOL,
     TEMPERATURE,
     UNAVAILABLE_MESSAGE,
-    _validation_text,
-    implement_message,
-    inline_schema,
-    plan_message,
-    questions_message,
-    repair_message,
-    scope_problem,
-    spec_message,
+    AnswerForm,
+    Call,
+    Deadline,
+    ModelGenerator,
+    Reply,
+    generate,
 )
-from kiln.domain.builds import Implementation, ImplementRequest, RepairRequest, TaskPlan
-from kiln.domain.generation import GenerationFailed, ProjectBrief, Question, QuestionSet, SpecContent, SpecRequest
 
 logger = logging.getLogger("kiln")
 
@@ -110,16 +90,13 @@ RETRY_AFTER_MAX = 3_600
 RESPONSE_MAX_BYTES = 4 * 1024 * 1024
 _CHUNK = 64 * 1024
 _ERROR_BODY_MAX = 64 * 1024
+_MIN_WAIT = 0.001  # seconds: a socket timeout must be positive
 
 MISCONFIGURED_MESSAGE = (
     "The specification generator is not configured correctly. Operators: check that KILN_OPENAI_BASE_URL "
     "is the endpoint's base URL (the part before /chat/completions), that KILN_OPENAI_MODEL names a model it "
     "serves with tool calling (or set KILN_OPENAI_OUTPUT=json_schema), and that the API key is valid."
 )
-
-_JSON_SCHEMA_NOTE = """
-This endpoint offers no tools: where these instructions say to call {tool}, answer instead with \
-only the JSON object {tool} would receive, matching the response schema, and nothing else."""
 
 # Secrets Manager error codes that are worth retrying later; any other means the role or ARN is wrong.
 _SECRET_UNAVAILABLE_CODES = frozenset({"ThrottlingException", "InternalServiceError", "RequestLimitExceeded"})
@@ -168,7 +145,7 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirects())
 
 
-def _read(response: Any, deadline: float, clock: Callable[[], float]) -> bytes:
+def _read(response: Any, deadline: Deadline) -> bytes:
     """The body, in chunks, giving up at the deadline or past RESPONSE_MAX_BYTES."""
     chunks: list[bytes] = []
     size = 0
@@ -176,7 +153,7 @@ def _read(response: Any, deadline: float, clock: Callable[[], float]) -> bytes:
         size += len(chunk)
         if size > RESPONSE_MAX_BYTES:
             raise _TooLarge(size)
-        if clock() > deadline:
+        if deadline.passed():
             raise TimeoutError("the answer did not arrive before the deadline")
         chunks.append(chunk)
     return b"".join(chunks)
@@ -218,11 +195,11 @@ def _error_fields(error: urllib.error.HTTPError) -> tuple[str, str]:
     return "", ""
 
 
-class OpenAICompatibleGenerator:
+class OpenAICompatibleGenerator(ModelGenerator):
     """Generator (kiln.domain.generation.Generator) backed by a chat-completions endpoint.
 
-    Every argument defaults to kiln.config; `api_key` is called once per request (the secrets
-    adapter caches the secret per container), `timeout` bounds one whole generation, `clock`
+    Every argument defaults to kiln.config; `api_key` is called once per request (kiln.services
+    passes one that fetches the secret once per container), `timeout` bounds one whole generation, `clock`
     is for tests.
     """
 
@@ -246,90 +223,35 @@ class OpenAICompatibleGenerator:
     def name(self) -> str:
         return f"openai-compatible:{self.model}"
 
-    def clarify(self, brief: ProjectBrief) -> list[Question]:
-        result = self._generate(
-            tool=QUESTIONS_TOOL, description="Submit the clarifying questions about the project.",
-            model=QuestionSet, system=QUESTIONS_SYSTEM, text=questions_message(brief),
-            max_tokens=QUESTIONS_MAX_TOKENS,
-        )
-        return list(result.questions)
+    @property
+    def form(self) -> AnswerForm:
+        return AnswerForm.TOOL_CALL if self.output == "tools" else AnswerForm.JSON_CONTENT
 
-    def write_spec(self, request: SpecRequest) -> SpecContent:
-        return self._generate(
-            tool=SPEC_TOOL, description="Submit the complete specification of the project.",
-            model=SpecContent, system=SPEC_SYSTEM, text=spec_message(request), max_tokens=SPEC_MAX_TOKENS,
-        )
-
-    def plan(self, documents: dict[str, str]) -> TaskPlan:
-        # TaskPlan's own validator checks ids, dependencies, mergeOrder and scope overlaps.
-        return self._generate(
-            tool=PLAN_TOOL, description="Submit the task plan for building the specified software.",
-            model=TaskPlan, system=PLAN_SYSTEM, text=plan_message(documents), max_tokens=PLAN_MAX_TOKENS,
-        )
-
-    def implement(self, request: ImplementRequest) -> Implementation:
-        return self._generate(
-            tool=FILES_TOOL, description="Submit the full content of every file the task writes.",
-            model=Implementation, system=IMPLEMENT_SYSTEM, text=implement_message(request),
-            max_tokens=IMPLEMENT_MAX_TOKENS,
-            check=lambda implementation: scope_problem(request.task, implementation),
-        )
-
-    def repair(self, request: RepairRequest) -> Implementation:
-        # The implement tool and schema: a repair answers files, like the implementation it fixes.
-        return self._generate(
-            tool=FILES_TOOL, description="Submit the full content of every file the repair changes.",
-            model=Implementation, system=REPAIR_SYSTEM, text=repair_message(request),
-            max_tokens=IMPLEMENT_MAX_TOKENS,
-            check=lambda implementation: scope_problem(request.task, implementation),
-        )
-
-    # --- the conversation -------------------------------------------------------------------
-
-    def request_body(self, *, tool: str, description: str, model: type[BaseModel], max_tokens: int) -> dict[str, Any]:
+    def request_body(self, call: Call[Any]) -> dict[str, Any]:
         """Everything of one call but the messages."""
-        schema = inline_schema(model.model_json_schema())
-        body: dict[str, Any] = {"model": self.model, "temperature": TEMPERATURE, "max_tokens": max_tokens}
+        schema = call.schema()
+        body: dict[str, Any] = {"model": self.model, "temperature": TEMPERATURE, "max_tokens": call.max_tokens}
         if self.output == "tools":
             body["tools"] = [{"type": "function",
-                              "function": {"name": tool, "description": description, "parameters": schema}}]
-            body["tool_choice"] = {"type": "function", "function": {"name": tool}}
+                              "function": {"name": call.tool, "description": call.description, "parameters": schema}}]
+            body["tool_choice"] = {"type": "function", "function": {"name": call.tool}}
         else:
             # strict: false because OpenAI's strict mode wants every property required and no
             # pattern or length keywords, which Kiln's models use; pydantic validates anyway.
             body["response_format"] = {"type": "json_schema",
-                                       "json_schema": {"name": tool, "schema": schema, "strict": False}}
+                                       "json_schema": {"name": call.tool, "schema": schema, "strict": False}}
         return body
 
-    def _generate(self, *, tool: str, description: str, model: type[T], system: str, text: str,
-                  max_tokens: int, check: Callable[[T], str] | None = None) -> T:
-        """Ask for `model` (through `tool`), then `check` it (which returns "" or the problem, in
-        words for the model); one retry with the problem, all within `timeout`."""
-        deadline = self._clock() + self.timeout
-        body = self.request_body(tool=tool, description=description, model=model, max_tokens=max_tokens)
-        if self.output == "json_schema":
-            system += _JSON_SCHEMA_NOTE.format(tool=tool)
-        messages: list[dict[str, Any]] = [{"role": "system", "content": system}, {"role": "user", "content": text}]
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            completion = self._complete({**body, "messages": messages}, deadline, tool=tool, attempt=attempt)
-            choice = _object(completion["choices"][0] if completion["choices"] else None)
-            finish = str(choice.get("finish_reason") or "")
-            message = _object(choice.get("message"))
-            if finish == "content_filter" or message.get("refusal"):
-                logger.warning("openai-compatible answer refused", extra={
-                    "model": self.model, "tool": tool, "attempt": attempt, "finishReason": finish})
-                raise GenerationFailed(REFUSED_MESSAGE, reason="refused")
-            result, problem = self._parse(message, finish, tool, model, check)
-            if result is not None:
-                logger.info("openai-compatible generation done", extra={
-                    "model": self.model, "tool": tool, "attempts": attempt})
-                return result
-            logger.warning("openai-compatible answer unusable", extra={
-                "model": self.model, "tool": tool, "attempt": attempt, "finishReason": finish,
-                "problem": problem[:1_000]})
-            if attempt < MAX_ATTEMPTS:
-                messages = _with_feedback(messages, message, problem)
-        raise GenerationFailed(MALFORMED_MESSAGE, reason="malformed_output")
+    def _generate(self, call: Call[T]) -> T:
+        # One deadline for both attempts: a slow first answer leaves the retry only what remains.
+        deadline = Deadline.after(self.timeout, self._clock)
+
+        def complete(payload: dict[str, Any], attempt: int) -> dict[str, Any]:
+            return self._complete(payload, deadline, tool=call.tool, attempt=attempt)
+
+        conversation = _Conversation(call, self.form, self.request_body(call), complete)
+        return generate(call, conversation, provider="openai-compatible", model=self.model, form=self.form,
+                        deadline=deadline)
 
     def _key(self) -> str | None:
         try:
@@ -342,13 +264,11 @@ class OpenAICompatibleGenerator:
             raise GenerationFailed(MISCONFIGURED_MESSAGE, reason="misconfigured") from error
         return key.strip() if key else None
 
-    def _complete(self, payload: dict[str, Any], deadline: float, *, tool: str, attempt: int) -> dict[str, Any]:
+    def _complete(self, payload: dict[str, Any], deadline: Deadline, *, tool: str, attempt: int) -> dict[str, Any]:
         """One chat completion, or GenerationFailed."""
         log = {"model": self.model, "tool": tool, "attempt": attempt}
-        remaining = deadline - self._clock()
-        if remaining <= 0:
-            logger.warning("openai-compatible out of time", extra=log)
-            raise GenerationFailed(UNAVAILABLE_MESSAGE, reason="unavailable")
+        # generate() refuses to start an attempt past the deadline; a sliver may have passed since.
+        remaining = max(deadline.remaining(), _MIN_WAIT)
         headers = {"Content-Type": "application/json", "Accept": "application/json", "User-Agent": "kiln"}
         key = self._key()
         if key:
@@ -358,7 +278,7 @@ class OpenAICompatibleGenerator:
         started = self._clock()
         try:
             with _OPENER.open(request, timeout=remaining) as response:
-                raw = _read(response, deadline, self._clock)
+                raw = _read(response, deadline)
         except urllib.error.HTTPError as error:
             raise self._refusal_of(error, log) from None
         except _TooLarge as error:
@@ -399,37 +319,37 @@ class OpenAICompatibleGenerator:
             return GenerationFailed(MALFORMED_MESSAGE, reason="malformed_output")
         return GenerationFailed(MISCONFIGURED_MESSAGE, reason="misconfigured")
 
-    def _parse(self, message: dict[str, Any], finish: str, tool: str, model: type[T],
-               check: Callable[[T], str] | None) -> tuple[T | None, str]:
-        """(the validated result, "") or (None, what was wrong, as feedback for the model)."""
-        tools = self.output == "tools"
-        again = f"call {tool} again" if tools else "answer again with the JSON object"
-        if finish == "length":
-            return None, ("Your answer was cut off at the output token limit before it was complete. "
-                          f"Now {again}, complete but more concise: fewer and shorter items.")
-        if tools:
-            call = next((c for c in _tool_calls(message) if c["name"] == tool), None)
-            if call is None:
-                return None, f"You did not call the {tool} tool. Submit your answer by calling {tool}."
-            payload = call["arguments"]
-            where = f"The {tool} arguments"
+
+class _Conversation:
+    """One chat-completions conversation about a call (kiln.domain.model_generation.Exchange)."""
+
+    def __init__(self, call: Call[Any], form: AnswerForm, body: dict[str, Any],
+                 complete: Callable[[dict[str, Any], int], dict[str, Any]]) -> None:
+        self._tool = call.tool
+        self._form = form
+        self._body = body
+        self._complete = complete
+        self._messages: list[dict[str, Any]] = [{"role": "system", "content": form.system(call)},
+                                                {"role": "user", "content": call.text}]
+        self._answer: dict[str, Any] = {}
+
+    def send(self, attempt: int) -> Reply:
+        completion = self._complete({**self._body, "messages": self._messages}, attempt)
+        choice = _object(completion["choices"][0] if completion["choices"] else None)
+        finish = str(choice.get("finish_reason") or "")
+        message = self._answer = _object(choice.get("message"))
+        if self._form is AnswerForm.TOOL_CALL:
+            call = next((c for c in _tool_calls(message) if c["name"] == self._tool), None)
+            answered, payload = call is not None, call["arguments"] if call is not None else None
         else:
             payload = message.get("content")
-            where = "Your answer"
-            if not isinstance(payload, str) or not payload.strip():
-                return None, "Your answer was empty. Answer with only the JSON object that matches the response schema."
-        if isinstance(payload, str):  # tools: OpenAI sends the arguments as a JSON string
-            try:
-                payload = json.loads(payload)
-            except ValueError:
-                return None, f"{where} were not valid JSON. Now {again}, as one JSON object and nothing else."
-        try:
-            result = model.model_validate(payload)
-        except ValidationError as error:
-            return None, (f"{where} failed validation:\n{_validation_text(error)}\n"
-                          f"Fix these problems and {again} with the complete, corrected answer.")
-        problem = check(result) if check is not None else ""
-        return (None, problem) if problem else (result, "")
+            answered = isinstance(payload, str) and bool(payload.strip())
+        return Reply(answered=answered, payload=payload, cut_off=finish == "length",
+                     refused=finish == "content_filter" or bool(message.get("refusal")),
+                     log={"finishReason": finish})
+
+    def add_feedback(self, problem: str) -> None:
+        self._messages = _with_feedback(self._messages, self._answer, problem)
 
 
 def _with_feedback(messages: list[dict[str, Any]], answer: dict[str, Any], problem: str) -> list[dict[str, Any]]:

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from functools import cache
-
 from kiln import config
 from kiln.adapters.aws import client
 
 
-@cache
 def _fetch(arn: str) -> bytes:
+    # Not cached here: the composition root (kiln.services) keeps what it fetched, once per root.
     return client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"].encode()
 
 
 def cursor_signing_key() -> bytes:
-    """Fetched once per container; a literal value is accepted locally only (kiln.config refuses
-    it in AWS)."""
+    """A literal value is accepted locally only (kiln.config refuses it in AWS); kiln.services
+    fetches the secret once per container."""
     literal = config.cursor_secret_literal()
     if literal:
         return literal.encode()
@@ -25,10 +23,10 @@ def cursor_signing_key() -> bytes:
     return _fetch(arn)
 
 
-
 def openai_api_key() -> str | None:
     """The openai-compatible endpoint's key: the literal (local), else the secret's plain-text
-    value (fetched once per container), else None for an endpoint without keys (a local Ollama)."""
+    value (kiln.services fetches it once per container), else None for an endpoint without keys
+    (a local Ollama)."""
     literal = config.openai_api_key_literal()
     if literal:
         return literal

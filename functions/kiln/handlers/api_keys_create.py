@@ -38,7 +38,7 @@ class ApiKeyCreate(Strict):
 
 def create_api_key(request: Request, body: ApiKeyCreate) -> Response:
     assert request.principal is not None
-    service = services.access()
+    service = services.current().access
     key, secret = service.create_key(request.principal, KeyRequest(
         name=body.name, scopes=tuple(body.scopes), allowed_paths=tuple(body.allowedPaths),
         expires_at=body.expiresAt, workspace_id=body.workspaceId,

@@ -19,13 +19,13 @@ class ApiKeyListParams(ListParams):
 
 def list_api_keys(request: Request, query: ApiKeyListParams) -> Response:
     assert request.principal is not None
-    service = services.access()
+    service = services.current().access
     if not query.cursor_mode:
         page, size = query.page or 1, query.pageSize or DEFAULT_PAGE_SIZE
         items, total = service.list_keys_page(request.principal, query.workspaceId, page, size)
         now = service.now()
         return listed([ApiKey.model_validate(key_view(k, now)) for k in items], page_pagination(page, size, total))
-    codec = services.cursors()
+    codec = services.current().cursors
     scope = list_scope(request.route.path, request.workspace_id, query.filters())
     after = codec.decode(scope, query.cursor) if query.cursor else None
     limit = query.limit or DEFAULT_PAGE_SIZE

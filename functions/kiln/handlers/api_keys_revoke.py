@@ -23,7 +23,7 @@ class KeyTarget(Strict):
 def revoke_api_key(request: Request, query: KeyTarget) -> Response:
     assert request.principal is not None
     key_id = request.path_id("keyId", "api_key")
-    service = services.access()
+    service = services.current().access
     key = service.revoke_key(request.principal, key_id, query.workspaceId)
     return ok(ApiKey.model_validate(key_view(key, service.now())))
 

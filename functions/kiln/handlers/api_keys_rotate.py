@@ -28,7 +28,7 @@ def rotate_api_key(request: Request, query: KeyTarget) -> Response:
     assert request.principal is not None
     key_id = request.path_id("keyId", "api_key")
     seconds = config.key_rotation_grace_seconds()
-    service = services.access()
+    service = services.current().access
     key, secret = service.rotate_key(request.principal, key_id, query.workspaceId,
                                      grace=None if seconds is None else timedelta(seconds=seconds))
     return ok(ApiKeyWithSecret.model_validate({**key_view(key, service.now()), "secret": secret}), 201, NO_STORE)

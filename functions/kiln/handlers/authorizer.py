@@ -32,7 +32,7 @@ def _stage_arn(method_arn: str) -> str:
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    authentication = services.access().authenticate(event.get("authorizationToken"))
+    authentication = services.current().access.authenticate(event.get("authorizationToken"))
     if authentication is None:
         raise Exception("Unauthorized")  # the exact message API Gateway maps to 401
     principal = authentication.principal

@@ -15,7 +15,7 @@ from kiln.http.response import Response, ok
 
 
 def start_conversion(request: Request, body: ConversionCreate) -> Response:
-    operations = services.operations()
+    operations = services.current().operations
     operation = operations.convert(request.workspace_id, body)
     view = ConversionOperation.model_validate(operations.view(operation))
     return ok(view, 202, {"Location": f"/v1/conversions/{operation.id}"})

@@ -14,7 +14,7 @@ from kiln.http.response import Response, ok
 
 def get_conversion(request: Request) -> Response:
     callback_id = request.path_id("callbackId", "conversion")
-    conversion = services.operations().get_conversion(request.workspace_id, callback_id)
+    conversion = services.current().operations.get_conversion(request.workspace_id, callback_id)
     return ok(ConversionOperation.model_validate(conversion))
 
 

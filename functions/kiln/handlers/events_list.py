@@ -16,7 +16,7 @@ from kiln.http.response import Response, listed
 def list_events(request: Request, query: EventQuery) -> Response:
     project_id = request.path_id("projectId", "project")
     run_id = request.path_id("runId", "run")
-    events = services.runs().events(request.workspace_id, project_id, run_id, after=query.position(),
+    events = services.current().runs.events(request.workspace_id, project_id, run_id, after=query.position(),
                                     limit=query.limit + 1, where=query.where())
     more = len(events) > query.limit
     page = events[: query.limit]

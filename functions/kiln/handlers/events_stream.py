@@ -50,7 +50,7 @@ def stream_events(request: Request, query: EventQuery) -> Response:
         position = int(resume.strip())
     # Every event moves the position; the filters only choose what is shown.
     where = query.where()
-    runs = services.runs()
+    runs = services.current().runs
     deadline = time.monotonic() + config.sse_hold_seconds()
     frames: list[str] = []
     first_news: float | None = None

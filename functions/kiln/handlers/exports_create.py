@@ -17,8 +17,8 @@ from kiln.http.response import Response, ok
 
 def start_export(request: Request, body: ExportCreate) -> Response:
     project_id = request.path_id("projectId", "project")
-    project = services.projects().get(request.workspace_id, project_id)
-    operations = services.operations()
+    project = services.current().projects.get(request.workspace_id, project_id)
+    operations = services.current().operations
     operation = operations.export(request.workspace_id, project_id, body, slug(project.name))
     location = f"/v1/projects/{project_id}/exports/{operation.id}"
     return ok(ExportOperation.model_validate(operations.view(operation)), 202, {"Location": location})

@@ -17,8 +17,8 @@ from kiln.http.response import Response, ok
 
 def current_kiln(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
-    project = services.projects().get(request.workspace_id, project_id)
-    operations = services.operations()
+    project = services.current().projects.get(request.workspace_id, project_id)
+    operations = services.current().operations
     operation, _ = operations.current_kiln(request.workspace_id, project, slug(project.name))
     if operation.status is OperationStatus.SUCCEEDED:
         url = operations.download(request.workspace_id, project_id, operation.id)

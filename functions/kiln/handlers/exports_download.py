@@ -15,8 +15,8 @@ from kiln.http.response import Response
 def download_export(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
     export_id = request.path_id("exportId", "export")
-    services.projects().get(request.workspace_id, project_id)
-    url = services.operations().download(request.workspace_id, project_id, export_id)
+    services.current().projects.get(request.workspace_id, project_id)
+    url = services.current().operations.download(request.workspace_id, project_id, export_id)
     return Response(302, headers={"Location": url, "Cache-Control": "no-store"})
 
 

@@ -11,8 +11,8 @@ from kiln.http.response import Response, ok
 def get_export(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
     export_id = request.path_id("exportId", "export")
-    services.projects().get(request.workspace_id, project_id)
-    export = services.operations().get_export(request.workspace_id, project_id, export_id)
+    services.current().projects.get(request.workspace_id, project_id)
+    export = services.current().operations.get_export(request.workspace_id, project_id, export_id)
     return ok(ExportOperation.model_validate(export))
 
 

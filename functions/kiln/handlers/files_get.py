@@ -57,7 +57,7 @@ def get_file(request: Request, query: GetQuery) -> Response:
         path = normalize_path(request.path_params.get("path") or "")
     except InvalidPath as error:
         raise _path_error(error.reason, "invalid_path") from None
-    repo, commit = services.repository_at(request.workspace_id, project_id, query.ref)
+    repo, commit = services.current().files.at(request.workspace_id, project_id, query.ref)
     try:
         data = repo.read_file(commit, path)
     except PathNotFound:

@@ -41,7 +41,7 @@ def list_files(request: Request, query: ListQuery) -> Response:
     except InvalidPath as error:
         raise _path_error(error.reason, "invalid_path") from None
     shown = path or "/"
-    repo, commit = services.repository_at(request.workspace_id, project_id, query.ref)
+    repo, commit = services.current().files.at(request.workspace_id, project_id, query.ref)
     try:
         entries = repo.list_dir(commit, path)
     except PathNotFound:

@@ -18,7 +18,7 @@ _KINDS = ("run", "export", "import", "conversion")
 
 def strict_status(request: Request) -> Response:
     callback_id = request.path_params["callbackId"]  # a run's, export's, import's or conversion's (checked)
-    status = services.operations().strict_status(request.workspace_id, callback_id)
+    status = services.current().operations.strict_status(request.workspace_id, callback_id)
     if status.status == 202:
         return ok(AnyOperation.model_validate(status.body), 202, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     if status.error is None:

@@ -10,7 +10,7 @@ from kiln.http.response import Response, ok
 
 def archive_project(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
-    project = services.projects().archive(request.workspace_id, project_id)
+    project = services.current().projects.archive(request.workspace_id, project_id)
     return ok(ProjectArchived(id=project.id, status=project.status, archivedAt=project.archivedAt))
 
 

@@ -10,7 +10,7 @@ from kiln.http.response import Response, ok
 
 def get_project(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
-    return ok(services.projects().get(request.workspace_id, project_id))
+    return ok(services.current().projects.get(request.workspace_id, project_id))
 
 
 handler = endpoint(get_project, Contract(answers=(Answer(200, model=Project),)))

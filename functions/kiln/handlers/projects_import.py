@@ -39,7 +39,7 @@ def import_project(request: Request) -> Response:
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type == "application/json":
         body = request.body_as(ImportFromUpload)
-        operations = services.operations()
+        operations = services.current().operations
         operation = operations.import_upload(request.workspace_id, body)
         view = ImportOperation.model_validate(operations.view(operation))
         return ok(view, 202, {"Location": f"/v2/operations/{operation.id}"})
@@ -58,7 +58,8 @@ def import_project(request: Request) -> Response:
             {"field": "(body)", "location": "body", "type": "missing", "message": "an archive is required"}]})
     filename = query.filename or {"application/gzip": "import.tar.gz", "application/x-gzip": "import.tar.gz",
                                   "application/vnd.kiln+zip": "import.kiln"}.get(content_type, "import.zip")
-    imported = services.archive_steps().import_archive(request.workspace_id, io.BytesIO(raw), filename, query.name)
+    imported = services.current().archive_steps.import_archive(request.workspace_id, io.BytesIO(raw), filename,
+                                                               query.name)
     project = imported.project
     return ok(ImportedProject(id=project.id, name=project.name, status=project.status,
                               files=imported.files, specVersions=imported.specVersions), 201,

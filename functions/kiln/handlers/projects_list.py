@@ -27,12 +27,12 @@ class ProjectListParams(ListParams):
 
 def list_projects(request: Request, query: ProjectListParams) -> Response:
     filters = ProjectListFilter(status=query.status, search=query.search)
-    service = services.projects()
+    service = services.current().projects
     if not query.cursor_mode:
         page, size = query.page or 1, query.pageSize or DEFAULT_PAGE_SIZE
         result = service.list_page(request.workspace_id, filters, PageRequest(page, size))
         return listed(result.items, page_pagination(page, size, result.total))
-    codec = services.cursors()
+    codec = services.current().cursors
     scope = list_scope(request.route.path, request.workspace_id, query.filters())
     after = codec.decode(scope, query.cursor) if query.cursor else None
     limit = query.limit or DEFAULT_PAGE_SIZE

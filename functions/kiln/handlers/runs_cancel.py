@@ -17,7 +17,7 @@ class CancelRequest(Strict):
 def cancel_run(request: Request, body: CancelRequest) -> Response:
     project_id = request.path_id("projectId", "project")
     run_id = request.path_id("runId", "run")
-    return ok(services.runs().cancel(request.workspace_id, project_id, run_id))
+    return ok(services.current().runs.cancel(request.workspace_id, project_id, run_id))
 
 
 handler = endpoint(cancel_run, Contract(

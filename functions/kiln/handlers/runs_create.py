@@ -13,7 +13,7 @@ from kiln.tiers import TIERS
 def create_run(request: Request, body: RunCreate) -> Response:
     project_id = request.path_id("projectId", "project")
     limit = TIERS[request.principal.tier].concurrent_builds if request.principal else None
-    run = services.runs().create(request.workspace_id, project_id, body, limit)
+    run = services.current().runs.create(request.workspace_id, project_id, body, limit)
     return ok(run, 201, {"Location": f"/v1/projects/{project_id}/runs/{run.id}"})
 
 

@@ -12,7 +12,7 @@ from kiln.http.response import Response, ok
 def get_run(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
     run_id = request.path_id("runId", "run")
-    return ok(services.runs().detail(request.workspace_id, project_id, run_id))
+    return ok(services.current().runs.detail(request.workspace_id, project_id, run_id))
 
 
 handler = endpoint(get_run, Contract(answers=(Answer(200, model=RunDetail),), notes=(

@@ -16,12 +16,12 @@ class RunListParams(ListParams):
 def list_runs(request: Request, query: RunListParams) -> Response:
     project_id = request.path_id("projectId", "project")
     filters = RunListFilter(status=query.status)
-    service = services.runs()
+    service = services.current().runs
     if not query.cursor_mode:
         page, size = query.page or 1, query.pageSize or DEFAULT_PAGE_SIZE
         runs, total = service.list_page(request.workspace_id, project_id, filters, page, size)
         return listed(runs, page_pagination(page, size, total))
-    codec = services.cursors()
+    codec = services.current().cursors
     scope = list_scope(f"{request.route.path}:{project_id}", request.workspace_id, query.filters())
     after = codec.decode(scope, query.cursor) if query.cursor else None
     limit = query.limit or DEFAULT_PAGE_SIZE

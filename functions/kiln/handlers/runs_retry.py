@@ -19,7 +19,7 @@ def retry_run(request: Request, body: RetryRequest) -> Response:
     project_id = request.path_id("projectId", "project")
     run_id = request.path_id("runId", "run")
     limit = TIERS[request.principal.tier].concurrent_builds if request.principal else None
-    run = services.runs().retry(request.workspace_id, project_id, run_id, limit)
+    run = services.current().runs.retry(request.workspace_id, project_id, run_id, limit)
     return ok(run, 201, {"Location": f"/v1/projects/{project_id}/runs/{run.id}"})
 
 

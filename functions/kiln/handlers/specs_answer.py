@@ -11,7 +11,7 @@ from kiln.http.response import Response, ok
 
 def answer(request: Request, body: AnswersRequest) -> Response:
     project_id = request.path_id("projectId", "project")
-    return ok(services.specs().answer(request.workspace_id, project_id, body))
+    return ok(services.current().specs.answer(request.workspace_id, project_id, body))
 
 
 handler = endpoint(answer, Contract(

@@ -12,7 +12,7 @@ from kiln.http.response import Response, ok
 
 def approve(request: Request, body: ApproveRequest) -> Response:
     project_id = request.path_id("projectId", "project")
-    return ok(services.specs().approve(request.workspace_id, project_id, body))
+    return ok(services.current().specs.approve(request.workspace_id, project_id, body))
 
 
 handler = endpoint(approve, Contract(

@@ -11,7 +11,7 @@ from kiln.http.response import Response, ok
 
 def clarify(request: Request, body: ClarifyRequest) -> Response:
     project_id = request.path_id("projectId", "project")
-    return ok(services.specs().clarify(request.workspace_id, project_id))
+    return ok(services.current().specs.clarify(request.workspace_id, project_id))
 
 
 handler = endpoint(clarify, Contract(

@@ -20,7 +20,7 @@ class SpecQuery(BaseModel):
 
 def get_spec(request: Request, query: SpecQuery) -> Response:
     project_id = request.path_id("projectId", "project")
-    return ok(services.specs().get(request.workspace_id, project_id, query.version))
+    return ok(services.current().specs.get(request.workspace_id, project_id, query.version))
 
 
 handler = endpoint(get_spec, Contract(query=SpecQuery, answers=(Answer(200, model=SpecView),)))

@@ -11,7 +11,7 @@ from kiln.http.response import Response, ok
 
 def regenerate(request: Request, body: RegenerateRequest) -> Response:
     project_id = request.path_id("projectId", "project")
-    return ok(services.specs().regenerate(request.workspace_id, project_id, body))
+    return ok(services.current().specs.regenerate(request.workspace_id, project_id, body))
 
 
 handler = endpoint(regenerate, Contract(

@@ -20,7 +20,7 @@ def get_task(request: Request) -> Response:
     if not _TASK_ID.match(task_id):
         raise validation_error([{"field": "taskId", "location": "path", "type": "id_format",
                                  "message": "not a task id (task-NNN)"}])
-    return ok(services.runs().task(request.workspace_id, project_id, run_id, task_id))
+    return ok(services.current().runs.task(request.workspace_id, project_id, run_id, task_id))
 
 
 handler = endpoint(get_task, Contract(answers=(Answer(200, model=Task),)))

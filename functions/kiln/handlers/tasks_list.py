@@ -11,7 +11,7 @@ from kiln.http.response import Response, listed
 def list_tasks(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
     run_id = request.path_id("runId", "run")
-    tasks = services.runs().tasks(request.workspace_id, project_id, run_id)
+    tasks = services.current().runs.tasks(request.workspace_id, project_id, run_id)
     # A run has at most 60 tasks: one page holds them all.
     return listed(tasks, {"page": 1, "pageSize": max(1, len(tasks)), "total": len(tasks), "totalPages": 1})
 

@@ -10,7 +10,7 @@ from kiln.http.response import Response, ok
 
 
 def create_upload(request: Request, body: UploadCreate) -> Response:
-    upload = services.operations().create_upload(request.workspace_id, body)
+    upload = services.current().operations.create_upload(request.workspace_id, body)
     return ok(PresignedUpload.model_validate(upload), 201)
 
 

@@ -19,7 +19,7 @@ class WorkspaceCreate(Strict):
 
 
 def create_workspace(request: Request, body: WorkspaceCreate) -> Response:
-    workspace = services.access().create_workspace(body.name, body.tier)
+    workspace = services.current().access.create_workspace(body.name, body.tier)
     return ok(Workspace.model_validate(workspace_view(workspace)), 201, {"Location": f"/v1/workspaces/{workspace.id}"})
 
 

@@ -11,7 +11,7 @@ from kiln.http.response import Response, ok
 
 def get_workspace(request: Request) -> Response:
     workspace_id = request.path_id("workspaceId", "workspace")
-    return ok(Workspace.model_validate(workspace_view(services.access().get_workspace(workspace_id))))
+    return ok(Workspace.model_validate(workspace_view(services.current().access.get_workspace(workspace_id))))
 
 
 handler = endpoint(get_workspace, Contract(answers=(Answer(200, model=Workspace),)))

@@ -11,12 +11,12 @@ from kiln.http.response import Response, listed
 
 
 def list_workspaces(request: Request, query: ListParams) -> Response:
-    service = services.access()
+    service = services.current().access
     if not query.cursor_mode:
         page, size = query.page or 1, query.pageSize or DEFAULT_PAGE_SIZE
         items, total = service.list_workspaces_page(page, size)
         return listed([Workspace.model_validate(workspace_view(w)) for w in items], page_pagination(page, size, total))
-    codec = services.cursors()
+    codec = services.current().cursors
     scope = list_scope(request.route.path, request.workspace_id, query.filters())
     after = codec.decode(scope, query.cursor) if query.cursor else None
     limit = query.limit or DEFAULT_PAGE_SIZE

@@ -38,7 +38,7 @@ class WorkspaceUpdate(Strict):
 
 def update_workspace(request: Request, body: WorkspaceUpdate) -> Response:
     workspace_id = request.path_id("workspaceId", "workspace")
-    workspace = services.access().update_workspace(workspace_id, name=body.name, tier=body.tier)
+    workspace = services.current().access.update_workspace(workspace_id, name=body.name, tier=body.tier)
     return ok(Workspace.model_validate(workspace_view(workspace)))
 
 

@@ -203,12 +203,11 @@ def declared(function: DeclaredFunction, contract: Contract) -> HandlerFunction:
     return run
 
 
-def endpoint(function: DeclaredFunction, contract: Contract | None = None) -> Callable[[dict[str, Any], Any],
-                                                                                       dict[str, Any]]:
+def endpoint(function: DeclaredFunction, contract: Contract) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     # Runs as the handler module is imported: the cold start, where a missing or malformed
     # variable must stop the function rather than fail its requests one by one.
     config.load(config.ApiSettings)
-    run: HandlerFunction = function if contract is None else declared(function, contract)
+    run = declared(function, contract)
 
     @functools.wraps(function)
     def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """What the two files endpoints share: the `ref` parameter and the path error.
 
-The repository at a ref comes from kiln.services.repository_at: the HTTP layer never reaches
-into the composition root.
+The repository at a ref comes from the domain (kiln.domain.files), which handlers reach through
+the composition root: the HTTP layer never reaches into it.
 """
 
 from __future__ import annotations

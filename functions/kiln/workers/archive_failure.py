@@ -10,5 +10,5 @@ config.load(config.WorkerSettings)  # the cold start fails on a missing or malfo
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return services.archive_steps().record_failure(str(event["workspaceId"]), str(event["operationId"]),
+    return services.current().archive_steps.record_failure(str(event["workspaceId"]), str(event["operationId"]),
                                                    event.get("error"))

@@ -11,4 +11,4 @@ config.load(config.WorkerSettings)  # the cold start fails on a missing or malfo
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return services.build_steps().finish(RunRef.of(event), event.get("error"))
+    return services.current().build_steps.finish(RunRef.of(event), event.get("error"))

@@ -11,6 +11,6 @@ config.load(config.WorkerSettings)  # the cold start fails on a missing or malfo
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return services.build_steps().repair_task(
+    return services.current().build_steps.repair_task(
         RunRef.of(event), str(event["taskId"]), int(event["attempt"]), int(event["maxAttempts"])
     )

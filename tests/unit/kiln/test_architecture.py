@@ -61,6 +61,19 @@ def test_composition_root_never_imports_the_http_layer():
     assert not _reaching(KILN / "services.py", "kiln.http", "kiln.handlers")
 
 
+def test_composition_root_keeps_no_module_level_caches():
+    # What a container keeps lives on the root (kiln.services.Services), which tests replace
+    # whole; a module-level @cache would outlive services.reset() and need clearing by name.
+    tree = ast.parse((KILN / "services.py").read_text())
+    names = {"cache", "lru_cache", "functools.cache", "functools.lru_cache"}
+    cached = [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+              and any(ast.unparse(d.func if isinstance(d, ast.Call) else d) in names for d in node.decorator_list)]
+    assert not cached, f"module-level caches in services.py: {cached}"
+    imported = {alias.name for node in tree.body if isinstance(node, ast.ImportFrom) and node.module == "functools"
+                for alias in node.names}
+    assert not imported & {"cache", "lru_cache"}, imported
+
+
 def test_domain_layer_reads_no_settings_and_knows_no_callers():
     # Settings reach the domain as arguments from the composition root, never from the environment.
     for path in (KILN / "domain").rglob("*.py"):

@@ -10,10 +10,10 @@ import zlib
 import boto3
 import pytest
 
+from kiln import services
 from kiln.adapters.aws import client
 from kiln.adapters.objects import S3ObjectStore
-from kiln.domain.repository import Author, blob_id, encode_object, hash_object
-from kiln.services import repository
+from kiln.domain.repository import Author, Repository, blob_id, encode_object, hash_object
 from tests.unit.conftest import BUCKET
 
 pytestmark = pytest.mark.usefixtures("cloud")
@@ -22,6 +22,11 @@ WORKSPACE = "ws_01m885m8rskqxxjknrtpgbxm1p"
 PROJECT = "proj_01m885m8rskqxxjknrtpgbxm1p"
 OTHER_PROJECT = "proj_01m885m8rskqxxjknrtpgbxm1q"
 PREFIX = f"repos/{WORKSPACE}/{PROJECT}/objects/"
+
+
+def repository(workspace_id: str, project_id: str) -> Repository:
+    """A project's repository as the handlers and workers get it: from the composition root."""
+    return services.current().repository(workspace_id, project_id)
 
 
 def raw_blob(content: bytes) -> tuple[str, bytes]:

@@ -16,7 +16,6 @@ import boto3
 import pytest
 
 from kiln import config
-from kiln.adapters.bedrock import FILES_TOOL, PLAN_TOOL, QUESTIONS_TOOL, REPAIR_SYSTEM, SPEC_TOOL, inline_schema
 from kiln.adapters.openai_compatible import (
     API_TIMEOUT,
     MISCONFIGURED_MESSAGE,
@@ -26,6 +25,7 @@ from kiln.adapters.openai_compatible import (
 )
 from kiln.domain.builds import Implementation, ImplementRequest, RepairRequest, TaskPlan
 from kiln.domain.generation import GenerationFailed, Question, QuestionSet, SpecContent, SpecRequest
+from kiln.domain.model_generation import FILES_TOOL, PLAN_TOOL, QUESTIONS_TOOL, REPAIR_SYSTEM, SPEC_TOOL, inline_schema
 from tests.unit.kiln.adapters.fake_chat_completions import MODEL, FakeChatCompletions, Reply
 from tests.unit.kiln.adapters.test_bedrock import (
     BRIEF,

@@ -12,12 +12,10 @@ from typing import Any
 import pytest
 
 from kiln import services
-from kiln.adapters.dynamodb.runs import EventStore, RunStore
 from kiln.domain.build_steps import BuildSteps, RunAlreadyFinished, RunRef, run_sequentially
 from kiln.domain.builds import Implementation, RepairRequest, TaskDefinition, TaskPlan, VerificationResult
 from kiln.domain.generation import GenerationFailed
 from kiln.domain.generators.builtin import BuiltinGenerator
-from kiln.domain.runs import RunService
 from kiln.domain.verification import verify
 from kiln.handlers import runs_cancel, runs_get, tasks_get
 from tests.unit.kiln.handlers.test_runs import (
@@ -94,13 +92,11 @@ def really_verify(files: dict[str, bytes], plan: TaskPlan) -> VerificationResult
 
 
 def build(
-    generator: Calculator, monkeypatch: pytest.MonkeyPatch, repair_attempts: int = 2
+    generator: Calculator, repair_attempts: int = 2
 ) -> tuple[BuildSteps, RunRef]:
-    store = RunStore()
-    steps = BuildSteps(
-        store, EventStore(), services.repository, lambda: generator, really_verify, repair_attempts=repair_attempts
-    )
-    monkeypatch.setattr(services, "runs", lambda: RunService(store, store, EventStore(), Deferred()))
+    root = services.use(services.build(build_workflow=Deferred()))
+    steps = BuildSteps(root.run_store, root.event_store, root.repository, lambda: generator, really_verify,
+                       repair_attempts=repair_attempts)
     project_id = approved_project()
     return steps, RunRef(WORKSPACE, project_id, start(project_id)[1]["data"]["id"])
 
@@ -129,7 +125,7 @@ def task_of(ref: RunRef, task_id: str) -> dict[str, Any]:
 
 def history(ref: RunRef, branch: str) -> list[str]:
     """Commit messages from the branch head back to its root."""
-    repository = services.repository(WORKSPACE, ref.project_id)
+    repository = services.current().repository(WORKSPACE, ref.project_id)
     messages, commit = [], repository.resolve(branch)
     while commit:
         found = repository.get_commit(commit)
@@ -138,9 +134,9 @@ def history(ref: RunRef, branch: str) -> list[str]:
     return messages
 
 
-def test_a_failing_test_is_repaired_and_the_run_succeeds(monkeypatch):
+def test_a_failing_test_is_repaired_and_the_run_succeeds():
     model = ScriptedModel({"calc/ops.py": FIXED})
-    steps, ref = build(model, monkeypatch)
+    steps, ref = build(model)
 
     assert run_sequentially(steps, ref, transient_attempts=1) == {"status": "succeeded"}
 
@@ -179,16 +175,17 @@ def test_a_failing_test_is_repaired_and_the_run_succeeds(monkeypatch):
     task = task_of(ref, "task-002")
     assert task["repairs"] == 1 and task["status"] == "succeeded"
     assert task["result"]["filesCreated"] == ["calc/ops.py", "tests/test_ops.py"]
-    assert task["result"]["commitSha"] == services.repository(WORKSPACE, ref.project_id).resolve("feat/task-002-ops")
+    repository = services.current().repository(WORKSPACE, ref.project_id)
+    assert task["result"]["commitSha"] == repository.resolve("feat/task-002-ops")
     assert task_of(ref, "task-001")["repairs"] == 0
-    assert services.repository(WORKSPACE, ref.project_id).read_file("main", "calc/ops.py") == FIXED.encode()
+    assert services.current().repository(WORKSPACE, ref.project_id).read_file("main", "calc/ops.py") == FIXED.encode()
     assert run_of(ref)["verificationResult"]["passed"] is True
 
 
-def test_a_build_never_fixed_fails_after_the_allowed_attempts(monkeypatch):
+def test_a_build_never_fixed_fails_after_the_allowed_attempts():
     still_wrong = [{"calc/ops.py": BUGGY + f"# attempt {n}\n"} for n in (1, 2, 3)]
     model = ScriptedModel(*still_wrong)
-    steps, ref = build(model, monkeypatch)
+    steps, ref = build(model)
 
     assert run_sequentially(steps, ref, transient_attempts=1) == {"status": "failed"}
 
@@ -215,9 +212,9 @@ def test_a_build_never_fixed_fails_after_the_allowed_attempts(monkeypatch):
     assert len(history(ref, "feat/task-002-ops")) - len(history(ref, "feat/task-001-package")) == 3
 
 
-def test_a_rejected_repair_is_a_failed_attempt_and_the_next_one_hears_why(monkeypatch):
+def test_a_rejected_repair_is_a_failed_attempt_and_the_next_one_hears_why():
     model = ScriptedModel({"calc/__init__.py": "oops = 1\n"}, {"calc/ops.py": FIXED})
-    steps, ref = build(model, monkeypatch)
+    steps, ref = build(model)
 
     assert run_sequentially(steps, ref, transient_attempts=1) == {"status": "succeeded"}
 
@@ -230,7 +227,7 @@ def test_a_rejected_repair_is_a_failed_attempt_and_the_next_one_hears_why(monkey
         "attempt 1) was rejected" in text and "calc/__init__.py" in text for text in second.failures
     )
     # Nothing of the rejected answer was written: task-001's file is intact, one repair commit.
-    assert services.repository(WORKSPACE, ref.project_id).read_file("main", "calc/__init__.py") == b""
+    assert services.current().repository(WORKSPACE, ref.project_id).read_file("main", "calc/__init__.py") == b""
     assert history(ref, "feat/task-002-ops")[0] == "task-002: repair 2 after verification failed"
     assert "repair 1" not in " ".join(history(ref, "feat/task-002-ops"))
 
@@ -245,9 +242,9 @@ def test_a_rejected_repair_is_a_failed_attempt_and_the_next_one_hears_why(monkey
         ),
     ],
 )
-def test_an_unusable_repair_changes_nothing(monkeypatch, reply, reason):
+def test_an_unusable_repair_changes_nothing(reply, reason):
     model = ScriptedModel(reply, {"calc/ops.py": FIXED})
-    steps, ref = build(model, monkeypatch)
+    steps, ref = build(model)
 
     assert run_sequentially(steps, ref, transient_attempts=1) == {"status": "succeeded"}
 
@@ -259,9 +256,9 @@ def test_an_unusable_repair_changes_nothing(monkeypatch, reply, reason):
     ]
 
 
-def test_a_throttled_repair_is_retried_like_any_transient_error(monkeypatch):
+def test_a_throttled_repair_is_retried_like_any_transient_error():
     model = ScriptedModel(GenerationFailed("throttled", "unavailable"), {"calc/ops.py": FIXED})
-    steps, ref = build(model, monkeypatch)
+    steps, ref = build(model)
 
     assert run_sequentially(steps, ref, transient_attempts=2) == {"status": "succeeded"}
 
@@ -271,8 +268,8 @@ def test_a_throttled_repair_is_retried_like_any_transient_error(monkeypatch):
 
 
 @pytest.mark.parametrize("generator, attempts", [(Calculator(), 2), (ScriptedModel({"calc/ops.py": FIXED}), 0)])
-def test_no_repair_without_a_model_or_without_attempts(monkeypatch, generator, attempts):
-    steps, ref = build(generator, monkeypatch, repair_attempts=attempts)
+def test_no_repair_without_a_model_or_without_attempts(generator, attempts):
+    steps, ref = build(generator, repair_attempts=attempts)
 
     assert run_sequentially(steps, ref, transient_attempts=1) == {"status": "failed"}
 
@@ -291,9 +288,9 @@ def drive_to_first_repair(steps: BuildSteps, ref: RunRef) -> dict[str, Any]:
     return verdict
 
 
-def test_a_repeated_repair_invocation_is_recorded_once(monkeypatch):
+def test_a_repeated_repair_invocation_is_recorded_once():
     model = ScriptedModel({"calc/ops.py": FIXED})
-    steps, ref = build(model, monkeypatch)
+    steps, ref = build(model)
     drive_to_first_repair(steps, ref)
 
     first = steps.repair_task(ref, "task-002", 1, 2)
@@ -305,15 +302,15 @@ def test_a_repeated_repair_invocation_is_recorded_once(monkeypatch):
     assert steps.verify(ref) == {"passed": True, "attempt": 1, "maxAttempts": 2, "tasks": []}
 
 
-def test_a_run_cancelled_before_its_repair_stops_it_quietly(monkeypatch):
+def test_a_run_cancelled_before_its_repair_stops_it_quietly():
     model = ScriptedModel({"calc/ops.py": FIXED})
-    steps, ref = build(model, monkeypatch)
+    steps, ref = build(model)
     drive_to_first_repair(steps, ref)
-    head = services.repository(WORKSPACE, ref.project_id).resolve("feat/task-002-ops")
+    head = services.current().repository(WORKSPACE, ref.project_id).resolve("feat/task-002-ops")
     assert run_call(runs_cancel, "POST", "/cancel", ref.project_id, ref.run_id)[0] == 200
 
     with pytest.raises(RunAlreadyFinished):
         steps.repair_task(ref, "task-002", 1, 2)
 
     assert model.requests == [] and story(ref)[-1] == ("RUN_CANCELLED", None)
-    assert services.repository(WORKSPACE, ref.project_id).resolve("feat/task-002-ops") == head
+    assert services.current().repository(WORKSPACE, ref.project_id).resolve("feat/task-002-ops") == head

@@ -47,12 +47,22 @@ def test_a_green_build_plans_writes_each_task_on_its_branch_verifies_and_merges_
     assert fakes.generator.implemented[1].files == {"a.txt": "task-001 wrote a.txt\n"}
     finished = fakes.runs.get(WORKSPACE, run.projectId, run.id)
     assert finished.status is RunStatus.SUCCEEDED and finished.tasksSummary.model_dump() == {
-        "total": 2, "succeeded": 2, "failed": 0}
+        "total": 2,
+        "succeeded": 2,
+        "failed": 0,
+    }
     assert fakes.runs.raw(WORKSPACE, run.projectId, run.id)["mergeCommit"] == repository.resolve(MAIN)
     assert event_types(fakes, run) == [
-        "RUN_STARTED", "TASK_STARTED task-001", "FILE_CREATED task-001", "TASK_COMPLETED task-001",
-        "TASK_STARTED task-002", "FILE_CREATED task-002", "TASK_COMPLETED task-002",
-        "VERIFICATION_COMPLETED", "RUN_COMPLETED"]
+        "RUN_STARTED",
+        "TASK_STARTED task-001",
+        "FILE_CREATED task-001",
+        "TASK_COMPLETED task-001",
+        "TASK_STARTED task-002",
+        "FILE_CREATED task-002",
+        "TASK_COMPLETED task-002",
+        "VERIFICATION_COMPLETED",
+        "RUN_COMPLETED",
+    ]
     assert fakes.projects.project(WORKSPACE, run.projectId).status is ProjectStatus.BUILT
     # The sandbox got the tree main would have, nothing else.
     [(files, _)] = fakes.sandbox.calls
@@ -88,8 +98,9 @@ def test_a_throttled_generator_is_retried_and_the_attempts_are_counted():
     steps.execute_task(ref, "task-001")
     task = fakes.runs.task(WORKSPACE, run.id, "task-001")
     assert (task.status, task.attempts) == (TaskStatus.SUCCEEDED, 2)
-    assert [e.payload["attempt"] for e in fakes.events.of(WORKSPACE, run.id)
-            if e.eventType is EventType.TASK_STARTED] == [1, 2]
+    assert [
+        e.payload["attempt"] for e in fakes.events.of(WORKSPACE, run.id) if e.eventType is EventType.TASK_STARTED
+    ] == [1, 2]
 
 
 def test_a_file_outside_the_task_scope_fails_the_task_and_the_run_and_reaches_no_branch():
@@ -136,10 +147,15 @@ def test_main_moving_under_a_merge_is_retried():
     repository = fakes.repositories(WORKSPACE, run.projectId)
     # Another writer (an import, another run's merge) moves main just before this merge swaps it.
     fakes.repositories.refs_of(WORKSPACE, run.projectId).before(
-        "compare_and_swap", lambda: repository.commit(MAIN, {"c.txt": b"c\n"}, "elsewhere", AUTHOR), times=1)
+        "compare_and_swap", lambda: repository.commit(MAIN, {"c.txt": b"c\n"}, "elsewhere", AUTHOR), times=1
+    )
     steps = fakes.build_steps()
-    for step in (steps.decompose, lambda r: steps.execute_task(r, "task-001"),
-                 lambda r: steps.execute_task(r, "task-002"), steps.verify):
+    for step in (
+        steps.decompose,
+        lambda r: steps.execute_task(r, "task-001"),
+        lambda r: steps.execute_task(r, "task-002"),
+        steps.verify,
+    ):
         step(ref)
     assert run_sequentially(steps, ref) == {"status": "succeeded"}
     assert set(fakes.repositories(WORKSPACE, run.projectId).files(MAIN)) == {"a.txt", "b.txt", "c.txt"}
@@ -149,8 +165,12 @@ def test_a_conflict_with_what_reached_main_meanwhile_fails_the_run():
     fakes = FakeWorld(sandbox=FakeSandbox(PASSED))
     run, ref = started(fakes)
     steps = fakes.build_steps()
-    for step in (steps.decompose, lambda r: steps.execute_task(r, "task-001"),
-                 lambda r: steps.execute_task(r, "task-002"), steps.verify):
+    for step in (
+        steps.decompose,
+        lambda r: steps.execute_task(r, "task-001"),
+        lambda r: steps.execute_task(r, "task-002"),
+        steps.verify,
+    ):
         step(ref)
     fakes.repositories(WORKSPACE, run.projectId).commit(MAIN, {"a.txt": b"someone else\n"}, "elsewhere", AUTHOR)
     assert run_sequentially(steps, ref) == {"status": "failed"}
@@ -209,8 +229,10 @@ def test_a_task_that_fails_for_good_is_named_by_the_run():
 
 
 def test_a_model_repairs_the_task_verification_blames_and_the_run_succeeds():
-    compile_error = [VerificationCheck(name="compile", passed=False, output="b.txt:1: invalid syntax"),
-                     VerificationCheck(name="unittest", passed=True, output="OK")]
+    compile_error = [
+        VerificationCheck(name="compile", passed=False, output="b.txt:1: invalid syntax"),
+        VerificationCheck(name="unittest", passed=True, output="OK"),
+    ]
 
     def verifier(files: dict[str, bytes], plan: TaskPlan) -> VerificationResult:
         # The sandbox's compile check passes once task-002's file is the repaired one.

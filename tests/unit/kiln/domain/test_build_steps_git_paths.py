@@ -7,10 +7,8 @@ from __future__ import annotations
 import pytest
 
 from kiln import services
-from kiln.adapters.dynamodb.runs import EventStore, RunStore
 from kiln.domain.build_steps import BuildSteps, RunRef, run_sequentially
 from kiln.domain.builds import Implementation, TaskDefinition, TaskPlan
-from kiln.domain.runs import RunService
 from kiln.handlers import runs_get
 from tests.fakes import FakeWorkflow
 from tests.unit.kiln.handlers.test_runs import (
@@ -50,10 +48,9 @@ class WritesWhatGitRefuses(TwoTasks):
         return result
 
 
-def drive(generator: TwoTasks, monkeypatch: pytest.MonkeyPatch, outcome: str) -> tuple[str, str]:
-    store = RunStore()
-    steps = BuildSteps(store, EventStore(), services.repository, lambda: generator, passing)
-    monkeypatch.setattr(services, "runs", lambda: RunService(store, store, EventStore(), FakeWorkflow()))
+def drive(generator: TwoTasks, outcome: str) -> tuple[str, str]:
+    root = services.use(services.build(build_workflow=FakeWorkflow()))
+    steps = BuildSteps(root.run_store, root.event_store, root.repository, lambda: generator, passing)
     project_id = approved_project()
     run_id = start(project_id)[1]["data"]["id"]
     assert run_sequentially(steps, RunRef(WORKSPACE, project_id, run_id), transient_attempts=1) == {"status": outcome}
@@ -69,8 +66,8 @@ def drive(generator: TwoTasks, monkeypatch: pytest.MonkeyPatch, outcome: str) ->
         (".gitmodules", HOSTILE_GITMODULES, "--upload-pack"),
     ],
 )
-def test_a_task_writing_what_git_refuses_fails_with_git_path_and_writes_nothing(monkeypatch, path, content, shown):
-    project_id, run_id = drive(WritesWhatGitRefuses({path: content}), monkeypatch, "failed")
+def test_a_task_writing_what_git_refuses_fails_with_git_path_and_writes_nothing(path, content, shown):
+    project_id, run_id = drive(WritesWhatGitRefuses({path: content}), "failed")
     run = run_call(runs_get, "GET", "", project_id, run_id)[1]["data"]
     assert run["status"] == "failed" and run["error"]["taskId"] == "task-002"
     assert "files git refuses" in run["error"]["message"] and shown in run["error"]["message"]
@@ -78,12 +75,12 @@ def test_a_task_writing_what_git_refuses_fails_with_git_path_and_writes_nothing(
     assert (failed["taskId"], failed["payload"]["reason"]) == ("task-002", "git_path")
     assert project_status(project_id) == "failed"
     # task-002 never got its branch (only the scratch base of its dependencies), nothing reached main.
-    branches = services.repository(WORKSPACE, project_id).branches()
+    branches = services.current().repository(WORKSPACE, project_id).branches()
     assert sorted(branches) == ["feat/task-001-first", "kiln/base/task-002"]
 
 
-def test_a_legitimate_gitmodules_and_look_alikes_are_written(monkeypatch):
+def test_a_legitimate_gitmodules_and_look_alikes_are_written():
     files = {".gitmodules": '[submodule "lib"]\n\tpath = lib\n\turl = https://example.com/lib.git\n'}
-    project_id, _ = drive(WritesWhatGitRefuses(files), monkeypatch, "succeeded")
-    repository = services.repository(WORKSPACE, project_id)
+    project_id, _ = drive(WritesWhatGitRefuses(files), "succeeded")
+    repository = services.current().repository(WORKSPACE, project_id)
     assert repository.read_file("main", ".gitmodules") == files[".gitmodules"].encode()

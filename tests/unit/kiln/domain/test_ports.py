@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import pytest
@@ -23,24 +24,55 @@ from kiln.domain.access import AccessRepository, UsageKeys
 from kiln.domain.archive_steps import ArchiveLedger, ProjectCatalog, Storage
 from kiln.domain.archives import Sink
 from kiln.domain.build_steps import BuildLedger
-from kiln.domain.generation import Generator, Repairs
+from kiln.domain.builds import EventType, TaskStatus
+from kiln.domain.generation import Generator, Question, Repairs
+from kiln.domain.model_generation import Exchange
 from kiln.domain.operations import (
     ArchiveWorkflow,
     ExportSources,
+    Operation,
+    OperationKind,
+    OperationStatus,
     OperationStore,
     Presigner,
     RunStatusReader,
     SourceResolver,
+    Upload,
 )
-from kiln.domain.projects import ProjectRepository
+from kiln.domain.projects import (
+    CursorRequest,
+    CursorResult,
+    PageRequest,
+    PageResult,
+    Project,
+    ProjectListFilter,
+    ProjectMissing,
+    ProjectRepository,
+    ProjectStatus,
+    StatusConflict,
+)
 from kiln.domain.repository import ObjectStore, RefStore
-from kiln.domain.runs import EventLog, ProjectReader, RunRepository, WorkflowStarter
-from kiln.domain.specs import SpecRepository
+from kiln.domain.runs import (
+    ConcurrencyLimitReached,
+    EventFilter,
+    EventLog,
+    NewRun,
+    ProjectReader,
+    Run,
+    RunChanged,
+    RunListFilter,
+    RunRepository,
+    RunStatus,
+    Task,
+    WorkflowStarter,
+)
+from kiln.domain.specs import ChangedConcurrently, SpecRepository, SpecVersion
 from kiln.domain.verification import Sandbox
 from tests.fakes import (
     FakeAccess,
     FakeCatalog,
     FakeEvents,
+    FakeExchange,
     FakeGenerator,
     FakeObjects,
     FakeOperations,
@@ -55,6 +87,8 @@ from tests.fakes import (
     FakeStorage,
     FakeUsageKeys,
     FakeWorkflow,
+    FakeWorld,
+    two_tasks,
 )
 
 FAKES: dict[type, tuple[type, ...]] = {
@@ -80,6 +114,7 @@ FAKES: dict[type, tuple[type, ...]] = {
     Generator: (FakeGenerator, FakeRepairingGenerator),
     Repairs: (FakeRepairingGenerator,),
     Sandbox: (FakeSandbox,),
+    Exchange: (FakeExchange,),
 }
 
 # Protocols the domain implements itself, whose implementations run in tests as they are: a
@@ -95,8 +130,12 @@ def domain_protocols() -> set[type]:
     for module_info in pkgutil.walk_packages(kiln.domain.__path__, "kiln.domain."):
         module = importlib.import_module(module_info.name)
         for _, value in vars(module).items():
-            if (inspect.isclass(value) and value.__module__ == module.__name__
-                    and getattr(value, "_is_protocol", False) and value is not Protocol):
+            if (
+                inspect.isclass(value)
+                and value.__module__ == module.__name__
+                and getattr(value, "_is_protocol", False)
+                and value is not Protocol
+            ):
                 found.add(value)
     return found
 
@@ -134,8 +173,10 @@ def signature_problems(protocol: type, fake: type) -> list[str]:
         if not callable(_callable(mine)) or isinstance(mine, property):
             problems.append(f"{fake.__name__}.{name} is not a method")
             continue
-        problems += [f"{fake.__name__}.{name}: {p}"
-                     for p in _call_problems(_parameters(_callable(member)), _parameters(_callable(mine)))]
+        problems += [
+            f"{fake.__name__}.{name}: {p}"
+            for p in _call_problems(_parameters(_callable(member)), _parameters(_callable(mine)))
+        ]
     return problems
 
 
@@ -158,8 +199,9 @@ def _call_problems(port: list[inspect.Parameter], fake: list[inspect.Parameter])
             problems.append(f"parameter {index + 1} is {given.name!r}, the port's is {wanted.name!r}")
         problems += _default_problems(wanted, given)
     for wanted in (p for p in port if p.kind is P.KEYWORD_ONLY):
-        given = next((p for p in fake if p.name == wanted.name and p.kind in (P.KEYWORD_ONLY, P.POSITIONAL_OR_KEYWORD)),
-                     None)
+        given = next(
+            (p for p in fake if p.name == wanted.name and p.kind in (P.KEYWORD_ONLY, P.POSITIONAL_OR_KEYWORD)), None
+        )
         if given is None:
             if not takes_kwargs:
                 problems.append(f"takes no keyword {wanted.name!r}")
@@ -167,8 +209,11 @@ def _call_problems(port: list[inspect.Parameter], fake: list[inspect.Parameter])
         matched.add(given.name)
         problems += _default_problems(wanted, given)
     for extra in fake:
-        if extra.name not in matched and extra.kind not in (P.VAR_POSITIONAL, P.VAR_KEYWORD) \
-                and extra.default is P.empty:
+        if (
+            extra.name not in matched
+            and extra.kind not in (P.VAR_POSITIONAL, P.VAR_KEYWORD)
+            and extra.default is P.empty
+        ):
             problems.append(f"requires {extra.name!r}, which the port does not pass")
     return problems
 
@@ -185,6 +230,7 @@ def _default_problems(wanted: inspect.Parameter, given: inspect.Parameter) -> li
 
 # --- the checks -----------------------------------------------------------------------------------
 
+
 def test_every_port_of_the_domain_has_a_fake():
     ports = domain_protocols()
     assert ports, "no Protocol found in kiln.domain: the discovery is broken"
@@ -194,8 +240,9 @@ def test_every_port_of_the_domain_has_a_fake():
     assert not stale, f"listed here but no longer a Protocol of kiln.domain: {stale}"
 
 
-@pytest.mark.parametrize("port", sorted({**FAKES, **IMPLEMENTED_IN_DOMAIN}, key=lambda p: p.__qualname__),
-                         ids=lambda p: p.__qualname__)
+@pytest.mark.parametrize(
+    "port", sorted({**FAKES, **IMPLEMENTED_IN_DOMAIN}, key=lambda p: p.__qualname__), ids=lambda p: p.__qualname__
+)
 def test_each_fake_fits_its_port(port):
     for implementation in {**FAKES, **IMPLEMENTED_IN_DOMAIN}[port]:
         assert signature_problems(port, implementation) == [], implementation.__name__
@@ -207,6 +254,7 @@ def test_runtime_checkable_ports_recognise_their_fakes():
 
 
 # --- the check itself fails when it should ----------------------------------------------------------
+
 
 class _Port(Protocol):
     @property
@@ -248,3 +296,257 @@ def test_the_structural_check_accepts_what_fits_and_names_each_misfit():
         "_Wrong.put: requires 'strict', which the port does not pass",
     ]
     assert signature_problems(_Port, object) == ["object has no get", "object has no name", "object has no put"]
+
+
+# --- and behave as the adapters do -----------------------------------------------------------------------
+#
+# The same calls against a fake and against its DynamoDB adapter (on moto) must give the same
+# answers, refusals included: a fake that accepted what the table refuses would let a use-case
+# test pass for a service that fails in production.
+
+WS = "ws_01m885m8rskqxxjknrtpgbxm1p"
+STAMP = "2026-11-25T10:00:00.000Z"
+
+
+def _project(suffix: str, status: str = "draft", **fields: Any) -> Project:
+    return Project(
+        id=f"proj_01m885m8rskqxxjknrtpgbx{suffix}",
+        name=f"Project {suffix}",
+        description=f"About {suffix.upper()}",
+        status=status,
+        createdAt=STAMP,
+        updatedAt=STAMP,
+        **fields,
+    )
+
+
+def _outcome(call: Callable[[], Any]) -> Any:
+    """What a call answered, comparable across implementations: its result or its refusal."""
+    try:
+        result = call()
+    except (StatusConflict, RunChanged) as refusal:
+        status = getattr(refusal, "current", None) or getattr(refusal, "project_status", None)
+        return type(refusal).__name__, status.value if status else None
+    except ChangedConcurrently as refusal:
+        return "ChangedConcurrently", refusal.current.status.value if refusal.current else None
+    except (ProjectMissing, ConcurrencyLimitReached) as refusal:
+        return type(refusal).__name__
+    if isinstance(result, list | tuple):
+        return [_plain(item) for item in result]
+    return _plain(result)
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, PageResult | CursorResult):
+        return [p.id for p in value.items]
+    return value
+
+
+def _table_scenario(projects: Any, specs: Any, runs: Any, events: Any) -> list[Any]:
+    seen: list[Any] = []
+    draft, other, approved = (
+        _project("m1a"),
+        _project("m1b"),
+        _project("m1c", "approved", specVersion=1, approvedAt=STAMP),
+    )
+    for project in (draft, other, approved):
+        projects.insert(WS, project)
+    # Guarded updates.
+    seen.append(
+        _outcome(
+            lambda: projects.update(WS, "proj_01m885m8rskqxxjknrtpgbxzzz", {"name": "x"}, frozenset(ProjectStatus))
+        )
+    )
+    seen.append(_outcome(lambda: projects.update(WS, draft.id, {"name": "x"}, frozenset({ProjectStatus.APPROVED}))))
+    seen.append(
+        _outcome(
+            lambda: projects.update(
+                WS, other.id, {"status": ProjectStatus.ARCHIVED, "archivedAt": STAMP}, frozenset(ProjectStatus)
+            )
+        )
+    )
+    # Listing: newest first, archived left out, search, both modes.
+    seen.append(_outcome(lambda: projects.list_page(WS, ProjectListFilter(), PageRequest(1, 5))))
+    seen.append(projects.list_page(WS, ProjectListFilter(search="about m1"), PageRequest(2, 1)).total)
+    seen.append(
+        _outcome(lambda: projects.list_page(WS, ProjectListFilter(status=ProjectStatus.ARCHIVED), PageRequest(1, 5)))
+    )
+    cursor = projects.list_cursor(WS, ProjectListFilter(), CursorRequest(1, None))
+    seen.append([_plain(cursor), _plain(projects.list_cursor(WS, ProjectListFilter(), CursorRequest(1, cursor.after)))])
+    # The spec workflow's writes, guarded by the revision.
+    state = specs.load(WS, draft.id)
+    seen.append(state.revision)
+    question = Question(id="audience", question="Who?", type="boolean")
+    specs.save_questions(WS, state, [question], {"status": ProjectStatus.CLARIFYING})
+    seen.append(_outcome(lambda: specs.save_questions(WS, state, [question], {"status": ProjectStatus.CLARIFYING})))
+    fresh = specs.load(WS, draft.id)
+    seen.append((fresh.revision, [q.model_dump() for q in fresh.questions]))
+    version = SpecVersion(version=1, createdAt=STAMP, generator="fake", documents={"SPEC.md": "# Spec\n"})
+    changes = {"status": ProjectStatus.SPEC_REVIEW, "specVersion": 1, "answers": {"audience": True}}
+    seen.append(_outcome(lambda: specs.save_version(WS, state, version, changes)))
+    specs.save_version(WS, fresh, version, changes)
+    seen.append(_outcome(lambda: specs.save_version(WS, specs.load(WS, draft.id), version, changes)))
+    seen.append(_outcome(lambda: specs.approve(WS, specs.load(WS, draft.id), 2, {"approvedAt": STAMP})))
+    specs.approve(WS, specs.load(WS, draft.id), 1, {"status": ProjectStatus.APPROVED, "approvedAt": STAMP})
+    seen.append(_outcome(lambda: specs.list_versions(WS, draft.id)))
+    seen.append(specs.load(WS, draft.id).answers)
+    # Runs: the creation transaction, guarded status moves, finishing once, the build slots.
+    target = runs.load_for_build(WS, approved.id)
+    seen.append((target.revision, target.run_count))
+    run = Run(
+        id="run_01m885m8rskqxxjknrtpgbxm1a",
+        projectId=approved.id,
+        runNumber=1,
+        status=RunStatus.QUEUED,
+        trigger="manual",
+        callbackId="run_01m885m8rskqxxjknrtpgbxm1a",
+        specVersion=1,
+        createdAt=STAMP,
+        updatedAt=STAMP,
+    )
+    seen.append(_outcome(lambda: runs.create(WS, NewRun(run, target.revision + 1, None))))
+    runs.create(WS, NewRun(run, target.revision, 1))
+    second = run.model_copy(
+        update={
+            "id": "run_01m885m8rskqxxjknrtpgbxm1b",
+            "projectId": draft.id,
+            "callbackId": "run_01m885m8rskqxxjknrtpgbxm1b",
+        }
+    )
+    seen.append(_outcome(lambda: runs.create(WS, NewRun(second, runs.load_for_build(WS, draft.id).revision, 1))))
+    seen.append(runs.set_status(WS, approved.id, run.id, RunStatus.EXECUTING, frozenset({RunStatus.DECOMPOSING})))
+    seen.append(
+        runs.set_status(
+            WS, approved.id, run.id, RunStatus.DECOMPOSING, frozenset({RunStatus.QUEUED}), {"tasksTotal": 2}
+        )
+    )
+    seen.append(
+        runs.set_status(
+            WS, approved.id, "run_01m885m8rskqxxjknrtpgbxzzz", RunStatus.DECOMPOSING, frozenset({RunStatus.QUEUED})
+        )
+    )
+    plan = two_tasks()
+    runs.put_tasks(
+        WS,
+        [Task(id=t.id, runId=run.id, definition=t, status=TaskStatus.PENDING, branchName=t.branch) for t in plan.tasks],
+    )
+    seen.append(
+        runs.update_task(
+            WS, run.id, "task-001", {"status": "succeeded"}, only_if_status=frozenset({TaskStatus.RUNNING})
+        )
+    )
+    seen.append(runs.update_task(WS, run.id, "task-001", {"status": "running"}, increment_attempts=True))
+    seen.append(
+        runs.update_task(WS, run.id, "task-009", {"status": "running"}, only_if_status=frozenset({TaskStatus.PENDING}))
+    )
+    runs.count_task(WS, approved.id, run.id, "tasksSucceeded")
+    seen.append([(t.id, t.status.value, t.attempts) for t in runs.tasks(WS, run.id)])
+    for event_type, task_id in (
+        (EventType.RUN_STARTED, None),
+        (EventType.TASK_STARTED, "task-001"),
+        (EventType.TASK_STARTED, "task-002"),
+    ):
+        seen.append(events.append(WS, approved.id, run.id, event_type, task_id=task_id).id)
+    seen.append(
+        _outcome(
+            lambda: [e.id for e in events.list(WS, run.id, after=1, limit=10, where=EventFilter(task_id="task-002"))]
+        )
+    )
+    seen.append(
+        _outcome(
+            lambda: [
+                e.id
+                for e in events.list(WS, run.id, limit=1, where=EventFilter(types=frozenset({EventType.TASK_STARTED})))
+            ]
+        )
+    )
+    runs.cancel_tasks(WS, run.id, STAMP)
+    seen.append([(t.id, t.status.value) for t in runs.tasks(WS, run.id)])
+    projects.update(WS, approved.id, {"name": "Renamed"}, frozenset(ProjectStatus))  # a PATCH while it builds
+    seen.append(
+        runs.finish(
+            WS, approved.id, run.id, RunStatus.CANCELLED, ProjectStatus.APPROVED, {"finishedAt": STAMP, "error": None}
+        )
+    )
+    seen.append(runs.finish(WS, approved.id, run.id, RunStatus.FAILED, ProjectStatus.FAILED, {"finishedAt": STAMP}))
+    seen.append(_outcome(lambda: runs.get(WS, approved.id, run.id)))
+    seen.append(runs.run_state(WS, approved.id, run.id))
+    seen.append(_outcome(lambda: projects.get(WS, approved.id)))
+    # The slot came back: another project's run starts under a limit of one.
+    seen.append(_outcome(lambda: runs.create(WS, NewRun(second, runs.load_for_build(WS, draft.id).revision, 1))))
+    projects.update(WS, draft.id, {"status": ProjectStatus.ARCHIVED}, frozenset(ProjectStatus))
+    seen.append(runs.finish(WS, draft.id, second.id, RunStatus.FAILED, ProjectStatus.FAILED, {"finishedAt": STAMP}))
+    seen.append((projects.get(WS, draft.id).status.value, runs.get(WS, draft.id, second.id).status.value))
+    seen.append(_outcome(lambda: runs.page(WS, draft.id, RunListFilter(), 1, 5)))
+    return seen
+
+
+def test_the_table_fakes_answer_as_the_dynamodb_adapters_do(cloud):
+    from kiln.adapters.dynamodb.projects import ProjectStore
+    from kiln.adapters.dynamodb.runs import EventStore, RunStore
+    from kiln.adapters.dynamodb.specs import SpecStore
+
+    fakes = FakeWorld()
+    expected = _table_scenario(ProjectStore(), SpecStore(), RunStore(), EventStore())
+    assert _table_scenario(fakes.projects, fakes.specs, fakes.runs, fakes.events) == expected
+
+
+def _refs_and_operations_scenario(refs: Any, operations: Any) -> list[Any]:
+    one, two = "1" * 40, "2" * 40
+    seen = [
+        refs.compare_and_swap("main", one, two),
+        refs.compare_and_swap("main", None, one),
+        refs.compare_and_swap("main", None, two),
+        refs.compare_and_swap("main", one, two),
+        refs.compare_and_swap("feat/x", None, one),
+        refs.get("main"),
+        refs.list_refs(),
+        refs.get("nope"),
+    ]
+    upload = Upload(
+        id="upl_01m885m8rskqxxjknrtpgbxm1p",
+        filename="a.zip",
+        contentType="application/zip",
+        sizeBytes=3,
+        objectKey="uploads/a",
+        createdAt=STAMP,
+        expiresAt=STAMP,
+    )
+    operations.put_upload(WS, upload)
+    first = Operation(
+        id="imp_01m885m8rskqxxjknrtpgbxm1a",
+        kind=OperationKind.IMPORT,
+        status=OperationStatus.PROCESSING,
+        uploadId=upload.id,
+        createdAt=STAMP,
+        updatedAt=STAMP,
+    )
+    second = first.model_copy(update={"id": "imp_01m885m8rskqxxjknrtpgbxm1b"})
+    seen += [
+        operations.put_consuming(WS, first, upload.id),
+        operations.put_consuming(WS, second, upload.id),
+        _plain(operations.get(WS, second.id)),
+        _plain(operations.get_upload(WS, upload.id)),
+    ]
+    done = first.model_copy(update={"status": OperationStatus.SUCCEEDED})
+    seen += [
+        operations.finish(WS, done),
+        operations.finish(WS, done.model_copy(update={"status": OperationStatus.FAILED})),
+        operations.finish(WS, second),
+        _plain(operations.get(WS, first.id)),
+        operations.kind_of(WS, first.id),
+        operations.kind_of(WS, second.id),
+        operations.remember_kiln_export(WS, "p", "c", "exp_1"),
+        operations.current_kiln_export(WS, "p", "c"),
+    ]
+    return seen
+
+
+def test_the_ref_and_operation_fakes_answer_as_their_adapters_do(cloud):
+    from kiln.adapters.dynamodb.operations import OperationItems
+    from kiln.adapters.dynamodb.refs import RefItems
+
+    expected = _refs_and_operations_scenario(RefItems(WS, "proj_01m885m8rskqxxjknrtpgbxm1p"), OperationItems())
+    assert _refs_and_operations_scenario(FakeRefs(), FakeOperations()) == expected

@@ -48,19 +48,30 @@ WORKSPACE = "ws_01m885m8rskqxxjknrtpgbxm1p"
 OTHER_WORKSPACE = "ws_01m885m8rskqxxjknrtpgbxzzz"
 MISSING_RUN = "run_01m885m8rskqxxjknrtpgbxm1p"
 
-PASSED = [VerificationCheck(name="compile", passed=True, output="0 Python file(s) compiled"),
-          VerificationCheck(name="unittest", passed=True, output="OK", tests=SuiteCounts(run=1))]
+PASSED = [
+    VerificationCheck(name="compile", passed=True, output="0 Python file(s) compiled"),
+    VerificationCheck(name="unittest", passed=True, output="OK", tests=SuiteCounts(run=1)),
+]
 # A compile error in task-002's file: the check names the file, so a repair knows whose it is.
-BROKEN = [VerificationCheck(name="compile", passed=False, output="b.txt:1: invalid syntax"),
-          VerificationCheck(name="unittest", passed=False, output="not run")]
+BROKEN = [
+    VerificationCheck(name="compile", passed=False, output="b.txt:1: invalid syntax"),
+    VerificationCheck(name="unittest", passed=False, output="not run"),
+]
 
 # Every edge a run's status may take (kiln.domain.runs' diagram).
-FORWARD = {(RunStatus.QUEUED, RunStatus.DECOMPOSING), (RunStatus.DECOMPOSING, RunStatus.EXECUTING),
-           (RunStatus.EXECUTING, RunStatus.VERIFYING), (RunStatus.VERIFYING, RunStatus.MERGING),
-           (RunStatus.MERGING, RunStatus.SUCCEEDED)}
+FORWARD = {
+    (RunStatus.QUEUED, RunStatus.DECOMPOSING),
+    (RunStatus.DECOMPOSING, RunStatus.EXECUTING),
+    (RunStatus.EXECUTING, RunStatus.VERIFYING),
+    (RunStatus.VERIFYING, RunStatus.MERGING),
+    (RunStatus.MERGING, RunStatus.SUCCEEDED),
+}
 LEGAL = FORWARD | {(active, ending) for active in ACTIVE for ending in (RunStatus.FAILED, RunStatus.CANCELLED)}
-OUTCOME_EVENT = {RunStatus.SUCCEEDED: EventType.RUN_COMPLETED, RunStatus.FAILED: EventType.RUN_FAILED,
-                 RunStatus.CANCELLED: EventType.RUN_CANCELLED}
+OUTCOME_EVENT = {
+    RunStatus.SUCCEEDED: EventType.RUN_COMPLETED,
+    RunStatus.FAILED: EventType.RUN_FAILED,
+    RunStatus.CANCELLED: EventType.RUN_CANCELLED,
+}
 
 
 def world() -> FakeWorld:
@@ -79,6 +90,7 @@ def ref(run: Run) -> RunRef:
 
 # --- starting runs ----------------------------------------------------------------------------------
 
+
 def test_each_run_takes_the_next_number_and_the_project_to_building():
     fakes = world()
     project = fakes.approved_project(WORKSPACE)
@@ -87,10 +99,16 @@ def test_each_run_takes_the_next_number_and_the_project_to_building():
     for _ in range(3):
         run = service.create(WORKSPACE, project.id, RunCreate(trigger="nightly"), None)
         assert (run.status, run.trigger, run.callbackId, run.specVersion) == (
-            RunStatus.DECOMPOSING, "nightly", run.id, 1)
+            RunStatus.DECOMPOSING,
+            "nightly",
+            run.id,
+            1,
+        )
         assert fakes.projects.project(WORKSPACE, project.id).status is ProjectStatus.BUILDING
-        assert fakes.build_workflow.started[-1] == (run.id, {"workspaceId": WORKSPACE, "projectId": project.id,
-                                                             "runId": run.id})
+        assert fakes.build_workflow.started[-1] == (
+            run.id,
+            {"workspaceId": WORKSPACE, "projectId": project.id, "runId": run.id},
+        )
         assert run_sequentially(steps, ref(run)) == {"status": "succeeded"}
         numbers.append(run.runNumber)
     assert numbers == [1, 2, 3] and fakes.projects.item(WORKSPACE, project.id)["runCount"] == 3
@@ -155,6 +173,7 @@ def test_a_workflow_that_cannot_start_fails_the_run_and_frees_the_project_and_th
 
 # --- cancelling and retrying ------------------------------------------------------------------------
 
+
 def test_cancel_records_the_outcome_then_stops_the_execution():
     fakes = world()
     project = fakes.approved_project(WORKSPACE)
@@ -202,6 +221,7 @@ def test_only_a_finished_run_is_retried_and_the_retry_says_so():
 
 # --- reading ----------------------------------------------------------------------------------------
 
+
 def test_lists_are_newest_first_in_both_modes_and_filter_by_status():
     fakes = world()
     project = fakes.approved_project(WORKSPACE)
@@ -221,18 +241,22 @@ def test_lists_are_newest_first_in_both_modes_and_filter_by_status():
             break
     assert seen == newest_first
     assert service.list_page(WORKSPACE, project.id, RunListFilter(status=RunStatus.SUCCEEDED), 1, 10) == ([], 0)
-    assert refused(lambda: service.list_page(OTHER_WORKSPACE, project.id, RunListFilter(), 1, 10)).code \
+    assert (
+        refused(lambda: service.list_page(OTHER_WORKSPACE, project.id, RunListFilter(), 1, 10)).code
         is ErrorCode.NOT_FOUND
+    )
 
 
 def test_missing_runs_and_tasks_are_not_found():
     fakes = world()
     project = fakes.approved_project(WORKSPACE)
     service = fakes.run_service()
-    for call in (lambda: service.get(WORKSPACE, project.id, MISSING_RUN),
-                 lambda: service.detail(WORKSPACE, project.id, MISSING_RUN),
-                 lambda: service.tasks(WORKSPACE, project.id, MISSING_RUN),
-                 lambda: service.events(WORKSPACE, project.id, MISSING_RUN, after=0, limit=10)):
+    for call in (
+        lambda: service.get(WORKSPACE, project.id, MISSING_RUN),
+        lambda: service.detail(WORKSPACE, project.id, MISSING_RUN),
+        lambda: service.tasks(WORKSPACE, project.id, MISSING_RUN),
+        lambda: service.events(WORKSPACE, project.id, MISSING_RUN, after=0, limit=10),
+    ):
         assert refused(call).code is ErrorCode.NOT_FOUND
     run = service.create(WORKSPACE, project.id, RunCreate(), None)
     error = refused(lambda: service.task(WORKSPACE, project.id, run.id, "task-009"))
@@ -251,7 +275,9 @@ def test_the_detail_holds_the_spec_it_was_built_from_and_the_tasks_in_plan_order
     detail = service.detail(WORKSPACE, project.id, run.id)
     assert detail.specSnapshot.version == 1 and "Add tags." not in detail.specSnapshot.documents["SPEC.md"]
     assert [(t.id, t.sequence, t.status) for t in detail.tasks] == [
-        ("task-001", 1, TaskStatus.SUCCEEDED), ("task-002", 2, TaskStatus.SUCCEEDED)]
+        ("task-001", 1, TaskStatus.SUCCEEDED),
+        ("task-002", 2, TaskStatus.SUCCEEDED),
+    ]
     assert detail.tasksSummary.model_dump() == {"total": 2, "succeeded": 2, "failed": 0}
     assert detail.verificationResult is not None and detail.verificationResult.passed
 
@@ -271,8 +297,9 @@ def test_a_stream_reader_ends_only_once_it_has_the_terminal_event():
     # EventSource resends the last id it saw: the reader is told it has everything.
     resumed = service.follow(WORKSPACE, project.id, run.id, after=last.events[-1].id, limit=10)
     assert resumed.events == [] and resumed.ended and resumed.run_finished
-    only = service.events(WORKSPACE, project.id, run.id, after=0, limit=10,
-                          where=EventFilter(types=frozenset({EventType.RUN_STARTED})))
+    only = service.events(
+        WORKSPACE, project.id, run.id, after=0, limit=10, where=EventFilter(types=frozenset({EventType.RUN_STARTED}))
+    )
     assert [e.id for e in only] == [1]
 
 
@@ -338,8 +365,9 @@ class Execution:
             return [("execute_task", (task_id,)) for wave in result["waves"] for task_id in wave] + [("verify", ())]
         if name == "verify":
             if not result.get("passed") and result.get("tasks"):
-                repairs = [("repair_task", (task_id, result["attempt"], result["maxAttempts"]))
-                           for task_id in result["tasks"]]
+                repairs = [
+                    ("repair_task", (task_id, result["attempt"], result["maxAttempts"])) for task_id in result["tasks"]
+                ]
                 return [*repairs, ("verify", ())]
             return [("merge", ())]
         if name == "merge":
@@ -357,14 +385,19 @@ class RunLifecycle(RuleBasedStateMachine):
         self.service = self.fakes.run_service()
         self.steps = self.fakes.build_steps(repair_attempts=1)
         self.executions: dict[str, Execution] = {}
+        self.outcomes: dict[str, RunStatus] = {}  # every finished run's outcome, as first seen
 
     def latest(self, index: int) -> Run | None:
         runs = self.fakes.runs.runs_of(WORKSPACE, self.projects[index].id)
         return runs[-1] if runs else None
 
     def active_runs(self) -> list[Run]:
-        return [run for project in self.projects for run in self.fakes.runs.runs_of(WORKSPACE, project.id)
-                if run.status in ACTIVE]
+        return [
+            run
+            for project in self.projects
+            for run in self.fakes.runs.runs_of(WORKSPACE, project.id)
+            if run.status in ACTIVE
+        ]
 
     # --- what users do ------------------------------------------------------------------
 
@@ -435,8 +468,10 @@ class RunLifecycle(RuleBasedStateMachine):
         if run is not None and run.id in self.executions:
             self.executions[run.id].duplicate()
 
-    @rule(step=st.sampled_from(["plan", "implement", "repair"]),
-          reason=st.sampled_from(["unavailable", "malformed_output"]))
+    @rule(
+        step=st.sampled_from(["plan", "implement", "repair"]),
+        reason=st.sampled_from(["unavailable", "malformed_output"]),
+    )
     def generator_trouble(self, step: str, reason: str) -> None:
         self.fakes.generator.fail_next(step, GenerationFailed(f"the model is {reason}", reason))
 
@@ -444,17 +479,32 @@ class RunLifecycle(RuleBasedStateMachine):
     def sandbox_verdict(self, passing: bool) -> None:
         self.fakes.sandbox.answer = PASSED if passing else BROKEN
 
-    @rule(index=st.integers(0, 1), where=st.sampled_from(
-        ["runs.set_status", "runs.update_task", "runs.finish", "events.append", "generator.implement",
-         "generator.plan", "generator.repair", "refs.compare_and_swap"]))
+    @rule(
+        index=st.integers(0, 1),
+        where=st.sampled_from(
+            [
+                "runs.set_status",
+                "runs.update_task",
+                "runs.finish",
+                "events.append",
+                "generator.implement",
+                "generator.plan",
+                "generator.repair",
+                "refs.compare_and_swap",
+            ]
+        ),
+    )
     def cancel_in_the_middle_of_a_step(self, index: int, where: str) -> None:
         """The user cancels while a step is between its reads and its writes."""
         run = self.latest(index)
         if run is None or run.id not in self.executions:
             return
         fake_name, method = where.split(".")
-        fake: Any = (self.fakes.repositories.refs_of(WORKSPACE, run.projectId) if fake_name == "refs"
-                     else getattr(self.fakes, fake_name))
+        fake: Any = (
+            self.fakes.repositories.refs_of(WORKSPACE, run.projectId)
+            if fake_name == "refs"
+            else getattr(self.fakes, fake_name)
+        )
 
         def cancel() -> None:
             try:
@@ -471,6 +521,14 @@ class RunLifecycle(RuleBasedStateMachine):
     def run_statuses_move_only_along_the_diagram(self) -> None:
         illegal = [(run, a.value, b.value) for _, run, a, b in self.fakes.runs.transitions if (a, b) not in LEGAL]
         assert not illegal, illegal
+
+    @invariant()
+    def a_finished_run_keeps_its_outcome(self) -> None:
+        """A cancelled run never becomes succeeded (nor any outcome another)."""
+        for project in self.projects:
+            for run in self.fakes.runs.runs_of(WORKSPACE, project.id):
+                if run.status in TERMINAL:
+                    assert self.outcomes.setdefault(run.id, run.status) is run.status
 
     @invariant()
     def project_statuses_move_only_along_the_diagram(self) -> None:
@@ -508,8 +566,11 @@ class RunLifecycle(RuleBasedStateMachine):
         for project in self.projects:
             for run in self.fakes.runs.runs_of(WORKSPACE, project.id):
                 if run.status in TERMINAL:
-                    left = [(t.id, t.status.value) for t in self.fakes.runs.tasks(WORKSPACE, run.id)
-                            if t.status in (TaskStatus.PENDING, TaskStatus.RUNNING)]
+                    left = [
+                        (t.id, t.status.value)
+                        for t in self.fakes.runs.tasks(WORKSPACE, run.id)
+                        if t.status in (TaskStatus.PENDING, TaskStatus.RUNNING)
+                    ]
                     assert not left, (run.status.value, left)
 
     @precondition(lambda self: any(not e.done for e in self.executions.values()))
@@ -521,8 +582,9 @@ class RunLifecycle(RuleBasedStateMachine):
             assert execution.done
 
 
-RunLifecycle.TestCase.settings = settings(max_examples=60, stateful_step_count=25, deadline=None,
-                                          suppress_health_check=[HealthCheck.too_slow])
+RunLifecycle.TestCase.settings = settings(
+    max_examples=60, stateful_step_count=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 test_run_lifecycle = RunLifecycle.TestCase
 
 
@@ -533,4 +595,6 @@ def test_a_patch_during_a_build_is_fine_and_the_build_still_finishes():
     fakes.project_service().update(WORKSPACE, project.id, ProjectUpdate(name="Renamed"))
     assert run_sequentially(fakes.build_steps(), ref(run)) == {"status": "succeeded"}
     assert fakes.projects.project(WORKSPACE, project.id).model_dump(include={"name", "status"}) == {
-        "name": "Renamed", "status": ProjectStatus.BUILT}
+        "name": "Renamed",
+        "status": ProjectStatus.BUILT,
+    }

@@ -31,11 +31,11 @@ MISSING_KEY = "key_01m885m8rskqxxjknrtpgbxm1p"
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+def clock() -> FakeClock:
     """Pins the clock of the access service used by the handlers and the authorizer."""
     pinned = FakeClock(START, step=timedelta(0))
     service = AccessService(AccessStore(), UsageKeyStore(), clock=pinned, sleep=pinned.sleep)
-    monkeypatch.setattr(services, "access", lambda: service)
+    services.use(services.build(access=service))
     return pinned
 
 
@@ -108,12 +108,12 @@ def rotate(caller: str | dict, key_id: str, **query) -> tuple[int, dict]:
 
 
 def other_workspace(tier: str = "pro") -> str:
-    return services.access().create_workspace("other", tier).id
+    return services.current().access.create_workspace("other", tier).id
 
 
 def key_in(workspace_id: str, scopes: tuple[str, ...] = ("project:read",), **kwargs) -> tuple[str, str]:
     """(key id, secret) of a key minted directly in a workspace."""
-    key, secret = services.access().mint_key(workspace_id, "direct", scopes, **kwargs)
+    key, secret = services.current().access.mint_key(workspace_id, "direct", scopes, **kwargs)
     return key.id, secret
 
 
@@ -281,7 +281,7 @@ def test_last_used_is_recorded_at_most_once_a_minute(admin, clock):
     secret = new_key(admin)["secret"]
 
     def last_used() -> str | None:
-        return services.access().find_key(secret).last_used_at
+        return services.current().access.find_key(secret).last_used_at
 
     assert last_used() is None
     authorize(secret)

@@ -81,9 +81,10 @@ def test_revoked_and_expired_keys_are_unauthorized():
 
 def test_only_the_hash_is_stored():
     secret = provision_admin()
+    workspace_id = services.current().access.find_key(secret).workspace_id
     items = boto3.client("dynamodb").query(
         TableName="kiln-unit", IndexName="gsi1", KeyConditionExpression="gsi1pk = :p",
-        ExpressionAttributeValues={":p": {"S": f"WS#{services.access().find_key(secret).workspace_id}#APIKEYS"}},
+        ExpressionAttributeValues={":p": {"S": f"WS#{workspace_id}#APIKEYS"}},
     )["Items"]
     assert len(items) == 1
     assert secret not in json.dumps(items)

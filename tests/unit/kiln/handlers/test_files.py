@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from kiln.domain.repository import Author, Commit
+from kiln import services
+from kiln.domain.repository import Author, Commit, Repository
 from kiln.handlers import files_get, files_list, projects_create
 from kiln.handlers.files_get import FILE_LIMIT_BYTES
-from kiln.services import repository
 from tests.unit.conftest import parse, principal_context, proxy_event
 
 pytestmark = pytest.mark.usefixtures("cloud")
@@ -19,6 +19,11 @@ WORKSPACE = principal_context()["workspaceId"]
 OTHER_WORKSPACE = principal_context(workspace_id="ws_01m885m8rskqxxjknrtpgbxzzz")
 AUTHOR = Author("Kiln Builder", "builder@kiln.dev")
 PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"
+
+
+def repository(workspace_id: str, project_id: str) -> Repository:
+    """A project's repository as the handlers and workers get it: from the composition root."""
+    return services.current().repository(workspace_id, project_id)
 
 
 def create_project() -> str:

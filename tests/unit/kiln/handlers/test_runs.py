@@ -29,7 +29,7 @@ from kiln.domain.builds import (
 from kiln.domain.generation import GenerationFailed
 from kiln.domain.generators.builtin import BuiltinGenerator
 from kiln.domain.projects import ProjectStatus
-from kiln.domain.runs import RunService, RunStatus
+from kiln.domain.runs import RunStatus
 from kiln.handlers import (
     events_list,
     events_stream,
@@ -95,13 +95,12 @@ Deferred = FakeWorkflow
 
 
 @pytest.fixture
-def build(monkeypatch):
-    """Wires services.runs() to a Deferred workflow and returns a harness."""
+def build():
+    """Gives the handlers a root whose build workflow is Deferred, and returns a harness."""
     generator = TwoTasks()
     workflow = Deferred()
-    store = RunStore()
-    steps = BuildSteps(store, EventStore(), services.repository, lambda: generator, passing)
-    monkeypatch.setattr(services, "runs", lambda: RunService(store, store, EventStore(), workflow))
+    root = services.use(services.build(build_workflow=workflow))
+    steps = BuildSteps(root.run_store, root.event_store, root.repository, lambda: generator, passing)
 
     class Harness:
         def __init__(self) -> None:

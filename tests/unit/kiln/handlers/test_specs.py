@@ -247,9 +247,8 @@ class FixedQuestions(BuiltinGenerator):
 
 
 @pytest.fixture
-def fixed_questions(monkeypatch):
-    monkeypatch.setattr(services, "generator", lambda: FixedQuestions())
-    services.specs.cache_clear()
+def fixed_questions():
+    services.use(services.build(generator=FixedQuestions()))
     project_id = create()
     assert clarify(project_id)[0] == 200
     return project_id
@@ -352,10 +351,9 @@ class Failing(BuiltinGenerator):
         raise GenerationFailed("model answered twice with invalid JSON", "malformed_output")
 
 
-def test_a_failing_generator_answers_503_and_stores_nothing(monkeypatch):
+def test_a_failing_generator_answers_503_and_stores_nothing():
     project_id = in_review()
-    monkeypatch.setattr(services, "generator", lambda: Failing())
-    services.specs.cache_clear()
+    services.use(services.build(generator=Failing()))
     status, body = regenerate(project_id, "Add tags.")
     assert status == 503, body
     assert body["error"]["code"] == "SERVICE_UNAVAILABLE"
@@ -387,11 +385,10 @@ def _in_thread(function, *args) -> tuple[threading.Thread, list]:
     return thread, result
 
 
-def test_approve_landing_during_regeneration_wins_and_the_regeneration_stores_nothing(monkeypatch):
+def test_approve_landing_during_regeneration_wins_and_the_regeneration_stores_nothing():
     project_id = in_review()
     paused = Paused()
-    monkeypatch.setattr(services, "generator", lambda: paused)
-    services.specs.cache_clear()
+    services.use(services.build(generator=paused))
     thread, result = _in_thread(regenerate, project_id, "Add tags.")
     assert paused.entered.wait(10)
     assert approve(project_id)[0] == 200
@@ -442,12 +439,11 @@ def test_concurrent_approvals_have_exactly_one_winner():
     assert sorted(results) == [200, 409, 409, 409]
 
 
-def test_a_description_edited_during_generation_makes_the_stale_spec_lose(monkeypatch):
+def test_a_description_edited_during_generation_makes_the_stale_spec_lose():
     project_id = create()
     questions = clarify(project_id)[1]["data"]["questions"]
     paused = Paused()
-    monkeypatch.setattr(services, "generator", lambda: paused)
-    services.specs.cache_clear()
+    services.use(services.build(generator=paused))
     thread, result = _in_thread(answer, project_id, answer_all(questions))
     assert paused.entered.wait(10)
     status, _ = call(projects_update, "PATCH", "", project_id, body={"description": "A recipe sharing site."})

@@ -10,8 +10,8 @@ import copy
 
 import pytest
 
-from kiln.adapters.bedrock import QUESTIONS_TOOL, SPEC_TOOL
 from kiln.adapters.openai_compatible import OpenAICompatibleGenerator
+from kiln.domain.model_generation import QUESTIONS_TOOL, SPEC_TOOL
 from kiln.handlers import specs_regenerate
 from tests.unit.conftest import parse, proxy_event
 from tests.unit.kiln.adapters.fake_chat_completions import MODEL, FakeChatCompletions
@@ -58,9 +58,9 @@ def in_review(chat: FakeChatCompletions) -> str:
 def test_the_configured_generator_is_the_openai_compatible_one(chat: FakeChatCompletions) -> None:
     from kiln import services
 
-    generator = services.generator()
+    generator = services.current().generator
     assert isinstance(generator, OpenAICompatibleGenerator) and generator.name == f"openai-compatible:{MODEL}"
-    builds = services.build_generator()
+    builds = services.current().build_generator
     assert isinstance(builds, OpenAICompatibleGenerator) and builds.timeout == 240
 
 

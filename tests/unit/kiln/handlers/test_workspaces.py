@@ -149,7 +149,7 @@ def test_rename_keeps_the_usage_key_where_it_is():
 
 def test_tier_change_moves_the_usage_key_and_the_next_request_sees_the_new_tier():
     workspace = create(tier="pro")
-    _, secret = services.access().mint_key(workspace["id"], "k", ("project:read",))
+    _, secret = services.current().access.mint_key(workspace["id"], "k", ("project:read",))
     token = {"type": "TOKEN", "authorizationToken": f"Bearer {secret}", "methodArn": METHOD_ARN}
     before = authorizer.handler(token)
     assert before["context"]["tier"] == "pro"
