@@ -72,6 +72,7 @@ def test_directory_entries_say_directory(local_cloud, api, document):
         {"name": "app", "type": "directory"}, {"name": "README.md", "type": "file", "size": len(TREE["README.md"])}]
     conforms(document, response_schema(document, "/v1/projects/{projectId}/files", "get", 200), listing.json())
     entry = document["components"]["schemas"]["Directory"]["properties"]["entries"]["items"]
+    entry = document["components"]["schemas"][entry["$ref"].rsplit("/", 1)[-1]] if "$ref" in entry else entry
     assert entry["properties"]["type"]["enum"] == ["directory", "file"]
 
 

@@ -199,8 +199,8 @@ class OpenAICompatibleGenerator(ModelGenerator):
     """Generator (kiln.domain.generation.Generator) backed by a chat-completions endpoint.
 
     Every argument defaults to kiln.config; `api_key` is called once per request (kiln.services
-    passes one that fetches the secret once per container), `timeout` bounds one whole generation, `clock`
-    is for tests.
+    passes one that fetches the secret once per container), `timeout` bounds one whole
+    generation, `clock` is for tests.
     """
 
     def __init__(self, base_url: str | None = None, model: str | None = None, *,

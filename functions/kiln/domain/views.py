@@ -1,5 +1,7 @@
 """What the API shows of records whose services answer plain values: workspaces, API keys,
-asynchronous operations, uploads, imports, repository listings and files, the service itself.
+repository listings and files, the service itself (asynchronous operations, uploads and
+imports: kiln.domain.operation_views, so a function answering a workspace does not load the
+operations and runs domains). The shared field types (ids, timestamps) are here.
 
 Each is the model of an answer: a handler returns it, the pipeline serializes it (field order
 is the wire order) and kiln.openapi documents it from the same class. Validating the service's
@@ -11,14 +13,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from kiln import SERVICE_NAME, ids
-from kiln.domain.operations import Format, OperationStatus, ResourceStatus
-from kiln.domain.projects import ProjectStatus
-from kiln.domain.runs import RunStatus
-from kiln.envelope import ErrorCode
 from kiln.tiers import TierName
 
 
@@ -26,17 +24,17 @@ class View(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
-def _omitted_when_none(value: Any) -> bool:
+def omitted_when_none(value: Any) -> bool:
     return value is None
 
 
-def _no_default(schema: dict[str, Any]) -> None:
+def no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
 def omitted(description: str | None = None) -> Any:
     """A field left out of the answer when it has no value (rather than shown as null)."""
-    return Field(default=None, description=description, exclude_if=_omitted_when_none, json_schema_extra=_no_default)
+    return Field(default=None, description=description, exclude_if=omitted_when_none, json_schema_extra=no_default)
 
 
 def _alphabet_class(alphabet: str) -> str:
@@ -129,151 +127,6 @@ class RepositoryFile(View):
     content: str = Field(description="The text (`utf-8`) or the bytes in base64 (`base64`).")
     encoding: Literal["utf-8", "base64"]
     size: int = Field(ge=0, description="Bytes.")
-
-
-# --- asynchronous operations -----------------------------------------------------------------------
-
-class OperationFailure(View):
-    """Why an operation failed: the error a synchronous call would have answered."""
-
-    code: ErrorCode
-    status: int = Field(ge=400, le=599)
-    message: str
-    details: dict[str, Any]
-
-
-class ExportSource(View):
-    commit: Sha1 | None = Field(description="The exported commit; null for a `.kiln` of a project with no `main` "
-                                            "yet (its spec, no files).")
-    ref: str | SkipJsonSchema[None] = omitted("The exported branch or sha (ref exports).")
-    runId: RunId | SkipJsonSchema[None] = omitted()
-    runNumber: Annotated[int, Field(ge=1)] | SkipJsonSchema[None] = omitted()
-
-
-_V1_STATUS = "`processing`, then `completed` or `failed` (the precise state is at `GET /v2/operations/{callbackId}`)."
-
-
-class ExportOperation(View):
-    """An export (asynchronous operation)."""
-
-    id: ExportId
-    callbackId: ExportId
-    kind: Literal["export"]
-    status: ResourceStatus = Field(description=_V1_STATUS)
-    createdAt: Timestamp
-    updatedAt: Timestamp
-    finishedAt: Timestamp | None
-    projectId: ProjectId
-    format: Format
-    source: ExportSource | None
-    sizeBytes: Annotated[int, Field(ge=0)] | None = Field(description="Size of the finished archive.")
-    sha256: Sha256 | None
-    filename: str | None = Field(description="The archive's file name.")
-    downloadUrl: str | None = Field(description="A presigned download minted for this response (finished "
-                                                "operations).", json_schema_extra={"format": "uri"})
-    expiresAt: str | None = Field(description="When `downloadUrl` stops working.",
-                                  json_schema_extra={"format": "date-time"})
-    objectExpiresAt: str | None = Field(description="When the archive itself is deleted (7 days after it was "
-                                                    "made).", json_schema_extra={"format": "date-time"})
-    error: OperationFailure | SkipJsonSchema[None] = omitted("Why it failed (only once it failed).")
-
-
-class ImportOperation(View):
-    """An import from an upload (asynchronous operation)."""
-
-    id: ImportId
-    callbackId: ImportId
-    kind: Literal["import"]
-    status: ResourceStatus = Field(description=_V1_STATUS)
-    createdAt: Timestamp
-    updatedAt: Timestamp
-    finishedAt: Timestamp | None
-    uploadId: UploadId
-    projectId: ProjectId | None = Field(description="The imported project, once succeeded.")
-    name: str | None = Field(description="The name asked for the imported project.")
-    error: OperationFailure | SkipJsonSchema[None] = omitted("Why it failed (only once it failed).")
-
-
-class ConversionOperation(View):
-    """A conversion of an upload to another format (asynchronous operation)."""
-
-    id: ConversionId
-    callbackId: ConversionId
-    kind: Literal["conversion"]
-    status: ResourceStatus = Field(description=_V1_STATUS)
-    createdAt: Timestamp
-    updatedAt: Timestamp
-    finishedAt: Timestamp | None
-    uploadId: UploadId
-    to: Format
-    sizeBytes: Annotated[int, Field(ge=0)] | None = Field(description="Size of the finished archive.")
-    sha256: Sha256 | None
-    filename: str | None = Field(description="The archive's file name.")
-    downloadUrl: str | None = Field(description="A presigned download minted for this response (finished "
-                                                "operations).", json_schema_extra={"format": "uri"})
-    expiresAt: str | None = Field(description="When `downloadUrl` stops working.",
-                                  json_schema_extra={"format": "date-time"})
-    objectExpiresAt: str | None = Field(description="When the archive itself is deleted (7 days after it was "
-                                                    "made).", json_schema_extra={"format": "date-time"})
-    error: OperationFailure | SkipJsonSchema[None] = omitted("Why it failed (only once it failed).")
-
-
-# The strict v2 endpoint shows the precise state.
-class StrictExportOperation(ExportOperation):
-    """An export, with its precise state."""
-
-    status: OperationStatus = Field(description="The precise state.")  # type: ignore[assignment]
-
-
-class StrictImportOperation(ImportOperation):
-    """An import from an upload, with its precise state."""
-
-    status: OperationStatus = Field(description="The precise state.")  # type: ignore[assignment]
-
-
-class StrictConversionOperation(ConversionOperation):
-    """A conversion, with its precise state."""
-
-    status: OperationStatus = Field(description="The precise state.")  # type: ignore[assignment]
-
-
-class RunOperation(View):
-    """A build run seen as an asynchronous operation (details at the run resource)."""
-
-    id: RunId
-    callbackId: RunId
-    kind: Literal["run"]
-    projectId: ProjectId
-    status: RunStatus
-
-
-class AnyOperation(RootModel[Annotated[
-        StrictExportOperation | StrictImportOperation | StrictConversionOperation | RunOperation,
-        Field(discriminator="kind")]]):
-    """Any asynchronous operation, by its `kind`."""
-
-    model_config = ConfigDict(defer_build=True)
-
-
-class PresignedUpload(View):
-    """A presigned S3 POST bound to the declared size and content type."""
-
-    uploadId: UploadId
-    filename: str
-    sizeBytes: int = Field(ge=1)
-    contentType: str
-    url: str = Field(description="Where to POST the upload (S3).", json_schema_extra={"format": "uri"})
-    method: Literal["POST"]
-    fields: dict[str, str] = Field(description="Form fields to send before the `file` field.")
-    expiresAt: Timestamp
-
-
-class ImportedProject(View):
-    id: ProjectId
-    name: str
-    status: ProjectStatus
-    files: int = Field(ge=0, description="Files imported.")
-    specVersions: int = Field(ge=0, description="Spec versions imported (.kiln).")
 
 
 # --- workspaces and keys --------------------------------------------------------------------------

@@ -5,8 +5,8 @@ deprecation headers).
 """
 
 from kiln import services
+from kiln.domain.operation_views import ConversionOperation
 from kiln.domain.operations import ConversionCreate
-from kiln.domain.views import ConversionOperation
 from kiln.envelope import ErrorCode
 from kiln.http.api import endpoint
 from kiln.http.contract import Answer, Contract

@@ -5,7 +5,7 @@ adds its deprecation headers).
 """
 
 from kiln import services
-from kiln.domain.views import ConversionOperation
+from kiln.domain.operation_views import ConversionOperation
 from kiln.http.api import endpoint
 from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request

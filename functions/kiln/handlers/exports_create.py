@@ -6,8 +6,8 @@ adds its deprecation headers).
 
 from kiln import services
 from kiln.domain.generation import slug
+from kiln.domain.operation_views import ExportOperation
 from kiln.domain.operations import ExportCreate
-from kiln.domain.views import ExportOperation
 from kiln.envelope import ErrorCode
 from kiln.http.api import endpoint
 from kiln.http.contract import Answer, Contract

@@ -7,8 +7,8 @@ exports as what it is: its spec and an empty tree.
 
 from kiln import services
 from kiln.domain.generation import slug
+from kiln.domain.operation_views import ExportOperation
 from kiln.domain.operations import RETRY_AFTER_SECONDS, OperationStatus
-from kiln.domain.views import ExportOperation
 from kiln.http.api import endpoint
 from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request

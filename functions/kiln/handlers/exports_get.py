@@ -1,7 +1,7 @@
 """GET /v1/projects/{projectId}/exports/{exportId}: status, size, sha256 and a fresh download URL."""
 
 from kiln import services
-from kiln.domain.views import ExportOperation
+from kiln.domain.operation_views import ExportOperation
 from kiln.http.api import endpoint
 from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request

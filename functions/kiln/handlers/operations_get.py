@@ -5,8 +5,8 @@ failure the failure's own status and error code (for example 422 INVALID_ARCHIVE
 """
 
 from kiln import services
+from kiln.domain.operation_views import AnyOperation
 from kiln.domain.operations import RETRY_AFTER_SECONDS
-from kiln.domain.views import AnyOperation
 from kiln.envelope import ErrorCode, KilnError
 from kiln.http.api import endpoint
 from kiln.http.contract import Answer, Contract

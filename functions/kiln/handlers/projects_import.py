@@ -17,8 +17,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from kiln import services
+from kiln.domain.operation_views import ImportedProject, ImportOperation
 from kiln.domain.operations import SYNC_IMPORT_MAX_BYTES, ImportFromUpload
-from kiln.domain.views import ImportedProject, ImportOperation
 from kiln.envelope import ErrorCode, KilnError
 from kiln.http.api import endpoint
 from kiln.http.contract import Answer, Contract

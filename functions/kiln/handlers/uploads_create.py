@@ -1,8 +1,8 @@
 """POST /v1/uploads: a presigned upload (S3 POST policy) bound to the archive's size and type."""
 
 from kiln import services
+from kiln.domain.operation_views import PresignedUpload
 from kiln.domain.operations import UploadCreate
-from kiln.domain.views import PresignedUpload
 from kiln.http.api import endpoint
 from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request

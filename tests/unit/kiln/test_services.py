@@ -15,9 +15,11 @@ from kiln.adapters.aws import client
 from kiln.clock import iso
 from kiln.domain.projects import ProjectCreate
 from kiln.domain.specs import SpecService
+from kiln.handlers import projects_create, projects_get
 from tests.fakes import QUESTIONS, FakeClock, FakeGenerator, FakeProjects, FakeSpecs
+from tests.unit.conftest import parse, proxy_event
 
-WORKSPACE = "ws_01m885m8rskqxxjknrtpgbxm1p"
+WORKSPACE = "ws_01m885m8rskqxxjknrtpgbxm1p"  # tests.unit.conftest's principal
 FUNCTIONS = pathlib.Path(__file__).resolve().parents[3] / "functions"
 
 
@@ -85,6 +87,29 @@ def test_threads_racing_for_the_first_root_all_get_the_same_one():
     for thread in threads:
         thread.join()
     assert len(seen) == 8 and len({id(root) for root in seen}) == 1
+
+
+def _get_project(project_id: str) -> tuple[int, dict]:
+    return parse(projects_get.handler(proxy_event("GET", "/v1/projects/{projectId}", f"/v1/projects/{project_id}",
+                                                  path_params={"projectId": project_id})))
+
+
+@pytest.mark.usefixtures("cloud")  # the pipeline's rate limiter still counts in (moto's) DynamoDB
+def test_handlers_are_served_by_the_root_in_use():
+    store = FakeProjects()
+    services.use(services.build(project_store=store))
+
+    status, body = parse(projects_create.handler(
+        proxy_event("POST", "/v1/projects", body={"name": "Fake", "description": "Kept by a fake store."})))
+    assert status == 201, body
+    project_id = body["data"]["id"]
+    stored = store.get(WORKSPACE, project_id)
+    assert stored is not None and stored.name == "Fake"
+    assert _get_project(project_id)[0] == 200
+
+    services.reset()  # the container's own root: DynamoDB, where the project never was
+    status, body = _get_project(project_id)
+    assert status == 404 and body["error"]["code"] == "NOT_FOUND"
 
 
 def test_the_builtin_generator_serves_builds_too():
