@@ -363,7 +363,7 @@ def _scopes_text(route: Route) -> str:
     return "Required scopes: " + ", ".join(f"`{scope}`" for scope in route.scopes) + " (all of them)."
 
 
-def _description(route: Route, io: Contract) -> str:
+def _description(route: Route, contract: Contract) -> str:
     lines = [route.summary + ".", "", _scopes_text(route)]
     if route.category != "none":
         lines.append(f"Rate-limit category: `{route.category}`.")
@@ -374,15 +374,15 @@ def _description(route: Route, io: Contract) -> str:
     if route.deprecated is not None:
         lines.append(f"Deprecated: use `{route.deprecated.successor}`. Every answer, errors included, carries "
                      "`Deprecation`, `Sunset` and a `Link` to the successor route; it keeps working.")
-    if io.query and {"page", "cursor"} <= _field_names(io.query):
+    if contract.query and {"page", "cursor"} <= _field_names(contract.query):
         lines.append("Page mode (`page`, `pageSize`) by default, or cursor mode (`limit`, `cursor`); never both "
                      "(400).")
-    if io.notes:
-        lines.append(io.notes)
+    if contract.notes:
+        lines.append(contract.notes)
     return "\n".join(lines)
 
 
-def error_responses(route: Route, io: Contract) -> dict[int, list[ErrorCode]]:
+def error_responses(route: Route, contract: Contract) -> dict[int, list[ErrorCode]]:
     """Every error status the route can answer, with the catalog codes possible at each."""
     errors: dict[int, list[ErrorCode]] = {}
 
@@ -395,14 +395,14 @@ def error_responses(route: Route, io: Contract) -> dict[int, list[ErrorCode]]:
     if route.authorized:
         add(EC.VALIDATION_ERROR, EC.UNAUTHORIZED, EC.FORBIDDEN, EC.ENDPOINT_NOT_FOUND,
             EC.TOO_MANY_REQUESTS, EC.RATE_LIMIT_EXCEEDED, EC.USAGE_LIMIT_EXCEEDED)
-        if route.path_params or (io.query and "workspaceId" in _field_names(io.query)) or (
-                io.body and "workspaceId" in _field_names(io.body)):
+        if route.path_params or (contract.query and "workspaceId" in _field_names(contract.query)) or (
+                contract.body and "workspaceId" in _field_names(contract.body)):
             add(EC.NOT_FOUND)
         if route.method in MUTATING:
             add(EC.IDEMPOTENCY_KEY_IN_USE, EC.IDEMPOTENCY_KEY_REUSED)
-    if io.body or io.archive_body:
+    if contract.body or contract.archive_body:
         add(EC.PAYLOAD_TOO_LARGE, EC.UNSUPPORTED_MEDIA_TYPE)
-    for codes in io.errors.values():
+    for codes in contract.errors.values():
         add(*codes)
     add(EC.INTERNAL_ERROR, EC.SERVICE_UNAVAILABLE)
     return dict(sorted(errors.items()))
@@ -521,31 +521,31 @@ def _example_details(code: ErrorCode) -> dict[str, Any]:
     return details.get(code, {})
 
 
-def _parameters(route: Route, io: Contract, schemas: _Schemas) -> list[dict[str, Any]]:
+def _parameters(route: Route, contract: Contract, schemas: _Schemas) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = []
     for name in route.path_params:
         if name == "callbackId":
-            kinds = path_kinds(io, name)
+            kinds = path_kinds(contract, name)
             schema, description = _id(*kinds), "The operation's callbackId (the id of the " + \
                 " or ".join(kinds) + ")."
         else:
             schema, description = _PATH_PARAMETERS[name]
         parameters.append({"name": name, "in": "path", "required": True, "description": description,
                            "schema": schema})
-    if io.query:
-        parameters += schemas.query_parameters(io.query)
-    for name in io.headers:
+    if contract.query:
+        parameters += schemas.query_parameters(contract.query)
+    for name in contract.headers:
         parameters.append({"$ref": f"#/components/parameters/{name}"})
     if route.authorized and route.method in MUTATING:
         parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
     return parameters
 
 
-def _request_body(io: Contract, schemas: _Schemas) -> dict[str, Any] | None:
-    if not io.body:
+def _request_body(contract: Contract, schemas: _Schemas) -> dict[str, Any] | None:
+    if not contract.body:
         return None
-    content: dict[str, Any] = {JSON: {"schema": schemas.body(io.body)}}
-    if io.archive_body:
+    content: dict[str, Any] = {JSON: {"schema": schemas.body(contract.body)}}
+    if contract.archive_body:
         archive_types = _resolve("kiln.handlers.projects_import:ARCHIVE_TYPES")  # what the function accepts
         for media in archive_types:
             if media not in BINARY_MEDIA_TYPES:
@@ -555,11 +555,11 @@ def _request_body(io: Contract, schemas: _Schemas) -> dict[str, Any] | None:
         description = ("Either the archive itself (at most 4 MiB; imported now, 201) or JSON `{uploadId, name?}` "
                        "naming an upload made with `POST /v1/uploads` (any size up to 1 GiB; imported "
                        "asynchronously, 202).")
-    elif io.body_optional:
+    elif contract.body_optional:
         description = "Optional: an absent body means `{}`."
     else:
         description = None
-    body: dict[str, Any] = {"required": not io.body_optional}
+    body: dict[str, Any] = {"required": not contract.body_optional}
     if description:
         body["description"] = description
     body["content"] = content
@@ -568,26 +568,26 @@ def _request_body(io: Contract, schemas: _Schemas) -> dict[str, Any] | None:
 
 def _operation(route: Route, schemas: _Schemas, shared: dict[str, Any]) -> dict[str, Any]:
     """The route's operation; error responses are added to `shared` (components/responses)."""
-    io = contract_of_route(route)
+    contract = contract_of_route(route)
     operation: dict[str, Any] = {
         "operationId": route.operation_id,
         "summary": route.summary,
-        "description": _description(route, io),
+        "description": _description(route, contract),
         "tags": list(route.tags) or ["service"],
     }
     if route.deprecated is not None:
         operation["deprecated"] = True
     operation["security"] = [{"bearer": list(route.scopes)}] if route.authorized else []
-    parameters = _parameters(route, io, schemas)
+    parameters = _parameters(route, contract, schemas)
     if parameters:
         operation["parameters"] = parameters
-    body = _request_body(io, schemas)
+    body = _request_body(contract, schemas)
     if body:
         operation["requestBody"] = body
     responses: dict[str, Any] = {}
-    for success in io.answers:
+    for success in contract.answers:
         responses[str(success.status)] = _success_response(route, success, schemas)
-    for status, codes in error_responses(route, io).items():
+    for status, codes in error_responses(route, contract).items():
         key = str(status)
         name = _error_response_name(route, status, codes)
         error = shared.setdefault(name, _error_response(name, status, codes))
