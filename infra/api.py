@@ -32,29 +32,32 @@ AUTHORIZATION_HEADER = "Authorization"
 
 # One JSON object per request (cdk-nag Serverless-APIGWStructuredLogging). No API key values,
 # no bodies: the key id and the authorizer's principal identify the caller.
-ACCESS_LOG_FORMAT = json.dumps({
-    "requestId": "$context.requestId",
-    "extendedRequestId": "$context.extendedRequestId",
-    "requestTime": "$context.requestTime",
-    "requestTimeEpoch": "$context.requestTimeEpoch",
-    "ip": "$context.identity.sourceIp",
-    "userAgent": "$context.identity.userAgent",
-    "httpMethod": "$context.httpMethod",
-    "resourcePath": "$context.resourcePath",
-    "path": "$context.path",
-    "protocol": "$context.protocol",
-    "status": "$context.status",
-    "responseLength": "$context.responseLength",
-    "responseLatency": "$context.responseLatency",
-    "integrationLatency": "$context.integration.latency",
-    "integrationStatus": "$context.integration.status",
-    "errorType": "$context.error.responseType",
-    "apiKeyId": "$context.identity.apiKeyId",
-    "principalId": "$context.authorizer.principalId",
-    "authorizerLatency": "$context.authorizer.latency",
-    "authorizerStatus": "$context.authorizer.status",
-    "xrayTraceId": "$context.xrayTraceId",
-}, separators=(",", ":"))
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "extendedRequestId": "$context.extendedRequestId",
+        "requestTime": "$context.requestTime",
+        "requestTimeEpoch": "$context.requestTimeEpoch",
+        "ip": "$context.identity.sourceIp",
+        "userAgent": "$context.identity.userAgent",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "path": "$context.path",
+        "protocol": "$context.protocol",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "responseLatency": "$context.responseLatency",
+        "integrationLatency": "$context.integration.latency",
+        "integrationStatus": "$context.integration.status",
+        "errorType": "$context.error.responseType",
+        "apiKeyId": "$context.identity.apiKeyId",
+        "principalId": "$context.authorizer.principalId",
+        "authorizerLatency": "$context.authorizer.latency",
+        "authorizerStatus": "$context.authorizer.status",
+        "xrayTraceId": "$context.xrayTraceId",
+    },
+    separators=(",", ":"),
+)
 
 NO_AUTH_405_REASON = (
     "ANY method answering 405 METHOD_NOT_ALLOWED for the methods a resource does not declare; it reads "
@@ -67,8 +70,15 @@ NO_AUTH_OPTIONS_REASON = (
 )
 PREFLIGHT_STATUS = "204"
 # Headers a preflight answer may carry; declared on the method response, set by the template.
-PREFLIGHT_HEADERS = ("Allow", "Vary", "X-Request-Id", "Access-Control-Allow-Origin", "Access-Control-Allow-Methods",
-                     "Access-Control-Allow-Headers", "Access-Control-Max-Age")
+PREFLIGHT_HEADERS = (
+    "Allow",
+    "Vary",
+    "X-Request-Id",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Allow-Methods",
+    "Access-Control-Allow-Headers",
+    "Access-Control-Max-Age",
+)
 COGNITO_REASON = (
     "Kiln authenticates API keys with a Lambda TOKEN authorizer (kiln.handlers.authorizer) backed by "
     "DynamoDB, not with Cognito user pools."
@@ -98,8 +108,9 @@ def deployment_fingerprint(routes: Sequence[Route], cors_origins: Sequence[str] 
     (handlers live in other stacks) do not, and both only take effect with a new deployment.
     """
     described = sorted([r.method, r.path, r.handler_ref, r.authorized, r.group] for r in routes)
-    text = json.dumps([described, gateway_responses.templates(cors_origins), AUTHORIZER_CACHE_TTL_SECONDS],
-                      sort_keys=True)
+    text = json.dumps(
+        [described, gateway_responses.templates(cors_origins), AUTHORIZER_CACHE_TTL_SECONDS], sort_keys=True
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -139,17 +150,22 @@ def preflight_integration(methods: Sequence[str], origins: Sequence[str]) -> api
         request_templates={"application/json": json.dumps({"statusCode": int(PREFLIGHT_STATUS)})},
         # A preflight has no body; anything with a body of another type is not one.
         passthrough_behavior=apigw.PassthroughBehavior.NEVER,
-        integration_responses=[apigw.IntegrationResponse(
-            status_code=PREFLIGHT_STATUS,
-            response_parameters=static,
-            response_templates={"application/json": preflight_template(methods, origins)},
-        )],
+        integration_responses=[
+            apigw.IntegrationResponse(
+                status_code=PREFLIGHT_STATUS,
+                response_parameters=static,
+                response_templates={"application/json": preflight_template(methods, origins)},
+            )
+        ],
     )
 
 
 class Api(Construct):
     def __init__(
-        self, scope: Construct, id: str, *,
+        self,
+        scope: Construct,
+        id: str,
+        *,
         routes: Sequence[Route],
         function_name: Callable[[Route], str],
         tiers: Mapping[str, Tier],
@@ -162,7 +178,8 @@ class Api(Construct):
 
         access_logs = logs.LogGroup(self, "AccessLogs", retention=settings.log_retention, removal_policy=log_removal)
         self.rest_api = apigw.RestApi(
-            self, "RestApi",
+            self,
+            "RestApi",
             rest_api_name=f"{settings.stack_name}-api",
             description="Kiln REST API (routes from kiln.routes.ROUTES)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
@@ -189,9 +206,11 @@ class Api(Construct):
         self.stage = self.rest_api.deployment_stage
         # API Gateway creates the execution log group on first use, without retention: own it.
         execution_logs = logs.LogGroup(
-            self, "ExecutionLogs",
+            self,
+            "ExecutionLogs",
             log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{settings.stage_name}",
-            retention=settings.log_retention, removal_policy=log_removal,
+            retention=settings.log_retention,
+            removal_policy=log_removal,
         )
         self.stage.node.add_dependency(execution_logs)
 
@@ -201,17 +220,24 @@ class Api(Construct):
             "The account-level API Gateway logging role (AWS::ApiGateway::Account) is shared by every REST API "
             "in the region; AWS's managed AmazonAPIGatewayPushToCloudWatchLogs policy is the documented one for it.",
         )
-        acknowledge(self.rest_api, "AwsSolutions-APIG2",
-                    "Requests are validated in each handler with pydantic models, which answer the catalog's "
-                    "VALIDATION_ERROR with per-field details; an API Gateway request validator would answer "
-                    "first, with a different body.")
-        acknowledge(self.stage, "AwsSolutions-APIG3",
-                    "No WAF web ACL by default (a fixed monthly cost per deployment); per-key throttling and quotas "
-                    "are enforced by the usage plans and the stage throttle. Associate a web ACL for an "
-                    "internet-facing production deployment.")
+        acknowledge(
+            self.rest_api,
+            "AwsSolutions-APIG2",
+            "Requests are validated in each handler with pydantic models, which answer the catalog's "
+            "VALIDATION_ERROR with per-field details; an API Gateway request validator would answer "
+            "first, with a different body.",
+        )
+        acknowledge(
+            self.stage,
+            "AwsSolutions-APIG3",
+            "No WAF web ACL by default (a fixed monthly cost per deployment); per-key throttling and quotas "
+            "are enforced by the usage plans and the stage throttle. Associate a web ACL for an "
+            "internet-facing production deployment.",
+        )
 
         self.authorizer = apigw.TokenAuthorizer(
-            self, "TokenAuthorizer",
+            self,
+            "TokenAuthorizer",
             handler=authorizer_function.function,
             identity_source=apigw.IdentitySource.header(AUTHORIZATION_HEADER),
             results_cache_ttl=Duration.seconds(AUTHORIZER_CACHE_TTL_SECONDS),
@@ -220,15 +246,17 @@ class Api(Construct):
 
         # --- resources, each with an ANY method answering 405 for undeclared methods ----------
         not_allowed = apigw.LambdaIntegration(
-            method_not_allowed_function.function, proxy=True,
+            method_not_allowed_function.function,
+            proxy=True,
             scope_permission_to_method=False,  # one invoke permission for the whole API
         )
         self.resources: dict[str, apigw.IResource] = {}
         for path in resource_paths(routes):
             resource = self.rest_api.root if path == "/" else self.rest_api.root.resource_for_path(path)
             self.resources[path] = resource
-            method = resource.add_method("ANY", not_allowed, authorization_type=apigw.AuthorizationType.NONE,
-                                         api_key_required=False)
+            method = resource.add_method(
+                "ANY", not_allowed, authorization_type=apigw.AuthorizationType.NONE, api_key_required=False
+            )
             acknowledge(method, "AwsSolutions-APIG4", NO_AUTH_405_REASON)
             acknowledge(method, "AwsSolutions-COG4", NO_AUTH_405_REASON)
 
@@ -241,12 +269,16 @@ class Api(Construct):
             if "OPTIONS" in methods:
                 raise ValueError(f"{path}: OPTIONS is the CORS preflight, a route cannot declare it")
             method = resource.add_method(
-                "OPTIONS", preflight_integration(methods, settings.cors_allowed_origins),
-                authorization_type=apigw.AuthorizationType.NONE, api_key_required=False,
-                method_responses=[apigw.MethodResponse(
-                    status_code=PREFLIGHT_STATUS,
-                    response_parameters={f"method.response.header.{name}": False for name in PREFLIGHT_HEADERS},
-                )],
+                "OPTIONS",
+                preflight_integration(methods, settings.cors_allowed_origins),
+                authorization_type=apigw.AuthorizationType.NONE,
+                api_key_required=False,
+                method_responses=[
+                    apigw.MethodResponse(
+                        status_code=PREFLIGHT_STATUS,
+                        response_parameters={f"method.response.header.{name}": False for name in PREFLIGHT_HEADERS},
+                    )
+                ],
             )
             acknowledge(method, "AwsSolutions-APIG4", NO_AUTH_OPTIONS_REASON)
             acknowledge(method, "AwsSolutions-COG4", NO_AUTH_OPTIONS_REASON)
@@ -260,7 +292,8 @@ class Api(Construct):
                 uri=lambda_invocation_uri(function_name(route)),
             )
             method = self.resources[route.path].add_method(
-                route.method, integration,
+                route.method,
+                integration,
                 operation_name=route.operation_id,
                 authorizer=self.authorizer if route.authorized else None,
                 authorization_type=apigw.AuthorizationType.CUSTOM if route.authorized else apigw.AuthorizationType.NONE,
@@ -277,7 +310,8 @@ class Api(Construct):
         # --- gateway responses in the envelope ------------------------------------------------
         for response_type, spec in gateway_responses.templates(settings.cors_allowed_origins).items():
             apigw.GatewayResponse(
-                self, "Response" + "".join(p.capitalize() for p in response_type.split("_")),
+                self,
+                "Response" + "".join(p.capitalize() for p in response_type.split("_")),
                 rest_api=self.rest_api,
                 type=apigw.ResponseType.of(response_type),
                 status_code=None if spec["status"] is None else str(spec["status"]),
@@ -293,8 +327,11 @@ class Api(Construct):
                 name=f"{settings.stack_name}-{name}",
                 description=f"Kiln {name} tier",
                 throttle=apigw.ThrottleSettings(rate_limit=tier.rate_per_second, burst_limit=tier.burst),
-                quota=(None if tier.requests_per_day is None
-                       else apigw.QuotaSettings(limit=tier.requests_per_day, period=apigw.Period.DAY)),
+                quota=(
+                    None
+                    if tier.requests_per_day is None
+                    else apigw.QuotaSettings(limit=tier.requests_per_day, period=apigw.Period.DAY)
+                ),
                 api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.stage)],
             )
 

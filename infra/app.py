@@ -29,8 +29,9 @@ from infra.settings import LAYER_DIR, Settings  # noqa: E402
 from infra.stack import KilnStack  # noqa: E402
 
 
-def create_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = None,
-               **stack_kwargs: Any) -> tuple[App, KilnStack]:
+def create_app(
+    context: Mapping[str, Any] | None = None, *, outdir: str | None = None, **stack_kwargs: Any
+) -> tuple[App, KilnStack]:
     """The app with its one root stack; tests pass routes, layer_dir, workflows_dir..."""
     app = App(context=dict(context or {}), outdir=outdir)
     settings = Settings.from_context(app.node)
@@ -46,11 +47,16 @@ def check_layer() -> None:
     from layers.build import STAMP_NAME, is_current
 
     if not (LAYER_DIR / "python").is_dir() or not (LAYER_DIR / STAMP_NAME).is_file():
-        sys.exit(f"error: the Lambda dependency layer {LAYER_DIR.relative_to(REPO_ROOT)} has not been built. "
-                 "Build it with `make layer` (or `.venv/bin/python layers/build.py`), then synthesize again.")
+        sys.exit(
+            f"error: the Lambda dependency layer {LAYER_DIR.relative_to(REPO_ROOT)} has not been built. "
+            "Build it with `make layer` (or `.venv/bin/python layers/build.py`), then synthesize again."
+        )
     if not is_current():
-        print(f"warning: {LAYER_DIR.relative_to(REPO_ROOT)} was built from another layers/requirements.txt; "
-              "run `make layer` to rebuild it", file=sys.stderr)
+        print(
+            f"warning: {LAYER_DIR.relative_to(REPO_ROOT)} was built from another layers/requirements.txt; "
+            "run `make layer` to rebuild it",
+            file=sys.stderr,
+        )
 
 
 def main() -> None:

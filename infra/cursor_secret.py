@@ -13,13 +13,19 @@ class CursorSecret(Construct):
     def __init__(self, scope: Construct, id: str, *, removal_policy: RemovalPolicy) -> None:
         super().__init__(scope, id)
         self.secret = secretsmanager.Secret(
-            self, "Secret",
+            self,
+            "Secret",
             description="Kiln: HMAC key signing pagination cursors",
             generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=64, exclude_punctuation=True, include_space=False,
+                password_length=64,
+                exclude_punctuation=True,
+                include_space=False,
             ),
             removal_policy=removal_policy,
         )
-        acknowledge(self.secret, "AwsSolutions-SMG4",
-                    "Rotating the cursor key invalidates every outstanding pagination cursor; it is "
-                    "rotated by hand when needed (docs/deploy.md), not on a schedule.")
+        acknowledge(
+            self.secret,
+            "AwsSolutions-SMG4",
+            "Rotating the cursor key invalidates every outstanding pagination cursor; it is "
+            "rotated by hand when needed (docs/deploy.md), not on a schedule.",
+        )

@@ -17,7 +17,8 @@ class Data(Construct):
     def __init__(self, scope: Construct, id: str, *, settings: Settings) -> None:
         super().__init__(scope, id)
         self.table = dynamodb.Table(
-            self, "Table",
+            self,
+            "Table",
             partition_key=_string(schema.PARTITION_KEY),
             sort_key=_string(schema.SORT_KEY),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,

@@ -54,50 +54,85 @@ class GatewayMapping:
 
 
 MAPPINGS: tuple[GatewayMapping, ...] = (
-    GatewayMapping("UNAUTHORIZED", ErrorCode.UNAUTHORIZED,
-                   why="authorizer answered Unauthorized: no or malformed token"),
-    GatewayMapping("ACCESS_DENIED", ErrorCode.UNAUTHORIZED,
-                   why="authorizer Deny: the authorizer only denies bad, expired or revoked credentials, "
-                       "so 401 not 403"),
-    GatewayMapping("INVALID_API_KEY", ErrorCode.SERVICE_UNAVAILABLE,
-                   message="The credentials are valid but still being provisioned; retry in a few seconds.",
-                   retry_after=PROVISIONING_RETRY_SECONDS,
-                   why="checked after the authorizer accepted the credentials, on the workspace's usage key it "
-                       "returned: API Gateway has not propagated a key (or plan membership) created or moved a "
-                       "moment ago. Clients never send x-api-key, so nothing else produces it"),
+    GatewayMapping(
+        "UNAUTHORIZED", ErrorCode.UNAUTHORIZED, why="authorizer answered Unauthorized: no or malformed token"
+    ),
+    GatewayMapping(
+        "ACCESS_DENIED",
+        ErrorCode.UNAUTHORIZED,
+        why="authorizer Deny: the authorizer only denies bad, expired or revoked credentials, so 401 not 403",
+    ),
+    GatewayMapping(
+        "INVALID_API_KEY",
+        ErrorCode.SERVICE_UNAVAILABLE,
+        message="The credentials are valid but still being provisioned; retry in a few seconds.",
+        retry_after=PROVISIONING_RETRY_SECONDS,
+        why="checked after the authorizer accepted the credentials, on the workspace's usage key it "
+        "returned: API Gateway has not propagated a key (or plan membership) created or moved a "
+        "moment ago. Clients never send x-api-key, so nothing else produces it",
+    ),
     GatewayMapping("EXPIRED_TOKEN", ErrorCode.UNAUTHORIZED, why="SigV4 credentials expired (not used by Kiln clients)"),
-    GatewayMapping("INVALID_SIGNATURE", ErrorCode.UNAUTHORIZED,
-                   why="SigV4 signature invalid (not used by Kiln clients)"),
-    GatewayMapping("MISSING_AUTHENTICATION_TOKEN", ErrorCode.ENDPOINT_NOT_FOUND,
-                   why="what API Gateway answers for a path no resource matches"),
+    GatewayMapping(
+        "INVALID_SIGNATURE", ErrorCode.UNAUTHORIZED, why="SigV4 signature invalid (not used by Kiln clients)"
+    ),
+    GatewayMapping(
+        "MISSING_AUTHENTICATION_TOKEN",
+        ErrorCode.ENDPOINT_NOT_FOUND,
+        why="what API Gateway answers for a path no resource matches",
+    ),
     GatewayMapping("RESOURCE_NOT_FOUND", ErrorCode.ENDPOINT_NOT_FOUND, why="no such resource"),
     GatewayMapping("THROTTLED", ErrorCode.TOO_MANY_REQUESTS, why="usage plan or stage token bucket empty"),
     GatewayMapping("QUOTA_EXCEEDED", ErrorCode.USAGE_LIMIT_EXCEEDED, why="usage plan daily quota exhausted"),
     GatewayMapping("REQUEST_TOO_LARGE", ErrorCode.PAYLOAD_TOO_LARGE, why="body over API Gateway's 10 MB limit"),
     GatewayMapping("UNSUPPORTED_MEDIA_TYPE", ErrorCode.UNSUPPORTED_MEDIA_TYPE, why="no mapping for the Content-Type"),
-    GatewayMapping("BAD_REQUEST_BODY", ErrorCode.VALIDATION_ERROR, gateway_message=True,
-                   why="request validator rejected the body"),
-    GatewayMapping("BAD_REQUEST_PARAMETERS", ErrorCode.VALIDATION_ERROR, gateway_message=True,
-                   why="request validator rejected a parameter"),
-    GatewayMapping("WAF_FILTERED", ErrorCode.FORBIDDEN,
-                   message="The request was blocked by the web application firewall.",
-                   why="a web ACL blocked the request"),
-    GatewayMapping("AUTHORIZER_FAILURE", ErrorCode.SERVICE_UNAVAILABLE, retry_after=1,
-                   why="the authorizer crashed or timed out: a dependency problem, retryable"),
-    GatewayMapping("AUTHORIZER_CONFIGURATION_ERROR", ErrorCode.SERVICE_UNAVAILABLE, retry_after=1,
-                   why="the authorizer could not be invoked: a dependency problem, retryable"),
-    GatewayMapping("INTEGRATION_FAILURE", ErrorCode.SERVICE_UNAVAILABLE, retry_after=1,
-                   why="the function could not be invoked (throttled, crashed on init): retryable"),
-    GatewayMapping("INTEGRATION_TIMEOUT", ErrorCode.SERVICE_UNAVAILABLE, retry_after=1,
-                   why="the function did not answer within the 29 s integration timeout: retryable"),
+    GatewayMapping(
+        "BAD_REQUEST_BODY", ErrorCode.VALIDATION_ERROR, gateway_message=True, why="request validator rejected the body"
+    ),
+    GatewayMapping(
+        "BAD_REQUEST_PARAMETERS",
+        ErrorCode.VALIDATION_ERROR,
+        gateway_message=True,
+        why="request validator rejected a parameter",
+    ),
+    GatewayMapping(
+        "WAF_FILTERED",
+        ErrorCode.FORBIDDEN,
+        message="The request was blocked by the web application firewall.",
+        why="a web ACL blocked the request",
+    ),
+    GatewayMapping(
+        "AUTHORIZER_FAILURE",
+        ErrorCode.SERVICE_UNAVAILABLE,
+        retry_after=1,
+        why="the authorizer crashed or timed out: a dependency problem, retryable",
+    ),
+    GatewayMapping(
+        "AUTHORIZER_CONFIGURATION_ERROR",
+        ErrorCode.SERVICE_UNAVAILABLE,
+        retry_after=1,
+        why="the authorizer could not be invoked: a dependency problem, retryable",
+    ),
+    GatewayMapping(
+        "INTEGRATION_FAILURE",
+        ErrorCode.SERVICE_UNAVAILABLE,
+        retry_after=1,
+        why="the function could not be invoked (throttled, crashed on init): retryable",
+    ),
+    GatewayMapping(
+        "INTEGRATION_TIMEOUT",
+        ErrorCode.SERVICE_UNAVAILABLE,
+        retry_after=1,
+        why="the function did not answer within the 29 s integration timeout: retryable",
+    ),
     GatewayMapping("API_CONFIGURATION_ERROR", ErrorCode.INTERNAL_ERROR, why="a deployment bug"),
     # Catch-alls for types AWS adds later. Every 4XX type documented today has its own entry
     # above, so DEFAULT_4XX only sees a refusal Kiln did not plan for: it keeps API Gateway's
     # status (clients dispatch on status first) and API Gateway's own message (which names the
     # cause), under FORBIDDEN, the catalog's code for "refused without touching the resource".
     # VALIDATION_ERROR would promise a `details.fields` list the gateway cannot provide.
-    GatewayMapping("DEFAULT_4XX", ErrorCode.FORBIDDEN, keep_status=True, gateway_message=True,
-                   why="unforeseen gateway refusal"),
+    GatewayMapping(
+        "DEFAULT_4XX", ErrorCode.FORBIDDEN, keep_status=True, gateway_message=True, why="unforeseen gateway refusal"
+    ),
     GatewayMapping("DEFAULT_5XX", ErrorCode.INTERNAL_ERROR, keep_status=True, why="unforeseen gateway failure"),
 )
 

@@ -99,11 +99,23 @@ class Permission:
 
 # Every grant permissions_for translates. A grant added to kiln.routes.GRANTS without a
 # translation here fails synthesis as soon as a function uses it, instead of granting nothing.
-TRANSLATED = frozenset({
-    "table:read", "table:write", "bucket:read", "bucket:write", "cursor-secret:read", "health:check",
-    "usage-keys:write", "generator:invoke", "builds:control", "archives:start", "table:touch",
-    "limits:count", "sandbox:invoke",
-})
+TRANSLATED = frozenset(
+    {
+        "table:read",
+        "table:write",
+        "bucket:read",
+        "bucket:write",
+        "cursor-secret:read",
+        "health:check",
+        "usage-keys:write",
+        "generator:invoke",
+        "builds:control",
+        "archives:start",
+        "table:touch",
+        "limits:count",
+        "sandbox:invoke",
+    }
+)
 
 # The workflow (kiln.routes.WORKFLOWS) builds:control starts and stops; the same name as
 # kiln.adapters.stepfunctions.BUILD_WORKFLOW, the key the functions look up in KILN_STATE_MACHINES.
@@ -140,18 +152,30 @@ def generator_permissions(model_id: str) -> list[Permission]:
     bedrock = f"arn:{Aws.PARTITION}:bedrock"
     base = inference_profile_model(model_id)
     if base is None:
-        return [Permission(iam.PolicyStatement(
-            sid="GeneratorInvokeModel", actions=["bedrock:InvokeModel"],
-            resources=[f"{bedrock}:{Aws.REGION}::foundation-model/{model_id}"]))]
+        return [
+            Permission(
+                iam.PolicyStatement(
+                    sid="GeneratorInvokeModel",
+                    actions=["bedrock:InvokeModel"],
+                    resources=[f"{bedrock}:{Aws.REGION}::foundation-model/{model_id}"],
+                )
+            )
+        ]
     profile_arn = f"{bedrock}:{Aws.REGION}:{Aws.ACCOUNT_ID}:inference-profile/{model_id}"
     routed_model = f"{bedrock}:*::foundation-model/{base}"
     return [
-        Permission(iam.PolicyStatement(sid="GeneratorInvokeProfile", actions=["bedrock:InvokeModel"],
-                                       resources=[profile_arn])),
-        Permission(iam.PolicyStatement(sid="GeneratorInvokeProfileModel", actions=["bedrock:InvokeModel"],
-                                       resources=[routed_model],
-                                       conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile_arn}}),
-                   ((routed_model, BEDROCK_PROFILE_REASON),)),
+        Permission(
+            iam.PolicyStatement(sid="GeneratorInvokeProfile", actions=["bedrock:InvokeModel"], resources=[profile_arn])
+        ),
+        Permission(
+            iam.PolicyStatement(
+                sid="GeneratorInvokeProfileModel",
+                actions=["bedrock:InvokeModel"],
+                resources=[routed_model],
+                conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile_arn}},
+            ),
+            ((routed_model, BEDROCK_PROFILE_REASON),),
+        ),
     ]
 
 
@@ -170,10 +194,12 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
     validate(grants, owner)
     out: list[Permission] = []
 
-    def allow(sid: str, actions: Sequence[str], resources: Sequence[str],
-              wildcards: Sequence[tuple[str, str]] = ()) -> None:
-        out.append(Permission(iam.PolicyStatement(sid=sid, actions=list(actions), resources=list(resources)),
-                              tuple(wildcards)))
+    def allow(
+        sid: str, actions: Sequence[str], resources: Sequence[str], wildcards: Sequence[tuple[str, str]] = ()
+    ) -> None:
+        out.append(
+            Permission(iam.PolicyStatement(sid=sid, actions=list(actions), resources=list(resources)), tuple(wildcards))
+        )
 
     if "table:read" in grants or "table:write" in grants:
         allow("TableRead", _TABLE_READ, [targets.table_arn, targets.index_arn])
@@ -184,9 +210,16 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
     if "limits:count" in grants:
         # kiln.adapters.dynamodb.limits: one conditional UpdateItem per check (GetItem when a
         # refusal must be confirmed), only in the counters' partitions.
-        out.append(Permission(iam.PolicyStatement(
-            sid="LimitCounters", actions=["dynamodb:GetItem", "dynamodb:UpdateItem"], resources=[targets.table_arn],
-            conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*", "USAGE#*"]}})))
+        out.append(
+            Permission(
+                iam.PolicyStatement(
+                    sid="LimitCounters",
+                    actions=["dynamodb:GetItem", "dynamodb:UpdateItem"],
+                    resources=[targets.table_arn],
+                    conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["RATE#*", "USAGE#*"]}},
+                )
+            )
+        )
     if "bucket:write" in grants:
         allow("BucketWrite", BUCKET_WRITE_ACTIONS, [targets.objects_arn], [(targets.objects_arn, OBJECTS_REASON)])
     elif "bucket:read" in grants:
@@ -202,15 +235,26 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
         if not targets.usage_plan_ids:
             raise ValueError(f"{owner}: usage-keys:write is only available to route functions")
         apigateway = f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}::"
-        allow("UsageKeysCreate", ("apigateway:POST",),
-              [f"{apigateway}/apikeys"] + [f"{apigateway}/usageplans/{plan}/keys" for plan in targets.usage_plan_ids])
-        allow("UsageKeysDelete", ("apigateway:DELETE",), [f"{apigateway}/apikeys/*"],
-              [(f"{apigateway}/apikeys/*", API_KEYS_REASON)])
+        allow(
+            "UsageKeysCreate",
+            ("apigateway:POST",),
+            [f"{apigateway}/apikeys"] + [f"{apigateway}/usageplans/{plan}/keys" for plan in targets.usage_plan_ids],
+        )
+        allow(
+            "UsageKeysDelete",
+            ("apigateway:DELETE",),
+            [f"{apigateway}/apikeys/*"],
+            [(f"{apigateway}/apikeys/*", API_KEYS_REASON)],
+        )
         # A tier change moves the workspace's key between plans: DELETE its membership of the
         # old plan (GET recognises a retried move). Key ids are created at run time.
         memberships = [f"{apigateway}/usageplans/{plan}/keys/*" for plan in targets.usage_plan_ids]
-        allow("UsagePlanKeysMove", ("apigateway:DELETE", "apigateway:GET"), memberships,
-              [(arn, API_KEYS_REASON) for arn in memberships])
+        allow(
+            "UsagePlanKeysMove",
+            ("apigateway:DELETE", "apigateway:GET"),
+            memberships,
+            [(arn, API_KEYS_REASON) for arn in memberships],
+        )
     if "health:check" in grants:
         allow("HealthTable", ("dynamodb:DescribeTable",), [targets.table_arn])
         # HeadBucket is authorized by s3:ListBucket on the bucket itself (not its objects).
@@ -244,14 +288,21 @@ def build_control_permissions(targets: Targets, owner: str) -> list[Permission]:
     stop_execution on the ARN derived from the machine's.
     """
     if not (targets.build_state_machine_arn and targets.build_state_machine_name):
-        raise ValueError(f"{owner}: builds:control needs the {BUILD_WORKFLOW!r} state machine, which only route "
-                         "functions can reference (and only when kiln.routes.WORKFLOWS declares it)")
+        raise ValueError(
+            f"{owner}: builds:control needs the {BUILD_WORKFLOW!r} state machine, which only route "
+            "functions can reference (and only when kiln.routes.WORKFLOWS declares it)"
+        )
     executions = build_executions_arn(targets.build_state_machine_name)
     return [
-        Permission(iam.PolicyStatement(sid="BuildsStart", actions=["states:StartExecution"],
-                                       resources=[targets.build_state_machine_arn])),
-        Permission(iam.PolicyStatement(sid="BuildsStop", actions=["states:StopExecution"], resources=[executions]),
-                   ((executions, BUILD_EXECUTIONS_REASON),)),
+        Permission(
+            iam.PolicyStatement(
+                sid="BuildsStart", actions=["states:StartExecution"], resources=[targets.build_state_machine_arn]
+            )
+        ),
+        Permission(
+            iam.PolicyStatement(sid="BuildsStop", actions=["states:StopExecution"], resources=[executions]),
+            ((executions, BUILD_EXECUTIONS_REASON),),
+        ),
     ]
 
 
@@ -263,36 +314,71 @@ def archive_start_permissions(targets: Targets, owner: str) -> list[Permission]:
     DescribeExecution, no StopExecution). The state machine's ARN names no wildcard.
     """
     if not targets.archive_state_machine_arn:
-        raise ValueError(f"{owner}: archives:start needs the {ARCHIVE_WORKFLOW!r} state machine, which only route "
-                         "functions can reference (and only when kiln.routes.WORKFLOWS declares it)")
-    return [Permission(iam.PolicyStatement(sid="ArchivesStart", actions=["states:StartExecution"],
-                                           resources=[targets.archive_state_machine_arn]))]
+        raise ValueError(
+            f"{owner}: archives:start needs the {ARCHIVE_WORKFLOW!r} state machine, which only route "
+            "functions can reference (and only when kiln.routes.WORKFLOWS declares it)"
+        )
+    return [
+        Permission(
+            iam.PolicyStatement(
+                sid="ArchivesStart", actions=["states:StartExecution"], resources=[targets.archive_state_machine_arn]
+            )
+        )
+    ]
 
 
 def sandbox_invoke_permissions(targets: Targets, owner: str) -> list[Permission]:
     """InvokeFunction on the sandbox function's unqualified ARN, the one kiln.adapters.lambda_invoke calls."""
     if not targets.sandbox_function_arn:
-        raise ValueError(f"{owner}: sandbox:invoke needs the build sandbox function, which only workers built "
-                         "after it can reference (a worker with sandbox=True in kiln.routes.WORKERS)")
-    return [Permission(iam.PolicyStatement(sid="SandboxInvoke", actions=["lambda:InvokeFunction"],
-                                           resources=[targets.sandbox_function_arn]))]
+        raise ValueError(
+            f"{owner}: sandbox:invoke needs the build sandbox function, which only workers built "
+            "after it can reference (a worker with sandbox=True in kiln.routes.WORKERS)"
+        )
+    return [
+        Permission(
+            iam.PolicyStatement(
+                sid="SandboxInvoke", actions=["lambda:InvokeFunction"], resources=[targets.sandbox_function_arn]
+            )
+        )
+    ]
 
 
 def network_interface_permissions() -> list[Permission]:
     """What Lambda needs on the role of a function attached to a VPC (AWSLambdaVPCAccessExecutionRole's EC2 part)."""
-    return [Permission(iam.PolicyStatement(
-        sid="VpcNetworkInterfaces",
-        actions=["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
-                 "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
-        resources=["*"]), (("*", NETWORK_INTERFACES_REASON),))]
+    return [
+        Permission(
+            iam.PolicyStatement(
+                sid="VpcNetworkInterfaces",
+                actions=[
+                    "ec2:CreateNetworkInterface",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeSubnets",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:AssignPrivateIpAddresses",
+                    "ec2:UnassignPrivateIpAddresses",
+                ],
+                resources=["*"],
+            ),
+            (("*", NETWORK_INTERFACES_REASON),),
+        )
+    ]
 
 
 def baseline(log_group_arn: str, *, tracing: bool = True) -> list[Permission]:
     """What every function needs: write its own log group, send traces (when traced)."""
-    logs = Permission(iam.PolicyStatement(sid="Logs", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                                          resources=[log_group_arn]))  # the Arn attribute already ends in ':*'
+    logs = Permission(
+        iam.PolicyStatement(
+            sid="Logs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group_arn]
+        )
+    )  # the Arn attribute already ends in ':*'
     if not tracing:
         return [logs]
-    return [logs, Permission(iam.PolicyStatement(sid="XRay", actions=["xray:PutTraceSegments",
-                                                                      "xray:PutTelemetryRecords"],
-                                                 resources=["*"]), (("*", XRAY_REASON),))]
+    return [
+        logs,
+        Permission(
+            iam.PolicyStatement(
+                sid="XRay", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]
+            ),
+            (("*", XRAY_REASON),),
+        ),
+    ]

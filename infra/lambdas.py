@@ -43,7 +43,8 @@ Lazy = Callable[[], str]
 
 
 def function_environment(
-    grants: Iterable[str], *,
+    grants: Iterable[str],
+    *,
     table_name: str,
     bucket_name: str,
     usage_plans_json: str | None = None,
@@ -105,8 +106,10 @@ class FunctionSpec:
 
     def __post_init__(self) -> None:
         if not DEFAULT_EPHEMERAL_STORAGE_MB <= self.ephemeral_storage_mb <= MAX_EPHEMERAL_STORAGE_MB:
-            raise ValueError(f"{self.handler}: ephemeral storage must be between {DEFAULT_EPHEMERAL_STORAGE_MB} and "
-                             f"{MAX_EPHEMERAL_STORAGE_MB} MB, got {self.ephemeral_storage_mb}")
+            raise ValueError(
+                f"{self.handler}: ephemeral storage must be between {DEFAULT_EPHEMERAL_STORAGE_MB} and "
+                f"{MAX_EPHEMERAL_STORAGE_MB} MB, got {self.ephemeral_storage_mb}"
+            )
 
 
 @dataclass
@@ -139,8 +142,9 @@ def staged_functions() -> Path:
     staging = Path(tempfile.mkdtemp(prefix="kiln-functions-"))
     atexit.register(shutil.rmtree, staging, True)
     target = staging / "functions"
-    shutil.copytree(FUNCTIONS_DIR, target, ignore=shutil.ignore_patterns(
-        "__pycache__", "*.pyc", ".pytest_cache", "*.egg-info"))
+    shutil.copytree(
+        FUNCTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
+    )
     openapi.package(target)
     return target
 
@@ -149,12 +153,23 @@ class KilnFunction(Construct):
     """`targets` replaces the runtime's (a worker granted sandbox:invoke needs the sandbox's ARN);
     `network` attaches the function to the sandbox's isolated VPC (infra/sandbox.py)."""
 
-    def __init__(self, scope: Construct, id: str, *, spec: FunctionSpec, runtime: Runtime,
-                 targets: grants_mod.Targets | None = None, network: IsolatedNetwork | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        spec: FunctionSpec,
+        runtime: Runtime,
+        targets: grants_mod.Targets | None = None,
+        network: IsolatedNetwork | None = None,
+    ) -> None:
         super().__init__(scope, id)
         self.spec = spec
         self.log_group = logs.LogGroup(
-            self, "Logs", retention=runtime.log_retention, removal_policy=runtime.log_removal_policy,
+            self,
+            "Logs",
+            retention=runtime.log_retention,
+            removal_policy=runtime.log_removal_policy,
         )
         permissions = [
             *grants_mod.baseline(self.log_group.log_group_arn, tracing=spec.tracing),
@@ -162,7 +177,8 @@ class KilnFunction(Construct):
             *grants_mod.permissions_for(spec.grants, targets or runtime.targets, owner=spec.handler),
         ]
         self.role = iam.Role(
-            self, "Role",
+            self,
+            "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"Kiln {spec.handler}: {', '.join(spec.grants) or 'no data access'}",
             inline_policies={"kiln": iam.PolicyDocument(statements=[p.statement for p in permissions])},
@@ -176,7 +192,8 @@ class KilnFunction(Construct):
             acknowledge(self.role, "Serverless-LambdaStarPermissions", " ".join(dict.fromkeys(reasons)))
 
         self.function = lambda_.Function(
-            self, "Function",
+            self,
+            "Function",
             function_name=spec.function_name,
             description=spec.description[:256],
             runtime=RUNTIME,
@@ -186,8 +203,11 @@ class KilnFunction(Construct):
             layers=[runtime.layer],
             memory_size=spec.memory_mb,
             # Left out at Lambda's default, so only the functions that need more /tmp declare it.
-            ephemeral_storage_size=(Size.mebibytes(spec.ephemeral_storage_mb)
-                                    if spec.ephemeral_storage_mb != DEFAULT_EPHEMERAL_STORAGE_MB else None),
+            ephemeral_storage_size=(
+                Size.mebibytes(spec.ephemeral_storage_mb)
+                if spec.ephemeral_storage_mb != DEFAULT_EPHEMERAL_STORAGE_MB
+                else None
+            ),
             timeout=Duration.seconds(spec.timeout_seconds),
             tracing=lambda_.Tracing.ACTIVE if spec.tracing else lambda_.Tracing.DISABLED,
             vpc=network.vpc if network is not None else None,
@@ -207,4 +227,3 @@ class KilnFunction(Construct):
     @property
     def function_arn(self) -> str:
         return self.function.function_arn
-

@@ -22,7 +22,10 @@ FIVE_MINUTES = Duration.minutes(5)
 
 class Monitoring(Construct):
     def __init__(
-        self, scope: Construct, id: str, *,
+        self,
+        scope: Construct,
+        id: str,
+        *,
         rest_api: apigw.RestApi,
         authorizer: lambda_.IFunction,
         state_machines: Mapping[str, sfn.StateMachine],
@@ -30,25 +33,40 @@ class Monitoring(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.alarms: list[cloudwatch.Alarm] = []
-        self._add("Api5xx", rest_api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"), threshold=5,
-                  description="Kiln API answered 5 or more 5xx responses in 5 minutes")
-        self._add("AuthorizerErrors", authorizer.metric_errors(period=FIVE_MINUTES, statistic="Sum"), threshold=1,
-                  description="Kiln authorizer raised errors (callers get 503 SERVICE_UNAVAILABLE)")
+        self._add(
+            "Api5xx",
+            rest_api.metric_server_error(period=FIVE_MINUTES, statistic="Sum"),
+            threshold=5,
+            description="Kiln API answered 5 or more 5xx responses in 5 minutes",
+        )
+        self._add(
+            "AuthorizerErrors",
+            authorizer.metric_errors(period=FIVE_MINUTES, statistic="Sum"),
+            threshold=1,
+            description="Kiln authorizer raised errors (callers get 503 SERVICE_UNAVAILABLE)",
+        )
         for name, machine in state_machines.items():
-            self._add(f"Workflow{name.capitalize()}Failed", machine.metric_failed(period=FIVE_MINUTES, statistic="Sum"),
-                      threshold=1, description=f"Kiln workflow {name} had failed executions")
+            self._add(
+                f"Workflow{name.capitalize()}Failed",
+                machine.metric_failed(period=FIVE_MINUTES, statistic="Sum"),
+                threshold=1,
+                description=f"Kiln workflow {name} had failed executions",
+            )
         if alarm_topic_arn:
             topic = sns.Topic.from_topic_arn(self, "AlarmTopic", alarm_topic_arn)
             for alarm in self.alarms:
                 alarm.add_alarm_action(actions.SnsAction(topic))
 
     def _add(self, id: str, metric: cloudwatch.Metric, *, threshold: float, description: str) -> None:
-        self.alarms.append(cloudwatch.Alarm(
-            self, id,
-            metric=metric,
-            threshold=threshold,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
-        ))
+        self.alarms.append(
+            cloudwatch.Alarm(
+                self,
+                id,
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=description,
+            )
+        )

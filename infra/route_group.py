@@ -67,7 +67,10 @@ def path_for_arn(path: str) -> str:
 
 class RouteGroupStack(NestedStack):
     def __init__(
-        self, scope: Construct, id: str, *,
+        self,
+        scope: Construct,
+        id: str,
+        *,
         group: str,
         routes: Sequence[Route],
         settings: Settings,
@@ -103,16 +106,23 @@ class RouteGroupStack(NestedStack):
                 state_machine_arns=tuple(
                     imp(f"StateMachine{pascal(name)}Arn", arn)
                     for name, arn in sorted(shared.state_machine_arns.items())
-                ) if needs_workflows else (),
+                )
+                if needs_workflows
+                else (),
                 usage_plan_ids=tuple(
                     imp(f"UsagePlan{pascal(tier)}Id", plan) for tier, plan in shared.usage_plan_ids.items()
-                ) if needs_usage_keys else (),
-                build_state_machine_arn=imp(f"StateMachine{pascal(build)}Arn",
-                                            shared.state_machine_arns[build]) if needs_build else "",
-                build_state_machine_name=imp(f"StateMachine{pascal(build)}Name",
-                                             shared.state_machine_names[build]) if needs_build else "",
-                archive_state_machine_arn=imp(f"StateMachine{pascal(archive)}Arn",
-                                              shared.state_machine_arns[archive]) if needs_archive else "",
+                )
+                if needs_usage_keys
+                else (),
+                build_state_machine_arn=imp(f"StateMachine{pascal(build)}Arn", shared.state_machine_arns[build])
+                if needs_build
+                else "",
+                build_state_machine_name=imp(f"StateMachine{pascal(build)}Name", shared.state_machine_names[build])
+                if needs_build
+                else "",
+                archive_state_machine_arn=imp(f"StateMachine{pascal(archive)}Arn", shared.state_machine_arns[archive])
+                if needs_archive
+                else "",
                 bedrock_model_id=settings.invoked_model_id,
                 generator_secret_arn=settings.generator_secret_arn,
             ),
@@ -136,7 +146,8 @@ class RouteGroupStack(NestedStack):
                 cors_allowed_origins=settings.cors_allowed_origins,
             )
             fn = KilnFunction(
-                self, route.function_id,
+                self,
+                route.function_id,
                 spec=FunctionSpec(
                     handler=route.handler_ref,
                     description=f"Kiln {route.method} {route.path}: {route.summary}",
@@ -155,7 +166,8 @@ class RouteGroupStack(NestedStack):
                 principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
                 action="lambda:InvokeFunction",
                 source_arn=stack.format_arn(
-                    service="execute-api", resource=rest_api_id,
+                    service="execute-api",
+                    resource=rest_api_id,
                     resource_name=f"*/{route.method}{path_for_arn(route.path)}",
                     arn_format=ArnFormat.SLASH_RESOURCE_NAME,
                 ),

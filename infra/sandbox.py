@@ -26,26 +26,37 @@ AVAILABILITY_ZONES = 2
 
 
 class IsolatedNetwork(Construct):
-    def __init__(self, scope: Construct, id: str, *, log_retention: logs.RetentionDays,
-                 log_removal_policy: RemovalPolicy) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, log_retention: logs.RetentionDays, log_removal_policy: RemovalPolicy
+    ) -> None:
         super().__init__(scope, id)
         rejected = logs.LogGroup(self, "RejectedTraffic", retention=log_retention, removal_policy=log_removal_policy)
         self.vpc = ec2.Vpc(
-            self, "Vpc",
+            self,
+            "Vpc",
             ip_addresses=ec2.IpAddresses.cidr(CIDR),
             max_azs=AVAILABILITY_ZONES,
             nat_gateways=0,
-            subnet_configuration=[ec2.SubnetConfiguration(
-                name="Sandbox", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=SUBNET_MASK)],
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="Sandbox", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED, cidr_mask=SUBNET_MASK
+                )
+            ],
             # Nothing is placed in the default security group; restricting it would take a custom
             # resource (a Lambda function and a role) for no gain in a VPC that routes nowhere.
             restrict_default_security_group=False,
-            flow_logs={"Rejected": ec2.FlowLogOptions(
-                destination=ec2.FlowLogDestination.to_cloud_watch_logs(rejected),
-                traffic_type=ec2.FlowLogTrafficType.REJECT)},
+            flow_logs={
+                "Rejected": ec2.FlowLogOptions(
+                    destination=ec2.FlowLogDestination.to_cloud_watch_logs(rejected),
+                    traffic_type=ec2.FlowLogTrafficType.REJECT,
+                )
+            },
         )
         self.security_group = ec2.SecurityGroup(
-            self, "NoTraffic", vpc=self.vpc, allow_all_outbound=False,
+            self,
+            "NoTraffic",
+            vpc=self.vpc,
+            allow_all_outbound=False,
             description="Kiln build sandbox: no inbound and no outbound traffic",
         )
         self.subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)

@@ -145,11 +145,15 @@ class Settings:
         if not self.stack_name.replace("-", "").isalnum():
             raise ValueError(f"stackName must be alphanumeric with dashes, got {self.stack_name!r}")
         if not 1 <= self.build_task_concurrency <= MAX_BUILD_TASK_CONCURRENCY:
-            raise ValueError(f"buildTaskConcurrency must be between 1 and {MAX_BUILD_TASK_CONCURRENCY} (the most "
-                             f"iterations an inline Map state runs at once), got {self.build_task_concurrency}")
+            raise ValueError(
+                f"buildTaskConcurrency must be between 1 and {MAX_BUILD_TASK_CONCURRENCY} (the most "
+                f"iterations an inline Map state runs at once), got {self.build_task_concurrency}"
+            )
         if not 0 <= self.build_repair_attempts <= MAX_BUILD_REPAIR_ATTEMPTS:
-            raise ValueError(f"buildRepairAttempts must be between 0 and {MAX_BUILD_REPAIR_ATTEMPTS}, "
-                             f"got {self.build_repair_attempts}")
+            raise ValueError(
+                f"buildRepairAttempts must be between 0 and {MAX_BUILD_REPAIR_ATTEMPTS}, "
+                f"got {self.build_repair_attempts}"
+            )
         try:
             check_origins(self.cors_allowed_origins)
         except ValueError as error:
@@ -161,11 +165,13 @@ class Settings:
                 raise ValueError(
                     "bedrockModelId is required when generator is bedrock: pass the Bedrock model or "
                     "inference profile id, e.g. -c generator=bedrock "
-                    "-c bedrockModelId=us.anthropic.claude-3-5-sonnet-20240620-v1:0")
+                    "-c bedrockModelId=us.anthropic.claude-3-5-sonnet-20240620-v1:0"
+                )
             if self.bedrock_model_id.startswith("arn:") or not _MODEL_ID.match(self.bedrock_model_id):
                 raise ValueError(
                     f"bedrockModelId must be a Bedrock model or inference profile id (not an ARN), "
-                    f"got {self.bedrock_model_id!r}")
+                    f"got {self.bedrock_model_id!r}"
+                )
         if self.generator == "openai-compatible":
             self._check_openai()
 
@@ -176,7 +182,8 @@ class Settings:
             raise ValueError(
                 "openaiBaseUrl and openaiModel are required when generator is openai-compatible, e.g. "
                 "-c generator=openai-compatible -c openaiBaseUrl=https://api.openai.com/v1 -c openaiModel=gpt-4o "
-                "-c openaiApiKeySecretArn=<secret ARN>")
+                "-c openaiApiKeySecretArn=<secret ARN>"
+            )
         try:
             parse_base_url(self.openai_base_url)
         except ValueError as error:
@@ -189,13 +196,15 @@ class Settings:
         if self.openai_api_key_secret_arn and not _SECRET_ARN.match(self.openai_api_key_secret_arn):
             raise ValueError(
                 "openaiApiKeySecretArn must be the full ARN of a Secrets Manager secret (ending in -XXXXXX, as "
-                f"`aws secretsmanager describe-secret` prints it), got {self.openai_api_key_secret_arn!r}")
+                f"`aws secretsmanager describe-secret` prints it), got {self.openai_api_key_secret_arn!r}"
+            )
         if self.openai_output not in OUTPUT_MODES:
             raise ValueError(f"openaiOutput must be one of {list(OUTPUT_MODES)}, got {self.openai_output!r}")
 
     @classmethod
     def from_context(cls, node: Any) -> Settings:
         """Read settings from a construct node's context (the App's, normally)."""
+
         def get(key: str, default: Any) -> Any:
             value = node.try_get_context(key)
             return default if value is None else value
@@ -217,10 +226,12 @@ class Settings:
             openai_model=str(get("openaiModel", defaults.openai_model)).strip(),
             openai_api_key_secret_arn=str(get("openaiApiKeySecretArn", defaults.openai_api_key_secret_arn)).strip(),
             openai_output=str(get("openaiOutput", defaults.openai_output)).strip().lower() or defaults.openai_output,
-            build_task_concurrency=_int("buildTaskConcurrency",
-                                        get("buildTaskConcurrency", defaults.build_task_concurrency)),
-            build_repair_attempts=_int("buildRepairAttempts",
-                                       get("buildRepairAttempts", defaults.build_repair_attempts)),
+            build_task_concurrency=_int(
+                "buildTaskConcurrency", get("buildTaskConcurrency", defaults.build_task_concurrency)
+            ),
+            build_repair_attempts=_int(
+                "buildRepairAttempts", get("buildRepairAttempts", defaults.build_repair_attempts)
+            ),
             cors_allowed_origins=_origins(get("corsAllowedOrigins", defaults.cors_allowed_origins)),
         )
 
@@ -235,8 +246,12 @@ class Settings:
         if self.generator == "bedrock":
             return {config.GENERATOR: "bedrock", config.BEDROCK_MODEL_ID: self.bedrock_model_id}
         if self.generator == "openai-compatible":
-            env = {config.GENERATOR: "openai-compatible", config.OPENAI_BASE_URL: self.openai_base_url,
-                   config.OPENAI_MODEL: self.openai_model, config.OPENAI_OUTPUT: self.openai_output}
+            env = {
+                config.GENERATOR: "openai-compatible",
+                config.OPENAI_BASE_URL: self.openai_base_url,
+                config.OPENAI_MODEL: self.openai_model,
+                config.OPENAI_OUTPUT: self.openai_output,
+            }
             if self.openai_api_key_secret_arn:
                 env[config.OPENAI_API_KEY_SECRET_ARN] = self.openai_api_key_secret_arn
             return env

@@ -80,7 +80,10 @@ def validate_routes(routes: Sequence[Route], function_name: Callable[[Route], st
 
 class KilnStack(Stack):
     def __init__(
-        self, scope: Construct, id: str, *,
+        self,
+        scope: Construct,
+        id: str,
+        *,
         settings: Settings,
         routes: Sequence[Route] = ROUTES,
         workers: Sequence[Worker] = WORKERS,
@@ -103,7 +106,8 @@ class KilnStack(Stack):
         if not (layer_dir / "python").is_dir():
             raise FileNotFoundError(f"dependency layer {layer_dir} is missing: run `make layer` first")
         layer = lambda_.LayerVersion(
-            self, "Dependencies",
+            self,
+            "Dependencies",
             code=lambda_.Code.from_asset(str(layer_dir), exclude=[".requirements.sha256"]),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
@@ -112,8 +116,10 @@ class KilnStack(Stack):
         runtime = Runtime(
             layer=layer,
             targets=grants_mod.Targets(
-                table_arn=self.table.table_arn, bucket_arn=self.bucket.bucket_arn,
-                cursor_secret_arn=self.cursor_secret.secret_arn, bedrock_model_id=settings.invoked_model_id,
+                table_arn=self.table.table_arn,
+                bucket_arn=self.bucket.bucket_arn,
+                cursor_secret_arn=self.cursor_secret.secret_arn,
+                bedrock_model_id=settings.invoked_model_id,
                 generator_secret_arn=settings.generator_secret_arn,
             ),
             log_retention=settings.log_retention,
@@ -122,44 +128,81 @@ class KilnStack(Stack):
 
         def environment(grants: Sequence[str], cors_allowed_origins: Sequence[str] = ()) -> dict[str, str]:
             return function_environment(
-                grants, table_name=self.table.table_name, bucket_name=self.bucket.bucket_name,
+                grants,
+                table_name=self.table.table_name,
+                bucket_name=self.bucket.bucket_name,
                 cursor_secret_arn=lambda: self.cursor_secret.secret_arn,
-                generator_environment=settings.generator_environment, cors_allowed_origins=cors_allowed_origins,
+                generator_environment=settings.generator_environment,
+                cors_allowed_origins=cors_allowed_origins,
             )
 
         # --- workers and workflows ---------------------------------------------------------------
-        self.workers = Workers(self, "Workers", workers=workers, runtime=runtime,
-                               environment=lambda worker: environment(worker.grants),
-                               repair_attempts=settings.build_repair_attempts)
+        self.workers = Workers(
+            self,
+            "Workers",
+            workers=workers,
+            runtime=runtime,
+            environment=lambda worker: environment(worker.grants),
+            repair_attempts=settings.build_repair_attempts,
+        )
         self.workflows = Workflows(
-            self, "Workflows", workflows=workflows, workers=self.workers.functions, workflows_dir=workflows_dir,
-            log_retention=settings.log_retention, log_removal_policy=settings.log_removal_policy,
+            self,
+            "Workflows",
+            workflows=workflows,
+            workers=self.workers.functions,
+            workflows_dir=workflows_dir,
+            log_retention=settings.log_retention,
+            log_removal_policy=settings.log_removal_policy,
         )
 
         # --- API ------------------------------------------------------------------------------------
-        self.authorizer = KilnFunction(self, "Authorizer", runtime=runtime, spec=FunctionSpec(
-            handler=AUTHORIZER_HANDLER, description="Kiln API key authorizer (TOKEN)", grants=AUTHORIZER_GRANTS,
-            timeout_seconds=10, memory_mb=settings.api_memory_mb, environment=environment(AUTHORIZER_GRANTS),
-        ))
-        self.method_not_allowed = KilnFunction(self, "MethodNotAllowed", runtime=runtime, spec=FunctionSpec(
-            handler=METHOD_NOT_ALLOWED_HANDLER, description="Kiln 405 answer for undeclared methods",
-            timeout_seconds=5, memory_mb=256,
-            environment=environment((), cors_allowed_origins=settings.cors_allowed_origins),
-        ))
+        self.authorizer = KilnFunction(
+            self,
+            "Authorizer",
+            runtime=runtime,
+            spec=FunctionSpec(
+                handler=AUTHORIZER_HANDLER,
+                description="Kiln API key authorizer (TOKEN)",
+                grants=AUTHORIZER_GRANTS,
+                timeout_seconds=10,
+                memory_mb=settings.api_memory_mb,
+                environment=environment(AUTHORIZER_GRANTS),
+            ),
+        )
+        self.method_not_allowed = KilnFunction(
+            self,
+            "MethodNotAllowed",
+            runtime=runtime,
+            spec=FunctionSpec(
+                handler=METHOD_NOT_ALLOWED_HANDLER,
+                description="Kiln 405 answer for undeclared methods",
+                timeout_seconds=5,
+                memory_mb=256,
+                environment=environment((), cors_allowed_origins=settings.cors_allowed_origins),
+            ),
+        )
         for fn in (self.authorizer, self.method_not_allowed):
             acknowledge(fn.function, "Serverless-LambdaDLQ", SYNC_DLQ_REASON)
 
         self.api = Api(
-            self, "Api", routes=self.routes, function_name=self.function_name, tiers=tiers, settings=settings,
-            authorizer_function=self.authorizer, method_not_allowed_function=self.method_not_allowed,
+            self,
+            "Api",
+            routes=self.routes,
+            function_name=self.function_name,
+            tiers=tiers,
+            settings=settings,
+            authorizer_function=self.authorizer,
+            method_not_allowed_function=self.method_not_allowed,
         )
         usage_plans_json = self.to_json_string(self.api.usage_plan_ids())
 
         # --- route functions, one nested stack per group -------------------------------------------
         shared = Shared(
             rest_api_id=self.api.rest_api.rest_api_id,
-            table_name=self.table.table_name, table_arn=self.table.table_arn,
-            bucket_name=self.bucket.bucket_name, bucket_arn=self.bucket.bucket_arn,
+            table_name=self.table.table_name,
+            table_arn=self.table.table_arn,
+            bucket_name=self.bucket.bucket_name,
+            bucket_arn=self.bucket.bucket_arn,
             cursor_secret_arn=self.cursor_secret.secret_arn,
             layer_arn=layer.layer_version_arn,
             usage_plans_json=usage_plans_json,
@@ -171,12 +214,23 @@ class KilnStack(Stack):
         self.groups: dict[str, RouteGroupStack] = {}
         for group, members in group_routes(self.routes).items():
             self.groups[group] = RouteGroupStack(
-                self, group_stack_id(group), group=group, routes=members, settings=settings, shared=shared,
+                self,
+                group_stack_id(group),
+                group=group,
+                routes=members,
+                settings=settings,
+                shared=shared,
                 function_name=self.function_name,
             )
 
-        Monitoring(self, "Monitoring", rest_api=self.api.rest_api, authorizer=self.authorizer.function,
-                   state_machines=self.workflows.state_machines, alarm_topic_arn=settings.alarm_topic_arn)
+        Monitoring(
+            self,
+            "Monitoring",
+            rest_api=self.api.rest_api,
+            authorizer=self.authorizer.function,
+            state_machines=self.workflows.state_machines,
+            alarm_topic_arn=settings.alarm_topic_arn,
+        )
 
         # --- outputs (read by `python -m kiln.bootstrap --stack <name>`) ----------------------------
         for name, value, description in (

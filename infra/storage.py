@@ -41,16 +41,18 @@ def cors_rules(origins: tuple[str, ...]) -> list[s3.CorsRule] | None:
     """
     if not origins:
         return None
-    return [s3.CorsRule(
-        id="browser-presigned-transfers",
-        allowed_origins=list(origins),
-        allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
-        # Whatever headers a preflight announces (a client may send Range, for example).
-        allowed_headers=["*"],
-        # ETag: the uploaded object's; Content-Disposition: the download's file name.
-        exposed_headers=["ETag", "Content-Disposition"],
-        max_age=CORS_MAX_AGE_SECONDS,
-    )]
+    return [
+        s3.CorsRule(
+            id="browser-presigned-transfers",
+            allowed_origins=list(origins),
+            allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+            # Whatever headers a preflight announces (a client may send Range, for example).
+            allowed_headers=["*"],
+            # ETag: the uploaded object's; Content-Disposition: the download's file name.
+            exposed_headers=["ETag", "Content-Disposition"],
+            max_age=CORS_MAX_AGE_SECONDS,
+        )
+    ]
 
 
 class Storage(Construct):
@@ -67,30 +69,48 @@ class Storage(Construct):
             auto_delete_objects=settings.dev,
         )
         self.log_bucket = s3.Bucket(
-            self, "AccessLogs",
-            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(90),
-                                              abort_incomplete_multipart_upload_after=Duration.days(1))],
+            self,
+            "AccessLogs",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-access-logs",
+                    expiration=Duration.days(90),
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                )
+            ],
             **common,
         )
-        acknowledge(self.log_bucket, "AwsSolutions-S1",
-                    "This bucket receives the data bucket's server access logs; logging it to itself "
-                    "would loop and logging it elsewhere only moves the problem.")
+        acknowledge(
+            self.log_bucket,
+            "AwsSolutions-S1",
+            "This bucket receives the data bucket's server access logs; logging it to itself "
+            "would loop and logging it elsewhere only moves the problem.",
+        )
 
         self.bucket = s3.Bucket(
-            self, "Bucket",
+            self,
+            "Bucket",
             versioned=True,
             server_access_logs_bucket=self.log_bucket,
             server_access_logs_prefix="data-bucket/",
             lifecycle_rules=[
-                *(s3.LifecycleRule(id=f"expire-{prefix.strip('/')}", prefix=prefix, expiration=Duration.days(days),
-                                   noncurrent_version_expiration=Duration.days(1))
-                  for prefix, days in EXPIRING_PREFIXES.items()),
+                *(
+                    s3.LifecycleRule(
+                        id=f"expire-{prefix.strip('/')}",
+                        prefix=prefix,
+                        expiration=Duration.days(days),
+                        noncurrent_version_expiration=Duration.days(1),
+                    )
+                    for prefix, days in EXPIRING_PREFIXES.items()
+                ),
                 # Parts of multipart uploads never completed nor aborted (a worker killed mid-stream).
-                s3.LifecycleRule(id="abort-incomplete-uploads",
-                                 abort_incomplete_multipart_upload_after=Duration.days(1)),
+                s3.LifecycleRule(
+                    id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)
+                ),
                 # Versioning protects against overwrites; old versions are kept 30 days, not forever.
-                s3.LifecycleRule(id="expire-noncurrent-versions",
-                                 noncurrent_version_expiration=Duration.days(NONCURRENT_DAYS)),
+                s3.LifecycleRule(
+                    id="expire-noncurrent-versions", noncurrent_version_expiration=Duration.days(NONCURRENT_DAYS)
+                ),
                 s3.LifecycleRule(id="remove-expired-delete-markers", expired_object_delete_marker=True),
             ],
             cors=cors_rules(settings.cors_allowed_origins),

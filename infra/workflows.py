@@ -75,15 +75,21 @@ def worker_environment(worker: Worker, workers: Sequence[Worker], *, repair_atte
         return {}
     sandbox = sandbox_worker(workers)
     if sandbox is None:
-        raise ValueError(f"worker {worker.name!r} runs the project's tests in the sandbox worker, and "
-                         "kiln.routes.WORKERS declares none (sandbox=True)")
+        raise ValueError(
+            f"worker {worker.name!r} runs the project's tests in the sandbox worker, and "
+            "kiln.routes.WORKERS declares none (sandbox=True)"
+        )
     budget = sandbox.timeout_seconds - VERIFY_TIMEOUT_MARGIN_SECONDS
     if budget <= 0:
-        raise ValueError(f"worker {sandbox.name!r}: timeout {sandbox.timeout_seconds} s leaves no time for the "
-                         f"project's tests after the {VERIFY_TIMEOUT_MARGIN_SECONDS} s margin")
+        raise ValueError(
+            f"worker {sandbox.name!r}: timeout {sandbox.timeout_seconds} s leaves no time for the "
+            f"project's tests after the {VERIFY_TIMEOUT_MARGIN_SECONDS} s margin"
+        )
     if worker.timeout_seconds <= sandbox.timeout_seconds:
-        raise ValueError(f"worker {worker.name!r} waits for {sandbox.name!r}: its timeout "
-                         f"({worker.timeout_seconds} s) must exceed the sandbox's ({sandbox.timeout_seconds} s)")
+        raise ValueError(
+            f"worker {worker.name!r} waits for {sandbox.name!r}: its timeout "
+            f"({worker.timeout_seconds} s) must exceed the sandbox's ({sandbox.timeout_seconds} s)"
+        )
     return {config.VERIFY_TIMEOUT_SECONDS: str(budget)}
 
 
@@ -92,7 +98,10 @@ class Workers(Construct):
     granted sandbox:invoke. The sandbox is built first (its ARN is their grant's resource)."""
 
     def __init__(
-        self, scope: Construct, id: str, *,
+        self,
+        scope: Construct,
+        id: str,
+        *,
         workers: Sequence[Worker],
         runtime: Runtime,
         environment: Callable[[Worker], Mapping[str, str]],
@@ -104,10 +113,17 @@ class Workers(Construct):
         targets = runtime.targets
         sandbox = sandbox_worker(workers)
         if sandbox is not None:
-            self.sandbox_network = IsolatedNetwork(self, "SandboxNetwork", log_retention=runtime.log_retention,
-                                                   log_removal_policy=runtime.log_removal_policy)
+            self.sandbox_network = IsolatedNetwork(
+                self,
+                "SandboxNetwork",
+                log_retention=runtime.log_retention,
+                log_removal_policy=runtime.log_removal_policy,
+            )
             function = KilnFunction(
-                self, sandbox.function_id, runtime=runtime, network=self.sandbox_network,
+                self,
+                sandbox.function_id,
+                runtime=runtime,
+                network=self.sandbox_network,
                 spec=FunctionSpec(
                     handler=sandbox.handler_ref,
                     description=f"Kiln worker {sandbox.name}: {sandbox.summary}",
@@ -125,12 +141,12 @@ class Workers(Construct):
         for worker in workers:
             if worker.sandbox:
                 continue
-            variables = {**environment(worker),
-                         **worker_environment(worker, workers, repair_attempts=repair_attempts)}
+            variables = {**environment(worker), **worker_environment(worker, workers, repair_attempts=repair_attempts)}
             if "sandbox:invoke" in worker.grants and targets.sandbox_function_arn:
                 variables[config.SANDBOX_FUNCTION] = targets.sandbox_function_arn
             self.functions[worker.name] = KilnFunction(
-                self, worker.function_id,
+                self,
+                worker.function_id,
                 spec=FunctionSpec(
                     handler=worker.handler_ref,
                     description=f"Kiln worker {worker.name}: {worker.summary}",
@@ -140,14 +156,18 @@ class Workers(Construct):
                     ephemeral_storage_mb=worker.ephemeral_storage_mb,
                     environment=variables,
                 ),
-                runtime=runtime, targets=targets,
+                runtime=runtime,
+                targets=targets,
             )
             acknowledge(self.functions[worker.name].function, "Serverless-LambdaDLQ", WORKER_DLQ_REASON)
 
 
 class Workflows(Construct):
     def __init__(
-        self, scope: Construct, id: str, *,
+        self,
+        scope: Construct,
+        id: str,
+        *,
         workflows: Sequence[Workflow],
         workers: Mapping[str, KilnFunction],
         workflows_dir: Path,
@@ -163,23 +183,29 @@ class Workflows(Construct):
             found = placeholders(asl_path)
             missing = found - set(workflow.functions)
             if missing:
-                raise ValueError(f"workflow {workflow.name!r}: {asl_path.name} uses ${{{', '.join(sorted(missing))}}} "
-                                 "with no worker mapped in Workflow.functions")
+                raise ValueError(
+                    f"workflow {workflow.name!r}: {asl_path.name} uses ${{{', '.join(sorted(missing))}}} "
+                    "with no worker mapped in Workflow.functions"
+                )
             unused = set(workflow.functions) - found
             if unused:
                 # Each mapped worker becomes an invoke permission of the state machine's role.
-                raise ValueError(f"workflow {workflow.name!r}: {asl_path.name} never uses "
-                                 f"${{{', '.join(sorted(unused))}}} mapped in Workflow.functions")
+                raise ValueError(
+                    f"workflow {workflow.name!r}: {asl_path.name} never uses "
+                    f"${{{', '.join(sorted(unused))}}} mapped in Workflow.functions"
+                )
             unknown = set(workflow.functions.values()) - set(workers)
             if unknown:
                 raise ValueError(f"workflow {workflow.name!r}: unknown worker(s) {sorted(unknown)}")
 
             construct_id = camel(workflow.name)
-            log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=log_retention,
-                                      removal_policy=log_removal_policy)
+            log_group = logs.LogGroup(
+                self, f"{construct_id}Logs", retention=log_retention, removal_policy=log_removal_policy
+            )
             invoked = [workers[worker].function for worker in dict.fromkeys(workflow.functions.values())]
             machine = sfn.StateMachine(
-                self, construct_id,
+                self,
+                construct_id,
                 comment=workflow.summary,
                 state_machine_type=sfn.StateMachineType.STANDARD,
                 definition_body=sfn.DefinitionBody.from_file(str(asl_path)),
@@ -190,10 +216,13 @@ class Workflows(Construct):
                 tracing_enabled=True,
             )
             # The ASL invokes the unqualified function ARNs; nothing else.
-            machine.add_to_role_policy(iam.PolicyStatement(
-                sid="InvokeWorkers", actions=["lambda:InvokeFunction"],
-                resources=[fn.function_arn for fn in invoked],
-            ))
+            machine.add_to_role_policy(
+                iam.PolicyStatement(
+                    sid="InvokeWorkers",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[fn.function_arn for fn in invoked],
+                )
+            )
             acknowledge(machine.role, "AwsSolutions-IAM5[Resource::*]", STATE_MACHINE_WILDCARD_REASON)
             self.state_machines[workflow.name] = machine
 

@@ -21,29 +21,36 @@ from types import FrameType
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m local", description="Run Kiln's local cloud.")
     parser.add_argument("--host", default="127.0.0.1", help="gateway bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("KILN_LOCAL_PORT", "3001")),
-                        help="gateway port (default $KILN_LOCAL_PORT or 3001)")
-    parser.add_argument("--moto-port", type=int, default=0,
-                        help="port of the emulated AWS endpoint (default: any free port)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("KILN_LOCAL_PORT", "3001")),
+        help="gateway port (default $KILN_LOCAL_PORT or 3001)",
+    )
+    parser.add_argument(
+        "--moto-port", type=int, default=0, help="port of the emulated AWS endpoint (default: any free port)"
+    )
     return parser.parse_args(argv)
 
 
 def banner(url: str, moto_url: str, admin_key: str, tier: str) -> str:
-    return "\n".join([
-        "",
-        "Kiln local cloud is running.",
-        f"  API        {url}",
-        f"  AWS        {moto_url}  (moto: DynamoDB, S3, Step Functions, Secrets Manager, API Gateway)",
-        f"  Admin key  {admin_key}  ({tier} tier)",
-        "",
-        "Try:",
-        f"  curl -s {url}/health",
-        f"  curl -s {url}/v1/projects -H 'Authorization: Bearer {admin_key}'",
-        "",
-        f"Keep the key across restarts with KILN_LOCAL_ADMIN_KEY={admin_key}",
-        "Press Ctrl-C to stop.",
-        "",
-    ])
+    return "\n".join(
+        [
+            "",
+            "Kiln local cloud is running.",
+            f"  API        {url}",
+            f"  AWS        {moto_url}  (moto: DynamoDB, S3, Step Functions, Secrets Manager, API Gateway)",
+            f"  Admin key  {admin_key}  ({tier} tier)",
+            "",
+            "Try:",
+            f"  curl -s {url}/health",
+            f"  curl -s {url}/v1/projects -H 'Authorization: Bearer {admin_key}'",
+            "",
+            f"Keep the key across restarts with KILN_LOCAL_ADMIN_KEY={admin_key}",
+            "Press Ctrl-C to stop.",
+            "",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,8 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from local.cloud import LocalCloud
 
-    cloud = LocalCloud(host=args.host, port=args.port, moto_port=args.moto_port, admin_key=admin_key,
-                       admin_tier=tier)
+    cloud = LocalCloud(host=args.host, port=args.port, moto_port=args.moto_port, admin_key=admin_key, admin_tier=tier)
     try:
         cloud.start()
     except OSError as exc:

@@ -52,8 +52,9 @@ def worker_functions() -> dict[str, LocalFunction]:
     from kiln.routes import WORKERS
 
     return {
-        function_name(w.name): LocalFunction(function_name(w.name), w.handler_ref, w.timeout_seconds, w.memory_mb,
-                                             isolated=w.sandbox)
+        function_name(w.name): LocalFunction(
+            function_name(w.name), w.handler_ref, w.timeout_seconds, w.memory_mb, isolated=w.sandbox
+        )
         for w in WORKERS
     }
 
@@ -86,8 +87,7 @@ class LambdaInvokeMiddleware:
         try:
             event = json.loads(raw) if raw.strip() else {}
         except ValueError:
-            return _error(400, "InvalidRequestContentException",
-                          "Could not parse request body into json", request_id)
+            return _error(400, "InvalidRequestContentException", "Could not parse request body into json", request_id)
 
         invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
         if invocation_type == "DryRun":
@@ -98,8 +98,9 @@ class LambdaInvokeMiddleware:
             threading.Thread(target=self._run, args=(function, event), daemon=True).start()
             return "202 Accepted", {"x-amzn-RequestId": request_id}, b""
         if invocation_type != "RequestResponse":
-            return _error(400, "InvalidParameterValueException",
-                          f"Unsupported invocation type {invocation_type}", request_id)
+            return _error(
+                400, "InvalidParameterValueException", f"Unsupported invocation type {invocation_type}", request_id
+            )
 
         result = self._run(function, event)
         headers = {
@@ -125,8 +126,11 @@ class LambdaInvokeMiddleware:
     def _run(function: LocalFunction, event: Any) -> lambda_runtime.InvocationResult:
         invoke = lambda_runtime.invoke_isolated if function.isolated else lambda_runtime.invoke
         result = invoke(
-            function.handler_ref, event, function.name,
-            timeout_seconds=function.timeout_seconds, memory_mb=function.memory_mb,
+            function.handler_ref,
+            event,
+            function.name,
+            timeout_seconds=function.timeout_seconds,
+            memory_mb=function.memory_mb,
         )
         lambda_runtime.log_failure(function.name, result)
         return result

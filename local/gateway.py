@@ -407,11 +407,12 @@ class Gateway:
         if response.own:
             response.headers += list(self.cors.gateway_headers(_origin(environ)).items())
         reason = _REASONS.get(response.status, "Unknown")
-        start_response(f"{response.status} {reason}",
-                       response.headers + [("Content-Length", str(len(response.body)))])
+        start_response(f"{response.status} {reason}", response.headers + [("Content-Length", str(len(response.body)))])
         elapsed = int((time.monotonic() - started) * 1000)
-        self.log(f'[gateway] {environ.get("REQUEST_METHOD")} {_path(environ)} -> {response.status} '
-                 f"({elapsed} ms, {request_id})")
+        self.log(
+            f"[gateway] {environ.get('REQUEST_METHOD')} {_path(environ)} -> {response.status} "
+            f"({elapsed} ms, {request_id})"
+        )
         return [response.body]
 
     def handle(self, environ: dict[str, Any], request_id: str) -> GatewayResponse:
@@ -433,8 +434,14 @@ class Gateway:
         source_ip = environ.get("REMOTE_ADDR") or "127.0.0.1"
         headers = _forwarded_headers(_headers(environ), environ, source_ip)
         event_args = dict(
-            method=method, path=path, headers=headers, query_string=environ.get("QUERY_STRING", ""),
-            body=body, request_id=request_id, api_id=self.api_id, source_ip=source_ip,
+            method=method,
+            path=path,
+            headers=headers,
+            query_string=environ.get("QUERY_STRING", ""),
+            body=body,
+            request_id=request_id,
+            api_id=self.api_id,
+            source_ip=source_ip,
         )
         if found is None:
             # The deployed API declares ANY on each resource, integrated with the 405 function
@@ -463,8 +470,9 @@ class Gateway:
                 "principalId": auth.answer.principal_id,
                 "integrationLatency": auth.latency_ms,
             }
-        event = build_event(resource=route.path, path_parameters=params, authorizer=authorizer_context,
-                            api_key=api_key, **event_args)
+        event = build_event(
+            resource=route.path, path_parameters=params, authorizer=authorizer_context, api_key=api_key, **event_args
+        )
         return self._integrate(route.handler_ref, route.name, event, request_id)
 
     def _refused(self, admission: Admission, request_id: str) -> GatewayResponse:
@@ -486,8 +494,7 @@ class Gateway:
             return gateway_error(ErrorCode.INTERNAL_ERROR, request_id)
         response = proxy_response(result.payload, request_id)
         if response is None:
-            print(f"[gateway] malformed Lambda proxy response from {name}: {result.payload!r:.300}",
-                  file=sys.stderr)
+            print(f"[gateway] malformed Lambda proxy response from {name}: {result.payload!r:.300}", file=sys.stderr)
             return gateway_error(ErrorCode.INTERNAL_ERROR, request_id)
         return response
 
@@ -561,11 +568,26 @@ def _read_body(environ: dict[str, Any]) -> bytes | None:
 
 
 _REASONS = {
-    200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 301: "Moved Permanently",
-    302: "Found", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
-    404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large",
-    415: "Unsupported Media Type", 422: "Unprocessable Entity", 429: "Too Many Requests",
-    500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    301: "Moved Permanently",
+    302: "Found",
+    304: "Not Modified",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
     504: "Gateway Timeout",
 }
 
@@ -594,4 +616,3 @@ class GatewayServer(BackgroundServer):
     @property
     def host(self) -> str:
         return self._server.host
-

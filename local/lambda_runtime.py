@@ -146,9 +146,7 @@ def invoke(
             raise MarshalError(f"Unable to marshal response: {exc}") from exc
         return InvocationResult(payload)
     except Exception as exc:  # noqa: BLE001 - the runtime catches everything the handler lets escape
-        return InvocationResult(
-            error_document(exc, context.aws_request_id), function_error="Unhandled", exception=exc
-        )
+        return InvocationResult(error_document(exc, context.aws_request_id), function_error="Unhandled", exception=exc)
 
 
 def log_failure(function_name: str, result: InvocationResult) -> None:
@@ -178,15 +176,17 @@ def isolated_environment(function_name: str, memory_mb: int, scratch: str) -> di
     """The environment an isolated function starts with: what Lambda sets for any function and
     the interpreter needs to find Kiln's code; `scratch` is its /tmp. Nothing of the local cloud."""
     env = {name: os.environ[name] for name in _ISOLATED_INHERITED if name in os.environ}
-    env.update({
-        "PYTHONPATH": os.pathsep.join(_code_roots()),
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1",
-        "TMPDIR": scratch,
-        "AWS_LAMBDA_FUNCTION_NAME": function_name,
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-    })
+    env.update(
+        {
+            "PYTHONPATH": os.pathsep.join(_code_roots()),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "TMPDIR": scratch,
+            "AWS_LAMBDA_FUNCTION_NAME": function_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        }
+    )
     return env
 
 
@@ -202,16 +202,34 @@ def invoke_isolated(
     environment and a /tmp of its own, stopped with everything it started when it times out."""
     request_id = str(uuid.uuid4())
     scratch = tempfile.mkdtemp(prefix=f"{function_name}-tmp-")
-    command = [sys.executable, "-m", "local.lambda_runtime", handler_ref, function_name,
-               str(timeout_seconds), str(memory_mb)]
-    process = subprocess.Popen(command, cwd=scratch, env=isolated_environment(function_name, memory_mb, scratch),
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "local.lambda_runtime",
+        handler_ref,
+        function_name,
+        str(timeout_seconds),
+        str(memory_mb),
+    ]
+    process = subprocess.Popen(
+        command,
+        cwd=scratch,
+        env=isolated_environment(function_name, memory_mb, scratch),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
     try:
         answer, _ = process.communicate(json.dumps(event).encode("utf-8"), timeout=timeout_seconds + INIT_SECONDS)
     except subprocess.TimeoutExpired:
-        return InvocationResult({"errorType": "Sandbox.Timedout", "requestId": request_id,
-                                 "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
-                                                 f"{timeout_seconds:.2f} seconds"}, function_error="Unhandled")
+        return InvocationResult(
+            {
+                "errorType": "Sandbox.Timedout",
+                "requestId": request_id,
+                "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout_seconds:.2f} seconds",
+            },
+            function_error="Unhandled",
+        )
     finally:
         _stop_group(process)
         shutil.rmtree(scratch, ignore_errors=True)
@@ -219,9 +237,15 @@ def invoke_isolated(
         document = json.loads(answer)
         return InvocationResult(document["payload"], function_error=document.get("functionError"))
     except (ValueError, TypeError, KeyError):  # it died before answering (killed, os._exit, out of memory)
-        return InvocationResult({"errorType": "Runtime.ExitError", "requestId": request_id,
-                                 "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: "
-                                                 f"exit status {process.returncode}"}, function_error="Unhandled")
+        return InvocationResult(
+            {
+                "errorType": "Runtime.ExitError",
+                "requestId": request_id,
+                "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: "
+                f"exit status {process.returncode}",
+            },
+            function_error="Unhandled",
+        )
 
 
 def _stop_group(process: subprocess.Popen) -> None:
@@ -237,8 +261,7 @@ def _serve_isolated(argv: list[str]) -> int:
     event = json.loads(sys.stdin.buffer.read() or b"null")
     answer = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
-    result = invoke(handler_ref, event, function_name, timeout_seconds=int(timeout_seconds),
-                    memory_mb=int(memory_mb))
+    result = invoke(handler_ref, event, function_name, timeout_seconds=int(timeout_seconds), memory_mb=int(memory_mb))
     log_failure(function_name, result)
     with answer:
         json.dump({"payload": result.payload, "functionError": result.function_error}, answer)

@@ -21,8 +21,9 @@ class BackgroundServer:
         return self._server.server_port
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name=self.thread_name, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name=self.thread_name, daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

@@ -163,15 +163,18 @@ class UsagePlanDirectory:
             return self._keys.get(key_value)
 
     def _snapshot(self) -> dict[str, KeyPlan]:
-        keys = [k for page in self.client.get_paginator("get_api_keys").paginate(includeValues=True)
-                for k in page.get("items", [])]
-        plans = [p for page in self.client.get_paginator("get_usage_plans").paginate()
-                 for p in page.get("items", [])]
+        keys = [
+            k
+            for page in self.client.get_paginator("get_api_keys").paginate(includeValues=True)
+            for k in page.get("items", [])
+        ]
+        plans = [p for page in self.client.get_paginator("get_usage_plans").paginate() for p in page.get("items", [])]
         plan_of_key: dict[str, PlanLimits] = {}
         for plan in plans:
             # A plan only governs the stages it is associated with, as in API Gateway.
-            if not any(s.get("apiId") == self.api_id and s.get("stage") == self.stage
-                       for s in plan.get("apiStages") or []):
+            if not any(
+                s.get("apiId") == self.api_id and s.get("stage") == self.stage for s in plan.get("apiStages") or []
+            ):
                 continue
             limits = PlanLimits.from_plan(plan)
             for page in self.client.get_paginator("get_usage_plan_keys").paginate(usagePlanId=plan["id"]):

@@ -13,8 +13,11 @@ from kiln import config
 # Tests import handler and worker modules (for their models and constants, or to call them), and
 # those check their function's settings as they are imported, the cold start check: give them a
 # valid local environment before any test module is collected. Tests that need more set it.
-for _name, _value in ((config.ENVIRONMENT, "local"), (config.TABLE_NAME, "kiln-unit"),
-                      (config.BUCKET_NAME, "kiln-unit-bucket")):
+for _name, _value in (
+    (config.ENVIRONMENT, "local"),
+    (config.TABLE_NAME, "kiln-unit"),
+    (config.BUCKET_NAME, "kiln-unit-bucket"),
+):
     os.environ.setdefault(_name, _value)
 
 

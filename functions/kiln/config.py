@@ -160,6 +160,7 @@ S = TypeVar("S", bound="Settings")
 
 # --- the settings of each kind of function --------------------------------------------------------
 
+
 class Settings:
     """What every Kiln function reads: where it runs, and the table."""
 
@@ -213,8 +214,9 @@ class ServiceSettings(Settings):
 
     bucket_name: str = _variable(BUCKET_NAME)
     state_machines: Mapping[str, str] = _variable(STATE_MACHINES, _json_map, default=_NO_MAP)
-    generator: GeneratorName = _variable(GENERATOR, _choice("builtin", "bedrock", "openai-compatible"),
-                                         default="builtin")
+    generator: GeneratorName = _variable(
+        GENERATOR, _choice("builtin", "bedrock", "openai-compatible"), default="builtin"
+    )
     bedrock_model_id: str | None = _variable(BEDROCK_MODEL_ID, default=None)
     openai_base_url: str | None = _variable(OPENAI_BASE_URL, default=None)
     openai_model: str | None = _variable(OPENAI_MODEL, default=None)
@@ -229,8 +231,10 @@ class ServiceSettings(Settings):
         if self.generator == "openai-compatible" and not (self.openai_base_url and self.openai_model):
             problems.append(f"{GENERATOR}=openai-compatible needs {OPENAI_BASE_URL} and {OPENAI_MODEL}")
         if self.environment == "aws" and self.openai_api_key:
-            problems.append(f"{OPENAI_API_KEY} (a literal key) is for the local cloud; in AWS the key comes "
-                            f"from Secrets Manager ({OPENAI_API_KEY_SECRET_ARN})")
+            problems.append(
+                f"{OPENAI_API_KEY} (a literal key) is for the local cloud; in AWS the key comes "
+                f"from Secrets Manager ({OPENAI_API_KEY_SECRET_ARN})"
+            )
         return problems
 
 
@@ -248,14 +252,17 @@ class ApiSettings(ServiceSettings):
     # How long one event-stream response waits for new events (under API Gateway's 29 s).
     sse_hold_seconds: float = _variable(SSE_HOLD_SECONDS, _seconds(positive=False), default=20.0)
     # How long a rotated key's previous secret keeps working; None: kiln.domain.access's default.
-    key_rotation_grace_seconds: float | None = _variable(KEY_ROTATION_GRACE_SECONDS, _seconds(positive=False),
-                                                         default=None)
+    key_rotation_grace_seconds: float | None = _variable(
+        KEY_ROTATION_GRACE_SECONDS, _seconds(positive=False), default=None
+    )
 
     def problems(self) -> list[str]:
         problems = super().problems()
         if self.environment == "aws" and self.cursor_secret:
-            problems.append(f"{CURSOR_SECRET} (a literal secret) is for the local cloud; in AWS cursors are "
-                            f"signed with the Secrets Manager secret ({CURSOR_SECRET_ARN})")
+            problems.append(
+                f"{CURSOR_SECRET} (a literal secret) is for the local cloud; in AWS cursors are "
+                f"signed with the Secrets Manager secret ({CURSOR_SECRET_ARN})"
+            )
         return problems
 
 
@@ -319,6 +326,7 @@ def _needed(kind: type[Settings], name: str, variable: str) -> str:
 
 
 # --- accessors ------------------------------------------------------------------------------------
+
 
 def table_name() -> str:
     return _get(Settings, "table_name")

@@ -38,8 +38,16 @@ class CursorCodec:
         except (ValueError, TypeError):
             data = None
         if not isinstance(data, dict) or data.get("s") != _digest(scope) or not isinstance(data.get("p"), dict):
-            raise validation_error([{"field": "cursor", "location": "query", "type": "cursor_invalid",
-                                     "message": "the cursor is invalid, tampered with, or from another list"}])
+            raise validation_error(
+                [
+                    {
+                        "field": "cursor",
+                        "location": "query",
+                        "type": "cursor_invalid",
+                        "message": "the cursor is invalid, tampered with, or from another list",
+                    }
+                ]
+            )
         return data["p"]
 
     def _sign(self, payload: str) -> bytes:

@@ -51,35 +51,42 @@ class ErrorCode(str, Enum):
 
 
 CATALOG: dict[ErrorCode, ErrorSpec] = {
-    ErrorCode.UNAUTHORIZED: ErrorSpec(401, "Missing or invalid credentials.",
-                                      "missing, malformed, expired or revoked credentials"),
-    ErrorCode.FORBIDDEN: ErrorSpec(403, "The credentials lack a required scope.",
-                                   "authenticated but lacking the scope"),
-    ErrorCode.NOT_FOUND: ErrorSpec(404, "The resource does not exist.",
-                                   "the resource does not exist for this caller"),
-    ErrorCode.ENDPOINT_NOT_FOUND: ErrorSpec(404, "No such endpoint.",
-                                            "no such route, or the route is outside the key's path allow-list"),
-    ErrorCode.METHOD_NOT_ALLOWED: ErrorSpec(405, "Method not allowed on this endpoint.",
-                                            "the route exists but not with this method"),
+    ErrorCode.UNAUTHORIZED: ErrorSpec(
+        401, "Missing or invalid credentials.", "missing, malformed, expired or revoked credentials"
+    ),
+    ErrorCode.FORBIDDEN: ErrorSpec(
+        403, "The credentials lack a required scope.", "authenticated but lacking the scope"
+    ),
+    ErrorCode.NOT_FOUND: ErrorSpec(404, "The resource does not exist.", "the resource does not exist for this caller"),
+    ErrorCode.ENDPOINT_NOT_FOUND: ErrorSpec(
+        404, "No such endpoint.", "no such route, or the route is outside the key's path allow-list"
+    ),
+    ErrorCode.METHOD_NOT_ALLOWED: ErrorSpec(
+        405, "Method not allowed on this endpoint.", "the route exists but not with this method"
+    ),
     ErrorCode.VALIDATION_ERROR: ErrorSpec(400, "The request is invalid.", "bad body, query or path"),
-    ErrorCode.CONFLICT: ErrorSpec(409, "The request conflicts with the resource's current state.",
-                                  "illegal state transition"),
-    ErrorCode.IDEMPOTENCY_KEY_IN_USE: ErrorSpec(409, "A request with this Idempotency-Key is still in flight.",
-                                                "same Idempotency-Key still in flight"),
-    ErrorCode.IDEMPOTENCY_KEY_REUSED: ErrorSpec(422, "This Idempotency-Key was used with a different request.",
-                                                "same Idempotency-Key, different request"),
-    ErrorCode.PAYLOAD_TOO_LARGE: ErrorSpec(413, "The request body is too large.",
-                                           "body or archive over its limit"),
+    ErrorCode.CONFLICT: ErrorSpec(
+        409, "The request conflicts with the resource's current state.", "illegal state transition"
+    ),
+    ErrorCode.IDEMPOTENCY_KEY_IN_USE: ErrorSpec(
+        409, "A request with this Idempotency-Key is still in flight.", "same Idempotency-Key still in flight"
+    ),
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: ErrorSpec(
+        422, "This Idempotency-Key was used with a different request.", "same Idempotency-Key, different request"
+    ),
+    ErrorCode.PAYLOAD_TOO_LARGE: ErrorSpec(413, "The request body is too large.", "body or archive over its limit"),
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: ErrorSpec(415, "Unsupported Content-Type.", "wrong Content-Type"),
     ErrorCode.INVALID_ARCHIVE: ErrorSpec(422, "The archive was rejected.", "archive rejected"),
     ErrorCode.TOO_MANY_REQUESTS: ErrorSpec(429, "Too many requests.", "gateway throttle (per-key token bucket)"),
     ErrorCode.RATE_LIMIT_EXCEEDED: ErrorSpec(429, "Rate limit exceeded.", "per-category window exceeded"),
     ErrorCode.USAGE_LIMIT_EXCEEDED: ErrorSpec(429, "Usage quota exhausted.", "daily or annual quota exhausted"),
-    ErrorCode.CONCURRENCY_LIMIT_EXCEEDED: ErrorSpec(429, "Concurrent build limit reached.",
-                                                    "tier's concurrent-build limit reached"),
+    ErrorCode.CONCURRENCY_LIMIT_EXCEEDED: ErrorSpec(
+        429, "Concurrent build limit reached.", "tier's concurrent-build limit reached"
+    ),
     ErrorCode.INTERNAL_ERROR: ErrorSpec(500, "Internal error.", "a bug; the request id is in details"),
-    ErrorCode.SERVICE_UNAVAILABLE: ErrorSpec(503, "A dependency is unavailable; retry later.",
-                                             "a dependency is down or throttling"),
+    ErrorCode.SERVICE_UNAVAILABLE: ErrorSpec(
+        503, "A dependency is unavailable; retry later.", "a dependency is down or throttling"
+    ),
 }
 
 
@@ -110,8 +117,9 @@ def validation_error(fields: list[dict[str, Any]], message: str | None = None) -
 
 
 def not_found(resource: str, resource_id: str) -> KilnError:
-    return KilnError(ErrorCode.NOT_FOUND, f"{resource.capitalize()} not found.",
-                     {"resource": resource, "id": resource_id})
+    return KilnError(
+        ErrorCode.NOT_FOUND, f"{resource.capitalize()} not found.", {"resource": resource, "id": resource_id}
+    )
 
 
 def success_body(data: Any, pagination: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -82,12 +82,18 @@ def error_type(code: ErrorCode) -> str:
 
 # --- schemas written here (the envelope's parts) -------------------------------------------------
 
+
 def _ref(name: str) -> dict[str, Any]:
     return {"$ref": COMPONENT_REF.format(model=name)}
 
 
-def _obj(properties: dict[str, Any], required: list[str] | None = None, *, description: str | None = None,
-         closed: bool = True) -> dict[str, Any]:
+def _obj(
+    properties: dict[str, Any],
+    required: list[str] | None = None,
+    *,
+    description: str | None = None,
+    closed: bool = True,
+) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object"}
     if description:
         schema["description"] = description
@@ -122,41 +128,56 @@ def _id(*kinds: str, nullable: bool = False) -> dict[str, Any]:
 
 # The envelope's own parts: what every answer is wrapped in, whatever its model.
 ENVELOPE_SCHEMAS: dict[str, dict[str, Any]] = {}
-ENVELOPE_SCHEMAS["PagePagination"] = _obj({
-    "page": {"type": "integer", "minimum": 1},
-    "pageSize": {"type": "integer", "minimum": 1},
-    "total": {"type": "integer", "minimum": 0},
-    "totalPages": {"type": "integer", "minimum": 0},
-}, description="Page mode (the default): `?page=&pageSize=`.")
-ENVELOPE_SCHEMAS["CursorPagination"] = _obj({
-    "limit": {"type": "integer", "minimum": 1},
-    "nextCursor": _nullable(_str("Pass as `cursor` for the next page; null on the last page.")),
-    "hasMore": {"type": "boolean"},
-}, description="Cursor mode (opt-in with `limit` or `cursor`): opaque signed cursors.")
-ENVELOPE_SCHEMAS["EventPagination"] = _obj({
-    "limit": {"type": "integer", "minimum": 1},
-    "nextCursor": _nullable(_str("The last event's id: pass it as `after` for the next page; null on the last.",
-                                 pattern="^[0-9]+$")),
-    "hasMore": {"type": "boolean"},
-})
+ENVELOPE_SCHEMAS["PagePagination"] = _obj(
+    {
+        "page": {"type": "integer", "minimum": 1},
+        "pageSize": {"type": "integer", "minimum": 1},
+        "total": {"type": "integer", "minimum": 0},
+        "totalPages": {"type": "integer", "minimum": 0},
+    },
+    description="Page mode (the default): `?page=&pageSize=`.",
+)
+ENVELOPE_SCHEMAS["CursorPagination"] = _obj(
+    {
+        "limit": {"type": "integer", "minimum": 1},
+        "nextCursor": _nullable(_str("Pass as `cursor` for the next page; null on the last page.")),
+        "hasMore": {"type": "boolean"},
+    },
+    description="Cursor mode (opt-in with `limit` or `cursor`): opaque signed cursors.",
+)
+ENVELOPE_SCHEMAS["EventPagination"] = _obj(
+    {
+        "limit": {"type": "integer", "minimum": 1},
+        "nextCursor": _nullable(
+            _str("The last event's id: pass it as `after` for the next page; null on the last.", pattern="^[0-9]+$")
+        ),
+        "hasMore": {"type": "boolean"},
+    }
+)
 ENVELOPE_SCHEMAS["ErrorCode"] = {
     "type": "string",
     "enum": [code.value for code in ErrorCode],
     "description": "The stable error codes (docs/errors.md):\n\n| code | status | type URI |\n|---|---|---|\n"
-                   + "\n".join(f"| `{code.value}` | {CATALOG[code].status} | {error_type(code)} |"
-                               for code in ErrorCode),
+    + "\n".join(f"| `{code.value}` | {CATALOG[code].status} | {error_type(code)} |" for code in ErrorCode),
     "x-error-types": {code.value: error_type(code) for code in ErrorCode},
 }
-ENVELOPE_SCHEMAS["ErrorEnvelope"] = _obj({
-    "success": {"const": False},
-    "data": {"type": "null"},
-    "error": _obj({
-        "code": _ref("ErrorCode"),
-        "message": _str("For people; may change. Dispatch on `code`."),
-        "details": {"type": "object", "description": "Machine-readable specifics; their shape per code is in "
-                                                     "docs/errors.md."},
-    }),
-}, description="Every error, from every layer (handler, pipeline, API Gateway).")
+ENVELOPE_SCHEMAS["ErrorEnvelope"] = _obj(
+    {
+        "success": {"const": False},
+        "data": {"type": "null"},
+        "error": _obj(
+            {
+                "code": _ref("ErrorCode"),
+                "message": _str("For people; may change. Dispatch on `code`."),
+                "details": {
+                    "type": "object",
+                    "description": "Machine-readable specifics; their shape per code is in docs/errors.md.",
+                },
+            }
+        ),
+    },
+    description="Every error, from every layer (handler, pipeline, API Gateway).",
+)
 
 _PAGINATION = {
     "modes": {"oneOf": [_ref("PagePagination"), _ref("CursorPagination")]},
@@ -168,33 +189,43 @@ _PAGINATION = {
 
 # --- headers and parameters ----------------------------------------------------------------------
 
+
 def _header(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"description": description, "schema": schema or {"type": "string"}}
 
 
 _INT = {"type": "integer", "minimum": 0}
 HEADERS: dict[str, dict[str, Any]] = {
-    "X-Request-Id": _header("The request id: the client's own `X-Request-Id` when it is sane "
-                            "(1-128 of `A-Za-z0-9._:-`), else API Gateway's. Quote it when reporting a problem."),
+    "X-Request-Id": _header(
+        "The request id: the client's own `X-Request-Id` when it is sane "
+        "(1-128 of `A-Za-z0-9._:-`), else API Gateway's. Quote it when reporting a problem."
+    ),
     "X-RateLimit-Limit": _header("Limit of the tightest applicable policy (authenticated responses).", _INT),
     "X-RateLimit-Remaining": _header("Requests left under the tightest applicable policy.", _INT),
     "X-RateLimit-Reset": _header("Epoch seconds when that policy next admits a request.", _INT),
-    "RateLimit-Policy": _header("Every applicable policy, IETF draft structured-field list: "
-                                "`\"<policy>\";q=<limit>;w=<window seconds>` (policies: read, write, ai, day, "
-                                "builds, exports)."),
-    "RateLimit": _header("Each policy's state: `\"<policy>\";r=<remaining>;t=<seconds to reset>`."),
-    "Retry-After": _header("Seconds to wait before retrying; never earlier than the limit really reopens.",
-                           {"type": "integer", "minimum": 1}),
+    "RateLimit-Policy": _header(
+        "Every applicable policy, IETF draft structured-field list: "
+        '`"<policy>";q=<limit>;w=<window seconds>` (policies: read, write, ai, day, '
+        "builds, exports)."
+    ),
+    "RateLimit": _header('Each policy\'s state: `"<policy>";r=<remaining>;t=<seconds to reset>`.'),
+    "Retry-After": _header(
+        "Seconds to wait before retrying; never earlier than the limit really reopens.",
+        {"type": "integer", "minimum": 1},
+    ),
     "Location": _header("Where the created resource, the operation's status or the download is."),
-    "Idempotent-Replayed": _header("`true` when this is the stored answer to an earlier request with the same "
-                                   "Idempotency-Key.", {"type": "string", "enum": ["true"]}),
+    "Idempotent-Replayed": _header(
+        "`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
+        {"type": "string", "enum": ["true"]},
+    ),
     "Deprecation": _header("RFC 9745: `@<epoch seconds>` when this route was deprecated."),
     "Sunset": _header("RFC 8594 HTTP-date no earlier than which the route could stop answering."),
-    "Link": _header("The successor: `<path>; rel=\"successor-version\"`."),
-    "WWW-Authenticate": _header("RFC 6750 Bearer challenge (`error=\"insufficient_scope\"` and the scope on 403)."),
+    "Link": _header('The successor: `<path>; rel="successor-version"`.'),
+    "WWW-Authenticate": _header('RFC 6750 Bearer challenge (`error="insufficient_scope"` and the scope on 403).'),
     "Cache-Control": _header("Caching directives (`no-store` on secrets and presigned redirects)."),
-    "Content-Security-Policy": _header("Allows this origin only: the page's scripts and stylesheet are Kiln's own "
-                                       "(`/docs/{asset}`)."),
+    "Content-Security-Policy": _header(
+        "Allows this origin only: the page's scripts and stylesheet are Kiln's own (`/docs/{asset}`)."
+    ),
     "ETag": _header("The content's tag, for `If-None-Match`."),
 }
 _RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit")
@@ -202,20 +233,26 @@ _DEPRECATION_HEADERS = ("Deprecation", "Sunset", "Link")
 
 PARAMETERS: dict[str, dict[str, Any]] = {
     "IdempotencyKey": {
-        "name": "Idempotency-Key", "in": "header", "required": False,
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
         "description": "Makes a retry safe: for 24 hours, the same key on the same route (per API key) answers "
-                       "the first request's status and body with `Idempotent-Replayed: true`; a different body or "
-                       "query is 422 IDEMPOTENCY_KEY_REUSED, a first request still running 409 "
-                       "IDEMPOTENCY_KEY_IN_USE. 1-255 printable ASCII characters, bare or in double quotes.",
+        "the first request's status and body with `Idempotent-Replayed: true`; a different body or "
+        "query is 422 IDEMPOTENCY_KEY_REUSED, a first request still running 409 "
+        "IDEMPOTENCY_KEY_IN_USE. 1-255 printable ASCII characters, bare or in double quotes.",
         "schema": {"type": "string", "pattern": '^(?:[!#-~](?:[ -~]{0,253}[!-~])?|"[ -~]{1,255}")$'},
     },
     "IfNoneMatch": {
-        "name": "If-None-Match", "in": "header", "required": False,
+        "name": "If-None-Match",
+        "in": "header",
+        "required": False,
         "description": "ETags of copies the client holds: 304 when one is current.",
         "schema": {"type": "string"},
     },
     "LastEventId": {
-        "name": "Last-Event-ID", "in": "header", "required": False,
+        "name": "Last-Event-ID",
+        "in": "header",
+        "required": False,
         "description": "Resume after this event id (what EventSource resends on reconnection); wins over `after`.",
         "schema": {"type": "string", "pattern": "^[0-9]+$"},
     },
@@ -230,8 +267,10 @@ _PATH_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
     "keyId": (_id("api_key"), "The API key's id."),
     "taskId": (_str(pattern="^task-[0-9]{3}$"), "The task's id within its run (`task-001`)."),
     "path": (_str(minLength=1), "A repository file path, slashes included (`src/app.py`)."),
-    "asset": (_str(enum=sorted(ASSETS)), "A file of the documentation page (Swagger UI's distribution, pinned, "
-                                         "with its licences)."),
+    "asset": (
+        _str(enum=sorted(ASSETS)),
+        "A file of the documentation page (Swagger UI's distribution, pinned, with its licences).",
+    ),
 }
 QUERY_DESCRIPTIONS = {
     "page": "Page mode: the 1-based page (default 1).",
@@ -244,7 +283,7 @@ QUERY_DESCRIPTIONS = {
     "path": "The directory to list (default `/`, the root).",
     "version": "A spec version (default: the latest).",
     "after": "Only events strictly after this: an event id (`42`, events with a greater id) or an ISO-8601 "
-             "timestamp with a timezone (`2025-11-25T10:00:00Z`, events created later). Default: from the start.",
+    "timestamp with a timezone (`2025-11-25T10:00:00Z`, events created later). Default: from the start.",
     "type": "Only these event types, comma-separated (`TASK_FAILED,RUN_FAILED`).",
     "taskId": "Only the events of this task (`task-001`).",
     "workspaceId": "Admin only: another workspace.",
@@ -261,6 +300,7 @@ QUERY_SCHEMA_EXTRAS: dict[str, dict[str, Any]] = {
 }
 
 # --- pydantic models ---------------------------------------------------------------------------
+
 
 def _resolve(reference: str) -> Any:
     module, _, name = reference.partition(":")
@@ -295,12 +335,14 @@ class _Schemas:
         self._generator = Generator
         contracts = [contract_of_route(route) for route in ROUTES]
         bodies = _unique(contract.body for contract in contracts if contract.body is not None)
-        answers = _unique(_model(answer.model) for contract in contracts for answer in contract.answers
-                          if answer.model is not None)
+        answers = _unique(
+            _model(answer.model) for contract in contracts for answer in contract.answers if answer.model is not None
+        )
         pairs: list[tuple[Any, JsonSchemaMode]] = [(model, "validation") for model in bodies]
         pairs += [(model, "serialization") for model in answers]
-        keys, top = models_json_schema(pairs, ref_template=COMPONENT_REF, union_format="primitive_type_array",
-                                       schema_generator=Generator)
+        keys, top = models_json_schema(
+            pairs, ref_template=COMPONENT_REF, union_format="primitive_type_array", schema_generator=Generator
+        )
         self.components: dict[str, Any] = dict(top.get("$defs", {}))
         self._keys = keys
 
@@ -312,8 +354,9 @@ class _Schemas:
 
     def query_parameters(self, model: Any) -> list[dict[str, Any]]:
         """One parameter per field of a query model (enums become components)."""
-        schema = model.model_json_schema(ref_template=COMPONENT_REF, union_format="primitive_type_array",
-                                         schema_generator=self._generator)
+        schema = model.model_json_schema(
+            ref_template=COMPONENT_REF, union_format="primitive_type_array", schema_generator=self._generator
+        )
         for name, definition in schema.get("$defs", {}).items():
             if self.components.setdefault(name, definition) != definition:
                 raise ValueError(f"two different schemas are named {name}")
@@ -354,12 +397,15 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 # --- operations ---------------------------------------------------------------------------------
 
+
 def _scopes_text(route: Route) -> str:
     if not route.authorized:
         return "Public: no credentials."
     if not route.scopes:
-        return ("Any valid API key; it manages its own workspace's keys within its own scopes, allow-list and "
-                "lifetime (`admin` reaches other workspaces through `workspaceId`).")
+        return (
+            "Any valid API key; it manages its own workspace's keys within its own scopes, allow-list and "
+            "lifetime (`admin` reaches other workspaces through `workspaceId`)."
+        )
     return "Required scopes: " + ", ".join(f"`{scope}`" for scope in route.scopes) + " (all of them)."
 
 
@@ -372,11 +418,12 @@ def _description(route: Route, contract: Contract) -> str:
     if route.method in MUTATING and route.authorized:
         lines.append("Accepts `Idempotency-Key`.")
     if route.deprecated is not None:
-        lines.append(f"Deprecated: use `{route.deprecated.successor}`. Every answer, errors included, carries "
-                     "`Deprecation`, `Sunset` and a `Link` to the successor route; it keeps working.")
+        lines.append(
+            f"Deprecated: use `{route.deprecated.successor}`. Every answer, errors included, carries "
+            "`Deprecation`, `Sunset` and a `Link` to the successor route; it keeps working."
+        )
     if contract.query and {"page", "cursor"} <= _field_names(contract.query):
-        lines.append("Page mode (`page`, `pageSize`) by default, or cursor mode (`limit`, `cursor`); never both "
-                     "(400).")
+        lines.append("Page mode (`page`, `pageSize`) by default, or cursor mode (`limit`, `cursor`); never both (400).")
     if contract.notes:
         lines.append(contract.notes)
     return "\n".join(lines)
@@ -393,10 +440,20 @@ def error_responses(route: Route, contract: Contract) -> dict[int, list[ErrorCod
                 listed.append(code)
 
     if route.authorized:
-        add(EC.VALIDATION_ERROR, EC.UNAUTHORIZED, EC.FORBIDDEN, EC.ENDPOINT_NOT_FOUND,
-            EC.TOO_MANY_REQUESTS, EC.RATE_LIMIT_EXCEEDED, EC.USAGE_LIMIT_EXCEEDED)
-        if route.path_params or (contract.query and "workspaceId" in _field_names(contract.query)) or (
-                contract.body and "workspaceId" in _field_names(contract.body)):
+        add(
+            EC.VALIDATION_ERROR,
+            EC.UNAUTHORIZED,
+            EC.FORBIDDEN,
+            EC.ENDPOINT_NOT_FOUND,
+            EC.TOO_MANY_REQUESTS,
+            EC.RATE_LIMIT_EXCEEDED,
+            EC.USAGE_LIMIT_EXCEEDED,
+        )
+        if (
+            route.path_params
+            or (contract.query and "workspaceId" in _field_names(contract.query))
+            or (contract.body and "workspaceId" in _field_names(contract.body))
+        ):
             add(EC.NOT_FOUND)
         if route.method in MUTATING:
             add(EC.IDEMPOTENCY_KEY_IN_USE, EC.IDEMPOTENCY_KEY_REUSED)
@@ -431,21 +488,29 @@ def _success_response(route: Route, success: Answer, schemas: _Schemas) -> dict[
     if success.shape == "envelope":
         body = _envelope(schemas.data(success.model))
     elif success.shape == "list":
-        body = _envelope({"type": "array", "items": schemas.data(success.model)},
-                         _PAGINATION[success.pagination or "modes"])
+        body = _envelope(
+            {"type": "array", "items": schemas.data(success.model)}, _PAGINATION[success.pagination or "modes"]
+        )
     elif success.shape == "raw":
         body = schemas.data(success.model)
     elif success.shape == "sse":
-        response["content"] = {SSE: {"schema": {"type": "string"}, "example": (
-            "retry: 1000\n\nid: 1\nevent: RUN_STARTED\ndata: {\"id\":1,\"runId\":\"run_...\",\"taskId\":null,"
-            "\"eventType\":\"RUN_STARTED\",\"payload\":{},\"createdAt\":\"2025-11-25T10:00:00.000Z\"}\n\n")}}
+        response["content"] = {
+            SSE: {
+                "schema": {"type": "string"},
+                "example": (
+                    'retry: 1000\n\nid: 1\nevent: RUN_STARTED\ndata: {"id":1,"runId":"run_...","taskId":null,'
+                    '"eventType":"RUN_STARTED","payload":{},"createdAt":"2025-11-25T10:00:00.000Z"}\n\n'
+                ),
+            }
+        }
         return response
     elif success.shape == "html":
         response["content"] = {HTML: {"schema": {"type": "string"}}}
         return response
     elif success.shape == "asset":
-        response["content"] = {media: {"schema": {"type": "string"}}
-                               for media in sorted({asset.media_type for asset in ASSETS.values()})}
+        response["content"] = {
+            media: {"schema": {"type": "string"}} for media in sorted({asset.media_type for asset in ASSETS.values()})
+        }
         return response
     else:
         return response
@@ -466,8 +531,12 @@ def _error_response_name(route: Route, status: int, codes: list[ErrorCode]) -> s
     # API Gateway's own 401 (and its throttle's 429, 5xx) come before any function runs and
     # cannot carry a route's headers; everything the function answers says it is deprecated.
     deprecated = route.deprecated is not None and status != 401
-    return (f"Error{status}." + ".".join(code.value for code in codes) + (".metered" if metered else "")
-            + (".deprecated" if deprecated else ""))
+    return (
+        f"Error{status}."
+        + ".".join(code.value for code in codes)
+        + (".metered" if metered else "")
+        + (".deprecated" if deprecated else "")
+    )
 
 
 def _error_response(name: str, status: int, codes: list[ErrorCode]) -> dict[str, Any]:
@@ -483,24 +552,39 @@ def _error_response(name: str, status: int, codes: list[ErrorCode]) -> dict[str,
         names += _RATE_HEADERS
     if name.endswith(".deprecated"):
         names += _DEPRECATION_HEADERS
-    schema: dict[str, Any] = {"allOf": [_ref("ErrorEnvelope"), {"properties": {"error": {"properties": {
-        "code": {"enum": [code.value for code in codes]}}}}}]}
+    schema: dict[str, Any] = {
+        "allOf": [
+            _ref("ErrorEnvelope"),
+            {"properties": {"error": {"properties": {"code": {"enum": [code.value for code in codes]}}}}},
+        ]
+    }
     examples = {code.value: {"$ref": f"#/components/examples/{code.value}"} for code in codes}
-    return {"description": " ".join(lines), "headers": _headers_of(tuple(names)),
-            "content": {JSON: {"schema": schema, "examples": examples}}}
+    return {
+        "description": " ".join(lines),
+        "headers": _headers_of(tuple(names)),
+        "content": {JSON: {"schema": schema, "examples": examples}},
+    }
 
 
 def _error_examples() -> dict[str, Any]:
-    return {code.value: {"summary": CATALOG[code].title, "value": {
-        "success": False, "data": None,
-        "error": {"code": code.value, "message": CATALOG[code].title, "details": _example_details(code)}}}
-        for code in ErrorCode}
+    return {
+        code.value: {
+            "summary": CATALOG[code].title,
+            "value": {
+                "success": False,
+                "data": None,
+                "error": {"code": code.value, "message": CATALOG[code].title, "details": _example_details(code)},
+            },
+        }
+        for code in ErrorCode
+    }
 
 
 def _example_details(code: ErrorCode) -> dict[str, Any]:
     details: dict[ErrorCode, dict[str, Any]] = {
-        EC.VALIDATION_ERROR: {"fields": [{"field": "name", "location": "body", "message": "Field required",
-                                          "type": "missing"}]},
+        EC.VALIDATION_ERROR: {
+            "fields": [{"field": "name", "location": "body", "message": "Field required", "type": "missing"}]
+        },
         EC.FORBIDDEN: {"requiredScopes": ["project:write"], "missingScopes": ["project:write"]},
         EC.NOT_FOUND: {"resource": "project", "id": "proj_01m885m8rskqxxjknrtpgbxm1p"},
         EC.ENDPOINT_NOT_FOUND: {"path": "/v1/nope"},
@@ -526,12 +610,10 @@ def _parameters(route: Route, contract: Contract, schemas: _Schemas) -> list[dic
     for name in route.path_params:
         if name == "callbackId":
             kinds = path_kinds(contract, name)
-            schema, description = _id(*kinds), "The operation's callbackId (the id of the " + \
-                " or ".join(kinds) + ")."
+            schema, description = _id(*kinds), "The operation's callbackId (the id of the " + " or ".join(kinds) + ")."
         else:
             schema, description = _PATH_PARAMETERS[name]
-        parameters.append({"name": name, "in": "path", "required": True, "description": description,
-                           "schema": schema})
+        parameters.append({"name": name, "in": "path", "required": True, "description": description, "schema": schema})
     if contract.query:
         parameters += schemas.query_parameters(contract.query)
     for name in contract.headers:
@@ -550,11 +632,18 @@ def _request_body(contract: Contract, schemas: _Schemas) -> dict[str, Any] | Non
         for media in archive_types:
             if media not in BINARY_MEDIA_TYPES:
                 raise ValueError(f"{media} is accepted by the import but API Gateway would not pass it as binary")
-            content[media] = {"schema": {"type": "string", "contentMediaType": media,
-                                         "description": "The archive itself, at most 4 MiB."}}
-        description = ("Either the archive itself (at most 4 MiB; imported now, 201) or JSON `{uploadId, name?}` "
-                       "naming an upload made with `POST /v1/uploads` (any size up to 1 GiB; imported "
-                       "asynchronously, 202).")
+            content[media] = {
+                "schema": {
+                    "type": "string",
+                    "contentMediaType": media,
+                    "description": "The archive itself, at most 4 MiB.",
+                }
+            }
+        description = (
+            "Either the archive itself (at most 4 MiB; imported now, 201) or JSON `{uploadId, name?}` "
+            "naming an upload made with `POST /v1/uploads` (any size up to 1 GiB; imported "
+            "asynchronously, 202)."
+        )
     elif contract.body_optional:
         description = "Optional: an absent body means `{}`."
     else:
@@ -673,24 +762,38 @@ def build() -> dict[str, Any]:
         components[name] = schema
     return {
         "openapi": OPENAPI_VERSION,
-        "info": {"title": "Kiln API", "version": VERSION, "summary": "From a project description to a verified "
-                                                                      "codebase, serverless.",
-                 "description": _INTRO},
+        "info": {
+            "title": "Kiln API",
+            "version": VERSION,
+            "summary": "From a project description to a verified codebase, serverless.",
+            "description": _INTRO,
+        },
         "servers": [
             {"url": "..", "description": "The deployment serving this document (it is served at /v1/openapi.json)."},
-            {"url": "https://{apiId}.execute-api.{region}.amazonaws.com/prod", "description": "A deployed stack.",
-             "variables": {"apiId": {"default": "abcdef1234", "description": "The REST API's id (stack output)."},
-                           "region": {"default": "us-east-1"}}},
+            {
+                "url": "https://{apiId}.execute-api.{region}.amazonaws.com/prod",
+                "description": "A deployed stack.",
+                "variables": {
+                    "apiId": {"default": "abcdef1234", "description": "The REST API's id (stack output)."},
+                    "region": {"default": "us-east-1"},
+                },
+            },
             {"url": "http://localhost:3001", "description": "The local cloud (`make run`)."},
         ],
         "tags": [{"name": name, "description": text} for name, text in _TAGS.items()],
         "security": [{"bearer": []}],
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {
-                "type": "http", "scheme": "bearer", "bearerFormat": "kiln_<43 URL-safe base64 characters>",
-                "description": "An API key. The scopes an operation requires are listed in its security requirement.",
-            }},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "kiln_<43 URL-safe base64 characters>",
+                    "description": (
+                        "An API key. The scopes an operation requires are listed in its security requirement."
+                    ),
+                }
+            },
             "schemas": dict(sorted(components.items())),
             "responses": dict(sorted(responses.items())),
             "headers": HEADERS,
@@ -732,8 +835,12 @@ def package(functions_dir: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kiln.openapi", description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"write {COMMITTED.relative_to(REPO)}")
-    parser.add_argument("--package", metavar="FUNCTIONS_DIR", type=Path,
-                        help=f"write FUNCTIONS_DIR/{PACKAGED} (a build's staging copy of functions/)")
+    parser.add_argument(
+        "--package",
+        metavar="FUNCTIONS_DIR",
+        type=Path,
+        help=f"write FUNCTIONS_DIR/{PACKAGED} (a build's staging copy of functions/)",
+    )
     args = parser.parse_args(argv)
     if args.package is not None:
         print(f"wrote {package(args.package)}", file=sys.stderr)

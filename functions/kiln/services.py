@@ -278,22 +278,34 @@ class Services:
     def build_steps(self) -> BuildSteps:
         from kiln.domain.build_steps import BuildSteps
 
-        return BuildSteps(self.run_store, self.event_store, self.repository, lambda: self.build_generator,
-                          self.verifier, self.clock, repair_attempts=config.build_repair_attempts())
+        return BuildSteps(
+            self.run_store,
+            self.event_store,
+            self.repository,
+            lambda: self.build_generator,
+            self.verifier,
+            self.clock,
+            repair_attempts=config.build_repair_attempts(),
+        )
 
     @cached_property
     def operations(self) -> OperationService:
         from kiln.domain.operations import ExportSources, OperationService
 
-        return OperationService(self.operation_store, self.archive_workflow, self.presigner,
-                                ExportSources(self.repository, self.run_store), self.run_store, self.clock)
+        return OperationService(
+            self.operation_store,
+            self.archive_workflow,
+            self.presigner,
+            ExportSources(self.repository, self.run_store),
+            self.run_store,
+            self.clock,
+        )
 
     @cached_property
     def archive_steps(self) -> ArchiveSteps:
         from kiln.domain.archive_steps import ArchiveSteps
 
-        return ArchiveSteps(self.operation_store, self.archive_storage, self.catalog, self.repository,
-                            clock=self.clock)
+        return ArchiveSteps(self.operation_store, self.archive_storage, self.catalog, self.repository, clock=self.clock)
 
 
 def dependencies() -> tuple[str, ...]:

@@ -37,12 +37,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, help="fresh processes per handler and side for cold starts (5)")
     parser.add_argument("--iterations", type=int, help="requests per side for each warm measurement (2000)")
     parser.add_argument("--quick", action="store_true", help="3 samples and 500 iterations unless given")
-    parser.add_argument("--only", type=_parts, default=PARTS,
-                        help="comma-separated parts: cold,warm,calls,builds,archives")
-    parser.add_argument("--no-bytecode", action="store_true",
-                        help="cold starts compile Kiln and the layer's packages from source, as on Lambda")
-    parser.add_argument("--code", type=Path, default=None, metavar="DIR",
-                        help="cold starts of the `kiln` package in DIR (e.g. a copy with a change), not functions/")
+    parser.add_argument(
+        "--only", type=_parts, default=PARTS, help="comma-separated parts: cold,warm,calls,builds,archives"
+    )
+    parser.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="cold starts compile Kiln and the layer's packages from source, as on Lambda",
+    )
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="cold starts of the `kiln` package in DIR (e.g. a copy with a change), not functions/",
+    )
     args = parser.parse_args(argv)
     samples = args.samples or (3 if args.quick else 5)
     iterations = args.iterations or (500 if args.quick else 2000)
@@ -52,15 +61,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--code {args.code}: no kiln package there")
 
     started = time.perf_counter()
-    print(f"Kiln bench: Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"{platform.platform(terse=True)}; {samples} cold samples, {iterations} warm iterations per side\n",
-          flush=True)
+    print(
+        f"Kiln bench: Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"{platform.platform(terse=True)}; {samples} cold samples, {iterations} warm iterations per side\n",
+        flush=True,
+    )
     cold_results, warm_results = [], []
     if "cold" in args.only:
         from tests.bench import cold
 
-        text, cold_results = cold.run(samples, no_bytecode=args.no_bytecode,
-                                      functions=(args.code or cold.FUNCTIONS).resolve())
+        text, cold_results = cold.run(
+            samples, no_bytecode=args.no_bytecode, functions=(args.code or cold.FUNCTIONS).resolve()
+        )
         print(text, flush=True)
     if "warm" in args.only:
         from tests.bench import warm
@@ -97,8 +109,10 @@ def _verdict(value: float, target: float) -> str:
 def summary(cold_results: list, warm_results: list, no_bytecode: bool = False, build_result=None) -> str:
     lines = ["Summary", "======="]
     if build_result is not None:
-        lines.append(f"Build of the example project ({build_result.tasks} tasks): workflow / sequential in-process "
-                     f"{times(build_result.ratio)} (orchestration overhead; no target).")
+        lines.append(
+            f"Build of the example project ({build_result.tasks} tasks): workflow / sequential in-process "
+            f"{times(build_result.ratio)} (orchestration overhead; no target)."
+        )
     if cold_results:
         how = ", without bytecode caches" if no_bytecode else ""
         lines.append(f"Cold start{how}, ours / bare (target <= {COLD_TARGET}):")
@@ -106,8 +120,10 @@ def summary(cold_results: list, warm_results: list, no_bytecode: bool = False, b
             ours_ms, bare_ms = r.ms
             line = f"  {r.label:<28} {times(r.ratio):>7}  {_verdict(r.ratio, COLD_TARGET)}"
             if not r.calls_aws:
-                line += (f" (no AWS call on either side: {ours_ms:.0f} ms vs {bare_ms:.0f} ms is Kiln's pipeline"
-                         f" imports vs `import json`)")
+                line += (
+                    f" (no AWS call on either side: {ours_ms:.0f} ms vs {bare_ms:.0f} ms is Kiln's pipeline"
+                    f" imports vs `import json`)"
+                )
             else:
                 line += f" ({ours_ms - bare_ms:+.0f} ms)"
             lines.append(line)
@@ -122,8 +138,10 @@ def summary(cold_results: list, warm_results: list, no_bytecode: bool = False, b
         for level in ("client method", "botocore"):
             get = next((r for r in warm_results if r.label.startswith("GET /v1/projects/") and r.stub == level), None)
             if get:
-                lines.append(f"  -> GET /v1/projects/{{id}} with the {level} stub: {times(get.ratio)}, "
-                             f"{get.ours_us - get.bare_us:+.0f} us per request: {_verdict(get.ratio, WARM_TARGET)}.")
+                lines.append(
+                    f"  -> GET /v1/projects/{{id}} with the {level} stub: {times(get.ratio)}, "
+                    f"{get.ours_us - get.bare_us:+.0f} us per request: {_verdict(get.ratio, WARM_TARGET)}."
+                )
     return "\n".join(lines) + "\n"
 
 

@@ -31,7 +31,8 @@ def _tree(total_mib: int) -> dict[str, bytes]:
     text = (b"def handler(event, context):\n    return {'statusCode': 200}\n" * 10_000)[: FILE_KIB * 1024]
     for i in range(count):
         files[f"src/module_{i // 32:03d}/file_{i:05d}.{'py' if i % 2 else 'bin'}"] = (
-            text if i % 2 else os.urandom(FILE_KIB * 1024))
+            text if i % 2 else os.urandom(FILE_KIB * 1024)
+        )
     return files
 
 
@@ -45,10 +46,17 @@ def _prepared(files: dict[str, bytes]):
 
     objects, refs = MemoryObjects(), MemoryRefs()
     commit = Repository(objects, refs).commit("main", files, "bench", AUTHOR)
-    operation = Operation(id="exp_01m885m8rskqxxjknrtpgbxm1p", kind=OperationKind.EXPORT,
-                          status=OperationStatus.PROCESSING, projectId=PROJECT, format="zip",
-                          source={"ref": "main", "commit": commit.id}, filename="bench.zip",
-                          createdAt=STAMP, updatedAt=STAMP)
+    operation = Operation(
+        id="exp_01m885m8rskqxxjknrtpgbxm1p",
+        kind=OperationKind.EXPORT,
+        status=OperationStatus.PROCESSING,
+        projectId=PROJECT,
+        format="zip",
+        source={"ref": "main", "commit": commit.id},
+        filename="bench.zip",
+        createdAt=STAMP,
+        updatedAt=STAMP,
+    )
     steps = ArchiveSteps(Ledger(operation), Storage(), Catalog(), lambda ws, pid: Repository(objects, refs))
     return steps, operation.id
 
@@ -96,8 +104,15 @@ def run() -> tuple[str, float]:
     ours = min(_export(files) for _ in range(2))
     baseline, label = _baseline(files)
     baseline = min(baseline, _baseline(files)[0])
-    peak = int(subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(4 * BUDGET_MIB)], capture_output=True,
-                              text=True, check=True, cwd=Path(__file__).resolve().parents[2]).stdout.strip())
+    peak = int(
+        subprocess.run(
+            [sys.executable, "-c", _PEAK_SCRIPT, str(4 * BUDGET_MIB)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        ).stdout.strip()
+    )
     ratio = ours / baseline
     lines = [
         "Exports (zip of a repository tree)",

@@ -40,16 +40,20 @@ def _free_port() -> int:
 
 
 def _answer(question: dict):
-    return {"boolean": True, "single_choice": (question.get("options") or [""])[0],
-            "multi_choice": (question.get("options") or [])[:2]}.get(question["type"], "Keep it simple.")
+    return {
+        "boolean": True,
+        "single_choice": (question.get("options") or [""])[0],
+        "multi_choice": (question.get("options") or [])[:2],
+    }.get(question["type"], "Keep it simple.")
 
 
 def _approved_project(session, url: str) -> str:
     project = session.post(f"{url}/v1/projects", json={"name": "Bench", "description": EXAMPLE}).json()["data"]
     base = f"{url}/v1/projects/{project['id']}"
     questions = session.post(f"{base}/clarify").json()["data"]["questions"]
-    session.post(f"{base}/answers", json={"answers": [{"questionId": q["id"], "answer": _answer(q)}
-                                                      for q in questions]}).raise_for_status()
+    session.post(
+        f"{base}/answers", json={"answers": [{"questionId": q["id"], "answer": _answer(q)} for q in questions]}
+    ).raise_for_status()
     session.post(f"{base}/approve").raise_for_status()
     return project["id"]
 
@@ -108,4 +112,3 @@ def run(samples: int) -> tuple[str, BuildResult]:
         f"  orchestration overhead, workflow / sequential:               {result.ratio:6.2f}x",
     ]
     return "\n".join(lines) + "\n", result
-

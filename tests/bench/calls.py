@@ -65,8 +65,13 @@ def _archived_again(world: World, answer: dict[str, Any]) -> dict[str, Any]:
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST /v1/projects", "projects_create", _same(create_event), _same(create_event), 201),
     Endpoint("GET /v1/projects (page mode)", "projects_list", _same(list_page_event), _same(list_page_event), 200),
-    Endpoint("GET /v1/projects (cursor mode)", "projects_list", lambda w, _: list_cursor_event(w),
-             lambda w, answer: list_cursor_event(w, _next_cursor(answer)), 200),
+    Endpoint(
+        "GET /v1/projects (cursor mode)",
+        "projects_list",
+        lambda w, _: list_cursor_event(w),
+        lambda w, answer: list_cursor_event(w, _next_cursor(answer)),
+        200,
+    ),
     Endpoint("GET /v1/projects/{id}", "projects_get", _same(get_event), _same(get_event), 200),
     Endpoint("PATCH /v1/projects/{id}", "projects_update", _same(update_event), _same(update_event), 200),
     Endpoint("DELETE /v1/projects/{id}", "projects_archive", _same(archive_event), _same(archive_event), 200),
@@ -136,6 +141,8 @@ def run() -> tuple[str, list[CallsResult]]:
 def render(results: list[CallsResult]) -> str:
     rows = [[r.label, len(r.first), _describe(r.first), len(r.then), _describe(r.then)] for r in results]
     headers = ["endpoint", "1st", "first request of a container", "next", "next request"]
-    note = ("botocore API calls per request (moto in-process). Page mode reads the workspace's whole project\n"
-            "partition to count it: one Query per 1 MB of projects, so its count grows with the workspace.")
+    note = (
+        "botocore API calls per request (moto in-process). Page mode reads the workspace's whole project\n"
+        "partition to count it: one Query per 1 MB of projects, so its count grows with the workspace."
+    )
     return table("(c) AWS API calls per request", headers, rows, note)

@@ -107,8 +107,11 @@ def _layer_distributions() -> list[str]:
     """layers/requirements.txt and what they require (extras aside), as installed in this venv."""
     from importlib.metadata import PackageNotFoundError, distribution
 
-    pending = [_name(line) for line in LAYER_REQUIREMENTS.read_text().splitlines()
-               if line.strip() and not line.lstrip().startswith("#")]
+    pending = [
+        _name(line)
+        for line in LAYER_REQUIREMENTS.read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     found: list[str] = []
     while pending:
         name = pending.pop()
@@ -144,19 +147,22 @@ def stage_without_bytecode(into: Path, functions: Path = FUNCTIONS) -> list[Path
     return [code, layer]
 
 
-def _child_env(endpoint: str, world: World, bare_dir: Path, code_path: list[Path],
-               no_bytecode: bool = False) -> dict[str, str]:
+def _child_env(
+    endpoint: str, world: World, bare_dir: Path, code_path: list[Path], no_bytecode: bool = False
+) -> dict[str, str]:
     env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TMPDIR") if name in os.environ}
     missing = str(bare_dir / "no-such-aws-file")  # no ~/.aws files: Lambda has none either
     env.update(AWS_ENV)
     env.update(world.env)
-    env.update({
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_CONFIG_FILE": missing,
-        "AWS_SHARED_CREDENTIALS_FILE": missing,
-        # Both sides search the same path: Kiln's functions, then the bare modules.
-        "PYTHONPATH": os.pathsep.join(str(p) for p in [*code_path, bare_dir]),
-    })
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_CONFIG_FILE": missing,
+            "AWS_SHARED_CREDENTIALS_FILE": missing,
+            # Both sides search the same path: Kiln's functions, then the bare modules.
+            "PYTHONPATH": os.pathsep.join(str(p) for p in [*code_path, bare_dir]),
+        }
+    )
     if no_bytecode:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
@@ -191,8 +197,9 @@ def _sample(scenario: Scenario, world: World, env: dict[str, str], bare: bool) -
     return total, imported
 
 
-def run(samples: int, progress: bool = True, no_bytecode: bool = False,
-        functions: Path = FUNCTIONS) -> tuple[str, list[ColdResult]]:
+def run(
+    samples: int, progress: bool = True, no_bytecode: bool = False, functions: Path = FUNCTIONS
+) -> tuple[str, list[ColdResult]]:
     """`functions`: the directory holding the `kiln` package to measure (a copy with a change to try)."""
     from moto.server import ThreadedMotoServer
 
@@ -210,14 +217,24 @@ def run(samples: int, progress: bool = True, no_bytecode: bool = False,
         with environment({**AWS_ENV, "AWS_ENDPOINT_URL": endpoint}):
             world = provision(archivable=2 * (samples + 1))
             env = _child_env(endpoint, world, bare_dir, code_path, no_bytecode)
-            results = {name: ColdResult(name, s.label if s else name, Samples() if s else None,
-                                        Samples() if s else None, s.calls_aws if s else True)
-                       for name, s in scenarios}
+            results = {
+                name: ColdResult(
+                    name,
+                    s.label if s else name,
+                    Samples() if s else None,
+                    Samples() if s else None,
+                    s.calls_aws if s else True,
+                )
+                for name, s in scenarios
+            }
             # Round 0 warms the bytecode caches, the OS file cache and moto; it is not counted.
             for round_ in range(samples + 1):
                 if progress:
-                    print(f"  cold: round {round_}/{samples}{' (warm-up, not counted)' if round_ == 0 else ''}",
-                          file=sys.stderr, flush=True)
+                    print(
+                        f"  cold: round {round_}/{samples}{' (warm-up, not counted)' if round_ == 0 else ''}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 for name, scenario in scenarios:
                     if scenario is None:
                         continue
@@ -238,8 +255,9 @@ def run(samples: int, progress: bool = True, no_bytecode: bool = False,
     return text, list(results.values())
 
 
-def render(results: list[ColdResult], samples: int, interpreter: float, no_bytecode: bool = False,
-           functions: Path = FUNCTIONS) -> str:
+def render(
+    results: list[ColdResult], samples: int, interpreter: float, no_bytecode: bool = False, functions: Path = FUNCTIONS
+) -> str:
     rows = []
     for r in results:
         if r.ours is None or r.bare is None:
@@ -247,20 +265,44 @@ def render(results: list[ColdResult], samples: int, interpreter: float, no_bytec
             continue
         ours, bare = median(r.ours.total) * 1e3, median(r.bare.total) * 1e3
         ours_imp, bare_imp = median(r.ours.imports) * 1e3, median(r.bare.imports) * 1e3
-        rows.append([r.label, ours, bare, times(r.ratio), ours_imp, ours - ours_imp, bare_imp, bare - bare_imp,
-                     f"{min(r.ours.total) * 1e3:.0f}-{max(r.ours.total) * 1e3:.0f} / "
-                     f"{min(r.bare.total) * 1e3:.0f}-{max(r.bare.total) * 1e3:.0f}"])
-    headers = ["handler", "ours ms", "bare ms", "ratio", "ours import", "ours 1st call",
-               "bare import", "bare 1st call", "range ours / bare"]
-    note = (f"Median of {samples} fresh processes per side, import of the handler module + its first invocation\n"
-            f"(real HTTP AWS calls to a local moto server). Interpreter start-up, excluded on both sides:\n"
-            f"{interpreter * 1e3:.0f} ms per process (`python -c pass`, same environment).")
+        rows.append(
+            [
+                r.label,
+                ours,
+                bare,
+                times(r.ratio),
+                ours_imp,
+                ours - ours_imp,
+                bare_imp,
+                bare - bare_imp,
+                f"{min(r.ours.total) * 1e3:.0f}-{max(r.ours.total) * 1e3:.0f} / "
+                f"{min(r.bare.total) * 1e3:.0f}-{max(r.bare.total) * 1e3:.0f}",
+            ]
+        )
+    headers = [
+        "handler",
+        "ours ms",
+        "bare ms",
+        "ratio",
+        "ours import",
+        "ours 1st call",
+        "bare import",
+        "bare 1st call",
+        "range ours / bare",
+    ]
+    note = (
+        f"Median of {samples} fresh processes per side, import of the handler module + its first invocation\n"
+        f"(real HTTP AWS calls to a local moto server). Interpreter start-up, excluded on both sides:\n"
+        f"{interpreter * 1e3:.0f} ms per process (`python -c pass`, same environment)."
+    )
     if functions != FUNCTIONS:
         note += f"\nKiln's code measured: {functions}/kiln (--code)."
     title = "(a) Cold start: import + first invocation (ms)"
     if no_bytecode:
         title += ", without bytecode caches (as deployed)"
-        note += ("\n--no-bytecode: Kiln's code and the layer's packages are staged without __pycache__ and run with\n"
-                 "PYTHONDONTWRITEBYTECODE=1, so they compile from source in every process, as on Lambda; boto3\n"
-                 "(provided by the runtime) keeps its bytecode.")
+        note += (
+            "\n--no-bytecode: Kiln's code and the layer's packages are staged without __pycache__ and run with\n"
+            "PYTHONDONTWRITEBYTECODE=1, so they compile from source in every process, as on Lambda; boto3\n"
+            "(provided by the runtime) keeps its bytecode."
+        )
     return table(title, headers, rows, note)

@@ -28,48 +28,109 @@ class Case:
 
 
 CASES: tuple[Case, ...] = (
-    Case("Shorty", "A URL shortener with custom aliases and click analytics per link",
-         ("link", "click", "alias")),
-    Case("Cookbook", "A recipe sharing site where cooks post recipes with ingredients and steps, and others rate "
-         "and review them", ("recipe", "cook", "ingredient", "step", "review", "rating")),
-    Case("Lending", "A library lending system: members borrow book copies with due dates and pay fines",
-         ("member", "book", "copy", "due date", "fine")),
-    Case("Procure", "Purchase orders sent to suppliers, with approval by a manager before they go out.",
-         ("purchase order", "supplier")),
-    Case("Vet", "A veterinary clinic's appointments and pets, with owners and vaccination records.",
-         ("clinic", "appointment", "pet", "owner", "vaccination")),
-    Case("Fleet", "A fleet's vehicles and maintenance logs, with fuel costs per vehicle.",
-         ("fleet", "vehicle", "maintenance log", "fuel cost")),
-    Case("Gym", "A gym app where members book fitness classes with trainers and track their workouts.",
-         ("member", "class", "trainer", "workout")),
-    Case("Tickets", "An event ticketing platform: organizers create events at venues, and attendees buy tickets "
-         "with seat numbers.", ("organizer", "event", "venue", "attendee", "ticket", "seat number")),
-    Case("Chores", "A household chore tracker where family members are assigned chores with due dates and earn "
-         "points.", ("family member", "chore", "due date", "point")),
-    Case("Nursery", "A plant nursery inventory of plants, pots and suppliers, with stock levels per greenhouse.",
-         ("plant", "pot", "supplier", "stock", "greenhouse")),
-    Case("School", "A language school where students enroll in courses, attend lessons and submit homework that "
-         "teachers grade.", ("student", "course", "lesson", "homework", "teacher")),
-    Case("Bikes", "A bike rental service: customers rent bikes from stations and pay per hour.",
-         ("customer", "bike", "station", "rental")),
-    Case("Casts", "A podcast hosting app with shows, episodes, guests and download counts per episode.",
-         ("show", "episode", "guest", "download count")),
-    Case("Wedding", "A wedding planner app where couples manage guests, RSVPs, vendors and a seating chart with "
-         "tables.", ("couple", "guest", "rsvp", "vendor", "table")),
-    Case("Freelance", "An expense tracker for freelancers: log expenses with receipts and categories, and send "
-         "invoices to clients.", ("expense", "receipt", "category", "invoice", "client")),
-    Case("Walkies", "A dog walking marketplace where owners book walkers for walks and leave reviews.",
-         ("owner", "walker", "walk", "review")),
-    Case("Confer", "A conference app with speakers, sessions in rooms, and attendees who bookmark sessions.",
-         ("speaker", "session", "room", "attendee", "bookmark")),
-    Case("Homes", "A real estate listing site where agents post properties with photos and buyers schedule "
-         "viewings.", ("agent", "property", "photo", "buyer", "viewing")),
-    Case("Garage", "A car repair shop system: customers bring cars, mechanics create work orders with parts and "
-         "labor hours, and invoices are paid.", ("customer", "car", "mechanic", "work order", "part", "invoice")),
-    Case("Assets", "An internal IT asset register: laptops, monitors and licenses assigned to employees, with "
-         "warranty expiry dates.", ("asset", "laptop", "monitor", "license", "employee")),
-    Case("FoodBank", "A volunteer scheduling tool for a food bank: shifts, volunteers signing up, and donations "
-         "received.", ("volunteer", "shift", "donation")),
+    Case("Shorty", "A URL shortener with custom aliases and click analytics per link", ("link", "click", "alias")),
+    Case(
+        "Cookbook",
+        "A recipe sharing site where cooks post recipes with ingredients and steps, and others rate and review them",
+        ("recipe", "cook", "ingredient", "step", "review", "rating"),
+    ),
+    Case(
+        "Lending",
+        "A library lending system: members borrow book copies with due dates and pay fines",
+        ("member", "book", "copy", "due date", "fine"),
+    ),
+    Case(
+        "Procure",
+        "Purchase orders sent to suppliers, with approval by a manager before they go out.",
+        ("purchase order", "supplier"),
+    ),
+    Case(
+        "Vet",
+        "A veterinary clinic's appointments and pets, with owners and vaccination records.",
+        ("clinic", "appointment", "pet", "owner", "vaccination"),
+    ),
+    Case(
+        "Fleet",
+        "A fleet's vehicles and maintenance logs, with fuel costs per vehicle.",
+        ("fleet", "vehicle", "maintenance log", "fuel cost"),
+    ),
+    Case(
+        "Gym",
+        "A gym app where members book fitness classes with trainers and track their workouts.",
+        ("member", "class", "trainer", "workout"),
+    ),
+    Case(
+        "Tickets",
+        "An event ticketing platform: organizers create events at venues, and attendees buy tickets with seat numbers.",
+        ("organizer", "event", "venue", "attendee", "ticket", "seat number"),
+    ),
+    Case(
+        "Chores",
+        "A household chore tracker where family members are assigned chores with due dates and earn points.",
+        ("family member", "chore", "due date", "point"),
+    ),
+    Case(
+        "Nursery",
+        "A plant nursery inventory of plants, pots and suppliers, with stock levels per greenhouse.",
+        ("plant", "pot", "supplier", "stock", "greenhouse"),
+    ),
+    Case(
+        "School",
+        "A language school where students enroll in courses, attend lessons and submit homework that teachers grade.",
+        ("student", "course", "lesson", "homework", "teacher"),
+    ),
+    Case(
+        "Bikes",
+        "A bike rental service: customers rent bikes from stations and pay per hour.",
+        ("customer", "bike", "station", "rental"),
+    ),
+    Case(
+        "Casts",
+        "A podcast hosting app with shows, episodes, guests and download counts per episode.",
+        ("show", "episode", "guest", "download count"),
+    ),
+    Case(
+        "Wedding",
+        "A wedding planner app where couples manage guests, RSVPs, vendors and a seating chart with tables.",
+        ("couple", "guest", "rsvp", "vendor", "table"),
+    ),
+    Case(
+        "Freelance",
+        "An expense tracker for freelancers: log expenses with receipts and categories, and send invoices to clients.",
+        ("expense", "receipt", "category", "invoice", "client"),
+    ),
+    Case(
+        "Walkies",
+        "A dog walking marketplace where owners book walkers for walks and leave reviews.",
+        ("owner", "walker", "walk", "review"),
+    ),
+    Case(
+        "Confer",
+        "A conference app with speakers, sessions in rooms, and attendees who bookmark sessions.",
+        ("speaker", "session", "room", "attendee", "bookmark"),
+    ),
+    Case(
+        "Homes",
+        "A real estate listing site where agents post properties with photos and buyers schedule viewings.",
+        ("agent", "property", "photo", "buyer", "viewing"),
+    ),
+    Case(
+        "Garage",
+        "A car repair shop system: customers bring cars, mechanics create work orders with parts and "
+        "labor hours, and invoices are paid.",
+        ("customer", "car", "mechanic", "work order", "part", "invoice"),
+    ),
+    Case(
+        "Assets",
+        "An internal IT asset register: laptops, monitors and licenses assigned to employees, with "
+        "warranty expiry dates.",
+        ("asset", "laptop", "monitor", "license", "employee"),
+    ),
+    Case(
+        "FoodBank",
+        "A volunteer scheduling tool for a food bank: shifts, volunteers signing up, and donations received.",
+        ("volunteer", "shift", "donation"),
+    ),
 )
 
 

@@ -34,12 +34,20 @@ def _project_item(workspace_id: str, project_id: str, index: int = 0) -> dict[st
     """A project exactly as DynamoDB returns it (key attributes and folded copies included)."""
     name, description = f"Project {index}", f"A project management tool, number {index}, with task boards."
     values = {
-        "pk": f"WS#{workspace_id}", "sk": f"PROJECT#{project_id}",
-        "gsi1pk": f"WS#{workspace_id}#PROJECTS#draft", "gsi1sk": f"PROJECT#{project_id}",
-        "type": "project", "workspaceId": workspace_id, "id": project_id, "name": name,
-        "description": description, "status": "draft", "nameFolded": name.casefold(),
+        "pk": f"WS#{workspace_id}",
+        "sk": f"PROJECT#{project_id}",
+        "gsi1pk": f"WS#{workspace_id}#PROJECTS#draft",
+        "gsi1sk": f"PROJECT#{project_id}",
+        "type": "project",
+        "workspaceId": workspace_id,
+        "id": project_id,
+        "name": name,
+        "description": description,
+        "status": "draft",
+        "nameFolded": name.casefold(),
         "descriptionFolded": description.casefold(),
-        "createdAt": "2026-01-02T03:04:05.678Z", "updatedAt": "2026-01-02T03:04:05.678Z",
+        "createdAt": "2026-01-02T03:04:05.678Z",
+        "updatedAt": "2026-01-02T03:04:05.678Z",
     }
     return {k: {"S": v} for k, v in values.items()}
 
@@ -103,8 +111,9 @@ def _measure(case: Case, iterations: int, rounds: int, level: str) -> WarmResult
 def _answer(handler: Handler, case: Case) -> dict[str, Any]:
     response = handler(case.event, None)
     if response.get("statusCode") != case.status:
-        raise RuntimeError(f"warm {case.label}: {handler.__module__} answered {response.get('statusCode')}: "
-                           f"{response.get('body')}")
+        raise RuntimeError(
+            f"warm {case.label}: {handler.__module__} answered {response.get('statusCode')}: {response.get('body')}"
+        )
     return json.loads(response["body"])
 
 
@@ -116,6 +125,8 @@ def _counter_after_update(**_: Any) -> dict[str, Any]:
     minute, one request so far) and the workspace's daily count; both admit the request."""
     window = int(time.time()) // 60 * 60
     return {"Attributes": {"win": {"N": str(window)}, "cur": {"N": "1"}, "prev": {"N": "0"}, "n": {"N": "1"}}}
+
+
 STUB_LEVELS = ("client method", "botocore")
 
 
@@ -135,13 +146,15 @@ def _install(clients: list[Any], stubs: dict[str, Callable[..., dict[str, Any]]]
                 setattr(client, method, stub)
                 undo.append(lambda c=client, m=method: delattr(c, m))
             else:
+
                 def answer(stub: Callable[..., dict[str, Any]] = stub, **_: Any) -> tuple[Any, dict[str, Any]]:
                     return AWSResponse(None, 200, {}, None), stub()
 
                 event = f"before-call.dynamodb.{OPERATIONS[method]}"
                 client.meta.events.register(event, answer, unique_id=f"kiln-bench-{method}")
-                undo.append(lambda c=client, e=event, m=method:
-                            c.meta.events.unregister(e, unique_id=f"kiln-bench-{m}"))
+                undo.append(
+                    lambda c=client, e=event, m=method: c.meta.events.unregister(e, unique_id=f"kiln-bench-{m}")
+                )
 
     def remove() -> None:
         for step in undo:
@@ -167,19 +180,42 @@ def run(iterations: int, rounds: int = 20) -> tuple[str, list[WarmResult]]:
     with environment({**AWS_ENV, **KILN_ENV}):
         from kiln.adapters import aws
 
-        handlers = {name: importlib.import_module(f"kiln.handlers.{name}").handler
-                    for name in ("projects_get", "projects_list", "projects_create")}
+        handlers = {
+            name: importlib.import_module(f"kiln.handlers.{name}").handler
+            for name in ("projects_get", "projects_list", "projects_create")
+        }
         bare = {name: _load_bare(name) for name in ("get", "list", "create")}
         clients = [aws.client("dynamodb")] + [module.client("dynamodb") for module in bare.values()]
         cases = [
-            Case("GET /v1/projects/{id}", handlers["projects_get"], bare["get"].handler,
-                 item_event("GET", workspace_id, project_id), 200, True),
-            Case("GET /v1/projects (page, 20 items)", handlers["projects_list"], bare["list"].handler,
-                 proxy_event("GET", "/v1/projects", authorizer=authorizer), 200, True),
-            Case("POST /v1/projects", handlers["projects_create"], bare["create"].handler,
-                 proxy_event("POST", "/v1/projects", authorizer=authorizer,
-                             body={"name": "Bench project", "description": "A project created by the bench."}),
-                 201, False),
+            Case(
+                "GET /v1/projects/{id}",
+                handlers["projects_get"],
+                bare["get"].handler,
+                item_event("GET", workspace_id, project_id),
+                200,
+                True,
+            ),
+            Case(
+                "GET /v1/projects (page, 20 items)",
+                handlers["projects_list"],
+                bare["list"].handler,
+                proxy_event("GET", "/v1/projects", authorizer=authorizer),
+                200,
+                True,
+            ),
+            Case(
+                "POST /v1/projects",
+                handlers["projects_create"],
+                bare["create"].handler,
+                proxy_event(
+                    "POST",
+                    "/v1/projects",
+                    authorizer=authorizer,
+                    body={"name": "Bench project", "description": "A project created by the bench."},
+                ),
+                201,
+                False,
+            ),
         ]
         for level in STUB_LEVELS:
             remove = _install(clients, stubs, level)
@@ -193,11 +229,14 @@ def run(iterations: int, rounds: int = 20) -> tuple[str, list[WarmResult]]:
 
 
 def render(results: list[WarmResult]) -> str:
-    rows = [[r.label, r.stub, r.ours_us, r.bare_us, times(r.ratio), r.ours_us - r.bare_us, r.iterations]
-            for r in results]
+    rows = [
+        [r.label, r.stub, r.ours_us, r.bare_us, times(r.ratio), r.ours_us - r.bare_us, r.iterations] for r in results
+    ]
     headers = ["request", "AWS call stubbed at", "ours us", "bare us", "ratio", "ours - bare us", "iterations/side"]
-    note = ("Median microseconds per request of an already-loaded handler, the same canned DynamoDB answer on\n"
-            "both sides. 'client method': client.get_item/query/put_item replaced, botocore does nothing (our\n"
-            "overhead alone). 'botocore': a before-call handler answers, as botocore's Stubber does, so botocore\n"
-            "still validates and serializes the request; only signing, HTTP and response parsing are skipped.")
+    note = (
+        "Median microseconds per request of an already-loaded handler, the same canned DynamoDB answer on\n"
+        "both sides. 'client method': client.get_item/query/put_item replaced, botocore does nothing (our\n"
+        "overhead alone). 'botocore': a before-call handler answers, as botocore's Stubber does, so botocore\n"
+        "still validates and serializes the request; only signing, HTTP and response parsing are skipped."
+    )
     return table("(b) Warm: per-request time, AWS call stubbed (us)", headers, rows, note)

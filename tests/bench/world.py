@@ -40,8 +40,16 @@ AWS_ENV = {
 }
 KILN_ENV = {"KILN_TABLE_NAME": TABLE, "KILN_BUCKET_NAME": BUCKET, "KILN_ENVIRONMENT": "local"}
 # Variables that would make boto3 read something other than the values above.
-_AWS_NOISE = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
-              "KILN_CURSOR_SECRET", "KILN_CURSOR_SECRET_ARN", "KILN_USAGE_PLANS", "KILN_STATE_MACHINES")
+_AWS_NOISE = (
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "KILN_CURSOR_SECRET",
+    "KILN_CURSOR_SECRET_ARN",
+    "KILN_USAGE_PLANS",
+    "KILN_STATE_MACHINES",
+)
 
 
 @contextmanager
@@ -102,11 +110,15 @@ def provision(archivable: int = 0) -> World:
     boto3.client("dynamodb").create_table(**create_table_kwargs(TABLE))
     boto3.client("s3").create_bucket(Bucket=BUCKET)
     secret_arn = boto3.client("secretsmanager").create_secret(
-        Name="kiln-bench-cursor", SecretString=uuid.uuid4().hex * 2)["ARN"]
+        Name="kiln-bench-cursor", SecretString=uuid.uuid4().hex * 2
+    )["ARN"]
     apigw = boto3.client("apigateway")
-    plans = {name: apigw.create_usage_plan(name=f"kiln-bench-{name}",
-                                           throttle={"rateLimit": t.rate_per_second, "burstLimit": t.burst})["id"]
-             for name, t in TIERS.items()}
+    plans = {
+        name: apigw.create_usage_plan(
+            name=f"kiln-bench-{name}", throttle={"rateLimit": t.rate_per_second, "burstLimit": t.burst}
+        )["id"]
+        for name, t in TIERS.items()
+    }
     state_machine = boto3.client("stepfunctions").create_state_machine(
         name="kiln-bench-selfcheck",
         definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
@@ -145,9 +157,15 @@ def _create_projects(workspace_id: str, count: int, label: str) -> list[str]:
     from kiln.domain.projects import ProjectCreate
 
     service = services.current().projects
-    return [service.create(workspace_id, ProjectCreate(
-                name=f"{label} project {i}", description=f"{label} project number {i}, seeded for the bench.")).id
-            for i in range(count)]
+    return [
+        service.create(
+            workspace_id,
+            ProjectCreate(
+                name=f"{label} project {i}", description=f"{label} project number {i}, seeded for the bench."
+            ),
+        ).id
+        for i in range(count)
+    ]
 
 
 # --- requests ---------------------------------------------------------------------------
@@ -160,8 +178,14 @@ def _as(workspace_id: str) -> dict[str, Any]:
 
 
 def item_event(method: str, workspace_id: str, project_id: str, **kwargs: Any) -> dict[str, Any]:
-    return proxy_event(method, ITEM, f"/v1/projects/{project_id}", path_params={"projectId": project_id},
-                       authorizer=_as(workspace_id), **kwargs)
+    return proxy_event(
+        method,
+        ITEM,
+        f"/v1/projects/{project_id}",
+        path_params={"projectId": project_id},
+        authorizer=_as(workspace_id),
+        **kwargs,
+    )
 
 
 def authorizer_event(world: World) -> dict[str, Any]:
@@ -177,8 +201,12 @@ def root_event(world: World) -> dict[str, Any]:
 
 
 def create_event(world: World) -> dict[str, Any]:
-    return proxy_event("POST", "/v1/projects", authorizer=_as(world.create_workspace),
-                       body={"name": "Bench project", "description": "A project created by the bench."})
+    return proxy_event(
+        "POST",
+        "/v1/projects",
+        authorizer=_as(world.create_workspace),
+        body={"name": "Bench project", "description": "A project created by the bench."},
+    )
 
 
 def list_page_event(world: World) -> dict[str, Any]:
@@ -218,16 +246,19 @@ class Scenario:
         return f"kiln.handlers.{self.handler}"
 
 
-SCENARIOS: dict[str, Scenario] = {s.handler: s for s in (
-    Scenario("health", "GET /health", "health", health_event, 200),
-    Scenario("root", "GET /", "root", root_event, 200, calls_aws=False),
-    Scenario("projects_create", "POST /v1/projects", "create", create_event, 201),
-    Scenario("projects_list", "GET /v1/projects (page)", "list", list_page_event, 200),
-    Scenario("projects_get", "GET /v1/projects/{id}", "get", get_event, 200),
-    Scenario("projects_update", "PATCH /v1/projects/{id}", "update", update_event, 200),
-    Scenario("projects_archive", "DELETE /v1/projects/{id}", "archive", archive_event, 200),
-    Scenario("authorizer", "authorizer (TOKEN)", "authorizer", authorizer_event, 200),
-)}
+SCENARIOS: dict[str, Scenario] = {
+    s.handler: s
+    for s in (
+        Scenario("health", "GET /health", "health", health_event, 200),
+        Scenario("root", "GET /", "root", root_event, 200, calls_aws=False),
+        Scenario("projects_create", "POST /v1/projects", "create", create_event, 201),
+        Scenario("projects_list", "GET /v1/projects (page)", "list", list_page_event, 200),
+        Scenario("projects_get", "GET /v1/projects/{id}", "get", get_event, 200),
+        Scenario("projects_update", "PATCH /v1/projects/{id}", "update", update_event, 200),
+        Scenario("projects_archive", "DELETE /v1/projects/{id}", "archive", archive_event, 200),
+        Scenario("authorizer", "authorizer (TOKEN)", "authorizer", authorizer_event, 200),
+    )
+}
 
 
 def status_of(result: Any) -> int:

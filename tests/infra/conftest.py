@@ -98,7 +98,8 @@ def synthesize(outdir: Path, layer: Path, *, context: dict[str, Any] | None = No
     for construct in stack.node.find_all():
         if NestedStack.is_nested_stack(construct):
             result.templates[f"{stack.stack_name}/{construct.node.id}"] = json.loads(
-                (outdir / construct.template_file).read_text())
+                (outdir / construct.template_file).read_text()
+            )
     return result
 
 
@@ -137,11 +138,31 @@ def synthetic_routes() -> tuple[Route, ...]:
                 continue  # built already: the real route stands in for the planned one
             if variable_clash(path, real_paths):
                 continue  # the real routes took another shape
-            routes.append(Route(method, path, f"{handler}_{suffix}", f"{suffix} {tag}", scopes=("project:read",),
-                                status=status, group=tag, tags=(tag,), grants=grants))
+            routes.append(
+                Route(
+                    method,
+                    path,
+                    f"{handler}_{suffix}",
+                    f"{suffix} {tag}",
+                    scopes=("project:read",),
+                    status=status,
+                    group=tag,
+                    tags=(tag,),
+                    grants=grants,
+                )
+            )
     if "docs_openapi" not in real_handlers:  # the real route (GET /v1/openapi.json) stands in once built
-        routes.append(Route("GET", "/v1/docs/openapi.json", "docs_openapi", "OpenAPI document", authorized=False,
-                            category="none", group="docs"))
+        routes.append(
+            Route(
+                "GET",
+                "/v1/docs/openapi.json",
+                "docs_openapi",
+                "OpenAPI document",
+                authorized=False,
+                category="none",
+                group="docs",
+            )
+        )
     return tuple(routes)
 
 
@@ -171,5 +192,6 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory, layer_dir: Path) -> Synt
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(grants, "GRANTS", {**grants.GRANTS, **UPCOMING_GRANTS})
         context = {"dev": "true", "corsAllowedOrigins": ",".join(SYNTHETIC_CORS_ORIGINS)}
-        return synthesize(tmp_path_factory.mktemp("cdk-synthetic"), layer_dir, context=context,
-                          routes=synthetic_routes())
+        return synthesize(
+            tmp_path_factory.mktemp("cdk-synthetic"), layer_dir, context=context, routes=synthetic_routes()
+        )

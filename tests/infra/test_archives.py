@@ -29,8 +29,14 @@ ARCHIVE = next(w for w in WORKFLOWS if w.name == grants.ARCHIVE_WORKFLOW)
 WORKERS_BY_HANDLER = {w.handler_ref: w for w in WORKERS}
 ROUTES_BY_NAME = {r.name: r for r in ROUTES}
 # Routes that mint presigned downloads (GET on an export's or conversion's object).
-PRESIGNED_DOWNLOADS = ("exports_get", "exports_download", "exports_current_kiln", "conversions_get",
-                       "conversions_get_legacy", "operations_get")
+PRESIGNED_DOWNLOADS = (
+    "exports_get",
+    "exports_download",
+    "exports_current_kiln",
+    "conversions_get",
+    "conversions_get_legacy",
+    "operations_get",
+)
 # /tmp the import and conversion workers spool an upload of up to 1 GiB to.
 SPOOLING_WORKERS = {"archive_import": 2048, "archive_conversion": 2048}
 # Lambda rejects a synchronous invocation whose request (the whole API Gateway event) exceeds this.
@@ -40,7 +46,8 @@ LAMBDA_SYNC_REQUEST_BYTES = 6 * 1024 * 1024
 def machine_of(synth: Synth, workflow) -> tuple[str, dict]:
     """(logical id, properties) of one workflow's state machine in the root stack."""
     [found] = [
-        (logical_id, resource["Properties"]) for logical_id, resource in synth.root["Resources"].items()
+        (logical_id, resource["Properties"])
+        for logical_id, resource in synth.root["Resources"].items()
         if resource["Type"] == "AWS::StepFunctions::StateMachine"
         and set(resource["Properties"]["DefinitionSubstitutions"]) == set(workflow.functions)
     ]
@@ -50,7 +57,8 @@ def machine_of(synth: Synth, workflow) -> tuple[str, dict]:
 def bucket_props(synth: Synth) -> dict:
     """The data bucket (the one that logs to the access log bucket)."""
     [props] = [
-        resource["Properties"] for resource in synth.root["Resources"].values()
+        resource["Properties"]
+        for resource in synth.root["Resources"].values()
         if resource["Type"] == "AWS::S3::Bucket" and "LoggingConfiguration" in resource["Properties"]
     ]
     return props
@@ -62,10 +70,16 @@ def handler_ref(name: str) -> str:
 
 # --- archives:start ---------------------------------------------------------------------------------
 
+
 def test_the_archive_routes_declare_the_grant() -> None:
     assert {r.name for r in ROUTES if "archives:start" in r.grants} == {
-        "exports_create", "exports_current_kiln", "exports_create_legacy", "projects_import",
-        "conversions_create", "conversions_create_legacy"}
+        "exports_create",
+        "exports_current_kiln",
+        "exports_create_legacy",
+        "projects_import",
+        "conversions_create",
+        "conversions_create_legacy",
+    }
     assert not any("archives:start" in w.grants for w in WORKERS), "workers cannot reference the archive machine"
 
 
@@ -88,8 +102,10 @@ def test_archive_starters_start_the_archive_machine_only(main: Synth) -> None:
 
         env = props["Environment"]["Variables"]
         assert env["KILN_STATE_MACHINES"] == {"Ref": "StateMachines"}
-        assert f'"{grants.ARCHIVE_WORKFLOW}":"<{machine_id}>"' in resource_list(
-            {"Resource": parameters["StateMachines"]})[0]
+        assert (
+            f'"{grants.ARCHIVE_WORKFLOW}":"<{machine_id}>"'
+            in resource_list({"Resource": parameters["StateMachines"]})[0]
+        )
         assert "KILN_BUILD_TASK_CONCURRENCY" not in env, handler
 
 
@@ -104,12 +120,18 @@ def test_only_route_groups_with_starters_receive_the_archive_machine(main: Synth
 def test_archive_state_machine_invokes_exactly_its_four_workers(main: Synth) -> None:
     machine_id, machine = machine_of(main, ARCHIVE)
     fns = functions(main)
-    worker_ids = {WORKERS_BY_HANDLER[h].name: logical_id for h, (_, logical_id, _) in fns.items()
-                  if h in WORKERS_BY_HANDLER}
-    assert sorted(ARCHIVE.functions.values()) == ["archive_conversion", "archive_export", "archive_failure",
-                                                  "archive_import"]
+    worker_ids = {
+        WORKERS_BY_HANDLER[h].name: logical_id for h, (_, logical_id, _) in fns.items() if h in WORKERS_BY_HANDLER
+    }
+    assert sorted(ARCHIVE.functions.values()) == [
+        "archive_conversion",
+        "archive_export",
+        "archive_failure",
+        "archive_import",
+    ]
     assert machine["DefinitionSubstitutions"] == {
-        placeholder: {"Fn::GetAtt": [worker_ids[worker], "Arn"]} for placeholder, worker in ARCHIVE.functions.items()}
+        placeholder: {"Fn::GetAtt": [worker_ids[worker], "Arn"]} for placeholder, worker in ARCHIVE.functions.items()
+    }
     assert machine["StateMachineType"] == "STANDARD"
     assert machine["TracingConfiguration"] == {"Enabled": True}
     assert machine["LoggingConfiguration"]["Level"] == "ALL"
@@ -119,7 +141,8 @@ def test_archive_state_machine_invokes_exactly_its_four_workers(main: Synth) -> 
 
     role_id = machine["RoleArn"]["Fn::GetAtt"][0]
     statements = [
-        s for resource in main.root["Resources"].values()
+        s
+        for resource in main.root["Resources"].values()
         if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in resource["Properties"]["Roles"]
         for s in resource["Properties"]["PolicyDocument"]["Statement"]
     ]
@@ -139,6 +162,7 @@ def test_archive_task_timeouts_cover_their_workers() -> None:
 
 
 # --- S3 permissions of the transfers ----------------------------------------------------------------
+
 
 def test_bucket_write_covers_multipart_uploads_and_their_abort(main: Synth) -> None:
     root_bucket = f"<{bucket_logical_id(main)}.Arn>"
@@ -162,7 +186,8 @@ def test_bucket_write_covers_multipart_uploads_and_their_abort(main: Synth) -> N
 
 def bucket_logical_id(synth: Synth) -> str:
     [logical_id] = [
-        k for k, v in synth.root["Resources"].items()
+        k
+        for k, v in synth.root["Resources"].items()
         if v["Type"] == "AWS::S3::Bucket" and "LoggingConfiguration" in v["Properties"]
     ]
     return logical_id
@@ -191,6 +216,7 @@ def test_presigned_downloads_are_signed_by_a_reader(main: Synth, name: str) -> N
 
 # --- storage: lifecycle and CORS --------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("prefix,days", [("exports/", 7), ("conversions/", 7), ("uploads/", 1), ("tmp/", 1)])
 def test_transient_prefixes_expire(main: Synth, prefix: str, days: int) -> None:
     rules = bucket_props(main)["LifecycleConfiguration"]["Rules"]
@@ -212,7 +238,11 @@ def test_versions_and_incomplete_uploads_do_not_linger(main: Synth) -> None:
     assert rules["remove-expired-delete-markers"]["ExpiredObjectDeleteMarker"] is True
     # Project data is never expired by age: only the transient prefixes carry an expiration.
     assert {r.get("Prefix") for r in rules.values() if "ExpirationInDays" in r} == {
-        "exports/", "conversions/", "uploads/", "tmp/"}
+        "exports/",
+        "conversions/",
+        "uploads/",
+        "tmp/",
+    }
 
 
 def test_export_retention_matches_the_lifecycle(main: Synth) -> None:
@@ -246,8 +276,14 @@ def test_cors_origins_setting() -> None:
     assert origins('["https://a.example.com"]') == ("https://a.example.com",)
     assert origins(["https://*.example.com", "https://*.example.com"]) == ("https://*.example.com",)
     assert origins("*") == ("*",)
-    for bad in ("https://a.example.com/", "https://a.example.com/app", "a.example.com", "ftp://a.example.com",
-                "https://", "https://a b.example.com"):
+    for bad in (
+        "https://a.example.com/",
+        "https://a.example.com/app",
+        "a.example.com",
+        "ftp://a.example.com",
+        "https://",
+        "https://a b.example.com",
+    ):
         with pytest.raises(ValueError, match="corsAllowedOrigins"):
             origins(bad)
     with pytest.raises(ValueError, match="corsAllowedOrigins"):
@@ -258,9 +294,11 @@ def test_cors_origins_setting() -> None:
 
 # --- workers' /tmp ------------------------------------------------------------------------------------
 
+
 def test_spooling_workers_get_more_ephemeral_storage(main: Synth) -> None:
-    declared = {w.name: w.ephemeral_storage_mb for w in WORKERS
-                if w.ephemeral_storage_mb != DEFAULT_EPHEMERAL_STORAGE_MB}
+    declared = {
+        w.name: w.ephemeral_storage_mb for w in WORKERS if w.ephemeral_storage_mb != DEFAULT_EPHEMERAL_STORAGE_MB
+    }
     assert declared == SPOOLING_WORKERS
     for handler, (_, _, props) in functions(main).items():
         worker = WORKERS_BY_HANDLER.get(handler)
@@ -288,6 +326,7 @@ def test_ephemeral_storage_is_checked() -> None:
 
 # --- the synchronous import -----------------------------------------------------------------------
 
+
 def test_the_synchronous_import_fits_through_api_gateway_and_lambda(main: Synth) -> None:
     from kiln.domain.operations import SYNC_IMPORT_MAX_BYTES
     from kiln.handlers.projects_import import ARCHIVE_TYPES
@@ -303,6 +342,7 @@ def test_the_synchronous_import_fits_through_api_gateway_and_lambda(main: Synth)
 
 # --- construction-time checks (no synthesis) ---------------------------------------------------------
 
+
 def test_archives_start_needs_the_archive_machine() -> None:
     targets = grants.Targets(table_arn="t", bucket_arn="b", cursor_secret_arn="s")
     with pytest.raises(ValueError, match="archives:start needs the 'archive' state machine"):
@@ -313,12 +353,17 @@ def test_archives_start_statement() -> None:
     from aws_cdk import App, Stack
 
     stack = Stack(App(), "Probe")
-    targets = grants.Targets(table_arn="t", bucket_arn="b", cursor_secret_arn="s",
-                             archive_state_machine_arn="archive-arn")
+    targets = grants.Targets(
+        table_arn="t", bucket_arn="b", cursor_secret_arn="s", archive_state_machine_arn="archive-arn"
+    )
     [start] = grants.permissions_for(("archives:start",), targets, owner="probe")
     assert start.wildcards == ()
     assert stack.resolve(start.statement.to_statement_json()) == {
-        "Sid": "ArchivesStart", "Effect": "Allow", "Action": "states:StartExecution", "Resource": "archive-arn"}
+        "Sid": "ArchivesStart",
+        "Effect": "Allow",
+        "Action": "states:StartExecution",
+        "Resource": "archive-arn",
+    }
 
 
 def test_the_archive_workflow_name_matches_the_adapter() -> None:

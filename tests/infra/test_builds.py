@@ -35,7 +35,8 @@ SANDBOX = next(w for w in WORKERS if w.sandbox)
 def build_machine(synth: Synth) -> tuple[str, dict]:
     """(logical id, properties) of the build state machine in the root stack."""
     [found] = [
-        (logical_id, resource["Properties"]) for logical_id, resource in synth.root["Resources"].items()
+        (logical_id, resource["Properties"])
+        for logical_id, resource in synth.root["Resources"].items()
         if resource["Type"] == "AWS::StepFunctions::StateMachine"
         and set(resource["Properties"]["DefinitionSubstitutions"]) == set(BUILD.functions)
     ]
@@ -46,7 +47,8 @@ def nested_stack_parameters(synth: Synth, group: str) -> dict:
     """The parameters the root stack passes to one route group's nested stack."""
     prefix = f"{group_stack_id(group)}NestedStack"
     [props] = [
-        resource["Properties"] for logical_id, resource in synth.root["Resources"].items()
+        resource["Properties"]
+        for logical_id, resource in synth.root["Resources"].items()
         if resource["Type"] == "AWS::CloudFormation::Stack" and logical_id.startswith(prefix)
     ]
     return props.get("Parameters", {})
@@ -63,9 +65,13 @@ def resource_list(statement: dict) -> list[str]:
 
 # --- builds:control -------------------------------------------------------------------------------
 
+
 def test_the_run_routes_declare_the_grant() -> None:
     assert {h.removeprefix("kiln.handlers.").removesuffix(".handler") for h in CONTROLLERS} == {
-        "runs_create", "runs_cancel", "runs_retry"}
+        "runs_create",
+        "runs_cancel",
+        "runs_retry",
+    }
     assert not any("builds:control" in w.grants for w in WORKERS), "workers cannot reference the build machine"
 
 
@@ -82,7 +88,8 @@ def test_build_controllers_start_the_build_machine_and_stop_its_executions(main:
         assert resource_list(by_sid["BuildsStart"]) == ["<StateMachineBuildArn>"], handler
         assert actions([by_sid["BuildsStop"]]) == {"states:StopExecution"}
         assert resource_list(by_sid["BuildsStop"]) == [
-            "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<StateMachineBuildName>:*"], handler
+            "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<StateMachineBuildName>:*"
+        ], handler
         assert all("Condition" not in s and s["Effect"] == "Allow" for s in statements)
 
         # The nested stack's parameters are the build state machine of the root stack, nothing else.
@@ -118,14 +125,17 @@ def test_only_route_groups_with_controllers_receive_the_build_machine(main: Synt
 
 # --- the build state machine and its workers -------------------------------------------------------
 
+
 def test_build_state_machine_invokes_exactly_its_six_workers(main: Synth) -> None:
     machine_id, machine = build_machine(main)
     fns = functions(main)
-    worker_ids = {WORKERS_BY_HANDLER[h].name: logical_id for h, (_, logical_id, _) in fns.items()
-                  if h in WORKERS_BY_HANDLER}
+    worker_ids = {
+        WORKERS_BY_HANDLER[h].name: logical_id for h, (_, logical_id, _) in fns.items() if h in WORKERS_BY_HANDLER
+    }
     assert len(BUILD.functions) == 6
     assert machine["DefinitionSubstitutions"] == {
-        placeholder: {"Fn::GetAtt": [worker_ids[worker], "Arn"]} for placeholder, worker in BUILD.functions.items()}
+        placeholder: {"Fn::GetAtt": [worker_ids[worker], "Arn"]} for placeholder, worker in BUILD.functions.items()
+    }
     assert machine["StateMachineType"] == "STANDARD"
     assert machine["TracingConfiguration"] == {"Enabled": True}
     assert machine["LoggingConfiguration"]["Level"] == "ALL"
@@ -143,7 +153,8 @@ def test_build_state_machine_invokes_exactly_its_six_workers(main: Synth) -> Non
     # Its role invokes those six functions (unqualified ARNs, as the ASL names them) and nothing else in Lambda.
     role_id = machine["RoleArn"]["Fn::GetAtt"][0]
     statements = [
-        s for resource in main.root["Resources"].values()
+        s
+        for resource in main.root["Resources"].values()
         if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in resource["Properties"]["Roles"]
         for s in resource["Properties"]["PolicyDocument"]["Statement"]
     ]
@@ -181,6 +192,7 @@ def test_workers_match_the_route_table(main: Synth) -> None:
 
 
 # --- environment --------------------------------------------------------------------------------------
+
 
 def test_build_variables_only_where_they_are_read(main: Synth) -> None:
     machine_id, _ = build_machine(main)
@@ -223,25 +235,38 @@ def test_workers_get_the_common_variables(main: Synth) -> None:
 
 # --- construction-time checks (no synthesis) ---------------------------------------------------------
 
+
 def test_builds_control_needs_the_build_machine() -> None:
     targets = grants.Targets(table_arn="t", bucket_arn="b", cursor_secret_arn="s")
     with pytest.raises(ValueError, match="builds:control needs the 'build' state machine"):
         grants.permissions_for(("builds:control",), targets, owner="probe")
     with pytest.raises(ValueError, match="builds:control"):
-        grants.permissions_for(("builds:control",), grants.Targets(
-            table_arn="t", bucket_arn="b", cursor_secret_arn="s", build_state_machine_arn="arn"), owner="probe")
+        grants.permissions_for(
+            ("builds:control",),
+            grants.Targets(table_arn="t", bucket_arn="b", cursor_secret_arn="s", build_state_machine_arn="arn"),
+            owner="probe",
+        )
 
 
 def test_builds_control_statements() -> None:
     from aws_cdk import App, Stack
 
     stack = Stack(App(), "Probe")
-    targets = grants.Targets(table_arn="t", bucket_arn="b", cursor_secret_arn="s",
-                             build_state_machine_arn="machine-arn", build_state_machine_name="machine")
+    targets = grants.Targets(
+        table_arn="t",
+        bucket_arn="b",
+        cursor_secret_arn="s",
+        build_state_machine_arn="machine-arn",
+        build_state_machine_name="machine",
+    )
     start, stop = grants.permissions_for(("builds:control",), targets, owner="probe")
     assert start.wildcards == ()
     assert stack.resolve(start.statement.to_statement_json()) == {
-        "Sid": "BuildsStart", "Effect": "Allow", "Action": "states:StartExecution", "Resource": "machine-arn"}
+        "Sid": "BuildsStart",
+        "Effect": "Allow",
+        "Action": "states:StartExecution",
+        "Resource": "machine-arn",
+    }
     resolved = stack.resolve(stop.statement.to_statement_json())
     assert resolved["Action"] == "states:StopExecution"
     executions = "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:machine:*"

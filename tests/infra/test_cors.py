@@ -87,8 +87,11 @@ def test_without_origins_preflights_carry_no_cors_header(main: Synth) -> None:
 
 
 def gateway_responses(synth: Synth) -> dict[str, dict]:
-    return {v["Properties"]["ResponseType"]: v["Properties"]
-            for v in synth.root["Resources"].values() if v["Type"] == "AWS::ApiGateway::GatewayResponse"}
+    return {
+        v["Properties"]["ResponseType"]: v["Properties"]
+        for v in synth.root["Resources"].values()
+        if v["Type"] == "AWS::ApiGateway::GatewayResponse"
+    }
 
 
 def test_gateway_responses_echo_the_origin_when_several_are_allowed(synthetic: Synth) -> None:

@@ -25,8 +25,11 @@ INVOKERS = ROUTE_INVOKERS | WORKER_INVOKERS
 @pytest.fixture(scope="module")
 def bedrock(tmp_path_factory: pytest.TempPathFactory, layer_dir: Path) -> Synth:
     """The real route table with the Bedrock generator on a cross-Region inference profile."""
-    return synthesize(tmp_path_factory.mktemp("cdk-bedrock"), layer_dir,
-                      context={"generator": "bedrock", "bedrockModelId": PROFILE_ID})
+    return synthesize(
+        tmp_path_factory.mktemp("cdk-bedrock"),
+        layer_dir,
+        context={"generator": "bedrock", "bedrockModelId": PROFILE_ID},
+    )
 
 
 def resources(statement: dict) -> list[str]:
@@ -37,8 +40,11 @@ def resources(statement: dict) -> list[str]:
 def test_the_spec_routes_and_build_workers_declare_the_grant() -> None:
     assert ROUTE_INVOKERS, "no route declares generator:invoke"
     assert all(h.startswith("kiln.handlers.specs_") for h in ROUTE_INVOKERS)
-    assert {"kiln.workers.build_decompose.handler", "kiln.workers.build_task.handler",
-            "kiln.workers.build_repair.handler"} == WORKER_INVOKERS
+    assert {
+        "kiln.workers.build_decompose.handler",
+        "kiln.workers.build_task.handler",
+        "kiln.workers.build_repair.handler",
+    } == WORKER_INVOKERS
 
 
 def test_builtin_generator_grants_nothing(main: Synth) -> None:
@@ -96,6 +102,7 @@ def test_cdk_nag_accepts_the_acknowledged_wildcard(bedrock: Synth) -> None:
 
 # --- construction-time checks (no synthesis) ---------------------------------------------------------
 
+
 def test_a_foundation_model_id_is_granted_in_this_region_only() -> None:
     from aws_cdk import App, Stack
 
@@ -107,14 +114,17 @@ def test_a_foundation_model_id_is_granted_in_this_region_only() -> None:
     assert join(statement["Resource"]) == f"arn:<AWS::Partition>:bedrock:<AWS::Region>::foundation-model/{MODEL_ID}"
 
 
-@pytest.mark.parametrize("model_id,base", [
-    (PROFILE_ID, MODEL_ID),
-    ("eu.amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"),
-    ("apac.amazon.nova-lite-v1:0", "amazon.nova-lite-v1:0"),
-    ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0"),
-    (MODEL_ID, None),
-    ("amazon.nova-pro-v1:0", None),
-])
+@pytest.mark.parametrize(
+    "model_id,base",
+    [
+        (PROFILE_ID, MODEL_ID),
+        ("eu.amazon.nova-pro-v1:0", "amazon.nova-pro-v1:0"),
+        ("apac.amazon.nova-lite-v1:0", "amazon.nova-lite-v1:0"),
+        ("global.anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0"),
+        (MODEL_ID, None),
+        ("amazon.nova-pro-v1:0", None),
+    ],
+)
 def test_inference_profile_ids_are_recognized(model_id: str, base: str | None) -> None:
     assert grants.inference_profile_model(model_id) == base
 
@@ -139,9 +149,14 @@ def test_generator_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="bedrockModelId is required"):
         Settings.from_context(App(context={"generator": "bedrock", "bedrockModelId": "  "}).node)
     with pytest.raises(ValueError, match="not an ARN"):
-        Settings.from_context(App(context={
-            "generator": "bedrock",
-            "bedrockModelId": f"arn:aws:bedrock:us-east-1::foundation-model/{MODEL_ID}"}).node)
+        Settings.from_context(
+            App(
+                context={
+                    "generator": "bedrock",
+                    "bedrockModelId": f"arn:aws:bedrock:us-east-1::foundation-model/{MODEL_ID}",
+                }
+            ).node
+        )
     with pytest.raises(ValueError, match="generator must be one of"):
         Settings.from_context(App(context={"generator": "openai"}).node)
 

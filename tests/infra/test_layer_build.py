@@ -31,6 +31,7 @@ def fake_pip(calls: list[list[str]], *, fail: bool = False):
         (target / "pydantic" / "__init__.py").write_text("")
         (target / "pydantic-2.14.4.dist-info").mkdir()
         (target / "botocore-1.40.0.dist-info").mkdir()
+
     return run
 
 
@@ -42,8 +43,12 @@ def test_build_prunes_and_stamps_then_skips(tmp_path: Path, requirements: Path, 
     assert build.main(requirements, out) == 0
     assert len(calls) == 1
     command = calls[0]
-    for flag, value in (("--platform", "manylinux_2_28_aarch64"), ("--python-version", "3.13"),
-                        ("--implementation", "cp"), ("-r", str(requirements))):
+    for flag, value in (
+        ("--platform", "manylinux_2_28_aarch64"),
+        ("--python-version", "3.13"),
+        ("--implementation", "cp"),
+        ("-r", str(requirements)),
+    ):
         assert command[command.index(flag) + 1] == value
     assert "--only-binary=:all:" in command
     assert sorted(p.name for p in (out / "python").iterdir()) == ["pydantic", "pydantic-2.14.4.dist-info"]
@@ -75,6 +80,9 @@ def test_requirements_pin_the_project_runtime_dependencies() -> None:
 
     pyproject = tomllib.loads((build.ROOT / "pyproject.toml").read_text())
     runtime = {d for d in pyproject["project"]["dependencies"] if not d.startswith(("boto3", "botocore"))}
-    listed = {line.strip() for line in build.REQUIREMENTS.read_text().splitlines()
-              if line.strip() and not line.startswith("#")}
+    listed = {
+        line.strip()
+        for line in build.REQUIREMENTS.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
     assert listed == runtime

@@ -19,10 +19,15 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 BASE_URL = "https://api.example.com/v1"
 MODEL = "gpt-4o-mini"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:kiln/openai-key-AbC123"
-CONTEXT = {"generator": "openai-compatible", "openaiBaseUrl": BASE_URL, "openaiModel": MODEL,
-           "openaiApiKeySecretArn": SECRET_ARN}
+CONTEXT = {
+    "generator": "openai-compatible",
+    "openaiBaseUrl": BASE_URL,
+    "openaiModel": MODEL,
+    "openaiApiKeySecretArn": SECRET_ARN,
+}
 INVOKERS = {r.handler_ref for r in ROUTES if "generator:invoke" in r.grants} | {
-    w.handler_ref for w in WORKERS if "generator:invoke" in w.grants}
+    w.handler_ref for w in WORKERS if "generator:invoke" in w.grants
+}
 OPENAI_VARIABLES = {"KILN_OPENAI_BASE_URL", "KILN_OPENAI_MODEL", "KILN_OPENAI_OUTPUT", "KILN_OPENAI_API_KEY_SECRET_ARN"}
 
 
@@ -57,7 +62,7 @@ def test_generating_functions_get_the_endpoint_and_only_they_read_its_key(openai
 def test_the_key_never_appears_in_a_template(openai: Synth) -> None:
     # Only the secret's ARN is deployed; the key itself is read at run time.
     text = json.dumps(openai.templates)
-    assert SECRET_ARN in text and "KILN_OPENAI_API_KEY\"" not in text
+    assert SECRET_ARN in text and 'KILN_OPENAI_API_KEY"' not in text
 
 
 def test_cdk_nag_accepts_the_openai_generator(openai: Synth) -> None:
@@ -70,6 +75,7 @@ def test_cdk_nag_accepts_the_openai_generator(openai: Synth) -> None:
 
 
 # --- construction-time checks (no synthesis) ---------------------------------------------------------
+
 
 def settings(**context: str):  # -> Settings
     from aws_cdk import App
@@ -85,17 +91,26 @@ def test_the_grant_reads_only_the_configured_secret() -> None:
     targets = grants.Targets(table_arn="t", bucket_arn="b", cursor_secret_arn="s", generator_secret_arn=SECRET_ARN)
     [permission] = grants.permissions_for(("generator:invoke",), targets, owner="probe")
     statement = Stack(App(), "Probe").resolve(permission.statement.to_statement_json())
-    assert statement == {"Sid": "GeneratorApiKeyRead", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
-                         "Resource": SECRET_ARN}
+    assert statement == {
+        "Sid": "GeneratorApiKeyRead",
+        "Effect": "Allow",
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": SECRET_ARN,
+    }
     assert permission.wildcards == ()
 
 
 def test_a_keyless_endpoint_gets_no_grant_and_no_secret_variable() -> None:
-    keyless = settings(generator="openai-compatible", openaiBaseUrl=BASE_URL, openaiModel=MODEL,
-                       openaiOutput="JSON_SCHEMA")
+    keyless = settings(
+        generator="openai-compatible", openaiBaseUrl=BASE_URL, openaiModel=MODEL, openaiOutput="JSON_SCHEMA"
+    )
     assert keyless.generator_secret_arn == ""
-    assert keyless.generator_environment == {"KILN_GENERATOR": "openai-compatible", "KILN_OPENAI_BASE_URL": BASE_URL,
-                                             "KILN_OPENAI_MODEL": MODEL, "KILN_OPENAI_OUTPUT": "json_schema"}
+    assert keyless.generator_environment == {
+        "KILN_GENERATOR": "openai-compatible",
+        "KILN_OPENAI_BASE_URL": BASE_URL,
+        "KILN_OPENAI_MODEL": MODEL,
+        "KILN_OPENAI_OUTPUT": "json_schema",
+    }
     targets = grants.Targets(table_arn="t", bucket_arn="b", cursor_secret_arn="s")
     assert grants.permissions_for(("generator:invoke",), targets, owner="probe") == []
 
@@ -106,21 +121,31 @@ def test_openai_settings_only_apply_to_the_openai_generator() -> None:
     assert other.generator_environment == {"KILN_GENERATOR": "builtin"}
 
 
-@pytest.mark.parametrize("context,message", [
-    ({}, "openaiBaseUrl and openaiModel are required"),
-    ({"openaiBaseUrl": BASE_URL}, "openaiBaseUrl and openaiModel are required"),
-    ({"openaiModel": MODEL}, "openaiBaseUrl and openaiModel are required"),
-    ({"openaiBaseUrl": "file:///etc/passwd", "openaiModel": MODEL}, "openaiBaseUrl: .*http or https"),
-    ({"openaiBaseUrl": "http://api.example.com/v1", "openaiModel": MODEL}, "must be an https URL when deployed"),
-    ({"openaiBaseUrl": "https://user:pw@api.example.com/v1", "openaiModel": MODEL}, "credentials"),
-    ({"openaiBaseUrl": BASE_URL, "openaiModel": "gpt 4o"}, "openaiModel must be a model name"),
-    ({"openaiBaseUrl": BASE_URL, "openaiModel": MODEL, "openaiApiKeySecretArn": "kiln/openai-key"},
-     "full ARN of a Secrets Manager secret"),
-    ({"openaiBaseUrl": BASE_URL, "openaiModel": MODEL,
-      "openaiApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:kiln/openai-key"},
-     "full ARN of a Secrets Manager secret"),
-    ({"openaiBaseUrl": BASE_URL, "openaiModel": MODEL, "openaiOutput": "xml"}, "openaiOutput must be one of"),
-])
+@pytest.mark.parametrize(
+    "context,message",
+    [
+        ({}, "openaiBaseUrl and openaiModel are required"),
+        ({"openaiBaseUrl": BASE_URL}, "openaiBaseUrl and openaiModel are required"),
+        ({"openaiModel": MODEL}, "openaiBaseUrl and openaiModel are required"),
+        ({"openaiBaseUrl": "file:///etc/passwd", "openaiModel": MODEL}, "openaiBaseUrl: .*http or https"),
+        ({"openaiBaseUrl": "http://api.example.com/v1", "openaiModel": MODEL}, "must be an https URL when deployed"),
+        ({"openaiBaseUrl": "https://user:pw@api.example.com/v1", "openaiModel": MODEL}, "credentials"),
+        ({"openaiBaseUrl": BASE_URL, "openaiModel": "gpt 4o"}, "openaiModel must be a model name"),
+        (
+            {"openaiBaseUrl": BASE_URL, "openaiModel": MODEL, "openaiApiKeySecretArn": "kiln/openai-key"},
+            "full ARN of a Secrets Manager secret",
+        ),
+        (
+            {
+                "openaiBaseUrl": BASE_URL,
+                "openaiModel": MODEL,
+                "openaiApiKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:kiln/openai-key",
+            },
+            "full ARN of a Secrets Manager secret",
+        ),
+        ({"openaiBaseUrl": BASE_URL, "openaiModel": MODEL, "openaiOutput": "xml"}, "openaiOutput must be one of"),
+    ],
+)
 def test_openai_settings_are_checked(context: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         settings(generator="openai-compatible", **context)

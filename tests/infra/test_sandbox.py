@@ -17,8 +17,14 @@ pytestmark = [pytest.mark.infra, pytest.mark.xdist_group("infra")]
 
 SANDBOX = next(w for w in WORKERS if w.sandbox)
 VERIFY = next(w for w in WORKERS if w.name == VERIFY_WORKER)
-ENI_ACTIONS = {"ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
-               "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"}
+ENI_ACTIONS = {
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+}
 
 
 def sandbox_function(synth: Synth) -> tuple[str, str, dict]:
@@ -54,9 +60,11 @@ def test_the_sandbox_role_grants_only_its_logs_and_its_network_interfaces(main: 
     assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements.values())
     # No other IAM policy anywhere is attached to this role.
     role_ref = {"Ref": props["Role"]["Fn::GetAtt"][0]}
-    attached = [r for r in main.templates[stack]["Resources"].values()
-                if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
-                and role_ref in r["Properties"].get("Roles", [])]
+    attached = [
+        r
+        for r in main.templates[stack]["Resources"].values()
+        if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy") and role_ref in r["Properties"].get("Roles", [])
+    ]
     assert attached == []
 
 
@@ -75,8 +83,9 @@ def test_only_build_verify_may_invoke_the_sandbox(main: Synth) -> None:
     # No state machine role, no resource policy: nothing else can reach it.
     policies = [r for t in main.templates.values() for r in t["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
     assert not any(json.dumps(sandbox_arn) in json.dumps(p) for p in policies)
-    permissions = [r for t in main.templates.values() for r in t["Resources"].values()
-                   if r["Type"] == "AWS::Lambda::Permission"]
+    permissions = [
+        r for t in main.templates.values() for r in t["Resources"].values() if r["Type"] == "AWS::Lambda::Permission"
+    ]
     assert not any(p["Properties"]["FunctionName"] in (sandbox_arn, {"Ref": sandbox_id}) for p in permissions)
 
 
@@ -103,9 +112,16 @@ def test_the_sandbox_runs_in_subnets_that_route_nowhere(main: Synth) -> None:
     resources = main.templates[stack]["Resources"]
     everything = [r for t in main.templates.values() for r in t["Resources"].values()]
     # No way out of any VPC of the app: no gateway, NAT, endpoint, peering or route at all.
-    forbidden = {"AWS::EC2::InternetGateway", "AWS::EC2::EgressOnlyInternetGateway", "AWS::EC2::NatGateway",
-                 "AWS::EC2::VPCEndpoint", "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::VPCPeeringConnection",
-                 "AWS::EC2::TransitGatewayAttachment", "AWS::EC2::Route"}
+    forbidden = {
+        "AWS::EC2::InternetGateway",
+        "AWS::EC2::EgressOnlyInternetGateway",
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::VPCEndpoint",
+        "AWS::EC2::VPCGatewayAttachment",
+        "AWS::EC2::VPCPeeringConnection",
+        "AWS::EC2::TransitGatewayAttachment",
+        "AWS::EC2::Route",
+    }
     assert not [r["Type"] for r in everything if r["Type"] in forbidden]
     [vpc_id] = [k for k, r in resources.items() if r["Type"] == "AWS::EC2::VPC"]
 
@@ -121,9 +137,15 @@ def test_the_sandbox_runs_in_subnets_that_route_nowhere(main: Synth) -> None:
     group_props = resources[group["Fn::GetAtt"][0]]["Properties"]
     assert "SecurityGroupIngress" not in group_props
     # CDK's placeholder for "no egress": ICMP type 252 code 86 to 255.255.255.255/32, which matches nothing.
-    assert group_props["SecurityGroupEgress"] == [{
-        "CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic", "FromPort": 252, "IpProtocol": "icmp",
-        "ToPort": 86}]
+    assert group_props["SecurityGroupEgress"] == [
+        {
+            "CidrIp": "255.255.255.255/32",
+            "Description": "Disallow all traffic",
+            "FromPort": 252,
+            "IpProtocol": "icmp",
+            "ToPort": 86,
+        }
+    ]
     rules = ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress")
     assert not [r for r in everything if r["Type"] in rules]
 
@@ -138,8 +160,14 @@ def test_sandbox_invoke_needs_the_sandbox() -> None:
     with pytest.raises(ValueError, match="sandbox:invoke needs the build sandbox function"):
         grants.permissions_for(("sandbox:invoke",), targets, owner="probe")
     [permission] = grants.permissions_for(
-        ("sandbox:invoke",), grants.Targets(table_arn="t", bucket_arn="b", cursor_secret_arn="s",
-                                            sandbox_function_arn="sandbox-arn"), owner="probe")
+        ("sandbox:invoke",),
+        grants.Targets(table_arn="t", bucket_arn="b", cursor_secret_arn="s", sandbox_function_arn="sandbox-arn"),
+        owner="probe",
+    )
     assert permission.wildcards == ()
     assert permission.statement.to_statement_json() == {
-        "Sid": "SandboxInvoke", "Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "sandbox-arn"}
+        "Sid": "SandboxInvoke",
+        "Effect": "Allow",
+        "Action": "lambda:InvokeFunction",
+        "Resource": "sandbox-arn",
+    }

@@ -34,6 +34,7 @@ MAX_RESOURCES = 450
 
 # --- helpers ------------------------------------------------------------------------------------
 
+
 def resource_paths(template: dict) -> dict[str, str]:
     """API Gateway resource logical id -> full path (the root resource is '/')."""
     resources = {k: v for k, v in template["Resources"].items() if v["Type"] == "AWS::ApiGateway::Resource"}
@@ -118,6 +119,7 @@ def actions(statements: list[dict]) -> set[str]:
 
 # --- API methods ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
 def test_route_has_its_method_and_function(main: Synth, route) -> None:
     method = methods_by_route(main.root)[(route.method, route.path)]
@@ -150,7 +152,8 @@ def test_only_the_route_method_may_invoke_a_route_function(main: Synth) -> None:
     for route in ROUTES:
         stack, logical_id, _ = functions(main)[function_key(route)]
         permissions = [
-            r["Properties"] for r in main.templates[stack]["Resources"].values()
+            r["Properties"]
+            for r in main.templates[stack]["Resources"].values()
             if r["Type"] == "AWS::Lambda::Permission"
             and r["Properties"]["FunctionName"] == {"Fn::GetAtt": [logical_id, "Arn"]}
         ]
@@ -176,11 +179,14 @@ def test_every_resource_answers_405_for_undeclared_methods(main: Synth) -> None:
 def test_token_authorizer(main: Synth) -> None:
     template = Template.from_json(main.root)
     template.resource_count_is("AWS::ApiGateway::Authorizer", 1)
-    template.has_resource_properties("AWS::ApiGateway::Authorizer", {
-        "Type": "TOKEN",
-        "IdentitySource": "method.request.header.Authorization",
-        "AuthorizerResultTtlInSeconds": AUTHORIZER_CACHE_TTL_SECONDS,
-    })
+    template.has_resource_properties(
+        "AWS::ApiGateway::Authorizer",
+        {
+            "Type": "TOKEN",
+            "IdentitySource": "method.request.header.Authorization",
+            "AuthorizerResultTtlInSeconds": AUTHORIZER_CACHE_TTL_SECONDS,
+        },
+    )
     authorizer = next(v for v in main.root["Resources"].values() if v["Type"] == "AWS::ApiGateway::Authorizer")
     _, logical_id, _ = functions(main)[AUTHORIZER_HANDLER]
     assert f"<{logical_id}.Arn>" in join(authorizer["Properties"]["AuthorizerUri"])
@@ -188,11 +194,14 @@ def test_token_authorizer(main: Synth) -> None:
 
 def test_rest_api_and_stage(main: Synth) -> None:
     template = Template.from_json(main.root)
-    template.has_resource_properties("AWS::ApiGateway::RestApi", {
-        "ApiKeySourceType": "AUTHORIZER",
-        "EndpointConfiguration": {"Types": ["REGIONAL"]},
-        "BinaryMediaTypes": Match.array_equals(list(BINARY_MEDIA_TYPES)),
-    })
+    template.has_resource_properties(
+        "AWS::ApiGateway::RestApi",
+        {
+            "ApiKeySourceType": "AUTHORIZER",
+            "EndpointConfiguration": {"Types": ["REGIONAL"]},
+            "BinaryMediaTypes": Match.array_equals(list(BINARY_MEDIA_TYPES)),
+        },
+    )
     stages = template.find_resources("AWS::ApiGateway::Stage")
     assert len(stages) == 1
     stage = next(iter(stages.values()))["Properties"]
@@ -207,10 +216,14 @@ def test_rest_api_and_stage(main: Synth) -> None:
 
 # --- functions and least privilege ----------------------------------------------------------------
 
+
 def test_one_function_and_one_role_per_handler(main: Synth) -> None:
     fns = functions(main)
-    expected = {function_key(r) for r in ROUTES} | {w.handler_ref for w in WORKERS} | {
-        AUTHORIZER_HANDLER, METHOD_NOT_ALLOWED_HANDLER}
+    expected = (
+        {function_key(r) for r in ROUTES}
+        | {w.handler_ref for w in WORKERS}
+        | {AUTHORIZER_HANDLER, METHOD_NOT_ALLOWED_HANDLER}
+    )
     assert set(fns) == expected
     roles = [(stack, props["Role"]["Fn::GetAtt"][0]) for stack, _, props in fns.values()]
     assert len(set(roles)) == len(roles), "functions share a role"
@@ -233,7 +246,8 @@ def test_roles_hold_only_what_grants_declare(main: Synth) -> None:
         env = props["Environment"]["Variables"]
         assert ("KILN_CURSOR_SECRET_ARN" in env) == ("cursor-secret:read" in route.grants)
         assert ("KILN_STATE_MACHINES" in env) == bool(
-            {"health:check", "builds:control", "archives:start"} & set(route.grants))
+            {"health:check", "builds:control", "archives:start"} & set(route.grants)
+        )
         assert ("states:StartExecution" in granted) == bool({"builds:control", "archives:start"} & set(route.grants))
         assert ("s3:AbortMultipartUpload" in granted) == ("bucket:write" in route.grants)
         assert {"KILN_TABLE_NAME", "KILN_BUCKET_NAME", "KILN_USAGE_PLANS"} <= set(env)
@@ -271,10 +285,12 @@ def test_table_permissions_name_the_table_and_its_index(main: Synth) -> None:
 
 # --- usage plans -----------------------------------------------------------------------------------
 
+
 def test_usage_plans_match_tiers(main: Synth) -> None:
     plans = {
         v["Properties"]["UsagePlanName"]: v["Properties"]
-        for v in main.root["Resources"].values() if v["Type"] == "AWS::ApiGateway::UsagePlan"
+        for v in main.root["Resources"].values()
+        if v["Type"] == "AWS::ApiGateway::UsagePlan"
     }
     assert set(plans) == {f"Kiln-{name}" for name in TIERS}
     for name, tier in TIERS.items():
@@ -297,30 +313,43 @@ def test_outputs_for_the_bootstrap_tool(main: Synth) -> None:
 
 # --- data, storage, secrets, workflows -------------------------------------------------------------
 
+
 def test_table_from_schema(main: Synth) -> None:
     template = Template.from_json(main.root)
     template.resource_count_is("AWS::DynamoDB::Table", 1)
-    template.has_resource("AWS::DynamoDB::Table", {
-        "DeletionPolicy": "Retain",
-        "Properties": Match.object_like({
-            "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": schema.PARTITION_KEY, "KeyType": "HASH"},
-                          {"AttributeName": schema.SORT_KEY, "KeyType": "RANGE"}],
-            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-            "TimeToLiveSpecification": {"AttributeName": schema.TTL_ATTRIBUTE, "Enabled": True},
-            "DeletionProtectionEnabled": True,
-            "GlobalSecondaryIndexes": [{
-                "IndexName": schema.GSI1,
-                "KeySchema": [{"AttributeName": schema.GSI1_PARTITION_KEY, "KeyType": "HASH"},
-                              {"AttributeName": schema.GSI1_SORT_KEY, "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }],
-        }),
-    })
+    template.has_resource(
+        "AWS::DynamoDB::Table",
+        {
+            "DeletionPolicy": "Retain",
+            "Properties": Match.object_like(
+                {
+                    "BillingMode": "PAY_PER_REQUEST",
+                    "KeySchema": [
+                        {"AttributeName": schema.PARTITION_KEY, "KeyType": "HASH"},
+                        {"AttributeName": schema.SORT_KEY, "KeyType": "RANGE"},
+                    ],
+                    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                    "TimeToLiveSpecification": {"AttributeName": schema.TTL_ATTRIBUTE, "Enabled": True},
+                    "DeletionProtectionEnabled": True,
+                    "GlobalSecondaryIndexes": [
+                        {
+                            "IndexName": schema.GSI1,
+                            "KeySchema": [
+                                {"AttributeName": schema.GSI1_PARTITION_KEY, "KeyType": "HASH"},
+                                {"AttributeName": schema.GSI1_SORT_KEY, "KeyType": "RANGE"},
+                            ],
+                            "Projection": {"ProjectionType": "ALL"},
+                        }
+                    ],
+                }
+            ),
+        },
+    )
     expected = schema.create_table_kwargs("x")
     props = next(iter(template.find_resources("AWS::DynamoDB::Table").values()))["Properties"]
     assert sorted(props["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
-        expected["AttributeDefinitions"], key=lambda a: a["AttributeName"])
+        expected["AttributeDefinitions"], key=lambda a: a["AttributeName"]
+    )
 
 
 def test_dev_mode_lets_data_go(synthetic: Synth) -> None:
@@ -336,7 +365,11 @@ def test_bucket_is_private_tls_only_and_expires_scratch_data(main: Synth) -> Non
     for bucket in buckets.values():
         props = bucket["Properties"]
         assert props["PublicAccessBlockConfiguration"] == {
-            "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
         assert "BucketEncryption" in props
     props = data["Properties"]
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
@@ -349,7 +382,8 @@ def test_bucket_is_private_tls_only_and_expires_scratch_data(main: Synth) -> Non
     policies = [v["Properties"] for v in main.root["Resources"].values() if v["Type"] == "AWS::S3::BucketPolicy"]
     data_policy = next(p for p in policies if p["Bucket"] == {"Ref": data_id})
     deny_plain_http = [
-        s for s in data_policy["PolicyDocument"]["Statement"]
+        s
+        for s in data_policy["PolicyDocument"]["Statement"]
         if s["Effect"] == "Deny" and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
     ]
     assert deny_plain_http
@@ -357,15 +391,19 @@ def test_bucket_is_private_tls_only_and_expires_scratch_data(main: Synth) -> Non
 
 def test_cursor_secret(main: Synth) -> None:
     template = Template.from_json(main.root)
-    template.has_resource_properties("AWS::SecretsManager::Secret", {
-        "GenerateSecretString": Match.object_like({"PasswordLength": 64}),
-    })
+    template.has_resource_properties(
+        "AWS::SecretsManager::Secret",
+        {
+            "GenerateSecretString": Match.object_like({"PasswordLength": 64}),
+        },
+    )
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda w: w.name)
 def test_state_machine_per_workflow(main: Synth, workflow) -> None:
-    machines = [v["Properties"] for v in main.root["Resources"].values()
-                if v["Type"] == "AWS::StepFunctions::StateMachine"]
+    machines = [
+        v["Properties"] for v in main.root["Resources"].values() if v["Type"] == "AWS::StepFunctions::StateMachine"
+    ]
     assert len(machines) == len(WORKFLOWS)
     fns = functions(main)
     by_logical_id = {logical_id: props for _, logical_id, props in fns.values()}
@@ -401,7 +439,8 @@ REQUIRED_RESPONSES = {
 def test_gateway_responses_use_the_envelope(main: Synth) -> None:
     responses = {
         v["Properties"]["ResponseType"]: v["Properties"]
-        for v in main.root["Resources"].values() if v["Type"] == "AWS::ApiGateway::GatewayResponse"
+        for v in main.root["Resources"].values()
+        if v["Type"] == "AWS::ApiGateway::GatewayResponse"
     }
     assert set(REQUIRED_RESPONSES) <= set(responses)
     assert set(responses) == {m.response_type for m in gateway_responses.MAPPINGS}
@@ -430,6 +469,7 @@ def test_gateway_response_status_matches_the_catalog() -> None:
 
 
 # --- size and policy --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["main", "synthetic"])
 def test_every_stack_stays_under_450_resources(name: str, request: pytest.FixtureRequest) -> None:
@@ -477,6 +517,7 @@ def test_dev_mode_empties_buckets_on_destroy(synthetic: Synth) -> None:
 
 
 # --- construction-time checks (no synthesis) ---------------------------------------------------------
+
 
 def test_context_values_are_parsed_and_checked() -> None:
     from aws_cdk import App

@@ -46,8 +46,13 @@ class LocalCloudProcess:
 
     def aws(self, service: str) -> Any:
         """A boto3 client of the cloud's emulated AWS."""
-        return boto3.client(service, endpoint_url=self.moto_url, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            service,
+            endpoint_url=self.moto_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     def session(self, key: str | None = None) -> requests.Session:
         """A session sending `Authorization: Bearer <admin key>` (or the given key)."""
@@ -80,20 +85,24 @@ def start_local_cloud(
     """Start `python -m local` and return once /health answers 200."""
     admin_key = admin_key or new_admin_key()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "KILN_", "MOTO_"))}
-    child_env.update({
-        "PYTHONPATH": os.pathsep.join([str(REPO / "functions"), str(REPO)]),
-        "PYTHONUNBUFFERED": "1",
-        "KILN_LOCAL_ADMIN_KEY": admin_key,
-    })
+    child_env.update(
+        {
+            "PYTHONPATH": os.pathsep.join([str(REPO / "functions"), str(REPO)]),
+            "PYTHONUNBUFFERED": "1",
+            "KILN_LOCAL_ADMIN_KEY": admin_key,
+        }
+    )
     child_env.update(env or {})
     log_path = workdir / f"local-cloud-{port}.log"
     with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would block the server
         process = subprocess.Popen(
             [sys.executable, "-m", "local", "--port", str(port), "--moto-port", str(moto_port)],
-            cwd=REPO, env=child_env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=REPO,
+            env=child_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
-    cloud = LocalCloudProcess(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", admin_key, process,
-                              log_path)
+    cloud = LocalCloudProcess(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{moto_port}", admin_key, process, log_path)
     try:
         _wait_until_healthy(cloud)
     except BaseException:

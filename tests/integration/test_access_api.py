@@ -34,8 +34,7 @@ def uncached(secret: str) -> dict[str, str]:
 
 
 def call(cloud, method: str, path: str, headers: dict[str, str] | None = None, **kwargs) -> requests.Response:
-    return requests.request(method, cloud.url + path, headers=headers or bearer(cloud.admin_key), timeout=30,
-                            **kwargs)
+    return requests.request(method, cloud.url + path, headers=headers or bearer(cloud.admin_key), timeout=30, **kwargs)
 
 
 def error_code(response: requests.Response) -> str:
@@ -58,18 +57,35 @@ def test_workspace_keys_allow_lists_scopes_tiers_and_revocation(local_cloud):
 
     # The admin mints keys for the new workspace: a reader limited to the projects endpoints
     # (`*` is one path segment, so the list itself is named too) and a writer.
-    minted = call(local_cloud, "POST", "/v1/api-keys", json={
-        "name": "reader", "scopes": ["project:read"], "allowedPaths": ["/v1/projects", "/v1/projects/*"],
-        "workspaceId": workspace["id"]})
+    minted = call(
+        local_cloud,
+        "POST",
+        "/v1/api-keys",
+        json={
+            "name": "reader",
+            "scopes": ["project:read"],
+            "allowedPaths": ["/v1/projects", "/v1/projects/*"],
+            "workspaceId": workspace["id"],
+        },
+    )
     assert minted.status_code == 201, minted.text
     assert minted.headers["Cache-Control"] == "no-store"
     reader = minted.json()["data"]
     assert reader["workspaceId"] == workspace["id"] and reader["prefix"] == reader["secret"][:12]
-    writer = call(local_cloud, "POST", "/v1/api-keys", json={
-        "name": "writer", "scopes": ["project:read", "project:write"], "workspaceId": workspace["id"]}).json()["data"]
+    writer = call(
+        local_cloud,
+        "POST",
+        "/v1/api-keys",
+        json={"name": "writer", "scopes": ["project:read", "project:write"], "workspaceId": workspace["id"]},
+    ).json()["data"]
 
-    project = call(local_cloud, "POST", "/v1/projects", bearer(writer["secret"]),
-                   json={"name": "Tenant app", "description": "Belongs to the integration workspace."})
+    project = call(
+        local_cloud,
+        "POST",
+        "/v1/projects",
+        bearer(writer["secret"]),
+        json={"name": "Tenant app", "description": "Belongs to the integration workspace."},
+    )
     assert project.status_code == 201, project.text
     project_id = project.json()["data"]["id"]
 
@@ -87,11 +103,17 @@ def test_workspace_keys_allow_lists_scopes_tiers_and_revocation(local_cloud):
     denied = call(local_cloud, "POST", "/v1/projects", bearer(reader["secret"]), json={"name": "x", "description": "y"})
     assert denied.status_code == 403 and error_code(denied) == "FORBIDDEN"
     assert denied.headers["WWW-Authenticate"] == (
-        'Bearer realm="kiln", error="insufficient_scope", scope="project:write"')
+        'Bearer realm="kiln", error="insufficient_scope", scope="project:write"'
+    )
 
     # The writer can manage its workspace's keys, never beyond its own scopes.
-    escalation = call(local_cloud, "POST", "/v1/api-keys", bearer(writer["secret"]),
-                      json={"name": "x", "scopes": ["project:read", "admin"]})
+    escalation = call(
+        local_cloud,
+        "POST",
+        "/v1/api-keys",
+        bearer(writer["secret"]),
+        json={"name": "x", "scopes": ["project:read", "admin"]},
+    )
     assert escalation.status_code == 403 and escalation.json()["error"]["details"]["missingScopes"] == ["admin"]
     keys = call(local_cloud, "GET", "/v1/api-keys", bearer(writer["secret"]))
     assert keys.status_code == 200
@@ -136,8 +158,11 @@ def test_rotation_keeps_the_old_secret_for_the_grace_period_only(short_grace_clo
     new = rotated.json()["data"]
     assert new["id"] == key["id"] and new["secret"] != key["secret"] and new["status"] == "rotated"
     grace_end = datetime.fromisoformat(new["previousSecretExpiresAt"].replace("Z", "+00:00"))
-    assert 0 < (grace_end - datetime.fromisoformat(new["rotatedAt"].replace("Z", "+00:00"))).total_seconds() \
+    assert (
+        0
+        < (grace_end - datetime.fromisoformat(new["rotatedAt"].replace("Z", "+00:00"))).total_seconds()
         == GRACE_SECONDS
+    )
 
     # Both secrets work during the grace period.
     assert call(cloud, "GET", "/v1/projects", uncached(new["secret"])).status_code == 200

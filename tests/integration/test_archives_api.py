@@ -25,8 +25,12 @@ TREE = {
     "app/main.py": b"print('hello')\n",
     "app/logo.png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4,
 }
-SPEC_DOCUMENTS = {"SPEC.md": "# Spec\n", "ACCEPTANCE.md": "# Acceptance\n", "ROUTES.md": "# Routes\n",
-                  "DATA.md": "# Data model\n"}
+SPEC_DOCUMENTS = {
+    "SPEC.md": "# Spec\n",
+    "ACCEPTANCE.md": "# Acceptance\n",
+    "ROUTES.md": "# Routes\n",
+    "DATA.md": "# Data model\n",
+}
 
 
 def zipped(files: dict[str, bytes], root: str = "project-main/") -> bytes:
@@ -56,8 +60,9 @@ def unpack(data: bytes, format: str) -> dict[str, bytes]:
 
 
 def import_sync(api, url: str, body: bytes, content_type: str = "application/zip", **params) -> requests.Response:
-    return api.post(f"{url}/v1/projects/import", data=body, params=params or None,
-                    headers={"Content-Type": content_type})
+    return api.post(
+        f"{url}/v1/projects/import", data=body, params=params or None, headers={"Content-Type": content_type}
+    )
 
 
 def project_count(api, url: str) -> int:
@@ -87,8 +92,9 @@ def export(api, url: str, project_id: str, format: str, **body) -> dict:
 
 
 def upload(api, url: str, data: bytes, filename: str, content_type: str = "application/zip") -> str:
-    response = api.post(f"{url}/v1/uploads", json={"filename": filename, "contentType": content_type,
-                                                    "sizeBytes": len(data)})
+    response = api.post(
+        f"{url}/v1/uploads", json={"filename": filename, "contentType": content_type, "sizeBytes": len(data)}
+    )
     assert response.status_code == 201, response.text
     presigned = response.json()["data"]
     assert presigned["method"] == "POST"
@@ -163,14 +169,23 @@ def test_legacy_export_route_carries_deprecation_headers(local_cloud, api, impor
 
 def test_kiln_round_trip_keeps_tree_spec_and_metadata(local_cloud, api):
     url = local_cloud.url
-    document = hostile.kiln_document(TREE, project={"name": "Round trip", "description": "kept as is"},
-                                     spec={"versions": [
-                                         {"version": 1, "createdAt": "2026-11-01T10:00:00.000Z",
-                                          "documents": SPEC_DOCUMENTS},
-                                         {"version": 2, "createdAt": "2026-11-02T10:00:00.000Z",
-                                          "feedback": "More tests.", "approvedAt": "2026-11-03T10:00:00.000Z",
-                                          "documents": {**SPEC_DOCUMENTS, "SPEC.md": "# Spec v2\n"}}],
-                                         "latestVersion": 2})
+    document = hostile.kiln_document(
+        TREE,
+        project={"name": "Round trip", "description": "kept as is"},
+        spec={
+            "versions": [
+                {"version": 1, "createdAt": "2026-11-01T10:00:00.000Z", "documents": SPEC_DOCUMENTS},
+                {
+                    "version": 2,
+                    "createdAt": "2026-11-02T10:00:00.000Z",
+                    "feedback": "More tests.",
+                    "approvedAt": "2026-11-03T10:00:00.000Z",
+                    "documents": {**SPEC_DOCUMENTS, "SPEC.md": "# Spec v2\n"},
+                },
+            ],
+            "latestVersion": 2,
+        },
+    )
     response = import_sync(api, url, hostile.kiln_zip(document, TREE), "application/vnd.kiln+zip")
     assert response.status_code == 201, response.text
     first = response.json()["data"]
@@ -184,7 +199,9 @@ def test_kiln_round_trip_keeps_tree_spec_and_metadata(local_cloud, api):
     exported = json.loads(unpack(archive, "kiln")["kiln.json"])
     assert exported["project"] == {"name": "Round trip", "description": "kept as is"}
     assert [(v["version"], v.get("feedback"), v.get("approvedAt")) for v in exported["spec"]["versions"]] == [
-        (1, None, None), (2, "More tests.", "2026-11-03T10:00:00.000Z")]
+        (1, None, None),
+        (2, "More tests.", "2026-11-03T10:00:00.000Z"),
+    ]
     again = export(api, url, second["id"], "kiln")
     reexported = json.loads(unpack(requests.get(again["downloadUrl"]).content, "kiln")["kiln.json"])
     for key in ("project", "spec", "files"):
@@ -242,22 +259,36 @@ HOSTILE = {
     "path_traversal": lambda: hostile.zip_of({"../x": b"x"}),
     "absolute_path": lambda: hostile.zip_of({"/etc/passwd": b"x"}),
     "backslash": lambda: hostile.build_zip([hostile.RawEntry(name=b"a\\b.txt", data=b"x")]),
-    "symlink": lambda: hostile.build_zip([hostile.RawEntry(name=b"link", data=b"/etc/passwd",
-                                                           external_attr=0o120777 << 16)]),
+    "symlink": lambda: hostile.build_zip(
+        [hostile.RawEntry(name=b"link", data=b"/etc/passwd", external_attr=0o120777 << 16)]
+    ),
     "duplicate_name": lambda: hostile.zip_of({"A.txt": b"1", "a.txt": b"2"}),
     "encrypted": lambda: hostile.build_zip([hostile.RawEntry(name=b"secret.txt", data=b"x", flags=1)]),
     "corrupt": lambda: hostile.build_zip([hostile.RawEntry(name=b"bad.txt", data=b"hello", crc=1)]),
     # kiln.json describes other content than the archive holds.
     "manifest_mismatch": lambda: hostile.kiln_zip(hostile.kiln_document({"a.txt": b"fake"}), {"a.txt": b"real"}),
-    "unsupported_version": lambda: hostile.kiln_zip(hostile.kiln_document({"a.txt": b"x"}, formatVersion="2.0"),
-                                                    {"a.txt": b"x"}),
-    "compression_ratio": lambda: hostile.build_zip([hostile.RawEntry(
-        name=b"zeros.bin", method=8, usize=8 << 20, compressed=hostile.deflated_zeros(8 << 20)[0],
-        crc=hostile.deflated_zeros(8 << 20)[1])]),
+    "unsupported_version": lambda: hostile.kiln_zip(
+        hostile.kiln_document({"a.txt": b"x"}, formatVersion="2.0"), {"a.txt": b"x"}
+    ),
+    "compression_ratio": lambda: hostile.build_zip(
+        [
+            hostile.RawEntry(
+                name=b"zeros.bin",
+                method=8,
+                usize=8 << 20,
+                compressed=hostile.deflated_zeros(8 << 20)[0],
+                crc=hostile.deflated_zeros(8 << 20)[1],
+            )
+        ]
+    ),
     # What git itself refuses: a path it reads as .git, a submodule url that is an option.
     "git_path": lambda: hostile.zip_of({"README.md": b"x", ".git./config": b"[core]\n\thooksPath = /tmp\n"}),
-    "gitmodules_url": lambda: hostile.zip_of({"README.md": b"x", ".gitmodules": (
-        b'[submodule "lib"]\n\tpath = lib\n\turl = --upload-pack=touch /tmp/pwned\n')}),
+    "gitmodules_url": lambda: hostile.zip_of(
+        {
+            "README.md": b"x",
+            ".gitmodules": (b'[submodule "lib"]\n\tpath = lib\n\turl = --upload-pack=touch /tmp/pwned\n'),
+        }
+    ),
 }
 
 
@@ -292,15 +323,28 @@ def test_every_alias_git_reads_as_dotgit_is_refused_with_its_entry(local_cloud, 
 
 
 def test_look_alikes_of_git_files_are_imported(local_cloud, api):
-    files = {".github/workflows/ci.yml": b"on: push\n", ".gitignore": b"*.pyc\n", ".gitattributes": b"* text\n",
-             "git.txt": b"x", ".gitkeep": b"", "digit~1/x": b"x",
-             ".gitmodules": b'[submodule "lib"]\n\tpath = lib\n\turl = https://example.com/lib.git\n'}
+    files = {
+        ".github/workflows/ci.yml": b"on: push\n",
+        ".gitignore": b"*.pyc\n",
+        ".gitattributes": b"* text\n",
+        "git.txt": b"x",
+        ".gitkeep": b"",
+        "digit~1/x": b"x",
+        ".gitmodules": b'[submodule "lib"]\n\tpath = lib\n\turl = https://example.com/lib.git\n',
+    }
     response = import_sync(api, local_cloud.url, zipped(files))
     assert response.status_code == 201, response.text
     project_id = response.json()["data"]["id"]
     listing = api.get(f"{local_cloud.url}/v1/projects/{project_id}/files").json()["data"]["entries"]
-    assert {entry["name"] for entry in listing} == {".github", "digit~1", ".gitignore", ".gitattributes", "git.txt",
-                                                   ".gitkeep", ".gitmodules"}
+    assert {entry["name"] for entry in listing} == {
+        ".github",
+        "digit~1",
+        ".gitignore",
+        ".gitattributes",
+        "git.txt",
+        ".gitkeep",
+        ".gitmodules",
+    }
 
 
 def _archived(api, url) -> set[str]:

@@ -28,12 +28,24 @@ def test_a_build_runs_generated_tests_where_they_find_nothing(local_cloud, api):
     # environment it was started with) and the emulated AWS endpoint.
     probe = PROBE.format(canaries={"admin key": local_cloud.admin_key}, endpoint=local_cloud.moto_url).encode()
     tree = {"tests/test_sandbox_probe.py": probe}
-    document = kiln_document(tree, project={"name": "Probe", "description": EXAMPLE}, spec={
-        "versions": [{"version": 1, "createdAt": "2026-11-01T10:00:00.000Z", "approvedAt": "2026-11-01T11:00:00.000Z",
-                      "documents": spec["documents"]}],
-        "latestVersion": 1})
-    response = api.post(f"{url}/v1/projects/import", data=kiln_zip(document, tree),
-                        headers={"Content-Type": "application/vnd.kiln+zip"})
+    document = kiln_document(
+        tree,
+        project={"name": "Probe", "description": EXAMPLE},
+        spec={
+            "versions": [
+                {
+                    "version": 1,
+                    "createdAt": "2026-11-01T10:00:00.000Z",
+                    "approvedAt": "2026-11-01T11:00:00.000Z",
+                    "documents": spec["documents"],
+                }
+            ],
+            "latestVersion": 1,
+        },
+    )
+    response = api.post(
+        f"{url}/v1/projects/import", data=kiln_zip(document, tree), headers={"Content-Type": "application/vnd.kiln+zip"}
+    )
     assert response.status_code == 201, response.text
     project = response.json()["data"]
     assert project["status"] == "approved"

@@ -34,8 +34,9 @@ def follow(session: requests.Session, url: str) -> list[dict]:
         assert response.status_code == 200, response.text
         assert response.headers["Content-Type"].startswith("text/event-stream")
         for block in response.text.split("\n\n"):
-            fields = dict(line.split(": ", 1) for line in block.splitlines()
-                          if ": " in line and not line.startswith(":"))
+            fields = dict(
+                line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":")
+            )
             if "id" in fields:
                 last_id = fields["id"]
                 seen.append({"id": int(fields["id"]), "event": fields["event"], "data": fields["data"]})
@@ -90,7 +91,12 @@ def test_example_project_builds_to_a_working_service(local_cloud, api, tmp_path:
         target = tmp_path / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content)
-    result = subprocess.run([sys.executable, "-m", "unittest", "discover", "-s", "tests", "-t", "."],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, "-m", "unittest", "discover", "-s", "tests", "-t", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     assert "OK" in result.stderr

@@ -43,8 +43,9 @@ def document(local_cloud) -> dict[str, Any]:
 
 
 def validator(document: dict[str, Any], pointer: str) -> Draft202012Validator:
-    registry = Registry().with_resource("urn:kiln:openapi", Resource.from_contents(
-        document, default_specification=DRAFT202012))
+    registry = Registry().with_resource(
+        "urn:kiln:openapi", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
     return Draft202012Validator({"$ref": f"urn:kiln:openapi#{pointer}"}, registry=registry)
 
 
@@ -61,6 +62,7 @@ def conforms(document: dict[str, Any], pointer: str, body: Any) -> None:
 
 # --- 1. directory entries ---------------------------------------------------------------------------
 
+
 def test_directory_entries_say_directory(local_cloud, api, document):
     url = local_cloud.url
     imported = import_sync(api, url, zipped(TREE, root=""), name="Listing")
@@ -69,7 +71,9 @@ def test_directory_entries_say_directory(local_cloud, api, document):
     listing = api.get(f"{url}/v1/projects/{project_id}/files", params={"ref": "main", "path": "/"})
     assert listing.status_code == 200, listing.text
     assert listing.json()["data"]["entries"] == [
-        {"name": "app", "type": "directory"}, {"name": "README.md", "type": "file", "size": len(TREE["README.md"])}]
+        {"name": "app", "type": "directory"},
+        {"name": "README.md", "type": "file", "size": len(TREE["README.md"])},
+    ]
     conforms(document, response_schema(document, "/v1/projects/{projectId}/files", "get", 200), listing.json())
     entry = document["components"]["schemas"]["Directory"]["properties"]["entries"]["items"]
     entry = document["components"]["schemas"][entry["$ref"].rsplit("/", 1)[-1]] if "$ref" in entry else entry
@@ -77,6 +81,7 @@ def test_directory_entries_say_directory(local_cloud, api, document):
 
 
 # --- 2. the v1 vocabulary of asynchronous operations ---------------------------------------------------
+
 
 def test_an_export_reads_processing_then_completed_on_v1_and_succeeded_on_v2(local_cloud, api, document):
     url = local_cloud.url
@@ -91,17 +96,23 @@ def test_an_export_reads_processing_then_completed_on_v1_and_succeeded_on_v2(loc
         resource = api.get(f"{url}/v1/projects/{project_id}/exports/{export_id}")
         assert resource.status_code == 200 and resource.json()["data"]["status"] == "completed"
         assert resource.json()["data"]["downloadUrl"]
-        conforms(document, response_schema(document, "/v1/projects/{projectId}/exports/{exportId}", "get", 200),
-                 resource.json())
+        conforms(
+            document,
+            response_schema(document, "/v1/projects/{projectId}/exports/{exportId}", "get", 200),
+            resource.json(),
+        )
         conforms(document, response_schema(document, "/v2/operations/{callbackId}", "get", 200), strict.json())
 
 
 def test_a_conversion_reads_completed_or_failed_on_v1_and_on_the_legacy_status(local_cloud, api, document):
     url = local_cloud.url
-    good = api.post(f"{url}/v1/conversions", json={"uploadId": upload(api, url, tarred(TREE), "t.tar.gz",
-                                                                      "application/gzip"), "to": "zip"})
-    bad = api.post(f"{url}/v1/conversions", json={"uploadId": upload(api, url, b"not an archive at all",
-                                                                     "x.zip"), "to": "tar.gz"})
+    good = api.post(
+        f"{url}/v1/conversions",
+        json={"uploadId": upload(api, url, tarred(TREE), "t.tar.gz", "application/gzip"), "to": "zip"},
+    )
+    bad = api.post(
+        f"{url}/v1/conversions", json={"uploadId": upload(api, url, b"not an archive at all", "x.zip"), "to": "tar.gz"}
+    )
     for started, v1, v2 in ((good, "completed", "succeeded"), (bad, "failed", None)):
         assert started.status_code == 202 and started.json()["data"]["status"] == "processing", started.text
         callback = started.json()["data"]["callbackId"]
@@ -118,6 +129,7 @@ def test_a_conversion_reads_completed_or_failed_on_v1_and_on_the_legacy_status(l
 
 # --- 3. deprecation headers on every answer of a legacy route -------------------------------------------
 
+
 def deprecated(response: requests.Response, successor: str) -> None:
     assert response.headers["Deprecation"].startswith("@"), response.headers
     assert response.headers["Sunset"].endswith(" GMT")
@@ -131,7 +143,10 @@ def test_errors_of_legacy_routes_carry_the_deprecation_headers(local_cloud, api,
     deprecated(unknown, "/v1/conversions")
     invalid = api.post(f"{url}/v1/converter/convert", json={"to": "rar", "extra": 1})
     assert invalid.status_code == 400 and {f["field"] for f in invalid.json()["error"]["details"]["fields"]} >= {
-        "uploadId", "to", "extra"}
+        "uploadId",
+        "to",
+        "extra",
+    }
     deprecated(invalid, "/v1/conversions")
     missing = api.get(f"{url}/v1/converter/status/{MISSING_CONVERSION}")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
@@ -143,8 +158,11 @@ def test_errors_of_legacy_routes_carry_the_deprecation_headers(local_cloud, api,
     successor = api.post(f"{url}/v1/conversions", json={"uploadId": MISSING_UPLOAD, "to": "zip"})
     assert successor.status_code == 400 and not set(DEPRECATION) & set(successor.headers)
     # ... and the document says so.
-    for path, method in (("/v1/converter/convert", "post"), ("/v1/converter/status/{callbackId}", "get"),
-                         ("/v1/projects/{projectId}/export", "post")):
+    for path, method in (
+        ("/v1/converter/convert", "post"),
+        ("/v1/converter/status/{callbackId}", "get"),
+        ("/v1/projects/{projectId}/export", "post"),
+    ):
         operation = document["paths"][path][method]
         assert operation["deprecated"] is True
         for status in ("400", "404", "429"):
@@ -159,9 +177,14 @@ def test_a_429_of_the_pipeline_on_a_legacy_route_carries_the_deprecation_headers
     key = minted.json()["data"]
     # The key's write window, spent: what its earlier requests would have written.
     start = int(time.time() // 60 * 60)
-    local_cloud.aws("dynamodb").put_item(TableName=TABLE, Item={
-        "pk": {"S": f"RATE#{key['id']}"}, "sk": {"S": "write"},
-        **{name: {"N": str(value)} for name, value in {"win": start, "prev": 10**6, "cur": 10**6}.items()}})
+    local_cloud.aws("dynamodb").put_item(
+        TableName=TABLE,
+        Item={
+            "pk": {"S": f"RATE#{key['id']}"},
+            "sk": {"S": "write"},
+            **{name: {"N": str(value)} for name, value in {"win": start, "prev": 10**6, "cur": 10**6}.items()},
+        },
+    )
     session = local_cloud.session(key["secret"])
     refused = session.post(f"{url}/v1/converter/convert", json={"uploadId": MISSING_UPLOAD, "to": "zip"})
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED", refused.text
@@ -170,6 +193,7 @@ def test_a_429_of_the_pipeline_on_a_legacy_route_carries_the_deprecation_headers
 
 
 # --- 4. a run lists task summaries --------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def built_run(local_cloud) -> tuple[str, str]:
@@ -194,12 +218,13 @@ def test_a_run_carries_task_summaries_and_each_definition_once(local_cloud, api,
     run = response.json()["data"]
     plan = run["tasksJson"]["tasks"]
     assert len(plan) >= 3
-    assert run["tasks"] == [{"id": definition["id"], "slug": definition["slug"], "status": "succeeded",
-                             "sequence": index} for index, definition in enumerate(plan, start=1)]
+    assert run["tasks"] == [
+        {"id": definition["id"], "slug": definition["slug"], "status": "succeeded", "sequence": index}
+        for index, definition in enumerate(plan, start=1)
+    ]
     for definition in plan:  # each definition's text appears once in the whole answer
         assert response.text.count(json.dumps(definition["instructions"], ensure_ascii=False)) == 1, definition["id"]
-    conforms(document, response_schema(document, "/v1/projects/{projectId}/runs/{runId}", "get", 200),
-             response.json())
+    conforms(document, response_schema(document, "/v1/projects/{projectId}/runs/{runId}", "get", 200), response.json())
     # The whole task is one request away.
     first = api.get(f"{url}/v1/projects/{project_id}/runs/{run_id}/tasks/{plan[0]['id']}").json()["data"]
     assert first["definition"] == plan[0] and first["branchName"].startswith(f"feat/{plan[0]['id']}-")
@@ -211,6 +236,7 @@ def test_a_run_carries_task_summaries_and_each_definition_once(local_cloud, api,
 
 # --- 5. a key's secret, and its replay, as documented ----------------------------------------------------
 
+
 def test_key_creation_and_rotation_and_their_replays_match_the_document(local_cloud, api, document):
     url = local_cloud.url
     create = {"name": "replayed", "scopes": ["project:read"]}
@@ -220,8 +246,10 @@ def test_key_creation_and_rotation_and_their_replays_match_the_document(local_cl
     rotate = f"{url}/v1/api-keys/{key_id}/rotate"
     rotated = api.post(rotate, headers={"Idempotency-Key": "conformance-rotate"})
     rotated_again = api.post(rotate, headers={"Idempotency-Key": "conformance-rotate"})
-    for path, answer, replay in (("/v1/api-keys", first, again), ("/v1/api-keys/{keyId}/rotate", rotated,
-                                                                   rotated_again)):
+    for path, answer, replay in (
+        ("/v1/api-keys", first, again),
+        ("/v1/api-keys/{keyId}/rotate", rotated, rotated_again),
+    ):
         assert answer.status_code == replay.status_code == 201, (answer.text, replay.text)
         assert "Idempotent-Replayed" not in answer.headers and replay.headers["Idempotent-Replayed"] == "true"
         assert answer.json()["data"]["secret"].startswith("kiln_")
@@ -231,11 +259,16 @@ def test_key_creation_and_rotation_and_their_replays_match_the_document(local_cl
         conforms(document, pointer, answer.json())
         conforms(document, pointer, replay.json())
     # The new secret works; the replay did not rotate a second time.
-    assert requests.get(f"{url}/v1/projects", headers={"Authorization": f"Bearer {rotated.json()['data']['secret']}"},
-                        timeout=30).status_code == 200
+    assert (
+        requests.get(
+            f"{url}/v1/projects", headers={"Authorization": f"Bearer {rotated.json()['data']['secret']}"}, timeout=30
+        ).status_code
+        == 200
+    )
 
 
 # --- 6. a project with nothing built exports as what it is ---------------------------------------------
+
 
 def test_a_new_project_exports_as_its_spec_with_no_files(local_cloud, api):
     url = local_cloud.url
@@ -273,6 +306,7 @@ def test_a_new_project_exports_as_its_spec_with_no_files(local_cloud, api):
 
 # --- 7. an upload feeds one operation ----------------------------------------------------------------
 
+
 def test_a_used_upload_is_refused_at_once_and_the_workers_stay_quiet(local_cloud, api):
     url = local_cloud.url
     log_start = len(local_cloud.log())
@@ -281,17 +315,20 @@ def test_a_used_upload_is_refused_at_once_and_the_workers_stay_quiet(local_cloud
     assert imported.status_code == 202, imported.text
     first = imported.json()["data"]["callbackId"]
     assert wait(api, url, f"/v2/operations/{first}").status_code == 200
-    for path, body in (("/v1/projects/import", {"uploadId": upload_id}),
-                       ("/v1/conversions", {"uploadId": upload_id, "to": "tar.gz"}),
-                       ("/v1/converter/convert", {"uploadId": upload_id, "to": "kiln"})):
+    for path, body in (
+        ("/v1/projects/import", {"uploadId": upload_id}),
+        ("/v1/conversions", {"uploadId": upload_id, "to": "tar.gz"}),
+        ("/v1/converter/convert", {"uploadId": upload_id, "to": "kiln"}),
+    ):
         again = api.post(url + path, json=body)
         assert again.status_code == 409, (path, again.text)
         error = again.json()["error"]
         assert error["code"] == "CONFLICT" and "already used" in error["message"]
         assert error["details"] == {"reason": "upload_consumed", "uploadId": upload_id, "consumedBy": first}
     # A conversion consumes its upload the same way.
-    converted = api.post(f"{url}/v1/conversions", json={"uploadId": upload(api, url, zipped(TREE), "c.zip"),
-                                                        "to": "kiln"})
+    converted = api.post(
+        f"{url}/v1/conversions", json={"uploadId": upload(api, url, zipped(TREE), "c.zip"), "to": "kiln"}
+    )
     callback = converted.json()["data"]["callbackId"]
     assert wait(api, url, f"/v2/operations/{callback}").status_code == 200
     reused = api.post(f"{url}/v1/projects/import", json={"uploadId": converted.json()["data"]["uploadId"]})

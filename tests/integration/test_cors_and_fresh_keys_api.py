@@ -26,13 +26,25 @@ def test_a_key_of_a_workspace_created_a_moment_ago_works_on_its_first_request(lo
     for round_ in range(6):
         workspace = call(local_cloud, "POST", "/v1/workspaces", json={"name": f"Fresh {round_}", "tier": "free"})
         assert workspace.status_code == 201, workspace.text
-        minted = call(local_cloud, "POST", "/v1/api-keys", json={
-            "name": "first", "scopes": ["project:read", "project:write"],
-            "workspaceId": workspace.json()["data"]["id"]})
+        minted = call(
+            local_cloud,
+            "POST",
+            "/v1/api-keys",
+            json={
+                "name": "first",
+                "scopes": ["project:read", "project:write"],
+                "workspaceId": workspace.json()["data"]["id"],
+            },
+        )
         assert minted.status_code == 201, minted.text
         secret = minted.json()["data"]["secret"]
-        created = call(local_cloud, "POST", "/v1/projects", secret,
-                       json={"name": "First call", "description": "Made by a key minted a moment ago."})
+        created = call(
+            local_cloud,
+            "POST",
+            "/v1/projects",
+            secret,
+            json={"name": "First call", "description": "Made by a key minted a moment ago."},
+        )
         assert created.status_code == 201, (round_, created.status_code, created.text)
         assert call(local_cloud, "GET", "/v1/projects", secret).status_code == 200
 
@@ -47,9 +59,15 @@ def cors_cloud(local_cloud_factory):
 
 
 def preflight(cloud, path: str, origin: str, method: str) -> requests.Response:
-    return requests.options(cloud.url + path, timeout=30, headers={
-        "Origin": origin, "Access-Control-Request-Method": method,
-        "Access-Control-Request-Headers": "authorization,content-type,idempotency-key"})
+    return requests.options(
+        cloud.url + path,
+        timeout=30,
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "authorization,content-type,idempotency-key",
+        },
+    )
 
 
 def test_a_preflight_from_an_allowed_origin_succeeds(cors_cloud):

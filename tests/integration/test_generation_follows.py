@@ -22,18 +22,36 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local_cloud")]
 # (description, entities DATA.md must name, build it end to end)
 CASES = [
     ("A URL shortener with custom aliases and click analytics per link", {"Link", "Click"}, True),
-    ("A library lending system: members borrow book copies with due dates and pay fines",
-     {"Member", "Book", "Copy", "Loan", "Fine"}, True),
-    ("A recipe sharing site where cooks post recipes with ingredients and steps, and others rate and review them",
-     {"Recipe", "Ingredient", "Step", "Review"}, True),
-    ("Purchase orders sent to suppliers, with approval by a manager before they go out.",
-     {"PurchaseOrder", "Supplier"}, False),
-    ("A veterinary clinic's appointments and pets, with owners and vaccination records.",
-     {"Appointment", "Pet", "Owner", "Vaccination"}, False),
-    ("A fleet's vehicles and maintenance logs, with fuel costs per vehicle.",
-     {"Vehicle", "MaintenanceLog", "FuelCost"}, False),
-    ("An event ticketing platform: organizers create events at venues, and attendees buy tickets with seat numbers.",
-     {"Organizer", "Event", "Venue", "Attendee", "Ticket"}, False),
+    (
+        "A library lending system: members borrow book copies with due dates and pay fines",
+        {"Member", "Book", "Copy", "Loan", "Fine"},
+        True,
+    ),
+    (
+        "A recipe sharing site where cooks post recipes with ingredients and steps, and others rate and review them",
+        {"Recipe", "Ingredient", "Step", "Review"},
+        True,
+    ),
+    (
+        "Purchase orders sent to suppliers, with approval by a manager before they go out.",
+        {"PurchaseOrder", "Supplier"},
+        False,
+    ),
+    (
+        "A veterinary clinic's appointments and pets, with owners and vaccination records.",
+        {"Appointment", "Pet", "Owner", "Vaccination"},
+        False,
+    ),
+    (
+        "A fleet's vehicles and maintenance logs, with fuel costs per vehicle.",
+        {"Vehicle", "MaintenanceLog", "FuelCost"},
+        False,
+    ),
+    (
+        "An event ticketing platform: organizers create events at venues, and attendees buy tickets with seat numbers.",
+        {"Organizer", "Event", "Venue", "Attendee", "Ticket"},
+        False,
+    ),
 ]
 
 
@@ -48,8 +66,9 @@ def _answer(question: dict[str, Any]) -> Any:
     return "Nothing more for now."
 
 
-def _to_review(url: str, api: requests.Session, description: str,
-               answers: dict[str, Any] | None = None) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+def _to_review(
+    url: str, api: requests.Session, description: str, answers: dict[str, Any] | None = None
+) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
     response = api.post(f"{url}/v1/projects", json={"name": "Follow", "description": description})
     assert response.status_code == 201, response.text
     project_id = response.json()["data"]["id"]
@@ -95,10 +114,15 @@ def test_the_spec_names_what_the_description_names_and_builds(local_cloud, api, 
 
 def test_answers_drop_rename_and_add_things(local_cloud, api):
     url = local_cloud.url
-    _, spec, _ = _to_review(url, api, CASES[0][0], {
-        "data_model": ["Link"],
-        "data_model_more": "Link -> ShortLink. We also keep campaigns with a budget.",
-    })
+    _, spec, _ = _to_review(
+        url,
+        api,
+        CASES[0][0],
+        {
+            "data_model": ["Link"],
+            "data_model_more": "Link -> ShortLink. We also keep campaigns with a budget.",
+        },
+    )
     entities = {entity.name: entity for entity in parse_data_model(spec["documents"]["DATA.md"])}
     assert "Click" not in entities and "Link" not in entities
     assert {"ShortLink", "Campaign"} <= set(entities)

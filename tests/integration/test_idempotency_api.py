@@ -18,8 +18,7 @@ def post(cloud, key: str, body: dict, session: requests.Session | None = None) -
 
 
 def projects_named(cloud, marker: str) -> list[dict]:
-    response = cloud.session().get(f"{cloud.url}/v1/projects", params={"search": marker, "pageSize": 100},
-                                   timeout=30)
+    response = cloud.session().get(f"{cloud.url}/v1/projects", params={"search": marker, "pageSize": 100}, timeout=30)
     assert response.status_code == 200, response.text
     assert response.json()["pagination"]["total"] == len(response.json()["data"])
     return response.json()["data"]

@@ -42,7 +42,8 @@ def identity(cloud) -> tuple[str, str]:
     """(workspace id, key id) of the admin key, as the authorizer resolves it."""
     secret_hash = hashlib.sha256(cloud.admin_key.encode()).hexdigest()
     item = cloud.aws("dynamodb").get_item(
-        TableName=TABLE, Key={"pk": {"S": f"APIKEY#{secret_hash}"}, "sk": {"S": "APIKEY"}})["Item"]
+        TableName=TABLE, Key={"pk": {"S": f"APIKEY#{secret_hash}"}, "sk": {"S": "APIKEY"}}
+    )["Item"]
     return item["workspaceId"]["S"], item["id"]["S"]
 
 
@@ -57,8 +58,9 @@ def send(http: requests.Session, cloud: Any, method: str, path: str, **kwargs: A
 
 
 def seed(cloud: Any, pk: str, sk: str, **numbers: int) -> None:
-    cloud.aws("dynamodb").put_item(TableName=TABLE, Item={
-        "pk": {"S": pk}, "sk": {"S": sk}, **{k: {"N": str(v)} for k, v in numbers.items()}})
+    cloud.aws("dynamodb").put_item(
+        TableName=TABLE, Item={"pk": {"S": pk}, "sk": {"S": sk}, **{k: {"N": str(v)} for k, v in numbers.items()}}
+    )
 
 
 def forget(cloud: Any, pk: str, sk: str) -> None:
@@ -175,6 +177,13 @@ def test_the_annual_build_quota_refuses_before_the_handler(cloud, http, identity
         forget(cloud, f"USAGE#{workspace_id}", f"BUILDS#{year}")
     # Without the seed the same call reaches the handler, and a 404 takes no build.
     assert send(http, cloud, "POST", f"/v1/projects/{missing_project()}/runs").status_code == 404
-    item = cloud.aws("dynamodb").get_item(TableName=TABLE, Key={
-        "pk": {"S": f"USAGE#{workspace_id}"}, "sk": {"S": f"BUILDS#{year}"}}, ConsistentRead=True).get("Item")
+    item = (
+        cloud.aws("dynamodb")
+        .get_item(
+            TableName=TABLE,
+            Key={"pk": {"S": f"USAGE#{workspace_id}"}, "sk": {"S": f"BUILDS#{year}"}},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
     assert item is not None and item["n"]["N"] == "0"

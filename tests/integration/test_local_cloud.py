@@ -45,8 +45,7 @@ def test_wrong_method_is_405_with_allow(local_cloud):
     assert {m.strip() for m in response.headers["Allow"].split(",")} == {"GET", "POST"}
 
 
-@pytest.mark.parametrize("authorization", [None, "Bearer garbage", "Basic dXNlcjpwYXNz",
-                                           "Bearer kiln_" + "A" * 43])
+@pytest.mark.parametrize("authorization", [None, "Bearer garbage", "Basic dXNlcjpwYXNz", "Bearer kiln_" + "A" * 43])
 def test_missing_or_bad_credentials_are_401(local_cloud, authorization):
     headers = {"Authorization": authorization} if authorization else {}
     response = requests.get(f"{local_cloud.url}/v1/projects", headers=headers, timeout=10)
@@ -62,8 +61,12 @@ def test_admin_key_reaches_the_handler_with_the_authorizer_context(local_cloud, 
 
 
 def test_body_over_10_mb_is_413(local_cloud, api):
-    response = api.post(f"{local_cloud.url}/v1/projects", data=b"x" * (10 * 1024 * 1024 + 1),
-                        headers={"Content-Type": "application/json"}, timeout=30)
+    response = api.post(
+        f"{local_cloud.url}/v1/projects",
+        data=b"x" * (10 * 1024 * 1024 + 1),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
     error_of(response, 413, "PAYLOAD_TOO_LARGE")
 
 
@@ -110,8 +113,10 @@ def test_daily_quota_of_the_key_s_usage_plan_is_enforced(free_cloud):
     key_id, free_plan_id = admin_usage_key(free_cloud)
     stages = apigateway.get_usage_plan(usagePlanId=free_plan_id)["apiStages"]
     tiny = apigateway.create_usage_plan(
-        name=f"test-tiny-quota-{uuid.uuid4().hex[:6]}", apiStages=stages,
-        throttle={"rateLimit": 100.0, "burstLimit": 100}, quota={"limit": 3, "period": "DAY", "offset": 0},
+        name=f"test-tiny-quota-{uuid.uuid4().hex[:6]}",
+        apiStages=stages,
+        throttle={"rateLimit": 100.0, "burstLimit": 100},
+        quota={"limit": 3, "period": "DAY", "offset": 0},
     )
     apigateway.delete_usage_plan_key(usagePlanId=free_plan_id, keyId=key_id)
     apigateway.create_usage_plan_key(usagePlanId=tiny["id"], keyId=key_id, keyType="API_KEY")

@@ -16,8 +16,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local_cloud")]
 
 KEY = "sk-integration-test"
 DESCRIPTION = "A tool where freelancers log hours against client projects and bill them."
-ANSWERS = [{"questionId": "authentication", "answer": "Single sign-on"},
-           {"questionId": "invoicing", "answer": False}]
+ANSWERS = [{"questionId": "authentication", "answer": "Single sign-on"}, {"questionId": "invoicing", "answer": False}]
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +28,14 @@ def chat() -> Iterator[FakeChatCompletions]:
 
 @pytest.fixture(scope="module")
 def cloud(chat: FakeChatCompletions, local_cloud_factory: Callable[..., LocalCloudProcess]) -> LocalCloudProcess:
-    return local_cloud_factory(env={"KILN_GENERATOR": "openai-compatible", "KILN_OPENAI_BASE_URL": chat.base_url,
-                                    "KILN_OPENAI_MODEL": MODEL, "KILN_OPENAI_API_KEY": KEY})
+    return local_cloud_factory(
+        env={
+            "KILN_GENERATOR": "openai-compatible",
+            "KILN_OPENAI_BASE_URL": chat.base_url,
+            "KILN_OPENAI_MODEL": MODEL,
+            "KILN_OPENAI_API_KEY": KEY,
+        }
+    )
 
 
 def test_a_spec_written_by_the_configured_model(cloud: LocalCloudProcess, chat: FakeChatCompletions) -> None:

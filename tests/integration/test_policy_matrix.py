@@ -15,10 +15,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local_cloud")]
 
 ALL_SCOPES = ["project:read", "project:write", "ai:invoke", "admin"]
 # Well-formed ids that exist nowhere.
-MISSING = {"projectId": "proj_01m885m8rskqxxjknrtpgbxzzz", "runId": "run_01m885m8rskqxxjknrtpgbxzzz",
-           "exportId": "exp_01m885m8rskqxxjknrtpgbxzzz", "callbackId": "conv_01m885m8rskqxxjknrtpgbxzzz",
-           "workspaceId": "ws_01m885m8rskqxxjknrtpgbxzzz", "keyId": "key_01m885m8rskqxxjknrtpgbxzzz",
-           "taskId": "task-001", "path": "README.md"}
+MISSING = {
+    "projectId": "proj_01m885m8rskqxxjknrtpgbxzzz",
+    "runId": "run_01m885m8rskqxxjknrtpgbxzzz",
+    "exportId": "exp_01m885m8rskqxxjknrtpgbxzzz",
+    "callbackId": "conv_01m885m8rskqxxjknrtpgbxzzz",
+    "workspaceId": "ws_01m885m8rskqxxjknrtpgbxzzz",
+    "keyId": "key_01m885m8rskqxxjknrtpgbxzzz",
+    "taskId": "task-001",
+    "path": "README.md",
+}
 
 
 def concrete(route: Route, values: dict[str, str]) -> str:
@@ -29,8 +35,9 @@ def mint(cloud, scopes: list[str], workspace_id: str | None = None) -> str:
     body = {"name": "matrix", "scopes": scopes}
     if workspace_id:
         body["workspaceId"] = workspace_id
-    response = requests.post(f"{cloud.url}/v1/api-keys", json=body, timeout=30,
-                             headers={"Authorization": f"Bearer {cloud.admin_key}"})
+    response = requests.post(
+        f"{cloud.url}/v1/api-keys", json=body, timeout=30, headers={"Authorization": f"Bearer {cloud.admin_key}"}
+    )
     assert response.status_code == 201, response.text
     return response.json()["data"]["secret"]
 
@@ -47,9 +54,13 @@ SCOPED = [r for r in ROUTES if r.scopes]
 @pytest.mark.parametrize("route", SCOPED, ids=lambda r: f"{r.method} {r.path}")
 def test_a_key_missing_the_route_scope_is_refused(local_cloud, keys, route):
     missing = route.scopes[0]
-    response = requests.request(route.method, local_cloud.url + concrete(route, MISSING), timeout=30,
-                                headers={"Authorization": f"Bearer {keys[missing]}"},
-                                **({"json": {}} if route.method in ("POST", "PATCH") else {}))
+    response = requests.request(
+        route.method,
+        local_cloud.url + concrete(route, MISSING),
+        timeout=30,
+        headers={"Authorization": f"Bearer {keys[missing]}"},
+        **({"json": {}} if route.method in ("POST", "PATCH") else {}),
+    )
     assert response.status_code == 403, response.text
     assert response.json()["error"]["code"] == "FORBIDDEN"
     assert f'scope="{missing}"' in response.headers["WWW-Authenticate"]
@@ -63,10 +74,12 @@ PROJECT_ROUTES = [r for r in ROUTES if "{projectId}" in r.path]
 def other_workspace(local_cloud) -> tuple[str, str]:
     """A project of the admin's workspace, and a full-scope key of another workspace."""
     admin = {"Authorization": f"Bearer {local_cloud.admin_key}"}
-    project = requests.post(f"{local_cloud.url}/v1/projects", headers=admin, timeout=30,
-                            json={"name": "Mine", "description": "Not yours."}).json()["data"]["id"]
-    workspace = requests.post(f"{local_cloud.url}/v1/workspaces", headers=admin, timeout=30,
-                              json={"name": "Elsewhere", "tier": "enterprise"}).json()["data"]["id"]
+    project = requests.post(
+        f"{local_cloud.url}/v1/projects", headers=admin, timeout=30, json={"name": "Mine", "description": "Not yours."}
+    ).json()["data"]["id"]
+    workspace = requests.post(
+        f"{local_cloud.url}/v1/workspaces", headers=admin, timeout=30, json={"name": "Elsewhere", "tier": "enterprise"}
+    ).json()["data"]["id"]
     return project, mint(local_cloud, ["project:read", "project:write", "ai:invoke"], workspace)
 
 
@@ -77,8 +90,13 @@ def test_another_workspace_sees_exactly_what_a_missing_id_gets(local_cloud, othe
     body = {"json": {}} if route.method in ("POST", "PATCH") else {}
 
     def answer(project_id: str) -> requests.Response:
-        return requests.request(route.method, local_cloud.url + concrete(route, {**MISSING, "projectId": project_id}),
-                                headers=headers, timeout=30, **body)
+        return requests.request(
+            route.method,
+            local_cloud.url + concrete(route, {**MISSING, "projectId": project_id}),
+            headers=headers,
+            timeout=30,
+            **body,
+        )
 
     theirs, missing = answer(project), answer(MISSING["projectId"])
     assert theirs.status_code == missing.status_code, (theirs.text, missing.text)

@@ -24,10 +24,17 @@ def call(http, method: str, path: str, **kwargs) -> requests.Response:
 
 
 def test_full_lifecycle(http):
-    created = call(http, "POST", "/v1/projects", json={
-        "name": "My SaaS App",
-        "description": "A project management tool with team collaboration features, task boards, and time tracking.",
-    })
+    created = call(
+        http,
+        "POST",
+        "/v1/projects",
+        json={
+            "name": "My SaaS App",
+            "description": (
+                "A project management tool with team collaboration features, task boards, and time tracking."
+            ),
+        },
+    )
     assert created.status_code == 201, created.text
     assert created.headers["Content-Type"] == "application/json; charset=utf-8"
     assert created.headers["X-Request-Id"]
@@ -57,8 +64,10 @@ def test_full_lifecycle(http):
 
 def test_page_and_cursor_modes_agree(http):
     marker = "pagination-marker-7f3a"
-    made = [call(http, "POST", "/v1/projects", json={"name": f"P{i}", "description": marker}).json()["data"]["id"]
-            for i in range(5)]
+    made = [
+        call(http, "POST", "/v1/projects", json={"name": f"P{i}", "description": marker}).json()["data"]["id"]
+        for i in range(5)
+    ]
     page = call(http, "GET", "/v1/projects", params={"search": marker, "page": 1, "pageSize": 2}).json()
     assert page["pagination"] == {"page": 1, "pageSize": 2, "total": 5, "totalPages": 3}
     seen, cursor = [], None
@@ -74,15 +83,27 @@ def test_page_and_cursor_modes_agree(http):
 
 def test_bad_input_gets_catalog_errors(http):
     cases = [
-        (call(http, "POST", "/v1/projects", data="{oops", headers={"Content-Type": "application/json"}),
-         400, "VALIDATION_ERROR"),
+        (
+            call(http, "POST", "/v1/projects", data="{oops", headers={"Content-Type": "application/json"}),
+            400,
+            "VALIDATION_ERROR",
+        ),
         (call(http, "POST", "/v1/projects", json={"name": 3, "description": "x"}), 400, "VALIDATION_ERROR"),
-        (call(http, "POST", "/v1/projects", json={"name": "x", "description": "y", "extra": 1}),
-         400, "VALIDATION_ERROR"),
-        (call(http, "POST", "/v1/projects", data="name=x", headers={"Content-Type": "text/plain"}),
-         415, "UNSUPPORTED_MEDIA_TYPE"),
-        (call(http, "POST", "/v1/projects", json={"name": "x", "description": "y" * (1024 * 1024 + 1)}),
-         413, "PAYLOAD_TOO_LARGE"),
+        (
+            call(http, "POST", "/v1/projects", json={"name": "x", "description": "y", "extra": 1}),
+            400,
+            "VALIDATION_ERROR",
+        ),
+        (
+            call(http, "POST", "/v1/projects", data="name=x", headers={"Content-Type": "text/plain"}),
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        (
+            call(http, "POST", "/v1/projects", json={"name": "x", "description": "y" * (1024 * 1024 + 1)}),
+            413,
+            "PAYLOAD_TOO_LARGE",
+        ),
         (call(http, "GET", "/v1/projects/not-an-id"), 400, "VALIDATION_ERROR"),
         (call(http, "GET", "/v1/projects/proj_01m885m8rskqxxjknrtpgbxm1p"), 404, "NOT_FOUND"),
         (call(http, "GET", "/v1/projects", params={"pageSize": 101}), 400, "VALIDATION_ERROR"),

@@ -77,9 +77,14 @@ def fresh_admin_key(cloud: LocalCloudProcess) -> tuple[str, requests.Session]:
     admin = cloud.session()
     workspace = admin.post(f"{cloud.url}/v1/workspaces", json={"name": "Walk-through", "tier": "enterprise"})
     assert workspace.status_code == 201, workspace.text
-    minted = admin.post(f"{cloud.url}/v1/api-keys", json={
-        "name": "walk-through", "scopes": ["project:read", "project:write", "ai:invoke", "admin"],
-        "workspaceId": workspace.json()["data"]["id"]})
+    minted = admin.post(
+        f"{cloud.url}/v1/api-keys",
+        json={
+            "name": "walk-through",
+            "scopes": ["project:read", "project:write", "ai:invoke", "admin"],
+            "workspaceId": workspace.json()["data"]["id"],
+        },
+    )
     assert minted.status_code == 201, minted.text
     secret = minted.json()["data"]["secret"]
     return secret, cloud.session(secret)
@@ -97,24 +102,34 @@ def build_outcome(api: requests.Session, url: str, workdir: Path) -> str:
     return f" (its build: {run.get('status')}, {run.get('error')}, failed checks {checks})"
 
 
-@pytest.mark.skipif(not all(shutil.which(tool) for tool in ("bash", "curl", "python3", "awk")),
-                    reason="the walk-through needs bash, curl, python3 and awk")
+@pytest.mark.skipif(
+    not all(shutil.which(tool) for tool in ("bash", "curl", "python3", "awk")),
+    reason="the walk-through needs bash, curl, python3 and awk",
+)
 def test_the_readme_walkthrough_runs_as_written(local_cloud, tmp_path: Path):
     key, api = fresh_admin_key(local_cloud)
     script = tmp_path / "walkthrough.sh"
     script.write_text(script_for(walkthrough_block(), local_cloud.url, key))
     started = time.monotonic()
     try:
-        result = subprocess.run(["bash", str(script)], cwd=tmp_path, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True, timeout=RUN_TIMEOUT_SECONDS)
+        result = subprocess.run(
+            ["bash", str(script)],
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=RUN_TIMEOUT_SECONDS,
+        )
     except subprocess.TimeoutExpired as timeout:
         output = timeout.output.decode(errors="replace") if isinstance(timeout.output, bytes) else timeout.output
         pytest.fail(f"the walk-through took over {RUN_TIMEOUT_SECONDS} s:\n{(output or '')[-6000:]}")
     took = time.monotonic() - started
     (tmp_path / "walkthrough.log").write_text(result.stdout)  # the whole trace, for a failure's post-mortem
     if result.returncode != 0:
-        pytest.fail(f"exit {result.returncode} after {took:.0f} s{build_outcome(api, local_cloud.url, tmp_path)}:\n"
-                    f"{result.stdout[-8000:]}")
+        pytest.fail(
+            f"exit {result.returncode} after {took:.0f} s{build_outcome(api, local_cloud.url, tmp_path)}:\n"
+            f"{result.stdout[-8000:]}"
+        )
 
     # The stream loop stopped on 204, right after the run's terminal event.
     project_id, run_id, last = (tmp_path / "state.txt").read_text().split()
@@ -127,8 +142,11 @@ def test_the_readme_walkthrough_runs_as_written(local_cloud, tmp_path: Path):
     # Where the hold is 20 s, a finished run's stream with nothing left to send answers 204
     # at once: resumed from the terminal event, or filtered to what will never come.
     stream = f"{base}/runs/{run_id}/events/stream"
-    for params, headers in (({}, {"Last-Event-ID": last}), ({"type": "TASK_FAILED"}, {}),
-                            ({"taskId": "task-001"}, {"Last-Event-ID": last})):
+    for params, headers in (
+        ({}, {"Last-Event-ID": last}),
+        ({"type": "TASK_FAILED"}, {}),
+        ({"taskId": "task-001"}, {"Last-Event-ID": last}),
+    ):
         asked = time.monotonic()
         answer = api.get(stream, params=params, headers=headers, timeout=30)
         assert answer.status_code == 204 and time.monotonic() - asked < PROMPT_SECONDS, (params, headers)
@@ -154,4 +172,3 @@ def test_the_readme_walkthrough_runs_as_written(local_cloud, tmp_path: Path):
     (missing, missing_status), (anonymous, anonymous_status) = (answers[0:2], answers[2:4])
     assert missing_status == "404" and json.loads(missing)["error"]["code"] == "NOT_FOUND"
     assert anonymous_status == "401" and json.loads(anonymous)["success"] is False
-

@@ -44,13 +44,23 @@ ARCHIVE_TYPES = ["application/zip", "application/gzip", "application/x-gzip", "a
 # replaced by the real resource of the same kind.
 REAL_HALF = frozenset("0123456789abcdef")
 
-CONFIG = schemathesis.Config.from_dict({
-    "seed": SEED,
-    "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none",
-                   "with-security-parameters": False},
-    "phases": {"examples": {"enabled": True}, "fuzzing": {"enabled": True},
-               "coverage": {"enabled": False}, "stateful": {"enabled": False}},
-})
+CONFIG = schemathesis.Config.from_dict(
+    {
+        "seed": SEED,
+        "generation": {
+            "max-examples": MAX_EXAMPLES,
+            "deterministic": True,
+            "database": "none",
+            "with-security-parameters": False,
+        },
+        "phases": {
+            "examples": {"enabled": True},
+            "fuzzing": {"enabled": True},
+            "coverage": {"enabled": False},
+            "stateful": {"enabled": False},
+        },
+    }
+)
 # Archive bodies are bytes on the wire, like application/octet-stream.
 schemathesis.serializer.alias(ARCHIVE_TYPES, "application/octet-stream")
 
@@ -65,8 +75,9 @@ class Real:
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr("README.md", "# Fuzzed\n")
             archive.writestr("src/app.py", "print('hello')\n")
-        imported = session.post(f"{url}/v1/projects/import", data=buffer.getvalue(),
-                                headers={"Content-Type": "application/zip"}, timeout=60)
+        imported = session.post(
+            f"{url}/v1/projects/import", data=buffer.getvalue(), headers={"Content-Type": "application/zip"}, timeout=60
+        )
         assert imported.status_code == 201, imported.text
         self.project_id = imported.json()["data"]["id"]
         exported = session.post(f"{url}/v1/projects/{self.project_id}/exports", json={"format": "zip"}, timeout=60)
@@ -76,8 +87,12 @@ class Real:
 
     def tailor(self, case: Any) -> None:
         params = case.path_parameters or {}
-        replacements = {"projectId": self.project_id, "exportId": self.export_id, "callbackId": self.export_id,
-                        "path": self.file_path}
+        replacements = {
+            "projectId": self.project_id,
+            "exportId": self.export_id,
+            "callbackId": self.export_id,
+            "path": self.file_path,
+        }
         for name, value in replacements.items():
             generated = params.get(name)
             if generated is None or not isinstance(generated, str) or not generated:
@@ -104,8 +119,9 @@ def real(fuzzed_cloud) -> Real:
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 def test_api_conforms_to_its_openapi_document(case, fuzzed_cloud, real):
     real.tailor(case)
     case.call_and_validate(

@@ -13,9 +13,11 @@ def test_a_malformed_setting_stops_the_local_cloud_with_its_message(local_cloud_
         local_cloud_factory(env={config.SSE_HOLD_SECONDS: "soon", config.BUILD_TASK_CONCURRENCY: "0"})
     message = str(failure.value)
     assert "the local cloud exited with 2" in message
-    assert ("local cloud could not start: invalid ApiSettings: "
-            "KILN_BUILD_TASK_CONCURRENCY must be a whole number >= 1, got '0'; "
-            "KILN_SSE_HOLD_SECONDS must be a number of seconds >= 0, got 'soon'") in message
+    assert (
+        "local cloud could not start: invalid ApiSettings: "
+        "KILN_BUILD_TASK_CONCURRENCY must be a whole number >= 1, got '0'; "
+        "KILN_SSE_HOLD_SECONDS must be a number of seconds >= 0, got 'soon'"
+    ) in message
 
 
 def test_a_well_formed_setting_reaches_the_functions(local_cloud_factory):

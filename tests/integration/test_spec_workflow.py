@@ -49,8 +49,9 @@ def test_description_to_approved_spec(local_cloud, api):
     assert questions and len(ids) == len(questions)
 
     # A wrong answer names the problem and changes nothing.
-    bad = api.post(f"{url}/v1/projects/{project_id}/answers",
-                   json={"answers": [{"questionId": "no_such_question", "answer": "x"}]})
+    bad = api.post(
+        f"{url}/v1/projects/{project_id}/answers", json={"answers": [{"questionId": "no_such_question", "answer": "x"}]}
+    )
     assert bad.status_code == 400
     assert any(f["field"] == "answers.0.questionId" for f in bad.json()["error"]["details"]["fields"])
 
@@ -83,7 +84,9 @@ def test_description_to_approved_spec(local_cloud, api):
     view = api.get(f"{url}/v1/projects/{project_id}/spec").json()["data"]
     assert view["projectStatus"] == "approved" and view["spec"]["version"] == 2
     assert [(v["version"], v["feedback"], v["approvedAt"]) for v in view["versions"]] == [
-        (1, None, None), (2, feedback, approved["approvedAt"])]
+        (1, None, None),
+        (2, feedback, approved["approvedAt"]),
+    ]
     first = api.get(f"{url}/v1/projects/{project_id}/spec", params={"version": 1}).json()["data"]["spec"]
     assert first["documents"] == documents
 
@@ -110,8 +113,10 @@ def test_overlapping_approve_and_regenerate_never_both_win(local_cloud, api):
             barrier.wait()
             results[name] = session.post(f"{url}/v1/projects/{project_id}/{path}")
 
-        threads = [threading.Thread(target=fire, args=("approve", "approve")),
-                   threading.Thread(target=fire, args=("regenerate", "regenerate"))]
+        threads = [
+            threading.Thread(target=fire, args=("approve", "approve")),
+            threading.Thread(target=fire, args=("regenerate", "regenerate")),
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -148,4 +153,3 @@ def test_concurrent_approvals_over_http_have_one_winner(local_cloud, api):
     for thread in threads:
         thread.join(30)
     assert sorted(codes) == [200, 409, 409, 409]
-

@@ -85,8 +85,11 @@ def verify(event, context):
 def repair(event, context):
     behaviour = _record(event, "repair", (event["taskId"], event["attempt"], event["maxAttempts"]))
     if behaviour.get("repair") == "transient":
-        attempts = sum(1 for step, detail in _calls[event["runId"]] if step == "repair" and detail[0] == event["taskId"]
-                       and detail[1] == event["attempt"])
+        attempts = sum(
+            1
+            for step, detail in _calls[event["runId"]]
+            if step == "repair" and detail[0] == event["taskId"] and detail[1] == event["attempt"]
+        )
         if attempts < 2:
             raise TransientBuildError("throttled")
     if behaviour.get("repair") == "finished":
@@ -104,8 +107,14 @@ def finish(event, context):
     return {"status": "failed" if event.get("error") else "succeeded"}
 
 
-STAND_INS = {"DecomposeFunctionArn": "decompose", "TaskFunctionArn": "task", "VerifyFunctionArn": "verify",
-             "RepairFunctionArn": "repair", "MergeFunctionArn": "merge", "FinishFunctionArn": "finish"}
+STAND_INS = {
+    "DecomposeFunctionArn": "decompose",
+    "TaskFunctionArn": "task",
+    "VerifyFunctionArn": "verify",
+    "RepairFunctionArn": "repair",
+    "MergeFunctionArn": "merge",
+    "FinishFunctionArn": "finish",
+}
 
 
 @pytest.fixture(scope="module")
@@ -121,11 +130,18 @@ def build_machine():
     aws.start()
     patch = pytest.MonkeyPatch()
     patch.setenv("MOTO_PORT", str(aws.port))
-    sfn = boto3.client("stepfunctions", endpoint_url=aws.url, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    sfn = boto3.client(
+        "stepfunctions",
+        endpoint_url=aws.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     machine = sfn.create_state_machine(
-        name="build", definition=state_machine_definition(BUILD.asl_file, BUILD.functions),
-        roleArn="arn:aws:iam::123456789012:role/build")["stateMachineArn"]
+        name="build",
+        definition=state_machine_definition(BUILD.asl_file, BUILD.functions),
+        roleArn="arn:aws:iam::123456789012:role/build",
+    )["stateMachineArn"]
     yield sfn, machine
     patch.undo()
     aws.stop()
@@ -193,7 +209,7 @@ def test_a_run_finished_meanwhile_stops_without_recording_anything(build_machine
 def test_a_failed_verification_repairs_the_tasks_it_names_then_verifies_again(build_machine):
     described, calls = run_build(build_machine, {"verify": 1})
     assert described["status"] == "SUCCEEDED"
-    after = steps(calls)[steps(calls).index("verify"):]
+    after = steps(calls)[steps(calls).index("verify") :]
     assert after == ["verify", "repair", "repair", "verify", "merge", "finish"]
     repairs = sorted(detail for step, detail in calls if step == "repair")
     assert repairs == [("task-002", 1, 2), ("task-003", 1, 2)]
@@ -214,7 +230,11 @@ def test_a_transient_repair_error_is_retried(build_machine):
     described, calls = run_build(build_machine, {"verify": 1, "repair": "transient"})
     assert described["status"] == "SUCCEEDED"
     assert sorted(detail for step, detail in calls if step == "repair") == [
-        ("task-002", 1, 2), ("task-002", 1, 2), ("task-003", 1, 2), ("task-003", 1, 2)]
+        ("task-002", 1, 2),
+        ("task-002", 1, 2),
+        ("task-003", 1, 2),
+        ("task-003", 1, 2),
+    ]
     assert steps(calls)[-3:] == ["verify", "merge", "finish"] and calls[-1] == ("finish", None)
 
 

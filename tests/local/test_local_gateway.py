@@ -35,9 +35,16 @@ TOKEN = "Bearer kiln_" + "A" * 43
 
 def event(**overrides: Any) -> dict[str, Any]:
     args: dict[str, Any] = dict(
-        method="GET", path="/v1/projects/proj_1", resource="/v1/projects/{projectId}",
-        path_parameters={"projectId": "proj_1"}, headers=[("Host", "localhost:3001")],
-        query_string="", body=b"", request_id="req-1", api_id=API, now=1_700_000_000.5,
+        method="GET",
+        path="/v1/projects/proj_1",
+        resource="/v1/projects/{projectId}",
+        path_parameters={"projectId": "proj_1"},
+        headers=[("Host", "localhost:3001")],
+        query_string="",
+        body=b"",
+        request_id="req-1",
+        api_id=API,
+        now=1_700_000_000.5,
     )
     args.update(overrides)
     return build_event(**args)
@@ -65,8 +72,9 @@ def test_event_has_the_rest_v1_shape():
 
 
 def test_repeated_headers_and_query_parameters_keep_every_value():
-    e = event(headers=[("Accept", "text/plain"), ("X-Tag", "a"), ("X-Tag", "b")],
-              query_string="tag=x&tag=y&empty=&q=a%20b")
+    e = event(
+        headers=[("Accept", "text/plain"), ("X-Tag", "a"), ("X-Tag", "b")], query_string="tag=x&tag=y&empty=&q=a%20b"
+    )
     assert e["headers"] == {"Accept": "text/plain", "X-Tag": "b"}
     assert e["multiValueHeaders"] == {"Accept": ["text/plain"], "X-Tag": ["a", "b"]}
     assert e["queryStringParameters"] == {"tag": "y", "empty": "", "q": "a b"}
@@ -77,8 +85,9 @@ def test_no_path_parameters_is_none():
     assert event(path="/v1/projects", resource="/v1/projects", path_parameters={})["pathParameters"] is None
 
 
-@pytest.mark.parametrize("content_type", ["application/zip", "application/gzip",
-                                          "application/octet-stream", "Application/Zip; name=x"])
+@pytest.mark.parametrize(
+    "content_type", ["application/zip", "application/gzip", "application/octet-stream", "Application/Zip; name=x"]
+)
 def test_binary_media_types_arrive_base64_encoded(content_type):
     raw = bytes(range(256))
     e = event(method="POST", headers=[("Content-Type", content_type)], body=raw)
@@ -101,7 +110,8 @@ def test_authorizer_context_and_api_key_are_in_the_request_context():
 
 def test_method_arn_names_api_stage_method_and_path():
     assert method_arn(API, "GET", "/v1/projects") == (
-        f"arn:aws:execute-api:us-east-1:123456789012:{API}/prod/GET/v1/projects")
+        f"arn:aws:execute-api:us-east-1:123456789012:{API}/prod/GET/v1/projects"
+    )
     assert method_arn(API, "GET", "/") == f"arn:aws:execute-api:us-east-1:123456789012:{API}/prod/GET/"
 
 
@@ -109,12 +119,15 @@ def test_method_arn_names_api_stage_method_and_path():
 
 
 def test_response_merges_headers_with_multi_value_headers_winning():
-    response = proxy_response({
-        "statusCode": 201,
-        "headers": {"Content-Type": "application/json", "Set-Cookie": "ignored", "X-Count": 3},
-        "multiValueHeaders": {"set-cookie": ["a=1", "b=2"]},
-        "body": "{}",
-    }, "req-1")
+    response = proxy_response(
+        {
+            "statusCode": 201,
+            "headers": {"Content-Type": "application/json", "Set-Cookie": "ignored", "X-Count": 3},
+            "multiValueHeaders": {"set-cookie": ["a=1", "b=2"]},
+            "body": "{}",
+        },
+        "req-1",
+    )
     assert response is not None and response.status == 201
     assert ("Content-Type", "application/json") in response.headers
     assert ("X-Count", "3") in response.headers
@@ -129,14 +142,22 @@ def test_response_keeps_the_handlers_request_id():
 
 def test_base64_response_bodies_are_decoded():
     raw = b"PK\x03\x04\x00\xff"
-    response = proxy_response({"statusCode": 200, "body": base64.b64encode(raw).decode(), "isBase64Encoded": True},
-                              "r")
+    response = proxy_response({"statusCode": 200, "body": base64.b64encode(raw).decode(), "isBase64Encoded": True}, "r")
     assert response.body == raw
 
 
-@pytest.mark.parametrize("payload", [None, "text", {}, {"statusCode": "200"}, {"statusCode": 200, "body": 5},
-                                     {"statusCode": 200, "body": "!!", "isBase64Encoded": True},
-                                     {"statusCode": 200, "headers": []}])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        "text",
+        {},
+        {"statusCode": "200"},
+        {"statusCode": 200, "body": 5},
+        {"statusCode": 200, "body": "!!", "isBase64Encoded": True},
+        {"statusCode": 200, "headers": []},
+    ],
+)
 def test_malformed_proxy_results_are_rejected(payload):
     assert proxy_response(payload, "r") is None
 
@@ -163,22 +184,27 @@ def test_explicit_deny_wins_and_no_statement_denies():
 
 
 def test_context_values_are_stringified_like_api_gateway():
-    answer = parse_authorizer_output({
-        "principalId": "key_1",
-        "policyDocument": {"Version": "2012-10-17", "Statement": [allow("*")]},
-        "context": {"s": "x", "n": 3, "b": True, "none": None},
-        "usageIdentifierKey": "usage-value",
-    })
+    answer = parse_authorizer_output(
+        {
+            "principalId": "key_1",
+            "policyDocument": {"Version": "2012-10-17", "Statement": [allow("*")]},
+            "context": {"s": "x", "n": 3, "b": True, "none": None},
+            "usageIdentifierKey": "usage-value",
+        }
+    )
     assert answer.context == {"s": "x", "n": "3", "b": "true", "none": None}
     assert answer.usage_key == "usage-value"
 
 
-@pytest.mark.parametrize("payload", [
-    None,
-    {"policyDocument": {"Statement": []}},
-    {"principalId": "p"},
-    {"principalId": "p", "policyDocument": {"Statement": []}, "context": {"scopes": ["a"]}},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        {"policyDocument": {"Statement": []}},
+        {"principalId": "p"},
+        {"principalId": "p", "policyDocument": {"Statement": []}, "context": {"scopes": ["a"]}},
+    ],
+)
 def test_invalid_authorizer_output_is_a_configuration_error(payload):
     with pytest.raises(AuthorizerConfigurationError):
         parse_authorizer_output(payload)
@@ -200,10 +226,17 @@ class Lambdas:
     def allow(event: dict[str, Any]) -> dict[str, Any]:
         return {
             "principalId": "key_1",
-            "policyDocument": {"Version": "2012-10-17",
-                               "Statement": [allow(event["methodArn"].rsplit("/prod/", 1)[0] + "/prod/*")]},
-            "context": {"workspaceId": "ws_1", "keyId": "key_1", "scopes": "project:read", "tier": "free",
-                        "allowedPaths": "[]"},
+            "policyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [allow(event["methodArn"].rsplit("/prod/", 1)[0] + "/prod/*")],
+            },
+            "context": {
+                "workspaceId": "ws_1",
+                "keyId": "key_1",
+                "scopes": "project:read",
+                "tier": "free",
+                "allowedPaths": "[]",
+            },
             "usageIdentifierKey": "usage-value",
         }
 
@@ -211,8 +244,9 @@ class Lambdas:
     def echo(event: dict[str, Any]) -> dict[str, Any]:
         return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": json.dumps(event)}
 
-    def __call__(self, handler_ref: str, event: Any, function_name: str,
-                 **kwargs: Any) -> lambda_runtime.InvocationResult:
+    def __call__(
+        self, handler_ref: str, event: Any, function_name: str, **kwargs: Any
+    ) -> lambda_runtime.InvocationResult:
         self.calls.append((handler_ref, event))
         function = self.functions.get(handler_ref, self.echo)
         try:
@@ -267,7 +301,10 @@ def test_unknown_path_is_endpoint_not_found(http, lambdas):
 
 def test_undeclared_method_goes_to_the_405_function_without_auth(http, lambdas):
     lambdas.functions[routes.METHOD_NOT_ALLOWED_HANDLER] = lambda e: {
-        "statusCode": 405, "headers": {"Allow": "GET, POST"}, "body": json.dumps({"resource": e["resource"]})}
+        "statusCode": 405,
+        "headers": {"Allow": "GET, POST"},
+        "body": json.dumps({"resource": e["resource"]}),
+    }
     response = http.put("/v1/projects/proj_9")
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, POST"
@@ -338,8 +375,11 @@ def test_authorized_event_carries_the_authorizer_context(http, lambdas, plans):
     assert response.status_code == 200
     assert lambdas.refs() == [routes.AUTHORIZER_HANDLER, "kiln.handlers.projects_get.handler"]
     authorizer_event = lambdas.calls[0][1]
-    assert authorizer_event == {"type": "TOKEN", "authorizationToken": TOKEN,
-                                "methodArn": method_arn(API, "GET", "/v1/projects/proj_1")}
+    assert authorizer_event == {
+        "type": "TOKEN",
+        "authorizationToken": TOKEN,
+        "methodArn": method_arn(API, "GET", "/v1/projects/proj_1"),
+    }
     context = response.json["requestContext"]
     assert context["authorizer"]["principalId"] == "key_1"
     assert context["authorizer"]["workspaceId"] == "ws_1"
@@ -369,8 +409,10 @@ def test_cache_expires_after_its_ttl(lambdas, plans):
     assert lambdas.refs().count(routes.AUTHORIZER_HANDLER) == 2
 
 
-@pytest.mark.parametrize(("refusal", "code"), [("THROTTLED", ErrorCode.TOO_MANY_REQUESTS),
-                                               ("QUOTA_EXCEEDED", ErrorCode.USAGE_LIMIT_EXCEEDED)])
+@pytest.mark.parametrize(
+    ("refusal", "code"),
+    [("THROTTLED", ErrorCode.TOO_MANY_REQUESTS), ("QUOTA_EXCEEDED", ErrorCode.USAGE_LIMIT_EXCEEDED)],
+)
 def test_usage_plan_refusals_carry_retry_after(lambdas, refusal, code):
     plans = Plans(Admission(refusal, retry_after=7, api_key_id="k"))
     http = Client(Gateway(API, plans, TokenAuthorizer(invoke=lambdas), invoke=lambdas, log=lambda line: None))  # type: ignore[arg-type]
@@ -401,15 +443,19 @@ def test_binary_upload_reaches_the_handler_base64_encoded(http):
 
 
 def test_raw_headers_from_the_server_keep_repeats_and_names(http):
-    response = http.get("/health", environ_overrides={
-        "kiln.raw_headers": [("x-trace", "1"), ("x-trace", "2"), ("Host", "h")]})
+    response = http.get(
+        "/health", environ_overrides={"kiln.raw_headers": [("x-trace", "1"), ("x-trace", "2"), ("Host", "h")]}
+    )
     assert response.json["multiValueHeaders"]["x-trace"] == ["1", "2"]
     assert response.json["headers"]["x-trace"] == "2"
 
 
 def test_body_over_the_gateway_limit_is_413(http, lambdas):
-    response = http.post("/v1/projects", data=b"x" * (MAX_PAYLOAD_BYTES + 1),
-                         headers={"Authorization": TOKEN, "Content-Type": "application/json"})
+    response = http.post(
+        "/v1/projects",
+        data=b"x" * (MAX_PAYLOAD_BYTES + 1),
+        headers={"Authorization": TOKEN, "Content-Type": "application/json"},
+    )
     assert response.status_code == 413
     assert envelope_error(response)["code"] == "PAYLOAD_TOO_LARGE"
     assert lambdas.calls == []
@@ -451,8 +497,9 @@ def moto_apigateway(monkeypatch):
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     with mock_aws():
-        yield boto3.client("apigateway", region_name="us-east-1",
-                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        yield boto3.client(
+            "apigateway", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
 
 
 def test_a_fresh_usage_key_answers_503_until_it_exists_then_200_at_once(lambdas, moto_apigateway):
@@ -462,14 +509,22 @@ def test_a_fresh_usage_key_answers_503_until_it_exists_then_200_at_once(lambdas,
     from local.usage_plans import UsagePlanDirectory, UsagePlanEnforcer
 
     usage_value = "u" * 40
-    lambdas.functions[routes.AUTHORIZER_HANDLER] = lambda event: {**Lambdas.allow(event),
-                                                                   "usageIdentifierKey": usage_value}
-    plan = moto_apigateway.create_usage_plan(name="free", apiStages=[{"apiId": API, "stage": "prod"}],
-                                             throttle={"rateLimit": 10.0, "burstLimit": 20})
+    lambdas.functions[routes.AUTHORIZER_HANDLER] = lambda event: {
+        **Lambdas.allow(event),
+        "usageIdentifierKey": usage_value,
+    }
+    plan = moto_apigateway.create_usage_plan(
+        name="free", apiStages=[{"apiId": API, "stage": "prod"}], throttle={"rateLimit": 10.0, "burstLimit": 20}
+    )
     clock = lambda: 0.0  # noqa: E731
     directory = UsagePlanDirectory(moto_apigateway, API, "prod", cache_seconds=60.0, clock=clock)
-    gateway = Gateway(API, UsagePlanEnforcer(directory), TokenAuthorizer(invoke=lambdas, clock=clock),  # type: ignore[arg-type]
-                      invoke=lambdas, log=lambda line: None)
+    gateway = Gateway(
+        API,
+        UsagePlanEnforcer(directory),
+        TokenAuthorizer(invoke=lambdas, clock=clock),  # type: ignore[arg-type]
+        invoke=lambdas,
+        log=lambda line: None,
+    )
     http = Client(gateway)
 
     for _ in range(2):
@@ -494,14 +549,28 @@ APP = "https://app.example.com"
 def cors_client(lambdas, plans, *origins: str) -> Client:
     from kiln.http.cors import CorsPolicy
 
-    return Client(Gateway(API, plans, TokenAuthorizer(invoke=lambdas), invoke=lambdas,  # type: ignore[arg-type]
-                          log=lambda line: None, cors=CorsPolicy(origins)))
+    return Client(
+        Gateway(
+            API,
+            plans,
+            TokenAuthorizer(invoke=lambdas),
+            invoke=lambdas,  # type: ignore[arg-type]
+            log=lambda line: None,
+            cors=CorsPolicy(origins),
+        )
+    )
 
 
 def preflight(http: Client, path: str, origin: str, method: str = "POST"):
-    return http.open(path, method="OPTIONS", headers={
-        "Origin": origin, "Access-Control-Request-Method": method,
-        "Access-Control-Request-Headers": "authorization, content-type, idempotency-key"})
+    return http.open(
+        path,
+        method="OPTIONS",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
+        },
+    )
 
 
 def test_a_preflight_from_an_allowed_origin_succeeds_without_credentials(lambdas, plans):
@@ -513,16 +582,30 @@ def test_a_preflight_from_an_allowed_origin_succeeds_without_credentials(lambdas
         assert response.headers["Vary"] == "Origin"
         assert response.headers["Access-Control-Allow-Methods"] == "GET, POST"
         allowed = [h.strip().lower() for h in response.headers["Access-Control-Allow-Headers"].split(",")]
-        assert {"authorization", "content-type", "idempotency-key", "x-request-id", "last-event-id",
-                "x-csrf-token"} <= set(allowed)
+        assert {
+            "authorization",
+            "content-type",
+            "idempotency-key",
+            "x-request-id",
+            "last-event-id",
+            "x-csrf-token",
+        } <= set(allowed)
         assert int(response.headers["Access-Control-Max-Age"]) > 0
         assert response.headers["Allow"] == "GET, POST, OPTIONS"
     # Neither the authorizer, nor the 405 function, nor the usage plans saw it.
     assert lambdas.calls == [] and plans.seen == []
 
 
-@pytest.mark.parametrize("origin", ["https://evil.example.com", "http://app.example.com", "https://example.org",
-                                    "https://app.example.com.evil.net", "null"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://evil.example.com",
+        "http://app.example.com",
+        "https://example.org",
+        "https://app.example.com.evil.net",
+        "null",
+    ],
+)
 def test_a_preflight_from_another_origin_gets_no_allow_headers(lambdas, plans, origin):
     http = cors_client(lambdas, plans, APP, "https://*.example.org")
     response = preflight(http, "/v1/projects/proj_1", origin, "DELETE")
@@ -551,7 +634,10 @@ def test_function_answers_pass_through_with_their_own_cors_headers(lambdas, plan
     # The integration's headers are the function's (kiln.http.cors adds them there): the gateway
     # adds nothing of its own to a proxy response.
     lambdas.functions["kiln.handlers.health.handler"] = lambda e: {
-        "statusCode": 200, "headers": {"Access-Control-Allow-Origin": APP, "Vary": "Origin"}, "body": "{}"}
+        "statusCode": 200,
+        "headers": {"Access-Control-Allow-Origin": APP, "Vary": "Origin"},
+        "body": "{}",
+    }
     response = cors_client(lambdas, plans, APP).get("/health", headers={"Origin": APP})
     assert response.headers.getlist("Access-Control-Allow-Origin") == [APP]
     assert response.headers.getlist("Vary") == ["Origin"]

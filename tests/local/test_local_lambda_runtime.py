@@ -16,9 +16,14 @@ HERE = __name__
 
 
 def echo(event, context):
-    return {"event": event, "function": context.function_name, "arn": context.invoked_function_arn,
-            "requestId": context.aws_request_id, "remaining": context.get_remaining_time_in_millis(),
-            "memory": context.memory_limit_in_mb}
+    return {
+        "event": event,
+        "function": context.function_name,
+        "arn": context.invoked_function_arn,
+        "requestId": context.aws_request_id,
+        "remaining": context.get_remaining_time_in_millis(),
+        "memory": context.memory_limit_in_mb,
+    }
 
 
 class ProbeMissing(Exception):
@@ -102,9 +107,12 @@ def test_every_worker_gets_a_function():
 
 
 def test_invoke_by_name_and_by_arn():
-    for ref in ("kiln-echo", "arn:aws:lambda:us-east-1:123456789012:function:kiln-echo",
-                "arn:aws:lambda:us-east-1:123456789012:function:kiln-echo:$LATEST",
-                "123456789012:function:kiln-echo"):
+    for ref in (
+        "kiln-echo",
+        "arn:aws:lambda:us-east-1:123456789012:function:kiln-echo",
+        "arn:aws:lambda:us-east-1:123456789012:function:kiln-echo:$LATEST",
+        "123456789012:function:kiln-echo",
+    ):
         response = client().post(f"/2015-03-31/functions/{ref}/invocations", data=json.dumps({"n": 1}))
         assert response.status_code == 200, ref
         assert response.json["event"] == {"n": 1}
@@ -135,16 +143,18 @@ def test_bad_payload_is_rejected():
 
 def test_event_invocation_is_accepted_and_runs_later():
     _seen.clear()
-    response = client().post("/2015-03-31/functions/kiln-remembers/invocations", data="{}",
-                             headers={"X-Amz-Invocation-Type": "Event"})
+    response = client().post(
+        "/2015-03-31/functions/kiln-remembers/invocations", data="{}", headers={"X-Amz-Invocation-Type": "Event"}
+    )
     assert response.status_code == 202
     assert _seen.wait(5)
 
 
 def test_dry_run_does_not_call_the_handler():
     _seen.clear()
-    response = client().post("/2015-03-31/functions/kiln-remembers/invocations", data="{}",
-                             headers={"X-Amz-Invocation-Type": "DryRun"})
+    response = client().post(
+        "/2015-03-31/functions/kiln-remembers/invocations", data="{}", headers={"X-Amz-Invocation-Type": "DryRun"}
+    )
     assert response.status_code == 204
     time.sleep(0.05)
     assert not _seen.is_set()

@@ -78,13 +78,25 @@ class Probe(unittest.TestCase):
 
 
 def probe_tree(endpoint: str) -> dict[str, bytes]:
-    return {"tests/__init__.py": b"",
-            "tests/test_probe.py": PROBE.format(canaries=CANARIES, endpoint=endpoint).encode()}
+    return {
+        "tests/__init__.py": b"",
+        "tests/test_probe.py": PROBE.format(canaries=CANARIES, endpoint=endpoint).encode(),
+    }
 
 
-PLAN = TaskPlan(tasks=[TaskDefinition(id="task-001", slug="probe", description="Probe.", instructions="Probe.",
-                                      pathScope=["tests/**"], expectedOutputs=["tests/test_probe.py"])],
-                mergeOrder=["task-001"])
+PLAN = TaskPlan(
+    tasks=[
+        TaskDefinition(
+            id="task-001",
+            slug="probe",
+            description="Probe.",
+            instructions="Probe.",
+            pathScope=["tests/**"],
+            expectedOutputs=["tests/test_probe.py"],
+        )
+    ],
+    mergeOrder=["task-001"],
+)
 
 
 @pytest.fixture(scope="module")
@@ -152,10 +164,17 @@ def test_control_the_probe_fails_when_its_parent_holds_the_secrets(local_lambda)
     (as an in-process sandbox would run under the local cloud): /proc gives them away."""
     aws_emulator, _ = local_lambda
     tree = {path: content.decode() for path, content in probe_tree(aws_emulator.url).items()}
-    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join([str(REPO / "functions"), str(REPO)]),
-           **CANARIES}
-    done = subprocess.run([sys.executable, "-c", _RUN_IN_PARENT], input=json.dumps(tree), env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=120, check=True)
+    env = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join([str(REPO / "functions"), str(REPO)]), **CANARIES}
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_IN_PARENT],
+        input=json.dumps(tree),
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     compile_check, unittest_check = json.loads(done.stdout)
     assert compile_check["passed"] and not unittest_check["passed"]
     if "unreadable (PermissionError)" in unittest_check["output"]:

@@ -154,8 +154,13 @@ def test_counters_are_per_plan_so_moving_a_key_starts_fresh():
 
 
 def test_plan_limits_from_api_gateway_json():
-    limits = PlanLimits.from_plan({"id": "p", "throttle": {"rateLimit": 1.0, "burstLimit": 5},
-                                   "quota": {"limit": 1000, "period": "DAY", "offset": 0}})
+    limits = PlanLimits.from_plan(
+        {
+            "id": "p",
+            "throttle": {"rateLimit": 1.0, "burstLimit": 5},
+            "quota": {"limit": 1000, "period": "DAY", "offset": 0},
+        }
+    )
     assert limits == PlanLimits("p", 1.0, 5, 1000, "DAY")
     assert PlanLimits.from_plan({"id": "q"}) == PlanLimits("q", None, None, None, None)
 
@@ -165,15 +170,19 @@ def apigateway(monkeypatch):
     for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     with mock_aws():
-        yield boto3.client("apigateway", region_name="us-east-1",
-                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        yield boto3.client(
+            "apigateway", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
 
 
 def test_directory_reads_plans_and_keys_from_api_gateway(apigateway):
     stages = [{"apiId": "api1", "stage": "prod"}]
-    plan = apigateway.create_usage_plan(name="free", apiStages=stages,
-                                        throttle={"rateLimit": 1.0, "burstLimit": 5},
-                                        quota={"limit": 1000, "period": "DAY"})
+    plan = apigateway.create_usage_plan(
+        name="free",
+        apiStages=stages,
+        throttle={"rateLimit": 1.0, "burstLimit": 5},
+        quota={"limit": 1000, "period": "DAY"},
+    )
     other_stage = apigateway.create_usage_plan(name="elsewhere", apiStages=[{"apiId": "api2", "stage": "prod"}])
     member = apigateway.create_api_key(name="member", enabled=True, value="m" * 30)
     stranger = apigateway.create_api_key(name="stranger", enabled=True, value="s" * 30)

@@ -67,8 +67,13 @@ def run_selfcheck(monkeypatch):
         emulators.append(aws)
         aws.start()
         monkeypatch.setenv("MOTO_PORT", str(aws.port))  # where moto's interpreter calls Lambda
-        sfn = boto3.client("stepfunctions", endpoint_url=aws.url, region_name="us-east-1",
-                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        sfn = boto3.client(
+            "stepfunctions",
+            endpoint_url=aws.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
         machine = sfn.create_state_machine(
             name=f"selfcheck-{uuid.uuid4().hex[:8]}",
             definition=state_machine_definition(SELFCHECK.asl_file, SELFCHECK.functions),

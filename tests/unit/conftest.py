@@ -72,9 +72,12 @@ def cloud(monkeypatch: pytest.MonkeyPatch):
         services.reset()
 
 
-def principal_context(workspace_id: str = "ws_01m885m8rskqxxjknrtpgbxm1p",
-                      scopes: str = "project:read project:write ai:invoke admin",
-                      tier: str = "pro", allowed_paths: list[str] | None = None) -> dict[str, Any]:
+def principal_context(
+    workspace_id: str = "ws_01m885m8rskqxxjknrtpgbxm1p",
+    scopes: str = "project:read project:write ai:invoke admin",
+    tier: str = "pro",
+    allowed_paths: list[str] | None = None,
+) -> dict[str, Any]:
     return {
         "principalId": "key_01m885m8rskqxxjknrtpgbxm1q",
         "workspaceId": workspace_id,
@@ -85,10 +88,18 @@ def principal_context(workspace_id: str = "ws_01m885m8rskqxxjknrtpgbxm1p",
     }
 
 
-def proxy_event(method: str, resource: str, path: str | None = None, *, body: Any = None,
-                query: dict[str, str | list[str]] | None = None, headers: dict[str, str] | None = None,
-                path_params: dict[str, str] | None = None, authorizer: dict[str, Any] | None = None,
-                raw_body: str | None = None) -> dict[str, Any]:
+def proxy_event(
+    method: str,
+    resource: str,
+    path: str | None = None,
+    *,
+    body: Any = None,
+    query: dict[str, str | list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+    path_params: dict[str, str] | None = None,
+    authorizer: dict[str, Any] | None = None,
+    raw_body: str | None = None,
+) -> dict[str, Any]:
     """A REST API (v1) Lambda proxy event as API Gateway sends it."""
     headers = dict(headers or {})
     if body is not None and raw_body is None:

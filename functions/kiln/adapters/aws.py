@@ -22,8 +22,9 @@ _SERVICE_CONFIG = {
     # SigV4 for presigned URLs and POSTs: buckets reject SigV2, which botocore would otherwise
     # use to presign in some regions.
     "s3": _CONFIG.merge(Config(signature_version="s3v4")),
-    "bedrock-runtime": Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3,
-                              read_timeout=24),
+    "bedrock-runtime": Config(
+        retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3, read_timeout=24
+    ),
     # A synchronous Invoke (the build sandbox) answers when the function ends: wait as long as a
     # function may run (15 minutes), once; the verify step's own retry decides about another.
     "lambda": Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=3, read_timeout=900),

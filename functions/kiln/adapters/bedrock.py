@@ -54,10 +54,16 @@ logger = logging.getLogger("kiln")
 T = TypeVar("T", bound=BaseModel)
 
 # Bedrock error codes (Error.Code of a ClientError) by what they mean for the caller.
-UNAVAILABLE_CODES = frozenset({
-    "ThrottlingException", "ServiceUnavailableException", "ModelNotReadyException",
-    "ModelTimeoutException", "InternalServerException", "ModelErrorException",
-})
+UNAVAILABLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ServiceUnavailableException",
+        "ModelNotReadyException",
+        "ModelTimeoutException",
+        "InternalServerException",
+        "ModelErrorException",
+    }
+)
 MISCONFIGURED_CODES = frozenset({"AccessDeniedException", "ValidationException", "ResourceNotFoundException"})
 REFUSED_STOPS = frozenset({"guardrail_intervened", "content_filtered"})
 
@@ -77,11 +83,15 @@ _RETRIES = {"mode": "standard", "total_max_attempts": 1}
 def _tool_config(call: Call[Any]) -> dict[str, Any]:
     """Converse's toolConfig offering the call's one tool, and forcing it."""
     return {
-        "tools": [{"toolSpec": {
-            "name": call.tool,
-            "description": call.description,
-            "inputSchema": {"json": call.schema()},
-        }}],
+        "tools": [
+            {
+                "toolSpec": {
+                    "name": call.tool,
+                    "description": call.description,
+                    "inputSchema": {"json": call.schema()},
+                }
+            }
+        ],
         "toolChoice": {"tool": {"name": call.tool}},
     }
 
@@ -89,8 +99,9 @@ def _tool_config(call: Call[Any]) -> dict[str, Any]:
 @cache
 def _client_with_read_timeout(seconds: float) -> Any:
     """A bedrock-runtime client with the given read timeout, built once per container and timeout."""
-    return boto3.client("bedrock-runtime", config=Config(
-        retries=dict(_RETRIES), connect_timeout=_CONNECT_TIMEOUT, read_timeout=seconds))
+    return boto3.client(
+        "bedrock-runtime", config=Config(retries=dict(_RETRIES), connect_timeout=_CONNECT_TIMEOUT, read_timeout=seconds)
+    )
 
 
 class BedrockGenerator(ModelGenerator):
@@ -100,8 +111,7 @@ class BedrockGenerator(ModelGenerator):
     more time than an API function, such as build workers; an explicit `client` wins over both.
     """
 
-    def __init__(self, model_id: str | None = None, *, client: Any = None,
-                 read_timeout: float | None = None) -> None:
+    def __init__(self, model_id: str | None = None, *, client: Any = None, read_timeout: float | None = None) -> None:
         if read_timeout is not None and read_timeout <= 0:
             raise ValueError("read_timeout must be positive")
         self.model_id = model_id or config.bedrock_model_id()
@@ -123,8 +133,7 @@ class BedrockGenerator(ModelGenerator):
         return self._client
 
     def _generate(self, call: Call[T]) -> T:
-        return generate(call, _Conversation(self.client, self.model_id, call), provider="bedrock",
-                        model=self.model_id)
+        return generate(call, _Conversation(self.client, self.model_id, call), provider="bedrock", model=self.model_id)
 
 
 class _Conversation:
@@ -149,9 +158,14 @@ class _Conversation:
         self._answer = response.get("output", {}).get("message") or {"role": "assistant", "content": []}
         uses = [block["toolUse"] for block in self._answer.get("content", []) if "toolUse" in block]
         use = next((u for u in uses if u.get("name") == self._tool), None)
-        return Reply(answered=use is not None, payload=use.get("input") if use is not None else None,
-                     cut_off=stop == "max_tokens", refused=stop in REFUSED_STOPS,
-                     overflow=stop == "model_context_window_exceeded", log={"stopReason": stop})
+        return Reply(
+            answered=use is not None,
+            payload=use.get("input") if use is not None else None,
+            cut_off=stop == "max_tokens",
+            refused=stop in REFUSED_STOPS,
+            overflow=stop == "model_context_window_exceeded",
+            log={"stopReason": stop},
+        )
 
     def add_feedback(self, problem: str) -> None:
         self._messages = _with_feedback(self._messages, self._answer, problem)
@@ -162,8 +176,14 @@ class _Conversation:
             response: dict[str, Any] = self._client.converse(**self._request, messages=self._messages)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            logger.warning("bedrock call failed", extra={
-                **log, "errorCode": code, "errorMessage": error.response.get("Error", {}).get("Message", "")[:500]})
+            logger.warning(
+                "bedrock call failed",
+                extra={
+                    **log,
+                    "errorCode": code,
+                    "errorMessage": error.response.get("Error", {}).get("Message", "")[:500],
+                },
+            )
             if code in UNAVAILABLE_CODES:
                 raise GenerationFailed(UNAVAILABLE_MESSAGE, reason="unavailable") from error
             if code in MISCONFIGURED_CODES:
@@ -173,13 +193,17 @@ class _Conversation:
             logger.warning("bedrock unreachable", extra={**log, "error": type(error).__name__})
             raise GenerationFailed(UNAVAILABLE_MESSAGE, reason="unavailable") from error
         usage = response.get("usage", {})
-        logger.info("bedrock converse", extra={
-            **log,
-            "stopReason": response.get("stopReason"),
-            "inputTokens": usage.get("inputTokens"), "outputTokens": usage.get("outputTokens"),
-            "totalTokens": usage.get("totalTokens"),
-            "latencyMs": response.get("metrics", {}).get("latencyMs"),
-        })
+        logger.info(
+            "bedrock converse",
+            extra={
+                **log,
+                "stopReason": response.get("stopReason"),
+                "inputTokens": usage.get("inputTokens"),
+                "outputTokens": usage.get("outputTokens"),
+                "totalTokens": usage.get("totalTokens"),
+                "latencyMs": response.get("metrics", {}).get("latencyMs"),
+            },
+        )
         return response
 
 
@@ -196,8 +220,8 @@ def _with_feedback(messages: list[dict[str, Any]], answer: dict[str, Any], probl
         return [{"role": "user", "content": [*first["content"], {"text": f"Note: {problem}"}]}]
     results: list[dict[str, Any]] = [
         {"toolResult": {"toolUseId": block["toolUse"]["toolUseId"], "content": [{"text": problem}], "status": "error"}}
-        for block in content if "toolUse" in block
+        for block in content
+        if "toolUse" in block
     ]
     reply = results or [{"text": problem}]
     return [*messages, {"role": "assistant", "content": content}, {"role": "user", "content": reply}]
-

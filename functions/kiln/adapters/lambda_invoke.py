@@ -20,11 +20,18 @@ from kiln.domain.verification import SandboxRefused, SandboxUnavailable
 
 # Invoke errors that say "not now" (throttling, the VPC's network interfaces being set up or
 # scarce), worth a retry of the verify step; any other error is a deployment fault and raises.
-_TRANSIENT = frozenset({
-    "TooManyRequestsException", "ServiceException", "ResourceNotReadyException", "ResourceConflictException",
-    "EC2ThrottledException", "EC2UnexpectedException", "ENILimitReachedException",
-    "SubnetIPAddressLimitReachedException",
-})
+_TRANSIENT = frozenset(
+    {
+        "TooManyRequestsException",
+        "ServiceException",
+        "ResourceNotReadyException",
+        "ResourceConflictException",
+        "EC2ThrottledException",
+        "EC2UnexpectedException",
+        "ENILimitReachedException",
+        "SubnetIPAddressLimitReachedException",
+    }
+)
 
 
 class LambdaSandbox:
@@ -37,8 +44,9 @@ class LambdaSandbox:
         request = sandbox.encode_request(files, timeout_seconds)  # SandboxRefused when too large
         function = self._function_name or config.sandbox_function()
         try:
-            response = client("lambda").invoke(FunctionName=function, InvocationType="RequestResponse",
-                                               Payload=json.dumps(request).encode("ascii"))
+            response = client("lambda").invoke(
+                FunctionName=function, InvocationType="RequestResponse", Payload=json.dumps(request).encode("ascii")
+            )
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code == "RequestTooLargeException":

@@ -81,8 +81,9 @@ class S3ObjectStore:
     def _put(self, s3: Any, object_id: str, raw: bytes) -> None:
         if object_id in self._known:
             return
-        s3.put_object(Bucket=config.bucket_name(), Key=self.key(object_id), Body=zlib.compress(raw),
-                      ContentType=CONTENT_TYPE)
+        s3.put_object(
+            Bucket=config.bucket_name(), Key=self.key(object_id), Body=zlib.compress(raw), ContentType=CONTENT_TYPE
+        )
         self._known.add(object_id)
 
     def _get(self, s3: Any, object_id: str) -> bytes | None:

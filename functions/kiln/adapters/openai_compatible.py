@@ -176,8 +176,13 @@ def _tool_calls(message: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(call, dict):
             continue
         function = _object(call.get("function"))
-        calls.append({"id": str(call.get("id") or f"call_{index}"), "name": function.get("name"),
-                      "arguments": function.get("arguments")})
+        calls.append(
+            {
+                "id": str(call.get("id") or f"call_{index}"),
+                "name": function.get("name"),
+                "arguments": function.get("arguments"),
+            }
+        )
     return calls
 
 
@@ -203,9 +208,16 @@ class OpenAICompatibleGenerator(ModelGenerator):
     generation, `clock` is for tests.
     """
 
-    def __init__(self, base_url: str | None = None, model: str | None = None, *,
-                 api_key: Callable[[], str | None] | None = None, output: str | None = None,
-                 timeout: float = API_TIMEOUT, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        model: str | None = None,
+        *,
+        api_key: Callable[[], str | None] | None = None,
+        output: str | None = None,
+        timeout: float = API_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         self.endpoint = parse_base_url(base_url or config.openai_base_url())
@@ -232,14 +244,20 @@ class OpenAICompatibleGenerator(ModelGenerator):
         schema = call.schema()
         body: dict[str, Any] = {"model": self.model, "temperature": TEMPERATURE, "max_tokens": call.max_tokens}
         if self.output == "tools":
-            body["tools"] = [{"type": "function",
-                              "function": {"name": call.tool, "description": call.description, "parameters": schema}}]
+            body["tools"] = [
+                {
+                    "type": "function",
+                    "function": {"name": call.tool, "description": call.description, "parameters": schema},
+                }
+            ]
             body["tool_choice"] = {"type": "function", "function": {"name": call.tool}}
         else:
             # strict: false because OpenAI's strict mode wants every property required and no
             # pattern or length keywords, which Kiln's models use; pydantic validates anyway.
-            body["response_format"] = {"type": "json_schema",
-                                       "json_schema": {"name": call.tool, "schema": schema, "strict": False}}
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": call.tool, "schema": schema, "strict": False},
+            }
         return body
 
     def _generate(self, call: Call[T]) -> T:
@@ -250,8 +268,9 @@ class OpenAICompatibleGenerator(ModelGenerator):
             return self._complete(payload, deadline, tool=call.tool, attempt=attempt)
 
         conversation = _Conversation(call, self.form, self.request_body(call), complete)
-        return generate(call, conversation, provider="openai-compatible", model=self.model, form=self.form,
-                        deadline=deadline)
+        return generate(
+            call, conversation, provider="openai-compatible", model=self.model, form=self.form, deadline=deadline
+        )
 
     def _key(self) -> str | None:
         try:
@@ -273,8 +292,9 @@ class OpenAICompatibleGenerator(ModelGenerator):
         key = self._key()
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        request = urllib.request.Request(self.endpoint, data=json.dumps(payload).encode(), headers=headers,
-                                         method="POST")
+        request = urllib.request.Request(
+            self.endpoint, data=json.dumps(payload).encode(), headers=headers, method="POST"
+        )
         started = self._clock()
         try:
             with _OPENER.open(request, timeout=remaining) as response:
@@ -286,34 +306,50 @@ class OpenAICompatibleGenerator(ModelGenerator):
             raise GenerationFailed(MISCONFIGURED_MESSAGE, reason="misconfigured") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
             # Refused connections, DNS, TLS, timeouts (TimeoutError is an OSError), cut answers.
-            logger.warning("openai-compatible unreachable", extra={
-                **log, "error": type(error).__name__, "detail": str(error)[:300]})
+            logger.warning(
+                "openai-compatible unreachable",
+                extra={**log, "error": type(error).__name__, "detail": str(error)[:300]},
+            )
             raise GenerationFailed(UNAVAILABLE_MESSAGE, reason="unavailable") from None
         try:
             completion = json.loads(raw)
         except ValueError:
             completion = None
         if not isinstance(completion, dict) or not isinstance(completion.get("choices"), list):
-            logger.warning("openai-compatible answer is not a chat completion", extra={
-                **log, "body": raw[:300].decode(errors="replace")})
+            logger.warning(
+                "openai-compatible answer is not a chat completion",
+                extra={**log, "body": raw[:300].decode(errors="replace")},
+            )
             raise GenerationFailed(MISCONFIGURED_MESSAGE, reason="misconfigured")
         usage = _object(completion.get("usage"))
-        logger.info("openai-compatible completion", extra={
-            **log, "inputTokens": usage.get("prompt_tokens"), "outputTokens": usage.get("completion_tokens"),
-            "totalTokens": usage.get("total_tokens"), "latencyMs": round((self._clock() - started) * 1000)})
+        logger.info(
+            "openai-compatible completion",
+            extra={
+                **log,
+                "inputTokens": usage.get("prompt_tokens"),
+                "outputTokens": usage.get("completion_tokens"),
+                "totalTokens": usage.get("total_tokens"),
+                "latencyMs": round((self._clock() - started) * 1000),
+            },
+        )
         return completion
 
     def _refusal_of(self, error: urllib.error.HTTPError, log: dict[str, Any]) -> GenerationFailed:
         """What an HTTP error status from the endpoint means for the caller."""
         status = error.code
         code, message = _error_fields(error)
-        logger.warning("openai-compatible call failed", extra={
-            **log, "status": status, "errorCode": code, "errorMessage": message[:500]})
+        logger.warning(
+            "openai-compatible call failed",
+            extra={**log, "status": status, "errorCode": code, "errorMessage": message[:500]},
+        )
         if code == "insufficient_quota":  # OpenAI's 429 for an exhausted balance: waiting will not help
             return GenerationFailed(MISCONFIGURED_MESSAGE, reason="misconfigured")
         if status in UNAVAILABLE_STATUSES or status >= 500:
-            return GenerationFailed(UNAVAILABLE_MESSAGE, reason="unavailable",
-                                    retry_after=retry_after_seconds(error.headers.get("Retry-After")))
+            return GenerationFailed(
+                UNAVAILABLE_MESSAGE,
+                reason="unavailable",
+                retry_after=retry_after_seconds(error.headers.get("Retry-After")),
+            )
         if status == 400 and (code == "context_length_exceeded" or "context length" in message.lower()):
             # A retry would only add to the conversation.
             return GenerationFailed(MALFORMED_MESSAGE, reason="malformed_output")
@@ -323,14 +359,21 @@ class OpenAICompatibleGenerator(ModelGenerator):
 class _Conversation:
     """One chat-completions conversation about a call (kiln.domain.model_generation.Exchange)."""
 
-    def __init__(self, call: Call[Any], form: AnswerForm, body: dict[str, Any],
-                 complete: Callable[[dict[str, Any], int], dict[str, Any]]) -> None:
+    def __init__(
+        self,
+        call: Call[Any],
+        form: AnswerForm,
+        body: dict[str, Any],
+        complete: Callable[[dict[str, Any], int], dict[str, Any]],
+    ) -> None:
         self._tool = call.tool
         self._form = form
         self._body = body
         self._complete = complete
-        self._messages: list[dict[str, Any]] = [{"role": "system", "content": form.system(call)},
-                                                {"role": "user", "content": call.text}]
+        self._messages: list[dict[str, Any]] = [
+            {"role": "system", "content": form.system(call)},
+            {"role": "user", "content": call.text},
+        ]
         self._answer: dict[str, Any] = {}
 
     def send(self, attempt: int) -> Reply:
@@ -344,9 +387,13 @@ class _Conversation:
         else:
             payload = message.get("content")
             answered = isinstance(payload, str) and bool(payload.strip())
-        return Reply(answered=answered, payload=payload, cut_off=finish == "length",
-                     refused=finish == "content_filter" or bool(message.get("refusal")),
-                     log={"finishReason": finish})
+        return Reply(
+            answered=answered,
+            payload=payload,
+            cut_off=finish == "length",
+            refused=finish == "content_filter" or bool(message.get("refusal")),
+            log={"finishReason": finish},
+        )
 
     def add_feedback(self, problem: str) -> None:
         self._messages = _with_feedback(self._messages, self._answer, problem)
@@ -367,10 +414,16 @@ def _with_feedback(messages: list[dict[str, Any]], answer: dict[str, Any], probl
     echo: dict[str, Any] = {"role": "assistant", "content": content}
     if calls:
         echo["tool_calls"] = [
-            {"id": call["id"], "type": "function", "function": {
-                "name": call["name"],
-                "arguments": call["arguments"] if isinstance(call["arguments"], str) else json.dumps(call["arguments"]),
-            }}
+            {
+                "id": call["id"],
+                "type": "function",
+                "function": {
+                    "name": call["name"],
+                    "arguments": call["arguments"]
+                    if isinstance(call["arguments"], str)
+                    else json.dumps(call["arguments"]),
+                },
+            }
             for call in calls
         ]
     replies = [{"role": "tool", "tool_call_id": call["id"], "content": problem} for call in calls]

@@ -86,9 +86,15 @@ class MultipartSink:
     streamed; record `sha256` and `size` next to the key instead (or pass a digest known up front).
     """
 
-    def __init__(self, key: str, *, content_type: str = "application/octet-stream",
-                 content_disposition: str | None = None, metadata: Mapping[str, str] | None = None,
-                 part_size: int = DEFAULT_PART_SIZE) -> None:
+    def __init__(
+        self,
+        key: str,
+        *,
+        content_type: str = "application/octet-stream",
+        content_disposition: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        part_size: int = DEFAULT_PART_SIZE,
+    ) -> None:
         if not key:
             raise ValueError("an object key is required")
         if not MIN_PART_SIZE <= part_size <= MAX_PART_SIZE:
@@ -125,7 +131,7 @@ class MultipartSink:
             offset = 0
             while offset < count:
                 take = min(self.part_size - len(self._buffer), count - offset)
-                self._buffer += chunk[offset:offset + take]
+                self._buffer += chunk[offset : offset + take]
                 offset += take
                 if len(self._buffer) >= self.part_size:
                     self._upload_buffer()
@@ -168,13 +174,16 @@ class MultipartSink:
             if self._upload_id is None:
                 body = bytes(self._buffer)
                 self._buffer = bytearray()
-                response = self._s3.put_object(Bucket=self._bucket, Key=self.key, Body=body,
-                                               ChecksumCRC32=_crc32(body), **self._object_args)
+                response = self._s3.put_object(
+                    Bucket=self._bucket, Key=self.key, Body=body, ChecksumCRC32=_crc32(body), **self._object_args
+                )
             else:
                 if self._buffer:
                     self._upload_buffer()
                 response = self._s3.complete_multipart_upload(
-                    Bucket=self._bucket, Key=self.key, UploadId=self._upload_id,
+                    Bucket=self._bucket,
+                    Key=self.key,
+                    UploadId=self._upload_id,
                     MultipartUpload={"Parts": self._parts},
                 )
         except BaseException:
@@ -197,8 +206,9 @@ class MultipartSink:
         except (ClientError, BotoCoreError):
             # The bucket's lifecycle rule removes incomplete uploads after a day; the caller's
             # own error matters more than this one.
-            log.warning("could not abort multipart upload", extra={"key": self.key, "uploadId": upload_id},
-                        exc_info=True)
+            log.warning(
+                "could not abort multipart upload", extra={"key": self.key, "uploadId": upload_id}, exc_info=True
+            )
 
     def __enter__(self) -> MultipartSink:
         return self
@@ -215,24 +225,35 @@ class MultipartSink:
         try:
             if self._upload_id is None:
                 self._upload_id = self._s3.create_multipart_upload(
-                    Bucket=self._bucket, Key=self.key, ChecksumAlgorithm="CRC32", **self._object_args,
+                    Bucket=self._bucket,
+                    Key=self.key,
+                    ChecksumAlgorithm="CRC32",
+                    **self._object_args,
                 )["UploadId"]
             number = len(self._parts) + 1
             if number > MAX_PARTS:
-                raise ValueError(f"object {self.key!r} would need more than {MAX_PARTS} parts; "
-                                 "use a larger part_size")
+                raise ValueError(f"object {self.key!r} would need more than {MAX_PARTS} parts; use a larger part_size")
             # bytes, not the bytearray: nothing downstream copies it again. With the CRC32 sent as
             # a header, botocore sends the body as it is rather than re-encoding it aws-chunked.
             body = bytes(self._buffer)
             self._buffer = bytearray()
             checksum = _crc32(body)
             response = self._s3.upload_part(
-                Bucket=self._bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=body,
+                Bucket=self._bucket,
+                Key=self.key,
+                UploadId=self._upload_id,
+                PartNumber=number,
+                Body=body,
                 ChecksumCRC32=checksum,
             )
             del body
-            self._parts.append({"PartNumber": number, "ETag": response["ETag"],
-                                "ChecksumCRC32": response.get("ChecksumCRC32") or checksum})
+            self._parts.append(
+                {
+                    "PartNumber": number,
+                    "ETag": response["ETag"],
+                    "ChecksumCRC32": response.get("ChecksumCRC32") or checksum,
+                }
+            )
         except BaseException:
             self.abort()
             raise
@@ -247,15 +268,19 @@ def presigned_download(key: str, filename: str, expires_seconds: int = MAX_PRESI
     expires_at = _now() + timedelta(seconds=lifetime)
     url = _presigning_client().generate_presigned_url(
         "get_object",
-        Params={"Bucket": config.bucket_name(), "Key": key,
-                "ResponseContentDisposition": content_disposition(filename)},
+        Params={
+            "Bucket": config.bucket_name(),
+            "Key": key,
+            "ResponseContentDisposition": content_disposition(filename),
+        },
         ExpiresIn=lifetime,
     )
     return url, expires_at
 
 
-def presigned_upload(key: str, content_type: str, size_bytes: int,
-                     expires_seconds: int = MAX_PRESIGN_SECONDS) -> dict[str, Any]:
+def presigned_upload(
+    key: str, content_type: str, size_bytes: int, expires_seconds: int = MAX_PRESIGN_SECONDS
+) -> dict[str, Any]:
     """A browser-style POST upload of exactly `size_bytes` bytes of `content_type` to `key`.
 
     The signed policy pins the key, the Content-Type and `content-length-range` [size, size];
@@ -287,8 +312,9 @@ class Presigned:
         url, expires_at = presigned_download(key, filename, expires_seconds)
         return url, iso(expires_at)
 
-    def upload(self, key: str, content_type: str, size_bytes: int,
-               expires_seconds: int = MAX_PRESIGN_SECONDS) -> dict[str, Any]:
+    def upload(
+        self, key: str, content_type: str, size_bytes: int, expires_seconds: int = MAX_PRESIGN_SECONDS
+    ) -> dict[str, Any]:
         presigned = presigned_upload(key, content_type, size_bytes, expires_seconds)
         return {**presigned, "expiresAt": iso(presigned["expiresAt"])}
 
@@ -366,16 +392,19 @@ def delete_prefix(prefix: str) -> int:
     bucket = config.bucket_name()
     deleted = 0
     for page in s3.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": DELETE_BATCH}):
+        Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": DELETE_BATCH}
+    ):
         keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
         for start in range(0, len(keys), DELETE_BATCH):
-            batch = keys[start:start + DELETE_BATCH]
+            batch = keys[start : start + DELETE_BATCH]
             response = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
             errors = response.get("Errors") or []
             if errors:
                 first = errors[0]
-                raise RuntimeError(f"could not delete {len(errors)} objects under {prefix!r}: "
-                                   f"{first.get('Key')}: {first.get('Code')} {first.get('Message')}")
+                raise RuntimeError(
+                    f"could not delete {len(errors)} objects under {prefix!r}: "
+                    f"{first.get('Key')}: {first.get('Code')} {first.get('Message')}"
+                )
             deleted += len(batch)
     return deleted
 
@@ -400,7 +429,7 @@ def _presign_with_sigv4(signature_version: Any = None, **_: Any) -> str | None:
     if not isinstance(signature_version, str):
         return None
     for suffix in ("-query", "-presign-post"):
-        if signature_version.endswith(suffix) and signature_version[:-len(suffix)] in {"v4", "s3v4"}:
+        if signature_version.endswith(suffix) and signature_version[: -len(suffix)] in {"v4", "s3v4"}:
             return f"s3v4{suffix}"
     return None  # other signers (SigV4a, S3 Express) keep botocore's own choice
 

@@ -156,27 +156,35 @@ def canonical_scopes(scopes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
         raise validation_error([_field_error("scopes", "at least one scope is required", "too_short")])
     unknown = [(i, s) for i, s in enumerate(scopes) if s not in ALL_SCOPES]
     if unknown:
-        raise validation_error([
-            _field_error(f"scopes.{i}", f"unknown scope {s!r}; known: {', '.join(ALL_SCOPES)}", "scope_unknown")
-            for i, s in unknown
-        ])
+        raise validation_error(
+            [
+                _field_error(f"scopes.{i}", f"unknown scope {s!r}; known: {', '.join(ALL_SCOPES)}", "scope_unknown")
+                for i, s in unknown
+            ]
+        )
     return tuple(s for s in ALL_SCOPES if s in scopes)
 
 
 def canonical_paths(patterns: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """Path globs without repeats, in the order given; VALIDATION_ERROR for a bad one."""
     if len(patterns) > MAX_ALLOWED_PATHS:
-        raise validation_error([_field_error("allowedPaths", f"at most {MAX_ALLOWED_PATHS} patterns",
-                                             "too_long")])
+        raise validation_error([_field_error("allowedPaths", f"at most {MAX_ALLOWED_PATHS} patterns", "too_long")])
     problems = []
     for index, pattern in enumerate(patterns):
         if len(pattern) > MAX_PATH_PATTERN_LENGTH:
-            problems.append(_field_error(f"allowedPaths.{index}",
-                                         f"at most {MAX_PATH_PATTERN_LENGTH} characters", "string_too_long"))
+            problems.append(
+                _field_error(
+                    f"allowedPaths.{index}", f"at most {MAX_PATH_PATTERN_LENGTH} characters", "string_too_long"
+                )
+            )
         elif not _PATH_PATTERN.match(pattern):
-            problems.append(_field_error(f"allowedPaths.{index}",
-                                         "a path glob starts with '/' and has no spaces or control characters",
-                                         "path_pattern"))
+            problems.append(
+                _field_error(
+                    f"allowedPaths.{index}",
+                    "a path glob starts with '/' and has no spaces or control characters",
+                    "path_pattern",
+                )
+            )
     if problems:
         raise validation_error(problems)
     return tuple(dict.fromkeys(patterns))
@@ -184,8 +192,9 @@ def canonical_paths(patterns: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 def check_tier(tier: str, field_name: str = "tier") -> str:
     if tier not in TIER_NAMES:
-        raise validation_error([_field_error(field_name, f"unknown tier {tier!r}; known: {', '.join(TIER_NAMES)}",
-                                             "tier_unknown")])
+        raise validation_error(
+            [_field_error(field_name, f"unknown tier {tier!r}; known: {', '.join(TIER_NAMES)}", "tier_unknown")]
+        )
     return tier
 
 
@@ -260,8 +269,11 @@ class ApiKey:
         return "active"
 
     def previous_secret_valid_at(self, moment: datetime) -> bool:
-        return self.previous_secret_hash is not None and self.previous_secret_expires_at is not None \
+        return (
+            self.previous_secret_hash is not None
+            and self.previous_secret_expires_at is not None
             and iso(moment) < self.previous_secret_expires_at
+        )
 
 
 def key_view(key: ApiKey, moment: datetime) -> dict[str, Any]:
@@ -339,8 +351,9 @@ class AccessRepository(Protocol):
 
     def list_keys_page(self, workspace_id: str, page: int, size: int) -> tuple[list[ApiKey], int]: ...
 
-    def list_keys_cursor(self, workspace_id: str, limit: int,
-                         after: dict[str, Any] | None) -> tuple[list[ApiKey], dict[str, Any] | None]: ...
+    def list_keys_cursor(
+        self, workspace_id: str, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[ApiKey], dict[str, Any] | None]: ...
 
     def get_workspace(self, workspace_id: str, consistent: bool = False) -> Workspace | None: ...
 
@@ -352,8 +365,9 @@ class AccessRepository(Protocol):
 
     def list_workspaces_page(self, page: int, size: int) -> tuple[list[Workspace], int]: ...
 
-    def list_workspaces_cursor(self, limit: int,
-                               after: dict[str, Any] | None) -> tuple[list[Workspace], dict[str, Any] | None]: ...
+    def list_workspaces_cursor(
+        self, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[Workspace], dict[str, Any] | None]: ...
 
 
 class UsageKeys(Protocol):
@@ -395,8 +409,13 @@ def _key_not_found(key_id: str) -> KilnError:
 
 
 class AccessService:
-    def __init__(self, repository: AccessRepository, usage_keys: UsageKeys, clock: Clock = utc_now,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        repository: AccessRepository,
+        usage_keys: UsageKeys,
+        clock: Clock = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._repository = repository
         self._usage_keys = usage_keys
         self._clock = clock
@@ -419,14 +438,16 @@ class AccessService:
         # works at once and only unknown secrets pay the second read.
         secret_hash = hash_secret(secret)
         key = self._repository.get_key_by_hash(secret_hash) or self._repository.get_key_by_hash(
-            secret_hash, consistent=True)
+            secret_hash, consistent=True
+        )
         now = self._clock()
         if key is None or not key.usable_at(now):
             return None
         # Read per authentication, so a tier change shows on the workspace's next request
         # (once API Gateway's cached answer for the token has expired).
         workspace = self._repository.get_workspace(key.workspace_id) or self._repository.get_workspace(
-            key.workspace_id, consistent=True)
+            key.workspace_id, consistent=True
+        )
         if workspace is None:
             return None
         stale_before = iso(now - timedelta(seconds=LAST_USED_RESOLUTION_SECONDS))
@@ -487,15 +508,22 @@ class AccessService:
     def list_workspaces_page(self, page: int, size: int) -> tuple[list[Workspace], int]:
         return self._repository.list_workspaces_page(page, size)
 
-    def list_workspaces_cursor(self, limit: int,
-                               after: dict[str, Any] | None) -> tuple[list[Workspace], dict[str, Any] | None]:
+    def list_workspaces_cursor(
+        self, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[Workspace], dict[str, Any] | None]:
         return self._repository.list_workspaces_cursor(limit, after)
 
     # --- keys ----------------------------------------------------------------------------------
 
-    def mint_key(self, workspace_id: str, name: str, scopes: tuple[str, ...],
-                 secret: str | None = None, allowed_paths: tuple[str, ...] = (),
-                 expires_at: str | None = None) -> tuple[ApiKey, str]:
+    def mint_key(
+        self,
+        workspace_id: str,
+        name: str,
+        scopes: tuple[str, ...],
+        secret: str | None = None,
+        allowed_paths: tuple[str, ...] = (),
+        expires_at: str | None = None,
+    ) -> tuple[ApiKey, str]:
         """Store a new key for the workspace; returns it with its secret (shown once).
 
         No permission checks: for the bootstrap and for create_key, which has made them.
@@ -532,14 +560,15 @@ class AccessService:
         self._check_within_powers(caller, caller_key, scopes, paths, expires_at)
         return self.mint_key(workspace_id, request.name, scopes, allowed_paths=paths, expires_at=expires_at)
 
-    def list_keys_page(self, caller: Principal, workspace_id: str | None, page: int,
-                       size: int) -> tuple[list[ApiKey], int]:
+    def list_keys_page(
+        self, caller: Principal, workspace_id: str | None, page: int, size: int
+    ) -> tuple[list[ApiKey], int]:
         return self._repository.list_keys_page(self._target_workspace(caller, workspace_id, "query"), page, size)
 
-    def list_keys_cursor(self, caller: Principal, workspace_id: str | None, limit: int,
-                         after: dict[str, Any] | None) -> tuple[list[ApiKey], dict[str, Any] | None]:
-        return self._repository.list_keys_cursor(self._target_workspace(caller, workspace_id, "query"),
-                                                 limit, after)
+    def list_keys_cursor(
+        self, caller: Principal, workspace_id: str | None, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[ApiKey], dict[str, Any] | None]:
+        return self._repository.list_keys_cursor(self._target_workspace(caller, workspace_id, "query"), limit, after)
 
     def revoke_key(self, caller: Principal, key_id: str, workspace_id: str | None = None) -> ApiKey:
         """Revoke a key and its previous secret; idempotent (the first revokedAt stays)."""
@@ -561,8 +590,9 @@ class AccessService:
                 raise _key_not_found(key_id)
         raise self._concurrent_change()
 
-    def rotate_key(self, caller: Principal, key_id: str, workspace_id: str | None = None,
-                   grace: timedelta | None = None) -> tuple[ApiKey, str]:
+    def rotate_key(
+        self, caller: Principal, key_id: str, workspace_id: str | None = None, grace: timedelta | None = None
+    ) -> tuple[ApiKey, str]:
         """A new secret for the same key; the previous one works until the grace period ends."""
         now = self._clock()
         caller_key = self._live_caller_key(caller, now)
@@ -572,8 +602,11 @@ class AccessService:
             raise _key_not_found(key_id)
         status = key.status_at(now)
         if status in ("revoked", "expired"):
-            raise KilnError(ErrorCode.CONFLICT, f"A {status} key cannot be rotated; create a new key.",
-                            {"currentStatus": status, "allowedFrom": ["active", "rotated"]})
+            raise KilnError(
+                ErrorCode.CONFLICT,
+                f"A {status} key cannot be rotated; create a new key.",
+                {"currentStatus": status, "allowedFrom": ["active", "rotated"]},
+            )
         self._check_within_powers(caller, caller_key, key.scopes, key.allowed_paths, key.expires_at)
         grace = timedelta(seconds=ROTATION_GRACE_SECONDS) if grace is None else max(grace, timedelta(0))
         grace_until = iso(now + grace)
@@ -611,8 +644,9 @@ class AccessService:
             self._sleep(delay)
             key = self._repository.find_key(caller.workspace_id, caller.key_id)
         if key is None or not key.usable_at(now):
-            raise KilnError(ErrorCode.UNAUTHORIZED, "This key is revoked or expired.",
-                            headers=error_headers(ErrorCode.UNAUTHORIZED))
+            raise KilnError(
+                ErrorCode.UNAUTHORIZED, "This key is revoked or expired.", headers=error_headers(ErrorCode.UNAUTHORIZED)
+            )
         return key
 
     def _target_workspace(self, caller: Principal, requested: str | None, location: str) -> str:
@@ -620,11 +654,15 @@ class AccessService:
         if requested is None or requested == caller.workspace_id:
             return caller.workspace_id
         if not ids.is_valid("workspace", requested):
-            raise validation_error([{"field": "workspaceId", "location": location,
-                                     "message": "not a workspace id", "type": "id_format"}])
+            raise validation_error(
+                [{"field": "workspaceId", "location": location, "message": "not a workspace id", "type": "id_format"}]
+            )
         if not caller.is_admin:
-            raise _forbidden("Only a key with the admin scope can manage another workspace's keys.",
-                             {"requiredScopes": [ADMIN_SCOPE], "missingScopes": [ADMIN_SCOPE]}, ADMIN_SCOPE)
+            raise _forbidden(
+                "Only a key with the admin scope can manage another workspace's keys.",
+                {"requiredScopes": [ADMIN_SCOPE], "missingScopes": [ADMIN_SCOPE]},
+                ADMIN_SCOPE,
+            )
         if self._repository.get_workspace(requested, consistent=True) is None:
             raise not_found("workspace", requested)
         return requested
@@ -635,31 +673,43 @@ class AccessService:
         if expires_at <= now:
             raise validation_error([_field_error("expiresAt", "must be in the future", "expiry_past")])
         if expires_at > now + MAX_KEY_LIFETIME:
-            raise validation_error([_field_error("expiresAt", "must be at most 2 years (730 days) ahead",
-                                                 "expiry_too_far")])
+            raise validation_error(
+                [_field_error("expiresAt", "must be at most 2 years (730 days) ahead", "expiry_too_far")]
+            )
         return iso(expires_at)
 
     @staticmethod
-    def _check_within_powers(caller: Principal, caller_key: ApiKey, scopes: tuple[str, ...],
-                             paths: tuple[str, ...], expires_at: str | None) -> None:
+    def _check_within_powers(
+        caller: Principal, caller_key: ApiKey, scopes: tuple[str, ...], paths: tuple[str, ...], expires_at: str | None
+    ) -> None:
         missing = [s for s in scopes if s not in caller.scopes]
         if missing:
             names = " ".join(missing)
-            raise _forbidden(f"This key cannot grant scopes it does not hold: {names}.",
-                             {"missingScopes": missing, "heldScopes": sorted(caller.scopes)}, names)
+            raise _forbidden(
+                f"This key cannot grant scopes it does not hold: {names}.",
+                {"missingScopes": missing, "heldScopes": sorted(caller.scopes)},
+                names,
+            )
         if caller.allowed_paths:
             if not paths:
-                raise _forbidden("This key is limited to a path allow-list; the keys it manages must be "
-                                 "limited within it.", {"allowedPaths": list(caller.allowed_paths)})
+                raise _forbidden(
+                    "This key is limited to a path allow-list; the keys it manages must be limited within it.",
+                    {"allowedPaths": list(caller.allowed_paths)},
+                )
             outside = [p for p in paths if not any(glob_within(p, mine) for mine in caller.allowed_paths)]
             if outside:
-                raise _forbidden("These paths are outside this key's own allow-list: " + ", ".join(outside) + ".",
-                                 {"pathsOutsideAllowList": outside, "allowedPaths": list(caller.allowed_paths)})
+                raise _forbidden(
+                    "These paths are outside this key's own allow-list: " + ", ".join(outside) + ".",
+                    {"pathsOutsideAllowList": outside, "allowedPaths": list(caller.allowed_paths)},
+                )
         if caller_key.expires_at is not None and (expires_at is None or expires_at > caller_key.expires_at):
-            raise _forbidden("A key cannot manage a key that outlives it.",
-                             {"callerExpiresAt": caller_key.expires_at, "expiresAt": expires_at})
+            raise _forbidden(
+                "A key cannot manage a key that outlives it.",
+                {"callerExpiresAt": caller_key.expires_at, "expiresAt": expires_at},
+            )
 
     @staticmethod
     def _concurrent_change() -> KilnError:
-        return KilnError(ErrorCode.CONFLICT, "The key changed while this request ran; retry.",
-                         {"reason": "concurrent_change"})
+        return KilnError(
+            ErrorCode.CONFLICT, "The key changed while this request ran; retry.", {"reason": "concurrent_change"}
+        )

@@ -78,8 +78,9 @@ class ProjectCatalog(Protocol):
 
     def spec_versions(self, workspace_id: str, project_id: str) -> list[SpecVersion]: ...
 
-    def create_imported(self, workspace_id: str, project: Project, versions: list[SpecVersion],
-                        main_commit: str) -> None:
+    def create_imported(
+        self, workspace_id: str, project: Project, versions: list[SpecVersion], main_commit: str
+    ) -> None:
         """Project + spec versions + branch main, in one transaction (or nothing)."""
         ...
 
@@ -92,9 +93,15 @@ class Imported:
 
 
 class ArchiveSteps:
-    def __init__(self, ledger: ArchiveLedger, storage: Storage, catalog: ProjectCatalog,
-                 repository: Callable[[str, str], Repository], limits: Limits = Limits(),
-                 clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        ledger: ArchiveLedger,
+        storage: Storage,
+        catalog: ProjectCatalog,
+        repository: Callable[[str, str], Repository],
+        limits: Limits = Limits(),
+        clock: Clock = utc_now,
+    ) -> None:
         self._ledger = ledger
         self._storage = storage
         self._catalog = catalog
@@ -104,8 +111,7 @@ class ArchiveSteps:
 
     # --- import -------------------------------------------------------------------------------
 
-    def import_archive(self, workspace_id: str, source: BinaryIO, filename: str | None,
-                       name: str | None) -> Imported:
+    def import_archive(self, workspace_id: str, source: BinaryIO, filename: str | None, name: str | None) -> Imported:
         """Validate fully, then create the project (sync import and the import step)."""
         manifest = inspect(source, self._limits, filename)
         now = self._clock()
@@ -125,34 +131,54 @@ class ArchiveSteps:
             raise
         return Imported(project, len(manifest.entries), len(versions))
 
-    def _imported_project(self, project_id: str, manifest: ArchiveManifest, filename: str | None,
-                          name: str | None, now: Any) -> tuple[Project, list[SpecVersion]]:
+    def _imported_project(
+        self, project_id: str, manifest: ArchiveManifest, filename: str | None, name: str | None, now: Any
+    ) -> tuple[Project, list[SpecVersion]]:
         kiln = manifest.kiln
         versions: list[SpecVersion] = []
         if kiln is not None and kiln.spec is not None:
             if len(kiln.spec.versions) > MAX_IMPORTED_SPEC_VERSIONS:
-                raise InvalidArchive("manifest_invalid", f"kiln.json has {len(kiln.spec.versions)} spec versions; "
-                                     f"at most {MAX_IMPORTED_SPEC_VERSIONS} can be imported")
-            versions = [SpecVersion(version=v.version, createdAt=v.createdAt, feedback=v.feedback,
-                                    approvedAt=v.approvedAt, generator=v.generator or "imported",
-                                    documents=dict(v.documents))
-                        for v in sorted(kiln.spec.versions, key=lambda v: v.version)]
+                raise InvalidArchive(
+                    "manifest_invalid",
+                    f"kiln.json has {len(kiln.spec.versions)} spec versions; "
+                    f"at most {MAX_IMPORTED_SPEC_VERSIONS} can be imported",
+                )
+            versions = [
+                SpecVersion(
+                    version=v.version,
+                    createdAt=v.createdAt,
+                    feedback=v.feedback,
+                    approvedAt=v.approvedAt,
+                    generator=v.generator or "imported",
+                    documents=dict(v.documents),
+                )
+                for v in sorted(kiln.spec.versions, key=lambda v: v.version)
+            ]
         stem = (filename or "").rsplit("/", 1)[-1]
         for suffix in (".tar.gz", ".tgz", ".zip", ".kiln"):
             if stem.lower().endswith(suffix):
                 stem = stem[: -len(suffix)]
-        chosen = (name or (kiln.project.name if kiln else None) or manifest.root or stem or "Imported project")
-        description = (kiln.project.description if kiln and kiln.project.description else
-                       f"Imported from {filename or 'an archive'}.")
+        chosen = name or (kiln.project.name if kiln else None) or manifest.root or stem or "Imported project"
+        description = (
+            kiln.project.description
+            if kiln and kiln.project.description
+            else f"Imported from {filename or 'an archive'}."
+        )
         latest = versions[-1] if versions else None
         status = ProjectStatus.DRAFT
         if latest is not None:
             status = ProjectStatus.APPROVED if latest.approvedAt else ProjectStatus.SPEC_REVIEW
         stamp = iso(now)
-        project = Project(id=project_id, name=chosen.strip()[:NAME_MAX] or "Imported project",
-                          description=description[:DESCRIPTION_MAX], status=status, createdAt=stamp,
-                          updatedAt=stamp, specVersion=latest.version if latest else None,
-                          approvedAt=latest.approvedAt if latest else None)
+        project = Project(
+            id=project_id,
+            name=chosen.strip()[:NAME_MAX] or "Imported project",
+            description=description[:DESCRIPTION_MAX],
+            status=status,
+            createdAt=stamp,
+            updatedAt=stamp,
+            specVersion=latest.version if latest else None,
+            approvedAt=latest.approvedAt if latest else None,
+        )
         return project, versions
 
     def run_import(self, workspace_id: str, operation_id: str) -> dict[str, Any]:
@@ -167,9 +193,15 @@ class ArchiveSteps:
             return self._fail(workspace_id, operation, error)
         finally:
             self._discard(upload)  # the upload has served its purpose either way
-        finished = operation.model_copy(update={
-            "status": OperationStatus.SUCCEEDED, "resultProjectId": imported.project.id,
-            "resultName": imported.project.name, "updatedAt": self._now(), "finishedAt": self._now()})
+        finished = operation.model_copy(
+            update={
+                "status": OperationStatus.SUCCEEDED,
+                "resultProjectId": imported.project.id,
+                "resultName": imported.project.name,
+                "updatedAt": self._now(),
+                "finishedAt": self._now(),
+            }
+        )
         self._ledger.finish(workspace_id, finished)
         return {"status": "succeeded", "projectId": imported.project.id}
 
@@ -195,33 +227,49 @@ class ArchiveSteps:
         if operation.format == "kiln":
             # Stamped with the commit's time, not the export's: the same tree gives the same bytes
             # (without a commit, the project's last change stamps it).
-            committed = (iso(datetime.fromtimestamp(repository.get_commit(commit).committer.timestamp, UTC))
-                         if commit else None)
+            committed = (
+                iso(datetime.fromtimestamp(repository.get_commit(commit).committer.timestamp, UTC)) if commit else None
+            )
             kiln = self._kiln_document(workspace_id, project_id, operation, listed, committed)
         key = f"exports/{workspace_id}/{project_id}/{operation.id}.{_extension(operation.format)}"
-        listing = [(item.path, item.size, (lambda blob=files[item.path]: repository.read_blob(blob)))
-                   for item in listed]
+        listing = [
+            (item.path, item.size, (lambda blob=files[item.path]: repository.read_blob(blob))) for item in listed
+        ]
         with self._storage.sink(key, CONTENT_TYPES[operation.format or "zip"], operation.filename or "archive") as sink:
             write_archive(ArchiveFormat(operation.format), listing, sink, kiln=kiln)
         return self._succeed(workspace_id, operation, key, sink)
 
-    def _kiln_document(self, workspace_id: str, project_id: str, operation: Operation,
-                       listed: list[KilnFile], created_at: str | None) -> KilnDocument:
+    def _kiln_document(
+        self, workspace_id: str, project_id: str, operation: Operation, listed: list[KilnFile], created_at: str | None
+    ) -> KilnDocument:
         project = self._catalog.project(workspace_id, project_id)
         if project is None:
             raise KilnError(ErrorCode.NOT_FOUND, "The project no longer exists.", {"resource": "project"})
         versions = self._catalog.spec_versions(workspace_id, project_id)
         spec = None
         if versions:
-            spec = KilnSpec(versions=[KilnSpecVersion(version=v.version, createdAt=v.createdAt, feedback=v.feedback,
-                                                      approvedAt=v.approvedAt, generator=v.generator,
-                                                      documents=v.documents) for v in versions],
-                            latestVersion=versions[-1].version)
+            spec = KilnSpec(
+                versions=[
+                    KilnSpecVersion(
+                        version=v.version,
+                        createdAt=v.createdAt,
+                        feedback=v.feedback,
+                        approvedAt=v.approvedAt,
+                        generator=v.generator,
+                        documents=v.documents,
+                    )
+                    for v in versions
+                ],
+                latestVersion=versions[-1].version,
+            )
         source = operation.source or {}
-        return KilnDocument(project=KilnProject(name=project.name, description=project.description), spec=spec,
-                            files=listed, createdAt=created_at or project.updatedAt,
-                            source=KilnSource(runId=source.get("runId"), ref=source.get("ref"),
-                                              commit=source.get("commit")))
+        return KilnDocument(
+            project=KilnProject(name=project.name, description=project.description),
+            spec=spec,
+            files=listed,
+            createdAt=created_at or project.updatedAt,
+            source=KilnSource(runId=source.get("runId"), ref=source.get("ref"), commit=source.get("commit")),
+        )
 
     # --- convert ------------------------------------------------------------------------------
 
@@ -233,8 +281,9 @@ class ArchiveSteps:
         key = f"conversions/{workspace_id}/{operation.id}.{_extension(operation.format)}"
         try:
             with self._downloaded(upload) as local:
-                with self._storage.sink(key, CONTENT_TYPES[operation.format or "zip"],
-                                        operation.filename or "archive") as sink:
+                with self._storage.sink(
+                    key, CONTENT_TYPES[operation.format or "zip"], operation.filename or "archive"
+                ) as sink:
                     convert(local, ArchiveFormat(operation.format), sink, self._limits, upload.filename)
         except KilnError as error:
             return self._fail(workspace_id, operation, error)
@@ -254,12 +303,19 @@ class ArchiveSteps:
             upload = self._ledger.get_upload(workspace_id, operation.uploadId)
             if upload is not None:
                 self._storage.delete(upload.objectKey)
-        failed = operation.model_copy(update={
-            "status": OperationStatus.FAILED, "updatedAt": self._now(), "finishedAt": self._now(),
-            "error": OperationError(code=ErrorCode.INTERNAL_ERROR.value, status=500,
-                                    message="The operation failed unexpectedly.",
-                                    details={"operationId": operation.id,
-                                             "error": str((error or {}).get("Error") or "unknown")})})
+        failed = operation.model_copy(
+            update={
+                "status": OperationStatus.FAILED,
+                "updatedAt": self._now(),
+                "finishedAt": self._now(),
+                "error": OperationError(
+                    code=ErrorCode.INTERNAL_ERROR.value,
+                    status=500,
+                    message="The operation failed unexpectedly.",
+                    details={"operationId": operation.id, "error": str((error or {}).get("Error") or "unknown")},
+                ),
+            }
+        )
         self._ledger.finish(workspace_id, failed)
         return {"status": "failed"}
 
@@ -282,17 +338,31 @@ class ArchiveSteps:
 
     def _succeed(self, workspace_id: str, operation: Operation, key: str, sink: Any) -> dict[str, Any]:
         now = self._clock()
-        finished = operation.model_copy(update={
-            "status": OperationStatus.SUCCEEDED, "objectKey": key, "sizeBytes": sink.size, "sha256": sink.sha256,
-            "updatedAt": iso(now), "finishedAt": iso(now), "objectExpiresAt": iso(now + EXPORT_RETENTION)})
+        finished = operation.model_copy(
+            update={
+                "status": OperationStatus.SUCCEEDED,
+                "objectKey": key,
+                "sizeBytes": sink.size,
+                "sha256": sink.sha256,
+                "updatedAt": iso(now),
+                "finishedAt": iso(now),
+                "objectExpiresAt": iso(now + EXPORT_RETENTION),
+            }
+        )
         self._ledger.finish(workspace_id, finished)
         return {"status": "succeeded", "sizeBytes": sink.size}
 
     def _fail(self, workspace_id: str, operation: Operation, error: KilnError) -> dict[str, Any]:
-        failed = operation.model_copy(update={
-            "status": OperationStatus.FAILED, "updatedAt": self._now(), "finishedAt": self._now(),
-            "error": OperationError(code=error.code.value, status=error.status, message=error.message,
-                                    details=dict(error.details))})
+        failed = operation.model_copy(
+            update={
+                "status": OperationStatus.FAILED,
+                "updatedAt": self._now(),
+                "finishedAt": self._now(),
+                "error": OperationError(
+                    code=error.code.value, status=error.status, message=error.message, details=dict(error.details)
+                ),
+            }
+        )
         self._ledger.finish(workspace_id, failed)
         return {"status": "failed", "code": error.code.value}
 
@@ -310,9 +380,15 @@ class _Download:
 
     def __enter__(self) -> BinaryIO:
         if self._upload is None:
-            raise KilnError(ErrorCode.VALIDATION_ERROR, "The upload no longer exists.",
-                            {"fields": [{"field": "uploadId", "location": "body", "type": "not_found",
-                                         "message": "no such upload"}]})
+            raise KilnError(
+                ErrorCode.VALIDATION_ERROR,
+                "The upload no longer exists.",
+                {
+                    "fields": [
+                        {"field": "uploadId", "location": "body", "type": "not_found", "message": "no such upload"}
+                    ]
+                },
+            )
         head = self._storage.head(self._upload.objectKey)
         if head is None:
             raise InvalidArchive("empty", "nothing was uploaded with this upload's URL")
@@ -336,4 +412,3 @@ class _Download:
 
 def _extension(format: str | None) -> str:
     return {"zip": "zip", "tar.gz": "tar.gz", "kiln": "kiln"}[format or "zip"]
-

@@ -85,8 +85,27 @@ MANIFEST_NAME = "kiln.json"
 FILES_PREFIX = "files/"
 
 # Written as they are (ZIP_STORED) in zips: deflating them again gains nothing.
-STORED_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".gif", ".webp", ".zip", ".gz", ".tgz", ".bz2", ".xz",
-                               ".7z", ".mp3", ".mp4", ".woff", ".woff2", ".pdf", ".jar"})
+STORED_EXTENSIONS = frozenset(
+    {
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".webp",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".bz2",
+        ".xz",
+        ".7z",
+        ".mp3",
+        ".mp4",
+        ".woff",
+        ".woff2",
+        ".pdf",
+        ".jar",
+    }
+)
 
 READ_CHUNK = 64 * KIB  # compressed bytes read from the source at a time
 OUT_CHUNK = 1 * MIB  # decompressed bytes produced at a time
@@ -102,15 +121,40 @@ _TAR_RECORD = 10240
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _VERSION = re.compile(r"^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})$")
 
-REASONS = frozenset({
-    "path_traversal", "absolute_path", "drive_letter", "backslash", "invalid_path", "symlink", "hard_link",
-    "special_file", "duplicate_name", "too_many_entries", "name_too_long", "name_not_utf8", "encrypted",
-    "unsupported_compression", "too_large", "compression_ratio", "corrupt", "truncated", "manifest_invalid",
-    "manifest_mismatch", "unsupported_version", "empty", "not_an_archive",
-}) | git_paths.REASONS  # a path git reads as .git, a .gitmodules or .gitattributes git's fsck refuses
+REASONS = (
+    frozenset(
+        {
+            "path_traversal",
+            "absolute_path",
+            "drive_letter",
+            "backslash",
+            "invalid_path",
+            "symlink",
+            "hard_link",
+            "special_file",
+            "duplicate_name",
+            "too_many_entries",
+            "name_too_long",
+            "name_not_utf8",
+            "encrypted",
+            "unsupported_compression",
+            "too_large",
+            "compression_ratio",
+            "corrupt",
+            "truncated",
+            "manifest_invalid",
+            "manifest_mismatch",
+            "unsupported_version",
+            "empty",
+            "not_an_archive",
+        }
+    )
+    | git_paths.REASONS
+)  # a path git reads as .git, a .gitmodules or .gitattributes git's fsck refuses
 
 
 # --- formats, limits, errors --------------------------------------------------------------
+
 
 class ArchiveFormat(str, Enum):
     ZIP = "zip"
@@ -167,6 +211,7 @@ def _git_error(problem: git_paths.GitProblem, name: str) -> InvalidArchive:
 
 # --- the .kiln document (kiln.json) -------------------------------------------------------
 
+
 def _timestamp(value: str) -> str:
     try:
         datetime.fromisoformat(value)
@@ -183,8 +228,9 @@ def _repository_path(value: str) -> str:
 
 Timestamp = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_timestamp)]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-RepositoryPath = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PATH_BYTES),
-                           AfterValidator(_repository_path)]
+RepositoryPath = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_PATH_BYTES), AfterValidator(_repository_path)
+]
 DOCUMENT_MAX = 2 * 1024 * 1024  # characters of one spec document
 MAX_SPEC_VERSIONS = 10_000
 
@@ -196,8 +242,11 @@ class _Document(BaseModel):
 
 
 class KilnProject(_Document):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX),
-                    AfterValidator(no_control_characters)]
+    name: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX),
+        AfterValidator(no_control_characters),
+    ]
     description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), AfterValidator(text_controls_only)] = ""
 
 
@@ -206,8 +255,9 @@ class KilnSpecVersion(_Document):
     createdAt: Timestamp
     feedback: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX)] | None = None
     approvedAt: Timestamp | None = None
-    generator: Annotated[
-        str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_control_characters)] | None = None
+    generator: (
+        Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(no_control_characters)] | None
+    ) = None
     documents: dict[str, Annotated[str, StringConstraints(max_length=DOCUMENT_MAX)]]
 
     @field_validator("documents")
@@ -240,10 +290,12 @@ class KilnFile(_Document):
 
 
 class KilnSource(_Document):
-    runId: Annotated[
-        str, StringConstraints(min_length=1, max_length=100), AfterValidator(no_control_characters)] | None = None
-    ref: Annotated[
-        str, StringConstraints(min_length=1, max_length=255), AfterValidator(no_control_characters)] | None = None
+    runId: (
+        Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(no_control_characters)] | None
+    ) = None
+    ref: (
+        Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(no_control_characters)] | None
+    ) = None
     commit: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{40}$")] | None = None
 
 
@@ -287,25 +339,30 @@ def parse_kiln_json(raw: bytes) -> KilnDocument:
     try:
         data = json.loads(text, object_pairs_hook=_object_without_duplicates, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
-        raise InvalidArchive("manifest_invalid", f"kiln.json is not valid JSON: {_show(str(exc))}.",
-                             MANIFEST_NAME) from None
+        raise InvalidArchive(
+            "manifest_invalid", f"kiln.json is not valid JSON: {_show(str(exc))}.", MANIFEST_NAME
+        ) from None
     if not isinstance(data, dict):
         raise InvalidArchive("manifest_invalid", "kiln.json must hold a JSON object.", MANIFEST_NAME)
     version = data.get("formatVersion")
     if not isinstance(version, str) or not _VERSION.match(version):
-        raise InvalidArchive("manifest_invalid", "kiln.json needs formatVersion \"MAJOR.MINOR\", such as \"1.0\".",
-                             MANIFEST_NAME)
+        raise InvalidArchive(
+            "manifest_invalid", 'kiln.json needs formatVersion "MAJOR.MINOR", such as "1.0".', MANIFEST_NAME
+        )
     if int(version.split(".")[0]) != SUPPORTED_MAJOR:
-        raise InvalidArchive("unsupported_version",
-                             f"kiln.json has formatVersion {version}; this Kiln reads {SUPPORTED_MAJOR}.x.",
-                             MANIFEST_NAME)
+        raise InvalidArchive(
+            "unsupported_version",
+            f"kiln.json has formatVersion {version}; this Kiln reads {SUPPORTED_MAJOR}.x.",
+            MANIFEST_NAME,
+        )
     try:
         return KilnDocument.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "kiln.json"
-        raise InvalidArchive("manifest_invalid", f"kiln.json field {_show(where)}: {_show(first['msg'])}.",
-                             MANIFEST_NAME) from None
+        raise InvalidArchive(
+            "manifest_invalid", f"kiln.json field {_show(where)}: {_show(first['msg'])}.", MANIFEST_NAME
+        ) from None
 
 
 def dump_kiln_json(document: KilnDocument) -> bytes:
@@ -330,6 +387,7 @@ def _no_constant(name: str) -> Any:
 
 # --- the manifest -------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ManifestEntry:
     path: str  # the repository path
@@ -352,6 +410,7 @@ class Sink(Protocol):
 
 # --- names --------------------------------------------------------------------------------
 
+
 def _fold(path: str) -> str:
     """The key two names collide on: NFC, casefolded (and NFC again: casefolding can denormalize)."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", path).casefold())
@@ -362,8 +421,9 @@ def _clean_name(name: str, raw_size: int, limits: Limits) -> tuple[str | None, b
     (None, True) for the root directory itself. Raises InvalidArchive for every name that
     could escape or confuse the tree. Lengths are checked again on the final repository path."""
     if raw_size > limits.max_name_bytes + _NAME_PREFIX_ALLOWANCE:
-        raise _entry_error("name_too_long", name, f"has a name of {raw_size} bytes; at most {limits.max_name_bytes} "
-                                                  "are allowed")
+        raise _entry_error(
+            "name_too_long", name, f"has a name of {raw_size} bytes; at most {limits.max_name_bytes} are allowed"
+        )
     if name.startswith("/"):
         raise _entry_error("absolute_path", name, "is an absolute path")
     if _DRIVE.match(name):
@@ -400,8 +460,11 @@ def _final_path(path: str, entry: str, limits: Limits) -> str:
     """The repository path an entry lands on, checked by the repository's own rules."""
     size = len(path.encode("utf-8"))
     if size > min(limits.max_name_bytes, MAX_PATH_BYTES):
-        raise _entry_error("name_too_long", entry, f"has a path of {size} bytes; at most "
-                                                   f"{min(limits.max_name_bytes, MAX_PATH_BYTES)} are allowed")
+        raise _entry_error(
+            "name_too_long",
+            entry,
+            f"has a path of {size} bytes; at most {min(limits.max_name_bytes, MAX_PATH_BYTES)} are allowed",
+        )
     if path.count("/") + 1 > MAX_PATH_SEGMENTS:
         raise _entry_error("name_too_long", entry, f"is nested more than {MAX_PATH_SEGMENTS} levels deep")
     try:
@@ -452,8 +515,9 @@ class _Tree:
             parent = "/".join(parts[:depth])
             parent_key = _fold(parent)
             if parent_key in self.files:
-                raise _entry_error("duplicate_name", entry,
-                                   f"needs '{_show(self.files[parent_key])}' to be a directory")
+                raise _entry_error(
+                    "duplicate_name", entry, f"needs '{_show(self.files[parent_key])}' to be a directory"
+                )
             self.dirs.setdefault(parent_key, parent)
 
     def root(self) -> str | None:
@@ -471,6 +535,7 @@ class _Tree:
 
 # --- counting what comes out --------------------------------------------------------------
 
+
 class _Budget:
     """The archive-wide running total of file bytes."""
 
@@ -479,9 +544,17 @@ class _Budget:
         self.total = 0
 
 
-def _consume(chunks: Iterable[bytes], entry: str, limits: Limits, budget: _Budget | None, *,
-             keep: bool = False, cap: int | None = None, expect: ManifestEntry | None = None,
-             check: git_paths.ContentCheck | None = None) -> tuple[int, str, bytes | None]:
+def _consume(
+    chunks: Iterable[bytes],
+    entry: str,
+    limits: Limits,
+    budget: _Budget | None,
+    *,
+    keep: bool = False,
+    cap: int | None = None,
+    expect: ManifestEntry | None = None,
+    check: git_paths.ContentCheck | None = None,
+) -> tuple[int, str, bytes | None]:
     """Drain one entry's decompressed chunks: (size, sha256, content if keep). Stops at the
     first chunk over a limit: the file limit (or `cap`), the archive's total, the manifest,
     or the first problem `check` (git's reading of .gitmodules and .gitattributes) finds."""
@@ -496,8 +569,9 @@ def _consume(chunks: Iterable[bytes], entry: str, limits: Limits, budget: _Budge
         if size > file_limit:
             raise _entry_error("too_large", entry, f"holds more than {file_limit} bytes")
         if budget is not None and budget.total + size > limits.max_total_bytes:
-            raise InvalidArchive("too_large", f"The archive holds more than {limits.max_total_bytes} bytes of files.",
-                                 _show(entry))
+            raise InvalidArchive(
+                "too_large", f"The archive holds more than {limits.max_total_bytes} bytes of files.", _show(entry)
+            )
         digest.update(chunk)
         if buffer is not None:
             buffer.write(chunk)
@@ -515,11 +589,13 @@ def _consume(chunks: Iterable[bytes], entry: str, limits: Limits, budget: _Budge
 
 def _check_ratio(produced: int, consumed: int, entry: str, limits: Limits) -> None:
     if produced > limits.ratio_floor_bytes and produced > limits.max_ratio * max(consumed, 1):
-        raise _entry_error("compression_ratio", entry,
-                           f"expands more than {limits.max_ratio} times (a decompression bomb?)")
+        raise _entry_error(
+            "compression_ratio", entry, f"expands more than {limits.max_ratio} times (a decompression bomb?)"
+        )
 
 
 # --- detection ----------------------------------------------------------------------------
+
 
 def detect_format(head: bytes, filename: str | None = None) -> ArchiveFormat:
     """The format by magic bytes (the first 512 bytes are plenty): zip (kiln when the filename
@@ -575,15 +651,21 @@ def iter_files(fileobj: BinaryIO, manifest: ArchiveManifest, limits: Limits = Li
 def _path_in(name: str, manifest: ArchiveManifest) -> str | None:
     """The repository path of a (cleaned) entry name, as inspect mapped it."""
     if manifest.format is ArchiveFormat.KILN:
-        return name[len(FILES_PREFIX):] if name.startswith(FILES_PREFIX) else None
+        return name[len(FILES_PREFIX) :] if name.startswith(FILES_PREFIX) else None
     if manifest.root:
         prefix = manifest.root + "/"
-        return name[len(prefix):] if name.startswith(prefix) else None
+        return name[len(prefix) :] if name.startswith(prefix) else None
     return name
 
 
-def _finish(fmt: ArchiveFormat, tree: _Tree, entries: list[tuple[str, int, str]], kiln: KilnDocument | None,
-            budget: _Budget, limits: Limits) -> ArchiveManifest:
+def _finish(
+    fmt: ArchiveFormat,
+    tree: _Tree,
+    entries: list[tuple[str, int, str]],
+    kiln: KilnDocument | None,
+    budget: _Budget,
+    limits: Limits,
+) -> ArchiveManifest:
     """The manifest from the cleaned names: strip a plain archive's top directory, check every
     final path, and hold a .kiln's files against kiln.json. A .kiln may hold no files (a
     project with a spec and nothing built yet); a plain archive without files is empty."""
@@ -604,11 +686,15 @@ def _finish(fmt: ArchiveFormat, tree: _Tree, entries: list[tuple[str, int, str]]
             if item is None:
                 raise _entry_error("manifest_mismatch", FILES_PREFIX + entry.path, "is not listed in kiln.json")
             if item.size != entry.size:
-                raise _entry_error("manifest_mismatch", FILES_PREFIX + entry.path,
-                                   f"holds {entry.size} bytes; kiln.json lists {item.size}")
+                raise _entry_error(
+                    "manifest_mismatch",
+                    FILES_PREFIX + entry.path,
+                    f"holds {entry.size} bytes; kiln.json lists {item.size}",
+                )
             if item.sha256 != entry.sha256:
-                raise _entry_error("manifest_mismatch", FILES_PREFIX + entry.path,
-                                   "does not match the sha256 kiln.json lists")
+                raise _entry_error(
+                    "manifest_mismatch", FILES_PREFIX + entry.path, "does not match the sha256 kiln.json lists"
+                )
         if len(listed) != len(result):
             present = {e.path for e in result}
             missing = sorted(p for p in listed if p not in present)[0]
@@ -673,8 +759,9 @@ def _zip_directory(fileobj: BinaryIO, limits: Limits) -> _ZipDirectory:
     while True:
         position = tail.rfind(b"PK\x05\x06", 0, position)
         if position < 0:
-            raise InvalidArchive("truncated", "The zip has no end of central directory record: it is cut short "
-                                              "or damaged.")
+            raise InvalidArchive(
+                "truncated", "The zip has no end of central directory record: it is cut short or damaged."
+            )
         if position + _EOCD.size <= len(tail):
             fields = _EOCD.unpack_from(tail, position)
             if position + _EOCD.size + fields[7] <= len(tail):
@@ -702,8 +789,9 @@ def _zip_directory(fileobj: BinaryIO, limits: Limits) -> _ZipDirectory:
     if disk or cd_disk or count_disk != count:
         raise InvalidArchive("corrupt", "Archives split over several disks are not accepted.")
     if count > limits.max_entries:
-        raise InvalidArchive("too_many_entries", f"The archive has {count} entries; at most {limits.max_entries} "
-                                                 "are allowed.")
+        raise InvalidArchive(
+            "too_many_entries", f"The archive has {count} entries; at most {limits.max_entries} are allowed."
+        )
     shift = end_of_directory - cd_size - cd_offset  # bytes prepended to the archive, as zipfile allows
     if shift < 0:
         raise InvalidArchive("corrupt", "The zip's central directory is misplaced.")
@@ -713,8 +801,25 @@ def _zip_directory(fileobj: BinaryIO, limits: Limits) -> _ZipDirectory:
     consumed = 0
     while consumed < cd_size:
         header = _read_exactly(fileobj, _CENTRAL.size, "the central directory")
-        (signature, _, _, flags, method, _, _, crc, csize, usize, name_size, extra_size, comment_size,
-         disk_start, _, external_attr, offset) = _CENTRAL.unpack(header)
+        (
+            signature,
+            _,
+            _,
+            flags,
+            method,
+            _,
+            _,
+            crc,
+            csize,
+            usize,
+            name_size,
+            extra_size,
+            comment_size,
+            disk_start,
+            _,
+            external_attr,
+            offset,
+        ) = _CENTRAL.unpack(header)
         if signature != b"PK\x01\x02":
             raise InvalidArchive("corrupt", "The zip's central directory is damaged.")
         if len(records) >= limits.max_entries:
@@ -732,12 +837,13 @@ def _zip_directory(fileobj: BinaryIO, limits: Limits) -> _ZipDirectory:
     return _ZipDirectory(records, start)
 
 
-def _zip64_extra(extra: bytes, usize: int, csize: int, offset: int, disk: int,
-                 name: bytes) -> tuple[int, int, int, int]:
+def _zip64_extra(
+    extra: bytes, usize: int, csize: int, offset: int, disk: int, name: bytes
+) -> tuple[int, int, int, int]:
     position = 0
     while position + 4 <= len(extra):
         tag, length = struct.unpack_from("<HH", extra, position)
-        body = extra[position + 4:position + 4 + length]
+        body = extra[position + 4 : position + 4 + length]
         if len(body) != length:
             raise _entry_error("corrupt", name, "has a damaged extra field")
         if tag == 0x0001:
@@ -776,13 +882,17 @@ def _zip_entry(record: _ZipRecord, limits: Limits) -> tuple[str | None, bool, st
     if is_dir and (record.usize or record.csize > 2):
         raise _entry_error("corrupt", text, "is a directory with content")
     if not is_dir and record.method not in (0, 8):
-        raise _entry_error("unsupported_compression", text,
-                           f"uses compression method {record.method}; only stored and deflated are accepted")
+        raise _entry_error(
+            "unsupported_compression",
+            text,
+            f"uses compression method {record.method}; only stored and deflated are accepted",
+        )
     return path, is_dir, text
 
 
-def _zip_chunks(fileobj: BinaryIO, record: _ZipRecord, directory_start: int, name: str,
-                limits: Limits) -> Iterator[bytes]:
+def _zip_chunks(
+    fileobj: BinaryIO, record: _ZipRecord, directory_start: int, name: str, limits: Limits
+) -> Iterator[bytes]:
     """One entry's content, decompressed a chunk at a time; checks the local header, the
     sizes and CRC the central directory declares, and the compression ratio as it goes."""
     fileobj.seek(record.offset)
@@ -834,8 +944,9 @@ def _zip_chunks(fileobj: BinaryIO, record: _ZipRecord, directory_start: int, nam
             if chunk:
                 produced += len(chunk)
                 if produced > record.usize:
-                    raise _entry_error("corrupt", name, f"inflates to more than the {record.usize} bytes its header "
-                                                        "declares")
+                    raise _entry_error(
+                        "corrupt", name, f"inflates to more than the {record.usize} bytes its header declares"
+                    )
                 _check_ratio(produced, fed - len(inflater.unconsumed_tail), name, limits)
                 crc = zlib.crc32(chunk, crc)
                 yield chunk
@@ -862,15 +973,18 @@ def _inspect_zip(fileobj: BinaryIO, limits: Limits, kiln_expected: bool) -> Arch
         if is_dir:
             continue
         if record.usize > limits.max_file_bytes and path != MANIFEST_NAME:
-            raise _entry_error("too_large", text, f"declares {record.usize} bytes; at most {limits.max_file_bytes} "
-                                                  "are allowed")
+            raise _entry_error(
+                "too_large", text, f"declares {record.usize} bytes; at most {limits.max_file_bytes} are allowed"
+            )
         _check_ratio(record.usize, record.csize, text, limits)
         if path != MANIFEST_NAME:
             declared += record.usize
         files.append((record, path))
     if declared > limits.max_total_bytes:
-        raise InvalidArchive("too_large", f"The archive declares {declared} bytes of files; at most "
-                                          f"{limits.max_total_bytes} are allowed.")
+        raise InvalidArchive(
+            "too_large",
+            f"The archive declares {declared} bytes of files; at most {limits.max_total_bytes} are allowed.",
+        )
     names = {path for _, path in files}
     is_kiln = kiln_expected or MANIFEST_NAME in names
     kiln: KilnDocument | None = None
@@ -883,15 +997,21 @@ def _inspect_zip(fileobj: BinaryIO, limits: Limits, kiln_expected: bool) -> Arch
     for record, path in sorted(files, key=lambda item: item[0].offset):
         if record.offset < end_of_previous:
             raise _entry_error("corrupt", path, "overlaps another entry")
-        size, sha256, _ = _consume(_zip_chunks(fileobj, record, directory.start, path, limits), path, limits, budget,
-                                   check=git_paths.content_check(path))
+        size, sha256, _ = _consume(
+            _zip_chunks(fileobj, record, directory.start, path, limits),
+            path,
+            limits,
+            budget,
+            check=git_paths.content_check(path),
+        )
         end_of_previous = fileobj.tell()
         entries.append((path, size, sha256))
     return _finish(ArchiveFormat.KILN if is_kiln else ArchiveFormat.ZIP, tree, entries, kiln, budget, limits)
 
 
-def _zip_kiln_document(fileobj: BinaryIO, directory: _ZipDirectory, files: list[tuple[_ZipRecord, str]],
-                       tree: _Tree, limits: Limits) -> KilnDocument:
+def _zip_kiln_document(
+    fileobj: BinaryIO, directory: _ZipDirectory, files: list[tuple[_ZipRecord, str]], tree: _Tree, limits: Limits
+) -> KilnDocument:
     manifest = [record for record, path in files if path == MANIFEST_NAME]
     if not manifest:
         raise InvalidArchive("manifest_invalid", "A .kiln archive needs kiln.json at its root.", MANIFEST_NAME)
@@ -903,10 +1023,19 @@ def _zip_kiln_document(fileobj: BinaryIO, directory: _ZipDirectory, files: list[
             raise _entry_error("manifest_mismatch", path + "/", "is outside files/ in a .kiln archive")
     record = manifest[0]
     if record.usize > limits.max_manifest_bytes:
-        raise _entry_error("too_large", MANIFEST_NAME, f"declares {record.usize} bytes; at most "
-                                                       f"{limits.max_manifest_bytes} are allowed")
-    _, _, raw = _consume(_zip_chunks(fileobj, record, directory.start, MANIFEST_NAME, limits), MANIFEST_NAME,
-                         limits, None, keep=True, cap=limits.max_manifest_bytes)
+        raise _entry_error(
+            "too_large",
+            MANIFEST_NAME,
+            f"declares {record.usize} bytes; at most {limits.max_manifest_bytes} are allowed",
+        )
+    _, _, raw = _consume(
+        _zip_chunks(fileobj, record, directory.start, MANIFEST_NAME, limits),
+        MANIFEST_NAME,
+        limits,
+        None,
+        keep=True,
+        cap=limits.max_manifest_bytes,
+    )
     return parse_kiln_json(raw)  # type: ignore[arg-type]
 
 
@@ -923,6 +1052,7 @@ def _zip_files(fileobj: BinaryIO, limits: Limits, is_kiln: bool) -> Iterator[tup
 
 
 # --- tar.gz: reading ----------------------------------------------------------------------
+
 
 class _Gunzip:
     """A gzip stream (one or more members) read a chunk at a time, knowing how many compressed
@@ -1065,14 +1195,17 @@ class _TarReader:
                 raise InvalidArchive("corrupt", "A tar header fails its checksum.")
             self._headers += 1
             if self._headers > 4 * (self._limits.max_entries + 1):
-                raise InvalidArchive("too_many_entries", f"The archive has more than {self._limits.max_entries} "
-                                                         "entries.")
+                raise InvalidArchive(
+                    "too_many_entries", f"The archive has more than {self._limits.max_entries} entries."
+                )
             typeflag = block[156:157]
             size = _tar_number(block[124:136])
             if typeflag in (b"x", b"g", b"L", b"K"):
                 if size > _MAX_EXTENDED_HEADER:
-                    raise InvalidArchive("too_large", f"A tar extended header holds {size} bytes; at most "
-                                                      f"{_MAX_EXTENDED_HEADER} are allowed.")
+                    raise InvalidArchive(
+                        "too_large",
+                        f"A tar extended header holds {size} bytes; at most {_MAX_EXTENDED_HEADER} are allowed.",
+                    )
                 data = self._read(size, "an extended header")
                 self._skip(-size % 512, "an extended header")
                 if typeflag == b"x":
@@ -1094,8 +1227,9 @@ class _TarReader:
                     raise InvalidArchive("corrupt", "A tar extended header has an invalid size.") from None
             self._members += 1
             if self._members > self._limits.max_entries:
-                raise InvalidArchive("too_many_entries", f"The archive has more than {self._limits.max_entries} "
-                                                         "entries.")
+                raise InvalidArchive(
+                    "too_many_entries", f"The archive has more than {self._limits.max_entries} entries."
+                )
             name = _decode_name(raw_name, True)
             kind = _TAR_KINDS.get(typeflag, "special_file")
             if kind == "file" and typeflag in (b"\0", b"") and name.endswith("/"):
@@ -1121,8 +1255,18 @@ class _TarReader:
             yield chunk
 
 
-_TAR_KINDS = {b"0": "file", b"\0": "file", b"": "file", b"7": "file", b"5": "dir", b"1": "hard_link",
-              b"2": "symlink", b"3": "special_file", b"4": "special_file", b"6": "special_file"}
+_TAR_KINDS = {
+    b"0": "file",
+    b"\0": "file",
+    b"": "file",
+    b"7": "file",
+    b"5": "dir",
+    b"1": "hard_link",
+    b"2": "symlink",
+    b"3": "special_file",
+    b"4": "special_file",
+    b"6": "special_file",
+}
 
 
 def _tar_checksum_ok(block: bytes) -> bool:
@@ -1167,10 +1311,10 @@ def _pax_records(data: bytes) -> dict[bytes, bytes]:
             length = int(data[position:space]) if space > position else 0
         except ValueError:
             length = 0
-        record = data[position:position + length]
+        record = data[position : position + length]
         if length <= 0 or len(record) != length or not record.endswith(b"\n") or b"=" not in record:
             raise InvalidArchive("corrupt", "A tar extended header is malformed.")
-        key, _, value = record[space - position + 1:-1].partition(b"=")
+        key, _, value = record[space - position + 1 : -1].partition(b"=")
         if value:
             records[key] = value
         else:
@@ -1218,8 +1362,9 @@ def _inspect_tar(fileobj: BinaryIO, limits: Limits) -> ArchiveManifest:
         if is_dir:
             continue
         if member.size > limits.max_file_bytes:
-            raise _entry_error("too_large", member.name, f"declares {member.size} bytes; at most "
-                                                         f"{limits.max_file_bytes} are allowed")
+            raise _entry_error(
+                "too_large", member.name, f"declares {member.size} bytes; at most {limits.max_file_bytes} are allowed"
+            )
         size, sha256, _ = _consume(reader.content(path), path, limits, budget, check=git_paths.content_check(path))
         entries.append((path, size, sha256))
     return _finish(ArchiveFormat.TAR_GZ, tree, entries, None, budget, limits)
@@ -1233,6 +1378,7 @@ def _tar_files(fileobj: BinaryIO, limits: Limits) -> Iterator[tuple[str, Iterato
 
 
 # --- writing ------------------------------------------------------------------------------
+
 
 class _Output:
     """Collects small writes and hands the sink pieces of at most WRITE_CHUNK bytes."""
@@ -1287,22 +1433,38 @@ class _ZipWriter:
         offset = self._out.position
         if size == 0 or _precompressed(name):
             method, version = 0, 10
-            self._out.write(_LOCAL.pack(b"PK\x03\x04", version, flags, method, _DOS_TIME_MIDNIGHT, _DOS_DATE_1980,
-                                        crc, size, size, len(raw), 0))
+            self._out.write(
+                _LOCAL.pack(
+                    b"PK\x03\x04",
+                    version,
+                    flags,
+                    method,
+                    _DOS_TIME_MIDNIGHT,
+                    _DOS_DATE_1980,
+                    crc,
+                    size,
+                    size,
+                    len(raw),
+                    0,
+                )
+            )
             self._out.write(raw)
             self._out.write(data)
             compressed = size
         else:
             method, version = 8, 20
             flags |= _FLAG_DESCRIPTOR
-            self._out.write(_LOCAL.pack(b"PK\x03\x04", version, flags, method, _DOS_TIME_MIDNIGHT, _DOS_DATE_1980,
-                                        0, 0, 0, len(raw), 0))
+            self._out.write(
+                _LOCAL.pack(
+                    b"PK\x03\x04", version, flags, method, _DOS_TIME_MIDNIGHT, _DOS_DATE_1980, 0, 0, 0, len(raw), 0
+                )
+            )
             self._out.write(raw)
             deflater = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
             compressed = 0
             view = memoryview(data)
             for start in range(0, size, OUT_CHUNK):
-                piece = deflater.compress(view[start:start + OUT_CHUNK])
+                piece = deflater.compress(view[start : start + OUT_CHUNK])
                 compressed += len(piece)
                 self._out.write(piece)
             piece = deflater.flush()
@@ -1317,9 +1479,29 @@ class _ZipWriter:
             extra = struct.pack("<HHQ", 0x0001, 8, offset)
             offset_field = _U32
             version = 45
-        self._central.append(_CENTRAL.pack(
-            b"PK\x01\x02", (3 << 8) | version, version, flags, method, _DOS_TIME_MIDNIGHT, _DOS_DATE_1980, crc,
-            compressed, size, len(raw), len(extra), 0, 0, 0, (stat.S_IFREG | 0o644) << 16, offset_field) + raw + extra)
+        self._central.append(
+            _CENTRAL.pack(
+                b"PK\x01\x02",
+                (3 << 8) | version,
+                version,
+                flags,
+                method,
+                _DOS_TIME_MIDNIGHT,
+                _DOS_DATE_1980,
+                crc,
+                compressed,
+                size,
+                len(raw),
+                len(extra),
+                0,
+                0,
+                0,
+                (stat.S_IFREG | 0o644) << 16,
+                offset_field,
+            )
+            + raw
+            + extra
+        )
 
     def close(self) -> None:
         start = self._out.position
@@ -1329,8 +1511,11 @@ class _ZipWriter:
         count = len(self._central)
         if count >= _ZIP64_COUNT or start >= _ZIP64_LIMIT or size >= _ZIP64_LIMIT:
             at = self._out.position
-            self._out.write(_ZIP64_EOCD.pack(b"PK\x06\x06", _ZIP64_EOCD.size - 12, (3 << 8) | 45, 45, 0, 0,
-                                             count, count, size, start))
+            self._out.write(
+                _ZIP64_EOCD.pack(
+                    b"PK\x06\x06", _ZIP64_EOCD.size - 12, (3 << 8) | 45, 45, 0, 0, count, count, size, start
+                )
+            )
             self._out.write(_ZIP64_LOCATOR.pack(b"PK\x06\x07", 0, at, 1))
             count, size, start = _U16, _U32, _U32
         self._out.write(_EOCD.pack(b"PK\x05\x06", 0, 0, count, count, size, start, 0))
@@ -1352,7 +1537,7 @@ class _GzipWriter:
     def write(self, data: bytes) -> None:
         view = memoryview(data)
         for start in range(0, len(view), OUT_CHUNK):
-            piece = view[start:start + OUT_CHUNK]
+            piece = view[start : start + OUT_CHUNK]
             self._crc = zlib.crc32(piece, self._crc)
             self._size += len(piece)
             self._out.write(self._deflater.compress(piece))
@@ -1395,8 +1580,12 @@ def _writer(fmt: ArchiveFormat, out: _Output) -> _ZipWriter | _TarGzWriter:
     return _TarGzWriter(out) if fmt is ArchiveFormat.TAR_GZ else _ZipWriter(out)
 
 
-def write_archive(format: ArchiveFormat | str, files: Iterable[tuple[str, int, Callable[[], bytes]]], sink: Sink,
-                  kiln: KilnDocument | None = None) -> None:
+def write_archive(
+    format: ArchiveFormat | str,
+    files: Iterable[tuple[str, int, Callable[[], bytes]]],
+    sink: Sink,
+    kiln: KilnDocument | None = None,
+) -> None:
     """Write `files` ((path, size, loader)) as one archive to `sink`, in path order, calling each
     loader only when its file is written (one file in memory at a time).
 
@@ -1430,8 +1619,9 @@ def write_archive(format: ArchiveFormat | str, files: Iterable[tuple[str, int, C
         for path, size in paths.items():
             if listed[path].size != size:
                 raise ValueError(f"{path!r}: kiln.files lists {listed[path].size} bytes, the file has {size}")
-        document = kiln.model_copy(update={"formatVersion": FORMAT_VERSION,
-                                           "files": sorted(kiln.files, key=lambda item: item.path)})
+        document = kiln.model_copy(
+            update={"formatVersion": FORMAT_VERSION, "files": sorted(kiln.files, key=lambda item: item.path)}
+        )
     out = _Output(sink)
     writer = _writer(fmt, out)
     prefix = ""
@@ -1450,8 +1640,14 @@ def write_archive(format: ArchiveFormat | str, files: Iterable[tuple[str, int, C
     out.flush()
 
 
-def convert(source: BinaryIO, to: ArchiveFormat | str, sink: Sink, limits: Limits = Limits(),
-            filename: str | None = None, name_for_kiln: str | None = None) -> ArchiveManifest:
+def convert(
+    source: BinaryIO,
+    to: ArchiveFormat | str,
+    sink: Sink,
+    limits: Limits = Limits(),
+    filename: str | None = None,
+    name_for_kiln: str | None = None,
+) -> ArchiveManifest:
     """Validate `source` (inspect), then write its files to `sink` as `to` (iter_files feeding
     the writer). Files keep the source's order (for a tar.gz nothing else is possible without
     holding more than one file); kiln.json, when written, comes first and lists them sorted.

@@ -58,6 +58,7 @@ MAX_ERROR_TEXT = 2_000
 
 # --- errors the workflow matches on (class names are the Lambda errorType) ----------------
 
+
 class TransientBuildError(Exception):
     """Worth retrying with backoff: a throttled or unavailable dependency."""
 
@@ -84,6 +85,7 @@ class RunAlreadyFinished(Exception):
 
 # --- ports ---------------------------------------------------------------------------------
 
+
 class BuildLedger(Protocol):
     """What the steps read and write about a run (kiln.adapters.dynamodb.runs.RunStore)."""
 
@@ -91,13 +93,27 @@ class BuildLedger(Protocol):
 
     def snapshot(self, workspace_id: str, project_id: str, version: int) -> SpecSnapshot | None: ...
 
-    def set_status(self, workspace_id: str, project_id: str, run_id: str, status: RunStatus,
-                   allowed_from: frozenset[RunStatus], changes: dict[str, Any] | None = None) -> bool: ...
+    def set_status(
+        self,
+        workspace_id: str,
+        project_id: str,
+        run_id: str,
+        status: RunStatus,
+        allowed_from: frozenset[RunStatus],
+        changes: dict[str, Any] | None = None,
+    ) -> bool: ...
 
     def put_tasks(self, workspace_id: str, tasks: list[Task]) -> None: ...
 
-    def update_task(self, workspace_id: str, run_id: str, task_id: str, changes: dict[str, Any],
-                    only_if_status: frozenset[TaskStatus] | None = None, increment_attempts: bool = False) -> bool: ...
+    def update_task(
+        self,
+        workspace_id: str,
+        run_id: str,
+        task_id: str,
+        changes: dict[str, Any],
+        only_if_status: frozenset[TaskStatus] | None = None,
+        increment_attempts: bool = False,
+    ) -> bool: ...
 
     def count_task(self, workspace_id: str, project_id: str, run_id: str, counter: str) -> None: ...
 
@@ -107,8 +123,15 @@ class BuildLedger(Protocol):
 
     def cancel_tasks(self, workspace_id: str, run_id: str, finished_at: str) -> None: ...
 
-    def finish(self, workspace_id: str, project_id: str, run_id: str, outcome: RunStatus,
-               project_status: ProjectStatus, changes: dict[str, Any]) -> bool: ...
+    def finish(
+        self,
+        workspace_id: str,
+        project_id: str,
+        run_id: str,
+        outcome: RunStatus,
+        project_status: ProjectStatus,
+        changes: dict[str, Any],
+    ) -> bool: ...
 
 
 Verifier = Callable[[dict[str, bytes], TaskPlan], VerificationResult]
@@ -132,9 +155,17 @@ class BuildSteps:
     cannot repair), so verify needs neither the setting nor the generator, and a run keeps the
     allowance it started with."""
 
-    def __init__(self, ledger: BuildLedger, events: EventLog, repository: Callable[[str, str], Repository],
-                 generator: Callable[[], Generator], verifier: Verifier, clock: Clock = utc_now, *,
-                 repair_attempts: int = 0) -> None:
+    def __init__(
+        self,
+        ledger: BuildLedger,
+        events: EventLog,
+        repository: Callable[[str, str], Repository],
+        generator: Callable[[], Generator],
+        verifier: Verifier,
+        clock: Clock = utc_now,
+        *,
+        repair_attempts: int = 0,
+    ) -> None:
         if repair_attempts < 0:
             raise ValueError("repair_attempts must be >= 0")
         self._ledger = ledger
@@ -149,8 +180,13 @@ class BuildSteps:
 
     def decompose(self, ref: RunRef) -> dict[str, Any]:
         run = self._active(ref)
-        self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.DECOMPOSING,
-                                frozenset({RunStatus.QUEUED, RunStatus.DECOMPOSING}))
+        self._ledger.set_status(
+            ref.workspace_id,
+            ref.project_id,
+            ref.run_id,
+            RunStatus.DECOMPOSING,
+            frozenset({RunStatus.QUEUED, RunStatus.DECOMPOSING}),
+        )
         if run.get("tasksJson"):  # a retried invocation: the plan is stored already
             plan = TaskPlan.model_validate(run["tasksJson"])
         else:
@@ -160,17 +196,36 @@ class BuildSteps:
             except ValidationError as error:
                 raise PlanningFailed(_short(f"the plan is invalid: {error}")) from None
             now = self._now()
-            self._ledger.put_tasks(ref.workspace_id, [
-                Task(id=t.id, runId=ref.run_id, definition=t, status=TaskStatus.PENDING, branchName=t.branch)
-                for t in plan.tasks])
+            self._ledger.put_tasks(
+                ref.workspace_id,
+                [
+                    Task(id=t.id, runId=ref.run_id, definition=t, status=TaskStatus.PENDING, branchName=t.branch)
+                    for t in plan.tasks
+                ],
+            )
             self._active(ref)  # cancelled while planning: the tasks just stored are cancelled too
             allowed = self._repair_attempts if can_repair(self._generator()) else 0
-            self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.DECOMPOSING,
-                                    frozenset({RunStatus.DECOMPOSING}),
-                                    {"tasksJson": plan.model_dump(mode="json"), "tasksTotal": len(plan.tasks),
-                                     "maxRepairAttempts": allowed, "updatedAt": now})
-        self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.EXECUTING,
-                                frozenset({RunStatus.DECOMPOSING, RunStatus.EXECUTING}), {"updatedAt": self._now()})
+            self._ledger.set_status(
+                ref.workspace_id,
+                ref.project_id,
+                ref.run_id,
+                RunStatus.DECOMPOSING,
+                frozenset({RunStatus.DECOMPOSING}),
+                {
+                    "tasksJson": plan.model_dump(mode="json"),
+                    "tasksTotal": len(plan.tasks),
+                    "maxRepairAttempts": allowed,
+                    "updatedAt": now,
+                },
+            )
+        self._ledger.set_status(
+            ref.workspace_id,
+            ref.project_id,
+            ref.run_id,
+            RunStatus.EXECUTING,
+            frozenset({RunStatus.DECOMPOSING, RunStatus.EXECUTING}),
+            {"updatedAt": self._now()},
+        )
         return {"waves": plan.waves()}
 
     # --- execute one task ---------------------------------------------------------------
@@ -182,19 +237,30 @@ class BuildSteps:
         stored = self._ledger.task(ref.workspace_id, ref.run_id, task_id)
         if stored is not None and stored.status is TaskStatus.SUCCEEDED and stored.result:
             return stored.result.model_dump(mode="json")  # a duplicate invocation after success
-        self._ledger.update_task(ref.workspace_id, ref.run_id, task_id,
-                                 {"status": TaskStatus.RUNNING.value, "startedAt": self._now()},
-                                 increment_attempts=True)
+        self._ledger.update_task(
+            ref.workspace_id,
+            ref.run_id,
+            task_id,
+            {"status": TaskStatus.RUNNING.value, "startedAt": self._now()},
+            increment_attempts=True,
+        )
         self._active(ref)  # cancelled since the first check: the task is not left running
         attempt = (stored.attempts if stored else 0) + 1
-        self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.TASK_STARTED, task_id=task_id,
-                            payload={"branchName": task.branch, "attempt": attempt})
+        self._events.append(
+            ref.workspace_id,
+            ref.project_id,
+            ref.run_id,
+            EventType.TASK_STARTED,
+            task_id=task_id,
+            payload={"branchName": task.branch, "attempt": attempt},
+        )
         repository = self._repository(ref.workspace_id, ref.project_id)
         base = self._task_base(repository, plan, task)
         documents = self._documents(ref, run)
         context = self._texts(repository, base)
-        implementation = self._call(lambda g: g.implement(
-            ImplementRequest(task=task, documents=documents, files=context)))
+        implementation = self._call(
+            lambda g: g.implement(ImplementRequest(task=task, documents=documents, files=context))
+        )
         changes = self._checked_changes(ref, task, implementation.files)
         self._active(ref)  # cancelled while implementing: write nothing
         repository.point(task.branch, base)
@@ -202,18 +268,39 @@ class BuildSteps:
         diff = repository.diff(base, commit.id)
         result = TaskResult(filesCreated=list(diff.created), filesModified=list(diff.modified), commitSha=commit.id)
         for path in diff.created:
-            self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.FILE_CREATED, task_id=task_id,
-                                payload={"path": path, "size": len(changes[path] or b"")})
+            self._events.append(
+                ref.workspace_id,
+                ref.project_id,
+                ref.run_id,
+                EventType.FILE_CREATED,
+                task_id=task_id,
+                payload={"path": path, "size": len(changes[path] or b"")},
+            )
         for path in diff.modified:
-            self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.FILE_MODIFIED, task_id=task_id,
-                                payload={"path": path, "size": len(changes[path] or b"")})
-        if self._ledger.update_task(ref.workspace_id, ref.run_id, task_id,
-                                    {"status": TaskStatus.SUCCEEDED.value, "result": result.model_dump(mode="json"),
-                                     "finishedAt": self._now()},
-                                    only_if_status=frozenset({TaskStatus.RUNNING})):
+            self._events.append(
+                ref.workspace_id,
+                ref.project_id,
+                ref.run_id,
+                EventType.FILE_MODIFIED,
+                task_id=task_id,
+                payload={"path": path, "size": len(changes[path] or b"")},
+            )
+        if self._ledger.update_task(
+            ref.workspace_id,
+            ref.run_id,
+            task_id,
+            {"status": TaskStatus.SUCCEEDED.value, "result": result.model_dump(mode="json"), "finishedAt": self._now()},
+            only_if_status=frozenset({TaskStatus.RUNNING}),
+        ):
             self._ledger.count_task(ref.workspace_id, ref.project_id, ref.run_id, "tasksSucceeded")
-            self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.TASK_COMPLETED,
-                                task_id=task_id, payload=result.model_dump(mode="json"))
+            self._events.append(
+                ref.workspace_id,
+                ref.project_id,
+                ref.run_id,
+                EventType.TASK_COMPLETED,
+                task_id=task_id,
+                payload=result.model_dump(mode="json"),
+            )
         return result.model_dump(mode="json")
 
     def _task_base(self, repository: Repository, plan: TaskPlan, task: TaskDefinition) -> str:
@@ -231,7 +318,8 @@ class BuildSteps:
                 repository.merge(scratch, branch, f"Merge {branch} into the base of {task.id}", AUTHOR)
             except MergeConflict as conflict:
                 raise TaskFailed(
-                    f"the outputs of {task.id}'s dependencies conflict: {', '.join(conflict.paths)}") from None
+                    f"the outputs of {task.id}'s dependencies conflict: {', '.join(conflict.paths)}"
+                ) from None
         return repository.resolve(scratch)
 
     @staticmethod
@@ -253,20 +341,35 @@ class BuildSteps:
         return changes
 
     def _fail_task(self, ref: RunRef, task_id: str, message: str, reason: str) -> None:
-        if self._ledger.update_task(ref.workspace_id, ref.run_id, task_id,
-                                    {"status": TaskStatus.FAILED.value, "error": _short(message),
-                                     "finishedAt": self._now()},
-                                    only_if_status=frozenset({TaskStatus.RUNNING, TaskStatus.PENDING})):
+        if self._ledger.update_task(
+            ref.workspace_id,
+            ref.run_id,
+            task_id,
+            {"status": TaskStatus.FAILED.value, "error": _short(message), "finishedAt": self._now()},
+            only_if_status=frozenset({TaskStatus.RUNNING, TaskStatus.PENDING}),
+        ):
             self._ledger.count_task(ref.workspace_id, ref.project_id, ref.run_id, "tasksFailed")
-            self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.TASK_FAILED, task_id=task_id,
-                                payload={"reason": reason, "message": _short(message)})
+            self._events.append(
+                ref.workspace_id,
+                ref.project_id,
+                ref.run_id,
+                EventType.TASK_FAILED,
+                task_id=task_id,
+                payload={"reason": reason, "message": _short(message)},
+            )
 
     # --- verify and merge ---------------------------------------------------------------
 
     def verify(self, ref: RunRef) -> dict[str, Any]:
         run = self._active(ref)
-        self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.VERIFYING,
-                                frozenset({RunStatus.EXECUTING, RunStatus.VERIFYING}), {"updatedAt": self._now()})
+        self._ledger.set_status(
+            ref.workspace_id,
+            ref.project_id,
+            ref.run_id,
+            RunStatus.VERIFYING,
+            frozenset({RunStatus.EXECUTING, RunStatus.VERIFYING}),
+            {"updatedAt": self._now()},
+        )
         plan = TaskPlan.model_validate(run["tasksJson"])
         repository = self._repository(ref.workspace_id, ref.project_id)
         files = self._merged_files(ref, repository, plan)
@@ -274,22 +377,30 @@ class BuildSteps:
             result = self._verifier(files, plan)
         except SandboxUnavailable as error:  # throttled or not ready: the step is retried with backoff
             raise TransientBuildError(f"the build sandbox is unavailable: {error}") from None
-        self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.VERIFYING,
-                                frozenset({RunStatus.VERIFYING}),
-                                {"verificationResult": result.model_dump(mode="json"), "updatedAt": self._now()})
+        self._ledger.set_status(
+            ref.workspace_id,
+            ref.project_id,
+            ref.run_id,
+            RunStatus.VERIFYING,
+            frozenset({RunStatus.VERIFYING}),
+            {"verificationResult": result.model_dump(mode="json"), "updatedAt": self._now()},
+        )
         repaired = int(run.get("repairAttempts") or 0)
         allowed = int(run.get("maxRepairAttempts") or 0)
         verdict: dict[str, Any] = {"passed": result.passed, "attempt": repaired, "maxAttempts": allowed, "tasks": []}
-        payload: dict[str, Any] = {"passed": result.passed,
-                                   "checks": [{"name": c.name, "passed": c.passed} for c in result.checks]}
+        payload: dict[str, Any] = {
+            "passed": result.passed,
+            "checks": [{"name": c.name, "passed": c.passed} for c in result.checks],
+        }
         if not result.passed:
             if repaired < allowed:  # else the attempts are spent (or the generator cannot repair)
                 verdict["tasks"] = list(repairs.blame(result, plan, self._owners(ref, plan)))
             if verdict["tasks"]:
                 verdict["attempt"] = repaired + 1
                 payload["repair"] = {"attempt": repaired + 1, "maxAttempts": allowed, "taskIds": verdict["tasks"]}
-        self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.VERIFICATION_COMPLETED,
-                            payload=payload)
+        self._events.append(
+            ref.workspace_id, ref.project_id, ref.run_id, EventType.VERIFICATION_COMPLETED, payload=payload
+        )
         if not result.passed and not verdict["tasks"]:
             failed = ", ".join(c.name for c in result.checks if not c.passed)
             after = f" after {repaired} repair attempt{'s' if repaired != 1 else ''}" if repaired else ""
@@ -319,78 +430,135 @@ class BuildSteps:
         if int(run.get("repairAttempts") or 0) < attempt:
             # The run counts the attempts started (verify reads it); every task of the round writes
             # the same number, so a retried or concurrent invocation cannot count twice.
-            self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.VERIFYING,
-                                    frozenset({RunStatus.VERIFYING}),
-                                    {"repairAttempts": attempt, "updatedAt": self._now()})
+            self._ledger.set_status(
+                ref.workspace_id,
+                ref.project_id,
+                ref.run_id,
+                RunStatus.VERIFYING,
+                frozenset({RunStatus.VERIFYING}),
+                {"repairAttempts": attempt, "updatedAt": self._now()},
+            )
         verification = VerificationResult.model_validate(run["verificationResult"])
         failures = repairs.blame(verification, plan, self._owners(ref, plan)).get(task_id, [])
         failures += self._rejected_before(ref, task_id, attempt)
-        self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.TASK_REPAIR_STARTED,
-                            task_id=task_id,
-                            payload={"attempt": attempt, "maxAttempts": max_attempts, "branchName": task.branch,
-                                     "checks": [c.name for c in verification.checks if not c.passed]})
+        self._events.append(
+            ref.workspace_id,
+            ref.project_id,
+            ref.run_id,
+            EventType.TASK_REPAIR_STARTED,
+            task_id=task_id,
+            payload={
+                "attempt": attempt,
+                "maxAttempts": max_attempts,
+                "branchName": task.branch,
+                "checks": [c.name for c in verification.checks if not c.passed],
+            },
+        )
         if not failures:  # verification moved on (a retried round after the run changed): nothing to say
-            return self._repair_failed(ref, task_id, attempt, "nothing_to_repair",
-                                       "verification found nothing wrong with this task's files")
+            return self._repair_failed(
+                ref, task_id, attempt, "nothing_to_repair", "verification found nothing wrong with this task's files"
+            )
         repository = self._repository(ref.workspace_id, ref.project_id)
         tree = self._merged_files(ref, repository, plan)
-        request = RepairRequest(task=task, documents=self._documents(ref, run), files=_decoded(tree),
-                                failures=failures, attempt=attempt)
+        request = RepairRequest(
+            task=task, documents=self._documents(ref, run), files=_decoded(tree), failures=failures, attempt=attempt
+        )
         try:
             implementation = repair(self._generator(), request)
         except GenerationFailed as failure:
             if failure.reason == "unavailable":
                 raise TransientBuildError(failure.message) from None
-            return self._repair_failed(ref, task_id, attempt, failure.reason,
-                                       f"the generator failed ({failure.reason}): {failure.message}")
+            return self._repair_failed(
+                ref, task_id, attempt, failure.reason, f"the generator failed ({failure.reason}): {failure.message}"
+            )
         changes, problem = screen(task, implementation.files)
         if problem is not None:
             return self._repair_failed(ref, task_id, attempt, *problem)
         self._active(ref)  # cancelled while repairing: write nothing
         prior = stored.result.commitSha
         repository.point(task.branch, prior)
-        commit = repository.commit(task.branch, changes, f"{task.id}: repair {attempt} after verification failed",
-                                   AUTHOR, parent=prior)
+        commit = repository.commit(
+            task.branch, changes, f"{task.id}: repair {attempt} after verification failed", AUTHOR, parent=prior
+        )
         diff = repository.diff(prior, commit.id)
         if not (diff.created or diff.modified):
             repository.point(task.branch, prior)  # no empty commit: the branch tells what changed
-            return self._repair_failed(ref, task_id, attempt, "unchanged",
-                                       "the repair rewrote no file: every file came back as it was")
+            return self._repair_failed(
+                ref, task_id, attempt, "unchanged", "the repair rewrote no file: every file came back as it was"
+            )
         created = sorted({*stored.result.filesCreated, *diff.created})
-        result = TaskResult(filesCreated=created,
-                            filesModified=sorted({*stored.result.filesModified, *diff.modified} - set(created)),
-                            commitSha=commit.id)
+        result = TaskResult(
+            filesCreated=created,
+            filesModified=sorted({*stored.result.filesModified, *diff.modified} - set(created)),
+            commitSha=commit.id,
+        )
         for kind, paths in ((EventType.FILE_CREATED, diff.created), (EventType.FILE_MODIFIED, diff.modified)):
             for path in paths:
-                self._events.append(ref.workspace_id, ref.project_id, ref.run_id, kind, task_id=task_id,
-                                    payload={"path": path, "size": len(changes[path] or b""), "attempt": attempt})
-        if self._ledger.update_task(ref.workspace_id, ref.run_id, task_id,
-                                    {"result": result.model_dump(mode="json"), "repairs": attempt},
-                                    only_if_status=frozenset({TaskStatus.SUCCEEDED})):
-            self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.TASK_REPAIR_COMPLETED,
-                                task_id=task_id,
-                                payload={"attempt": attempt, "commitSha": commit.id, "filesCreated": list(diff.created),
-                                         "filesModified": list(diff.modified),
-                                         "summary": _short(implementation.summary)})
+                self._events.append(
+                    ref.workspace_id,
+                    ref.project_id,
+                    ref.run_id,
+                    kind,
+                    task_id=task_id,
+                    payload={"path": path, "size": len(changes[path] or b""), "attempt": attempt},
+                )
+        if self._ledger.update_task(
+            ref.workspace_id,
+            ref.run_id,
+            task_id,
+            {"result": result.model_dump(mode="json"), "repairs": attempt},
+            only_if_status=frozenset({TaskStatus.SUCCEEDED}),
+        ):
+            self._events.append(
+                ref.workspace_id,
+                ref.project_id,
+                ref.run_id,
+                EventType.TASK_REPAIR_COMPLETED,
+                task_id=task_id,
+                payload={
+                    "attempt": attempt,
+                    "commitSha": commit.id,
+                    "filesCreated": list(diff.created),
+                    "filesModified": list(diff.modified),
+                    "summary": _short(implementation.summary),
+                },
+            )
         return {"taskId": task_id, "attempt": attempt, "repaired": True, "commitSha": commit.id}
 
     def _repair_failed(self, ref: RunRef, task_id: str, attempt: int, reason: str, message: str) -> dict[str, Any]:
         self._active(ref)
-        if self._ledger.update_task(ref.workspace_id, ref.run_id, task_id, {"repairs": attempt},
-                                    only_if_status=frozenset({TaskStatus.SUCCEEDED})):
-            self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.TASK_REPAIR_FAILED,
-                                task_id=task_id,
-                                payload={"attempt": attempt, "reason": reason, "message": _short(message)})
+        if self._ledger.update_task(
+            ref.workspace_id,
+            ref.run_id,
+            task_id,
+            {"repairs": attempt},
+            only_if_status=frozenset({TaskStatus.SUCCEEDED}),
+        ):
+            self._events.append(
+                ref.workspace_id,
+                ref.project_id,
+                ref.run_id,
+                EventType.TASK_REPAIR_FAILED,
+                task_id=task_id,
+                payload={"attempt": attempt, "reason": reason, "message": _short(message)},
+            )
         return {"taskId": task_id, "attempt": attempt, "repaired": False, "reason": reason}
 
     def _rejected_before(self, ref: RunRef, task_id: str, attempt: int) -> list[str]:
         """Why this task's previous repair was rejected (outside its scope, no change, ...): the
         generator hears it along with the failures, which are the same ones again."""
-        rejected = self._events.list(ref.workspace_id, ref.run_id, limit=100, where=EventFilter(
-            types=frozenset({EventType.TASK_REPAIR_FAILED}), task_id=task_id))
-        return [f"Your previous repair of this task (attempt {event.payload['attempt']}) was rejected and changed "
-                f"nothing: {event.payload.get('message', '')}"
-                for event in rejected if event.payload.get("attempt") == attempt - 1]
+        rejected = self._events.list(
+            ref.workspace_id,
+            ref.run_id,
+            limit=100,
+            where=EventFilter(types=frozenset({EventType.TASK_REPAIR_FAILED}), task_id=task_id),
+        )
+        return [
+            f"Your previous repair of this task (attempt {event.payload['attempt']}) was rejected and changed "
+            f"nothing: {event.payload.get('message', '')}"
+            for event in rejected
+            if event.payload.get("attempt") == attempt - 1
+        ]
 
     def _merged_files(self, ref: RunRef, repository: Repository, plan: TaskPlan) -> dict[str, bytes]:
         """The tree main would have after the merge: main plus each task's changes in mergeOrder."""
@@ -406,8 +574,14 @@ class BuildSteps:
 
     def merge(self, ref: RunRef) -> dict[str, Any]:
         run = self._active(ref)
-        self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.MERGING,
-                                frozenset({RunStatus.VERIFYING, RunStatus.MERGING}), {"updatedAt": self._now()})
+        self._ledger.set_status(
+            ref.workspace_id,
+            ref.project_id,
+            ref.run_id,
+            RunStatus.MERGING,
+            frozenset({RunStatus.VERIFYING, RunStatus.MERGING}),
+            {"updatedAt": self._now()},
+        )
         plan = TaskPlan.model_validate(run["tasksJson"])
         repository = self._repository(ref.workspace_id, ref.project_id)
         for task_id in plan.mergeOrder:
@@ -419,8 +593,14 @@ class BuildSteps:
             except RefConflict:
                 raise TransientBuildError("main moved while merging; retrying the merge") from None
         head = repository.resolve(MAIN)
-        self._ledger.set_status(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.MERGING,
-                                frozenset({RunStatus.MERGING}), {"mergeCommit": head, "updatedAt": self._now()})
+        self._ledger.set_status(
+            ref.workspace_id,
+            ref.project_id,
+            ref.run_id,
+            RunStatus.MERGING,
+            frozenset({RunStatus.MERGING}),
+            {"mergeCommit": head, "updatedAt": self._now()},
+        )
         return {"commit": head}
 
     # --- finish ---------------------------------------------------------------------------
@@ -432,10 +612,21 @@ class BuildSteps:
             return {"status": run["status"] if run else "missing"}
         now = self._now()
         if error is None:
-            if self._ledger.finish(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.SUCCEEDED,
-                                   ProjectStatus.BUILT, {"finishedAt": now}):
-                self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.RUN_COMPLETED,
-                                    payload={"commit": run.get("mergeCommit"), "runNumber": run.get("runNumber")})
+            if self._ledger.finish(
+                ref.workspace_id,
+                ref.project_id,
+                ref.run_id,
+                RunStatus.SUCCEEDED,
+                ProjectStatus.BUILT,
+                {"finishedAt": now},
+            ):
+                self._events.append(
+                    ref.workspace_id,
+                    ref.project_id,
+                    ref.run_id,
+                    EventType.RUN_COMPLETED,
+                    payload={"commit": run.get("mergeCommit"), "runNumber": run.get("runNumber")},
+                )
             return {"status": RunStatus.SUCCEEDED.value}
         reason, message, task_id = _describe(error)
         for task in self._ledger.tasks(ref.workspace_id, ref.run_id):
@@ -445,12 +636,22 @@ class BuildSteps:
                 else:
                     self._fail_task(ref, task.id, "stopped: the run failed", "run_failed")
             elif task.status is TaskStatus.PENDING:
-                self._ledger.update_task(ref.workspace_id, ref.run_id, task.id,
-                                         {"status": TaskStatus.CANCELLED.value, "finishedAt": now},
-                                         only_if_status=frozenset({TaskStatus.PENDING}))
+                self._ledger.update_task(
+                    ref.workspace_id,
+                    ref.run_id,
+                    task.id,
+                    {"status": TaskStatus.CANCELLED.value, "finishedAt": now},
+                    only_if_status=frozenset({TaskStatus.PENDING}),
+                )
         details = {"reason": reason, "message": message, "taskId": task_id}
-        if self._ledger.finish(ref.workspace_id, ref.project_id, ref.run_id, RunStatus.FAILED, ProjectStatus.FAILED,
-                               {"finishedAt": now, "error": details}):
+        if self._ledger.finish(
+            ref.workspace_id,
+            ref.project_id,
+            ref.run_id,
+            RunStatus.FAILED,
+            ProjectStatus.FAILED,
+            {"finishedAt": now, "error": details},
+        ):
             self._events.append(ref.workspace_id, ref.project_id, ref.run_id, EventType.RUN_FAILED, payload=details)
         return {"status": RunStatus.FAILED.value}
 
@@ -512,9 +713,11 @@ def screen(task: TaskDefinition, files: dict[str, str]) -> tuple[dict[str, bytes
         changes[path] = data
     if not (outside or invalid or refused):
         return changes, None
-    problems = ([f"outside its pathScope: {', '.join(sorted(outside))}"] if outside else []) + (
-        [f"invalid paths: {', '.join(invalid)}"] if invalid else []) + (
-        [f"files git refuses: {', '.join(refused)}"] if refused else [])
+    problems = (
+        ([f"outside its pathScope: {', '.join(sorted(outside))}"] if outside else [])
+        + ([f"invalid paths: {', '.join(invalid)}"] if invalid else [])
+        + ([f"files git refuses: {', '.join(refused)}"] if refused else [])
+    )
     message = f"{task.id} wrote files " + "; ".join(problems)
     return changes, ("git_path" if refused else "path_scope_violation", message)
 

@@ -34,7 +34,8 @@ class TaskDefinition(_Model):
     dependencies: list[Annotated[str, StringConstraints(pattern=TASK_ID)]] = Field(default_factory=list)
     # Globs (fnmatch, `**` allowed) of the repository paths this task may write.
     pathScope: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(
-        min_length=1, max_length=50)
+        min_length=1, max_length=50
+    )
     # Paths that must exist once the task is done (checked by verification).
     expectedOutputs: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(default_factory=list)
 
@@ -114,6 +115,7 @@ def _ancestors(tasks: dict[str, TaskDefinition]) -> dict[str, set[str]]:
 
 def _globs_may_overlap(a: str, b: str) -> bool:
     """Conservative: could some path match both globs? (literal prefixes compared)."""
+
     def literal_prefix(glob: str) -> str:
         cut = min([i for i, c in enumerate(glob) if c in "*?["] or [len(glob)])
         return glob[:cut]
@@ -162,14 +164,16 @@ def plan_problems(plan: TaskPlan) -> list[str]:
                     problems.append(f"mergeOrder puts {task.id} before its dependency {dependency}")
     ids = list(tasks)
     for i, first in enumerate(ids):
-        for second in ids[i + 1:]:
+        for second in ids[i + 1 :]:
             if first in ancestors[second] or second in ancestors[first]:
                 continue  # ordered by dependencies: the later one may build on the earlier's files
             for a in tasks[first].pathScope:
                 for b in tasks[second].pathScope:
                     if _globs_may_overlap(a, b):
-                        problems.append(f"path scopes of {first} ({a}) and {second} ({b}) overlap and "
-                                        "no dependency orders the two tasks")
+                        problems.append(
+                            f"path scopes of {first} ({a}) and {second} ({b}) overlap and "
+                            "no dependency orders the two tasks"
+                        )
     return problems
 
 
@@ -242,6 +246,7 @@ class Event(_Model):
 
 # --- the generator's build steps -----------------------------------------------------------
 
+
 class ImplementRequest(_Model):
     """What implement sees: the task, the approved spec documents and the files it builds on
     (the merged output of its dependencies, path -> UTF-8 text)."""
@@ -267,7 +272,8 @@ class Implementation(_Model):
     """implement's (and repair's) output: the files the task writes (path -> full new content)."""
 
     files: dict[Annotated[str, StringConstraints(min_length=1, max_length=1024)], str] = Field(
-        max_length=MAX_FILES_PER_TASK)
+        max_length=MAX_FILES_PER_TASK
+    )
     summary: Annotated[str, StringConstraints(max_length=2_000)] = ""
 
 

@@ -40,6 +40,7 @@ class _Model(BaseModel):
 
 # --- clarifying questions ---------------------------------------------------------------
 
+
 class QuestionType(str, Enum):
     SINGLE_CHOICE = "single_choice"
     MULTI_CHOICE = "multi_choice"
@@ -52,11 +53,13 @@ CHOICE_TYPES = frozenset({QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE}
 
 class Question(_Model):
     id: Annotated[str, StringConstraints(pattern=QUESTION_ID)] = Field(
-        description="Stable identifier the answer refers to.", examples=["authentication"])
+        description="Stable identifier the answer refers to.", examples=["authentication"]
+    )
     question: Line = Field(examples=["How will users sign in?"])
     type: QuestionType
     options: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]] | None = (
-        Field(default=None, description="The choices, for single_choice and multi_choice questions only."))
+        Field(default=None, description="The choices, for single_choice and multi_choice questions only.")
+    )
     required: bool = True
 
     @model_serializer(mode="wrap")
@@ -102,8 +105,18 @@ AnswerValue = bool | str | list[str]
 # --- the structured specification ------------------------------------------------------
 
 FieldType = Literal[
-    "string", "text", "integer", "decimal", "boolean", "date", "datetime",
-    "uuid", "email", "url", "enum", "json",
+    "string",
+    "text",
+    "integer",
+    "decimal",
+    "boolean",
+    "date",
+    "datetime",
+    "uuid",
+    "email",
+    "url",
+    "enum",
+    "json",
 ]
 RelationKind = Literal["belongs_to", "has_many", "many_to_many"]
 
@@ -115,7 +128,8 @@ class EntityField(_Model):
     unique: bool = False
     description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = ""
     values: list[Annotated[str, StringConstraints(pattern=FIELD_NAME)]] | None = Field(
-        default=None, description="The allowed values, for enum fields only.")
+        default=None, description="The allowed values, for enum fields only."
+    )
 
     @model_validator(mode="after")
     def _values_match_type(self) -> EntityField:
@@ -148,7 +162,8 @@ class Entity(_Model):
             if relation.kind == "belongs_to":
                 if relation.via is None or relation.via not in names:
                     raise ValueError(
-                        f"entity {self.name}: belongs_to {relation.target} needs `via` naming one of its fields")
+                        f"entity {self.name}: belongs_to {relation.target} needs `via` naming one of its fields"
+                    )
             elif relation.via is not None:
                 raise ValueError(f"entity {self.name}: only belongs_to relations have `via`")
         return self
@@ -222,6 +237,7 @@ class SpecContent(_Model):
 
 
 # --- the generator port ------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ProjectBrief:

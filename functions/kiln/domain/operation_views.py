@@ -32,6 +32,7 @@ from kiln.envelope import ErrorCode
 
 # --- asynchronous operations -----------------------------------------------------------------------
 
+
 class OperationFailure(View):
     """Why an operation failed: the error a synchronous call would have answered."""
 
@@ -42,8 +43,9 @@ class OperationFailure(View):
 
 
 class ExportSource(View):
-    commit: Sha1 | None = Field(description="The exported commit; null for a `.kiln` of a project with no `main` "
-                                            "yet (its spec, no files).")
+    commit: Sha1 | None = Field(
+        description="The exported commit; null for a `.kiln` of a project with no `main` yet (its spec, no files)."
+    )
     ref: str | SkipJsonSchema[None] = omitted("The exported branch or sha (ref exports).")
     runId: RunId | SkipJsonSchema[None] = omitted()
     runNumber: Annotated[int, Field(ge=1)] | SkipJsonSchema[None] = omitted()
@@ -68,12 +70,17 @@ class ExportOperation(View):
     sizeBytes: Annotated[int, Field(ge=0)] | None = Field(description="Size of the finished archive.")
     sha256: Sha256 | None
     filename: str | None = Field(description="The archive's file name.")
-    downloadUrl: str | None = Field(description="A presigned download minted for this response (finished "
-                                                "operations).", json_schema_extra={"format": "uri"})
-    expiresAt: str | None = Field(description="When `downloadUrl` stops working.",
-                                  json_schema_extra={"format": "date-time"})
-    objectExpiresAt: str | None = Field(description="When the archive itself is deleted (7 days after it was "
-                                                    "made).", json_schema_extra={"format": "date-time"})
+    downloadUrl: str | None = Field(
+        description="A presigned download minted for this response (finished operations).",
+        json_schema_extra={"format": "uri"},
+    )
+    expiresAt: str | None = Field(
+        description="When `downloadUrl` stops working.", json_schema_extra={"format": "date-time"}
+    )
+    objectExpiresAt: str | None = Field(
+        description="When the archive itself is deleted (7 days after it was made).",
+        json_schema_extra={"format": "date-time"},
+    )
     error: OperationFailure | SkipJsonSchema[None] = omitted("Why it failed (only once it failed).")
 
 
@@ -108,12 +115,17 @@ class ConversionOperation(View):
     sizeBytes: Annotated[int, Field(ge=0)] | None = Field(description="Size of the finished archive.")
     sha256: Sha256 | None
     filename: str | None = Field(description="The archive's file name.")
-    downloadUrl: str | None = Field(description="A presigned download minted for this response (finished "
-                                                "operations).", json_schema_extra={"format": "uri"})
-    expiresAt: str | None = Field(description="When `downloadUrl` stops working.",
-                                  json_schema_extra={"format": "date-time"})
-    objectExpiresAt: str | None = Field(description="When the archive itself is deleted (7 days after it was "
-                                                    "made).", json_schema_extra={"format": "date-time"})
+    downloadUrl: str | None = Field(
+        description="A presigned download minted for this response (finished operations).",
+        json_schema_extra={"format": "uri"},
+    )
+    expiresAt: str | None = Field(
+        description="When `downloadUrl` stops working.", json_schema_extra={"format": "date-time"}
+    )
+    objectExpiresAt: str | None = Field(
+        description="When the archive itself is deleted (7 days after it was made).",
+        json_schema_extra={"format": "date-time"},
+    )
     error: OperationFailure | SkipJsonSchema[None] = omitted("Why it failed (only once it failed).")
 
 
@@ -146,9 +158,14 @@ class RunOperation(View):
     status: RunStatus
 
 
-class AnyOperation(RootModel[Annotated[
-        StrictExportOperation | StrictImportOperation | StrictConversionOperation | RunOperation,
-        Field(discriminator="kind")]]):
+class AnyOperation(
+    RootModel[
+        Annotated[
+            StrictExportOperation | StrictImportOperation | StrictConversionOperation | RunOperation,
+            Field(discriminator="kind"),
+        ]
+    ]
+):
     """Any asynchronous operation, by its `kind`."""
 
     model_config = ConfigDict(defer_build=True)

@@ -30,12 +30,18 @@ from kiln.envelope import ErrorCode, KilnError, not_found
 EXPORT_RETENTION = timedelta(days=7)  # S3 lifecycle deletes export and conversion objects after this
 DOWNLOAD_URL_SECONDS = 900  # presigned downloads live at most 15 minutes
 UPLOAD_URL_SECONDS = 900
-MAX_UPLOAD_BYTES = 1024 ** 3  # 1 GiB
+MAX_UPLOAD_BYTES = 1024**3  # 1 GiB
 SYNC_IMPORT_MAX_BYTES = 4 * 1024 * 1024  # API Gateway base64 + Lambda's 6 MB payload: 4 MiB is honest
 RETRY_AFTER_SECONDS = 2
 
-UPLOAD_CONTENT_TYPES = ("application/zip", "application/gzip", "application/x-gzip", "application/x-tar+gzip",
-                        "application/octet-stream", "application/vnd.kiln+zip")
+UPLOAD_CONTENT_TYPES = (
+    "application/zip",
+    "application/gzip",
+    "application/x-gzip",
+    "application/x-tar+gzip",
+    "application/octet-stream",
+    "application/vnd.kiln+zip",
+)
 EXTENSIONS = {"zip": "zip", "tar.gz": "tar.gz", "kiln": "kiln"}
 CONTENT_TYPES = {"zip": "application/zip", "tar.gz": "application/gzip", "kiln": "application/vnd.kiln+zip"}
 
@@ -66,9 +72,11 @@ class ResourceStatus(str, Enum):
     FAILED = "failed"
 
 
-RESOURCE_STATUS = {OperationStatus.PROCESSING: ResourceStatus.PROCESSING,
-                   OperationStatus.SUCCEEDED: ResourceStatus.COMPLETED,
-                   OperationStatus.FAILED: ResourceStatus.FAILED}
+RESOURCE_STATUS = {
+    OperationStatus.PROCESSING: ResourceStatus.PROCESSING,
+    OperationStatus.SUCCEEDED: ResourceStatus.COMPLETED,
+    OperationStatus.FAILED: ResourceStatus.FAILED,
+}
 
 
 class _Out(BaseModel):
@@ -158,6 +166,7 @@ class ConversionCreate(Strict):
 
 # --- ports ------------------------------------------------------------------------------------
 
+
 class OperationStore(Protocol):
     def put(self, workspace_id: str, operation: Operation) -> None: ...
 
@@ -219,9 +228,17 @@ class StrictStatus:
 
 # --- the service --------------------------------------------------------------------------------
 
+
 class OperationService:
-    def __init__(self, store: OperationStore, workflow: ArchiveWorkflow, presigner: Presigner,
-                 sources: SourceResolver, runs: RunStatusReader, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        store: OperationStore,
+        workflow: ArchiveWorkflow,
+        presigner: Presigner,
+        sources: SourceResolver,
+        runs: RunStatusReader,
+        clock: Clock = utc_now,
+    ) -> None:
         self._store = store
         self._workflow = workflow
         self._presigner = presigner
@@ -243,15 +260,19 @@ class OperationService:
         existing = self._store.current_kiln_export(workspace_id, project.id, current)
         if existing:
             operation = self._store.get(workspace_id, existing)
-            if (operation is not None and operation.status is not OperationStatus.FAILED
-                    and not self._expired(operation)):
+            if (
+                operation is not None
+                and operation.status is not OperationStatus.FAILED
+                and not self._expired(operation)
+            ):
                 return operation, False
         operation = self._start_export(workspace_id, project.id, "kiln", source, project_slug)
         self._store.remember_kiln_export(workspace_id, project.id, current, operation.id)
         return operation, True
 
-    def _start_export(self, workspace_id: str, project_id: str, format: Format, source: dict[str, Any],
-                      project_slug: str) -> Operation:
+    def _start_export(
+        self, workspace_id: str, project_id: str, format: Format, source: dict[str, Any], project_slug: str
+    ) -> Operation:
         now = self._clock()
         operation_id = ids.new_id("export", int(now.timestamp() * 1000))
         if source.get("runNumber"):
@@ -260,9 +281,17 @@ class OperationService:
             stem = f"{project_slug}-{source['commit'][:12]}"
         else:
             stem = project_slug
-        operation = Operation(id=operation_id, kind=OperationKind.EXPORT, status=OperationStatus.PROCESSING,
-                              projectId=project_id, format=format, source=source,
-                              filename=f"{stem}.{EXTENSIONS[format]}", createdAt=iso(now), updatedAt=iso(now))
+        operation = Operation(
+            id=operation_id,
+            kind=OperationKind.EXPORT,
+            status=OperationStatus.PROCESSING,
+            projectId=project_id,
+            format=format,
+            source=source,
+            filename=f"{stem}.{EXTENSIONS[format]}",
+            createdAt=iso(now),
+            updatedAt=iso(now),
+        )
         return self._start(workspace_id, operation)
 
     def get_export(self, workspace_id: str, project_id: str, export_id: str) -> dict[str, Any]:
@@ -284,20 +313,43 @@ class OperationService:
         upload_id = ids.new_id("upload", int(now.timestamp() * 1000))
         key = f"uploads/{workspace_id}/{upload_id}"
         expires = now + timedelta(seconds=UPLOAD_URL_SECONDS)
-        upload = Upload(id=upload_id, filename=request.filename, contentType=request.contentType,
-                        sizeBytes=request.sizeBytes, objectKey=key, createdAt=iso(now), expiresAt=iso(expires))
+        upload = Upload(
+            id=upload_id,
+            filename=request.filename,
+            contentType=request.contentType,
+            sizeBytes=request.sizeBytes,
+            objectKey=key,
+            createdAt=iso(now),
+            expiresAt=iso(expires),
+        )
         self._store.put_upload(workspace_id, upload)
         presigned = self._presigner.upload(key, request.contentType, request.sizeBytes, UPLOAD_URL_SECONDS)
-        return {"uploadId": upload_id, "filename": request.filename, "sizeBytes": request.sizeBytes,
-                "contentType": request.contentType, **presigned}
+        return {
+            "uploadId": upload_id,
+            "filename": request.filename,
+            "sizeBytes": request.sizeBytes,
+            "contentType": request.contentType,
+            **presigned,
+        }
 
     def upload(self, workspace_id: str, upload_id: str) -> Upload:
         """An unused upload of this workspace: 400 for an unknown id, 409 for a used one."""
         upload = self._store.get_upload(workspace_id, upload_id) if ids.is_valid("upload", upload_id) else None
         if upload is None:
-            raise KilnError(ErrorCode.VALIDATION_ERROR, "No such upload in this workspace.",
-                            {"fields": [{"field": "uploadId", "location": "body", "type": "not_found",
-                                         "message": "no upload with this id in this workspace"}]})
+            raise KilnError(
+                ErrorCode.VALIDATION_ERROR,
+                "No such upload in this workspace.",
+                {
+                    "fields": [
+                        {
+                            "field": "uploadId",
+                            "location": "body",
+                            "type": "not_found",
+                            "message": "no upload with this id in this workspace",
+                        }
+                    ]
+                },
+            )
         if upload.consumedBy is not None:
             raise upload_consumed(upload.id, upload.consumedBy)
         return upload
@@ -305,19 +357,32 @@ class OperationService:
     def import_upload(self, workspace_id: str, request: ImportFromUpload) -> Operation:
         upload = self.upload(workspace_id, request.uploadId)
         now = self._clock()
-        operation = Operation(id=ids.new_id("import", int(now.timestamp() * 1000)), kind=OperationKind.IMPORT,
-                              status=OperationStatus.PROCESSING, uploadId=upload.id, filename=upload.filename,
-                              resultName=request.name, createdAt=iso(now), updatedAt=iso(now))
+        operation = Operation(
+            id=ids.new_id("import", int(now.timestamp() * 1000)),
+            kind=OperationKind.IMPORT,
+            status=OperationStatus.PROCESSING,
+            uploadId=upload.id,
+            filename=upload.filename,
+            resultName=request.name,
+            createdAt=iso(now),
+            updatedAt=iso(now),
+        )
         return self._start_consuming(workspace_id, operation, upload)
 
     def convert(self, workspace_id: str, request: ConversionCreate) -> Operation:
         upload = self.upload(workspace_id, request.uploadId)
         now = self._clock()
         stem = re.sub(r"(\.tar\.gz|\.tgz|\.zip|\.kiln)$", "", upload.filename, flags=re.IGNORECASE) or "archive"
-        operation = Operation(id=ids.new_id("conversion", int(now.timestamp() * 1000)),
-                              kind=OperationKind.CONVERSION, status=OperationStatus.PROCESSING,
-                              uploadId=upload.id, format=request.to, filename=f"{stem}.{EXTENSIONS[request.to]}",
-                              createdAt=iso(now), updatedAt=iso(now))
+        operation = Operation(
+            id=ids.new_id("conversion", int(now.timestamp() * 1000)),
+            kind=OperationKind.CONVERSION,
+            status=OperationStatus.PROCESSING,
+            uploadId=upload.id,
+            format=request.to,
+            filename=f"{stem}.{EXTENSIONS[request.to]}",
+            createdAt=iso(now),
+            updatedAt=iso(now),
+        )
         return self._start_consuming(workspace_id, operation, upload)
 
     def get_conversion(self, workspace_id: str, callback_id: str) -> dict[str, Any]:
@@ -335,21 +400,39 @@ class OperationService:
             if state is None:
                 raise not_found("operation", callback_id)
             status, error = state
-            body = {"id": callback_id, "callbackId": callback_id, "kind": "run", "projectId": project_id,
-                    "status": status}
+            body = {
+                "id": callback_id,
+                "callbackId": callback_id,
+                "kind": "run",
+                "projectId": project_id,
+                "status": status,
+            }
             if status in ("succeeded",):
                 return StrictStatus(200, body)
             if status == "cancelled":
-                return StrictStatus(409, body, OperationError(code=ErrorCode.CONFLICT.value, status=409,
-                                                              message="The run was cancelled.",
-                                                              details={"runId": callback_id}))
+                return StrictStatus(
+                    409,
+                    body,
+                    OperationError(
+                        code=ErrorCode.CONFLICT.value,
+                        status=409,
+                        message="The run was cancelled.",
+                        details={"runId": callback_id},
+                    ),
+                )
             if status == "failed":
                 reason = (error or {}).get("reason", "failed")
                 code = ErrorCode.SERVICE_UNAVAILABLE if reason == "dependency_unavailable" else ErrorCode.INTERNAL_ERROR
-                return StrictStatus(code.status, body, OperationError(
-                    code=code.value, status=code.status,
-                    message=(error or {}).get("message") or "The run failed.",
-                    details={"runId": callback_id, "reason": reason, "taskId": (error or {}).get("taskId")}))
+                return StrictStatus(
+                    code.status,
+                    body,
+                    OperationError(
+                        code=code.value,
+                        status=code.status,
+                        message=(error or {}).get("message") or "The run failed.",
+                        details={"runId": callback_id, "reason": reason, "taskId": (error or {}).get("taskId")},
+                    ),
+                )
             return StrictStatus(202, body)
         operation = self._store.get(workspace_id, callback_id)
         if operation is None:
@@ -370,9 +453,15 @@ class OperationService:
     def strict_view(self, operation: Operation) -> dict[str, Any]:
         """What clients see of an operation, with its precise state (the strict v2 endpoint):
         never the S3 key; a fresh download URL when done."""
-        data: dict[str, Any] = {"id": operation.id, "callbackId": operation.id, "kind": operation.kind.value,
-                                "status": operation.status.value, "createdAt": operation.createdAt,
-                                "updatedAt": operation.updatedAt, "finishedAt": operation.finishedAt}
+        data: dict[str, Any] = {
+            "id": operation.id,
+            "callbackId": operation.id,
+            "kind": operation.kind.value,
+            "status": operation.status.value,
+            "createdAt": operation.createdAt,
+            "updatedAt": operation.updatedAt,
+            "finishedAt": operation.finishedAt,
+        }
         if operation.kind is OperationKind.EXPORT:
             data.update(projectId=operation.projectId, format=operation.format, source=operation.source)
         if operation.kind is OperationKind.CONVERSION:
@@ -380,8 +469,14 @@ class OperationService:
         if operation.kind is OperationKind.IMPORT:
             data.update(uploadId=operation.uploadId, projectId=operation.resultProjectId, name=operation.resultName)
         if operation.kind in (OperationKind.EXPORT, OperationKind.CONVERSION):
-            data.update(sizeBytes=operation.sizeBytes, sha256=operation.sha256, filename=operation.filename,
-                        downloadUrl=None, expiresAt=None, objectExpiresAt=operation.objectExpiresAt)
+            data.update(
+                sizeBytes=operation.sizeBytes,
+                sha256=operation.sha256,
+                filename=operation.filename,
+                downloadUrl=None,
+                expiresAt=None,
+                objectExpiresAt=operation.objectExpiresAt,
+            )
             if operation.status is OperationStatus.SUCCEEDED and not self._expired(operation):
                 data["downloadUrl"], data["expiresAt"] = self._download_url(operation)
         if operation.error is not None:
@@ -403,8 +498,9 @@ class OperationService:
         return self._run(workspace_id, operation)
 
     def _run(self, workspace_id: str, operation: Operation) -> Operation:
-        self._workflow.start(operation.id, {"workspaceId": workspace_id, "operationId": operation.id,
-                                            "kind": operation.kind.value})
+        self._workflow.start(
+            operation.id, {"workspaceId": workspace_id, "operationId": operation.id, "kind": operation.kind.value}
+        )
         return operation
 
     def _get(self, workspace_id: str, operation_id: str, kind: OperationKind, name: str) -> Operation:
@@ -418,25 +514,34 @@ class OperationService:
 
     def _download_url(self, operation: Operation) -> tuple[str, str]:
         if operation.status is OperationStatus.PROCESSING:
-            raise KilnError(ErrorCode.CONFLICT, "The archive is still being made; retry shortly.",
-                            {"currentStatus": "processing", "allowedFrom": ["completed"],
-                             "retryAfterSeconds": RETRY_AFTER_SECONDS},
-                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            raise KilnError(
+                ErrorCode.CONFLICT,
+                "The archive is still being made; retry shortly.",
+                {"currentStatus": "processing", "allowedFrom": ["completed"], "retryAfterSeconds": RETRY_AFTER_SECONDS},
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         if operation.status is OperationStatus.FAILED:
-            raise KilnError(ErrorCode.CONFLICT, "The operation failed; there is nothing to download.",
-                            {"currentStatus": "failed", "allowedFrom": ["completed"]})
+            raise KilnError(
+                ErrorCode.CONFLICT,
+                "The operation failed; there is nothing to download.",
+                {"currentStatus": "failed", "allowedFrom": ["completed"]},
+            )
         if self._expired(operation) or not operation.objectKey:
-            raise KilnError(ErrorCode.NOT_FOUND, "The archive has expired; export again.",
-                            {"resource": "archive", "id": operation.id, "expiredAt": operation.objectExpiresAt})
-        return self._presigner.download(operation.objectKey, operation.filename or "archive",
-                                        DOWNLOAD_URL_SECONDS)
+            raise KilnError(
+                ErrorCode.NOT_FOUND,
+                "The archive has expired; export again.",
+                {"resource": "archive", "id": operation.id, "expiredAt": operation.objectExpiresAt},
+            )
+        return self._presigner.download(operation.objectKey, operation.filename or "archive", DOWNLOAD_URL_SECONDS)
 
 
 def upload_consumed(upload_id: str, consumed_by: str) -> KilnError:
-    return KilnError(ErrorCode.CONFLICT,
-                     f"Upload {upload_id} was already used by {consumed_by}: an upload feeds one import or "
-                     "conversion. Upload the archive again (POST /v1/uploads) to use it once more.",
-                     {"reason": "upload_consumed", "uploadId": upload_id, "consumedBy": consumed_by})
+    return KilnError(
+        ErrorCode.CONFLICT,
+        f"Upload {upload_id} was already used by {consumed_by}: an upload feeds one import or "
+        "conversion. Upload the archive again (POST /v1/uploads) to use it once more.",
+        {"reason": "upload_consumed", "uploadId": upload_id, "consumedBy": consumed_by},
+    )
 
 
 class ExportSources:
@@ -454,29 +559,36 @@ class ExportSources:
             if run is None:
                 raise not_found("run", export.runId)
             if run.get("status") != "succeeded" or not run.get("mergeCommit"):
-                raise KilnError(ErrorCode.CONFLICT, "Only a succeeded run has output to export.",
-                                {"currentStatus": run.get("status"), "allowedFrom": ["succeeded"]})
+                raise KilnError(
+                    ErrorCode.CONFLICT,
+                    "Only a succeeded run has output to export.",
+                    {"currentStatus": run.get("status"), "allowedFrom": ["succeeded"]},
+                )
             return {"runId": export.runId, "runNumber": int(run["runNumber"]), "commit": run["mergeCommit"]}
         ref = export.ref or DEFAULT_BRANCH
         try:
             validate_ref(ref)
         except InvalidRef as error:
-            raise KilnError(ErrorCode.VALIDATION_ERROR, "The ref is not a branch name or commit sha.",
-                            {"fields": [{"field": "ref", "location": "body", "type": "ref_format",
-                                         "message": str(error)}]}) from None
+            raise KilnError(
+                ErrorCode.VALIDATION_ERROR,
+                "The ref is not a branch name or commit sha.",
+                {"fields": [{"field": "ref", "location": "body", "type": "ref_format", "message": str(error)}]},
+            ) from None
         try:
             commit = self._repository(workspace_id, project_id).resolve(ref)
         except RefNotFound:
             if ref != DEFAULT_BRANCH:
-                raise KilnError(ErrorCode.NOT_FOUND, f"The project has no branch or commit '{ref}'.",
-                                {"resource": "ref", "id": ref}) from None
+                raise KilnError(
+                    ErrorCode.NOT_FOUND, f"The project has no branch or commit '{ref}'.", {"resource": "ref", "id": ref}
+                ) from None
             if export.format == "kiln":
                 # Nothing built or imported yet: the project is its spec, and a .kiln may hold no files.
                 return {"ref": ref, "commit": None}
-            raise KilnError(ErrorCode.CONFLICT,
-                            f"The project has no '{ref}' branch yet (nothing was built or imported), so there are "
-                            f"no files to export as {export.format}. Start a run first, or export format kiln "
-                            "(the project and its spec, no files).",
-                            {"reason": "no_main", "ref": ref, "format": export.format,
-                             "formatsWithoutMain": ["kiln"]}) from None
+            raise KilnError(
+                ErrorCode.CONFLICT,
+                f"The project has no '{ref}' branch yet (nothing was built or imported), so there are "
+                f"no files to export as {export.format}. Start a run first, or export format kiln "
+                "(the project and its spec, no files).",
+                {"reason": "no_main", "ref": ref, "format": export.format, "formatsWithoutMain": ["kiln"]},
+            ) from None
         return {"ref": ref, "commit": commit}

@@ -45,8 +45,9 @@ class ProjectStatus(str, Enum):
 # reachable from anywhere and is final.
 ALLOWED_FROM: dict[ProjectStatus, frozenset[ProjectStatus]] = {
     ProjectStatus.CLARIFYING: frozenset({ProjectStatus.DRAFT}),
-    ProjectStatus.SPEC_REVIEW: frozenset({ProjectStatus.CLARIFYING, ProjectStatus.APPROVED,
-                                          ProjectStatus.BUILT, ProjectStatus.FAILED}),
+    ProjectStatus.SPEC_REVIEW: frozenset(
+        {ProjectStatus.CLARIFYING, ProjectStatus.APPROVED, ProjectStatus.BUILT, ProjectStatus.FAILED}
+    ),
     # From building: a cancelled run leaves the spec approved, ready for the next run.
     ProjectStatus.APPROVED: frozenset({ProjectStatus.SPEC_REVIEW, ProjectStatus.BUILDING}),
     ProjectStatus.BUILDING: frozenset({ProjectStatus.APPROVED, ProjectStatus.BUILT, ProjectStatus.FAILED}),
@@ -77,10 +78,10 @@ def text_controls_only(value: str) -> str:
 
 # Python's str.strip (not pydantic's) so every Unicode whitespace is trimmed before the limits.
 _Stripped = Annotated[str, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v)]
-Name = Annotated[_Stripped, StringConstraints(min_length=1, max_length=NAME_MAX),
-                 AfterValidator(no_control_characters)]
-Description = Annotated[_Stripped, StringConstraints(min_length=1, max_length=DESCRIPTION_MAX),
-                        AfterValidator(text_controls_only)]
+Name = Annotated[_Stripped, StringConstraints(min_length=1, max_length=NAME_MAX), AfterValidator(no_control_characters)]
+Description = Annotated[
+    _Stripped, StringConstraints(min_length=1, max_length=DESCRIPTION_MAX), AfterValidator(text_controls_only)
+]
 
 
 class Strict(BaseModel):

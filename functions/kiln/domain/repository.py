@@ -58,6 +58,7 @@ _SIGNATURE = re.compile(r"^(?P<name>[^<>\n]*) <(?P<email>[^<>\n]*)> (?P<time>\d+
 
 # --- errors ------------------------------------------------------------------------------
 
+
 class RepositoryError(Exception):
     """Base of the repository's errors that callers are expected to handle."""
 
@@ -140,6 +141,7 @@ class CorruptObject(RepositoryError):
 
 
 # --- paths and ref names ------------------------------------------------------------------
+
 
 def normalize_path(raw: str) -> str:
     """The canonical form of a file path in the repository: `src/app.py` (no leading `/`).
@@ -237,6 +239,7 @@ def validate_ref(ref: str) -> str:
 
 # --- objects ------------------------------------------------------------------------------
 
+
 def encode_object(kind: str, body: bytes) -> bytes:
     """git's object encoding: `<type> <length>\\0<body>` (what a loose object compresses)."""
     return f"{kind} {len(body)}\0".encode("ascii") + body
@@ -263,7 +266,7 @@ def decode_object(object_id_: str, raw: bytes) -> tuple[str, bytes]:
     kind, _, length = header.partition(" ")
     if kind not in ("blob", "tree", "commit") or not length.isdigit() or int(length) != len(raw) - nul - 1:
         raise CorruptObject(object_id_, "malformed header")
-    return kind, raw[nul + 1:]
+    return kind, raw[nul + 1 :]
 
 
 @dataclass(frozen=True)
@@ -301,7 +304,7 @@ def decode_tree(tree_id: str, body: bytes) -> tuple[TreeEntry, ...]:
         mode, _, name = body[position:nul].decode("utf-8", "surrogateescape").partition(" ")
         if mode != DIR_MODE and mode not in _FILE_MODES:
             raise CorruptObject(tree_id, f"unsupported tree entry mode {mode}")
-        entries.append(TreeEntry(name, mode, body[nul + 1:nul + 21].hex()))
+        entries.append(TreeEntry(name, mode, body[nul + 1 : nul + 21].hex()))
         position = nul + 21
     return tuple(entries)
 
@@ -335,8 +338,7 @@ class Commit:
     message: str
 
 
-def encode_commit(tree: str, parents: Iterable[str], author: Signature, committer: Signature,
-                  message: str) -> bytes:
+def encode_commit(tree: str, parents: Iterable[str], author: Signature, committer: Signature, message: str) -> bytes:
     lines = [f"tree {tree}"]
     lines += [f"parent {parent}" for parent in parents]
     lines += [f"author {author.encode()}", f"committer {committer.encode()}"]
@@ -392,6 +394,7 @@ def _check_message(message: str) -> str:
 
 # --- ports --------------------------------------------------------------------------------
 
+
 class ObjectStore(Protocol):
     """Encoded objects (`encode_object` bytes) by id, for one (workspace, project)."""
 
@@ -426,6 +429,7 @@ class RefStore(Protocol):
 
 
 # --- the service --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -569,8 +573,9 @@ class Repository:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def commit(self, branch: str, changes: Mapping[str, bytes | None], message: str, author: Author,
-               parent: str | None = None) -> Commit:
+    def commit(
+        self, branch: str, changes: Mapping[str, bytes | None], message: str, author: Author, parent: str | None = None
+    ) -> Commit:
         """Commit `changes` (path -> new content, None deletes) on `branch`.
 
         The new tree starts from `parent` (a commit id or branch) or, without it, from the
@@ -668,8 +673,7 @@ class Repository:
             self._stored.add(blob)
         return blob
 
-    def commit_files(self, files: Mapping[str, str], message: str, author: Author,
-                     branch: str | None = None) -> Commit:
+    def commit_files(self, files: Mapping[str, str], message: str, author: Author, branch: str | None = None) -> Commit:
         """A root commit whose tree is exactly `files` (path -> id of a stored blob), with every
         object stored. With `branch`, the branch is created at it (RefConflict if it exists);
         without, no ref moves (an import creates its ref with the project, atomically)."""
@@ -843,7 +847,7 @@ class Repository:
                 if not child.is_dir:
                     if not create:
                         return None
-                    raise NotADirectory("/".join(segments[:depth + 1]))
+                    raise NotADirectory("/".join(segments[: depth + 1]))
                 child = node.children[segment] = self._node(child.id)
             node = child
         return node
@@ -882,8 +886,9 @@ class Repository:
         self._trees.setdefault(tree_id, {e.name: e for e in entries})
         return tree_id
 
-    def _changes(self, old_tree: str | None, new_tree: str | None,
-                 prefix: str = "") -> Iterator[tuple[str, str | None, str | None]]:
+    def _changes(
+        self, old_tree: str | None, new_tree: str | None, prefix: str = ""
+    ) -> Iterator[tuple[str, str | None, str | None]]:
         """(path, old blob, new blob) for every file that differs; equal subtrees are skipped."""
         if old_tree == new_tree:
             return

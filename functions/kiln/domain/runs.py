@@ -59,9 +59,11 @@ RETRY_TRIGGER = "retry"
 
 # --- requests and models -----------------------------------------------------------------
 
+
 class RunCreate(Strict):
-    trigger: Trigger = Field(default="manual", description="Who or what started the run (free-form label).",
-                             examples=["manual"])
+    trigger: Trigger = Field(
+        default="manual", description="Who or what started the run (free-form label).", examples=["manual"]
+    )
 
 
 class RunListFilter(BaseModel):
@@ -107,8 +109,11 @@ class Task(_Out):
     status: TaskStatus
     branchName: str
     attempts: int = 0
-    repairs: int = Field(default=0, ge=0, description="Repair attempts on this task's files after the run's "
-                                                      "verification failed (model generators only).")
+    repairs: int = Field(
+        default=0,
+        ge=0,
+        description="Repair attempts on this task's files after the run's verification failed (model generators only).",
+    )
     result: TaskResult | None = None
     error: str | None = None
     startedAt: str | None = None
@@ -144,8 +149,10 @@ def task_summaries(tasks: list[Task], plan: TaskPlan | None) -> list[TaskSummary
     """The run's tasks in plan order (tasks the plan does not list, if any, after it, by id)."""
     position = {definition.id: index for index, definition in enumerate(plan.tasks)} if plan else {}
     ordered = sorted(tasks, key=lambda task: (position.get(task.id, len(position)), task.id))
-    return [TaskSummary(id=task.id, slug=task.definition.slug, status=task.status, sequence=index)
-            for index, task in enumerate(ordered, start=1)]
+    return [
+        TaskSummary(id=task.id, slug=task.definition.slug, status=task.status, sequence=index)
+        for index, task in enumerate(ordered, start=1)
+    ]
 
 
 @dataclass(frozen=True)
@@ -158,6 +165,7 @@ class NewRun:
 
 
 # --- ports ---------------------------------------------------------------------------------
+
 
 class RunRepository(Protocol):
     def create(self, workspace_id: str, new: NewRun) -> None:
@@ -176,16 +184,25 @@ class RunRepository(Protocol):
 
     def task(self, workspace_id: str, run_id: str, task_id: str) -> Task | None: ...
 
-    def list(self, workspace_id: str, project_id: str, filters: RunListFilter, limit: int,
-             after: dict[str, Any] | None) -> tuple[list[Run], dict[str, Any] | None]: ...
+    def list(
+        self, workspace_id: str, project_id: str, filters: RunListFilter, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[Run], dict[str, Any] | None]: ...
 
-    def page(self, workspace_id: str, project_id: str, filters: RunListFilter, page: int,
-             size: int) -> tuple[builtins.list[Run], int]:
+    def page(
+        self, workspace_id: str, project_id: str, filters: RunListFilter, page: int, size: int
+    ) -> tuple[builtins.list[Run], int]:
         """One page, newest first, and the total."""
         ...
 
-    def set_status(self, workspace_id: str, project_id: str, run_id: str, status: RunStatus,
-                   allowed_from: frozenset[RunStatus], changes: dict[str, Any] | None = None) -> bool:
+    def set_status(
+        self,
+        workspace_id: str,
+        project_id: str,
+        run_id: str,
+        status: RunStatus,
+        allowed_from: frozenset[RunStatus],
+        changes: dict[str, Any] | None = None,
+    ) -> bool:
         """Move an active run; False when its status is not in `allowed_from` (it moved on)."""
         ...
 
@@ -193,8 +210,15 @@ class RunRepository(Protocol):
         """Mark the run's pending and running tasks cancelled."""
         ...
 
-    def finish(self, workspace_id: str, project_id: str, run_id: str, outcome: RunStatus,
-               project_status: ProjectStatus, changes: dict[str, Any]) -> bool:
+    def finish(
+        self,
+        workspace_id: str,
+        project_id: str,
+        run_id: str,
+        outcome: RunStatus,
+        project_status: ProjectStatus,
+        changes: dict[str, Any],
+    ) -> bool:
         """Terminal transition, once: run -> outcome, project -> project_status, build slot
         released, in one transaction. False when the run had already finished."""
         ...
@@ -238,11 +262,20 @@ class EventBatch:
 
 
 class EventLog(Protocol):
-    def append(self, workspace_id: str, project_id: str, run_id: str, event_type: EventType, *,
-               task_id: str | None = None, payload: dict[str, Any] | None = None) -> Event: ...
+    def append(
+        self,
+        workspace_id: str,
+        project_id: str,
+        run_id: str,
+        event_type: EventType,
+        *,
+        task_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> Event: ...
 
-    def list(self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100,
-             where: EventFilter = EVERY_EVENT) -> list[Event]:
+    def list(
+        self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100, where: EventFilter = EVERY_EVENT
+    ) -> list[Event]:
         """The events with an id above `after` that `where` matches, in id order."""
         ...
 
@@ -274,17 +307,32 @@ class RunChanged(Exception):
 
 # --- the service ---------------------------------------------------------------------------
 
+
 class RunService:
-    def __init__(self, runs: RunRepository, projects: ProjectReader, events: EventLog,
-                 workflow: WorkflowStarter, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        runs: RunRepository,
+        projects: ProjectReader,
+        events: EventLog,
+        workflow: WorkflowStarter,
+        clock: Clock = utc_now,
+    ) -> None:
         self._runs = runs
         self._projects = projects
         self._events = events
         self._workflow = workflow
         self._clock = clock
 
-    def create(self, workspace_id: str, project_id: str, request: RunCreate, concurrency_limit: int | None,
-               *, trigger: str | None = None, retry_of: str | None = None) -> Run:
+    def create(
+        self,
+        workspace_id: str,
+        project_id: str,
+        request: RunCreate,
+        concurrency_limit: int | None,
+        *,
+        trigger: str | None = None,
+        retry_of: str | None = None,
+    ) -> Run:
         target = self._projects.load_for_build(workspace_id, project_id)
         if target is None:
             raise not_found("project", project_id)
@@ -296,26 +344,41 @@ class RunService:
         now = self._clock()
         stamp = iso(now)
         run_id = ids.new_id("run", int(now.timestamp() * 1000))
-        run = Run(id=run_id, projectId=project_id, runNumber=target.run_count + 1, status=RunStatus.QUEUED,
-                  trigger=trigger or request.trigger, callbackId=run_id, specVersion=project.specVersion,
-                  retryOf=retry_of, createdAt=stamp, updatedAt=stamp)
+        run = Run(
+            id=run_id,
+            projectId=project_id,
+            runNumber=target.run_count + 1,
+            status=RunStatus.QUEUED,
+            trigger=trigger or request.trigger,
+            callbackId=run_id,
+            specVersion=project.specVersion,
+            retryOf=retry_of,
+            createdAt=stamp,
+            updatedAt=stamp,
+        )
         try:
             self._runs.create(workspace_id, NewRun(run, target.revision, concurrency_limit))
         except ConcurrencyLimitReached as reached:
-            raise KilnError(ErrorCode.CONCURRENCY_LIMIT_EXCEEDED,
-                            f"This workspace already runs {reached.limit} build(s) at once, its tier's limit; "
-                            "wait for one to finish or cancel one.",
-                            {"limit": reached.limit, "retryAfterSeconds": 30}, headers={"Retry-After": "30"}) from None
+            raise KilnError(
+                ErrorCode.CONCURRENCY_LIMIT_EXCEEDED,
+                f"This workspace already runs {reached.limit} build(s) at once, its tier's limit; "
+                "wait for one to finish or cancel one.",
+                {"limit": reached.limit, "retryAfterSeconds": 30},
+                headers={"Retry-After": "30"},
+            ) from None
         except RunChanged as changed:
             if changed.project_status is None:
                 raise not_found("project", project_id) from None
             raise conflict("start a run of", changed.project_status, BUILDABLE) from None
         # The first event, before any worker can append one.
-        self._events.append(workspace_id, project_id, run.id, EventType.RUN_STARTED,
-                            payload={"runNumber": run.runNumber, "trigger": run.trigger,
-                                     "specVersion": run.specVersion})
-        self._runs.set_status(workspace_id, project_id, run.id, RunStatus.DECOMPOSING,
-                              frozenset({RunStatus.QUEUED}))
+        self._events.append(
+            workspace_id,
+            project_id,
+            run.id,
+            EventType.RUN_STARTED,
+            payload={"runNumber": run.runNumber, "trigger": run.trigger, "specVersion": run.specVersion},
+        )
+        self._runs.set_status(workspace_id, project_id, run.id, RunStatus.DECOMPOSING, frozenset({RunStatus.QUEUED}))
         try:
             self._workflow.start(run.id, {"workspaceId": workspace_id, "projectId": project_id, "runId": run.id})
         except Exception:
@@ -328,40 +391,57 @@ class RunService:
     def retry(self, workspace_id: str, project_id: str, run_id: str, concurrency_limit: int | None) -> Run:
         previous = self.get(workspace_id, project_id, run_id)
         if previous.status not in TERMINAL:
-            raise KilnError(ErrorCode.CONFLICT, f"Run {run_id} is still {previous.status.value}; only a finished run "
-                            "can be retried.", {"currentStatus": previous.status.value,
-                                                "allowedFrom": sorted(s.value for s in TERMINAL)})
-        return self.create(workspace_id, project_id, RunCreate(), concurrency_limit,
-                           trigger=RETRY_TRIGGER, retry_of=run_id)
+            raise KilnError(
+                ErrorCode.CONFLICT,
+                f"Run {run_id} is still {previous.status.value}; only a finished run can be retried.",
+                {"currentStatus": previous.status.value, "allowedFrom": sorted(s.value for s in TERMINAL)},
+            )
+        return self.create(
+            workspace_id, project_id, RunCreate(), concurrency_limit, trigger=RETRY_TRIGGER, retry_of=run_id
+        )
 
     def cancel(self, workspace_id: str, project_id: str, run_id: str) -> Run:
         run = self.get(workspace_id, project_id, run_id)
         if run.status in TERMINAL:
-            raise KilnError(ErrorCode.CONFLICT, f"Run {run_id} has already finished ({run.status.value}).",
-                            {"currentStatus": run.status.value, "allowedFrom": sorted(s.value for s in ACTIVE)})
+            raise KilnError(
+                ErrorCode.CONFLICT,
+                f"Run {run_id} has already finished ({run.status.value}).",
+                {"currentStatus": run.status.value, "allowedFrom": sorted(s.value for s in ACTIVE)},
+            )
         # Record the outcome first (workers check it before every write), then stop the execution.
         stamp = iso(self._clock())
-        finished = self._runs.finish(workspace_id, project_id, run_id, RunStatus.CANCELLED, ProjectStatus.APPROVED,
-                                     {"error": None, "finishedAt": stamp})
+        finished = self._runs.finish(
+            workspace_id,
+            project_id,
+            run_id,
+            RunStatus.CANCELLED,
+            ProjectStatus.APPROVED,
+            {"error": None, "finishedAt": stamp},
+        )
         if finished:
             self._runs.cancel_tasks(workspace_id, run_id, stamp)
-            self._events.append(workspace_id, project_id, run_id, EventType.RUN_CANCELLED,
-                                payload={"runNumber": run.runNumber})
+            self._events.append(
+                workspace_id, project_id, run_id, EventType.RUN_CANCELLED, payload={"runNumber": run.runNumber}
+            )
             self._workflow.stop(run_id, "cancelled by the user")
         current = self.get(workspace_id, project_id, run_id)
         if not finished and current.status is not RunStatus.CANCELLED:
-            raise KilnError(ErrorCode.CONFLICT, f"Run {run_id} finished ({current.status.value}) before it could "
-                            "be cancelled.", {"currentStatus": current.status.value,
-                                              "allowedFrom": sorted(s.value for s in ACTIVE)})
+            raise KilnError(
+                ErrorCode.CONFLICT,
+                f"Run {run_id} finished ({current.status.value}) before it could be cancelled.",
+                {"currentStatus": current.status.value, "allowedFrom": sorted(s.value for s in ACTIVE)},
+            )
         return current
 
-    def list_page(self, workspace_id: str, project_id: str, filters: RunListFilter, page: int,
-                  size: int) -> tuple[list[Run], int]:
+    def list_page(
+        self, workspace_id: str, project_id: str, filters: RunListFilter, page: int, size: int
+    ) -> tuple[list[Run], int]:
         self._require_project(workspace_id, project_id)
         return self._runs.page(workspace_id, project_id, filters, page, size)
 
-    def list_cursor(self, workspace_id: str, project_id: str, filters: RunListFilter, limit: int,
-                    after: dict[str, Any] | None) -> tuple[list[Run], dict[str, Any] | None]:
+    def list_cursor(
+        self, workspace_id: str, project_id: str, filters: RunListFilter, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[Run], dict[str, Any] | None]:
         self._require_project(workspace_id, project_id)
         return self._runs.list(workspace_id, project_id, filters, limit, after)
 
@@ -392,8 +472,16 @@ class RunService:
             raise not_found("task", task_id)
         return task
 
-    def events(self, workspace_id: str, project_id: str, run_id: str, *, after: int, limit: int,
-               where: EventFilter = EVERY_EVENT) -> list[Event]:
+    def events(
+        self,
+        workspace_id: str,
+        project_id: str,
+        run_id: str,
+        *,
+        after: int,
+        limit: int,
+        where: EventFilter = EVERY_EVENT,
+    ) -> list[Event]:
         self.get(workspace_id, project_id, run_id)
         return self._events.list(workspace_id, run_id, after=after, limit=limit, where=where)
 
@@ -414,13 +502,20 @@ class RunService:
         if finished and not ended and not fresh:
             # Past the terminal event by more than one (a late event after it, or an id from
             # elsewhere), or the terminal event is being appended right now: look it up.
-            last_word = self._events.list(workspace_id, run_id, after=0, limit=1,
-                                          where=EventFilter(types=TERMINAL_EVENTS))
+            last_word = self._events.list(
+                workspace_id, run_id, after=0, limit=1, where=EventFilter(types=TERMINAL_EVENTS)
+            )
             ended = bool(last_word) and last_word[0].id <= after
         return EventBatch(fresh, ended, finished)
 
     def _finish_unstarted(self, workspace_id: str, run: Run) -> None:
         error = {"reason": "start_failed", "message": "The build workflow could not be started."}
-        if self._runs.finish(workspace_id, run.projectId, run.id, RunStatus.FAILED, ProjectStatus.FAILED,
-                             {"error": error, "finishedAt": iso(self._clock())}):
+        if self._runs.finish(
+            workspace_id,
+            run.projectId,
+            run.id,
+            RunStatus.FAILED,
+            ProjectStatus.FAILED,
+            {"error": error, "finishedAt": iso(self._clock())},
+        ):
             self._events.append(workspace_id, run.projectId, run.id, EventType.RUN_FAILED, payload=error)

@@ -39,12 +39,17 @@ def encode_request(files: dict[str, bytes], timeout_seconds: float) -> dict[str,
     size = sum(len(content) for content in files.values())
     if size > MAX_TREE_BYTES:
         raise SandboxRefused(f"the tree holds {_mb(size)} of files; the sandbox takes at most {_mb(MAX_TREE_BYTES)}")
-    document = json.dumps({path: base64.b64encode(content).decode("ascii") for path, content in files.items()},
-                          sort_keys=True, separators=(",", ":")).encode("ascii")
+    document = json.dumps(
+        {path: base64.b64encode(content).decode("ascii") for path, content in files.items()},
+        sort_keys=True,
+        separators=(",", ":"),
+    ).encode("ascii")
     tree = base64.b64encode(zlib.compress(document, 9)).decode("ascii")
     if len(tree) > MAX_PAYLOAD_BYTES:
-        raise SandboxRefused(f"the tree is {_mb(len(tree))} once compressed; the sandbox takes at most "
-                             f"{_mb(MAX_PAYLOAD_BYTES)} (Lambda's 6 MB synchronous invocation payload)")
+        raise SandboxRefused(
+            f"the tree is {_mb(len(tree))} once compressed; the sandbox takes at most "
+            f"{_mb(MAX_PAYLOAD_BYTES)} (Lambda's 6 MB synchronous invocation payload)"
+        )
     return {"format": FORMAT, "timeoutSeconds": timeout_seconds, "files": len(files), "tree": tree}
 
 
@@ -89,12 +94,19 @@ def decode_report(payload: Any) -> list[VerificationCheck]:
     try:
         checks = [VerificationCheck.model_validate(item) for item in payload["checks"]]
     except (TypeError, KeyError, ValidationError) as error:
-        return [VerificationCheck(name="sandbox", passed=False,
-                                  output=f"the sandbox's answer is unreadable: {error}"[:2000])]
+        return [
+            VerificationCheck(
+                name="sandbox", passed=False, output=f"the sandbox's answer is unreadable: {error}"[:2000]
+            )
+        ]
     if tuple(check.name for check in checks) != REPORT_CHECKS:
-        return [VerificationCheck(name="sandbox", passed=False,
-                                  output=f"the sandbox answered checks {[c.name for c in checks]}, "
-                                         f"not {list(REPORT_CHECKS)}")]
+        return [
+            VerificationCheck(
+                name="sandbox",
+                passed=False,
+                output=f"the sandbox answered checks {[c.name for c in checks]}, not {list(REPORT_CHECKS)}",
+            )
+        ]
     return checks
 
 

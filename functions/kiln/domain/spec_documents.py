@@ -35,6 +35,7 @@ def render_documents(content: SpecContent) -> dict[str, str]:
 
 # --- people-facing documents ------------------------------------------------------------
 
+
 def _inline(text: str) -> str:
     """One line of Markdown: every run of whitespace (line breaks included) becomes a space."""
     return " ".join(text.split())
@@ -88,12 +89,18 @@ def _spec(content: SpecContent) -> str:
 
 
 def _acceptance(content: SpecContent) -> str:
-    out = [f"# Acceptance criteria: {_inline(content.title)}", "",
-           "Criteria are numbered AC-<feature>.<criterion>, following the order of the features in SPEC.md.", ""]
+    out = [
+        f"# Acceptance criteria: {_inline(content.title)}",
+        "",
+        "Criteria are numbered AC-<feature>.<criterion>, following the order of the features in SPEC.md.",
+        "",
+    ]
     for number, feature in enumerate(content.features, start=1):
         out += [f"## {number}. {_inline(feature.name)}", "", _inline(feature.summary), ""]
-        out += [f"- [ ] **AC-{number}.{index}** {_inline(criterion)}"
-                for index, criterion in enumerate(feature.acceptance, start=1)]
+        out += [
+            f"- [ ] **AC-{number}.{index}** {_inline(criterion)}"
+            for index, criterion in enumerate(feature.acceptance, start=1)
+        ]
         out.append("")
     return _join(out)
 
@@ -103,8 +110,12 @@ def _routes(content: SpecContent) -> str:
     groups[None] = []
     for route in content.routes:
         groups.setdefault(route.entity, []).append(route)
-    out = [f"# HTTP routes: {_inline(content.title)}", "",
-           "Routes are grouped by the entity they act on (see DATA.md); \"Other\" holds the rest.", ""]
+    out = [
+        f"# HTTP routes: {_inline(content.title)}",
+        "",
+        'Routes are grouped by the entity they act on (see DATA.md); "Other" holds the rest.',
+        "",
+    ]
     for name, routes in groups.items():
         if not routes:
             continue
@@ -240,12 +251,12 @@ class _Parser:
 
     def entity(self) -> tuple[Entity, list[int]]:
         heading = self.at
-        name = self.lines[self.at][len(_ENTITY):].strip(" \t")
+        name = self.lines[self.at][len(_ENTITY) :].strip(" \t")
         self.at += 1
         line = self.expect(f"a '{_DESCRIPTION} ...' line")
         if not line.startswith(_DESCRIPTION):
             raise self.fail(f"expected a '{_DESCRIPTION} ...' line", self.at - 1)
-        description = self.unescape(line[len(_DESCRIPTION):].strip(" \t"), self.at - 1)
+        description = self.unescape(line[len(_DESCRIPTION) :].strip(" \t"), self.at - 1)
 
         if tuple(self.row(self.expect("the fields table header"), self.at - 1)) != _HEADER:
             raise self.fail("the fields table header must be | " + " | ".join(_HEADER) + " |", self.at - 1)
@@ -290,7 +301,7 @@ class _Parser:
         while i < len(line):
             char = line[i]
             if char == "\\":
-                current.append(line[i:i + 2])
+                current.append(line[i : i + 2])
                 i += 2
                 continue
             if char == "|":
@@ -312,8 +323,13 @@ class _Parser:
             raise self.fail("required and unique are yes or no", index)
         try:
             return EntityField(
-                name=name, type=kind, required=flags[required], unique=flags[unique], description=description,
-                values=[v.strip(" \t") for v in values.split(",")] if values else None)
+                name=name,
+                type=kind,
+                required=flags[required],
+                unique=flags[unique],
+                description=description,
+                values=[v.strip(" \t") for v in values.split(",")] if values else None,
+            )
         except ValidationError as exc:
             raise self.fail(_summary(exc), index) from None
 
@@ -340,18 +356,18 @@ class _Parser:
                 out.append(char)
                 i += 1
                 continue
-            code = text[i + 1:i + 2]
+            code = text[i + 1 : i + 2]
             if code in ("\\", "|"):
                 out.append(code)
             elif code == "n":
                 out.append("\n")
             elif code == "r":
                 out.append("\r")
-            elif code == "u" and _is_hex4(text[i + 2:i + 6]):
-                out.append(chr(int(text[i + 2:i + 6], 16)))
+            elif code == "u" and _is_hex4(text[i + 2 : i + 6]):
+                out.append(chr(int(text[i + 2 : i + 6], 16)))
                 i += 4
             else:
-                raise self.fail(f"unknown escape sequence {text[i:i + 2]!r}", index)
+                raise self.fail(f"unknown escape sequence {text[i : i + 2]!r}", index)
             i += 2
         return "".join(out)
 

@@ -64,6 +64,7 @@ APPROVE_FROM = frozenset({S.SPEC_REVIEW})
 
 # --- requests ----------------------------------------------------------------------------
 
+
 class ClarifyRequest(Strict):
     """Clarify takes no input beyond the project; a body, if sent, must be `{}`."""
 
@@ -81,13 +82,19 @@ class AnswersRequest(Strict):
     answers: list[AnswerInput] = Field(max_length=MAX_ANSWERS)
 
 
-Feedback = Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=FEEDBACK_MAX),
-                     AfterValidator(text_controls_only)]
+Feedback = Annotated[
+    StrictStr,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=FEEDBACK_MAX),
+    AfterValidator(text_controls_only),
+]
 
 
 class RegenerateRequest(Strict):
-    feedback: Feedback | None = Field(default=None, description="What the next version should change.",
-                                      examples=["Add CSV export of time entries per project."])
+    feedback: Feedback | None = Field(
+        default=None,
+        description="What the next version should change.",
+        examples=["Add CSV export of time entries per project."],
+    )
 
 
 class ApproveRequest(Strict):
@@ -96,6 +103,7 @@ class ApproveRequest(Strict):
 
 
 # --- responses ---------------------------------------------------------------------------
+
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True, populate_by_name=True)
@@ -136,6 +144,7 @@ class SpecView(_Out):
 
 # --- the repository port ------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class SpecState:
     """A project as the spec workflow reads it, with the revision its next write must match."""
@@ -149,16 +158,16 @@ class SpecState:
 class SpecRepository(Protocol):
     def load(self, workspace_id: str, project_id: str) -> SpecState | None: ...
 
-    def save_questions(self, workspace_id: str, state: SpecState, questions: list[Question],
-                       changes: dict[str, Any]) -> None:
+    def save_questions(
+        self, workspace_id: str, state: SpecState, questions: list[Question], changes: dict[str, Any]
+    ) -> None:
         """Store the questions and apply `changes` if the revision is still state.revision.
 
         Raises kiln.domain.projects.StatusConflict / ProjectMissing when it is not.
         """
         ...
 
-    def save_version(self, workspace_id: str, state: SpecState, spec: SpecVersion,
-                     changes: dict[str, Any]) -> None:
+    def save_version(self, workspace_id: str, state: SpecState, spec: SpecVersion, changes: dict[str, Any]) -> None:
         """Store a new spec version and apply `changes` to the project, atomically, if the
         revision is still state.revision (same exceptions as save_questions)."""
         ...
@@ -182,6 +191,7 @@ class ChangedConcurrently(Exception):
 
 # --- answers against questions ------------------------------------------------------------
 
+
 def validate_answers(questions: tuple[Question, ...], answers: list[AnswerInput]) -> dict[str, AnswerValue]:
     """The answers keyed by question id, or VALIDATION_ERROR naming every problem at once."""
     asked = {q.id: q for q in questions}
@@ -195,8 +205,11 @@ def validate_answers(questions: tuple[Question, ...], answers: list[AnswerInput]
         path = f"answers.{index}"
         question = asked.get(given.questionId)
         if question is None:
-            problem(f"{path}.questionId", f"unknown question id '{given.questionId}'; the questions asked are: "
-                    + ", ".join(asked), "unknown_question")
+            problem(
+                f"{path}.questionId",
+                f"unknown question id '{given.questionId}'; the questions asked are: " + ", ".join(asked),
+                "unknown_question",
+            )
             continue
         if given.questionId in accepted:
             problem(f"{path}.questionId", f"question '{given.questionId}' is answered more than once", "duplicate")
@@ -212,8 +225,7 @@ def validate_answers(questions: tuple[Question, ...], answers: list[AnswerInput]
             continue  # an empty answer to an optional question is no answer
         accepted[question.id] = value
     for question in questions:
-        if question.required and question.id not in accepted and not any(
-                a.questionId == question.id for a in answers):
+        if question.required and question.id not in accepted and not any(a.questionId == question.id for a in answers):
             problem("answers", f"question '{question.id}' is required and was not answered", "missing")
     if problems:
         raise validation_error(problems)
@@ -256,9 +268,9 @@ def _not_offered(values: list[str], question: Question) -> str:
 
 # --- the service ----------------------------------------------------------------------------
 
+
 class SpecService:
-    def __init__(self, repository: SpecRepository, generator: Callable[[], Generator],
-                 clock: Clock = utc_now) -> None:
+    def __init__(self, repository: SpecRepository, generator: Callable[[], Generator], clock: Clock = utc_now) -> None:
         self._repository = repository
         # A factory: the generator (and its SDK client) is built only by calls that need it.
         self._generator = generator
@@ -269,8 +281,13 @@ class SpecService:
         self._require(state, "clarify", CLARIFY_FROM)
         questions = self._generate(lambda g: _valid_questions(g.clarify(_brief(state.project))))
         changes = {"status": S.CLARIFYING, "updatedAt": self._now()}
-        self._guarded(workspace_id, state, "clarify", CLARIFY_FROM,
-                      lambda: self._repository.save_questions(workspace_id, state, questions, changes))
+        self._guarded(
+            workspace_id,
+            state,
+            "clarify",
+            CLARIFY_FROM,
+            lambda: self._repository.save_questions(workspace_id, state, questions, changes),
+        )
         return Clarification(projectId=project_id, status=S.CLARIFYING, questions=questions)
 
     def answer(self, workspace_id: str, project_id: str, request: AnswersRequest) -> ProjectWithSpec:
@@ -278,8 +295,9 @@ class SpecService:
         self._require(state, "answer the questions of", ANSWER_FROM)
         answers = validate_answers(state.questions, request.answers)
         spec_request = SpecRequest(_brief(state.project), state.questions, answers)
-        return self._write_version(workspace_id, state, spec_request, None, "answer the questions of",
-                                   ANSWER_FROM, {"answers": answers})
+        return self._write_version(
+            workspace_id, state, spec_request, None, "answer the questions of", ANSWER_FROM, {"answers": answers}
+        )
 
     def regenerate(self, workspace_id: str, project_id: str, request: RegenerateRequest) -> ProjectWithSpec:
         state = self._load(workspace_id, project_id)
@@ -288,8 +306,9 @@ class SpecService:
         if request.feedback:
             history.append(request.feedback)
         spec_request = SpecRequest(_brief(state.project), state.questions, dict(state.answers), tuple(history))
-        return self._write_version(workspace_id, state, spec_request, request.feedback,
-                                   "regenerate the spec of", REGENERATE_FROM, {})
+        return self._write_version(
+            workspace_id, state, spec_request, request.feedback, "regenerate the spec of", REGENERATE_FROM, {}
+        )
 
     def approve(self, workspace_id: str, project_id: str, request: ApproveRequest) -> Project:
         state = self._load(workspace_id, project_id)
@@ -298,38 +317,59 @@ class SpecService:
         if latest is None:  # spec_review always has a version; guard against a hand-edited item
             raise conflict("approve", state.project.status, APPROVE_FROM)
         if request.version is not None and request.version != latest:
-            raise KilnError(ErrorCode.CONFLICT,
-                            f"Version {request.version} is not the latest spec version ({latest}); "
-                            "review the latest version before approving it.",
-                            {"requestedVersion": request.version, "latestVersion": latest,
-                             "currentStatus": state.project.status.value})
+            raise KilnError(
+                ErrorCode.CONFLICT,
+                f"Version {request.version} is not the latest spec version ({latest}); "
+                "review the latest version before approving it.",
+                {
+                    "requestedVersion": request.version,
+                    "latestVersion": latest,
+                    "currentStatus": state.project.status.value,
+                },
+            )
         now = self._now()
         changes = {"status": S.APPROVED, "approvedAt": now, "updatedAt": now}
-        self._guarded(workspace_id, state, "approve", APPROVE_FROM,
-                      lambda: self._repository.approve(workspace_id, state, latest, changes))
+        self._guarded(
+            workspace_id,
+            state,
+            "approve",
+            APPROVE_FROM,
+            lambda: self._repository.approve(workspace_id, state, latest, changes),
+        )
         return state.project.model_copy(update=changes)
 
     def get(self, workspace_id: str, project_id: str, version: int | None) -> SpecView:
         state = self._load(workspace_id, project_id)
         latest = state.project.specVersion
         if latest is None:
-            raise KilnError(ErrorCode.NOT_FOUND, "This project has no specification yet: answer its "
-                            "clarifying questions first.", {"resource": "spec", "projectId": project_id,
-                                                            "status": state.project.status.value})
+            raise KilnError(
+                ErrorCode.NOT_FOUND,
+                "This project has no specification yet: answer its clarifying questions first.",
+                {"resource": "spec", "projectId": project_id, "status": state.project.status.value},
+            )
         wanted = latest if version is None else version
         spec = self._repository.get_version(workspace_id, project_id, wanted) if wanted <= latest else None
         if spec is None:
-            raise KilnError(ErrorCode.NOT_FOUND, f"Spec version {wanted} does not exist.",
-                            {"resource": "spec", "projectId": project_id, "version": wanted,
-                             "latestVersion": latest})
+            raise KilnError(
+                ErrorCode.NOT_FOUND,
+                f"Spec version {wanted} does not exist.",
+                {"resource": "spec", "projectId": project_id, "version": wanted, "latestVersion": latest},
+            )
         versions = self._repository.list_versions(workspace_id, project_id)
         return SpecView(projectId=project_id, projectStatus=state.project.status, spec=spec, versions=versions)
 
     # --- internals --------------------------------------------------------------------------
 
-    def _write_version(self, workspace_id: str, state: SpecState, spec_request: SpecRequest,
-                       feedback: str | None, action: str, allowed: frozenset[ProjectStatus],
-                       extra_changes: dict[str, Any]) -> ProjectWithSpec:
+    def _write_version(
+        self,
+        workspace_id: str,
+        state: SpecState,
+        spec_request: SpecRequest,
+        feedback: str | None,
+        action: str,
+        allowed: frozenset[ProjectStatus],
+        extra_changes: dict[str, Any],
+    ) -> ProjectWithSpec:
         generator_name = ""
 
         def write(generator: Generator) -> SpecContent:
@@ -341,12 +381,28 @@ class SpecService:
         documents = render_documents(content)
         now = self._now()
         version = (state.project.specVersion or 0) + 1
-        spec = SpecVersion(version=version, createdAt=now, feedback=feedback, approvedAt=None,
-                           generator=generator_name, documents={name: documents[name] for name in DOCUMENT_NAMES})
-        changes = {"status": S.SPEC_REVIEW, "specVersion": version, "approvedAt": None, "updatedAt": now,
-                   **extra_changes}
-        self._guarded(workspace_id, state, action, allowed,
-                      lambda: self._repository.save_version(workspace_id, state, spec, changes))
+        spec = SpecVersion(
+            version=version,
+            createdAt=now,
+            feedback=feedback,
+            approvedAt=None,
+            generator=generator_name,
+            documents={name: documents[name] for name in DOCUMENT_NAMES},
+        )
+        changes = {
+            "status": S.SPEC_REVIEW,
+            "specVersion": version,
+            "approvedAt": None,
+            "updatedAt": now,
+            **extra_changes,
+        }
+        self._guarded(
+            workspace_id,
+            state,
+            action,
+            allowed,
+            lambda: self._repository.save_version(workspace_id, state, spec, changes),
+        )
         project_changes = {k: v for k, v in changes.items() if k in Project.model_fields}
         return ProjectWithSpec(**state.project.model_copy(update=project_changes).model_dump(), spec=spec)
 
@@ -362,8 +418,9 @@ class SpecService:
             raise conflict(action, state.project.status, allowed)
 
     @staticmethod
-    def _guarded(workspace_id: str, state: SpecState, action: str, allowed: frozenset[ProjectStatus],
-                 write: Callable[[], None]) -> None:
+    def _guarded(
+        workspace_id: str, state: SpecState, action: str, allowed: frozenset[ProjectStatus], write: Callable[[], None]
+    ) -> None:
         try:
             write()
         except ChangedConcurrently as lost:
@@ -372,11 +429,16 @@ class SpecService:
             current = lost.current.status
             if current not in allowed:
                 raise conflict(action, current, allowed) from None
-            raise KilnError(ErrorCode.CONFLICT,
-                            f"The project changed while this request was being processed (it is now "
-                            f"'{current.value}'); nothing was stored. Read it again and retry if still wanted.",
-                            {"currentStatus": current.value, "allowedFrom": sorted(s.value for s in allowed),
-                             "reason": "concurrent_change"}) from None
+            raise KilnError(
+                ErrorCode.CONFLICT,
+                f"The project changed while this request was being processed (it is now "
+                f"'{current.value}'); nothing was stored. Read it again and retry if still wanted.",
+                {
+                    "currentStatus": current.value,
+                    "allowedFrom": sorted(s.value for s in allowed),
+                    "reason": "concurrent_change",
+                },
+            ) from None
 
     def _generate(self, call: Callable[[Generator], Any]) -> Any:
         generator = self._generator()
@@ -386,8 +448,9 @@ class SpecService:
             raise _generation_error(failure, generator) from None
         except ValidationError as error:
             # A generator returned models that break the contract: nothing is stored.
-            raise _generation_error(GenerationFailed(f"invalid output: {error.error_count()} problem(s)",
-                                                     "malformed_output"), generator) from None
+            raise _generation_error(
+                GenerationFailed(f"invalid output: {error.error_count()} problem(s)", "malformed_output"), generator
+            ) from None
 
     def _now(self) -> str:
         return iso(self._clock())
@@ -405,7 +468,7 @@ _GENERATION_MESSAGES = {
     "malformed_output": "The generator returned invalid output, also when asked again; nothing was stored. Retry.",
     "unavailable": "The generator is unavailable or throttled; nothing was stored. Retry later.",
     "misconfigured": "The generator cannot be used with this deployment's configuration (model id or model "
-                     "access); nothing was stored. The operator must fix the configuration.",
+    "access); nothing was stored. The operator must fix the configuration.",
 }
 
 
@@ -413,14 +476,29 @@ def _generation_error(failure: GenerationFailed, generator: Generator) -> KilnEr
     # The generator's kind only: model ids and provider messages stay in the logs.
     details: dict[str, Any] = {"reason": failure.reason, "generator": generator.name.split(":")[0]}
     if failure.reason == "refused":
-        return KilnError(ErrorCode.VALIDATION_ERROR, "The generator declined to process this project's content.",
-                         {**details, "fields": [{"field": "description", "location": "project",
-                                                 "message": "declined by the generator's content filter",
-                                                 "type": "refused"}]})
+        return KilnError(
+            ErrorCode.VALIDATION_ERROR,
+            "The generator declined to process this project's content.",
+            {
+                **details,
+                "fields": [
+                    {
+                        "field": "description",
+                        "location": "project",
+                        "message": "declined by the generator's content filter",
+                        "type": "refused",
+                    }
+                ],
+            },
+        )
     message = _GENERATION_MESSAGES.get(failure.reason, _GENERATION_MESSAGES["malformed_output"])
     if failure.reason == "misconfigured":  # retrying will not help
         return KilnError(ErrorCode.SERVICE_UNAVAILABLE, message, details)
     # The endpoint's own Retry-After when it gave one (a provider's rate limit knows best).
     seconds = failure.retry_after if failure.retry_after is not None else 5
-    return KilnError(ErrorCode.SERVICE_UNAVAILABLE, message, {**details, "retryAfterSeconds": seconds},
-                     headers={"Retry-After": str(seconds)})
+    return KilnError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        message,
+        {**details, "retryAfterSeconds": seconds},
+        headers={"Retry-After": str(seconds)},
+    )

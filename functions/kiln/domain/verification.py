@@ -68,8 +68,9 @@ class Sandbox(Protocol):
     def run(self, files: dict[str, bytes], timeout_seconds: float) -> list[VerificationCheck]: ...
 
 
-def verify(files: dict[str, bytes], plan: TaskPlan, *, timeout_seconds: float = 120,
-           sandbox: Sandbox | None = None) -> VerificationResult:
+def verify(
+    files: dict[str, bytes], plan: TaskPlan, *, timeout_seconds: float = 120, sandbox: Sandbox | None = None
+) -> VerificationResult:
     """Checks the merged tree (path -> content) of a build run against its plan."""
     contents = {path: _as_bytes(content) for path, content in files.items()}
     unsafe = unsafe_paths(contents)
@@ -79,9 +80,12 @@ def verify(files: dict[str, bytes], plan: TaskPlan, *, timeout_seconds: float = 
         _expected_outputs(contents, plan),
     ]
     if unsafe:  # never sent anywhere: the sandbox would have to write these paths
-        checks += [VerificationCheck(name=name, passed=False, output="not run: the tree has unsafe paths "
-                                                                     "(see the paths check)")
-                   for name in ("compile", "unittest")]
+        checks += [
+            VerificationCheck(
+                name=name, passed=False, output="not run: the tree has unsafe paths (see the paths check)"
+            )
+            for name in ("compile", "unittest")
+        ]
     elif sandbox is None:
         checks += run_suite(contents, timeout_seconds)
     else:
@@ -92,8 +96,9 @@ def verify(files: dict[str, bytes], plan: TaskPlan, *, timeout_seconds: float = 
     return VerificationResult(passed=all(check.passed for check in checks), checks=checks)
 
 
-def run_suite(files: dict[str, bytes], timeout_seconds: float, *,
-              environment: Mapping[str, str] | None = None) -> list[VerificationCheck]:
+def run_suite(
+    files: dict[str, bytes], timeout_seconds: float, *, environment: Mapping[str, str] | None = None
+) -> list[VerificationCheck]:
     """compile and unittest of a tree, in this process and its children: what the sandbox runs.
 
     `environment` replaces the allow-listed one the tests get; only a test proving that a probe
@@ -102,8 +107,10 @@ def run_suite(files: dict[str, bytes], timeout_seconds: float, *,
     contents = {path: _as_bytes(content) for path, content in files.items()}
     unsafe = unsafe_paths(contents)
     if unsafe:  # checked again here: this side writes the files
-        return [VerificationCheck(name="compile", passed=False, output=_unsafe_report(unsafe)),
-                VerificationCheck(name="unittest", passed=False, output="not run: the tree has unsafe paths")]
+        return [
+            VerificationCheck(name="compile", passed=False, output=_unsafe_report(unsafe)),
+            VerificationCheck(name="unittest", passed=False, output="not run: the tree has unsafe paths"),
+        ]
     return [_compile(contents), _unittest(contents, timeout_seconds, environment)]
 
 
@@ -133,8 +140,9 @@ def _expected_outputs(contents: dict[str, bytes], plan: TaskPlan) -> Verificatio
     missing = [(task.id, path) for task in plan.tasks for path in task.expectedOutputs if path not in contents]
     expected = sum(len(task.expectedOutputs) for task in plan.tasks)
     if not missing:
-        return VerificationCheck(name="expected-outputs", passed=True,
-                                 output=f"all {expected} expected output(s) present")
+        return VerificationCheck(
+            name="expected-outputs", passed=True, output=f"all {expected} expected output(s) present"
+        )
     lines = [f"{len(missing)} of {expected} expected output(s) missing:"]
     lines += [f"- {path} (from {task_id})" for task_id, path in missing[:50]]
     if len(missing) > 50:
@@ -167,10 +175,16 @@ def _compile(contents: dict[str, bytes]) -> VerificationCheck:
 def suite_environment(scratch: str) -> dict[str, str]:
     """What the generated tests see: the allow-listed variables, HOME and TMPDIR in `scratch`."""
     env = {name: os.environ[name] for name in _INHERITED if name in os.environ}
-    env.update({
-        "HOME": scratch, "TMPDIR": scratch, "TMP": scratch, "TEMP": scratch,
-        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8",
-    })
+    env.update(
+        {
+            "HOME": scratch,
+            "TMPDIR": scratch,
+            "TMP": scratch,
+            "TEMP": scratch,
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONIOENCODING": "utf-8",
+        }
+    )
     return env
 
 
@@ -196,12 +210,16 @@ def suite_counts(output: str) -> SuiteCounts | None:
     return SuiteCounts(run=int(ran[-1].group(1)), **counts)
 
 
-def _unittest(contents: dict[str, bytes], timeout_seconds: float,
-              environment: Mapping[str, str] | None) -> VerificationCheck:
+def _unittest(
+    contents: dict[str, bytes], timeout_seconds: float, environment: Mapping[str, str] | None
+) -> VerificationCheck:
     if not any(path.startswith("tests/") for path in contents):
-        return VerificationCheck(name="unittest", passed=False,
-                                 output="no tests/ directory: the build must include a tests package that "
-                                        "`python -m unittest discover -s tests -t .` can run")
+        return VerificationCheck(
+            name="unittest",
+            passed=False,
+            output="no tests/ directory: the build must include a tests package that "
+            "`python -m unittest discover -s tests -t .` can run",
+        )
     if not sys.executable:
         return VerificationCheck(name="unittest", passed=False, output="no Python interpreter to run the tests with")
     workdir = tempfile.mkdtemp(prefix="kiln-verify-")
@@ -210,8 +228,9 @@ def _unittest(contents: dict[str, bytes], timeout_seconds: float,
         try:
             _write_tree(workdir, contents)
         except OSError as error:
-            return VerificationCheck(name="unittest", passed=False,
-                                     output=f"could not write the tree to run its tests: {error}")
+            return VerificationCheck(
+                name="unittest", passed=False, output=f"could not write the tree to run its tests: {error}"
+            )
         env = dict(environment) if environment is not None else suite_environment(scratch)
         return _run_tests(workdir, timeout_seconds, env)
     finally:
@@ -234,8 +253,15 @@ def _run_tests(workdir: str, timeout_seconds: float, env: dict[str, str]) -> Ver
     command = [sys.executable, *_UNITTEST]
     started = time.monotonic()
     # Its own session and process group: whatever the tests start is stopped with them.
-    process = subprocess.Popen(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         output, _ = process.communicate(timeout=timeout_seconds)
     except subprocess.TimeoutExpired:
@@ -245,8 +271,11 @@ def _run_tests(workdir: str, timeout_seconds: float, env: dict[str, str]) -> Ver
         except subprocess.TimeoutExpired:  # a descendant left its own session and holds the pipe
             output = b""
         text = output.decode("utf-8", errors="replace")
-        return VerificationCheck(name="unittest", passed=False,
-                                 output=_tail(f"timed out after {timeout_seconds:g} s; the tests were stopped\n{text}"))
+        return VerificationCheck(
+            name="unittest",
+            passed=False,
+            output=_tail(f"timed out after {timeout_seconds:g} s; the tests were stopped\n{text}"),
+        )
     finally:
         # Also after a normal exit: a background process the tests left must not outlive them.
         _kill(process)
@@ -255,8 +284,12 @@ def _run_tests(workdir: str, timeout_seconds: float, env: dict[str, str]) -> Ver
     elapsed = time.monotonic() - started
     text = output.decode("utf-8", errors="replace")
     status = "passed" if process.returncode == 0 else f"failed (exit code {process.returncode})"
-    return VerificationCheck(name="unittest", passed=process.returncode == 0,
-                             output=_tail(f"{status} in {elapsed:.1f} s\n{text}"), tests=suite_counts(text))
+    return VerificationCheck(
+        name="unittest",
+        passed=process.returncode == 0,
+        output=_tail(f"{status} in {elapsed:.1f} s\n{text}"),
+        tests=suite_counts(text),
+    )
 
 
 def _kill(process: subprocess.Popen) -> None:

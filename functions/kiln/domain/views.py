@@ -45,8 +45,13 @@ def _alphabet_class(alphabet: str) -> str:
             runs[-1].append(char)
         else:
             runs.append([char])
-    return "[" + "".join(run[0] if len(run) == 1 else run[0] + run[-1] if len(run) == 2 else f"{run[0]}-{run[-1]}"
-                         for run in runs) + "]"
+    return (
+        "["
+        + "".join(
+            run[0] if len(run) == 1 else run[0] + run[-1] if len(run) == 2 else f"{run[0]}-{run[-1]}" for run in runs
+        )
+        + "]"
+    )
 
 
 def id_pattern(*kinds: str) -> str:
@@ -65,13 +70,15 @@ ExportId = Annotated[str, Field(description="A export id.", pattern=id_pattern("
 ImportId = Annotated[str, Field(description="A import id.", pattern=id_pattern("import"))]
 ConversionId = Annotated[str, Field(description="A conversion id.", pattern=id_pattern("conversion"))]
 
-Timestamp = Annotated[str, Field(description="RFC 3339 timestamp, UTC, millisecond precision.", json_schema_extra={
-    "format": "date-time"})]
+Timestamp = Annotated[
+    str, Field(description="RFC 3339 timestamp, UTC, millisecond precision.", json_schema_extra={"format": "date-time"})
+]
 Sha1 = Annotated[str, Field(pattern="^[0-9a-f]{40}$")]
 Sha256 = Annotated[str, Field(description="Lowercase hex SHA-256.", pattern="^[0-9a-f]{64}$")]
 
 
 # --- the service -------------------------------------------------------------------------------
+
 
 class HealthComponents(View):
     database: Literal["ok", "unavailable"]
@@ -107,6 +114,7 @@ class OpenApiDocument(BaseModel):
 
 # --- the repository ------------------------------------------------------------------------------
 
+
 class DirectoryEntry(View):
     name: str
     type: Literal["directory", "file"]
@@ -130,6 +138,7 @@ class RepositoryFile(View):
 
 
 # --- workspaces and keys --------------------------------------------------------------------------
+
 
 class Workspace(View):
     id: WorkspaceId
@@ -157,8 +166,10 @@ class ApiKey(View):
     lastUsedAt: Timestamp | None
     revokedAt: Timestamp | None
     rotatedAt: Timestamp | None
-    previousSecretExpiresAt: str | None = Field(description="Until when the secret replaced by the last rotation "
-                                                            "still works.", json_schema_extra={"format": "date-time"})
+    previousSecretExpiresAt: str | None = Field(
+        description="Until when the secret replaced by the last rotation still works.",
+        json_schema_extra={"format": "date-time"},
+    )
 
 
 class ApiKeyWithSecret(ApiKey):
@@ -169,4 +180,5 @@ class ApiKeyWithSecret(ApiKey):
     # what client generators turn into one plain type.
     secret: Annotated[str, Field(pattern="^kiln_[A-Za-z0-9_-]{43}$")] | SkipJsonSchema[None] = omitted(
         "The bearer secret, `kiln_` + 43 URL-safe base64 characters: shown once, in the first answer "
-                    "only. Absent from an `Idempotent-Replayed: true` answer, which carries the key without it.")
+        "only. Absent from an `Idempotent-Replayed: true` answer, which carries the key without it."
+    )

@@ -35,7 +35,10 @@ def list_api_keys(request: Request, query: ApiKeyListParams) -> Response:
     return listed([ApiKey.model_validate(key_view(k, now)) for k in items], cursor_pagination(limit, next_cursor))
 
 
-handler = endpoint(list_api_keys, Contract(
-    query=ApiKeyListParams,
-    answers=(Answer(200, "One page of the list.", ApiKey, "list", "modes"),),
-))
+handler = endpoint(
+    list_api_keys,
+    Contract(
+        query=ApiKeyListParams,
+        answers=(Answer(200, "One page of the list.", ApiKey, "list", "modes"),),
+    ),
+)

@@ -28,8 +28,11 @@ def revoke_api_key(request: Request, query: KeyTarget) -> Response:
     return ok(ApiKey.model_validate(key_view(key, service.now())))
 
 
-handler = endpoint(revoke_api_key, Contract(
-    query=KeyTarget,
-    answers=(Answer(200, "Revoked (again, if it already was).", ApiKey),),
-    errors={409: (ErrorCode.CONFLICT,)},
-))
+handler = endpoint(
+    revoke_api_key,
+    Contract(
+        query=KeyTarget,
+        answers=(Answer(200, "Revoked (again, if it already was).", ApiKey),),
+        errors={409: (ErrorCode.CONFLICT,)},
+    ),
+)

@@ -29,13 +29,25 @@ def rotate_api_key(request: Request, query: KeyTarget) -> Response:
     key_id = request.path_id("keyId", "api_key")
     seconds = config.key_rotation_grace_seconds()
     service = services.current().access
-    key, secret = service.rotate_key(request.principal, key_id, query.workspaceId,
-                                     grace=None if seconds is None else timedelta(seconds=seconds))
+    key, secret = service.rotate_key(
+        request.principal, key_id, query.workspaceId, grace=None if seconds is None else timedelta(seconds=seconds)
+    )
     return ok(ApiKeyWithSecret.model_validate({**key_view(key, service.now()), "secret": secret}), 201, NO_STORE)
 
 
-handler = endpoint(rotate_api_key, Contract(query=KeyTarget, answers=(
-    Answer(201, "Rotated; the new `secret` is shown in this response only (an `Idempotent-Replayed` answer is the "
-                "same key without it).", ApiKeyWithSecret,
-           headers=("Cache-Control",)),),
-    errors={409: (ErrorCode.CONFLICT,)}))
+handler = endpoint(
+    rotate_api_key,
+    Contract(
+        query=KeyTarget,
+        answers=(
+            Answer(
+                201,
+                "Rotated; the new `secret` is shown in this response only (an `Idempotent-Replayed` answer is the "
+                "same key without it).",
+                ApiKeyWithSecret,
+                headers=("Cache-Control",),
+            ),
+        ),
+        errors={409: (ErrorCode.CONFLICT,)},
+    ),
+)

@@ -40,11 +40,13 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         "principalId": principal.key_id,
         "policyDocument": {
             "Version": "2012-10-17",
-            "Statement": [{
-                "Action": "execute-api:Invoke",
-                "Effect": "Allow",
-                "Resource": _stage_arn(event.get("methodArn", "")),
-            }],
+            "Statement": [
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Allow",
+                    "Resource": _stage_arn(event.get("methodArn", "")),
+                }
+            ],
         },
         # Context values must be strings, numbers or booleans.
         "context": {

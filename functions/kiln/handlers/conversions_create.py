@@ -21,9 +21,20 @@ def start_conversion(request: Request, body: ConversionCreate) -> Response:
     return ok(view, 202, {"Location": f"/v1/conversions/{operation.id}"})
 
 
-handler = endpoint(start_conversion, Contract(body=ConversionCreate, answers=(
-    Answer(202, "The conversion started; poll `GET /v1/conversions/{callbackId}` or "
-                "`GET /v2/operations/{callbackId}`.", ConversionOperation, headers=("Location",)),),
-    errors={409: (ErrorCode.CONFLICT,)},
-    notes="An upload feeds one import or conversion: a used `uploadId` is refused with 409 `CONFLICT` "
-          "(`details.reason: upload_consumed`)."))
+handler = endpoint(
+    start_conversion,
+    Contract(
+        body=ConversionCreate,
+        answers=(
+            Answer(
+                202,
+                "The conversion started; poll `GET /v1/conversions/{callbackId}` or `GET /v2/operations/{callbackId}`.",
+                ConversionOperation,
+                headers=("Location",),
+            ),
+        ),
+        errors={409: (ErrorCode.CONFLICT,)},
+        notes="An upload feeds one import or conversion: a used `uploadId` is refused with 409 `CONFLICT` "
+        "(`details.reason: upload_consumed`).",
+    ),
+)

@@ -18,5 +18,10 @@ def get_conversion(request: Request) -> Response:
     return ok(ConversionOperation.model_validate(conversion))
 
 
-handler = endpoint(get_conversion, Contract(path={"callbackId": ("conversion",)}, answers=(
-    Answer(200, "The conversion's status (always 200).", ConversionOperation),)))
+handler = endpoint(
+    get_conversion,
+    Contract(
+        path={"callbackId": ("conversion",)},
+        answers=(Answer(200, "The conversion's status (always 200).", ConversionOperation),),
+    ),
+)

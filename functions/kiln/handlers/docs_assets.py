@@ -120,14 +120,28 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-@described(Contract(headers=("IfNoneMatch",), answers=(
-    Answer(200, "The file. Versioned names are immutable (cached for a year); the licences for a day.", shape="asset",
-           headers=("Cache-Control", "ETag")),
-    Answer(304, "`If-None-Match` names the current ETag: use the cached copy.", shape="empty",
-           headers=("Cache-Control", "ETag")),
-), errors={404: (ErrorCode.NOT_FOUND, ErrorCode.ENDPOINT_NOT_FOUND)},
-    notes="Only the listed names exist; anything else is 404 `NOT_FOUND` (or `ENDPOINT_NOT_FOUND` for a name with a "
-          "slash)."))
+@described(
+    Contract(
+        headers=("IfNoneMatch",),
+        answers=(
+            Answer(
+                200,
+                "The file. Versioned names are immutable (cached for a year); the licences for a day.",
+                shape="asset",
+                headers=("Cache-Control", "ETag"),
+            ),
+            Answer(
+                304,
+                "`If-None-Match` names the current ETag: use the cached copy.",
+                shape="empty",
+                headers=("Cache-Control", "ETag"),
+            ),
+        ),
+        errors={404: (ErrorCode.NOT_FOUND, ErrorCode.ENDPOINT_NOT_FOUND)},
+        notes="Only the listed names exist; anything else is 404 `NOT_FOUND` "
+        "(or `ENDPOINT_NOT_FOUND` for a name with a slash).",
+    )
+)
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     name = (event.get("pathParameters") or {}).get("asset") or ""
     asset = ASSETS.get(name)

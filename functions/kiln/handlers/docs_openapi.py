@@ -41,13 +41,23 @@ def document() -> str:
     return openapi.render()
 
 
-@described(Contract(answers=(
-    Answer(200, "This document.", "kiln.domain.views:OpenApiDocument", "raw", headers=("Cache-Control",)),)))
+@described(
+    Contract(
+        answers=(Answer(200, "This document.", "kiln.domain.views:OpenApiDocument", "raw", headers=("Cache-Control",)),)
+    )
+)
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return cors.apply({
-        "statusCode": 200,
-        "headers": {"Content-Type": "application/json; charset=utf-8", "X-Request-Id": request_id(event),
-                    "Cache-Control": CACHE_CONTROL, "X-Content-Type-Options": "nosniff"},
-        "body": document(),
-        "isBase64Encoded": False,
-    }, cors.request_origin(event))
+    return cors.apply(
+        {
+            "statusCode": 200,
+            "headers": {
+                "Content-Type": "application/json; charset=utf-8",
+                "X-Request-Id": request_id(event),
+                "Cache-Control": CACHE_CONTROL,
+                "X-Content-Type-Options": "nosniff",
+            },
+            "body": document(),
+            "isBase64Encoded": False,
+        },
+        cors.request_origin(event),
+    )

@@ -72,12 +72,24 @@ HEADERS = {
 }
 
 
-@described(Contract(answers=(
-    Answer(200, "Swagger UI for this document (its files come from `GET /docs/{asset}`).", shape="html",
-           headers=("Cache-Control", "Content-Security-Policy")),
-    Answer(301, "Asked as `/docs/` (with a slash): redirect to `../docs`, where the page's relative URLs resolve.",
-           shape="empty", headers=("Location", "Cache-Control")),
-)))
+@described(
+    Contract(
+        answers=(
+            Answer(
+                200,
+                "Swagger UI for this document (its files come from `GET /docs/{asset}`).",
+                shape="html",
+                headers=("Cache-Control", "Content-Security-Policy"),
+            ),
+            Answer(
+                301,
+                "Asked as `/docs/` (with a slash): redirect to `../docs`, where the page's relative URLs resolve.",
+                shape="empty",
+                headers=("Location", "Cache-Control"),
+            ),
+        )
+    )
+)
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if str(event.get("path") or "").endswith("/docs/"):
         return {

@@ -16,14 +16,26 @@ from kiln.http.response import Response, listed
 def list_events(request: Request, query: EventQuery) -> Response:
     project_id = request.path_id("projectId", "project")
     run_id = request.path_id("runId", "run")
-    events = services.current().runs.events(request.workspace_id, project_id, run_id, after=query.position(),
-                                    limit=query.limit + 1, where=query.where())
+    events = services.current().runs.events(
+        request.workspace_id, project_id, run_id, after=query.position(), limit=query.limit + 1, where=query.where()
+    )
     more = len(events) > query.limit
     page = events[: query.limit]
-    return listed(page, {"limit": query.limit, "hasMore": more,
-                         "nextCursor": str(page[-1].id) if more else None})
+    return listed(page, {"limit": query.limit, "hasMore": more, "nextCursor": str(page[-1].id) if more else None})
 
 
-handler = endpoint(list_events, Contract(query=EventQuery, answers=(
-    Answer(200, "Events in id order; `pagination.nextCursor` is the `after` of the next page.", Event, "list",
-           "events"),)))
+handler = endpoint(
+    list_events,
+    Contract(
+        query=EventQuery,
+        answers=(
+            Answer(
+                200,
+                "Events in id order; `pagination.nextCursor` is the `after` of the next page.",
+                Event,
+                "list",
+                "events",
+            ),
+        ),
+    ),
+)

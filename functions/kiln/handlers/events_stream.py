@@ -29,8 +29,7 @@ POLL_SECONDS = 0.5
 # Once something new arrived, wait this much longer for what follows it, then answer.
 BATCH_SECONDS = 1.0
 READ_LIMIT = 500
-HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
-           "X-Accel-Buffering": "no"}
+HEADERS = {"Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def _frame(event: Event) -> str:
@@ -45,8 +44,16 @@ def stream_events(request: Request, query: EventQuery) -> Response:
     resume = request.headers.get("last-event-id")
     if resume is not None:
         if not EVENT_ID.match(resume.strip()):
-            raise validation_error([{"field": "Last-Event-ID", "location": "header", "type": "int_parsing",
-                                     "message": "must be an event id (a non-negative integer)"}])
+            raise validation_error(
+                [
+                    {
+                        "field": "Last-Event-ID",
+                        "location": "header",
+                        "type": "int_parsing",
+                        "message": "must be an event id (a non-negative integer)",
+                    }
+                ]
+            )
         position = int(resume.strip())
     # Every event moves the position; the filters only choose what is shown.
     where = query.where()
@@ -64,8 +71,11 @@ def stream_events(request: Request, query: EventQuery) -> Response:
         if batch.ended:
             break  # the run's last event is sent or was before: nothing can follow
         now = time.monotonic()
-        if len(frames) >= READ_LIMIT or now >= deadline or (
-                first_news is not None and now - first_news >= BATCH_SECONDS):
+        if (
+            len(frames) >= READ_LIMIT
+            or now >= deadline
+            or (first_news is not None and now - first_news >= BATCH_SECONDS)
+        ):
             break
         if len(batch.events) < READ_LIMIT:  # caught up: wait for news (else read on at once)
             time.sleep(POLL_SECONDS)
@@ -79,11 +89,28 @@ def stream_events(request: Request, query: EventQuery) -> Response:
     return Response(200, headers=HEADERS, text=body, enveloped=False)
 
 
-handler = endpoint(stream_events, Contract(query=EventQuery, headers=("LastEventId",), answers=(
-    Answer(200, "A bounded stream of Server-Sent Events: `retry:`, then one `id:`/`event:`/`data:` frame per "
+handler = endpoint(
+    stream_events,
+    Contract(
+        query=EventQuery,
+        headers=("LastEventId",),
+        answers=(
+            Answer(
+                200,
+                "A bounded stream of Server-Sent Events: `retry:`, then one `id:`/`event:`/`data:` frame per "
                 "event after `Last-Event-ID` (or `after`); `data` is the event as JSON. Reconnect to continue. "
-                "A response that carries the run's terminal event ends with it.", Event, "sse",
-           headers=("Cache-Control",)),
-    Answer(204, "The run is finished and nothing is left to send (every event was sent, or none left "
-                "matches the filters): stop reconnecting.", shape="empty", headers=("Cache-Control",)),
-)))
+                "A response that carries the run's terminal event ends with it.",
+                Event,
+                "sse",
+                headers=("Cache-Control",),
+            ),
+            Answer(
+                204,
+                "The run is finished and nothing is left to send (every event was sent, or none left "
+                "matches the filters): stop reconnecting.",
+                shape="empty",
+                headers=("Cache-Control",),
+            ),
+        ),
+    ),
+)

@@ -24,9 +24,21 @@ def start_export(request: Request, body: ExportCreate) -> Response:
     return ok(ExportOperation.model_validate(operations.view(operation)), 202, {"Location": location})
 
 
-handler = endpoint(start_export, Contract(body=ExportCreate, body_optional=True, answers=(
-    Answer(202, "The export started; follow `Location` or poll `GET /v2/operations/{callbackId}`.",
-           ExportOperation, headers=("Location",)),),
-    errors={409: (ErrorCode.CONFLICT,)},
-    notes="A project with no `main` yet exports as `kiln` only (its project and spec, no files); "
-          "`zip` or `tar.gz` of it is 409 `CONFLICT` (`details.reason: no_main`)."))
+handler = endpoint(
+    start_export,
+    Contract(
+        body=ExportCreate,
+        body_optional=True,
+        answers=(
+            Answer(
+                202,
+                "The export started; follow `Location` or poll `GET /v2/operations/{callbackId}`.",
+                ExportOperation,
+                headers=("Location",),
+            ),
+        ),
+        errors={409: (ErrorCode.CONFLICT,)},
+        notes="A project with no `main` yet exports as `kiln` only (its project and spec, no files); "
+        "`zip` or `tar.gz` of it is 409 `CONFLICT` (`details.reason: no_main`).",
+    ),
+)

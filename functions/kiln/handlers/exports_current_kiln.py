@@ -28,12 +28,24 @@ def current_kiln(request: Request) -> Response:
     return ok(view, 202, {"Location": location, "Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-handler = endpoint(current_kiln, Contract(
-    notes="A project with no `main` yet exports as what it is: its project and spec, no files.",
-    answers=(
-    Answer(302, "The current `.kiln` export exists: redirect to its presigned download.", shape="empty",
-           headers=("Location", "Cache-Control")),
-    Answer(202, "The export of the current main is being made (started now if nobody had): retry after "
-                "`Retry-After` seconds, or follow `Location`.", ExportOperation, headers=("Location", "Retry-After")),
-),
-))
+handler = endpoint(
+    current_kiln,
+    Contract(
+        notes="A project with no `main` yet exports as what it is: its project and spec, no files.",
+        answers=(
+            Answer(
+                302,
+                "The current `.kiln` export exists: redirect to its presigned download.",
+                shape="empty",
+                headers=("Location", "Cache-Control"),
+            ),
+            Answer(
+                202,
+                "The export of the current main is being made (started now if nobody had): retry after "
+                "`Retry-After` seconds, or follow `Location`.",
+                ExportOperation,
+                headers=("Location", "Retry-After"),
+            ),
+        ),
+    ),
+)

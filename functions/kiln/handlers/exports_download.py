@@ -20,6 +20,17 @@ def download_export(request: Request) -> Response:
     return Response(302, headers={"Location": url, "Cache-Control": "no-store"})
 
 
-handler = endpoint(download_export, Contract(answers=(
-    Answer(302, "Redirect to a presigned download minted now (valid at most 15 minutes).", shape="empty",
-           headers=("Location", "Cache-Control")),), errors={409: (ErrorCode.CONFLICT,)}))
+handler = endpoint(
+    download_export,
+    Contract(
+        answers=(
+            Answer(
+                302,
+                "Redirect to a presigned download minted now (valid at most 15 minutes).",
+                shape="empty",
+                headers=("Location", "Cache-Control"),
+            ),
+        ),
+        errors={409: (ErrorCode.CONFLICT,)},
+    ),
+)

@@ -16,6 +16,9 @@ def get_export(request: Request) -> Response:
     return ok(ExportOperation.model_validate(export))
 
 
-handler = endpoint(get_export, Contract(
-    answers=(Answer(200, "The export; `downloadUrl` is fresh when it succeeded.", ExportOperation),),
-))
+handler = endpoint(
+    get_export,
+    Contract(
+        answers=(Answer(200, "The export; `downloadUrl` is fresh when it succeeded.", ExportOperation),),
+    ),
+)

@@ -28,6 +28,7 @@ FILE_LIMIT_BYTES = 4 * 1024 * 1024
 # much more when escaped, so past this it is sent as base64 instead.
 _MAX_ESCAPED_TEXT = 5_600_000
 
+
 class GetQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -71,10 +72,17 @@ def get_file(request: Request, query: GetQuery) -> Response:
             {"limitBytes": FILE_LIMIT_BYTES, "sizeBytes": len(data), "path": path},
         )
     content, encoding = _encoded(data)
-    return ok(RepositoryFile(path=path, ref=query.ref, commit=commit, content=content, encoding=encoding,
-                             size=len(data)))
+    return ok(
+        RepositoryFile(path=path, ref=query.ref, commit=commit, content=content, encoding=encoding, size=len(data))
+    )
 
 
-handler = endpoint(get_file, Contract(query=GetQuery, answers=(Answer(200, model=RepositoryFile),),
-                   errors={413: (ErrorCode.PAYLOAD_TOO_LARGE,)},
-                   notes="Files over 4 MiB are refused with 413: export the project to get them."))
+handler = endpoint(
+    get_file,
+    Contract(
+        query=GetQuery,
+        answers=(Answer(200, model=RepositoryFile),),
+        errors={413: (ErrorCode.PAYLOAD_TOO_LARGE,)},
+        notes="Files over 4 MiB are refused with 413: export the project to get them.",
+    ),
+)

@@ -41,12 +41,23 @@ def _components() -> dict[str, str]:
     }
 
 
-@described(Contract(answers=(
-    # Named, not imported: this function loads no pydantic (a test checks its answers against the model).
-    Answer(200, "Every component answers.", "kiln.domain.views:HealthStatus", "raw", headers=("Cache-Control",)),
-    Answer(503, "A component is unavailable (the body says which).", "kiln.domain.views:HealthStatus", "raw",
-           headers=("Cache-Control",)),
-)))
+@described(
+    Contract(
+        answers=(
+            # Named, not imported: this function loads no pydantic (a test checks its answers against the model).
+            Answer(
+                200, "Every component answers.", "kiln.domain.views:HealthStatus", "raw", headers=("Cache-Control",)
+            ),
+            Answer(
+                503,
+                "A component is unavailable (the body says which).",
+                "kiln.domain.views:HealthStatus",
+                "raw",
+                headers=("Cache-Control",),
+            ),
+        )
+    )
+)
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     now = time.monotonic()
     if now - _cache["at"] >= CACHE_SECONDS:
@@ -55,9 +66,12 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     healthy = all(state == "ok" for state in components.values())
     body = {"status": "ok" if healthy else "degraded", "version": VERSION, "components": components}
     request_id = (event.get("requestContext") or {}).get("requestId", "unknown")
-    return cors.apply({
-        "statusCode": 200 if healthy else 503,
-        "headers": {"Content-Type": JSON_CONTENT_TYPE, "X-Request-Id": request_id, "Cache-Control": "no-store"},
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }, cors.request_origin(event))
+    return cors.apply(
+        {
+            "statusCode": 200 if healthy else 503,
+            "headers": {"Content-Type": JSON_CONTENT_TYPE, "X-Request-Id": request_id, "Cache-Control": "no-store"},
+            "body": json.dumps(body),
+            "isBase64Encoded": False,
+        },
+        cors.request_origin(event),
+    )

@@ -23,15 +23,32 @@ def strict_status(request: Request) -> Response:
         return ok(AnyOperation.model_validate(status.body), 202, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     if status.error is None:
         return ok(AnyOperation.model_validate(status.body), status.status)
-    raise KilnError(ErrorCode(status.error.code), status.error.message,
-                    {**status.error.details, "operation": status.body})
+    raise KilnError(
+        ErrorCode(status.error.code), status.error.message, {**status.error.details, "operation": status.body}
+    )
 
 
-handler = endpoint(strict_status, Contract(path={"callbackId": _KINDS}, answers=(
-    Answer(200, "The operation succeeded.", AnyOperation),
-    Answer(202, "The operation is pending or running: poll again after `Retry-After` seconds.", AnyOperation,
-           headers=("Retry-After",)),
-), errors={400: (ErrorCode.VALIDATION_ERROR,), 404: (ErrorCode.NOT_FOUND,), 409: (ErrorCode.CONFLICT,),
-           413: (ErrorCode.PAYLOAD_TOO_LARGE,), 422: (ErrorCode.INVALID_ARCHIVE,)},
-    notes="A failed operation answers its failure's own status and code, with the operation in "
-          "`error.details.operation`."))
+handler = endpoint(
+    strict_status,
+    Contract(
+        path={"callbackId": _KINDS},
+        answers=(
+            Answer(200, "The operation succeeded.", AnyOperation),
+            Answer(
+                202,
+                "The operation is pending or running: poll again after `Retry-After` seconds.",
+                AnyOperation,
+                headers=("Retry-After",),
+            ),
+        ),
+        errors={
+            400: (ErrorCode.VALIDATION_ERROR,),
+            404: (ErrorCode.NOT_FOUND,),
+            409: (ErrorCode.CONFLICT,),
+            413: (ErrorCode.PAYLOAD_TOO_LARGE,),
+            422: (ErrorCode.INVALID_ARCHIVE,),
+        },
+        notes="A failed operation answers its failure's own status and code, with the operation in "
+        "`error.details.operation`.",
+    ),
+)

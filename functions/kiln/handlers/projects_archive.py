@@ -14,6 +14,9 @@ def archive_project(request: Request) -> Response:
     return ok(ProjectArchived(id=project.id, status=project.status, archivedAt=project.archivedAt))
 
 
-handler = endpoint(archive_project, Contract(
-    answers=(Answer(200, "Archived (again, if it already was).", ProjectArchived),),
-))
+handler = endpoint(
+    archive_project,
+    Contract(
+        answers=(Answer(200, "Archived (again, if it already was).", ProjectArchived),),
+    ),
+)

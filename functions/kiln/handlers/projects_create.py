@@ -13,5 +13,7 @@ def create_project(request: Request, body: ProjectCreate) -> Response:
     return ok(project, 201, {"Location": f"/v1/projects/{project.id}"})
 
 
-handler = endpoint(create_project, Contract(body=ProjectCreate, answers=(
-    Answer(201, "Created, in status `draft`.", Project, headers=("Location",)),)))
+handler = endpoint(
+    create_project,
+    Contract(body=ProjectCreate, answers=(Answer(201, "Created, in status `draft`.", Project, headers=("Location",)),)),
+)

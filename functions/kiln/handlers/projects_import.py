@@ -44,33 +44,74 @@ def import_project(request: Request) -> Response:
         view = ImportOperation.model_validate(operations.view(operation))
         return ok(view, 202, {"Location": f"/v2/operations/{operation.id}"})
     if content_type not in ARCHIVE_TYPES:
-        raise KilnError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the archive itself or JSON {uploadId}.",
-                        {"contentType": content_type or None, "supported": [*ARCHIVE_TYPES, "application/json"]})
+        raise KilnError(
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            "Send the archive itself or JSON {uploadId}.",
+            {"contentType": content_type or None, "supported": [*ARCHIVE_TYPES, "application/json"]},
+        )
     query = request.query_as(ImportQuery)
     raw = request.raw_body()
     if len(raw) > SYNC_IMPORT_MAX_BYTES:
-        raise KilnError(ErrorCode.PAYLOAD_TOO_LARGE,
-                        "Archives over 4 MiB are imported from an upload: POST /v1/uploads, then "
-                        "POST /v1/projects/import with {uploadId}.",
-                        {"limitBytes": SYNC_IMPORT_MAX_BYTES, "receivedBytes": len(raw), "uploads": "/v1/uploads"})
+        raise KilnError(
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            "Archives over 4 MiB are imported from an upload: POST /v1/uploads, then "
+            "POST /v1/projects/import with {uploadId}.",
+            {"limitBytes": SYNC_IMPORT_MAX_BYTES, "receivedBytes": len(raw), "uploads": "/v1/uploads"},
+        )
     if not raw:
-        raise KilnError(ErrorCode.VALIDATION_ERROR, "The body is empty.", {"fields": [
-            {"field": "(body)", "location": "body", "type": "missing", "message": "an archive is required"}]})
-    filename = query.filename or {"application/gzip": "import.tar.gz", "application/x-gzip": "import.tar.gz",
-                                  "application/vnd.kiln+zip": "import.kiln"}.get(content_type, "import.zip")
-    imported = services.current().archive_steps.import_archive(request.workspace_id, io.BytesIO(raw), filename,
-                                                               query.name)
+        raise KilnError(
+            ErrorCode.VALIDATION_ERROR,
+            "The body is empty.",
+            {
+                "fields": [
+                    {"field": "(body)", "location": "body", "type": "missing", "message": "an archive is required"}
+                ]
+            },
+        )
+    filename = query.filename or {
+        "application/gzip": "import.tar.gz",
+        "application/x-gzip": "import.tar.gz",
+        "application/vnd.kiln+zip": "import.kiln",
+    }.get(content_type, "import.zip")
+    imported = services.current().archive_steps.import_archive(
+        request.workspace_id, io.BytesIO(raw), filename, query.name
+    )
     project = imported.project
-    return ok(ImportedProject(id=project.id, name=project.name, status=project.status,
-                              files=imported.files, specVersions=imported.specVersions), 201,
-              {"Location": f"/v1/projects/{project.id}"})
+    return ok(
+        ImportedProject(
+            id=project.id,
+            name=project.name,
+            status=project.status,
+            files=imported.files,
+            specVersions=imported.specVersions,
+        ),
+        201,
+        {"Location": f"/v1/projects/{project.id}"},
+    )
 
 
-handler = endpoint(import_project, Contract(body=ImportFromUpload, query=ImportQuery, archive_body=True, answers=(
-    Answer(201, "The archive was imported (archive body).", ImportedProject, headers=("Location",)),
-    Answer(202, "The import of the upload started (JSON body); poll `Location`.", ImportOperation,
-           headers=("Location",)),
-), errors={409: (ErrorCode.CONFLICT,), 413: (ErrorCode.PAYLOAD_TOO_LARGE,), 415: (ErrorCode.UNSUPPORTED_MEDIA_TYPE,),
-           422: (ErrorCode.INVALID_ARCHIVE,)},
-    notes="The query parameters apply to an archive body only. An upload feeds one import or conversion: a used "
-          "`uploadId` is refused with 409 `CONFLICT` (`details.reason: upload_consumed`)."))
+handler = endpoint(
+    import_project,
+    Contract(
+        body=ImportFromUpload,
+        query=ImportQuery,
+        archive_body=True,
+        answers=(
+            Answer(201, "The archive was imported (archive body).", ImportedProject, headers=("Location",)),
+            Answer(
+                202,
+                "The import of the upload started (JSON body); poll `Location`.",
+                ImportOperation,
+                headers=("Location",),
+            ),
+        ),
+        errors={
+            409: (ErrorCode.CONFLICT,),
+            413: (ErrorCode.PAYLOAD_TOO_LARGE,),
+            415: (ErrorCode.UNSUPPORTED_MEDIA_TYPE,),
+            422: (ErrorCode.INVALID_ARCHIVE,),
+        },
+        notes="The query parameters apply to an archive body only. An upload feeds one import or conversion: a used "
+        "`uploadId` is refused with 409 `CONFLICT` (`details.reason: upload_consumed`).",
+    ),
+)

@@ -41,8 +41,11 @@ def list_projects(request: Request, query: ProjectListParams) -> Response:
     return listed(found.items, cursor_pagination(limit, next_cursor))
 
 
-handler = endpoint(list_projects, Contract(
-    query=ProjectListParams,
-    answers=(Answer(200, "One page of the list.", Project, "list", "modes"),),
-    notes="Archived projects are left out unless `status=archived` asks for them.",
-))
+handler = endpoint(
+    list_projects,
+    Contract(
+        query=ProjectListParams,
+        answers=(Answer(200, "One page of the list.", Project, "list", "modes"),),
+        notes="Archived projects are left out unless `status=archived` asks for them.",
+    ),
+)

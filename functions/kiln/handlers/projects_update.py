@@ -14,5 +14,7 @@ def update_project(request: Request, body: ProjectUpdate) -> Response:
     return ok(services.current().projects.update(request.workspace_id, project_id, body))
 
 
-handler = endpoint(update_project, Contract(body=ProjectUpdate, answers=(Answer(200, "Updated.", Project),),
-                  errors={409: (ErrorCode.CONFLICT,)}))
+handler = endpoint(
+    update_project,
+    Contract(body=ProjectUpdate, answers=(Answer(200, "Updated.", Project),), errors={409: (ErrorCode.CONFLICT,)}),
+)

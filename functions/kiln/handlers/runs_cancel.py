@@ -20,9 +20,12 @@ def cancel_run(request: Request, body: CancelRequest) -> Response:
     return ok(services.current().runs.cancel(request.workspace_id, project_id, run_id))
 
 
-handler = endpoint(cancel_run, Contract(
-    body=CancelRequest,
-    body_optional=True,
-    answers=(Answer(200, "Cancelled.", Run),),
-    errors={409: (ErrorCode.CONFLICT,)},
-))
+handler = endpoint(
+    cancel_run,
+    Contract(
+        body=CancelRequest,
+        body_optional=True,
+        answers=(Answer(200, "Cancelled.", Run),),
+        errors={409: (ErrorCode.CONFLICT,)},
+    ),
+)

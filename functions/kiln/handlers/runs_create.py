@@ -17,6 +17,12 @@ def create_run(request: Request, body: RunCreate) -> Response:
     return ok(run, 201, {"Location": f"/v1/projects/{project_id}/runs/{run.id}"})
 
 
-handler = endpoint(create_run, Contract(body=RunCreate, body_optional=True, answers=(
-    Answer(201, "The run started.", Run, headers=("Location",)),),
-    errors={409: (ErrorCode.CONFLICT,), 429: (ErrorCode.CONCURRENCY_LIMIT_EXCEEDED,)}))
+handler = endpoint(
+    create_run,
+    Contract(
+        body=RunCreate,
+        body_optional=True,
+        answers=(Answer(201, "The run started.", Run, headers=("Location",)),),
+        errors={409: (ErrorCode.CONFLICT,), 429: (ErrorCode.CONCURRENCY_LIMIT_EXCEEDED,)},
+    ),
+)

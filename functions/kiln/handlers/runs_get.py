@@ -15,6 +15,13 @@ def get_run(request: Request) -> Response:
     return ok(services.current().runs.detail(request.workspace_id, project_id, run_id))
 
 
-handler = endpoint(get_run, Contract(answers=(Answer(200, model=RunDetail),), notes=(
-    "`tasks` summarizes each task (`id`, `slug`, `status`, `sequence`); its definition is in "
-    "`tasksJson.tasks`, the whole task at `GET .../runs/{runId}/tasks/{taskId}`.")))
+handler = endpoint(
+    get_run,
+    Contract(
+        answers=(Answer(200, model=RunDetail),),
+        notes=(
+            "`tasks` summarizes each task (`id`, `slug`, `status`, `sequence`); its definition is in "
+            "`tasksJson.tasks`, the whole task at `GET .../runs/{runId}/tasks/{taskId}`."
+        ),
+    ),
+)

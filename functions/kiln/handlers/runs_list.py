@@ -30,8 +30,11 @@ def list_runs(request: Request, query: RunListParams) -> Response:
     return listed(runs, cursor_pagination(limit, next_cursor))
 
 
-handler = endpoint(list_runs, Contract(
-    query=RunListParams,
-    answers=(Answer(200, "One page of the list.", Run, "list", "modes"),),
-    notes="Newest first.",
-))
+handler = endpoint(
+    list_runs,
+    Contract(
+        query=RunListParams,
+        answers=(Answer(200, "One page of the list.", Run, "list", "modes"),),
+        notes="Newest first.",
+    ),
+)

@@ -23,6 +23,12 @@ def retry_run(request: Request, body: RetryRequest) -> Response:
     return ok(run, 201, {"Location": f"/v1/projects/{project_id}/runs/{run.id}"})
 
 
-handler = endpoint(retry_run, Contract(body=RetryRequest, body_optional=True, answers=(
-    Answer(201, "A new run of the same spec started (`trigger: retry`).", Run, headers=("Location",)),),
-    errors={409: (ErrorCode.CONFLICT,), 429: (ErrorCode.CONCURRENCY_LIMIT_EXCEEDED,)}))
+handler = endpoint(
+    retry_run,
+    Contract(
+        body=RetryRequest,
+        body_optional=True,
+        answers=(Answer(201, "A new run of the same spec started (`trigger: retry`).", Run, headers=("Location",)),),
+        errors={409: (ErrorCode.CONFLICT,), 429: (ErrorCode.CONCURRENCY_LIMIT_EXCEEDED,)},
+    ),
+)

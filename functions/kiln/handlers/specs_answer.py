@@ -14,8 +14,11 @@ def answer(request: Request, body: AnswersRequest) -> Response:
     return ok(services.current().specs.answer(request.workspace_id, project_id, body))
 
 
-handler = endpoint(answer, Contract(
-    body=AnswersRequest,
-    answers=(Answer(200, "Spec version 1 written; the project is in `spec_review`.", ProjectWithSpec),),
-    errors={409: (ErrorCode.CONFLICT,)},
-))
+handler = endpoint(
+    answer,
+    Contract(
+        body=AnswersRequest,
+        answers=(Answer(200, "Spec version 1 written; the project is in `spec_review`.", ProjectWithSpec),),
+        errors={409: (ErrorCode.CONFLICT,)},
+    ),
+)

@@ -15,9 +15,12 @@ def approve(request: Request, body: ApproveRequest) -> Response:
     return ok(services.current().specs.approve(request.workspace_id, project_id, body))
 
 
-handler = endpoint(approve, Contract(
-    body=ApproveRequest,
-    body_optional=True,
-    answers=(Answer(200, "Approved: status `approved`, `approvedAt` set.", Project),),
-    errors={409: (ErrorCode.CONFLICT,)},
-))
+handler = endpoint(
+    approve,
+    Contract(
+        body=ApproveRequest,
+        body_optional=True,
+        answers=(Answer(200, "Approved: status `approved`, `approvedAt` set.", Project),),
+        errors={409: (ErrorCode.CONFLICT,)},
+    ),
+)

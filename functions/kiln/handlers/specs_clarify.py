@@ -14,9 +14,12 @@ def clarify(request: Request, body: ClarifyRequest) -> Response:
     return ok(services.current().specs.clarify(request.workspace_id, project_id))
 
 
-handler = endpoint(clarify, Contract(
-    body=ClarifyRequest,
-    body_optional=True,
-    answers=(Answer(200, model=Clarification),),
-    errors={409: (ErrorCode.CONFLICT,)},
-))
+handler = endpoint(
+    clarify,
+    Contract(
+        body=ClarifyRequest,
+        body_optional=True,
+        answers=(Answer(200, model=Clarification),),
+        errors={409: (ErrorCode.CONFLICT,)},
+    ),
+)

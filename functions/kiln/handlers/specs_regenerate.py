@@ -14,9 +14,12 @@ def regenerate(request: Request, body: RegenerateRequest) -> Response:
     return ok(services.current().specs.regenerate(request.workspace_id, project_id, body))
 
 
-handler = endpoint(regenerate, Contract(
-    body=RegenerateRequest,
-    body_optional=True,
-    answers=(Answer(200, "A new spec version written; the project is in `spec_review`.", ProjectWithSpec),),
-    errors={409: (ErrorCode.CONFLICT,)},
-))
+handler = endpoint(
+    regenerate,
+    Contract(
+        body=RegenerateRequest,
+        body_optional=True,
+        answers=(Answer(200, "A new spec version written; the project is in `spec_review`.", ProjectWithSpec),),
+        errors={409: (ErrorCode.CONFLICT,)},
+    ),
+)

@@ -18,8 +18,9 @@ def get_task(request: Request) -> Response:
     run_id = request.path_id("runId", "run")
     task_id = request.path_params.get("taskId", "")
     if not _TASK_ID.match(task_id):
-        raise validation_error([{"field": "taskId", "location": "path", "type": "id_format",
-                                 "message": "not a task id (task-NNN)"}])
+        raise validation_error(
+            [{"field": "taskId", "location": "path", "type": "id_format", "message": "not a task id (task-NNN)"}]
+        )
     return ok(services.current().runs.task(request.workspace_id, project_id, run_id, task_id))
 
 

@@ -16,6 +16,9 @@ def list_tasks(request: Request) -> Response:
     return listed(tasks, {"page": 1, "pageSize": max(1, len(tasks)), "total": len(tasks), "totalPages": 1})
 
 
-handler = endpoint(list_tasks, Contract(
-    answers=(Answer(200, "Every task of the run, in plan order (one page).", Task, "list", "page"),),
-))
+handler = endpoint(
+    list_tasks,
+    Contract(
+        answers=(Answer(200, "Every task of the run, in plan order (one page).", Task, "list", "page"),),
+    ),
+)

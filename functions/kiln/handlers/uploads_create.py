@@ -14,5 +14,14 @@ def create_upload(request: Request, body: UploadCreate) -> Response:
     return ok(PresignedUpload.model_validate(upload), 201)
 
 
-handler = endpoint(create_upload, Contract(body=UploadCreate, answers=(
-    Answer(201, "Send `fields` then the file as multipart/form-data to `url` before `expiresAt`.", PresignedUpload),)))
+handler = endpoint(
+    create_upload,
+    Contract(
+        body=UploadCreate,
+        answers=(
+            Answer(
+                201, "Send `fields` then the file as multipart/form-data to `url` before `expiresAt`.", PresignedUpload
+            ),
+        ),
+    ),
+)

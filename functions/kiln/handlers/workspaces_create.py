@@ -23,7 +23,10 @@ def create_workspace(request: Request, body: WorkspaceCreate) -> Response:
     return ok(Workspace.model_validate(workspace_view(workspace)), 201, {"Location": f"/v1/workspaces/{workspace.id}"})
 
 
-handler = endpoint(create_workspace, Contract(
-    body=WorkspaceCreate,
-    answers=(Answer(201, "Created.", Workspace, headers=("Location",)),),
-))
+handler = endpoint(
+    create_workspace,
+    Contract(
+        body=WorkspaceCreate,
+        answers=(Answer(201, "Created.", Workspace, headers=("Location",)),),
+    ),
+)

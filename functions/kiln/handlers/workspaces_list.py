@@ -25,7 +25,10 @@ def list_workspaces(request: Request, query: ListParams) -> Response:
     return listed([Workspace.model_validate(workspace_view(w)) for w in items], cursor_pagination(limit, next_cursor))
 
 
-handler = endpoint(list_workspaces, Contract(
-    query=ListParams,
-    answers=(Answer(200, "One page of the list.", Workspace, "list", "modes"),),
-))
+handler = endpoint(
+    list_workspaces,
+    Contract(
+        query=ListParams,
+        answers=(Answer(200, "One page of the list.", Workspace, "list", "modes"),),
+    ),
+)

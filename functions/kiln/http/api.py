@@ -86,9 +86,12 @@ def _check_scopes(request: Request) -> None:
     missing = [scope for scope in route.scopes if scope not in principal.scopes]
     if missing:
         scope = " ".join(missing)
-        raise KilnError(ErrorCode.FORBIDDEN, f"This key lacks the scope: {scope}.",
-                        {"requiredScopes": list(route.scopes), "missingScopes": missing},
-                        headers=error_headers(ErrorCode.FORBIDDEN, scope))
+        raise KilnError(
+            ErrorCode.FORBIDDEN,
+            f"This key lacks the scope: {scope}.",
+            {"requiredScopes": list(route.scopes), "missingScopes": missing},
+            headers=error_headers(ErrorCode.FORBIDDEN, scope),
+        )
 
 
 def _respond(function: HandlerFunction, request: Request) -> dict[str, Any]:
@@ -123,8 +126,9 @@ def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = No
         route = find_route(event.get("httpMethod", ""), event.get("resource", ""))
         if route is None:
             raise RuntimeError(f"no route for {event.get('httpMethod')} {event.get('resource')}")
-        request = Request(event, route, request_id, headers, principal_of(event),
-                          dict(event.get("pathParameters") or {}))
+        request = Request(
+            event, route, request_id, headers, principal_of(event), dict(event.get("pathParameters") or {})
+        )
         _identify(request)
         usage = limits.limiter().admit(request)
         _check_scopes(request)
@@ -138,8 +142,12 @@ def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = No
         proxy = error_response(error, request_id)
     except Exception as error:  # the client gets the envelope, the log the trace
         if _throttled(error):
-            proxy = error_response(KilnError(ErrorCode.SERVICE_UNAVAILABLE, details={"retryAfterSeconds": 1},
-                                             headers={"Retry-After": "1"}), request_id)
+            proxy = error_response(
+                KilnError(
+                    ErrorCode.SERVICE_UNAVAILABLE, details={"retryAfterSeconds": 1}, headers={"Retry-After": "1"}
+                ),
+                request_id,
+            )
         else:
             logger.exception("unhandled error", extra={"requestId": request_id})
             proxy = error_response(KilnError(ErrorCode.INTERNAL_ERROR), request_id)
@@ -147,17 +155,25 @@ def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = No
         proxy["headers"] = {**(proxy.get("headers") or {}), **usage.headers()}
     if route is not None and route.deprecated is not None and not hidden:
         # Every answer of a legacy route says so, errors and replays included.
-        proxy["headers"] = {**(proxy.get("headers") or {}),
-                            **deprecation_headers(route.deprecated, event.get("pathParameters") or {})}
+        proxy["headers"] = {
+            **(proxy.get("headers") or {}),
+            **deprecation_headers(route.deprecated, event.get("pathParameters") or {}),
+        }
     # Last, so an idempotent replay (whose stored headers are the first request's) answers the
     # replaying request's own Origin.
     return cors.apply(proxy, headers.get("origin"))
 
 
-_THROTTLING_CODES = frozenset({
-    "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
-    "ServiceUnavailable", "SlowDown", "InternalServerError",
-})
+_THROTTLING_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "ServiceUnavailable",
+        "SlowDown",
+        "InternalServerError",
+    }
+)
 
 
 def _throttled(error: Exception) -> bool:
@@ -176,9 +192,17 @@ def _validated_path(request: Request, contract: Contract) -> None:
         if len(kinds) == 1:
             request.path_id(name, kinds[0])
         elif not any(ids.is_valid(kind, request.path_params.get(name, "")) for kind in kinds):
-            raise validation_error([{"field": name, "location": "path", "type": "id_format",
-                                     "message": f"not the {name} of a " + ", ".join(kinds[:-1]) + " or " + kinds[-1]}],
-                                   "Not an operation id." if name == "callbackId" else None)
+            raise validation_error(
+                [
+                    {
+                        "field": name,
+                        "location": "path",
+                        "type": "id_format",
+                        "message": f"not the {name} of a " + ", ".join(kinds[:-1]) + " or " + kinds[-1],
+                    }
+                ],
+                "Not an operation id." if name == "callbackId" else None,
+            )
 
 
 def declared(function: DeclaredFunction, contract: Contract) -> HandlerFunction:
@@ -215,4 +239,3 @@ def endpoint(function: DeclaredFunction, contract: Contract) -> Callable[[dict[s
 
     handler.contract = contract  # type: ignore[attr-defined]  # read by kiln.openapi
     return handler
-

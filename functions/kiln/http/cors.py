@@ -27,12 +27,22 @@ from typing import Any
 from kiln import config
 
 # What a browser may send cross-origin besides the CORS-safelisted headers.
-ALLOWED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "Last-Event-ID",
-                   "X-CSRF-Token")
+ALLOWED_HEADERS = ("Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id", "Last-Event-ID", "X-CSRF-Token")
 # Response headers a page may read besides the CORS-safelisted ones.
-EXPOSED_HEADERS = ("X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit",
-                   "RateLimit-Policy", "Retry-After", "Idempotent-Replayed", "Location", "Deprecation", "Sunset",
-                   "Link")
+EXPOSED_HEADERS = (
+    "X-Request-Id",
+    "X-RateLimit-Limit",
+    "X-RateLimit-Remaining",
+    "X-RateLimit-Reset",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "Location",
+    "Deprecation",
+    "Sunset",
+    "Link",
+)
 # How long a browser may reuse a preflight answer. Short, so a narrowed allow-list applies soon.
 MAX_AGE_SECONDS = 600
 
@@ -49,8 +59,10 @@ def check_origins(origins: Iterable[str]) -> tuple[str, ...]:
     checked = tuple(dict.fromkeys(o.strip() for o in origins if o.strip()))
     for origin in checked:
         if origin != "*" and not _ORIGIN_SYNTAX.match(origin):
-            raise ValueError(f"CORS origins must look like https://app.example.com (scheme, host, optional port, "
-                             f"no path or trailing '/'), https://*.example.com or \"*\"; got {origin!r}")
+            raise ValueError(
+                f"CORS origins must look like https://app.example.com (scheme, host, optional port, "
+                f"no path or trailing '/'), https://*.example.com or \"*\"; got {origin!r}"
+            )
     return checked
 
 

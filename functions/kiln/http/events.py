@@ -80,5 +80,6 @@ class EventQuery(BaseModel):
 
     def where(self) -> EventFilter:
         after = parse_after(self.after) if self.after is not None else None
-        return EventFilter(types=self.types(), task_id=self.taskId,
-                           created_after=after if isinstance(after, datetime) else None)
+        return EventFilter(
+            types=self.types(), task_id=self.taskId, created_after=after if isinstance(after, datetime) else None
+        )

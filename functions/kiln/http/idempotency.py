@@ -76,10 +76,21 @@ def key_of(request: Request) -> str | None:
     quoted = len(value) >= 2 and value[0] == value[-1] == '"'
     if quoted:
         value = value[1:-1]
-    if (not 1 <= len(value) <= MAX_KEY_LENGTH or not all(" " <= c <= "~" for c in value)
-            or (not quoted and value.startswith('"'))):
-        raise validation_error([{"field": HEADER, "location": "header", "type": "idempotency_key",
-                                 "message": f"1 to {MAX_KEY_LENGTH} printable ASCII characters, quoted or bare"}])
+    if (
+        not 1 <= len(value) <= MAX_KEY_LENGTH
+        or not all(" " <= c <= "~" for c in value)
+        or (not quoted and value.startswith('"'))
+    ):
+        raise validation_error(
+            [
+                {
+                    "field": HEADER,
+                    "location": "header",
+                    "type": "idempotency_key",
+                    "message": f"1 to {MAX_KEY_LENGTH} printable ASCII characters, quoted or bare",
+                }
+            ]
+        )
     return value
 
 
@@ -87,7 +98,8 @@ def fingerprint(request: Request, key: str) -> dict[str, Any]:
     """What identifies the request (`scope`) and what a replay must repeat (`request`)."""
     assert request.principal is not None
     multi = request.event.get("multiValueQueryStringParameters") or {
-        name: [value] for name, value in (request.event.get("queryStringParameters") or {}).items()}
+        name: [value] for name, value in (request.event.get("queryStringParameters") or {}).items()
+    }
     query = sorted([name, value] for name, values in multi.items() for value in values or [])
     return {
         "scope": {
@@ -130,18 +142,25 @@ def run(request: Request, key: str, execute: Callable[[], Proxy], context: Any =
     except _NotRecorded:
         return outcome["proxy"]
     except IdempotencyAlreadyInProgressError:
-        raise KilnError(ErrorCode.IDEMPOTENCY_KEY_IN_USE,
-                        "A request with this Idempotency-Key is still in flight; retry shortly.",
-                        {"retryAfterSeconds": IN_FLIGHT_RETRY_SECONDS},
-                        headers={"Retry-After": str(IN_FLIGHT_RETRY_SECONDS)}) from None
+        raise KilnError(
+            ErrorCode.IDEMPOTENCY_KEY_IN_USE,
+            "A request with this Idempotency-Key is still in flight; retry shortly.",
+            {"retryAfterSeconds": IN_FLIGHT_RETRY_SECONDS},
+            headers={"Retry-After": str(IN_FLIGHT_RETRY_SECONDS)},
+        ) from None
     except IdempotencyInconsistentStateError:
         # The record changed under Powertools' feet three times running: it is being contended.
-        raise KilnError(ErrorCode.IDEMPOTENCY_KEY_IN_USE, details={"retryAfterSeconds": IN_FLIGHT_RETRY_SECONDS},
-                        headers={"Retry-After": str(IN_FLIGHT_RETRY_SECONDS)}) from None
+        raise KilnError(
+            ErrorCode.IDEMPOTENCY_KEY_IN_USE,
+            details={"retryAfterSeconds": IN_FLIGHT_RETRY_SECONDS},
+            headers={"Retry-After": str(IN_FLIGHT_RETRY_SECONDS)},
+        ) from None
     except IdempotencyValidationError:
-        raise KilnError(ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                        "This Idempotency-Key was used with a different request body or query.",
-                        {"header": HEADER}) from None
+        raise KilnError(
+            ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            "This Idempotency-Key was used with a different request body or query.",
+            {"header": HEADER},
+        ) from None
     except IdempotencyPersistenceLayerError as error:
         if "proxy" in outcome:
             # The handler ran; only storing its outcome failed. Answer it: the record stays
@@ -149,12 +168,19 @@ def run(request: Request, key: str, execute: Callable[[], Proxy], context: Any =
             logger.error("could not record an idempotent response: %s", error)
             return outcome["proxy"]
         logger.warning("idempotency store unavailable, failing closed: %s", error)
-        raise KilnError(ErrorCode.SERVICE_UNAVAILABLE, "The idempotency store is unavailable; retry later.",
-                        {"retryAfterSeconds": 1}, headers={"Retry-After": "1"}) from None
+        raise KilnError(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            "The idempotency store is unavailable; retry later.",
+            {"retryAfterSeconds": 1},
+            headers={"Retry-After": "1"},
+        ) from None
     if isinstance(result, _Replay):
         replayed = dict(result.response)
-        replayed["headers"] = {"X-Request-Id": request.request_id, **(replayed.get("headers") or {}),
-                               REPLAYED_HEADER: "true"}
+        replayed["headers"] = {
+            "X-Request-Id": request.request_id,
+            **(replayed.get("headers") or {}),
+            REPLAYED_HEADER: "true",
+        }
         return replayed
     return outcome["proxy"]
 
@@ -172,8 +198,12 @@ def _recorded(proxy: Proxy) -> bool:
 def _stored(proxy: Proxy) -> Proxy:
     """The response as recorded: without the first request's own id (a replay gets its own)."""
     headers = {k: v for k, v in (proxy.get("headers") or {}).items() if k.lower() != "x-request-id"}
-    return {"statusCode": proxy["statusCode"], "headers": headers, "body": proxy.get("body") or "",
-            "isBase64Encoded": bool(proxy.get("isBase64Encoded"))}
+    return {
+        "statusCode": proxy["statusCode"],
+        "headers": headers,
+        "body": proxy.get("body") or "",
+        "isBase64Encoded": bool(proxy.get("isBase64Encoded")),
+    }
 
 
 def _without_secret(proxy: Proxy) -> Proxy:
@@ -257,8 +287,9 @@ def _idempotent(handler: str, table_name: str, dynamodb: Any) -> tuple[Callable[
         response_hook=_replayed,
     )
 
-    @idempotent_function(data_keyword_argument="fingerprint", persistence_store=store, config=idempotency_config,
-                         key_prefix="REQUEST")
+    @idempotent_function(
+        data_keyword_argument="fingerprint", persistence_store=store, config=idempotency_config, key_prefix="REQUEST"
+    )
     def call(once: Callable[[], Proxy], *, fingerprint: dict[str, Any]) -> Proxy:
         return once()
 

@@ -87,8 +87,9 @@ class Usage:
             "X-RateLimit-Reset": str(math.ceil(tightest.reset_at)),
             # draft-ietf-httpapi-ratelimit-headers: structured-field lists, one item per policy.
             "RateLimit-Policy": ", ".join(f'"{m.policy}";q={m.limit};w={m.window}' for m in self.meters),
-            "RateLimit": ", ".join(f'"{m.policy}";r={m.remaining};t={_seconds_until(m.reset_at, self.now)}'
-                                   for m in self.meters),
+            "RateLimit": ", ".join(
+                f'"{m.policy}";r={m.remaining};t={_seconds_until(m.reset_at, self.now)}' for m in self.meters
+            ),
         }
 
 
@@ -190,8 +191,9 @@ class Limiter:
         now = self.clock()
         usage = Usage(now)
         try:
-            usage.meters.append(self._window(principal.key_id, route.category,
-                                             CATEGORY_LIMIT[route.category](tier), now, usage.undo))
+            usage.meters.append(
+                self._window(principal.key_id, route.category, CATEGORY_LIMIT[route.category](tier), now, usage.undo)
+            )
             if tier.requests_per_day is not None:
                 usage.meters.append(self._day(principal.workspace_id, tier.requests_per_day, now, usage.undo))
         except Refused as refusal:
@@ -214,8 +216,9 @@ class Limiter:
         now = self.clock()
         period, ends, length = year_bounds(now)
         try:
-            accepted, count = self.store.count_in_period(principal.workspace_id, route.quota, period, limit=limit,
-                                                         expires_at=int(ends) + 30 * DAY_SECONDS)
+            accepted, count = self.store.count_in_period(
+                principal.workspace_id, route.quota, period, limit=limit, expires_at=int(ends) + 30 * DAY_SECONDS
+            )
         except Exception as error:  # noqa: BLE001
             self._give_back(usage)
             raise _unavailable(error) from None
@@ -223,16 +226,18 @@ class Limiter:
         if not accepted:
             self._give_back(usage)
             usage.meters.append(meter)
-            refusal = Refused(meter, ErrorCode.USAGE_LIMIT_EXCEEDED,
-                              f"Usage quota exhausted: {limit} {route.quota} per year for this workspace.")
+            refusal = Refused(
+                meter,
+                ErrorCode.USAGE_LIMIT_EXCEEDED,
+                f"Usage quota exhausted: {limit} {route.quota} per year for this workspace.",
+            )
             raise self._too_many(refusal, usage)
         usage.meters.append(meter)
         return Reservation(self.store, principal.workspace_id, route.quota, period)
 
     # --- the checks -------------------------------------------------------------------------
 
-    def _window(self, key_id: str, category: str, limit: int, now: float,
-                taken: list[Callable[[], object]]) -> Meter:
+    def _window(self, key_id: str, category: str, limit: int, now: float, taken: list[Callable[[], object]]) -> Meter:
         """The two-window sliding counter, one conditional write in the steady state.
 
         The container remembers the item as the last write returned it. From that it knows
@@ -262,19 +267,30 @@ class Limiter:
                     continue
                 reopen = _reopen_ms(previous, current, start * 1000, w_ms, limit, now_ms)
                 meter = Meter(category, limit, WINDOW_SECONDS, 0, reopen / 1000)
-                raise Refused(meter, ErrorCode.RATE_LIMIT_EXCEEDED,
-                              f"Rate limit exceeded: {limit} {category} requests per minute for this key.")
+                raise Refused(
+                    meter,
+                    ErrorCode.RATE_LIMIT_EXCEEDED,
+                    f"Rate limit exceeded: {limit} {category} requests per minute for this key.",
+                )
             expires_at = start + 3 * WINDOW_SECONDS
             if state is None or state.start < start - WINDOW_SECONDS:
-                write = self.store.start_window(key_id, category, start=start, prior_start=start - WINDOW_SECONDS,
-                                                expires_at=expires_at)
+                write = self.store.start_window(
+                    key_id, category, start=start, prior_start=start - WINDOW_SECONDS, expires_at=expires_at
+                )
             elif state.start < start:
                 max_prior = (limit - 1) * w_ms // (w_ms - elapsed)
-                write = self.store.roll_window(key_id, category, start=start, prior_start=state.start,
-                                               max_prior=max_prior, expires_at=expires_at)
+                write = self.store.roll_window(
+                    key_id, category, start=start, prior_start=state.start, max_prior=max_prior, expires_at=expires_at
+                )
             else:
-                write = self.store.count_in_window(key_id, category, start=start, previous=state.previous,
-                                                   max_current=max_current, expires_at=expires_at)
+                write = self.store.count_in_window(
+                    key_id,
+                    category,
+                    start=start,
+                    previous=state.previous,
+                    max_current=max_current,
+                    expires_at=expires_at,
+                )
             state, fresh = write.state, True
             if write.accepted and state is not None:
                 self._remember(cache_key, state)
@@ -287,12 +303,16 @@ class Limiter:
 
     def _day(self, workspace_id: str, limit: int, now: float, taken: list[Callable[[], object]]) -> Meter:
         day, ends = day_bounds(now)
-        accepted, count = self.store.count_in_period(workspace_id, "day", day, limit=limit,
-                                                     expires_at=int(ends) + DAY_SECONDS)
+        accepted, count = self.store.count_in_period(
+            workspace_id, "day", day, limit=limit, expires_at=int(ends) + DAY_SECONDS
+        )
         meter = Meter("day", limit, DAY_SECONDS, max(0, limit - count), ends)
         if not accepted:
-            raise Refused(meter, ErrorCode.USAGE_LIMIT_EXCEEDED,
-                          f"Usage quota exhausted: {limit} requests per day for this workspace.")
+            raise Refused(
+                meter,
+                ErrorCode.USAGE_LIMIT_EXCEEDED,
+                f"Usage quota exhausted: {limit} requests per day for this workspace.",
+            )
         taken.append(lambda: self.store.uncount_in_period(workspace_id, "day", day))
         return meter
 
@@ -319,10 +339,12 @@ class Limiter:
         meter = refusal.meter
         usage.refused = meter
         seconds = retry_after(meter.reset_at, usage.now)
-        return KilnError(refusal.code, refusal.message,
-                         {"policy": meter.policy, "limit": meter.limit, "window": meter.window,
-                          "retryAfterSeconds": seconds},
-                         headers={**usage.headers(), "Retry-After": str(seconds)})
+        return KilnError(
+            refusal.code,
+            refusal.message,
+            {"policy": meter.policy, "limit": meter.limit, "window": meter.window, "retryAfterSeconds": seconds},
+            headers={**usage.headers(), "Retry-After": str(seconds)},
+        )
 
 
 def _given_back(meter: Meter) -> Meter:
@@ -360,8 +382,12 @@ def _reopen_ms(previous: int, current: int, start_ms: int, w_ms: int, limit: int
 
 def _unavailable(error: Exception) -> KilnError:
     logger.warning("rate-limit counters unavailable, failing closed: %s", error)
-    return KilnError(ErrorCode.SERVICE_UNAVAILABLE, "The rate limiter is unavailable; retry later.",
-                     {"retryAfterSeconds": 1}, headers={"Retry-After": "1"})
+    return KilnError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        "The rate limiter is unavailable; retry later.",
+        {"retryAfterSeconds": 1},
+        headers={"Retry-After": "1"},
+    )
 
 
 @cache

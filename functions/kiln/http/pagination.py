@@ -30,9 +30,7 @@ class ListParams(BaseModel):
 
     @model_validator(mode="after")
     def _one_mode(self) -> ListParams:
-        if (self.page is not None or self.pageSize is not None) and (
-            self.limit is not None or self.cursor is not None
-        ):
+        if (self.page is not None or self.pageSize is not None) and (self.limit is not None or self.cursor is not None):
             raise ValueError("use either page/pageSize (page mode) or limit/cursor (cursor mode), not both")
         return self
 

@@ -72,7 +72,7 @@ def field_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:
         if problem["type"] == "extra_forbidden":
             message = "unknown field"
         elif message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
         fields.append({"field": path, "location": location, "message": message, "type": problem["type"]})
     return fields
 
@@ -113,10 +113,12 @@ class Request:
         single = self.event.get("queryStringParameters") or {}
         repeated = [name for name, values in multi.items() if len(values) > 1]
         if repeated:
-            raise validation_error([
-                {"field": name, "location": "query", "message": "given more than once", "type": "repeated"}
-                for name in sorted(repeated)
-            ])
+            raise validation_error(
+                [
+                    {"field": name, "location": "query", "message": "given more than once", "type": "repeated"}
+                    for name in sorted(repeated)
+                ]
+            )
         return {name: (values[-1] if values else "") for name, values in multi.items()} or dict(single)
 
     def query_as(self, model: type[M]) -> M:
@@ -130,23 +132,46 @@ class Request:
     def json(self) -> dict[str, Any]:
         raw = self.raw_body()
         if len(raw) > MAX_BODY_BYTES:
-            raise KilnError(ErrorCode.PAYLOAD_TOO_LARGE, "The request body is over 1 MiB.",
-                            {"limitBytes": MAX_BODY_BYTES, "receivedBytes": len(raw)})
+            raise KilnError(
+                ErrorCode.PAYLOAD_TOO_LARGE,
+                "The request body is over 1 MiB.",
+                {"limitBytes": MAX_BODY_BYTES, "receivedBytes": len(raw)},
+            )
         content_type = (self.headers.get("content-type") or "").split(";")[0].strip().lower()
         if raw and content_type != "application/json":
-            raise KilnError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send the body as application/json.",
-                            {"contentType": content_type or None, "supported": ["application/json"]})
+            raise KilnError(
+                ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                "Send the body as application/json.",
+                {"contentType": content_type or None, "supported": ["application/json"]},
+            )
         if not raw.strip():
-            raise validation_error([{"field": "(body)", "location": "body",
-                                     "message": "a JSON object body is required", "type": "missing"}])
+            raise validation_error(
+                [
+                    {
+                        "field": "(body)",
+                        "location": "body",
+                        "message": "a JSON object body is required",
+                        "type": "missing",
+                    }
+                ]
+            )
         try:
             data = json.loads(raw, parse_constant=_reject_constant)
         except (ValueError, UnicodeDecodeError) as error:
-            raise validation_error([{"field": "(body)", "location": "body",
-                                     "message": f"malformed JSON: {error}", "type": "json_invalid"}]) from None
+            raise validation_error(
+                [{"field": "(body)", "location": "body", "message": f"malformed JSON: {error}", "type": "json_invalid"}]
+            ) from None
         if not isinstance(data, dict):
-            raise validation_error([{"field": "(body)", "location": "body",
-                                     "message": "the body must be a JSON object", "type": "object_type"}])
+            raise validation_error(
+                [
+                    {
+                        "field": "(body)",
+                        "location": "body",
+                        "message": "the body must be a JSON object",
+                        "type": "object_type",
+                    }
+                ]
+            )
         return data
 
     def body_as(self, model: type[M], *, optional: bool = False) -> M:
@@ -163,6 +188,14 @@ class Request:
     def path_id(self, name: str, kind: str) -> str:
         value = self.path_params.get(name, "")
         if not ids.is_valid(kind, value):
-            raise validation_error([{"field": name, "location": "path", "type": "id_format",
-                                     "message": f"not a {kind.replace('_', ' ')} id"}])
+            raise validation_error(
+                [
+                    {
+                        "field": name,
+                        "location": "path",
+                        "type": "id_format",
+                        "message": f"not a {kind.replace('_', ' ')} id",
+                    }
+                ]
+            )
         return value

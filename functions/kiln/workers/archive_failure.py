@@ -10,5 +10,6 @@ config.load(config.WorkerSettings)  # the cold start fails on a missing or malfo
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return services.current().archive_steps.record_failure(str(event["workspaceId"]), str(event["operationId"]),
-                                                   event.get("error"))
+    return services.current().archive_steps.record_failure(
+        str(event["workspaceId"]), str(event["operationId"]), event.get("error")
+    )

@@ -25,10 +25,17 @@ def handler(event, context=None):
         UpdateExpression="SET #status = :archived, gsi1pk = :partition, archivedAt = :now, updatedAt = :now",
         ConditionExpression="attribute_exists(pk)",
         ExpressionAttributeNames={"#status": "status"},
-        ExpressionAttributeValues={":archived": {"S": "archived"}, ":now": {"S": now},
-                                   ":partition": {"S": f"WS#{workspace_id}#PROJECTS#archived"}},
+        ExpressionAttributeValues={
+            ":archived": {"S": "archived"},
+            ":now": {"S": now},
+            ":partition": {"S": f"WS#{workspace_id}#PROJECTS#archived"},
+        },
         ReturnValues="ALL_NEW",
     )
     data = {"id": project_id, "status": "archived", "archivedAt": now}
-    return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
-            "body": json.dumps({"success": True, "data": data}), "isBase64Encoded": False}
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"success": True, "data": data}),
+        "isBase64Encoded": False,
+    }

@@ -34,6 +34,9 @@ def handler(event, context=None):
     except Exception:
         components["workflows"] = "unavailable"
     healthy = all(state == "ok" for state in components.values())
-    return {"statusCode": 200 if healthy else 503, "headers": {"Content-Type": "application/json"},
-            "body": json.dumps({"status": "ok" if healthy else "degraded", "components": components}),
-            "isBase64Encoded": False}
+    return {
+        "statusCode": 200 if healthy else 503,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"status": "ok" if healthy else "degraded", "components": components}),
+        "isBase64Encoded": False,
+    }

@@ -25,8 +25,11 @@ def handler(event, context=None):
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
         "FilterExpression": "#status <> :archived",
         "ExpressionAttributeNames": {"#status": "status"},
-        "ExpressionAttributeValues": {":pk": {"S": f"WS#{workspace_id}"}, ":prefix": {"S": "PROJECT#"},
-                                      ":archived": {"S": "archived"}},
+        "ExpressionAttributeValues": {
+            ":pk": {"S": f"WS#{workspace_id}"},
+            ":prefix": {"S": "PROJECT#"},
+            ":archived": {"S": "archived"},
+        },
         "ScanIndexForward": False,
     }
     items = []
@@ -37,9 +40,11 @@ def handler(event, context=None):
             break
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
     start = (page - 1) * size
-    data = [{k: next(iter(i[k].values())) if k in i else None for k in FIELDS} for i in items[start:start + size]]
-    pagination = {"page": page, "pageSize": size, "total": len(items),
-                  "totalPages": math.ceil(len(items) / size)}
-    return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
-            "body": json.dumps({"success": True, "data": data, "pagination": pagination}),
-            "isBase64Encoded": False}
+    data = [{k: next(iter(i[k].values())) if k in i else None for k in FIELDS} for i in items[start : start + size]]
+    pagination = {"page": page, "pageSize": size, "total": len(items), "totalPages": math.ceil(len(items) / size)}
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"success": True, "data": data, "pagination": pagination}),
+        "isBase64Encoded": False,
+    }

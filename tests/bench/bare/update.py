@@ -29,10 +29,18 @@ def handler(event, context=None):
         UpdateExpression="SET #name = :name, nameFolded = :folded, updatedAt = :now",
         ConditionExpression="attribute_exists(pk) AND #status <> :archived",
         ExpressionAttributeNames={"#name": "name", "#status": "status"},
-        ExpressionAttributeValues={":name": {"S": name}, ":folded": {"S": name.casefold()},
-                                   ":now": {"S": now}, ":archived": {"S": "archived"}},
+        ExpressionAttributeValues={
+            ":name": {"S": name},
+            ":folded": {"S": name.casefold()},
+            ":now": {"S": now},
+            ":archived": {"S": "archived"},
+        },
         ReturnValues="ALL_NEW",
     )["Attributes"]
     data = {k: next(iter(attributes[k].values())) if k in attributes else None for k in FIELDS}
-    return {"statusCode": 200, "headers": {"Content-Type": "application/json"},
-            "body": json.dumps({"success": True, "data": data}), "isBase64Encoded": False}
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"success": True, "data": data}),
+        "isBase64Encoded": False,
+    }

@@ -38,8 +38,11 @@ def test_handlers_do_not_import_boto3_directly():
 def test_no_code_path_scans_the_table():
     for path in KILN.rglob("*.py"):
         tree = ast.parse(path.read_text())
-        scans = [node.lineno for node in ast.walk(tree)
-                 if isinstance(node, ast.Attribute) and node.attr in {"scan", "parallel_scan"}]
+        scans = [
+            node.lineno
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr in {"scan", "parallel_scan"}
+        ]
         assert not scans, f"{path.name} calls Scan at lines {scans}"
 
 
@@ -66,11 +69,19 @@ def test_composition_root_keeps_no_module_level_caches():
     # whole; a module-level @cache would outlive services.reset() and need clearing by name.
     tree = ast.parse((KILN / "services.py").read_text())
     names = {"cache", "lru_cache", "functools.cache", "functools.lru_cache"}
-    cached = [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-              and any(ast.unparse(d.func if isinstance(d, ast.Call) else d) in names for d in node.decorator_list)]
+    cached = [
+        node.name
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and any(ast.unparse(d.func if isinstance(d, ast.Call) else d) in names for d in node.decorator_list)
+    ]
     assert not cached, f"module-level caches in services.py: {cached}"
-    imported = {alias.name for node in tree.body if isinstance(node, ast.ImportFrom) and node.module == "functools"
-                for alias in node.names}
+    imported = {
+        alias.name
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module == "functools"
+        for alias in node.names
+    }
     assert not imported & {"cache", "lru_cache"}, imported
 
 

@@ -33,7 +33,12 @@ def test_admin_key_from_stack_outputs(monkeypatch, capsys):
 
     printed = json.loads(capsys.readouterr().out)
     assert printed["apiUrl"].startswith("https://example.execute-api")
-    answer = authorizer.handler({"type": "TOKEN", "authorizationToken": f"Bearer {printed['adminKey']}",
-                                 "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/"})
+    answer = authorizer.handler(
+        {
+            "type": "TOKEN",
+            "authorizationToken": f"Bearer {printed['adminKey']}",
+            "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/",
+        }
+    )
     assert answer["context"]["tier"] == "pro"
     assert "admin" in answer["context"]["scopes"].split()

@@ -22,18 +22,20 @@ READ_NO_SETTINGS = {"kiln.handlers.docs_openapi", "kiln.handlers.docs_ui", "kiln
 
 
 def test_api_settings_are_typed_from_the_environment():
-    settings = ApiSettings.from_environ({
-        **BASE,
-        config.STATE_MACHINES: json.dumps({"build": "arn:build"}),
-        config.USAGE_PLANS: '{"free": "p1", "pro": "p2"}',
-        config.CURSOR_SECRET_ARN: "arn:secret",
-        config.GENERATOR: " Bedrock ",
-        config.BEDROCK_MODEL_ID: "us.amazon.nova-pro-v1:0",
-        config.BUILD_TASK_CONCURRENCY: "8",
-        config.SSE_HOLD_SECONDS: "0.5",
-        config.KEY_ROTATION_GRACE_SECONDS: "5",
-        config.CORS_ALLOWED_ORIGINS: "https://a.example, https://b.example,,https://a.example",
-    })
+    settings = ApiSettings.from_environ(
+        {
+            **BASE,
+            config.STATE_MACHINES: json.dumps({"build": "arn:build"}),
+            config.USAGE_PLANS: '{"free": "p1", "pro": "p2"}',
+            config.CURSOR_SECRET_ARN: "arn:secret",
+            config.GENERATOR: " Bedrock ",
+            config.BEDROCK_MODEL_ID: "us.amazon.nova-pro-v1:0",
+            config.BUILD_TASK_CONCURRENCY: "8",
+            config.SSE_HOLD_SECONDS: "0.5",
+            config.KEY_ROTATION_GRACE_SECONDS: "5",
+            config.CORS_ALLOWED_ORIGINS: "https://a.example, https://b.example,,https://a.example",
+        }
+    )
     assert settings.environment == "aws" and settings.table_name == "kiln-table"
     assert dict(settings.state_machines) == {"build": "arn:build"}
     assert dict(settings.usage_plans) == {"free": "p1", "pro": "p2"}
@@ -58,36 +60,45 @@ def test_defaults_apply_to_unset_and_empty_variables():
 
 def test_every_missing_or_malformed_variable_is_named_at_once():
     with pytest.raises(SettingsError) as failure:
-        ApiSettings.from_environ({
-            config.ENVIRONMENT: "staging",
-            config.BUCKET_NAME: "b",
-            config.STATE_MACHINES: "[1, 2]",
-            config.BUILD_TASK_CONCURRENCY: "0",
-            config.SSE_HOLD_SECONDS: "soon",
-            config.KEY_ROTATION_GRACE_SECONDS: "-1",
-            config.GENERATOR: "gpt",
-        })
+        ApiSettings.from_environ(
+            {
+                config.ENVIRONMENT: "staging",
+                config.BUCKET_NAME: "b",
+                config.STATE_MACHINES: "[1, 2]",
+                config.BUILD_TASK_CONCURRENCY: "0",
+                config.SSE_HOLD_SECONDS: "soon",
+                config.KEY_ROTATION_GRACE_SECONDS: "-1",
+                config.GENERATOR: "gpt",
+            }
+        )
     message = str(failure.value)
     assert message.startswith("invalid ApiSettings: ")
-    for expected in ("KILN_ENVIRONMENT must be one of aws, local, got 'staging'",
-                     "KILN_TABLE_NAME is not set",
-                     "KILN_STATE_MACHINES must be a JSON object of names to strings, got '[1, 2]'",
-                     "KILN_BUILD_TASK_CONCURRENCY must be a whole number >= 1, got '0'",
-                     "KILN_SSE_HOLD_SECONDS must be a number of seconds >= 0, got 'soon'",
-                     "KILN_KEY_ROTATION_GRACE_SECONDS must be a number of seconds >= 0, got '-1'",
-                     "KILN_GENERATOR must be one of builtin, bedrock, openai-compatible, got 'gpt'"):
+    for expected in (
+        "KILN_ENVIRONMENT must be one of aws, local, got 'staging'",
+        "KILN_TABLE_NAME is not set",
+        "KILN_STATE_MACHINES must be a JSON object of names to strings, got '[1, 2]'",
+        "KILN_BUILD_TASK_CONCURRENCY must be a whole number >= 1, got '0'",
+        "KILN_SSE_HOLD_SECONDS must be a number of seconds >= 0, got 'soon'",
+        "KILN_KEY_ROTATION_GRACE_SECONDS must be a number of seconds >= 0, got '-1'",
+        "KILN_GENERATOR must be one of builtin, bedrock, openai-compatible, got 'gpt'",
+    ):
         assert expected in message
     # Callers treating a misconfiguration as either kind of error keep catching it.
     assert isinstance(failure.value, RuntimeError) and isinstance(failure.value, ValueError)
 
 
-@pytest.mark.parametrize(("environ", "problem"), [
-    ({config.GENERATOR: "bedrock"}, "KILN_GENERATOR=bedrock needs KILN_BEDROCK_MODEL_ID"),
-    ({config.GENERATOR: "openai-compatible", config.OPENAI_BASE_URL: "http://localhost:11434/v1"},
-     "KILN_GENERATOR=openai-compatible needs KILN_OPENAI_BASE_URL and KILN_OPENAI_MODEL"),
-    ({config.OPENAI_OUTPUT: "yaml"}, "KILN_OPENAI_OUTPUT must be one of tools, json_schema, got 'yaml'"),
-    ({config.VERIFY_TIMEOUT_SECONDS: "0"}, "KILN_VERIFY_TIMEOUT_SECONDS must be a number of seconds > 0"),
-])
+@pytest.mark.parametrize(
+    ("environ", "problem"),
+    [
+        ({config.GENERATOR: "bedrock"}, "KILN_GENERATOR=bedrock needs KILN_BEDROCK_MODEL_ID"),
+        (
+            {config.GENERATOR: "openai-compatible", config.OPENAI_BASE_URL: "http://localhost:11434/v1"},
+            "KILN_GENERATOR=openai-compatible needs KILN_OPENAI_BASE_URL and KILN_OPENAI_MODEL",
+        ),
+        ({config.OPENAI_OUTPUT: "yaml"}, "KILN_OPENAI_OUTPUT must be one of tools, json_schema, got 'yaml'"),
+        ({config.VERIFY_TIMEOUT_SECONDS: "0"}, "KILN_VERIFY_TIMEOUT_SECONDS must be a number of seconds > 0"),
+    ],
+)
 def test_a_generator_or_worker_setting_that_cannot_work_is_refused(environ, problem):
     with pytest.raises(SettingsError, match=problem):
         WorkerSettings.from_environ({**BASE, **environ})
@@ -113,10 +124,16 @@ def test_each_kind_reads_only_its_own_variables():
 
 
 def test_every_declared_variable_is_read_by_some_kind_of_function():
-    declared = {value for name, value in vars(config).items()
-                if name.isupper() and isinstance(value, str) and value.startswith("KILN_")}
-    read = {variable.name for kind in (AuthorizerSettings, ApiSettings, WorkerSettings)
-            for variable in kind.fields().values()}
+    declared = {
+        value
+        for name, value in vars(config).items()
+        if name.isupper() and isinstance(value, str) and value.startswith("KILN_")
+    }
+    read = {
+        variable.name
+        for kind in (AuthorizerSettings, ApiSettings, WorkerSettings)
+        for variable in kind.fields().values()
+    }
     assert declared == read
 
 
@@ -163,7 +180,11 @@ print(json.dumps(outcome))
 def _import_each(modules: list[str], environ: dict[str, str]) -> dict[str, str | None]:
     """Import each module in a fresh process, as the Lambda runtime does at a cold start."""
     done = subprocess.run(
-        [sys.executable, "-c", _IMPORT_EACH, *modules], check=True, capture_output=True, text=True, cwd=REPO,
+        [sys.executable, "-c", _IMPORT_EACH, *modules],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
         env={"PYTHONPATH": str(REPO / "functions"), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), **environ},
     )
     return json.loads(done.stdout)
@@ -181,10 +202,15 @@ AUTHORIZER_MODULE = _module(AUTHORIZER_HANDLER)
 
 
 def test_every_function_refuses_to_start_without_its_settings():
-    outcome = _import_each([*ROUTE_MODULES, *WORKER_MODULES, AUTHORIZER_MODULE, *READ_NO_SETTINGS],
-                           {config.ENVIRONMENT: "aws", config.BUCKET_NAME: "kiln-bucket"})
-    kinds = {**dict.fromkeys(ROUTE_MODULES, "ApiSettings"), **dict.fromkeys(WORKER_MODULES, "WorkerSettings"),
-             AUTHORIZER_MODULE: "AuthorizerSettings"}
+    outcome = _import_each(
+        [*ROUTE_MODULES, *WORKER_MODULES, AUTHORIZER_MODULE, *READ_NO_SETTINGS],
+        {config.ENVIRONMENT: "aws", config.BUCKET_NAME: "kiln-bucket"},
+    )
+    kinds = {
+        **dict.fromkeys(ROUTE_MODULES, "ApiSettings"),
+        **dict.fromkeys(WORKER_MODULES, "WorkerSettings"),
+        AUTHORIZER_MODULE: "AuthorizerSettings",
+    }
     for module, kind in kinds.items():
         assert outcome[module] == f"SettingsError: invalid {kind}: KILN_TABLE_NAME is not set", module
     assert all(outcome[module] is None for module in READ_NO_SETTINGS)
@@ -199,12 +225,16 @@ def test_a_function_starts_only_when_what_it_reads_is_well_formed():
     environ = {**BASE, config.TABLE_NAME: "kiln-table", config.GENERATOR: "bedrock"}
     outcome = _import_each(["kiln.handlers.specs_clarify", "kiln.workers.build_task", AUTHORIZER_MODULE], environ)
     assert outcome["kiln.handlers.specs_clarify"] == (
-        "SettingsError: invalid ApiSettings: KILN_GENERATOR=bedrock needs KILN_BEDROCK_MODEL_ID")
+        "SettingsError: invalid ApiSettings: KILN_GENERATOR=bedrock needs KILN_BEDROCK_MODEL_ID"
+    )
     assert outcome["kiln.workers.build_task"] == (
-        "SettingsError: invalid WorkerSettings: KILN_GENERATOR=bedrock needs KILN_BEDROCK_MODEL_ID")
+        "SettingsError: invalid WorkerSettings: KILN_GENERATOR=bedrock needs KILN_BEDROCK_MODEL_ID"
+    )
     assert outcome[AUTHORIZER_MODULE] is None
-    fixed = _import_each(["kiln.handlers.specs_clarify", "kiln.workers.build_task"],
-                         {**environ, config.BEDROCK_MODEL_ID: "us.amazon.nova-pro-v1:0"})
+    fixed = _import_each(
+        ["kiln.handlers.specs_clarify", "kiln.workers.build_task"],
+        {**environ, config.BEDROCK_MODEL_ID: "us.amazon.nova-pro-v1:0"},
+    )
     assert fixed == {"kiln.handlers.specs_clarify": None, "kiln.workers.build_task": None}
 
 

@@ -54,12 +54,14 @@ def resolve(doc: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
 
 
 def validator(doc: dict[str, Any], pointer: str) -> Draft202012Validator:
-    registry = Registry().with_resource("urn:kiln:openapi", Resource.from_contents(
-        doc, default_specification=DRAFT202012))
+    registry = Registry().with_resource(
+        "urn:kiln:openapi", Resource.from_contents(doc, default_specification=DRAFT202012)
+    )
     return Draft202012Validator({"$ref": f"urn:kiln:openapi#{pointer}"}, registry=registry)
 
 
 # --- drift -------------------------------------------------------------------------------------
+
 
 def test_committed_document_is_what_the_generator_writes(generated):
     assert COMMITTED.read_text(encoding="utf-8") == generated, f"docs/openapi.json is out of date: {REGENERATE}"
@@ -102,15 +104,20 @@ def test_the_pipeline_hands_the_function_what_the_contract_declares():
     for route in ROUTES:
         contract = openapi.contract_of_route(route)
         module = importlib.import_module(f"kiln.handlers.{route.handler}")
-        calls = {node.func.attr for node in ast.walk(ast.parse(inspect.getsource(module)))
-                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                 and node.func.attr in ("body_as", "query_as")}
+        calls = {
+            node.func.attr
+            for node in ast.walk(ast.parse(inspect.getsource(module)))
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("body_as", "query_as")
+        }
         if contract.archive_body:
             continue
         assert not calls, f"{route.handler} parses its own request ({calls}): declare it on its Contract"
 
 
 # --- completeness ------------------------------------------------------------------------------
+
 
 def test_every_route_is_an_operation_with_its_id_summary_tags_and_scopes(doc):
     operations = [(path, method) for path, item in doc["paths"].items() for method in item]
@@ -135,8 +142,13 @@ def test_every_operation_documents_its_success_status(doc):
         assert str(route.status) in operation(doc, route)["responses"], route.handler
 
 
-ID_KINDS = {"projectId": ("project",), "runId": ("run",), "exportId": ("export",), "workspaceId": ("workspace",),
-            "keyId": ("api_key",)}
+ID_KINDS = {
+    "projectId": ("project",),
+    "runId": ("run",),
+    "exportId": ("export",),
+    "workspaceId": ("workspace",),
+    "keyId": ("api_key",),
+}
 
 
 def test_path_parameters_are_declared_with_id_formats(doc):
@@ -169,9 +181,13 @@ def test_error_responses_cover_what_the_pipeline_can_answer(doc):
         codes = {status: _codes(doc, response) for status, response in responses.items() if int(status) >= 400}
         expected = {"500": {"INTERNAL_ERROR"}, "503": {"SERVICE_UNAVAILABLE"}}
         if route.authorized:
-            expected |= {"400": {"VALIDATION_ERROR"}, "401": {"UNAUTHORIZED"}, "403": {"FORBIDDEN"},
-                         "404": {"ENDPOINT_NOT_FOUND"},
-                         "429": {"TOO_MANY_REQUESTS", "RATE_LIMIT_EXCEEDED", "USAGE_LIMIT_EXCEEDED"}}
+            expected |= {
+                "400": {"VALIDATION_ERROR"},
+                "401": {"UNAUTHORIZED"},
+                "403": {"FORBIDDEN"},
+                "404": {"ENDPOINT_NOT_FOUND"},
+                "429": {"TOO_MANY_REQUESTS", "RATE_LIMIT_EXCEEDED", "USAGE_LIMIT_EXCEEDED"},
+            }
             if route.path_params:
                 expected["404"] = expected["404"] | {"NOT_FOUND"}
             if route.method in MUTATING:
@@ -195,8 +211,9 @@ def _codes(doc: dict[str, Any], response: dict[str, Any]) -> set[str]:
     codes: set[str] = set()
     for alternative in alternatives:
         for part in alternative.get("allOf", []):
-            codes |= set(part.get("properties", {}).get("error", {}).get("properties", {}).get("code", {}).get(
-                "enum", []))
+            codes |= set(
+                part.get("properties", {}).get("error", {}).get("properties", {}).get("code", {}).get("enum", [])
+            )
     return codes
 
 
@@ -227,8 +244,13 @@ def test_headers_of_the_contract_are_documented(doc):
             assert "X-Request-Id" in resolve(doc, response)["headers"], (route.handler, status)
         success = op["responses"][str(route.status)]
         if route.authorized:
-            assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy",
-                    "RateLimit"} <= set(success["headers"]), route.handler
+            assert {
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+                "RateLimit-Policy",
+                "RateLimit",
+            } <= set(success["headers"]), route.handler
             assert "Retry-After" in resolve(doc, op["responses"]["429"])["headers"]
         if route.authorized and route.method in MUTATING:
             assert {"$ref": "#/components/parameters/IdempotencyKey"} in op["parameters"], route.handler
@@ -239,7 +261,9 @@ def test_headers_of_the_contract_are_documented(doc):
             for status, response in op["responses"].items():
                 if status != "401":
                     assert {"Deprecation", "Sunset", "Link"} <= set(resolve(doc, response)["headers"]), (
-                        route.name, status)
+                        route.name,
+                        status,
+                    )
             assert route.deprecated.successor in op["description"]
 
 
@@ -252,6 +276,7 @@ def test_list_operations_answer_pagination(doc):
 
 
 # --- validity --------------------------------------------------------------------------------
+
 
 def test_document_is_valid_openapi_3_1(doc):
     assert doc["openapi"].startswith("3.1.")
@@ -285,15 +310,26 @@ def test_every_schema_component_is_valid_json_schema(doc):
 def test_real_bodies_validate_against_their_schemas(doc):
     from kiln.domain.projects import Project, ProjectStatus
 
-    project = Project(id=ids.new_id("project"), name="Demo", description="A demo.", status=ProjectStatus.DRAFT,
-                      createdAt="2025-11-25T10:00:00.000Z", updatedAt="2025-11-25T10:00:00.000Z")
+    project = Project(
+        id=ids.new_id("project"),
+        name="Demo",
+        description="A demo.",
+        status=ProjectStatus.DRAFT,
+        createdAt="2025-11-25T10:00:00.000Z",
+        updatedAt="2025-11-25T10:00:00.000Z",
+    )
     get = "/paths/~1v1~1projects~1{projectId}/get/responses/200/content/application~1json/schema"
     validator(doc, get).validate(success_body(project.model_dump(mode="json")))
     listing = "/paths/~1v1~1projects/get/responses/200/content/application~1json/schema"
-    validator(doc, listing).validate({**success_body([project.model_dump(mode="json")]),
-                                      "pagination": {"page": 1, "pageSize": 20, "total": 1, "totalPages": 1}})
-    validator(doc, listing).validate({**success_body([]),
-                                      "pagination": {"limit": 5, "nextCursor": None, "hasMore": False}})
+    validator(doc, listing).validate(
+        {
+            **success_body([project.model_dump(mode="json")]),
+            "pagination": {"page": 1, "pageSize": 20, "total": 1, "totalPages": 1},
+        }
+    )
+    validator(doc, listing).validate(
+        {**success_body([]), "pagination": {"limit": 5, "nextCursor": None, "hasMore": False}}
+    )
     envelope = validator(doc, "/components/schemas/ErrorEnvelope")
     for code in ErrorCode:
         envelope.validate(error_body(code, None, {"requestId": "r"}))
@@ -309,8 +345,7 @@ def test_answers_of_the_pydantic_free_routes_fit_their_named_models(monkeypatch)
 
     event = {"httpMethod": "GET", "resource": "/", "path": "/", "requestContext": {"requestId": "r"}}
     views.ServiceInfo.model_validate(json.loads(root.handler(event)["body"])["data"])
-    monkeypatch.setattr(health, "_components", lambda: {"database": "ok", "storage": "unavailable",
-                                                        "workflows": "ok"})
+    monkeypatch.setattr(health, "_components", lambda: {"database": "ok", "storage": "unavailable", "workflows": "ok"})
     monkeypatch.setitem(health._cache, "at", -health.CACHE_SECONDS * 10)
     answer = health.handler({"requestContext": {"requestId": "r"}})
     assert answer["statusCode"] == 503
@@ -328,6 +363,7 @@ def test_views_list_exactly_the_route_table_scopes():
 
 
 # --- the two documentation handlers -------------------------------------------------------------
+
 
 def test_openapi_handler_serves_the_committed_document_with_a_request_id():
     response = docs_openapi.handler({"headers": {"X-Request-Id": "req-1"}, "requestContext": {"requestId": "gw"}})
@@ -353,16 +389,23 @@ def test_openapi_handler_cold_start_imports_no_pydantic(tmp_path):
     shipped = tmp_path / "functions"
     shutil.copytree(REPO / "functions", shipped, ignore=shutil.ignore_patterns("__pycache__"))
     openapi.package(shipped)
-    code = ("import sys, kiln.handlers.docs_openapi as h, kiln.handlers.docs_ui as u, "
-            "kiln.handlers.docs_assets as a; "
-            "h.handler({}); u.handler({}); [a.handler({'pathParameters': {'asset': n}}) for n in a.ASSETS]; "
-            "heavy = [m for m in ('pydantic', 'boto3', 'botocore', 'kiln.openapi') if m in sys.modules]; "
-            "assert not heavy, heavy")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path,
-                   env={"PYTHONPATH": str(shipped), "PATH": "/usr/bin:/bin"})
+    code = (
+        "import sys, kiln.handlers.docs_openapi as h, kiln.handlers.docs_ui as u, "
+        "kiln.handlers.docs_assets as a; "
+        "h.handler({}); u.handler({}); [a.handler({'pathParameters': {'asset': n}}) for n in a.ASSETS]; "
+        "heavy = [m for m in ('pydantic', 'boto3', 'botocore', 'kiln.openapi') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(shipped), "PATH": "/usr/bin:/bin"},
+    )
 
 
 # --- errors.md --------------------------------------------------------------------------------
+
 
 def test_errors_md_documents_every_code_with_its_status_and_type_uri():
     text = (REPO / "docs" / "errors.md").read_text(encoding="utf-8")

@@ -31,12 +31,15 @@ def test_authorized_routes_declare_scopes_and_grants_are_known():
         assert set(worker.grants) <= set(GRANTS)
 
 
-@pytest.mark.parametrize("path, expected", [
-    ("/v1/projects", "/v1/projects"),
-    ("/v1/projects/proj_x", "/v1/projects/{projectId}"),
-    ("/health", "/health"),
-    ("/", "/"),
-])
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("/v1/projects", "/v1/projects"),
+        ("/v1/projects/proj_x", "/v1/projects/{projectId}"),
+        ("/health", "/health"),
+        ("/", "/"),
+    ],
+)
 def test_match_path(path, expected):
     assert {r.path for r, _ in match_path(path)} == {expected}
 

@@ -53,8 +53,20 @@ def test_an_unknown_dependency_is_refused_by_name():
 
 
 def test_every_attribute_of_the_root_can_be_replaced():
-    assert {"clock", "generator", "build_generator", "sandbox", "repository", "project_store", "run_store",
-            "build_workflow", "projects", "runs", "build_steps", "files"} <= set(services.dependencies())
+    assert {
+        "clock",
+        "generator",
+        "build_generator",
+        "sandbox",
+        "repository",
+        "project_store",
+        "run_store",
+        "build_workflow",
+        "projects",
+        "runs",
+        "build_steps",
+        "files",
+    } <= set(services.dependencies())
     for name in services.dependencies():
         sentinel = object()
         assert getattr(services.build(**{name: sentinel}), name) is sentinel
@@ -90,8 +102,13 @@ def test_threads_racing_for_the_first_root_all_get_the_same_one():
 
 
 def _get_project(project_id: str) -> tuple[int, dict]:
-    return parse(projects_get.handler(proxy_event("GET", "/v1/projects/{projectId}", f"/v1/projects/{project_id}",
-                                                  path_params={"projectId": project_id})))
+    return parse(
+        projects_get.handler(
+            proxy_event(
+                "GET", "/v1/projects/{projectId}", f"/v1/projects/{project_id}", path_params={"projectId": project_id}
+            )
+        )
+    )
 
 
 @pytest.mark.usefixtures("cloud")  # the pipeline's rate limiter still counts in (moto's) DynamoDB
@@ -99,8 +116,11 @@ def test_handlers_are_served_by_the_root_in_use():
     store = FakeProjects()
     services.use(services.build(project_store=store))
 
-    status, body = parse(projects_create.handler(
-        proxy_event("POST", "/v1/projects", body={"name": "Fake", "description": "Kept by a fake store."})))
+    status, body = parse(
+        projects_create.handler(
+            proxy_event("POST", "/v1/projects", body={"name": "Fake", "description": "Kept by a fake store."})
+        )
+    )
     assert status == 201, body
     project_id = body["data"]["id"]
     stored = store.get(WORKSPACE, project_id)
@@ -121,7 +141,8 @@ def test_the_builtin_generator_serves_builds_too():
 def test_the_cursor_secret_is_fetched_once_per_root():
     fetched: list[str] = []
     client("secretsmanager").meta.events.register(
-        "before-call.secrets-manager.GetSecretValue", lambda model, **_: fetched.append(model.name))
+        "before-call.secrets-manager.GetSecretValue", lambda model, **_: fetched.append(model.name)
+    )
     root = services.build()
 
     cursor = root.cursors.encode("projects", {"after": 1})
@@ -135,10 +156,12 @@ def test_the_cursor_secret_is_fetched_once_per_root():
 
 def test_the_root_loads_neither_pydantic_nor_boto3_until_a_service_needs_them():
     # The authorizer and /health import kiln.services at their cold start.
-    code = ("import sys\n"
-            "from kiln import services\n"
-            "root = services.current()\n"
-            "assert root.clock() is not None and root.repository is not None\n"
-            "heavy = sorted(m for m in ('pydantic', 'boto3', 'botocore', 'kiln.domain') if m in sys.modules)\n"
-            "assert not heavy, heavy\n")
+    code = (
+        "import sys\n"
+        "from kiln import services\n"
+        "root = services.current()\n"
+        "assert root.clock() is not None and root.repository is not None\n"
+        "heavy = sorted(m for m in ('pydantic', 'boto3', 'botocore', 'kiln.domain') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=FUNCTIONS, capture_output=True)

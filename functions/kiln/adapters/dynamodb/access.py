@@ -85,14 +85,24 @@ def key_from(item: dict[str, Any]) -> ApiKey:
 def key_item(key: ApiKey) -> dict[str, Any]:
     """The item of a key's current secret (None values are left out by to_item)."""
     return {
-        "pk": key_pk(key.secret_hash), "sk": "APIKEY",
-        "gsi1pk": keys_partition(key.workspace_id), "gsi1sk": key_gsi1sk(key.id),
-        "type": "apiKey", "id": key.id, "workspaceId": key.workspace_id, "name": key.name,
-        "prefix": key.prefix, "secretHash": key.secret_hash,
+        "pk": key_pk(key.secret_hash),
+        "sk": "APIKEY",
+        "gsi1pk": keys_partition(key.workspace_id),
+        "gsi1sk": key_gsi1sk(key.id),
+        "type": "apiKey",
+        "id": key.id,
+        "workspaceId": key.workspace_id,
+        "name": key.name,
+        "prefix": key.prefix,
+        "secretHash": key.secret_hash,
         # Lists, not string sets: DynamoDB sets cannot be empty.
-        "scopes": list(key.scopes), "allowedPaths": list(key.allowed_paths),
-        "createdAt": key.created_at, "expiresAt": key.expires_at, "revokedAt": key.revoked_at,
-        "lastUsedAt": key.last_used_at, "rotatedAt": key.rotated_at,
+        "scopes": list(key.scopes),
+        "allowedPaths": list(key.allowed_paths),
+        "createdAt": key.created_at,
+        "expiresAt": key.expires_at,
+        "revokedAt": key.revoked_at,
+        "lastUsedAt": key.last_used_at,
+        "rotatedAt": key.rotated_at,
         "previousSecretHash": key.previous_secret_hash,
         "previousSecretExpiresAt": key.previous_secret_expires_at,
     }
@@ -100,8 +110,15 @@ def key_item(key: ApiKey) -> dict[str, Any]:
 
 def workspace_from(item: dict[str, Any]) -> Workspace:
     v = from_item(item)
-    return Workspace(v["id"], v["name"], v["tier"], v["usageKeyId"], v["usageKeyValue"], v["createdAt"],
-                     v.get("updatedAt", v["createdAt"]))
+    return Workspace(
+        v["id"],
+        v["name"],
+        v["tier"],
+        v["usageKeyId"],
+        v["usageKeyValue"],
+        v["createdAt"],
+        v.get("updatedAt", v["createdAt"]),
+    )
 
 
 def _epoch(timestamp: str) -> int:
@@ -111,8 +128,11 @@ def _epoch(timestamp: str) -> int:
 def _gsi1_query(partition: str) -> dict[str, Any]:
     """Newest first: ids start with their creation time."""
     return {
-        "TableName": table(), "IndexName": GSI1, "KeyConditionExpression": "gsi1pk = :pk",
-        "ExpressionAttributeValues": to_item({":pk": partition}), "ScanIndexForward": False,
+        "TableName": table(),
+        "IndexName": GSI1,
+        "KeyConditionExpression": "gsi1pk = :pk",
+        "ExpressionAttributeValues": to_item({":pk": partition}),
+        "ScanIndexForward": False,
     }
 
 
@@ -128,8 +148,9 @@ def _page(query: dict[str, Any], page: int, size: int, convert: Callable[[dict[s
     return out, total
 
 
-def _cursor(query: dict[str, Any], limit: int, after: dict[str, Any] | None,
-            convert: Callable[[dict[str, Any]], T]) -> tuple[list[T], dict[str, Any] | None]:
+def _cursor(
+    query: dict[str, Any], limit: int, after: dict[str, Any] | None, convert: Callable[[dict[str, Any]], T]
+) -> tuple[list[T], dict[str, Any] | None]:
     items: list[dict[str, Any]] = []
     for item in query_items(query, after, min(_QUERY_BATCH, limit + 1)):
         items.append(item)
@@ -158,7 +179,8 @@ class AccessStore:
         # gsi1 names the item of the key's current secret; it is eventually consistent, so the
         # item is read again consistently and followed if it was rotated in the meantime.
         response = client("dynamodb").query(
-            TableName=table(), IndexName=GSI1,
+            TableName=table(),
+            IndexName=GSI1,
             KeyConditionExpression="gsi1pk = :pk AND gsi1sk = :sk",
             ExpressionAttributeValues=to_item({":pk": keys_partition(workspace_id), ":sk": key_gsi1sk(key_id)}),
         )
@@ -184,30 +206,45 @@ class AccessStore:
         assert new.previous_secret_expires_at is not None
         grace_until = new.previous_secret_expires_at
         values = {
-            ":at": at, ":replacedBy": new.secret_hash, ":graceUntil": grace_until,
+            ":at": at,
+            ":replacedBy": new.secret_hash,
+            ":graceUntil": grace_until,
             ":ttl": _epoch(grace_until) + SUPERSEDED_RETENTION_SECONDS,
         }
         transaction: list[dict[str, Any]] = [
-            {"Put": {"TableName": table(), "Item": to_item(key_item(new)),
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-            {"Update": {
-                "TableName": table(), "Key": _key_key(current.secret_hash),
-                # Out of gsi1: the list shows a key once, as its current secret.
-                "UpdateExpression": "SET supersededAt = :at, replacedBy = :replacedBy, graceUntil = :graceUntil, "
-                                    "#ttl = :ttl REMOVE gsi1pk, gsi1sk",
-                "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(supersededAt) "
-                                       "AND attribute_not_exists(revokedAt)",
-                "ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE},
-                "ExpressionAttributeValues": to_item(values),
-            }},
+            {
+                "Put": {
+                    "TableName": table(),
+                    "Item": to_item(key_item(new)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": table(),
+                    "Key": _key_key(current.secret_hash),
+                    # Out of gsi1: the list shows a key once, as its current secret.
+                    "UpdateExpression": "SET supersededAt = :at, replacedBy = :replacedBy, graceUntil = :graceUntil, "
+                    "#ttl = :ttl REMOVE gsi1pk, gsi1sk",
+                    "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(supersededAt) "
+                    "AND attribute_not_exists(revokedAt)",
+                    "ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE},
+                    "ExpressionAttributeValues": to_item(values),
+                }
+            },
         ]
         if end_previous is not None:
-            transaction.append({"Update": {
-                "TableName": table(), "Key": _key_key(end_previous),
-                "UpdateExpression": "SET graceUntil = :at",
-                "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeValues": to_item({":at": at}),
-            }})
+            transaction.append(
+                {
+                    "Update": {
+                        "TableName": table(),
+                        "Key": _key_key(end_previous),
+                        "UpdateExpression": "SET graceUntil = :at",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": to_item({":at": at}),
+                    }
+                }
+            )
         try:
             client("dynamodb").transact_write_items(TransactItems=transaction)
         except ClientError as error:
@@ -216,11 +253,15 @@ class AccessStore:
             raise
 
     def revoke_key(self, key: ApiKey, at: str) -> ApiKey | None:
-        if key.previous_secret_hash is not None and key.previous_secret_expires_at is not None \
-                and at < key.previous_secret_expires_at:
+        if (
+            key.previous_secret_hash is not None
+            and key.previous_secret_expires_at is not None
+            and at < key.previous_secret_expires_at
+        ):
             try:
                 client("dynamodb").update_item(
-                    TableName=table(), Key=_key_key(key.previous_secret_hash),
+                    TableName=table(),
+                    Key=_key_key(key.previous_secret_hash),
                     UpdateExpression="SET revokedAt = if_not_exists(revokedAt, :at)",
                     ConditionExpression="attribute_exists(pk)",
                     ExpressionAttributeValues=to_item({":at": at}),
@@ -230,7 +271,8 @@ class AccessStore:
                     raise
         try:
             response = client("dynamodb").update_item(
-                TableName=table(), Key=_key_key(key.secret_hash),
+                TableName=table(),
+                Key=_key_key(key.secret_hash),
                 UpdateExpression="SET revokedAt = if_not_exists(revokedAt, :at)",
                 ConditionExpression="attribute_exists(pk) AND attribute_not_exists(supersededAt)",
                 ExpressionAttributeValues=to_item({":at": at}),
@@ -245,10 +287,11 @@ class AccessStore:
     def touch_key(self, secret_hash: str, at: str, stale_before: str) -> None:
         try:
             client("dynamodb").update_item(
-                TableName=table(), Key=_key_key(secret_hash),
+                TableName=table(),
+                Key=_key_key(secret_hash),
                 UpdateExpression="SET lastUsedAt = :at",
                 ConditionExpression="attribute_exists(pk) AND "
-                                    "(attribute_not_exists(lastUsedAt) OR lastUsedAt < :stale)",
+                "(attribute_not_exists(lastUsedAt) OR lastUsedAt < :stale)",
                 ExpressionAttributeValues=to_item({":at": at, ":stale": stale_before}),
             )
         except ClientError as error:
@@ -266,8 +309,9 @@ class AccessStore:
     def list_keys_page(self, workspace_id: str, page: int, size: int) -> tuple[list[ApiKey], int]:
         return _page(_gsi1_query(keys_partition(workspace_id)), page, size, key_from)
 
-    def list_keys_cursor(self, workspace_id: str, limit: int,
-                         after: dict[str, Any] | None) -> tuple[list[ApiKey], dict[str, Any] | None]:
+    def list_keys_cursor(
+        self, workspace_id: str, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[ApiKey], dict[str, Any] | None]:
         return _cursor(_gsi1_query(keys_partition(workspace_id)), limit, after, key_from)
 
     # --- workspaces ----------------------------------------------------------------------------
@@ -277,23 +321,35 @@ class AccessStore:
         return workspace_from(item) if item else None
 
     def insert_workspace(self, workspace: Workspace) -> None:
-        put_item({
-            "pk": workspace_pk(workspace.id), "sk": "WORKSPACE",
-            "gsi1pk": WORKSPACES_PARTITION, "gsi1sk": f"WS#{workspace.id}",
-            "type": "workspace", "id": workspace.id, "name": workspace.name, "tier": workspace.tier,
-            "usageKeyId": workspace.usage_key_id, "usageKeyValue": workspace.usage_key_value,
-            "createdAt": workspace.created_at, "updatedAt": workspace.updated_at or workspace.created_at,
-        }, only_if_new=True)
+        put_item(
+            {
+                "pk": workspace_pk(workspace.id),
+                "sk": "WORKSPACE",
+                "gsi1pk": WORKSPACES_PARTITION,
+                "gsi1sk": f"WS#{workspace.id}",
+                "type": "workspace",
+                "id": workspace.id,
+                "name": workspace.name,
+                "tier": workspace.tier,
+                "usageKeyId": workspace.usage_key_id,
+                "usageKeyValue": workspace.usage_key_value,
+                "createdAt": workspace.created_at,
+                "updatedAt": workspace.updated_at or workspace.created_at,
+            },
+            only_if_new=True,
+        )
 
     def update_workspace(self, workspace_id: str, changes: dict[str, str]) -> Workspace | None:
         names = {f"#f{i}": name for i, name in enumerate(sorted(changes))}
         values = {f":v{i}": changes[name] for i, name in enumerate(sorted(changes))}
         try:
             response = client("dynamodb").update_item(
-                TableName=table(), Key=to_item({"pk": workspace_pk(workspace_id), "sk": "WORKSPACE"}),
+                TableName=table(),
+                Key=to_item({"pk": workspace_pk(workspace_id), "sk": "WORKSPACE"}),
                 UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
                 ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames=names, ExpressionAttributeValues=to_item(values),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
@@ -305,6 +361,7 @@ class AccessStore:
     def list_workspaces_page(self, page: int, size: int) -> tuple[list[Workspace], int]:
         return _page(_gsi1_query(WORKSPACES_PARTITION), page, size, workspace_from)
 
-    def list_workspaces_cursor(self, limit: int,
-                               after: dict[str, Any] | None) -> tuple[list[Workspace], dict[str, Any] | None]:
+    def list_workspaces_cursor(
+        self, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[Workspace], dict[str, Any] | None]:
         return _cursor(_gsi1_query(WORKSPACES_PARTITION), limit, after, workspace_from)

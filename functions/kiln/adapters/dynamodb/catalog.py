@@ -26,8 +26,9 @@ class ProjectCatalog:
                 versions.append(version)
         return versions
 
-    def create_imported(self, workspace_id: str, project: Project, versions: list[SpecVersion],
-                        main_commit: str) -> None:
+    def create_imported(
+        self, workspace_id: str, project: Project, versions: list[SpecVersion], main_commit: str
+    ) -> None:
         """One transaction: the project, its spec versions and its `main` branch, or nothing."""
         offloaded: list[str] = []
         try:
@@ -38,13 +39,30 @@ class ProjectCatalog:
                 if key:
                     offloaded.append(key)
             now = iso(utc_now())
-            items.append({"pk": workspace_pk(workspace_id), "sk": ref_sk(project.id, "main"), "type": "ref",
-                          "projectId": project.id, "ref": "main", "commit": main_commit,
-                          "createdAt": now, "updatedAt": now})
-            client("dynamodb").transact_write_items(TransactItems=[
-                {"Put": {"TableName": table(), "Item": to_item(item),
-                         "ConditionExpression": "attribute_not_exists(pk)"}}
-                for item in items])
+            items.append(
+                {
+                    "pk": workspace_pk(workspace_id),
+                    "sk": ref_sk(project.id, "main"),
+                    "type": "ref",
+                    "projectId": project.id,
+                    "ref": "main",
+                    "commit": main_commit,
+                    "createdAt": now,
+                    "updatedAt": now,
+                }
+            )
+            client("dynamodb").transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table(),
+                            "Item": to_item(item),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                    for item in items
+                ]
+            )
         except Exception:
             for key in offloaded:
                 s3.delete_object(key)

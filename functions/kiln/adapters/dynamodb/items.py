@@ -48,6 +48,7 @@ def put_item(values: dict[str, Any], only_if_new: bool = False) -> None:
 
 # --- keys -------------------------------------------------------------------------------
 
+
 def workspace_pk(workspace_id: str) -> str:
     return f"WS#{workspace_id}"
 
@@ -79,8 +80,9 @@ def spec_prefix(project_id: str) -> str:
     return f"SPEC#{project_id}#"
 
 
-def query_items(query: dict[str, Any], start: dict[str, Any] | None = None,
-                batch: int | None = None) -> Iterator[dict[str, Any]]:
+def query_items(
+    query: dict[str, Any], start: dict[str, Any] | None = None, batch: int | None = None
+) -> Iterator[dict[str, Any]]:
     """The raw items of a Query, page after page (`batch` items per page; from `start`)."""
     request = dict(query)
     if batch:

@@ -54,8 +54,9 @@ class WindowWrite:
 def _state(item: dict[str, Any] | None) -> WindowState | None:
     if not item or "win" not in item:
         return None
-    return WindowState(int(item["win"]["N"]), int(item.get("cur", {}).get("N", 0)),
-                       int(item.get("prev", {}).get("N", 0)))
+    return WindowState(
+        int(item["win"]["N"]), int(item.get("cur", {}).get("N", 0)), int(item.get("prev", {}).get("N", 0))
+    )
 
 
 def _number(value: int) -> dict[str, str]:
@@ -65,14 +66,20 @@ def _number(value: int) -> dict[str, str]:
 class LimitStore:
     """The counters; every method is one DynamoDB call (GetItem only in `read_window`)."""
 
-    def _update(self, key: dict[str, Any], expression: str, condition: str,
-                values: dict[str, Any]) -> tuple[bool, dict[str, Any] | None]:
+    def _update(
+        self, key: dict[str, Any], expression: str, condition: str, values: dict[str, Any]
+    ) -> tuple[bool, dict[str, Any] | None]:
         names = {"ExpressionAttributeNames": {"#ttl": TTL_ATTRIBUTE}} if "#ttl" in expression else {}
         try:
             response = client("dynamodb").update_item(
-                TableName=table(), Key=key, UpdateExpression=expression, ConditionExpression=condition,
-                ExpressionAttributeValues=values, ReturnValues="ALL_NEW",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD", **names,
+                TableName=table(),
+                Key=key,
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                **names,
             )
         except ClientError as error:
             if not condition_failed(error):
@@ -82,57 +89,81 @@ class LimitStore:
 
     # --- sliding windows ------------------------------------------------------------------
 
-    def count_in_window(self, key_id: str, category: str, *, start: int, previous: int, max_current: int,
-                        expires_at: int) -> WindowWrite:
+    def count_in_window(
+        self, key_id: str, category: str, *, start: int, previous: int, max_current: int, expires_at: int
+    ) -> WindowWrite:
         """+1 in window `start`, if the item is in that window with `previous` and at most `max_current`."""
         ok, item = self._update(
-            window_key(key_id, category), "ADD cur :one SET #ttl = :ttl",
+            window_key(key_id, category),
+            "ADD cur :one SET #ttl = :ttl",
             "win = :start AND prev = :prev AND cur <= :max",
-            {":one": _number(1), ":ttl": _number(expires_at), ":start": _number(start),
-             ":prev": _number(previous), ":max": _number(max_current)},
+            {
+                ":one": _number(1),
+                ":ttl": _number(expires_at),
+                ":start": _number(start),
+                ":prev": _number(previous),
+                ":max": _number(max_current),
+            },
         )
         return WindowWrite(ok, _state(item))
 
-    def roll_window(self, key_id: str, category: str, *, start: int, prior_start: int, max_prior: int,
-                    expires_at: int) -> WindowWrite:
+    def roll_window(
+        self, key_id: str, category: str, *, start: int, prior_start: int, max_prior: int, expires_at: int
+    ) -> WindowWrite:
         """Move the item from window `prior_start` to `start` (prev = cur, cur = 1) if cur <= max_prior."""
         ok, item = self._update(
-            window_key(key_id, category), "SET prev = cur, cur = :one, win = :start, #ttl = :ttl",
+            window_key(key_id, category),
+            "SET prev = cur, cur = :one, win = :start, #ttl = :ttl",
             "win = :prior AND cur <= :max",
-            {":one": _number(1), ":ttl": _number(expires_at), ":start": _number(start),
-             ":prior": _number(prior_start), ":max": _number(max_prior)},
+            {
+                ":one": _number(1),
+                ":ttl": _number(expires_at),
+                ":start": _number(start),
+                ":prior": _number(prior_start),
+                ":max": _number(max_prior),
+            },
         )
         return WindowWrite(ok, _state(item))
 
-    def start_window(self, key_id: str, category: str, *, start: int, prior_start: int,
-                     expires_at: int) -> WindowWrite:
+    def start_window(self, key_id: str, category: str, *, start: int, prior_start: int, expires_at: int) -> WindowWrite:
         """Begin window `start` at 1 with nothing before it, if the item is absent or older than `prior_start`."""
         ok, item = self._update(
-            window_key(key_id, category), "SET prev = :zero, cur = :one, win = :start, #ttl = :ttl",
+            window_key(key_id, category),
+            "SET prev = :zero, cur = :one, win = :start, #ttl = :ttl",
             "attribute_not_exists(win) OR win < :prior",
-            {":zero": _number(0), ":one": _number(1), ":ttl": _number(expires_at), ":start": _number(start),
-             ":prior": _number(prior_start)},
+            {
+                ":zero": _number(0),
+                ":one": _number(1),
+                ":ttl": _number(expires_at),
+                ":start": _number(start),
+                ":prior": _number(prior_start),
+            },
         )
         return WindowWrite(ok, _state(item))
 
     def read_window(self, key_id: str, category: str) -> WindowState | None:
-        response = client("dynamodb").get_item(TableName=table(), Key=window_key(key_id, category),
-                                               ConsistentRead=True)
+        response = client("dynamodb").get_item(TableName=table(), Key=window_key(key_id, category), ConsistentRead=True)
         return _state(response.get("Item"))
 
     def uncount_in_window(self, key_id: str, category: str, *, start: int) -> bool:
         """-1 in window `start` (a request another check refused); False when the window moved on."""
-        ok, _ = self._update(window_key(key_id, category), "ADD cur :minus", "win = :start AND cur > :zero",
-                             {":minus": _number(-1), ":start": _number(start), ":zero": _number(0)})
+        ok, _ = self._update(
+            window_key(key_id, category),
+            "ADD cur :minus",
+            "win = :start AND cur > :zero",
+            {":minus": _number(-1), ":start": _number(start), ":zero": _number(0)},
+        )
         return ok
 
     # --- fixed periods --------------------------------------------------------------------
 
-    def count_in_period(self, workspace_id: str, name: str, period: str, *, limit: int,
-                        expires_at: int) -> tuple[bool, int]:
+    def count_in_period(
+        self, workspace_id: str, name: str, period: str, *, limit: int, expires_at: int
+    ) -> tuple[bool, int]:
         """+1 on the period's counter if it is below `limit`: (accepted, the count after / as found)."""
         ok, item = self._update(
-            period_key(workspace_id, name, period), "ADD n :one SET #ttl = :ttl",
+            period_key(workspace_id, name, period),
+            "ADD n :one SET #ttl = :ttl",
             "attribute_not_exists(n) OR n < :limit",
             {":one": _number(1), ":ttl": _number(expires_at), ":limit": _number(limit)},
         )
@@ -140,6 +171,10 @@ class LimitStore:
 
     def uncount_in_period(self, workspace_id: str, name: str, period: str) -> bool:
         """-1 on the period's counter (a refund); never below zero."""
-        ok, _ = self._update(period_key(workspace_id, name, period), "ADD n :minus", "n > :zero",
-                             {":minus": _number(-1), ":zero": _number(0)})
+        ok, _ = self._update(
+            period_key(workspace_id, name, period),
+            "ADD n :minus",
+            "n > :zero",
+            {":minus": _number(-1), ":zero": _number(0)},
+        )
         return ok

@@ -1,10 +1,10 @@
 """Archive operations, uploads and the pointers the strict status endpoint reads.
 
-    operation     pk=WS#<ws>  sk=OP#<operationId>            (exports, imports, conversions)
-    run pointer   pk=WS#<ws>  sk=OP#<runId>                  {kind: run, projectId} (written with the run)
-    kiln export   pk=WS#<ws>  sk=KILNEXPORT#<projectId>#<commit>   {exportId}
-    upload        pk=WS#<ws>  sk=UPLOAD#<uploadId>           (expires by TTL a day after its URL;
-                                                              consumedBy once an import or conversion used it)
+operation     pk=WS#<ws>  sk=OP#<operationId>            (exports, imports, conversions)
+run pointer   pk=WS#<ws>  sk=OP#<runId>                  {kind: run, projectId} (written with the run)
+kiln export   pk=WS#<ws>  sk=KILNEXPORT#<projectId>#<commit>   {exportId}
+upload        pk=WS#<ws>  sk=UPLOAD#<uploadId>           (expires by TTL a day after its URL;
+                                                          consumedBy once an import or conversion used it)
 """
 
 from __future__ import annotations
@@ -45,8 +45,14 @@ class OperationItems:
     """kiln.domain.operations.OperationStore on DynamoDB, plus the workers' writes."""
 
     def put(self, workspace_id: str, operation: Operation) -> None:
-        put_item({"pk": workspace_pk(workspace_id), "sk": operation_sk(operation.id), "type": "operation",
-                  **operation.model_dump(mode="json")})
+        put_item(
+            {
+                "pk": workspace_pk(workspace_id),
+                "sk": operation_sk(operation.id),
+                "type": "operation",
+                **operation.model_dump(mode="json"),
+            }
+        )
 
     def get(self, workspace_id: str, operation_id: str) -> Operation | None:
         item = get_item(workspace_pk(workspace_id), operation_sk(operation_id), consistent=True)
@@ -62,8 +68,14 @@ class OperationItems:
         try:
             client("dynamodb").put_item(
                 TableName=table(),
-                Item=to_item({"pk": workspace_pk(workspace_id), "sk": operation_sk(operation.id),
-                              "type": "operation", **operation.model_dump(mode="json")}),
+                Item=to_item(
+                    {
+                        "pk": workspace_pk(workspace_id),
+                        "sk": operation_sk(operation.id),
+                        "type": "operation",
+                        **operation.model_dump(mode="json"),
+                    }
+                ),
                 ConditionExpression="#status = :processing",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=to_item({":processing": "processing"}),
@@ -87,15 +99,27 @@ class OperationItems:
 
     def remember_kiln_export(self, workspace_id: str, project_id: str, commit: str, export_id: str) -> str:
         # Overwrites a failed or expired predecessor: the caller only asks after checking it.
-        put_item({"pk": workspace_pk(workspace_id), "sk": f"KILNEXPORT#{project_id}#{commit}",
-                  "type": "kiln-export", "exportId": export_id})
+        put_item(
+            {
+                "pk": workspace_pk(workspace_id),
+                "sk": f"KILNEXPORT#{project_id}#{commit}",
+                "type": "kiln-export",
+                "exportId": export_id,
+            }
+        )
         return export_id
 
     def put_upload(self, workspace_id: str, upload: Upload) -> None:
         expires = calendar.timegm(datetime.fromisoformat(upload.expiresAt.replace("Z", "+00:00")).utctimetuple())
-        put_item({"pk": workspace_pk(workspace_id), "sk": upload_sk(upload.id), "type": "upload",
-                  "expiresAtEpoch": max(expires, int(time.time())) + UPLOAD_RECORD_SECONDS,
-                  **upload.model_dump(mode="json")})
+        put_item(
+            {
+                "pk": workspace_pk(workspace_id),
+                "sk": upload_sk(upload.id),
+                "type": "upload",
+                "expiresAtEpoch": max(expires, int(time.time())) + UPLOAD_RECORD_SECONDS,
+                **upload.model_dump(mode="json"),
+            }
+        )
 
     def get_upload(self, workspace_id: str, upload_id: str) -> Upload | None:
         item = get_item(workspace_pk(workspace_id), upload_sk(upload_id), consistent=True)
@@ -109,15 +133,33 @@ class OperationItems:
         upload is read again (consistently) for the operation that holds it."""
         pk = workspace_pk(workspace_id)
         try:
-            client("dynamodb").transact_write_items(TransactItems=[
-                {"Put": {"TableName": table(), "ConditionExpression": "attribute_not_exists(pk)",
-                         "Item": to_item({"pk": pk, "sk": operation_sk(operation.id), "type": "operation",
-                                          **operation.model_dump(mode="json")})}},
-                {"Update": {"TableName": table(), "Key": to_item({"pk": pk, "sk": upload_sk(upload_id)}),
+            client("dynamodb").transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table(),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                            "Item": to_item(
+                                {
+                                    "pk": pk,
+                                    "sk": operation_sk(operation.id),
+                                    "type": "operation",
+                                    **operation.model_dump(mode="json"),
+                                }
+                            ),
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": table(),
+                            "Key": to_item({"pk": pk, "sk": upload_sk(upload_id)}),
                             "UpdateExpression": "SET consumedBy = :operation",
                             "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(consumedBy)",
-                            "ExpressionAttributeValues": to_item({":operation": operation.id})}},
-            ])
+                            "ExpressionAttributeValues": to_item({":operation": operation.id}),
+                        }
+                    },
+                ]
+            )
         except ClientError as error:
             if not transaction_cancelled(error):
                 raise

@@ -10,8 +10,15 @@ class Probes:
     """Items written by the self-check workflow; they expire through the table's TTL."""
 
     def write(self, probe_id: str, payload: str, expires_at_epoch: int) -> None:
-        put_item({"pk": f"PROBE#{probe_id}", "sk": "PROBE", "type": "probe",
-                  "payload": payload, TTL_ATTRIBUTE: expires_at_epoch})
+        put_item(
+            {
+                "pk": f"PROBE#{probe_id}",
+                "sk": "PROBE",
+                "type": "probe",
+                "payload": payload,
+                TTL_ATTRIBUTE: expires_at_epoch,
+            }
+        )
 
     def read(self, probe_id: str) -> str | None:
         item = get_item(f"PROBE#{probe_id}", "PROBE", consistent=True)

@@ -35,8 +35,17 @@ from kiln.domain.projects import (
 # Largest page DynamoDB is asked for while filling a cursor page (filters may discard items).
 _QUERY_BATCH = 100
 
-PROJECT_FIELDS = ("id", "name", "description", "status", "createdAt", "updatedAt", "archivedAt",
-                  "specVersion", "approvedAt")
+PROJECT_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "status",
+    "createdAt",
+    "updatedAt",
+    "archivedAt",
+    "specVersion",
+    "approvedAt",
+)
 
 
 # DynamoDB's contains() is case-sensitive, so searches run against casefolded copies of
@@ -216,5 +225,3 @@ class ProjectStore:
             last = from_item(page[-1])
             after = {k: last[k] for k in key_fields}
         return CursorResult([project_from(i) for i in page], after)
-
-

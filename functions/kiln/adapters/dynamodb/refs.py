@@ -44,16 +44,19 @@ class RefItems:
         now = iso(utc_now())
         try:
             if expected is None:
-                put_item({
-                    "pk": workspace_pk(self._workspace_id),
-                    "sk": ref_sk(self._project_id, ref),
-                    "type": "ref",
-                    "projectId": self._project_id,
-                    "ref": ref,
-                    "commit": new,
-                    "createdAt": now,
-                    "updatedAt": now,
-                }, only_if_new=True)
+                put_item(
+                    {
+                        "pk": workspace_pk(self._workspace_id),
+                        "sk": ref_sk(self._project_id, ref),
+                        "type": "ref",
+                        "projectId": self._project_id,
+                        "ref": ref,
+                        "commit": new,
+                        "createdAt": now,
+                        "updatedAt": now,
+                    },
+                    only_if_new=True,
+                )
             else:
                 client("dynamodb").update_item(
                     TableName=table(),
@@ -85,7 +88,7 @@ class RefItems:
             response = client("dynamodb").query(**request)
             for item in response.get("Items", []):
                 values = from_item(item)
-                refs[values["sk"][len(prefix):]] = values["commit"]
+                refs[values["sk"][len(prefix) :]] = values["commit"]
             last = response.get("LastEvaluatedKey")
             if not last:
                 return refs

@@ -77,8 +77,11 @@ BUILDS_SK = "BUILDS"
 
 def _run_from(raw: dict[str, Any]) -> Run:
     values = {k: raw[k] for k in _RUN_FIELDS if k in raw}
-    values["tasksSummary"] = {"total": raw.get("tasksTotal", 0), "succeeded": raw.get("tasksSucceeded", 0),
-                              "failed": raw.get("tasksFailed", 0)}
+    values["tasksSummary"] = {
+        "total": raw.get("tasksTotal", 0),
+        "succeeded": raw.get("tasksSucceeded", 0),
+        "failed": raw.get("tasksFailed", 0),
+    }
     return Run(**numbers(values))
 
 
@@ -118,23 +121,47 @@ class RunStore:
             slot["ConditionExpression"] = "attribute_not_exists(active) OR active < :limit"
             slot["ExpressionAttributeValues"] = to_item({":one": 1, ":limit": new.concurrency_limit})
         item = {
-            "pk": workspace_pk(workspace_id), "sk": run_sk(run.projectId, run.id), "type": "run",
+            "pk": workspace_pk(workspace_id),
+            "sk": run_sk(run.projectId, run.id),
+            "type": "run",
             **run.model_dump(mode="json", exclude={"tasksSummary"}),
-            "eventSeq": 0, "slotHeld": True,
+            "eventSeq": 0,
+            "slotHeld": True,
         }
         project_changes = {"status": ProjectStatus.BUILDING, "runCount": run.runNumber, "updatedAt": run.createdAt}
         try:
-            client("dynamodb").transact_write_items(TransactItems=[
-                {"Update": update_request(workspace_id, run.projectId, project_changes,
-                                          revision=new.project_revision)},
-                {"Update": slot},
-                {"Put": {"TableName": table(), "Item": to_item(item),
-                         "ConditionExpression": "attribute_not_exists(pk)"}},
-                # What GET /v2/operations/{callbackId} finds for a run's callbackId.
-                {"Put": {"TableName": table(), "Item": to_item({
-                    "pk": workspace_pk(workspace_id), "sk": f"OP#{run.callbackId}", "type": "operation-pointer",
-                    "kind": "run", "projectId": run.projectId})}},
-            ])
+            client("dynamodb").transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": update_request(
+                            workspace_id, run.projectId, project_changes, revision=new.project_revision
+                        )
+                    },
+                    {"Update": slot},
+                    {
+                        "Put": {
+                            "TableName": table(),
+                            "Item": to_item(item),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    # What GET /v2/operations/{callbackId} finds for a run's callbackId.
+                    {
+                        "Put": {
+                            "TableName": table(),
+                            "Item": to_item(
+                                {
+                                    "pk": workspace_pk(workspace_id),
+                                    "sk": f"OP#{run.callbackId}",
+                                    "type": "operation-pointer",
+                                    "kind": "run",
+                                    "projectId": run.projectId,
+                                }
+                            ),
+                        }
+                    },
+                ]
+            )
         except ClientError as error:
             if not transaction_cancelled(error):
                 raise
@@ -162,9 +189,13 @@ class RunStore:
         if snapshot is None:
             raise RuntimeError(f"spec version {run.specVersion} of run {run_id} is missing")
         plan = TaskPlan.model_validate(numbers(raw["tasksJson"])) if raw.get("tasksJson") else None
-        return RunDetail(**run.model_dump(), specSnapshot=snapshot, tasksJson=plan,
-                         tasks=task_summaries(self.tasks(workspace_id, run_id), plan),
-                         verificationResult=raw.get("verificationResult"))
+        return RunDetail(
+            **run.model_dump(),
+            specSnapshot=snapshot,
+            tasksJson=plan,
+            tasks=task_summaries(self.tasks(workspace_id, run_id), plan),
+            verificationResult=raw.get("verificationResult"),
+        )
 
     def raw(self, workspace_id: str, project_id: str, run_id: str) -> dict[str, Any] | None:
         """The run item's attributes (workers read tasksJson from it)."""
@@ -183,8 +214,11 @@ class RunStore:
 
     def _run_query(self, workspace_id: str, project_id: str, filters: RunListFilter) -> dict[str, Any]:
         values: dict[str, Any] = {":pk": workspace_pk(workspace_id), ":prefix": f"RUN#{project_id}#"}
-        request: dict[str, Any] = {"KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-                                   "ScanIndexForward": False, "ConsistentRead": True}
+        request: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+        }
         if filters.status is not None:
             request["FilterExpression"] = "#status = :status"
             request["ExpressionAttributeNames"] = {"#status": "status"}
@@ -192,10 +226,14 @@ class RunStore:
         request["ExpressionAttributeValues"] = to_item(values)
         return request
 
-    def list(self, workspace_id: str, project_id: str, filters: RunListFilter, limit: int,
-             after: dict[str, Any] | None) -> tuple[list[Run], dict[str, Any] | None]:
-        request = {**self._run_query(workspace_id, project_id, filters), "TableName": table(),
-                   "Limit": min(100, limit + 1)}
+    def list(
+        self, workspace_id: str, project_id: str, filters: RunListFilter, limit: int, after: dict[str, Any] | None
+    ) -> tuple[list[Run], dict[str, Any] | None]:
+        request = {
+            **self._run_query(workspace_id, project_id, filters),
+            "TableName": table(),
+            "Limit": min(100, limit + 1),
+        }
         if after:
             request["ExclusiveStartKey"] = to_item(after)
         found: list[dict[str, Any]] = []
@@ -209,18 +247,26 @@ class RunStore:
         position = {"pk": page[-1]["pk"], "sk": page[-1]["sk"]} if len(found) > limit else None
         return [_run_from(r) for r in page], position
 
-    def page(self, workspace_id: str, project_id: str, filters: RunListFilter, page: int,
-             size: int) -> tuple[builtins.list[Run], int]:
+    def page(
+        self, workspace_id: str, project_id: str, filters: RunListFilter, page: int, size: int
+    ) -> tuple[builtins.list[Run], int]:
         items = self._query(self._run_query(workspace_id, project_id, filters))
         start = (page - 1) * size
-        return [_run_from(r) for r in items[start:start + size]], len(items)
+        return [_run_from(r) for r in items[start : start + size]], len(items)
 
     def run_state(self, workspace_id: str, project_id: str, run_id: str) -> tuple[str, dict[str, Any] | None] | None:
         raw = self._raw_run(workspace_id, project_id, run_id)
         return (raw["status"], raw.get("error")) if raw else None
 
-    def set_status(self, workspace_id: str, project_id: str, run_id: str, status: RunStatus,
-                   allowed_from: frozenset[RunStatus], changes: dict[str, Any] | None = None) -> bool:
+    def set_status(
+        self,
+        workspace_id: str,
+        project_id: str,
+        run_id: str,
+        status: RunStatus,
+        allowed_from: frozenset[RunStatus],
+        changes: dict[str, Any] | None = None,
+    ) -> bool:
         values = {**(changes or {}), "status": status.value}
         names = {f"#f{i}": k for i, k in enumerate(values)}
         expression_values: dict[str, Any] = {f":v{i}": v for i, v in enumerate(values.values())}
@@ -228,7 +274,8 @@ class RunStore:
         expression_values.update({f":a{i}": s for i, s in enumerate(allowed)})
         try:
             client("dynamodb").update_item(
-                TableName=table(), Key=to_item({"pk": workspace_pk(workspace_id), "sk": run_sk(project_id, run_id)}),
+                TableName=table(),
+                Key=to_item({"pk": workspace_pk(workspace_id), "sk": run_sk(project_id, run_id)}),
                 UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(values))),
                 ConditionExpression=f"#s IN ({', '.join(f':a{i}' for i in range(len(allowed)))})",
                 ExpressionAttributeNames={**names, "#s": "status"},
@@ -240,8 +287,15 @@ class RunStore:
             raise
         return True
 
-    def finish(self, workspace_id: str, project_id: str, run_id: str, outcome: RunStatus,
-               project_status: ProjectStatus, changes: dict[str, Any]) -> bool:
+    def finish(
+        self,
+        workspace_id: str,
+        project_id: str,
+        run_id: str,
+        outcome: RunStatus,
+        project_status: ProjectStatus,
+        changes: dict[str, Any],
+    ) -> bool:
         values = {**changes, "status": outcome.value, "updatedAt": changes.get("finishedAt")}
         sets = [f"#f{i} = :v{i}" for i, (k, v) in enumerate(values.items()) if v is not None]
         removes = [f"#f{i}" for i, (k, v) in enumerate(values.items()) if v is None]
@@ -252,8 +306,10 @@ class RunStore:
         run_update = {
             "TableName": table(),
             "Key": to_item({"pk": workspace_pk(workspace_id), "sk": run_sk(project_id, run_id)}),
-            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE slotHeld" + (
-                ", " + ", ".join(removes) if removes else ""),
+            "UpdateExpression": "SET "
+            + ", ".join(sets)
+            + " REMOVE slotHeld"
+            + (", " + ", ".join(removes) if removes else ""),
             "ConditionExpression": f"#s IN ({', '.join(f':a{i}' for i in range(len(active)))}) AND slotHeld = :true",
             "ExpressionAttributeNames": {**names, "#s": "status"},
             "ExpressionAttributeValues": to_item({**expression_values, ":true": True}),
@@ -265,12 +321,16 @@ class RunStore:
             "ExpressionAttributeValues": to_item({":minus": -1}),
         }
         # The project leaves `building` only if it is still there (it may have been archived).
-        project = update_request(workspace_id, project_id,
-                                 {"status": project_status, "updatedAt": changes.get("finishedAt")},
-                                 allowed_from=frozenset({ProjectStatus.BUILDING}))
+        project = update_request(
+            workspace_id,
+            project_id,
+            {"status": project_status, "updatedAt": changes.get("finishedAt")},
+            allowed_from=frozenset({ProjectStatus.BUILDING}),
+        )
         try:
-            client("dynamodb").transact_write_items(TransactItems=[{"Update": run_update}, {"Update": slot},
-                                                                   {"Update": project}])
+            client("dynamodb").transact_write_items(
+                TransactItems=[{"Update": run_update}, {"Update": slot}, {"Update": project}]
+            )
             return True
         except ClientError as error:
             if not transaction_cancelled(error):
@@ -286,12 +346,27 @@ class RunStore:
 
     def put_tasks(self, workspace_id: str, tasks: builtins.list[Task]) -> None:
         for task in tasks:  # a plan has at most 60 tasks; retried decompose overwrites the same ids
-            client("dynamodb").put_item(TableName=table(), Item=to_item({
-                "pk": workspace_pk(workspace_id), "sk": task_sk(task.runId, task.id), "type": "task",
-                **task.model_dump(mode="json")}))
+            client("dynamodb").put_item(
+                TableName=table(),
+                Item=to_item(
+                    {
+                        "pk": workspace_pk(workspace_id),
+                        "sk": task_sk(task.runId, task.id),
+                        "type": "task",
+                        **task.model_dump(mode="json"),
+                    }
+                ),
+            )
 
-    def update_task(self, workspace_id: str, run_id: str, task_id: str, changes: dict[str, Any],
-                    only_if_status: frozenset[TaskStatus] | None = None, increment_attempts: bool = False) -> bool:
+    def update_task(
+        self,
+        workspace_id: str,
+        run_id: str,
+        task_id: str,
+        changes: dict[str, Any],
+        only_if_status: frozenset[TaskStatus] | None = None,
+        increment_attempts: bool = False,
+    ) -> bool:
         sets = [f"#f{i} = :v{i}" for i in range(len(changes))]
         names = {f"#f{i}": k for i, k in enumerate(changes)}
         values: dict[str, Any] = {f":v{i}": v for i, v in enumerate(changes.values())}
@@ -299,8 +374,10 @@ class RunStore:
             sets.append("attempts = if_not_exists(attempts, :zero) + :one")
             values.update({":zero": 0, ":one": 1})
         request: dict[str, Any] = {
-            "TableName": table(), "Key": to_item({"pk": workspace_pk(workspace_id), "sk": task_sk(run_id, task_id)}),
-            "UpdateExpression": "SET " + ", ".join(sets), "ExpressionAttributeNames": names,
+            "TableName": table(),
+            "Key": to_item({"pk": workspace_pk(workspace_id), "sk": task_sk(run_id, task_id)}),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ExpressionAttributeNames": names,
         }
         if only_if_status:
             statuses = sorted(s.value for s in only_if_status)
@@ -320,21 +397,30 @@ class RunStore:
         unfinished = frozenset({TaskStatus.PENDING, TaskStatus.RUNNING})
         for task in self.tasks(workspace_id, run_id):
             if task.status in unfinished:
-                self.update_task(workspace_id, run_id, task.id,
-                                 {"status": TaskStatus.CANCELLED.value, "finishedAt": finished_at},
-                                 only_if_status=unfinished)
+                self.update_task(
+                    workspace_id,
+                    run_id,
+                    task.id,
+                    {"status": TaskStatus.CANCELLED.value, "finishedAt": finished_at},
+                    only_if_status=unfinished,
+                )
 
     def count_task(self, workspace_id: str, project_id: str, run_id: str, counter: str) -> None:
         client("dynamodb").update_item(
-            TableName=table(), Key=to_item({"pk": workspace_pk(workspace_id), "sk": run_sk(project_id, run_id)}),
-            UpdateExpression=f"ADD {counter} :one", ExpressionAttributeValues=to_item({":one": 1}))
+            TableName=table(),
+            Key=to_item({"pk": workspace_pk(workspace_id), "sk": run_sk(project_id, run_id)}),
+            UpdateExpression=f"ADD {counter} :one",
+            ExpressionAttributeValues=to_item({":one": 1}),
+        )
 
     def tasks(self, workspace_id: str, run_id: str) -> builtins.list[Task]:
-        items = self._query({
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": to_item({":pk": workspace_pk(workspace_id), ":prefix": f"TASK#{run_id}#"}),
-            "ConsistentRead": True,
-        })
+        items = self._query(
+            {
+                "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+                "ExpressionAttributeValues": to_item({":pk": workspace_pk(workspace_id), ":prefix": f"TASK#{run_id}#"}),
+                "ConsistentRead": True,
+            }
+        )
         return [_task_from(i) for i in items]
 
     def task(self, workspace_id: str, run_id: str, task_id: str) -> Task | None:
@@ -357,41 +443,81 @@ class EventStore:
 
         self._stamp = lambda: iso((clock or utc_now)())
 
-    def append(self, workspace_id: str, project_id: str, run_id: str, event_type: EventType, *,
-               task_id: str | None = None, payload: dict[str, Any] | None = None) -> Event:
+    def append(
+        self,
+        workspace_id: str,
+        project_id: str,
+        run_id: str,
+        event_type: EventType,
+        *,
+        task_id: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> Event:
         key = to_item({"pk": workspace_pk(workspace_id), "sk": run_sk(project_id, run_id)})
         for _ in range(_APPEND_ATTEMPTS):
-            current = client("dynamodb").get_item(TableName=table(), Key=key, ConsistentRead=True,
-                                                  ProjectionExpression="eventSeq").get("Item")
+            current = (
+                client("dynamodb")
+                .get_item(TableName=table(), Key=key, ConsistentRead=True, ProjectionExpression="eventSeq")
+                .get("Item")
+            )
             if current is None:
                 raise LookupError(f"run {run_id} does not exist")
             sequence = int(from_item(current).get("eventSeq", 0)) + 1
-            event = Event(id=sequence, runId=run_id, taskId=task_id, eventType=event_type,
-                          payload=payload or {}, createdAt=self._stamp())
+            event = Event(
+                id=sequence,
+                runId=run_id,
+                taskId=task_id,
+                eventType=event_type,
+                payload=payload or {},
+                createdAt=self._stamp(),
+            )
             try:
-                client("dynamodb").transact_write_items(TransactItems=[
-                    {"Update": {"TableName": table(), "Key": key, "UpdateExpression": "SET eventSeq = :next",
+                client("dynamodb").transact_write_items(
+                    TransactItems=[
+                        {
+                            "Update": {
+                                "TableName": table(),
+                                "Key": key,
+                                "UpdateExpression": "SET eventSeq = :next",
                                 "ConditionExpression": "eventSeq = :current",
-                                "ExpressionAttributeValues": to_item({":next": sequence, ":current": sequence - 1})}},
-                    {"Put": {"TableName": table(), "ConditionExpression": "attribute_not_exists(pk)",
-                             "Item": to_item({"pk": workspace_pk(workspace_id), "sk": event_sk(run_id, sequence),
-                                              "type": "event", **event.model_dump(mode="json")})}},
-                ])
+                                "ExpressionAttributeValues": to_item({":next": sequence, ":current": sequence - 1}),
+                            }
+                        },
+                        {
+                            "Put": {
+                                "TableName": table(),
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                                "Item": to_item(
+                                    {
+                                        "pk": workspace_pk(workspace_id),
+                                        "sk": event_sk(run_id, sequence),
+                                        "type": "event",
+                                        **event.model_dump(mode="json"),
+                                    }
+                                ),
+                            }
+                        },
+                    ]
+                )
                 return event
             except ClientError as error:
                 if not transaction_cancelled(error):
                     raise
         raise RuntimeError(f"could not append an event to run {run_id}: too much contention")
 
-    def list(self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100,
-             where: EventFilter = EVERY_EVENT) -> list[Event]:
+    def list(
+        self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100, where: EventFilter = EVERY_EVENT
+    ) -> list[Event]:
         request: dict[str, Any] = {
             "TableName": table(),
             "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
             "ConsistentRead": True,
         }
-        values: dict[str, Any] = {":pk": workspace_pk(workspace_id), ":from": event_sk(run_id, after + 1),
-                                  ":to": event_sk(run_id, 10**10 - 1)}
+        values: dict[str, Any] = {
+            ":pk": workspace_pk(workspace_id),
+            ":from": event_sk(run_id, after + 1),
+            ":to": event_sk(run_id, 10**10 - 1),
+        }
         filters, names = [], {}
         if where.types:
             names["#type"] = "eventType"

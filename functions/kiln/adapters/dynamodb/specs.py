@@ -58,12 +58,16 @@ class SpecStore:
             answers=dict(raw.get("answers", {})),
         )
 
-    def save_questions(self, workspace_id: str, state: SpecState, questions: list[Question],
-                       changes: dict[str, Any]) -> None:
+    def save_questions(
+        self, workspace_id: str, state: SpecState, questions: list[Question], changes: dict[str, Any]
+    ) -> None:
         stored = [q.model_dump(mode="json", exclude_none=True) for q in questions]
         try:
-            client("dynamodb").update_item(**update_request(
-                workspace_id, state.project.id, {**changes, "questions": stored}, revision=state.revision))
+            client("dynamodb").update_item(
+                **update_request(
+                    workspace_id, state.project.id, {**changes, "questions": stored}, revision=state.revision
+                )
+            )
         except ClientError as error:
             if not condition_failed(error):
                 raise
@@ -96,16 +100,22 @@ class SpecStore:
             item["documents"] = spec.documents
         return item, offloaded
 
-    def save_version(self, workspace_id: str, state: SpecState, spec: SpecVersion,
-                     changes: dict[str, Any]) -> None:
+    def save_version(self, workspace_id: str, state: SpecState, spec: SpecVersion, changes: dict[str, Any]) -> None:
         project_id = state.project.id
         item, offloaded = self.version_item(workspace_id, project_id, spec)
         try:
-            client("dynamodb").transact_write_items(TransactItems=[
-                {"Put": {"TableName": table(), "Item": to_item(item),
-                         "ConditionExpression": "attribute_not_exists(pk)"}},
-                {"Update": update_request(workspace_id, project_id, changes, revision=state.revision)},
-            ])
+            client("dynamodb").transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": table(),
+                            "Item": to_item(item),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {"Update": update_request(workspace_id, project_id, changes, revision=state.revision)},
+                ]
+            )
         except Exception as error:
             if offloaded:  # whatever went wrong, the version does not exist: neither may its object
                 s3.delete_object(offloaded)
@@ -116,16 +126,20 @@ class SpecStore:
     def approve(self, workspace_id: str, state: SpecState, version: int, changes: dict[str, Any]) -> None:
         project_id = state.project.id
         try:
-            client("dynamodb").transact_write_items(TransactItems=[
-                {"Update": update_request(workspace_id, project_id, changes, revision=state.revision)},
-                {"Update": {
-                    "TableName": table(),
-                    "Key": to_item({"pk": workspace_pk(workspace_id), "sk": spec_sk(project_id, version)}),
-                    "UpdateExpression": "SET approvedAt = :at",
-                    "ConditionExpression": "attribute_exists(pk)",
-                    "ExpressionAttributeValues": to_item({":at": changes["approvedAt"]}),
-                }},
-            ])
+            client("dynamodb").transact_write_items(
+                TransactItems=[
+                    {"Update": update_request(workspace_id, project_id, changes, revision=state.revision)},
+                    {
+                        "Update": {
+                            "TableName": table(),
+                            "Key": to_item({"pk": workspace_pk(workspace_id), "sk": spec_sk(project_id, version)}),
+                            "UpdateExpression": "SET approvedAt = :at",
+                            "ConditionExpression": "attribute_exists(pk)",
+                            "ExpressionAttributeValues": to_item({":at": changes["approvedAt"]}),
+                        }
+                    },
+                ]
+            )
         except ClientError as error:
             if not transaction_cancelled(error):
                 raise
@@ -148,8 +162,9 @@ class SpecStore:
         request: dict[str, Any] = {
             "TableName": table(),
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": to_item({":pk": workspace_pk(workspace_id),
-                                                  ":prefix": spec_prefix(project_id)}),
+            "ExpressionAttributeValues": to_item(
+                {":pk": workspace_pk(workspace_id), ":prefix": spec_prefix(project_id)}
+            ),
             # Summaries only: the documents stay where they are.
             "ProjectionExpression": ", ".join(f"#{f}" for f in _SUMMARY_FIELDS),
             "ExpressionAttributeNames": {f"#{f}": f for f in _SUMMARY_FIELDS},

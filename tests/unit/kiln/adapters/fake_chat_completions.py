@@ -35,7 +35,10 @@ class Reply:
 
 def completion(message: dict[str, Any], finish: str) -> dict[str, Any]:
     return {
-        "id": "chatcmpl-1", "object": "chat.completion", "created": 1_700_000_000, "model": MODEL,
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1_700_000_000,
+        "model": MODEL,
         "choices": [{"index": 0, "message": message, "finish_reason": finish}],
         "usage": {"prompt_tokens": 1200, "completion_tokens": 800, "total_tokens": 2000},
     }
@@ -99,12 +102,23 @@ class FakeChatCompletions:
         with self._lock:
             self._replies.append(reply)
 
-    def tool_answer(self, tool: str, payload: Any, *, finish: str = "tool_calls", call_id: str = "call_1",
-                    as_text: bool = True, before: Callable[[], None] | None = None) -> None:
+    def tool_answer(
+        self,
+        tool: str,
+        payload: Any,
+        *,
+        finish: str = "tool_calls",
+        call_id: str = "call_1",
+        as_text: bool = True,
+        before: Callable[[], None] | None = None,
+    ) -> None:
         """The model calls `tool` with `payload` (as a JSON string, as OpenAI sends it, unless not as_text)."""
         arguments = json.dumps(payload) if as_text else payload
-        message = {"role": "assistant", "content": None, "tool_calls": [
-            {"id": call_id, "type": "function", "function": {"name": tool, "arguments": arguments}}]}
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": call_id, "type": "function", "function": {"name": tool, "arguments": arguments}}],
+        }
         self.reply(Reply(body=completion(message, finish), before=before))
 
     def text_answer(self, content: str | None, *, finish: str = "stop", refusal: str | None = None) -> None:
@@ -114,5 +128,6 @@ class FakeChatCompletions:
         self.reply(Reply(body=completion(message, finish)))
 
     def error(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
-        self.reply(Reply(status, body if body is not None else {"error": {"message": f"status {status}"}},
-                         headers or {}))
+        self.reply(
+            Reply(status, body if body is not None else {"error": {"message": f"status {status}"}}, headers or {})
+        )

@@ -23,8 +23,10 @@ from kiln.domain.verification import SandboxRefused, SandboxUnavailable
 
 TREE = {"app/__init__.py": b"", "tests/test_app.py": b"import unittest\n"}
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:Kiln-BuildSandboxWorker"
-REPORT = [VerificationCheck(name="compile", passed=True, output="2 Python file(s) compiled"),
-          VerificationCheck(name="unittest", passed=True, output="passed in 0.1 s", tests=SuiteCounts(run=1))]
+REPORT = [
+    VerificationCheck(name="compile", passed=True, output="2 Python file(s) compiled"),
+    VerificationCheck(name="unittest", passed=True, output="passed in 0.1 s", tests=SuiteCounts(run=1)),
+]
 
 
 def _body(document) -> StreamingBody:
@@ -34,8 +36,12 @@ def _body(document) -> StreamingBody:
 
 @pytest.fixture
 def lambda_client(monkeypatch):
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
-                        ("AWS_DEFAULT_REGION", "us-east-1"), ("KILN_SANDBOX_FUNCTION", FUNCTION)):
+    for name, value in (
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+        ("KILN_SANDBOX_FUNCTION", FUNCTION),
+    ):
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     client = boto3.client("lambda", region_name="us-east-1")
@@ -68,8 +74,16 @@ def test_a_sandbox_that_stopped_fails_verification_with_its_error(lambda_client)
     assert check.output == "the sandbox stopped with Sandbox.Timedout: Task timed out after 480.00 seconds"
 
 
-@pytest.mark.parametrize("code", ["TooManyRequestsException", "ServiceException", "ENILimitReachedException",
-                                  "ResourceNotReadyException", "EC2ThrottledException"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "TooManyRequestsException",
+        "ServiceException",
+        "ENILimitReachedException",
+        "ResourceNotReadyException",
+        "EC2ThrottledException",
+    ],
+)
 def test_throttling_and_unready_networks_are_worth_a_retry(lambda_client, code):
     _, stub = lambda_client
     stub.add_client_error("invoke", service_error_code=code, http_status_code=429)

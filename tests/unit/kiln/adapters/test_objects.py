@@ -97,8 +97,12 @@ def test_the_store_needs_real_ids():
 
 def test_one_request_fetches_each_object_once(s3_calls):
     writer = repository(WORKSPACE, PROJECT)
-    writer.commit("main", {f"src/m{n}.py": f"# {n}\n".encode() for n in range(10)} | {"README.md": b"r"},
-                  "Scaffold", Author("Kiln Builder", "builder@kiln.dev"))
+    writer.commit(
+        "main",
+        {f"src/m{n}.py": f"# {n}\n".encode() for n in range(10)} | {"README.md": b"r"},
+        "Scaffold",
+        Author("Kiln Builder", "builder@kiln.dev"),
+    )
     s3_calls.clear()
     reader = repository(WORKSPACE, PROJECT)
     for _ in range(2):
@@ -113,8 +117,20 @@ def test_one_request_fetches_each_object_once(s3_calls):
 def test_git_reads_the_stored_repository(tmp_path: pathlib.Path):
     repo = repository(WORKSPACE, PROJECT)
     author = Author("Kiln Builder", "builder@kiln.dev")
-    base = repo.commit("main", {"README.md": b"# App\n", "src/app.py": b"print('hi')\n", "a-b": b"1", "a.b": b"2",
-                                "a/x": b"3", "a0": b"4", "bin/logo.png": b"\x89PNG\r\n\0"}, "Scaffold", author)
+    base = repo.commit(
+        "main",
+        {
+            "README.md": b"# App\n",
+            "src/app.py": b"print('hi')\n",
+            "a-b": b"1",
+            "a.b": b"2",
+            "a/x": b"3",
+            "a0": b"4",
+            "bin/logo.png": b"\x89PNG\r\n\0",
+        },
+        "Scaffold",
+        author,
+    )
     repo.commit("feat/task-001-docs", {"docs/guide.md": b"guide\n", "a-b": None}, "Docs", author, parent=base.id)
     repo.commit("main", {"src/app.py": b"print('hello')\n"}, "Greet", author)
     merged = repo.merge("main", "feat/task-001-docs", "Merge task 1", author)
@@ -124,14 +140,15 @@ def test_git_reads_the_stored_repository(tmp_path: pathlib.Path):
     s3 = boto3.client("s3")
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=PREFIX):
         for item in page.get("Contents", []):
-            target = git_dir / "objects" / item["Key"][len(PREFIX):]
+            target = git_dir / "objects" / item["Key"][len(PREFIX) :]
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read())
     (git_dir / "refs" / "heads" / "main").write_text(merged.commit + "\n")
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", "--git-dir", str(git_dir), *args], check=True, capture_output=True,
-                              text=True).stdout
+        return subprocess.run(
+            ["git", "--git-dir", str(git_dir), *args], check=True, capture_output=True, text=True
+        ).stdout
 
     git("fsck", "--strict", "--no-dangling")
     assert git("rev-parse", "main").strip() == merged.commit

@@ -42,8 +42,17 @@ KEY = "sk-test-0123456789"
 
 @pytest.fixture(autouse=True)
 def no_configuration(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in ("KILN_OPENAI_BASE_URL", "KILN_OPENAI_MODEL", "KILN_OPENAI_OUTPUT", "KILN_OPENAI_API_KEY",
-                 "KILN_OPENAI_API_KEY_SECRET_ARN", "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+    for name in (
+        "KILN_OPENAI_BASE_URL",
+        "KILN_OPENAI_MODEL",
+        "KILN_OPENAI_OUTPUT",
+        "KILN_OPENAI_API_KEY",
+        "KILN_OPENAI_API_KEY_SECRET_ARN",
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     config.reset()  # settings a handler import loaded would hide the variables set here
     yield
@@ -69,13 +78,17 @@ def json_generator(chat: FakeChatCompletions) -> OpenAICompatibleGenerator:
 
 def spec_request() -> SpecRequest:
     questions = tuple(Question.model_validate(q) for q in QUESTIONS["questions"])
-    return SpecRequest(brief=BRIEF, questions=questions, answers={"authentication": "Email and password"},
-                       feedback=("Add invoices.",))
+    return SpecRequest(
+        brief=BRIEF, questions=questions, answers={"authentication": "Email and password"}, feedback=("Add invoices.",)
+    )
 
 
 def implement_request() -> ImplementRequest:
-    return ImplementRequest(task=IMPLEMENT_TASK, documents=DOCUMENTS,
-                            files={"timekeeper/__init__.py": '"""Timekeeper."""\n', "tests/__init__.py": ""})
+    return ImplementRequest(
+        task=IMPLEMENT_TASK,
+        documents=DOCUMENTS,
+        files={"timekeeper/__init__.py": '"""Timekeeper."""\n', "tests/__init__.py": ""},
+    )
 
 
 def assert_forced_tool(body: dict[str, Any], tool: str, model: type) -> None:
@@ -89,8 +102,10 @@ def assert_forced_tool(body: dict[str, Any], tool: str, model: type) -> None:
 
 # --- happy paths ------------------------------------------------------------------------------------
 
-def test_clarify_forces_the_questions_tool_with_the_key_and_the_model(chat: FakeChatCompletions,
-                                                                       generator: OpenAICompatibleGenerator) -> None:
+
+def test_clarify_forces_the_questions_tool_with_the_key_and_the_model(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
     chat.tool_answer(QUESTIONS_TOOL, QUESTIONS)
 
     questions = generator.clarify(BRIEF)
@@ -138,8 +153,9 @@ def test_plan_and_implement_force_their_tools(chat: FakeChatCompletions, generat
     assert '<task id="task-003" slug="http-api">' in implemented.body["messages"][1]["content"]
 
 
-def test_arguments_sent_as_an_object_are_accepted(chat: FakeChatCompletions,
-                                                  generator: OpenAICompatibleGenerator) -> None:
+def test_arguments_sent_as_an_object_are_accepted(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
     chat.tool_answer(QUESTIONS_TOOL, QUESTIONS, as_text=False)  # some servers do not encode them
 
     assert len(generator.clarify(BRIEF)) == 2
@@ -153,8 +169,10 @@ def test_json_schema_output_sends_the_schema_and_reads_the_content(chat: FakeCha
     assert spec.title == "Timekeeper"
     [request] = chat.requests
     assert "tools" not in request.body and "tool_choice" not in request.body
-    assert request.body["response_format"] == {"type": "json_schema", "json_schema": {
-        "name": SPEC_TOOL, "schema": inline_schema(SpecContent.model_json_schema()), "strict": False}}
+    assert request.body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": SPEC_TOOL, "schema": inline_schema(SpecContent.model_json_schema()), "strict": False},
+    }
     assert "offers no tools" in request.body["messages"][0]["content"]
 
 
@@ -166,8 +184,9 @@ def test_no_key_means_no_authorization_header(chat: FakeChatCompletions) -> None
     assert "Authorization" not in chat.requests[0].headers
 
 
-def test_usage_is_logged_and_the_key_never_is(chat: FakeChatCompletions, generator: OpenAICompatibleGenerator,
-                                              caplog: pytest.LogCaptureFixture) -> None:
+def test_usage_is_logged_and_the_key_never_is(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator, caplog: pytest.LogCaptureFixture
+) -> None:
     chat.tool_answer(QUESTIONS_TOOL, {"questions": []})
     chat.tool_answer(QUESTIONS_TOOL, QUESTIONS)
     with caplog.at_level(logging.INFO, logger="kiln"):
@@ -179,6 +198,7 @@ def test_usage_is_logged_and_the_key_never_is(chat: FakeChatCompletions, generat
 
 
 # --- configuration ----------------------------------------------------------------------------------
+
 
 def test_configuration_comes_from_the_environment(chat: FakeChatCompletions, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KILN_OPENAI_BASE_URL", chat.base_url + "/")
@@ -208,10 +228,19 @@ def test_missing_or_bad_configuration_is_refused(monkeypatch: pytest.MonkeyPatch
         OpenAICompatibleGenerator(model=MODEL, timeout=0)
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd", "ftp://models.example.com/v1", "gopher://127.0.0.1:11434/", "localhost:11434/v1",
-    "http:///v1", "https://user:secret@api.example.com/v1", "https://api.example.com/v1?x=1", "",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://models.example.com/v1",
+        "gopher://127.0.0.1:11434/",
+        "localhost:11434/v1",
+        "http:///v1",
+        "https://user:secret@api.example.com/v1",
+        "https://api.example.com/v1?x=1",
+        "",
+    ],
+)
 def test_base_urls_other_than_plain_http_are_refused(url: str) -> None:
     with pytest.raises(ValueError, match="KILN_OPENAI_BASE_URL"):
         parse_base_url(url)
@@ -224,8 +253,10 @@ def test_the_endpoint_is_under_the_base_url() -> None:
 
 # --- one retry ---------------------------------------------------------------------------------------
 
+
 def test_an_invalid_answer_is_retried_with_the_validation_errors_as_a_tool_result(
-        chat: FakeChatCompletions, generator: OpenAICompatibleGenerator) -> None:
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
     broken = copy.deepcopy(SPEC)
     broken["entities"][1]["relations"] = [{"kind": "belongs_to", "target": "Project"}]  # no `via`
     chat.tool_answer(SPEC_TOOL, broken, call_id="call_first")
@@ -247,8 +278,9 @@ def test_an_invalid_answer_is_retried_with_the_validation_errors_as_a_tool_resul
     assert "entities.1" in result["content"] and "via" in result["content"] and SPEC_TOOL in result["content"]
 
 
-def test_malformed_twice_fails_without_a_third_call(chat: FakeChatCompletions,
-                                                    generator: OpenAICompatibleGenerator) -> None:
+def test_malformed_twice_fails_without_a_third_call(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
     chat.tool_answer(QUESTIONS_TOOL, {"questions": []})
     chat.tool_answer(QUESTIONS_TOOL, {"questions": [{"id": "Bad Id", "question": "?", "type": "text"}]})
 
@@ -259,8 +291,9 @@ def test_malformed_twice_fails_without_a_third_call(chat: FakeChatCompletions,
     assert len(chat.requests) == 2
 
 
-def test_an_answer_without_the_call_is_retried_with_a_user_message(chat: FakeChatCompletions,
-                                                                   generator: OpenAICompatibleGenerator) -> None:
+def test_an_answer_without_the_call_is_retried_with_a_user_message(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
     chat.text_answer("Here are some questions: how will users sign in?")
     chat.tool_answer(QUESTIONS_TOOL, QUESTIONS)
 
@@ -272,8 +305,9 @@ def test_an_answer_without_the_call_is_retried_with_a_user_message(chat: FakeCha
     assert feedback["role"] == "user" and f"did not call the {QUESTIONS_TOOL} tool" in feedback["content"]
 
 
-def test_arguments_that_are_not_json_are_retried(chat: FakeChatCompletions,
-                                                 generator: OpenAICompatibleGenerator) -> None:
+def test_arguments_that_are_not_json_are_retried(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
     chat.tool_answer(QUESTIONS_TOOL, '{"questions": [', as_text=False)
     chat.tool_answer(QUESTIONS_TOOL, QUESTIONS)
 
@@ -283,8 +317,9 @@ def test_arguments_that_are_not_json_are_retried(chat: FakeChatCompletions,
     assert result["role"] == "tool" and "not valid JSON" in result["content"]
 
 
-def test_an_answer_cut_off_at_the_token_limit_is_retried(chat: FakeChatCompletions,
-                                                         generator: OpenAICompatibleGenerator) -> None:
+def test_an_answer_cut_off_at_the_token_limit_is_retried(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
     chat.tool_answer(SPEC_TOOL, {"title": "Timekeeper"}, finish="length", call_id="call_cut")
     chat.tool_answer(SPEC_TOOL, SPEC)
 
@@ -295,7 +330,8 @@ def test_an_answer_cut_off_at_the_token_limit_is_retried(chat: FakeChatCompletio
 
 
 def test_an_empty_answer_at_the_token_limit_adds_the_note_to_the_request(
-        chat: FakeChatCompletions, generator: OpenAICompatibleGenerator) -> None:
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
     chat.text_answer(None, finish="length")
     chat.tool_answer(QUESTIONS_TOOL, QUESTIONS)
 
@@ -309,8 +345,9 @@ def test_an_empty_answer_at_the_token_limit_adds_the_note_to_the_request(
 
 def test_json_schema_output_is_retried_with_the_errors(chat: FakeChatCompletions) -> None:
     chat.text_answer("```json\nnot json\n```")
-    chat.text_answer(json.dumps({"questions": [{"id": "x", "question": "Sign in?", "type": "boolean",
-                                               "options": ["a", "b"]}]}))
+    chat.text_answer(
+        json.dumps({"questions": [{"id": "x", "question": "Sign in?", "type": "boolean", "options": ["a", "b"]}]})
+    )
 
     with pytest.raises(GenerationFailed) as failure:
         json_generator(chat).clarify(BRIEF)
@@ -322,8 +359,9 @@ def test_json_schema_output_is_retried_with_the_errors(chat: FakeChatCompletions
     assert feedback["role"] == "user" and "not valid JSON" in feedback["content"]
 
 
-def test_an_out_of_scope_file_is_retried_with_the_offending_paths(chat: FakeChatCompletions,
-                                                                  generator: OpenAICompatibleGenerator) -> None:
+def test_an_out_of_scope_file_is_retried_with_the_offending_paths(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
     stray = copy.deepcopy(FILES)
     stray["files"]["timekeeper/models.py"] = "class Project: pass\n"
     chat.tool_answer(FILES_TOOL, stray, call_id="call_stray")
@@ -337,8 +375,10 @@ def test_an_out_of_scope_file_is_retried_with_the_offending_paths(chat: FakeChat
 
 # --- refusals and endpoint errors -------------------------------------------------------------------
 
-def test_a_content_filter_stop_is_refused_without_retry(chat: FakeChatCompletions,
-                                                        generator: OpenAICompatibleGenerator) -> None:
+
+def test_a_content_filter_stop_is_refused_without_retry(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
     chat.text_answer("", finish="content_filter")
 
     with pytest.raises(GenerationFailed) as failure:
@@ -347,8 +387,9 @@ def test_a_content_filter_stop_is_refused_without_retry(chat: FakeChatCompletion
     assert failure.value.reason == "refused" and len(chat.requests) == 1
 
 
-def test_a_refusal_field_is_refused_without_retry(chat: FakeChatCompletions,
-                                                  generator: OpenAICompatibleGenerator) -> None:
+def test_a_refusal_field_is_refused_without_retry(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
     chat.text_answer(None, refusal="I can't help with that.")
 
     with pytest.raises(GenerationFailed) as failure:
@@ -357,10 +398,14 @@ def test_a_refusal_field_is_refused_without_retry(chat: FakeChatCompletions,
     assert failure.value.reason == "refused" and len(chat.requests) == 1
 
 
-def test_429_is_unavailable_with_the_endpoints_retry_after(chat: FakeChatCompletions,
-                                                           generator: OpenAICompatibleGenerator) -> None:
-    chat.error(429, {"error": {"message": "Rate limit reached (internal detail)", "code": "rate_limit_exceeded"}},
-               {"Retry-After": "17"})
+def test_429_is_unavailable_with_the_endpoints_retry_after(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
+    chat.error(
+        429,
+        {"error": {"message": "Rate limit reached (internal detail)", "code": "rate_limit_exceeded"}},
+        {"Retry-After": "17"},
+    )
 
     with pytest.raises(GenerationFailed) as failure:
         generator.clarify(BRIEF)
@@ -370,14 +415,22 @@ def test_429_is_unavailable_with_the_endpoints_retry_after(chat: FakeChatComplet
     assert len(chat.requests) == 1
 
 
-@pytest.mark.parametrize("status,headers,retry_after", [
-    (503, {"Retry-After": "3"}, 3),
-    (500, {}, None),
-    (502, {"Retry-After": "soon"}, None),
-    (408, {}, None),
-])
-def test_outages_are_unavailable(chat: FakeChatCompletions, generator: OpenAICompatibleGenerator,
-                                 status: int, headers: dict[str, str], retry_after: int | None) -> None:
+@pytest.mark.parametrize(
+    "status,headers,retry_after",
+    [
+        (503, {"Retry-After": "3"}, 3),
+        (500, {}, None),
+        (502, {"Retry-After": "soon"}, None),
+        (408, {}, None),
+    ],
+)
+def test_outages_are_unavailable(
+    chat: FakeChatCompletions,
+    generator: OpenAICompatibleGenerator,
+    status: int,
+    headers: dict[str, str],
+    retry_after: int | None,
+) -> None:
     chat.error(status, headers=headers)
 
     with pytest.raises(GenerationFailed) as failure:
@@ -386,8 +439,9 @@ def test_outages_are_unavailable(chat: FakeChatCompletions, generator: OpenAICom
     assert failure.value.reason == "unavailable" and failure.value.retry_after == retry_after
 
 
-def test_an_outage_during_the_retry_is_unavailable(chat: FakeChatCompletions,
-                                                   generator: OpenAICompatibleGenerator) -> None:
+def test_an_outage_during_the_retry_is_unavailable(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
     chat.tool_answer(QUESTIONS_TOOL, {"questions": []})
     chat.error(429, headers={"Retry-After": "9"})
 
@@ -397,16 +451,19 @@ def test_an_outage_during_the_retry_is_unavailable(chat: FakeChatCompletions,
     assert failure.value.reason == "unavailable" and failure.value.retry_after == 9
 
 
-@pytest.mark.parametrize("status,body", [
-    (401, {"error": {"message": "Incorrect API key provided: sk-te***", "code": "invalid_api_key"}}),
-    (403, {"error": {"message": "forbidden"}}),
-    (404, {"error": {"message": "model 'llama9' not found", "type": "not_found_error"}}),
-    (400, {"error": {"message": "tool_choice is not supported (internal detail)"}}),
-    (429, {"error": {"message": "You exceeded your current quota", "code": "insufficient_quota"}}),
-])
-def test_rejections_of_the_call_itself_are_misconfigured(chat: FakeChatCompletions,
-                                                         generator: OpenAICompatibleGenerator,
-                                                         status: int, body: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "status,body",
+    [
+        (401, {"error": {"message": "Incorrect API key provided: sk-te***", "code": "invalid_api_key"}}),
+        (403, {"error": {"message": "forbidden"}}),
+        (404, {"error": {"message": "model 'llama9' not found", "type": "not_found_error"}}),
+        (400, {"error": {"message": "tool_choice is not supported (internal detail)"}}),
+        (429, {"error": {"message": "You exceeded your current quota", "code": "insufficient_quota"}}),
+    ],
+)
+def test_rejections_of_the_call_itself_are_misconfigured(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator, status: int, body: dict[str, Any]
+) -> None:
     chat.error(status, body)
 
     with pytest.raises(GenerationFailed) as failure:
@@ -417,10 +474,13 @@ def test_rejections_of_the_call_itself_are_misconfigured(chat: FakeChatCompletio
     assert len(chat.requests) == 1
 
 
-def test_a_request_over_the_context_length_is_malformed_without_retry(chat: FakeChatCompletions,
-                                                                      generator: OpenAICompatibleGenerator) -> None:
-    chat.error(400, {"error": {"message": "This model's maximum context length is 8192 tokens",
-                               "code": "context_length_exceeded"}})
+def test_a_request_over_the_context_length_is_malformed_without_retry(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
+    chat.error(
+        400,
+        {"error": {"message": "This model's maximum context length is 8192 tokens", "code": "context_length_exceeded"}},
+    )
 
     with pytest.raises(GenerationFailed) as failure:
         generator.write_spec(spec_request())
@@ -438,8 +498,9 @@ def test_redirects_are_not_followed(chat: FakeChatCompletions, generator: OpenAI
     assert [r.path for r in chat.requests] == ["/v1/chat/completions"]
 
 
-def test_an_answer_that_is_not_a_chat_completion_is_misconfigured(chat: FakeChatCompletions,
-                                                                  generator: OpenAICompatibleGenerator) -> None:
+def test_an_answer_that_is_not_a_chat_completion_is_misconfigured(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
     chat.reply(Reply(200, raw=b"<html>Welcome to nginx!</html>", headers={"Content-Type": "text/html"}))
 
     with pytest.raises(GenerationFailed) as failure:
@@ -462,6 +523,7 @@ def test_a_closed_port_is_unavailable() -> None:
 
 # --- time -------------------------------------------------------------------------------------------
 
+
 def test_a_slow_endpoint_times_out_as_unavailable(chat: FakeChatCompletions) -> None:
     chat.reply(Reply(before=lambda: time.sleep(1.5), body={}))
     generator = OpenAICompatibleGenerator(chat.base_url, MODEL, api_key=lambda: None, timeout=0.3)
@@ -476,8 +538,7 @@ def test_a_slow_endpoint_times_out_as_unavailable(chat: FakeChatCompletions) -> 
 
 def test_the_timeout_covers_both_attempts(chat: FakeChatCompletions) -> None:
     now = [1_000.0]
-    generator = OpenAICompatibleGenerator(chat.base_url, MODEL, api_key=lambda: None, timeout=24,
-                                          clock=lambda: now[0])
+    generator = OpenAICompatibleGenerator(chat.base_url, MODEL, api_key=lambda: None, timeout=24, clock=lambda: now[0])
 
     def slow_answer() -> None:  # the first (malformed) answer takes 25 s of the generator's clock
         now[0] += 25
@@ -491,9 +552,19 @@ def test_the_timeout_covers_both_attempts(chat: FakeChatCompletions) -> None:
     assert len(chat.requests) == 1  # no retry once the time is spent
 
 
-@pytest.mark.parametrize("value,seconds", [
-    ("17", 17), ("0", 1), ("2.2", 3), ("999999", 3600), ("", None), (None, None), ("soon", None), ("nan", None),
-])
+@pytest.mark.parametrize(
+    "value,seconds",
+    [
+        ("17", 17),
+        ("0", 1),
+        ("2.2", 3),
+        ("999999", 3600),
+        ("", None),
+        (None, None),
+        ("soon", None),
+        ("nan", None),
+    ],
+)
 def test_retry_after_values(value: str | None, seconds: int | None) -> None:
     assert retry_after_seconds(value) == seconds
 
@@ -506,9 +577,11 @@ def test_retry_after_as_an_http_date() -> None:
 
 # --- the key from Secrets Manager -------------------------------------------------------------------
 
+
 @pytest.mark.usefixtures("cloud")
-def test_the_key_comes_from_secrets_manager_when_deployed(chat: FakeChatCompletions,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_key_comes_from_secrets_manager_when_deployed(
+    chat: FakeChatCompletions, monkeypatch: pytest.MonkeyPatch
+) -> None:
     secret = boto3.client("secretsmanager").create_secret(Name="kiln/openai", SecretString="sk-from-secret\n")
     monkeypatch.setenv("KILN_OPENAI_API_KEY_SECRET_ARN", secret["ARN"])
     chat.tool_answer(QUESTIONS_TOOL, QUESTIONS)
@@ -520,8 +593,9 @@ def test_the_key_comes_from_secrets_manager_when_deployed(chat: FakeChatCompleti
 
 @pytest.mark.usefixtures("cloud")
 def test_an_unreadable_secret_is_misconfigured(chat: FakeChatCompletions, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KILN_OPENAI_API_KEY_SECRET_ARN",
-                       "arn:aws:secretsmanager:us-east-1:123456789012:secret:kiln/missing-AbCdEf")
+    monkeypatch.setenv(
+        "KILN_OPENAI_API_KEY_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:kiln/missing-AbCdEf"
+    )
 
     with pytest.raises(GenerationFailed) as failure:
         OpenAICompatibleGenerator(chat.base_url, MODEL).clarify(BRIEF)
@@ -532,13 +606,21 @@ def test_an_unreadable_secret_is_misconfigured(chat: FakeChatCompletions, monkey
 
 # --- build steps: repair -----------------------------------------------------------------------------
 
-def test_repair_forces_the_files_tool_and_retries_once_with_the_problems(chat: FakeChatCompletions,
-                                                                         generator: OpenAICompatibleGenerator) -> None:
-    request = RepairRequest(task=IMPLEMENT_TASK, documents=DOCUMENTS, attempt=1, files=FILES["files"],
-                            failures=["FAIL: test_routes (tests.test_api.ApiTest.test_routes)"])
+
+def test_repair_forces_the_files_tool_and_retries_once_with_the_problems(
+    chat: FakeChatCompletions, generator: OpenAICompatibleGenerator
+) -> None:
+    request = RepairRequest(
+        task=IMPLEMENT_TASK,
+        documents=DOCUMENTS,
+        attempt=1,
+        files=FILES["files"],
+        failures=["FAIL: test_routes (tests.test_api.ApiTest.test_routes)"],
+    )
     chat.tool_answer(FILES_TOOL, {"files": {"README.md": "# Timekeeper\n"}}, call_id="call_stray")
-    chat.tool_answer(FILES_TOOL, {"files": {"timekeeper/api/server.py": "import http.server\n"},
-                                  "summary": "Fixed the route."})
+    chat.tool_answer(
+        FILES_TOOL, {"files": {"timekeeper/api/server.py": "import http.server\n"}, "summary": "Fixed the route."}
+    )
 
     implementation = generator.repair(request)
 

@@ -69,18 +69,31 @@ def object_exists(key: str) -> bool:
 
 def test_a_20_mib_stream_is_stored_in_5_mib_parts(s3_calls):
     data = os.urandom(20 * MIB)
-    with MultipartSink("exports/big.bin", part_size=5 * MIB, content_type="application/zip",
-                       content_disposition='attachment; filename="big.zip"', metadata={"kind": "export"}) as sink:
+    with MultipartSink(
+        "exports/big.bin",
+        part_size=5 * MIB,
+        content_type="application/zip",
+        content_disposition='attachment; filename="big.zip"',
+        metadata={"kind": "export"},
+    ) as sink:
         for start in range(0, len(data), 700 * 1024):  # writes that straddle part boundaries
-            sink.write(data[start:start + 700 * 1024])
+            sink.write(data[start : start + 700 * 1024])
         assert sink.tell() == len(data)
 
     parts = [params for name, params in s3_calls if name == "UploadPart"]
     assert [p["PartNumber"] for p in parts] == [1, 2, 3, 4]
-    assert [name for name, _ in s3_calls] == ["CreateMultipartUpload", "UploadPart", "UploadPart", "UploadPart",
-                                              "UploadPart", "CompleteMultipartUpload"]
-    crcs = [base64.b64encode(zlib.crc32(data[i:i + 5 * MIB]).to_bytes(4, "big")).decode()
-            for i in range(0, len(data), 5 * MIB)]
+    assert [name for name, _ in s3_calls] == [
+        "CreateMultipartUpload",
+        "UploadPart",
+        "UploadPart",
+        "UploadPart",
+        "UploadPart",
+        "CompleteMultipartUpload",
+    ]
+    crcs = [
+        base64.b64encode(zlib.crc32(data[i : i + 5 * MIB]).to_bytes(4, "big")).decode()
+        for i in range(0, len(data), 5 * MIB)
+    ]
     assert [p["ChecksumCRC32"] for p in parts] == crcs  # sent as a header: no aws-chunked re-encoding
     completed = dict(s3_calls)["CompleteMultipartUpload"]["MultipartUpload"]["Parts"]
     assert [(p["PartNumber"], p["ChecksumCRC32"]) for p in completed] == list(zip([1, 2, 3, 4], crcs, strict=True))
@@ -218,8 +231,16 @@ def test_memory_stays_bounded_by_the_part_size():
     s3, body = client("s3"), os.urandom(part_size)
     upload_id = s3.create_multipart_upload(Bucket=BUCKET, Key="tmp/calibration")["UploadId"]
     crc = base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
-    one_request = traced_peak(lambda: s3.upload_part(Bucket=BUCKET, Key="tmp/calibration", UploadId=upload_id,
-                                                     PartNumber=1, Body=body, ChecksumCRC32=crc))  # noqa: F821 - runs before the del
+    one_request = traced_peak(
+        lambda: s3.upload_part(
+            Bucket=BUCKET,
+            Key="tmp/calibration",
+            UploadId=upload_id,
+            PartNumber=1,
+            Body=body,  # noqa: F821 - runs before the del
+            ChecksumCRC32=crc,
+        )
+    )
     s3.abort_multipart_upload(Bucket=BUCKET, Key="tmp/calibration", UploadId=upload_id)
     del body
 
@@ -238,7 +259,7 @@ def test_zipfile_writes_a_valid_archive_through_the_sink():
             archive.writestr("README.md", b"# hello\n" * 1000)
             with archive.open("data/random.bin", "w") as entry:
                 for start in range(0, len(payload), 256 * 1024):
-                    entry.write(payload[start:start + 256 * 1024])
+                    entry.write(payload[start : start + 256 * 1024])
             archive.writestr("data/more.bin", os.urandom(3 * MIB))
     body = stored("exports/a.zip")
     assert sink.size == len(body) > 5 * MIB  # large enough to have gone multipart
@@ -286,14 +307,20 @@ def test_presigned_download_keeps_a_shorter_expiry():
     assert expires_at <= datetime.now(UTC) + timedelta(seconds=60)
 
 
-@pytest.mark.parametrize("filename, expected", [
-    ("report.zip", 'attachment; filename="report.zip"'),
-    ("Résumé final.zip", "attachment; filename=\"Resume final.zip\"; filename*=UTF-8''R%C3%A9sum%C3%A9%20final.zip"),
-    ('../../etc/"evil";\r\nX: y.zip', 'attachment; filename="_evil_X_ y.zip"'),
-    ("..\\..\\.profile", 'attachment; filename="profile"'),
-    ("项目.zip", "attachment; filename=\"_.zip\"; filename*=UTF-8''%E9%A1%B9%E7%9B%AE.zip"),
-    ("", 'attachment; filename="download"'),
-])
+@pytest.mark.parametrize(
+    "filename, expected",
+    [
+        ("report.zip", 'attachment; filename="report.zip"'),
+        (
+            "Résumé final.zip",
+            "attachment; filename=\"Resume final.zip\"; filename*=UTF-8''R%C3%A9sum%C3%A9%20final.zip",
+        ),
+        ('../../etc/"evil";\r\nX: y.zip', 'attachment; filename="_evil_X_ y.zip"'),
+        ("..\\..\\.profile", 'attachment; filename="profile"'),
+        ("项目.zip", "attachment; filename=\"_.zip\"; filename*=UTF-8''%E9%A1%B9%E7%9B%AE.zip"),
+        ("", 'attachment; filename="download"'),
+    ],
+)
 def test_content_disposition_is_ascii_safe_with_an_rfc_6266_utf8_name(filename, expected):
     header = s3_transfer.content_disposition(filename)
     assert header == expected
@@ -327,8 +354,9 @@ def test_presigned_upload_pins_size_type_and_key_in_the_policy():
 def test_a_post_of_the_declared_size_is_stored():
     body = os.urandom(1234)
     upload = s3_transfer.presigned_upload("uploads/ws/spec.zip", "application/zip", len(body))
-    response = requests.post(upload["url"], data=upload["fields"],
-                             files={"file": ("spec.zip", body, "application/zip")}, timeout=10)
+    response = requests.post(
+        upload["url"], data=upload["fields"], files={"file": ("spec.zip", body, "application/zip")}, timeout=10
+    )
     assert response.status_code == 204
     assert stored("uploads/ws/spec.zip") == body
     info = s3_transfer.head("uploads/ws/spec.zip")
@@ -338,8 +366,9 @@ def test_a_post_of_the_declared_size_is_stored():
 
 def test_moto_does_not_enforce_the_post_policy_so_head_is_the_check():
     upload = s3_transfer.presigned_upload("uploads/ws/declared.zip", "application/zip", 10)
-    response = requests.post(upload["url"], data=upload["fields"],
-                             files={"file": ("x.zip", b"much more than ten bytes")}, timeout=10)
+    response = requests.post(
+        upload["url"], data=upload["fields"], files={"file": ("x.zip", b"much more than ten bytes")}, timeout=10
+    )
     # S3 answers 400 EntityTooLarge here; moto accepts the body. Whatever the store did,
     # head() reports the true size, which the workflow compares with the declared one.
     info = s3_transfer.head("uploads/ws/declared.zip")
@@ -349,9 +378,15 @@ def test_moto_does_not_enforce_the_post_policy_so_head_is_the_check():
         assert info is None
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"size_bytes": -1}, {"size_bytes": 6 * 1024 * MIB}, {"size_bytes": True}, {"content_type": "text/plain\r\nX: y"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"size_bytes": -1},
+        {"size_bytes": 6 * 1024 * MIB},
+        {"size_bytes": True},
+        {"content_type": "text/plain\r\nX: y"},
+    ],
+)
 def test_presigned_upload_rejects_bad_arguments(kwargs):
     arguments = {"key": "uploads/x", "content_type": "application/zip", "size_bytes": 10} | kwargs
     with pytest.raises(ValueError):
@@ -394,8 +429,7 @@ def test_download_to_refuses_an_object_over_the_limit(tmp_path):
 
 def test_download_to_counts_bytes_when_the_length_is_not_announced(tmp_path):
     boto3.client("s3").put_object(Bucket=BUCKET, Key="uploads/big.bin", Body=os.urandom(3 * MIB))
-    client("s3").meta.events.register("after-call.s3.GetObject",
-                                      lambda parsed, **_: parsed.pop("ContentLength", None))
+    client("s3").meta.events.register("after-call.s3.GetObject", lambda parsed, **_: parsed.pop("ContentLength", None))
     with (tmp_path / "big.bin").open("wb") as handle, pytest.raises(ObjectTooLarge):
         s3_transfer.download_to("uploads/big.bin", handle, max_bytes=MIB + 1)
     assert (tmp_path / "big.bin").stat().st_size <= MIB + 1

@@ -66,13 +66,47 @@ def build_zip(entries: list[RawEntry], *, count: int | None = None) -> bytes:
         csize = len(payload) if entry.csize is None else entry.csize
         offset = out.tell()
         local_name = entry.name if entry.local_name is None else entry.local_name
-        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, entry.flags, entry.method, 0, DOS_DATE_1980,
-                              crc, csize, usize, len(local_name), 0))
+        out.write(
+            struct.pack(
+                "<4s5H3L2H",
+                b"PK\x03\x04",
+                20,
+                entry.flags,
+                entry.method,
+                0,
+                DOS_DATE_1980,
+                crc,
+                csize,
+                usize,
+                len(local_name),
+                0,
+            )
+        )
         out.write(local_name)
         out.write(payload)
-        central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", (3 << 8) | 20, 20, entry.flags, entry.method, 0,
-                                   DOS_DATE_1980, crc, csize, usize, len(entry.name), 0, 0, 0, 0,
-                                   entry.external_attr, offset) + entry.name)
+        central.append(
+            struct.pack(
+                "<4s6H3L5H2L",
+                b"PK\x01\x02",
+                (3 << 8) | 20,
+                20,
+                entry.flags,
+                entry.method,
+                0,
+                DOS_DATE_1980,
+                crc,
+                csize,
+                usize,
+                len(entry.name),
+                0,
+                0,
+                0,
+                0,
+                entry.external_attr,
+                offset,
+            )
+            + entry.name
+        )
     start = out.tell()
     for record in central:
         out.write(record)
@@ -103,8 +137,10 @@ def kiln_document(files: dict[str, bytes], **overrides) -> dict:
     document = {
         "formatVersion": "1.0",
         "project": {"name": "Hostile", "description": "made by hand"},
-        "files": [{"path": path, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-                  for path, data in sorted(files.items())],
+        "files": [
+            {"path": path, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            for path, data in sorted(files.items())
+        ],
     }
     document.update(overrides)
     return document
@@ -112,11 +148,13 @@ def kiln_document(files: dict[str, bytes], **overrides) -> dict:
 
 # --- tar --------------------------------------------------------------------------------------
 
-def tar_header(name: bytes, size: int = 0, typeflag: bytes = b"0", linkname: bytes = b"",
-               devmajor: int = 0, devminor: int = 0) -> bytes:
+
+def tar_header(
+    name: bytes, size: int = 0, typeflag: bytes = b"0", linkname: bytes = b"", devmajor: int = 0, devminor: int = 0
+) -> bytes:
     """A ustar header block with a correct checksum, name taken as raw bytes."""
     block = bytearray(512)
-    block[0:len(name[:100])] = name[:100]
+    block[0 : len(name[:100])] = name[:100]
     block[100:108] = b"0000644\0"
     block[108:116] = b"0000000\0"
     block[116:124] = b"0000000\0"
@@ -124,7 +162,7 @@ def tar_header(name: bytes, size: int = 0, typeflag: bytes = b"0", linkname: byt
     block[136:148] = b"00000000000\0"
     block[148:156] = b" " * 8
     block[156:157] = typeflag
-    block[157:157 + len(linkname)] = linkname
+    block[157 : 157 + len(linkname)] = linkname
     block[257:263] = b"ustar\0"
     block[263:265] = b"00"
     block[329:337] = b"%07o\0" % devmajor

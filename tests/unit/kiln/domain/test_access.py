@@ -33,6 +33,7 @@ def test_generated_secrets_are_well_formed_and_unique():
 
 def test_hash_is_sha256_hex():
     import hashlib
+
     assert hash_secret("kiln_x") == hashlib.sha256(b"kiln_x").hexdigest()
     assert len(hash_secret("kiln_x")) == 64
 
@@ -56,8 +57,16 @@ NOON = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
 
 def test_a_superseded_secret_works_until_its_grace_period_ends():
-    old = ApiKey("key_x", "ws", "n", "kiln_abc", "h", ("project:read",),
-                 superseded_at="2026-06-01T00:00:00.000Z", grace_until="2026-06-01T12:00:00.000Z")
+    old = ApiKey(
+        "key_x",
+        "ws",
+        "n",
+        "kiln_abc",
+        "h",
+        ("project:read",),
+        superseded_at="2026-06-01T00:00:00.000Z",
+        grace_until="2026-06-01T12:00:00.000Z",
+    )
     assert old.usable_at(datetime(2026, 6, 1, 11, 59, 59, tzinfo=UTC))
     assert not old.usable_at(NOON)
 
@@ -65,21 +74,54 @@ def test_a_superseded_secret_works_until_its_grace_period_ends():
 def test_status_precedence():
     key = ApiKey("key_x", "ws", "n", "kiln_abc", "h", ("project:read",))
     assert key.status_at(NOON) == "active"
-    rotating = ApiKey("key_x", "ws", "n", "kiln_abc", "h", ("project:read",),
-                      previous_secret_hash="g", previous_secret_expires_at="2026-06-01T13:00:00.000Z")
+    rotating = ApiKey(
+        "key_x",
+        "ws",
+        "n",
+        "kiln_abc",
+        "h",
+        ("project:read",),
+        previous_secret_hash="g",
+        previous_secret_expires_at="2026-06-01T13:00:00.000Z",
+    )
     assert rotating.status_at(NOON) == "rotated"
     assert rotating.status_at(datetime(2026, 6, 1, 13, tzinfo=UTC)) == "active"
-    expired = ApiKey("key_x", "ws", "n", "kiln_abc", "h", ("project:read",), expires_at="2026-06-01T12:00:00.000Z",
-                     previous_secret_hash="g", previous_secret_expires_at="2026-06-01T13:00:00.000Z")
+    expired = ApiKey(
+        "key_x",
+        "ws",
+        "n",
+        "kiln_abc",
+        "h",
+        ("project:read",),
+        expires_at="2026-06-01T12:00:00.000Z",
+        previous_secret_hash="g",
+        previous_secret_expires_at="2026-06-01T13:00:00.000Z",
+    )
     assert expired.status_at(NOON) == "expired"
-    revoked = ApiKey("key_x", "ws", "n", "kiln_abc", "h", ("project:read",), expires_at="2026-06-01T12:00:00.000Z",
-                     revoked_at="2026-05-01T00:00:00.000Z")
+    revoked = ApiKey(
+        "key_x",
+        "ws",
+        "n",
+        "kiln_abc",
+        "h",
+        ("project:read",),
+        expires_at="2026-06-01T12:00:00.000Z",
+        revoked_at="2026-05-01T00:00:00.000Z",
+    )
     assert revoked.status_at(NOON) == "revoked"
 
 
 def test_the_view_never_carries_a_hash():
-    key = ApiKey("key_x", "ws", "n", "kiln_abc", "secret-hash", ("project:read",),
-                 previous_secret_hash="previous-hash", previous_secret_expires_at="2026-06-01T13:00:00.000Z")
+    key = ApiKey(
+        "key_x",
+        "ws",
+        "n",
+        "kiln_abc",
+        "secret-hash",
+        ("project:read",),
+        previous_secret_hash="previous-hash",
+        previous_secret_expires_at="2026-06-01T13:00:00.000Z",
+    )
     view = key_view(key, NOON)
     assert "secret-hash" not in str(view) and "previous-hash" not in str(view)
     assert view["status"] == "rotated" and view["previousSecretExpiresAt"] == "2026-06-01T13:00:00.000Z"
@@ -103,23 +145,26 @@ def test_path_globs_start_with_a_slash_and_are_bounded():
             canonical_paths(bad)
 
 
-@pytest.mark.parametrize("inner, outer, within", [
-    ("/v1/projects", "/v1/projects", True),
-    ("/v1/projects/*", "/v1/projects/**", True),
-    ("/v1/projects/proj_1", "/v1/projects/*", True),
-    ("/v1/projects/*/runs", "/v1/projects/**", True),
-    ("/v1/projects/*/runs", "/v1/projects/*/*", True),
-    ("/v1/projects/a*", "/v1/projects/*", True),
-    ("/v1/projects/?", "/v1/projects/*", True),
-    ("/v1/**", "/**", True),
-    ("/v1/projects", "/v1/projects/*", False),  # `*` is one whole segment, never an empty path
-    ("/v1/projects/**", "/v1/projects/*", False),
-    ("/v1/projects/*", "/v1/projects", False),
-    ("/v1/projects/*/runs", "/v1/projects/*", False),
-    ("/v1/*", "/v1/projects", False),
-    ("/v1/projects/*", "/v1/projects/a*", False),
-    ("/v1/workspaces", "/v1/projects/**", False),
-])
+@pytest.mark.parametrize(
+    "inner, outer, within",
+    [
+        ("/v1/projects", "/v1/projects", True),
+        ("/v1/projects/*", "/v1/projects/**", True),
+        ("/v1/projects/proj_1", "/v1/projects/*", True),
+        ("/v1/projects/*/runs", "/v1/projects/**", True),
+        ("/v1/projects/*/runs", "/v1/projects/*/*", True),
+        ("/v1/projects/a*", "/v1/projects/*", True),
+        ("/v1/projects/?", "/v1/projects/*", True),
+        ("/v1/**", "/**", True),
+        ("/v1/projects", "/v1/projects/*", False),  # `*` is one whole segment, never an empty path
+        ("/v1/projects/**", "/v1/projects/*", False),
+        ("/v1/projects/*", "/v1/projects", False),
+        ("/v1/projects/*/runs", "/v1/projects/*", False),
+        ("/v1/*", "/v1/projects", False),
+        ("/v1/projects/*", "/v1/projects/a*", False),
+        ("/v1/workspaces", "/v1/projects/**", False),
+    ],
+)
 def test_glob_within(inner, outer, within):
     assert glob_within(inner, outer) is within
 
@@ -127,7 +172,8 @@ def test_glob_within(inner, outer, within):
 _SEGMENTS = st.sampled_from(["a", "b", "ab", "*", "**", "?", "a*", "*b"])
 _GLOBS = st.lists(_SEGMENTS, min_size=1, max_size=4).map(lambda parts: "/" + "/".join(parts))
 _PATHS = st.lists(st.sampled_from(["a", "b", "ab", "ba", "aab", ""]), min_size=1, max_size=5).map(
-    lambda parts: "/" + "/".join(parts))
+    lambda parts: "/" + "/".join(parts)
+)
 
 
 @settings(max_examples=400, deadline=None)
@@ -139,6 +185,7 @@ def test_glob_within_is_sound_for_the_pipeline_s_matcher(inner, outer, path):
 
 
 # --- AccessService on the shared fakes ------------------------------------------------------------------
+
 
 def access_world() -> tuple[FakeWorld, AccessService, Principal]:
     """A workspace and its admin key; the principal is what the authorizer hands the functions."""

@@ -26,8 +26,9 @@ def world(*operations: Operation, uploads: tuple[Upload, ...] = (), keep_bodies:
     """The shared fakes holding the project "Big" (built), `operations` and `uploads`."""
     fakes = FakeWorld()
     fakes.storage.keep_bodies = keep_bodies
-    fakes.projects.insert(WORKSPACE, Project(id=PROJECT, name="Big", description="d", status="built",
-                                             createdAt=STAMP, updatedAt=STAMP))
+    fakes.projects.insert(
+        WORKSPACE, Project(id=PROJECT, name="Big", description="d", status="built", createdAt=STAMP, updatedAt=STAMP)
+    )
     for operation in operations:
         fakes.operations.put(WORKSPACE, operation)
     for upload in uploads:
@@ -40,9 +41,17 @@ def main_of(fakes: FakeWorld, files: dict[str, bytes]) -> str:
 
 
 def export_operation(format: str, commit: str) -> Operation:
-    return Operation(id="exp_01m885m8rskqxxjknrtpgbxm1p", kind=OperationKind.EXPORT,
-                     status=OperationStatus.PROCESSING, projectId=PROJECT, format=format,
-                     source={"ref": "main", "commit": commit}, filename="big.zip", createdAt=STAMP, updatedAt=STAMP)
+    return Operation(
+        id="exp_01m885m8rskqxxjknrtpgbxm1p",
+        kind=OperationKind.EXPORT,
+        status=OperationStatus.PROCESSING,
+        projectId=PROJECT,
+        format=format,
+        source={"ref": "main", "commit": commit},
+        filename="big.zip",
+        createdAt=STAMP,
+        updatedAt=STAMP,
+    )
 
 
 def test_export_memory_stays_bounded_by_one_file_not_the_tree():
@@ -107,13 +116,15 @@ def test_an_invalid_archive_is_refused_before_anything_is_stored():
 def test_a_finished_operation_is_not_run_again():
     fakes = world()
     done = export_operation("zip", main_of(fakes, {"a.txt": b"a"})).model_copy(
-        update={"status": OperationStatus.SUCCEEDED})
+        update={"status": OperationStatus.SUCCEEDED}
+    )
     fakes.operations.put(WORKSPACE, done)
     assert fakes.archive_steps().run_export(WORKSPACE, done.id) == {"status": "already_finished"}
     assert fakes.storage.sinks == []
 
 
 # --- a project with no main, uploads that are gone ---------------------------------------------
+
 
 def test_a_kiln_export_of_a_project_without_main_holds_its_spec_and_no_files():
     operation = export_operation("kiln", "0" * 40).model_copy(update={"source": {"ref": "main", "commit": None}})
@@ -133,9 +144,16 @@ def test_a_kiln_export_of_a_project_without_main_holds_its_spec_and_no_files():
 
 
 def conversion_operation(upload_id: str) -> Operation:
-    return Operation(id="conv_01m885m8rskqxxjknrtpgbxm1p", kind=OperationKind.CONVERSION,
-                     status=OperationStatus.PROCESSING, uploadId=upload_id, format="zip", filename="a.zip",
-                     createdAt=STAMP, updatedAt=STAMP)
+    return Operation(
+        id="conv_01m885m8rskqxxjknrtpgbxm1p",
+        kind=OperationKind.CONVERSION,
+        status=OperationStatus.PROCESSING,
+        uploadId=upload_id,
+        format="zip",
+        filename="a.zip",
+        createdAt=STAMP,
+        updatedAt=STAMP,
+    )
 
 
 UPLOAD_ID = "upl_01m885m8rskqxxjknrtpgbxm1p"
@@ -146,20 +164,31 @@ def test_a_conversion_whose_upload_record_is_gone_fails_cleanly():
     # AttributeError from the cleanup (which the workflow turned into an opaque 500).
     fakes = world(conversion_operation(UPLOAD_ID))
     assert fakes.archive_steps().run_conversion(WORKSPACE, "conv_01m885m8rskqxxjknrtpgbxm1p") == {
-        "status": "failed", "code": "VALIDATION_ERROR"}
+        "status": "failed",
+        "code": "VALIDATION_ERROR",
+    }
     [failed] = fakes.operations.finished
     assert failed.error is not None and failed.error.message == "The upload no longer exists."
     assert fakes.storage.deleted == [] and fakes.storage.sinks == []
 
 
 def test_an_upload_deleted_while_it_is_read_fails_the_conversion_as_never_uploaded():
-    upload = Upload(id=UPLOAD_ID, filename="a.zip", contentType="application/zip", sizeBytes=3,
-                    objectKey=f"uploads/{WORKSPACE}/{UPLOAD_ID}", createdAt=STAMP, expiresAt=STAMP)
+    upload = Upload(
+        id=UPLOAD_ID,
+        filename="a.zip",
+        contentType="application/zip",
+        sizeBytes=3,
+        objectKey=f"uploads/{WORKSPACE}/{UPLOAD_ID}",
+        createdAt=STAMP,
+        expiresAt=STAMP,
+    )
     fakes = world(conversion_operation(UPLOAD_ID), uploads=(upload,))
     fakes.storage.put(upload.objectKey, b"zip")
     # There when checked, gone when read: its lifecycle ran out in between.
     fakes.storage.before("download_to", lambda: fakes.storage.expire(upload.objectKey))
     assert fakes.archive_steps().run_conversion(WORKSPACE, "conv_01m885m8rskqxxjknrtpgbxm1p") == {
-        "status": "failed", "code": "INVALID_ARCHIVE"}
+        "status": "failed",
+        "code": "INVALID_ARCHIVE",
+    }
     assert fakes.operations.finished[0].error.details == {"reason": "empty"}
     assert fakes.storage.deleted == [upload.objectKey]

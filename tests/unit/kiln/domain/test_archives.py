@@ -97,26 +97,33 @@ def one_file_zip(name: bytes, **fields) -> bytes:
 def one_file_tar(name: bytes, typeflag: bytes = b"0", **fields) -> bytes:
     content = b"x" if typeflag == b"0" else b""
     if len(name) > 100:  # a pax header carries the name
-        return tar_gz(tar_member(b"README.md", b"ok"), pax_header({b"path": name}),
-                      tar_member(b"placeholder", content, typeflag, **fields))
+        return tar_gz(
+            tar_member(b"README.md", b"ok"),
+            pax_header({b"path": name}),
+            tar_member(b"placeholder", content, typeflag, **fields),
+        )
     return tar_gz(tar_member(b"README.md", b"ok"), tar_member(name, content, typeflag, **fields))
 
 
 # --- names ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("name", "expected"), [
-    (b"../x", "path_traversal"),
-    (b"a/../../x", "path_traversal"),
-    (b"/etc/passwd", "absolute_path"),
-    (b"C:\\x", "drive_letter"),
-    (b"c:/windows/x", "drive_letter"),
-    (b"a\\b", "backslash"),
-    (b"a//b", "invalid_path"),
-    (b"a/./b", "invalid_path"),
-    (b"src/.git/config", "git_path"),
-    (b"bell\x07.txt", "invalid_path"),
-    (b"a" * 256, "name_too_long"),
-])
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (b"../x", "path_traversal"),
+        (b"a/../../x", "path_traversal"),
+        (b"/etc/passwd", "absolute_path"),
+        (b"C:\\x", "drive_letter"),
+        (b"c:/windows/x", "drive_letter"),
+        (b"a\\b", "backslash"),
+        (b"a//b", "invalid_path"),
+        (b"a/./b", "invalid_path"),
+        (b"src/.git/config", "git_path"),
+        (b"bell\x07.txt", "invalid_path"),
+        (b"a" * 256, "name_too_long"),
+    ],
+)
 def test_hostile_names_are_refused_in_zip_and_tar(name, expected):
     assert reason(one_file_zip(name)) == expected
     assert reason(one_file_tar(name)) == expected
@@ -148,6 +155,7 @@ def test_leading_dot_slash_is_the_root_as_tar_writes_it():
 
 # --- entry types ----------------------------------------------------------------------------
 
+
 def test_zip_symlinks_and_special_files_are_refused():
     assert reason(one_file_zip(b"link", external_attr=(stat.S_IFLNK | 0o777) << 16)) == "symlink"
     assert reason(one_file_zip(b"fifo", external_attr=(stat.S_IFIFO | 0o644) << 16)) == "special_file"
@@ -163,8 +171,11 @@ def test_tar_links_and_devices_are_refused():
 
 
 def test_links_written_by_tarfile_are_refused():
-    for kind, expected in ((tarfile.SYMTYPE, "symlink"), (tarfile.LNKTYPE, "hard_link"), (tarfile.CHRTYPE,
-                                                                                           "special_file")):
+    for kind, expected in (
+        (tarfile.SYMTYPE, "symlink"),
+        (tarfile.LNKTYPE, "hard_link"),
+        (tarfile.CHRTYPE, "special_file"),
+    ):
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
             info = tarfile.TarInfo("evil")
@@ -199,23 +210,37 @@ def test_nested_archives_are_stored_as_files():
 
 # --- duplicates -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("names", [
-    ("A.txt", "a.txt"),
-    ("same.txt", "same.txt"),
-    (unicodedata.normalize("NFC", "caf\u00e9.txt"), unicodedata.normalize("NFD", "caf\u00e9.txt")),
-    ("Stra\u00dfe.txt", "STRASSE.txt"),
-    ("lib", "LIB/x.py"),
-    ("src/a/", "src/A"),
-])
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("A.txt", "a.txt"),
+        ("same.txt", "same.txt"),
+        (unicodedata.normalize("NFC", "caf\u00e9.txt"), unicodedata.normalize("NFD", "caf\u00e9.txt")),
+        ("Stra\u00dfe.txt", "STRASSE.txt"),
+        ("lib", "LIB/x.py"),
+        ("src/a/", "src/A"),
+    ],
+)
 def test_names_that_collide_are_refused(names):
     first, second = names
     members = [RawEntry(n.encode(), b"" if n.endswith("/") else b"x", flags=0x800) for n in (first, second)]
     assert reason(build_zip(members)) == "duplicate_name"
-    assert reason(tar_gz(*(tar_member(n.encode(), b"" if n.endswith("/") else b"x", b"5" if n.endswith("/") else b"0")
-                           for n in (first, second)))) == "duplicate_name"
+    assert (
+        reason(
+            tar_gz(
+                *(
+                    tar_member(n.encode(), b"" if n.endswith("/") else b"x", b"5" if n.endswith("/") else b"0")
+                    for n in (first, second)
+                )
+            )
+        )
+        == "duplicate_name"
+    )
 
 
 # --- bombs and limits ----------------------------------------------------------------------
+
 
 def test_a_200_mb_deflated_entry_of_zeros_is_refused_by_its_ratio():
     compressed, crc = deflated_zeros(200 * MIB)
@@ -302,16 +327,17 @@ def test_overlapping_zip_entries_are_refused():
     first = RawEntry(b"a.txt", b"A" * 100)
     data = bytearray(build_zip([first, RawEntry(b"b.txt", b"B" * 100)]))
     # Point b.txt's central record at a forged local header inside a.txt's data.
-    forged = bytes(build_zip([RawEntry(b"b.txt", b"B" * 40)]))[:30 + 5 + 40]
-    data[40:40 + len(forged)] = forged
+    forged = bytes(build_zip([RawEntry(b"b.txt", b"B" * 40)]))[: 30 + 5 + 40]
+    data[40 : 40 + len(forged)] = forged
     central = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02") + 1)
-    data[central + 42:central + 46] = (40).to_bytes(4, "little")
-    data[central + 16:central + 20] = (zipfile.crc32(b"B" * 40)).to_bytes(4, "little")
-    data[central + 20:central + 28] = (40).to_bytes(4, "little") * 2
+    data[central + 42 : central + 46] = (40).to_bytes(4, "little")
+    data[central + 16 : central + 20] = (zipfile.crc32(b"B" * 40)).to_bytes(4, "little")
+    data[central + 20 : central + 28] = (40).to_bytes(4, "little") * 2
     assert reason(bytes(data)) == "corrupt"
 
 
 # --- damage ----------------------------------------------------------------------------------
+
 
 def test_truncated_archives_are_refused():
     for fmt in ("zip", "tar.gz"):
@@ -409,18 +435,24 @@ def test_kiln_versions_unknown_majors_are_refused_and_minors_accepted():
     assert "hologram" not in manifest.kiln.model_dump()
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda d: d.pop("formatVersion"),
-    lambda d: d.update(formatVersion="one"),
-    lambda d: d.pop("project"),
-    lambda d: d["files"][0].update(sha256="ABC"),
-    lambda d: d["files"][0].update(size="5"),
-    lambda d: d["files"][0].update(path="../escape"),
-    lambda d: d.update(files=d["files"] + d["files"][:1]),
-    lambda d: d.update(spec={"versions": [{"version": 1, "createdAt": "yesterday", "documents": DOCUMENTS}]}),
-    lambda d: d.update(spec={"versions": [{"version": 1, "createdAt": "2025-01-01T00:00:00Z",
-                                           "documents": {"SPEC.md": "only one"}}]}),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.pop("formatVersion"),
+        lambda d: d.update(formatVersion="one"),
+        lambda d: d.pop("project"),
+        lambda d: d["files"][0].update(sha256="ABC"),
+        lambda d: d["files"][0].update(size="5"),
+        lambda d: d["files"][0].update(path="../escape"),
+        lambda d: d.update(files=d["files"] + d["files"][:1]),
+        lambda d: d.update(spec={"versions": [{"version": 1, "createdAt": "yesterday", "documents": DOCUMENTS}]}),
+        lambda d: d.update(
+            spec={
+                "versions": [{"version": 1, "createdAt": "2025-01-01T00:00:00Z", "documents": {"SPEC.md": "only one"}}]
+            }
+        ),
+    ],
+)
 def test_invalid_kiln_json_is_refused(mutate):
     doc = kiln_document(KILN_TREE)
     mutate(doc)
@@ -441,11 +473,22 @@ def test_a_plain_zip_is_a_kiln_when_kiln_json_is_at_its_root():
 
 # --- round trips ---------------------------------------------------------------------------
 
+
 def test_round_trip_kiln_keeps_the_tree_and_the_metadata():
-    version = KilnSpecVersion(version=2, createdAt="2025-03-04T05:06:07.000Z", feedback="More CSV",
-                              approvedAt="2025-03-05T00:00:00.000Z", generator="builtin", documents=DOCUMENTS)
-    doc = document_for(TREE, spec=KilnSpec(versions=[version], latestVersion=2), createdAt="2025-03-06T00:00:00Z",
-                       source={"runId": "run_1", "ref": "main", "commit": "a" * 40})
+    version = KilnSpecVersion(
+        version=2,
+        createdAt="2025-03-04T05:06:07.000Z",
+        feedback="More CSV",
+        approvedAt="2025-03-05T00:00:00.000Z",
+        generator="builtin",
+        documents=DOCUMENTS,
+    )
+    doc = document_for(
+        TREE,
+        spec=KilnSpec(versions=[version], latestVersion=2),
+        createdAt="2025-03-06T00:00:00Z",
+        source={"runId": "run_1", "ref": "main", "commit": "a" * 40},
+    )
     data = written("kiln", TREE, doc)
     manifest, files = read_back(data)
     assert files == TREE
@@ -468,8 +511,9 @@ def test_round_trip_plain_formats(fmt):
 
 def test_archives_from_other_tools_are_read():
     # GitHub-style: everything under one directory (which is stripped), with directory entries.
-    github = zip_of({"owner-repo-0123abc/": b"", "owner-repo-0123abc/README.md": b"r",
-                     "owner-repo-0123abc/src/a.py": b"a"})
+    github = zip_of(
+        {"owner-repo-0123abc/": b"", "owner-repo-0123abc/README.md": b"r", "owner-repo-0123abc/src/a.py": b"a"}
+    )
     manifest, files = read_back(github)
     assert manifest.root == "owner-repo-0123abc" and files == {"README.md": b"r", "src/a.py": b"a"}
     # tarfile: GNU format with a long name, ./ prefixes and directories.
@@ -522,6 +566,7 @@ def test_a_changed_source_between_passes_is_caught():
 
 # --- writing ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fmt", ["zip", "tar.gz", "kiln"])
 def test_writing_is_deterministic(fmt):
     kiln = document_for(TREE) if fmt == "kiln" else None
@@ -546,12 +591,24 @@ def test_fixed_metadata_in_what_is_written():
 
 
 def test_already_compressed_types_are_stored():
-    tree = {"a.png": b"p" * 500, "b.JPG": b"j" * 500, "c.woff2": b"w" * 500, "d.tar.gz": b"g" * 500,
-            "e.py": b"e" * 500, "f.txt": b"f" * 500}
+    tree = {
+        "a.png": b"p" * 500,
+        "b.JPG": b"j" * 500,
+        "c.woff2": b"w" * 500,
+        "d.tar.gz": b"g" * 500,
+        "e.py": b"e" * 500,
+        "f.txt": b"f" * 500,
+    }
     with zipfile.ZipFile(io.BytesIO(written("zip", tree))) as archive:
         methods = {info.filename: info.compress_type for info in archive.infolist()}
-    assert methods == {"a.png": zipfile.ZIP_STORED, "b.JPG": zipfile.ZIP_STORED, "c.woff2": zipfile.ZIP_STORED,
-                       "d.tar.gz": zipfile.ZIP_STORED, "e.py": zipfile.ZIP_DEFLATED, "f.txt": zipfile.ZIP_DEFLATED}
+    assert methods == {
+        "a.png": zipfile.ZIP_STORED,
+        "b.JPG": zipfile.ZIP_STORED,
+        "c.woff2": zipfile.ZIP_STORED,
+        "d.tar.gz": zipfile.ZIP_STORED,
+        "e.py": zipfile.ZIP_DEFLATED,
+        "f.txt": zipfile.ZIP_DEFLATED,
+    }
 
 
 def test_the_kiln_writer_checks_the_listing_and_the_loaded_bytes():
@@ -560,8 +617,12 @@ def test_the_kiln_writer_checks_the_listing_and_the_loaded_bytes():
         write_archive("kiln", entries(KILN_TREE), io.BytesIO())  # no document
     with pytest.raises(ValueError):
         write_archive("kiln", entries({**KILN_TREE, "new.txt": b"n"}), io.BytesIO(), kiln=doc)
-    tampered = [(path, len(data), (lambda: b"X" * len(KILN_TREE["README.md"]))) if path == "README.md"
-                else (path, len(data), (lambda data=data: data)) for path, data in KILN_TREE.items()]
+    tampered = [
+        (path, len(data), (lambda: b"X" * len(KILN_TREE["README.md"])))
+        if path == "README.md"
+        else (path, len(data), (lambda data=data: data))
+        for path, data in KILN_TREE.items()
+    ]
     with pytest.raises(ValueError):
         write_archive("kiln", tampered, io.BytesIO(), kiln=doc)
     with pytest.raises(ValueError):
@@ -612,7 +673,8 @@ def test_convert_between_formats():
 # --- property --------------------------------------------------------------------------------
 
 _SEGMENT = st.text(alphabet=st.sampled_from("abcXYZ019-_.é€中"), min_size=1, max_size=8).filter(
-    lambda s: s not in (".", "..") and s.casefold() != ".git")
+    lambda s: s not in (".", "..") and s.casefold() != ".git"
+)
 _PATH = st.lists(_SEGMENT, min_size=1, max_size=3).map("/".join)
 
 
@@ -625,8 +687,10 @@ def _collision_free(tree: dict[str, bytes]) -> bool:
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(tree=st.dictionaries(_PATH, st.binary(max_size=3000), min_size=1, max_size=8),
-       fmt=st.sampled_from(["zip", "tar.gz", "kiln"]))
+@given(
+    tree=st.dictionaries(_PATH, st.binary(max_size=3000), min_size=1, max_size=8),
+    fmt=st.sampled_from(["zip", "tar.gz", "kiln"]),
+)
 def test_any_tree_round_trips(tree, fmt):
     tree = {**tree, "ROOT.md": b"keeps the tree from sharing one top directory"}
     assume(_collision_free(tree))

@@ -91,12 +91,16 @@ def really_verify(files: dict[str, bytes], plan: TaskPlan) -> VerificationResult
     return verify(files, plan, timeout_seconds=60)
 
 
-def build(
-    generator: Calculator, repair_attempts: int = 2
-) -> tuple[BuildSteps, RunRef]:
+def build(generator: Calculator, repair_attempts: int = 2) -> tuple[BuildSteps, RunRef]:
     root = services.use(services.build(build_workflow=Deferred()))
-    steps = BuildSteps(root.run_store, root.event_store, root.repository, lambda: generator, really_verify,
-                       repair_attempts=repair_attempts)
+    steps = BuildSteps(
+        root.run_store,
+        root.event_store,
+        root.repository,
+        lambda: generator,
+        really_verify,
+        repair_attempts=repair_attempts,
+    )
     project_id = approved_project()
     return steps, RunRef(WORKSPACE, project_id, start(project_id)[1]["data"]["id"])
 

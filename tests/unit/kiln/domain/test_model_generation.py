@@ -83,6 +83,7 @@ def implement_request() -> ImplementRequest:
 
 # --- the calls -----------------------------------------------------------------------------------
 
+
 def test_each_step_is_one_call_with_its_tool_model_and_budget() -> None:
     calls: list[tuple[Call[Any], str, type[BaseModel], int]] = [
         (questions_call(BRIEF), "submit_questions", QuestionSet, 4096),
@@ -97,8 +98,9 @@ def test_each_step_is_one_call_with_its_tool_model_and_budget() -> None:
 
 
 def test_a_repair_answers_with_the_implement_tool_and_the_scope_check() -> None:
-    request = RepairRequest(task=IMPLEMENT_TASK, documents=DOCUMENTS, failures=["FAIL: x <b>"], attempt=1,
-                            files=FILES["files"])
+    request = RepairRequest(
+        task=IMPLEMENT_TASK, documents=DOCUMENTS, failures=["FAIL: x <b>"], attempt=1, files=FILES["files"]
+    )
     call = repair_call(request)
 
     assert call.tool == FILES_TOOL and call.model is Implementation and "Never delete a test" in call.system
@@ -126,8 +128,9 @@ def test_a_recursive_schema_is_refused() -> None:
 
 def test_the_scope_check_lists_what_is_outside_and_trusts_no_dot_segments() -> None:
     inside = Implementation(files={"timekeeper/api/server.py": "", "tests/test_api.py": ""})
-    outside = Implementation(files={"timekeeper/api/../../setup.py": "", "/etc/passwd": "", "a\\b": "",
-                                    "timekeeper/api/ok.py": ""})
+    outside = Implementation(
+        files={"timekeeper/api/../../setup.py": "", "/etc/passwd": "", "a\\b": "", "timekeeper/api/ok.py": ""}
+    )
 
     assert scope_problem(IMPLEMENT_TASK, inside) == ""
     problem = scope_problem(IMPLEMENT_TASK, outside)
@@ -145,11 +148,13 @@ def test_a_long_list_of_stray_paths_is_cut_short() -> None:
 
 # --- reading an answer ---------------------------------------------------------------------------
 
+
 def test_an_answer_as_an_object_or_as_json_text_validates_as_the_model() -> None:
     for payload in (QUESTIONS, json.dumps(QUESTIONS)):
         result, problem = read_answer(questions(), AnswerForm.TOOL_CALL, answer(payload))
-        assert problem == "" and result is not None and [q.id for q in result.questions] == ["authentication",
-                                                                                              "invoicing"]
+        assert (
+            problem == "" and result is not None and [q.id for q in result.questions] == ["authentication", "invoicing"]
+        )
 
 
 def test_the_words_sent_back_name_the_tool_or_the_json_object() -> None:
@@ -159,8 +164,11 @@ def test_the_words_sent_back_name_the_tool_or_the_json_object() -> None:
     cases = [
         (AnswerForm.TOOL_CALL, Reply(answered=False), f"You did not call the {SPEC_TOOL} tool"),
         (AnswerForm.JSON_CONTENT, Reply(answered=False), "Your answer was empty"),
-        (AnswerForm.TOOL_CALL, answer("{", cut_off=True), f"cut off at the output token limit before it was "
-                                                          f"complete. Now call {SPEC_TOOL} again"),
+        (
+            AnswerForm.TOOL_CALL,
+            answer("{", cut_off=True),
+            f"cut off at the output token limit before it was complete. Now call {SPEC_TOOL} again",
+        ),
         (AnswerForm.JSON_CONTENT, answer("{", cut_off=True), "Now answer again with the JSON object"),
         (AnswerForm.TOOL_CALL, answer("{"), f"The {SPEC_TOOL} input was not valid JSON. Now call {SPEC_TOOL} again"),
         (AnswerForm.JSON_CONTENT, answer("```json"), "Your answer was not valid JSON"),
@@ -201,6 +209,7 @@ def test_without_tools_the_system_prompt_says_where_the_answer_goes() -> None:
 
 # --- one generation ------------------------------------------------------------------------------
 
+
 def run(script: Script, **options: Any) -> QuestionSet:
     return generate(questions(), script, provider="scripted", model="m-1", **options)
 
@@ -239,11 +248,14 @@ def test_two_unusable_answers_fail_as_malformed_output_without_a_third_call() ->
     assert script.sent == [1, 2] and len(script.problems) == 1  # nothing told after the last answer
 
 
-@pytest.mark.parametrize("reply,reason,message", [
-    (Reply(answered=False, refused=True), "refused", REFUSED_MESSAGE),
-    (answer(QUESTIONS, refused=True), "refused", REFUSED_MESSAGE),
-    (Reply(answered=False, overflow=True), "malformed_output", MALFORMED_MESSAGE),
-])
+@pytest.mark.parametrize(
+    "reply,reason,message",
+    [
+        (Reply(answered=False, refused=True), "refused", REFUSED_MESSAGE),
+        (answer(QUESTIONS, refused=True), "refused", REFUSED_MESSAGE),
+        (Reply(answered=False, overflow=True), "malformed_output", MALFORMED_MESSAGE),
+    ],
+)
 def test_refusals_and_context_overflows_are_never_retried(reply: Reply, reason: str, message: str) -> None:
     script = Script(reply, answer(QUESTIONS))
 
@@ -297,11 +309,13 @@ def test_the_json_form_words_the_problems_for_a_json_answer() -> None:
 
     run(script, form=AnswerForm.JSON_CONTENT)
 
-    assert script.problems == ["Your answer was not valid JSON. Now answer again with the JSON object, "
-                               "as one JSON object and nothing else."]
+    assert script.problems == [
+        "Your answer was not valid JSON. Now answer again with the JSON object, as one JSON object and nothing else."
+    ]
 
 
 # --- the port ------------------------------------------------------------------------------------
+
 
 class ScriptedGenerator(ModelGenerator):
     """A ModelGenerator whose transport answers each call from a table keyed by tool."""
@@ -321,14 +335,18 @@ class ScriptedGenerator(ModelGenerator):
         try:
             return generate(call, script, provider="scripted", model="m-1")
         finally:
-            del queue[:len(script.sent)]  # the answers this call used
+            del queue[: len(script.sent)]  # the answers this call used
 
 
 def test_every_step_of_the_port_goes_through_its_call() -> None:
-    generator = ScriptedGenerator({
-        QUESTIONS_TOOL: [QUESTIONS], SPEC_TOOL: [SPEC], "submit_plan": [PLAN],
-        FILES_TOOL: [{"files": {"README.md": ""}}, FILES, {"files": {"tests/test_api.py": "import unittest\n"}}],
-    })
+    generator = ScriptedGenerator(
+        {
+            QUESTIONS_TOOL: [QUESTIONS],
+            SPEC_TOOL: [SPEC],
+            "submit_plan": [PLAN],
+            FILES_TOOL: [{"files": {"README.md": ""}}, FILES, {"files": {"tests/test_api.py": "import unittest\n"}}],
+        }
+    )
     request = RepairRequest(task=IMPLEMENT_TASK, documents=DOCUMENTS, failures=["FAIL"], attempt=1, files={})
 
     assert [q.id for q in generator.clarify(BRIEF)] == ["authentication", "invoicing"]

@@ -48,9 +48,18 @@ class World:
         return self.fakes.repositories(WORKSPACE, PROJECT).commit("main", {"a.txt": b"a"}, "one", AUTHOR).id
 
     def upload(self) -> str:
-        self.store.put_upload(WORKSPACE, Upload(id=UPLOAD, filename="tree.zip", contentType="application/zip",
-                                                sizeBytes=10, objectKey=f"uploads/{WORKSPACE}/{UPLOAD}",
-                                                createdAt=STAMP, expiresAt=STAMP))
+        self.store.put_upload(
+            WORKSPACE,
+            Upload(
+                id=UPLOAD,
+                filename="tree.zip",
+                contentType="application/zip",
+                sizeBytes=10,
+                objectKey=f"uploads/{WORKSPACE}/{UPLOAD}",
+                createdAt=STAMP,
+                expiresAt=STAMP,
+            ),
+        )
         return UPLOAD
 
     def operation_ids(self) -> list[str]:
@@ -69,6 +78,7 @@ def refused(call: Any) -> KilnError:
 
 # --- vocabularies -------------------------------------------------------------------------------
 
+
 def test_v1_views_say_completed_and_the_strict_status_keeps_the_precise_state():
     world = World()
     world.build_main()
@@ -86,12 +96,15 @@ def test_v1_views_say_completed_and_the_strict_status_keeps_the_precise_state():
 
 # --- single-use uploads -------------------------------------------------------------------------
 
+
 def test_an_upload_feeds_one_operation_and_a_second_start_is_refused_at_once():
     world = World()
     upload_id = world.upload()
     first = world.service.convert(WORKSPACE, ConversionCreate(uploadId=upload_id, to="tar.gz"))
-    for again in (lambda: world.service.convert(WORKSPACE, ConversionCreate(uploadId=upload_id, to="zip")),
-                  lambda: world.service.import_upload(WORKSPACE, ImportFromUpload(uploadId=upload_id))):
+    for again in (
+        lambda: world.service.convert(WORKSPACE, ConversionCreate(uploadId=upload_id, to="zip")),
+        lambda: world.service.import_upload(WORKSPACE, ImportFromUpload(uploadId=upload_id)),
+    ):
         error = refused(again)
         assert error.code is ErrorCode.CONFLICT and error.status == 409
         assert error.details == {"reason": "upload_consumed", "uploadId": upload_id, "consumedBy": first.id}
@@ -103,14 +116,16 @@ def test_of_two_requests_racing_for_one_upload_the_loser_starts_nothing():
     world = World()
     upload_id = world.upload()
     # Another request claims the upload between this one's read and its write.
-    world.store.before("put_consuming",
-                       lambda: world.store.claim(WORKSPACE, upload_id, "imp_01m885m8rskqxxjknrtpgbxm1p"))
+    world.store.before(
+        "put_consuming", lambda: world.store.claim(WORKSPACE, upload_id, "imp_01m885m8rskqxxjknrtpgbxm1p")
+    )
     error = refused(lambda: world.service.import_upload(WORKSPACE, ImportFromUpload(uploadId=upload_id)))
     assert error.code is ErrorCode.CONFLICT and error.details["consumedBy"] == "imp_01m885m8rskqxxjknrtpgbxm1p"
     assert world.workflow.names == [] and world.operation_ids() == []
 
 
 # --- a project with no main yet -------------------------------------------------------------------
+
 
 def test_without_main_only_a_kiln_export_is_possible():
     world = World()
@@ -143,6 +158,7 @@ def test_the_current_kiln_of_a_project_without_main_lasts_until_the_project_chan
 
 # --- exports, imports and conversions through their steps -------------------------------------------
 
+
 def zipped(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -153,8 +169,9 @@ def zipped(files: dict[str, bytes]) -> bytes:
 
 def uploaded(fakes: FakeWorld, body: bytes, filename: str = "tree.zip", declared: int | None = None) -> str:
     """An upload created through the service, and its bytes sent to the presigned URL."""
-    created = fakes.operation_service().create_upload(WORKSPACE, UploadCreate(
-        filename=filename, contentType="application/zip", sizeBytes=declared or len(body)))
+    created = fakes.operation_service().create_upload(
+        WORKSPACE, UploadCreate(filename=filename, contentType="application/zip", sizeBytes=declared or len(body))
+    )
     fakes.storage.put(created["fields"]["key"], body)
     return str(created["uploadId"])
 
@@ -165,8 +182,9 @@ def test_an_export_is_made_by_its_step_then_downloadable_until_it_expires():
     commit = fakes.repositories(WORKSPACE, PROJECT).commit("main", {"app/a.py": b"a = 1\n"}, "one", AUTHOR).id
     operation = service.export(WORKSPACE, PROJECT, ExportCreate(format="zip"), "planner")
     assert operation.source == {"ref": "main", "commit": commit} and operation.filename == f"planner-{commit[:12]}.zip"
-    assert fakes.archive_workflow.started == [(operation.id, {"workspaceId": WORKSPACE, "operationId": operation.id,
-                                                              "kind": "export"})]
+    assert fakes.archive_workflow.started == [
+        (operation.id, {"workspaceId": WORKSPACE, "operationId": operation.id, "kind": "export"})
+    ]
     assert service.strict_status(WORKSPACE, operation.id).status == 202
     assert refused(lambda: service.download(WORKSPACE, PROJECT, operation.id)).details["currentStatus"] == "processing"
     assert steps.run_export(WORKSPACE, operation.id)["status"] == "succeeded"
@@ -176,8 +194,10 @@ def test_an_export_is_made_by_its_step_then_downloadable_until_it_expires():
     assert (strict.body["sizeBytes"], strict.body["sha256"]) == (len(body), hashlib.sha256(body).hexdigest())
     assert zipfile.ZipFile(io.BytesIO(body)).read("app/a.py") == b"a = 1\n"
     assert service.download(WORKSPACE, PROJECT, operation.id) == strict.body["downloadUrl"]
-    assert refused(lambda: service.download(WORKSPACE, "proj_01m885m8rskqxxjknrtpgbxzzz", operation.id)).code \
+    assert (
+        refused(lambda: service.download(WORKSPACE, "proj_01m885m8rskqxxjknrtpgbxzzz", operation.id)).code
         is ErrorCode.NOT_FOUND
+    )
     fakes.clock.advance(days=8)  # past the bucket's lifecycle for exports
     assert service.get_export(WORKSPACE, PROJECT, operation.id)["downloadUrl"] is None
     assert refused(lambda: service.download(WORKSPACE, PROJECT, operation.id)).details["resource"] == "archive"
@@ -211,7 +231,9 @@ def test_a_conversion_writes_the_same_tree_in_the_other_format():
     body = fakes.storage.objects[f"conversions/{WORKSPACE}/{operation.id}.tar.gz"]
     with tarfile.open(fileobj=io.BytesIO(body)) as archive:
         assert {m.name: archive.extractfile(m).read() for m in archive.getmembers() if m.isfile()} == {
-            "a.txt": b"a\n", "dir/b.txt": b"b\n"}
+            "a.txt": b"a\n",
+            "dir/b.txt": b"b\n",
+        }
     assert service.get_conversion(WORKSPACE, operation.id)["status"] == "completed"
 
 
@@ -261,8 +283,9 @@ def test_a_run_answers_the_strict_status_by_its_callback_id():
 
 # --- any sequence of starts, steps and failures --------------------------------------------------------
 
-ACTIONS = st.lists(st.tuples(st.sampled_from(["import", "convert", "run", "fail", "expire"]), st.integers(0, 2)),
-                   max_size=14)
+ACTIONS = st.lists(
+    st.tuples(st.sampled_from(["import", "convert", "run", "fail", "expire"]), st.integers(0, 2)), max_size=14
+)
 
 
 @settings(max_examples=80, deadline=None)
@@ -278,9 +301,11 @@ def test_uploads_feed_one_operation_and_operations_finish_once(actions):
             upload = fakes.operations.get_upload(WORKSPACE, uploads[index])
             assert upload is not None
             try:
-                operation = (service.import_upload(WORKSPACE, ImportFromUpload(uploadId=upload.id))
-                             if action == "import" else
-                             service.convert(WORKSPACE, ConversionCreate(uploadId=upload.id, to="tar.gz")))
+                operation = (
+                    service.import_upload(WORKSPACE, ImportFromUpload(uploadId=upload.id))
+                    if action == "import"
+                    else service.convert(WORKSPACE, ConversionCreate(uploadId=upload.id, to="tar.gz"))
+                )
             except KilnError as error:
                 assert upload.consumedBy is not None and error.details["consumedBy"] == upload.consumedBy
             else:
@@ -304,7 +329,8 @@ def test_uploads_feed_one_operation_and_operations_finish_once(actions):
             elif current.status is not OperationStatus.PROCESSING:
                 settled[operation_id] = current.status
             expected = {OperationStatus.PROCESSING: 202, OperationStatus.SUCCEEDED: 200}.get(
-                current.status, current.error.status if current.error else 500)
+                current.status, current.error.status if current.error else 500
+            )
             assert service.strict_status(WORKSPACE, operation_id).status == expected
     consumers = [fakes.operations.get_upload(WORKSPACE, u).consumedBy for u in uploads]
     assert sorted(c for c in consumers if c) == sorted(operations), "each operation consumed exactly one upload"

@@ -97,10 +97,13 @@ def test_create_accepts_exactly_the_documented_names(name):
 
 # --- listing --------------------------------------------------------------------------------------
 
+
 def test_lists_are_newest_first_leave_archived_projects_out_and_search_case_insensitively():
     service = ProjectService(FakeProjects(), FakeClock())
-    made = [service.create("ws", ProjectCreate(name=name, description="d")) for name in
-            ("Alpha", "Beta", "ALPHABET soup", "Gamma")]
+    made = [
+        service.create("ws", ProjectCreate(name=name, description="d"))
+        for name in ("Alpha", "Beta", "ALPHABET soup", "Gamma")
+    ]
     service.archive("ws", made[1].id)
     newest_first = [made[3].id, made[2].id, made[0].id]
     page = service.list_page("ws", ProjectListFilter(), PageRequest(1, 2))
@@ -160,8 +163,11 @@ class ProjectLifecycle(RuleBasedStateMachine):
             # Refused for the status it has when it would write (another transition may have
             # moved it since this one read it), for a change in between, or for a stale version.
             current = ProjectStatus(error.details["currentStatus"])
-            assert current not in allowed or error.details.get("reason") == "concurrent_change" \
-                or "requestedVersion" in error.details, (name, before, error.details)
+            assert (
+                current not in allowed
+                or error.details.get("reason") == "concurrent_change"
+                or "requestedVersion" in error.details
+            ), (name, before, error.details)
         else:
             assert before in allowed, (name, before)
 
@@ -169,13 +175,21 @@ class ProjectLifecycle(RuleBasedStateMachine):
         latest = self.projects.get(WORKSPACE, self.id).specVersion or 1
         return {
             "clarify": (CLARIFY_FROM, lambda: self.specs.clarify(WORKSPACE, self.id)),
-            "answer": (ANSWER_FROM, lambda: self.specs.answer(WORKSPACE, self.id, AnswersRequest(
-                answers=[AnswerInput(questionId="audience", answer="Teams")]))),
-            "regenerate": (REGENERATE_FROM, lambda: self.specs.regenerate(
-                WORKSPACE, self.id, RegenerateRequest(feedback="Add tags."))),
+            "answer": (
+                ANSWER_FROM,
+                lambda: self.specs.answer(
+                    WORKSPACE, self.id, AnswersRequest(answers=[AnswerInput(questionId="audience", answer="Teams")])
+                ),
+            ),
+            "regenerate": (
+                REGENERATE_FROM,
+                lambda: self.specs.regenerate(WORKSPACE, self.id, RegenerateRequest(feedback="Add tags.")),
+            ),
             "approve": (APPROVE_FROM, lambda: self.specs.approve(WORKSPACE, self.id, ApproveRequest(version=latest))),
-            "approve_stale": (frozenset(), lambda: self.specs.approve(
-                WORKSPACE, self.id, ApproveRequest(version=latest + 1))),
+            "approve_stale": (
+                frozenset(),
+                lambda: self.specs.approve(WORKSPACE, self.id, ApproveRequest(version=latest + 1)),
+            ),
             "patch": (EDITABLE, lambda: self.projects.update(WORKSPACE, self.id, ProjectUpdate(name="Renamed"))),
             "start_run": (BUILDABLE, lambda: self.runs.create(WORKSPACE, self.id, RunCreate(), None)),
             "cancel_run": (frozenset({ProjectStatus.BUILDING}), self.cancel_latest_run),
@@ -187,8 +201,11 @@ class ProjectLifecycle(RuleBasedStateMachine):
             raise KilnError(ErrorCode.CONFLICT, "No run to cancel.", {"currentStatus": None})
         self.runs.cancel(WORKSPACE, self.id, run.id)
 
-    @rule(name=st.sampled_from(["clarify", "answer", "regenerate", "approve", "approve_stale", "patch",
-                                "start_run", "cancel_run"]))
+    @rule(
+        name=st.sampled_from(
+            ["clarify", "answer", "regenerate", "approve", "approve_stale", "patch", "start_run", "cancel_run"]
+        )
+    )
     def transition(self, name: str) -> None:
         self.call(name)
 
@@ -205,8 +222,10 @@ class ProjectLifecycle(RuleBasedStateMachine):
         archived = self.projects.archive(WORKSPACE, self.id)
         assert archived.status is ProjectStatus.ARCHIVED and archived.archivedAt is not None
 
-    @rule(outer=st.sampled_from(sorted(WRITES)), inner=st.sampled_from(
-        ["clarify", "answer", "regenerate", "approve", "patch", "start_run"]))
+    @rule(
+        outer=st.sampled_from(sorted(WRITES)),
+        inner=st.sampled_from(["clarify", "answer", "regenerate", "approve", "patch", "start_run"]),
+    )
     def overlap(self, outer: str, inner: str) -> None:
         """`inner` runs between `outer`'s read and its guarded write."""
         self.fakes.specs.before(WRITES[outer], lambda: self.call(inner))

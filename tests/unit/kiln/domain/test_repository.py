@@ -74,6 +74,7 @@ def subtree(objects: FakeObjects, tree_id: str, name: str) -> str:
 
 # --- git object ids ---------------------------------------------------------------------------
 
+
 def test_object_ids_match_git():
     assert blob_id(b"") == EMPTY_BLOB_ID == "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
     assert blob_id(b"hello\n") == "ce013625030ba8dba906f756967f9e9ca394464a"
@@ -85,8 +86,12 @@ def test_tree_entries_are_sorted_the_way_git_sorts_them():
     # Ids computed by git (git write-tree / git commit-tree) for the same files.
     sub = object_id("tree", encode_tree([TreeEntry("x", FILE_MODE, blob_id(b"x\n"))]))
     assert sub == "ab69b4abf3bb84d4e268bd42d84e4a9a5e242bd3"
-    entries = [TreeEntry("a0", FILE_MODE, blob_id(b"a0\n")), TreeEntry("a", DIR_MODE, sub),
-               TreeEntry("a.b", FILE_MODE, blob_id(b"a.b\n")), TreeEntry("a-b", FILE_MODE, blob_id(b"ab\n"))]
+    entries = [
+        TreeEntry("a0", FILE_MODE, blob_id(b"a0\n")),
+        TreeEntry("a", DIR_MODE, sub),
+        TreeEntry("a.b", FILE_MODE, blob_id(b"a.b\n")),
+        TreeEntry("a-b", FILE_MODE, blob_id(b"ab\n")),
+    ]
     tree = object_id("tree", encode_tree(entries))
     assert tree == "22198ecf894e7cfd5b1f70723d8708207325e936"
     assert object_id("tree", encode_tree(reversed(entries))) == tree
@@ -94,16 +99,22 @@ def test_tree_entries_are_sorted_the_way_git_sorts_them():
     root = object_id("commit", encode_commit(tree, [], who, who, "Initial commit\n"))
     assert root == "26d257b15f0d7189796ebdac873ab86641d7c57b"
     later = Signature("Kiln Builder", "builder@kiln.dev", 1700000060)
-    assert object_id("commit", encode_commit(EMPTY_TREE_ID, [root], later, later, "Remove everything\n")) == \
-        "443d9cd9859c523edc337afe9e073ed4032e17c0"
+    assert (
+        object_id("commit", encode_commit(EMPTY_TREE_ID, [root], later, later, "Remove everything\n"))
+        == "443d9cd9859c523edc337afe9e073ed4032e17c0"
+    )
 
 
 def test_commit_round_trips_and_objects_are_checked_against_their_id():
     who = Signature("A", "a@example.com", 1700000000)
     body = encode_commit(EMPTY_TREE_ID, ["1" * 40, "2" * 40], who, who, "two parents\n")
     commit = decode_commit("c" * 40, body)
-    assert (commit.tree, commit.parents, commit.author, commit.message) == \
-        (EMPTY_TREE_ID, ("1" * 40, "2" * 40), who, "two parents\n")
+    assert (commit.tree, commit.parents, commit.author, commit.message) == (
+        EMPTY_TREE_ID,
+        ("1" * 40, "2" * 40),
+        who,
+        "two parents\n",
+    )
     raw = encode_object("blob", b"hello\n")
     assert decode_object(hash_object(raw), raw) == ("blob", b"hello\n")
     with pytest.raises(CorruptObject):
@@ -123,9 +134,14 @@ def test_commits_made_by_the_repository_have_git_ids(repo, store):
 
 # --- commit, read, list, diff -------------------------------------------------------------------
 
+
 def test_commit_then_read_list_and_resolve(repo):
-    first = repo.commit("main", {"/README.md": b"# App\n", "src/app.py": b"print('hi')\n",
-                                 "src/lib/util.py": b"", "logo.png": b"\x89PNG\0"}, "Scaffold", AUTHOR)
+    first = repo.commit(
+        "main",
+        {"/README.md": b"# App\n", "src/app.py": b"print('hi')\n", "src/lib/util.py": b"", "logo.png": b"\x89PNG\0"},
+        "Scaffold",
+        AUTHOR,
+    )
     assert first.parents == ()
     assert repo.resolve("main") == first.id
     assert repo.resolve(first.id.upper()) == first.id
@@ -133,7 +149,10 @@ def test_commit_then_read_list_and_resolve(repo):
     assert repo.read_file("main", "src/app.py") == b"print('hi')\n"
     assert repo.read_file(first.id, "/README.md") == b"# App\n"
     assert repo.list_dir("main", "/") == [
-        Entry("src", "directory", None), Entry("README.md", "file", 6), Entry("logo.png", "file", 5)]
+        Entry("src", "directory", None),
+        Entry("README.md", "file", 6),
+        Entry("logo.png", "file", 5),
+    ]
     assert repo.list_dir("main", "src/") == [Entry("lib", "directory", None), Entry("app.py", "file", 12)]
     assert repo.list_dir("main", "src/lib", sizes=False) == [Entry("util.py", "file", None)]
     with pytest.raises(PathNotFound):
@@ -191,31 +210,46 @@ def test_file_and_directory_cannot_swap_places_implicitly(repo):
     assert repo.files("main") == {"src": blob_id(b"directory becomes file"), "notes/today.md": blob_id(b"t")}
 
 
-@pytest.mark.parametrize("changes, error", [
-    ({"../etc/passwd": b"x"}, InvalidPath),
-    ({"a.txt": b"x", "/a.txt": b"y"}, InvalidPath),
-    ({"a.txt": "text, not bytes"}, TypeError),
-])
+@pytest.mark.parametrize(
+    "changes, error",
+    [
+        ({"../etc/passwd": b"x"}, InvalidPath),
+        ({"a.txt": b"x", "/a.txt": b"y"}, InvalidPath),
+        ({"a.txt": "text, not bytes"}, TypeError),
+    ],
+)
 def test_bad_changes_are_refused_before_anything_is_written(repo, store, changes, error):
     with pytest.raises(error):
         repo.commit("main", changes, "bad", AUTHOR)
     assert store[0].objects == {} and store[1].refs == {}
 
 
-@pytest.mark.parametrize("message, author", [
-    ("", AUTHOR), ("   \n", AUTHOR), ("nul\0", AUTHOR),
-    ("ok", Author("Evil <x@y>", "a@b")), ("ok", Author("", "a@b")), ("ok", Author("A", "a@b\n")),
-])
+@pytest.mark.parametrize(
+    "message, author",
+    [
+        ("", AUTHOR),
+        ("   \n", AUTHOR),
+        ("nul\0", AUTHOR),
+        ("ok", Author("Evil <x@y>", "a@b")),
+        ("ok", Author("", "a@b")),
+        ("ok", Author("A", "a@b\n")),
+    ],
+)
 def test_bad_messages_and_authors_are_refused(repo, message, author):
     with pytest.raises(ValueError):
         repo.commit("main", {"a": b""}, message, author)
 
 
 def test_diff_between_commits(repo):
-    first = repo.commit("main", {"a.txt": b"a", "dir/b.txt": b"b", "dir/c.txt": b"c", "same/s.txt": b"s"},
-                        "one", AUTHOR)
-    second = repo.commit("main", {"a.txt": b"A", "dir/b.txt": None, "new/d.txt": b"d", "dir/c.txt": None,
-                                  "dir": b"now a file"}, "two", AUTHOR)
+    first = repo.commit(
+        "main", {"a.txt": b"a", "dir/b.txt": b"b", "dir/c.txt": b"c", "same/s.txt": b"s"}, "one", AUTHOR
+    )
+    second = repo.commit(
+        "main",
+        {"a.txt": b"A", "dir/b.txt": None, "new/d.txt": b"d", "dir/c.txt": None, "dir": b"now a file"},
+        "two",
+        AUTHOR,
+    )
     assert repo.diff(first.id, second.id) == (["dir", "new/d.txt"], ["a.txt"], ["dir/b.txt", "dir/c.txt"])
     assert repo.diff(None, first.id).created == ["a.txt", "dir/b.txt", "dir/c.txt", "same/s.txt"]
     assert repo.diff(second.id, first.id) == (["dir/b.txt", "dir/c.txt"], ["a.txt"], ["dir", "new/d.txt"])
@@ -243,6 +277,7 @@ def test_a_missing_object_is_corruption_not_absence(repo, store):
 
 
 # --- branches and compare-and-swap --------------------------------------------------------------
+
 
 def test_two_writers_racing_from_the_same_head_one_wins(repo, store):
     base = repo.commit("main", {"a.txt": b"a"}, "base", AUTHOR)
@@ -285,11 +320,37 @@ def test_good_branch_names(name):
     assert validate_ref(name) == name
 
 
-@pytest.mark.parametrize("name", [
-    "", "x" * 201, "a..b", "has space", "tab\there", "ctl\x01", "/lead", "trail/", "a//b", ".hidden",
-    "a/.b", "x.lock", "a/x.lock/b", "-dash", "dot.", "HEAD", "a" * 40, "a~1", "a^", "a:b", "a?", "a*", "a[b",
-    "a\\b", "a@{b", "ümlaut",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "x" * 201,
+        "a..b",
+        "has space",
+        "tab\there",
+        "ctl\x01",
+        "/lead",
+        "trail/",
+        "a//b",
+        ".hidden",
+        "a/.b",
+        "x.lock",
+        "a/x.lock/b",
+        "-dash",
+        "dot.",
+        "HEAD",
+        "a" * 40,
+        "a~1",
+        "a^",
+        "a:b",
+        "a?",
+        "a*",
+        "a[b",
+        "a\\b",
+        "a@{b",
+        "ümlaut",
+    ],
+)
 def test_bad_branch_names(name):
     with pytest.raises(InvalidRef):
         validate_branch(name)
@@ -303,6 +364,7 @@ def test_a_commit_sha_is_a_valid_ref_but_not_a_branch_name():
 
 
 # --- merges -------------------------------------------------------------------------------------
+
 
 def test_fast_forward_merge(repo):
     base = repo.commit("main", {"a.txt": b"a"}, "base", AUTHOR)
@@ -323,18 +385,32 @@ def test_merge_into_a_branch_that_does_not_exist_creates_it(repo):
 
 
 def test_three_way_merge_of_disjoint_changes(repo):
-    base = repo.commit("main", {"shared.txt": b"s", "ours.txt": b"o", "theirs.txt": b"t", "both.txt": b"b",
-                                "gone.txt": b"g"}, "base", AUTHOR)
-    theirs = repo.commit("feat/task-002-theirs", {"theirs.txt": b"T", "both.txt": b"B", "gone.txt": None,
-                                                 "lib/new.py": b"n"}, "theirs", AUTHOR, parent=base.id)
+    base = repo.commit(
+        "main",
+        {"shared.txt": b"s", "ours.txt": b"o", "theirs.txt": b"t", "both.txt": b"b", "gone.txt": b"g"},
+        "base",
+        AUTHOR,
+    )
+    theirs = repo.commit(
+        "feat/task-002-theirs",
+        {"theirs.txt": b"T", "both.txt": b"B", "gone.txt": None, "lib/new.py": b"n"},
+        "theirs",
+        AUTHOR,
+        parent=base.id,
+    )
     ours = repo.commit("main", {"ours.txt": b"O", "both.txt": b"B", "docs/x.md": b"x"}, "ours", AUTHOR)
     result = repo.merge("main", "feat/task-002-theirs", "Merge task 2", AUTHOR)
     assert (result.kind, result.base) == ("merge", base.id)
     merged = repo.get_commit("main")
     assert merged.id == result.commit and merged.parents == (ours.id, theirs.id)
     assert repo.files("main") == {
-        "shared.txt": blob_id(b"s"), "ours.txt": blob_id(b"O"), "theirs.txt": blob_id(b"T"),
-        "both.txt": blob_id(b"B"), "lib/new.py": blob_id(b"n"), "docs/x.md": blob_id(b"x")}
+        "shared.txt": blob_id(b"s"),
+        "ours.txt": blob_id(b"O"),
+        "theirs.txt": blob_id(b"T"),
+        "both.txt": blob_id(b"B"),
+        "lib/new.py": blob_id(b"n"),
+        "docs/x.md": blob_id(b"x"),
+    }
     # Merging the same branch again: it is contained now.
     assert repo.merge("main", "feat/task-002-theirs", "again", AUTHOR).kind == "up_to_date"
     # A later task branched from main before the merge still merges against the right base.
@@ -344,12 +420,15 @@ def test_three_way_merge_of_disjoint_changes(repo):
     assert "late.txt" in repo.files("main") and "lib/new.py" in repo.files("main")
 
 
-@pytest.mark.parametrize("ours, theirs, conflicts", [
-    ({"f.txt": b"ours"}, {"f.txt": b"theirs"}, ("f.txt",)),  # both modified differently
-    ({"f.txt": None}, {"f.txt": b"theirs"}, ("f.txt",)),  # deleted vs modified
-    ({"new.txt": b"1"}, {"new.txt": b"2"}, ("new.txt",)),  # both added differently
-    ({"d": b"file"}, {"d/inner.txt": b"dir"}, ("d",)),  # a file on one side, a directory on the other
-])
+@pytest.mark.parametrize(
+    "ours, theirs, conflicts",
+    [
+        ({"f.txt": b"ours"}, {"f.txt": b"theirs"}, ("f.txt",)),  # both modified differently
+        ({"f.txt": None}, {"f.txt": b"theirs"}, ("f.txt",)),  # deleted vs modified
+        ({"new.txt": b"1"}, {"new.txt": b"2"}, ("new.txt",)),  # both added differently
+        ({"d": b"file"}, {"d/inner.txt": b"dir"}, ("d",)),  # a file on one side, a directory on the other
+    ],
+)
 def test_conflicting_changes_raise_merge_conflict_and_move_nothing(repo, ours, theirs, conflicts):
     base = repo.commit("main", {"f.txt": b"base"}, "base", AUTHOR)
     repo.commit("feat/task-004-x", theirs, "theirs", AUTHOR, parent=base.id)
@@ -384,45 +463,52 @@ def test_unrelated_histories_merge_when_they_do_not_overlap(repo):
 
 # --- paths --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, expected", [
-    ("README.md", "README.md"),
-    ("/src/app.py", "src/app.py"),
-    (".env", ".env"),
-    ("..hidden/x", "..hidden/x"),
-    ("a/.gitignore", "a/.gitignore"),
-    ("dir with spaces/file name.txt", "dir with spaces/file name.txt"),
-    ("ünïcödé/文件.txt", "ünïcödé/文件.txt"),
-    ("/".join(["d"] * 32), "/".join(["d"] * 32)),
-    ("x" * 255, "x" * 255),
-    ("/".join(["y" * 200] * 5) + "/" + "z" * 19, "/".join(["y" * 200] * 5) + "/" + "z" * 19),  # 1,024 bytes
-])
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("README.md", "README.md"),
+        ("/src/app.py", "src/app.py"),
+        (".env", ".env"),
+        ("..hidden/x", "..hidden/x"),
+        ("a/.gitignore", "a/.gitignore"),
+        ("dir with spaces/file name.txt", "dir with spaces/file name.txt"),
+        ("ünïcödé/文件.txt", "ünïcödé/文件.txt"),
+        ("/".join(["d"] * 32), "/".join(["d"] * 32)),
+        ("x" * 255, "x" * 255),
+        ("/".join(["y" * 200] * 5) + "/" + "z" * 19, "/".join(["y" * 200] * 5) + "/" + "z" * 19),  # 1,024 bytes
+    ],
+)
 def test_good_paths(raw, expected):
     assert normalize_path(raw) == expected
 
 
-@pytest.mark.parametrize("raw, reason", [
-    ("", "empty"),
-    ("/", "empty"),
-    ("//a", "empty segments"),
-    ("a//b", "empty segments"),
-    ("a/", "empty segments"),
-    ("../a", "'..'"),
-    ("a/../b", "'..'"),
-    ("a/..", "'..'"),
-    ("./a", "'.'"),
-    ("a\\b", "backslash"),
-    ("a\0b", "control"),
-    ("a\nb", "control"),
-    ("a\x7fb", "control"),
-    ("a\x85b", "control"),
-    (".git/config", ".git"),
-    ("sub/.GIT/hooks/pre-commit", ".git"),
-    ("/".join(["d"] * 33), "segments"),
-    ("x" * 256, "255 bytes"),
-    ("é" * 128, "255 bytes"),
-    ("/".join(["y" * 200] * 5) + "/" + "z" * 20, "1024 bytes"),
-    ("bad\ud800surrogate", "Unicode"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("", "empty"),
+        ("/", "empty"),
+        ("//a", "empty segments"),
+        ("a//b", "empty segments"),
+        ("a/", "empty segments"),
+        ("../a", "'..'"),
+        ("a/../b", "'..'"),
+        ("a/..", "'..'"),
+        ("./a", "'.'"),
+        ("a\\b", "backslash"),
+        ("a\0b", "control"),
+        ("a\nb", "control"),
+        ("a\x7fb", "control"),
+        ("a\x85b", "control"),
+        (".git/config", ".git"),
+        ("sub/.GIT/hooks/pre-commit", ".git"),
+        ("/".join(["d"] * 33), "segments"),
+        ("x" * 256, "255 bytes"),
+        ("é" * 128, "255 bytes"),
+        ("/".join(["y" * 200] * 5) + "/" + "z" * 20, "1024 bytes"),
+        ("bad\ud800surrogate", "Unicode"),
+    ],
+)
 def test_bad_paths(raw, reason):
     with pytest.raises(InvalidPath) as error:
         normalize_path(raw)
@@ -464,7 +550,7 @@ def _check_reads(repo: Repository, ref: str, model: dict[str, bytes]) -> None:
     for directory in _directories(model):
         listing = repo.list_dir(ref, directory or "/")
         prefix = directory + "/" if directory else ""
-        children = {p[len(prefix):].split("/")[0] for p in model if p.startswith(prefix)}
+        children = {p[len(prefix) :].split("/")[0] for p in model if p.startswith(prefix)}
         assert sorted(e.name for e in listing) == sorted(children)
         dirs = [e for e in listing if e.type == "directory"]
         assert listing == dirs + [e for e in listing if e.type == "file"]
@@ -477,8 +563,9 @@ def _check_reads(repo: Repository, ref: str, model: dict[str, bytes]) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(first=st.dictionaries(_path, _content, max_size=12),
-       second=st.dictionaries(_path, st.none() | _content, max_size=8))
+@given(
+    first=st.dictionaries(_path, _content, max_size=12), second=st.dictionaries(_path, st.none() | _content, max_size=8)
+)
 def test_committed_files_read_back_exactly(first, second):
     store = FakeObjects(), FakeRefs()
     repo = Repository(*store, clock=ticking())

@@ -45,22 +45,30 @@ def test_a_tree_too_large_for_one_invocation_is_refused_before_anything_is_sent(
 
 
 def _request(document: bytes, **overrides):
-    return {"format": sandbox.FORMAT, "timeoutSeconds": 30, "files": 1,
-            "tree": base64.b64encode(zlib.compress(document)).decode(), **overrides}
+    return {
+        "format": sandbox.FORMAT,
+        "timeoutSeconds": 30,
+        "files": 1,
+        "tree": base64.b64encode(zlib.compress(document)).decode(),
+        **overrides,
+    }
 
 
-@pytest.mark.parametrize("event, message", [
-    (None, "expected a request"),
-    ({"format": "zip"}, "expected a request"),
-    (_request(b'{"a.py": "eA=="}', timeoutSeconds=0), "timeoutSeconds"),
-    (_request(b'{"a.py": "eA=="}', timeoutSeconds=True), "timeoutSeconds"),
-    (_request(b'{"a.py": "eA=="}', tree="not base64!"), "not zlib-compressed JSON"),
-    (_request(b'{"a.py": "eA=="}', tree=base64.b64encode(b"plain").decode()), "not zlib-compressed JSON"),
-    (_request(b"[1, 2]"), "not the announced mapping"),
-    (_request(b'{"a.py": "eA==", "b.py": "eA=="}'), "not the announced mapping"),
-    (_request(b'{"a.py": 7}'), "content is not base64 text"),
-    (_request(b'{"a.py": "%%%"}'), "content is not base64"),
-])
+@pytest.mark.parametrize(
+    "event, message",
+    [
+        (None, "expected a request"),
+        ({"format": "zip"}, "expected a request"),
+        (_request(b'{"a.py": "eA=="}', timeoutSeconds=0), "timeoutSeconds"),
+        (_request(b'{"a.py": "eA=="}', timeoutSeconds=True), "timeoutSeconds"),
+        (_request(b'{"a.py": "eA=="}', tree="not base64!"), "not zlib-compressed JSON"),
+        (_request(b'{"a.py": "eA=="}', tree=base64.b64encode(b"plain").decode()), "not zlib-compressed JSON"),
+        (_request(b"[1, 2]"), "not the announced mapping"),
+        (_request(b'{"a.py": "eA==", "b.py": "eA=="}'), "not the announced mapping"),
+        (_request(b'{"a.py": 7}'), "content is not base64 text"),
+        (_request(b'{"a.py": "%%%"}'), "content is not base64"),
+    ],
+)
 def test_anything_else_is_a_bad_request(event, message):
     with pytest.raises(sandbox.BadRequest, match=message):
         sandbox.decode_request(event)
@@ -78,20 +86,33 @@ def test_a_compression_bomb_is_refused_without_inflating_it():
 
 
 def test_a_report_round_trips_with_its_counts():
-    checks = [VerificationCheck(name="compile", passed=True, output="2 Python file(s) compiled"),
-              VerificationCheck(name="unittest", passed=False, output="FAILED", tests=SuiteCounts(run=3, failures=1))]
+    checks = [
+        VerificationCheck(name="compile", passed=True, output="2 Python file(s) compiled"),
+        VerificationCheck(name="unittest", passed=False, output="FAILED", tests=SuiteCounts(run=3, failures=1)),
+    ]
     payload = json.loads(json.dumps(sandbox.encode_report(checks)))
     assert "tests" not in payload["checks"][0]
     assert sandbox.decode_report(payload) == checks
 
 
-@pytest.mark.parametrize("payload, message", [
-    (None, "unreadable"),
-    ({"checks": [{"name": "unittest", "passed": "maybe"}]}, "unreadable"),
-    ({"checks": [{"name": "unittest", "passed": True}]}, "not ['compile', 'unittest']"),
-    ({"checks": [{"name": "compile", "passed": True}, {"name": "unittest", "passed": True},
-                 {"name": "extra", "passed": True}]}, "not ['compile', 'unittest']"),
-])
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        (None, "unreadable"),
+        ({"checks": [{"name": "unittest", "passed": "maybe"}]}, "unreadable"),
+        ({"checks": [{"name": "unittest", "passed": True}]}, "not ['compile', 'unittest']"),
+        (
+            {
+                "checks": [
+                    {"name": "compile", "passed": True},
+                    {"name": "unittest", "passed": True},
+                    {"name": "extra", "passed": True},
+                ]
+            },
+            "not ['compile', 'unittest']",
+        ),
+    ],
+)
 def test_an_answer_that_is_not_a_report_fails(payload, message):
     [check] = sandbox.decode_report(payload)
     assert check.name == "sandbox" and not check.passed and message in check.output

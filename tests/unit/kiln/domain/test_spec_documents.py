@@ -29,23 +29,40 @@ def _content(**changes) -> SpecContent:
         overview="A project management tool.\n\nWith boards.",
         users=[UserRole(name="Administrator", description="Manages members.")],
         features=[
-            Feature(name="Tasks", summary="Work is split into tasks.",
-                    acceptance=["Given a task, when it is saved, then it is listed.",
-                                "Given a task, when it is done, then completed_at is set."]),
+            Feature(
+                name="Tasks",
+                summary="Work is split into tasks.",
+                acceptance=[
+                    "Given a task, when it is saved, then it is listed.",
+                    "Given a task, when it is done, then completed_at is set.",
+                ],
+            ),
             Feature(name="Boards", summary="Columns | lanes.", acceptance=["Given a board, then it has columns."]),
         ],
         entities=[
-            Entity(name="Project", description="A body of work.", fields=[
-                EntityField(name="id", type="uuid", unique=True, description="Primary key"),
-                EntityField(name="name", type="string", description=TRICKY),
-            ], relations=[Relation(kind="has_many", target="Task")]),
-            Entity(name="Task", description="A unit | of\nwork \\ here.", fields=[
-                EntityField(name="id", type="uuid", unique=True),
-                EntityField(name="status", type="enum", values=["todo", "in_progress", "done"]),
-                EntityField(name="project_id", type="uuid", required=False, description="Owning project"),
-                EntityField(name="meta", type="json", required=False, description="ends with a backslash \\"),
-            ], relations=[Relation(kind="belongs_to", target="Project", via="project_id"),
-                          Relation(kind="many_to_many", target="Tag")]),
+            Entity(
+                name="Project",
+                description="A body of work.",
+                fields=[
+                    EntityField(name="id", type="uuid", unique=True, description="Primary key"),
+                    EntityField(name="name", type="string", description=TRICKY),
+                ],
+                relations=[Relation(kind="has_many", target="Task")],
+            ),
+            Entity(
+                name="Task",
+                description="A unit | of\nwork \\ here.",
+                fields=[
+                    EntityField(name="id", type="uuid", unique=True),
+                    EntityField(name="status", type="enum", values=["todo", "in_progress", "done"]),
+                    EntityField(name="project_id", type="uuid", required=False, description="Owning project"),
+                    EntityField(name="meta", type="json", required=False, description="ends with a backslash \\"),
+                ],
+                relations=[
+                    Relation(kind="belongs_to", target="Project", via="project_id"),
+                    Relation(kind="many_to_many", target="Tag"),
+                ],
+            ),
             Entity(name="Tag", description="A label.", fields=[EntityField(name="id", type="uuid")]),
         ],
         routes=[
@@ -70,8 +87,14 @@ def test_renders_exactly_the_four_documents_deterministically():
 
 def test_spec_lists_every_section_and_feedback_only_when_there_is_some():
     spec = render_documents(_content())["SPEC.md"]
-    for heading in ("# Team Tracker", "## Overview", "## Users", "## Features", "## Decisions",
-                    "## Non-functional requirements"):
+    for heading in (
+        "# Team Tracker",
+        "## Overview",
+        "## Users",
+        "## Features",
+        "## Decisions",
+        "## Non-functional requirements",
+    ):
         assert heading in spec
     assert "1. **Tasks**: Work is split into tasks. (acceptance: AC-1.1 to AC-1.2)" in spec
     assert "2. **Boards**" in spec and "(acceptance: AC-2.1)" in spec
@@ -80,7 +103,7 @@ def test_spec_lists_every_section_and_feedback_only_when_there_is_some():
 
     feedback = FeedbackResponse(feedback="Please add a dark mode.\nAnd labels.", changes=["Added entity Tag."])
     spec = render_documents(_content(feedback=[feedback]))["SPEC.md"]
-    section = spec[spec.index("## Changes from review feedback"):]
+    section = spec[spec.index("## Changes from review feedback") :]
     assert "> Please add a dark mode.\n> And labels." in section
     assert "- Added entity Tag." in section
 
@@ -140,33 +163,40 @@ Description: A unit of work.
 """
 
 
-@pytest.mark.parametrize("broken, line, message", [
-    ("", 1, "no entity"),
-    ("# Title\n\n## Entities\n", 3, "entity heading"),
-    (GOOD.replace("Description: A unit of work.", "A unit of work."), 5, "Description:"),
-    (GOOD.replace("| field | type |", "| name | type |"), 7, "header"),
-    (GOOD.replace("| --- | --- | --- | --- | --- | --- |", "| --- | --- |"), 8, "separator"),
-    (GOOD.replace("| id | uuid | yes | yes | | Primary key |", "| id | uuid | yes |"), 9, "6 cells"),
-    (GOOD.replace("| id | uuid | yes | yes | | Primary key |", "| id | uuid | maybe | yes | | x |"), 9, "yes or no"),
-    (GOOD.replace("| id | uuid |", "| id | guid |"), 9, "type"),
-    (GOOD.replace("| id | uuid |", "| Id | uuid |"), 9, "name"),
-    (GOOD.replace("| id | uuid | yes | yes | |", "| id | enum | yes | yes | |"), 9, "needs values"),
-    (GOOD.replace("| id | uuid | yes | yes | |", "| id | uuid | yes | yes | a, b |"), 9, "only enum"),
-    (GOOD.replace("Primary key |", "Primary \\x key |"), 9, "escape"),
-    (GOOD.replace("Primary key |", "Primary key \\|"), 9, "end with"),
-    (GOOD.replace("| id | uuid | yes | yes | | Primary key |\n", ""), 10, "at least one field"),
-    (GOOD.replace("### Relations", "### Links"), 11, "### Relations"),
-    (GOOD.replace("- none", "- has_many Ghost"), 13, "unknown entity Ghost"),
-    (GOOD.replace("- none", "- belongs_to Task"), 1 + 2, "belongs_to"),
-    (GOOD.replace("- none", "- owns Task"), 13, "kind"),
-    (GOOD.replace("- none", "- has_many Task via id"), 3, "only belongs_to"),
-    (GOOD.replace("- none", "- has many Task"), 13, "relation reads"),
-    (GOOD.replace("- none", ""), 14, "relation items"),
-    (GOOD + "\nSome trailing prose.\n", 15, "next"),
-    (GOOD + "\n" + GOOD[GOOD.index("## Entity"):], 15, "already defined at line 3"),
-    ("## Entity: task\n" + GOOD[GOOD.index("Description"):], 1, "name"),
-    (GOOD.replace("Description: A unit of work.", "Description:"), 3, "description"),
-])
+@pytest.mark.parametrize(
+    "broken, line, message",
+    [
+        ("", 1, "no entity"),
+        ("# Title\n\n## Entities\n", 3, "entity heading"),
+        (GOOD.replace("Description: A unit of work.", "A unit of work."), 5, "Description:"),
+        (GOOD.replace("| field | type |", "| name | type |"), 7, "header"),
+        (GOOD.replace("| --- | --- | --- | --- | --- | --- |", "| --- | --- |"), 8, "separator"),
+        (GOOD.replace("| id | uuid | yes | yes | | Primary key |", "| id | uuid | yes |"), 9, "6 cells"),
+        (
+            GOOD.replace("| id | uuid | yes | yes | | Primary key |", "| id | uuid | maybe | yes | | x |"),
+            9,
+            "yes or no",
+        ),
+        (GOOD.replace("| id | uuid |", "| id | guid |"), 9, "type"),
+        (GOOD.replace("| id | uuid |", "| Id | uuid |"), 9, "name"),
+        (GOOD.replace("| id | uuid | yes | yes | |", "| id | enum | yes | yes | |"), 9, "needs values"),
+        (GOOD.replace("| id | uuid | yes | yes | |", "| id | uuid | yes | yes | a, b |"), 9, "only enum"),
+        (GOOD.replace("Primary key |", "Primary \\x key |"), 9, "escape"),
+        (GOOD.replace("Primary key |", "Primary key \\|"), 9, "end with"),
+        (GOOD.replace("| id | uuid | yes | yes | | Primary key |\n", ""), 10, "at least one field"),
+        (GOOD.replace("### Relations", "### Links"), 11, "### Relations"),
+        (GOOD.replace("- none", "- has_many Ghost"), 13, "unknown entity Ghost"),
+        (GOOD.replace("- none", "- belongs_to Task"), 1 + 2, "belongs_to"),
+        (GOOD.replace("- none", "- owns Task"), 13, "kind"),
+        (GOOD.replace("- none", "- has_many Task via id"), 3, "only belongs_to"),
+        (GOOD.replace("- none", "- has many Task"), 13, "relation reads"),
+        (GOOD.replace("- none", ""), 14, "relation items"),
+        (GOOD + "\nSome trailing prose.\n", 15, "next"),
+        (GOOD + "\n" + GOOD[GOOD.index("## Entity") :], 15, "already defined at line 3"),
+        ("## Entity: task\n" + GOOD[GOOD.index("Description") :], 1, "name"),
+        (GOOD.replace("Description: A unit of work.", "Description:"), 3, "description"),
+    ],
+)
 def test_malformed_data_md_raises_value_error_with_line(broken, line, message):
     with pytest.raises(ValueError) as raised:
         parse_data_model(broken)
@@ -191,12 +221,16 @@ def test_surrogates_and_huge_escapes_are_value_errors():
 
 _ident_tail = st.text(alphabet=string.ascii_lowercase + string.digits + "_", max_size=8)
 _field_names = st.builds(lambda head, tail: head + tail, st.sampled_from(string.ascii_lowercase), _ident_tail)
-_entity_names = st.builds(lambda head, tail: head + tail, st.sampled_from(string.ascii_uppercase),
-                          st.text(alphabet=string.ascii_letters + string.digits, max_size=8))
+_entity_names = st.builds(
+    lambda head, tail: head + tail,
+    st.sampled_from(string.ascii_uppercase),
+    st.text(alphabet=string.ascii_letters + string.digits, max_size=8),
+)
 # Descriptions: any text, weighted towards the characters the escaping must survive.
-_texts = st.text(alphabet=st.one_of(st.sampled_from("|\\\n\r \t\x1c\x85\u2028\u2029\x0b\x0cnu0-"),
-                                          st.characters(codec="utf-8")),
-                 max_size=40)
+_texts = st.text(
+    alphabet=st.one_of(st.sampled_from("|\\\n\r \t\x1c\x85\u2028\u2029\x0b\x0cnu0-"), st.characters(codec="utf-8")),
+    max_size=40,
+)
 
 
 @st.composite
@@ -209,8 +243,16 @@ def _entities(draw) -> list[Entity]:
         for field_name in field_names:
             kind = draw(st.sampled_from(["string", "text", "uuid", "enum", "json", "decimal"]))
             values = draw(st.lists(_field_names, min_size=1, max_size=3)) if kind == "enum" else None
-            fields.append(EntityField(name=field_name, type=kind, required=draw(st.booleans()),
-                                      unique=draw(st.booleans()), values=values, description=draw(_texts)))
+            fields.append(
+                EntityField(
+                    name=field_name,
+                    type=kind,
+                    required=draw(st.booleans()),
+                    unique=draw(st.booleans()),
+                    values=values,
+                    description=draw(_texts),
+                )
+            )
         relations = []
         for _ in range(draw(st.integers(0, 3))):
             kind = draw(st.sampled_from(["belongs_to", "has_many", "many_to_many"]))
@@ -231,8 +273,19 @@ def test_parse_data_model_round_trips_any_valid_entities(entities):
 
 
 _LINES = st.one_of(
-    st.sampled_from(GOOD.splitlines() + ["## Entity: Other", "- has_many Task", "| a | b |", "|", "\\", "### x",
-                                         "- belongs_to Task via id", "| id | enum | yes | no | a,,b | x |"]),
+    st.sampled_from(
+        GOOD.splitlines()
+        + [
+            "## Entity: Other",
+            "- has_many Task",
+            "| a | b |",
+            "|",
+            "\\",
+            "### x",
+            "- belongs_to Task via id",
+            "| id | enum | yes | no | a,,b | x |",
+        ]
+    ),
     st.text(max_size=30),
 )
 

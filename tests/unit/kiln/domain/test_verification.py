@@ -31,10 +31,19 @@ class AddTest(unittest.TestCase):
 
 
 def _plan(*expected: str) -> TaskPlan:
-    return TaskPlan(tasks=[TaskDefinition(id="task-001", slug="all", description="Everything.",
-                                          instructions="Write it.", pathScope=["**"],
-                                          expectedOutputs=list(expected))],
-                    mergeOrder=["task-001"])
+    return TaskPlan(
+        tasks=[
+            TaskDefinition(
+                id="task-001",
+                slug="all",
+                description="Everything.",
+                instructions="Write it.",
+                pathScope=["**"],
+                expectedOutputs=list(expected),
+            )
+        ],
+        mergeOrder=["task-001"],
+    )
 
 
 def _tree(extra: dict[str, bytes] | None = None) -> dict[str, bytes]:
@@ -81,8 +90,10 @@ def test_a_missing_expected_output_fails_and_is_named():
 
 def test_a_syntax_error_fails_compile_with_file_and_line():
     broken = b"def fine():\n    return 1\n\ndef broken(:\n    pass\n"
-    result = verify(_tree({"app/broken.py": broken, "app/bad_indent.py": b"if True:\nreturn 1\n",
-                           "app/nul.py": b"x = 1\0\n"}), _plan())
+    result = verify(
+        _tree({"app/broken.py": broken, "app/bad_indent.py": b"if True:\nreturn 1\n", "app/nul.py": b"x = 1\0\n"}),
+        _plan(),
+    )
     assert not result.passed
     check = _check(result, "compile")
     assert not check.passed
@@ -110,8 +121,10 @@ def test_an_import_error_in_the_tests_fails_too():
 
 
 def test_a_run_over_the_timeout_is_stopped_and_fails(private_tmp):
-    sleeping = b"import time\nimport unittest\n\n\nclass Slow(unittest.TestCase):\n" \
-               b"    def test_sleeps(self):\n        print('started', flush=True)\n        time.sleep(60)\n"
+    sleeping = (
+        b"import time\nimport unittest\n\n\nclass Slow(unittest.TestCase):\n"
+        b"    def test_sleeps(self):\n        print('started', flush=True)\n        time.sleep(60)\n"
+    )
     started = time.monotonic()
     result = verify(_tree({"tests/test_slow.py": sleeping}), _plan(), timeout_seconds=1.5)
     assert time.monotonic() - started < 20
@@ -121,8 +134,19 @@ def test_a_run_over_the_timeout_is_stopped_and_fails(private_tmp):
     assert list(private_tmp.iterdir()) == []
 
 
-@pytest.mark.parametrize("path", ["../escaped.py", "tests/../../escaped.py", "/tmp/escaped.py", "tests//x.py",
-                                  "./tests/x.py", "tests\\..\\escaped.py", "C:/escaped.py", ""])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../escaped.py",
+        "tests/../../escaped.py",
+        "/tmp/escaped.py",
+        "tests//x.py",
+        "./tests/x.py",
+        "tests\\..\\escaped.py",
+        "C:/escaped.py",
+        "",
+    ],
+)
 def test_an_unsafe_path_fails_and_nothing_is_written(path, private_tmp):
     result = verify(dict(_tree(), **{path: b"print('escaped')\n"}), _plan())
     assert not result.passed
@@ -183,8 +207,11 @@ class EnvironmentTest(unittest.TestCase):
     def test_scrubbed(self):
         self.assertNotIn("AWS_SECRET_ACCESS_KEY", os.environ)
 """
-    checks = run_suite(_tree({"tests/test_env.py": probe}), 60,
-                       environment={"PATH": os.environ["PATH"], "AWS_SECRET_ACCESS_KEY": "leaked"})
+    checks = run_suite(
+        _tree({"tests/test_env.py": probe}),
+        60,
+        environment={"PATH": os.environ["PATH"], "AWS_SECRET_ACCESS_KEY": "leaked"},
+    )
     unittest_check = checks[1]
     assert not unittest_check.passed
     assert "'AWS_SECRET_ACCESS_KEY' unexpectedly found" in unittest_check.output
@@ -210,7 +237,9 @@ class Lingers(unittest.TestCase):
 
 
 def test_unittest_counts_are_kept():
-    tests = PASSING_TEST + b"""
+    tests = (
+        PASSING_TEST
+        + b"""
 
     @unittest.skip("later")
     def test_later(self):
@@ -222,6 +251,7 @@ def test_unittest_counts_are_kept():
     def test_broken(self):
         raise RuntimeError("broken")
 """
+    )
     result = verify(_tree({"tests/test_calc.py": tests}), _plan())
     check = _check(result, "unittest")
     assert not check.passed
@@ -241,8 +271,10 @@ def test_suite_counts_read_unittests_summary_only():
 # --- through a sandbox ---------------------------------------------------------------------------
 
 # What the sandbox function answers for a sound tree.
-PASSED = [VerificationCheck(name="compile", passed=True, output="2 Python file(s) compiled"),
-          VerificationCheck(name="unittest", passed=True, output="passed", tests=SuiteCounts(run=1))]
+PASSED = [
+    VerificationCheck(name="compile", passed=True, output="2 Python file(s) compiled"),
+    VerificationCheck(name="unittest", passed=True, output="passed", tests=SuiteCounts(run=1)),
+]
 
 
 def test_with_a_sandbox_the_generated_code_runs_there_not_here(private_tmp):
@@ -288,8 +320,10 @@ def test_unsafe_paths_are_never_sent_to_the_sandbox():
 
 
 def test_long_output_keeps_only_its_end():
-    noisy = b"import unittest\n\n\nclass Noisy(unittest.TestCase):\n    def test_noise(self):\n" \
-            b"        print('x' * 100_000, flush=True)\n        print('THE END', flush=True)\n"
+    noisy = (
+        b"import unittest\n\n\nclass Noisy(unittest.TestCase):\n    def test_noise(self):\n"
+        b"        print('x' * 100_000, flush=True)\n        print('THE END', flush=True)\n"
+    )
     result = verify(_tree({"tests/test_noisy.py": noisy}), _plan())
     output = _check(result, "unittest").output
     assert result.passed

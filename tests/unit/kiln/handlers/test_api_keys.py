@@ -91,16 +91,32 @@ def listing(caller: str | dict, **query) -> tuple[int, dict]:
 
 def revoke(caller: str | dict, key_id: str, **query) -> tuple[int, dict]:
     context = caller if isinstance(caller, dict) else context_of(caller)
-    return parse(api_keys_revoke.handler(proxy_event(
-        "DELETE", "/v1/api-keys/{keyId}", f"/v1/api-keys/{key_id}", path_params={"keyId": key_id},
-        query=query or None, authorizer=context)))
+    return parse(
+        api_keys_revoke.handler(
+            proxy_event(
+                "DELETE",
+                "/v1/api-keys/{keyId}",
+                f"/v1/api-keys/{key_id}",
+                path_params={"keyId": key_id},
+                query=query or None,
+                authorizer=context,
+            )
+        )
+    )
 
 
 def rotate(caller: str | dict, key_id: str, **query) -> tuple[int, dict]:
     context = caller if isinstance(caller, dict) else context_of(caller)
-    response = api_keys_rotate.handler(proxy_event(
-        "POST", "/v1/api-keys/{keyId}/rotate", f"/v1/api-keys/{key_id}/rotate", path_params={"keyId": key_id},
-        query=query or None, authorizer=context))
+    response = api_keys_rotate.handler(
+        proxy_event(
+            "POST",
+            "/v1/api-keys/{keyId}/rotate",
+            f"/v1/api-keys/{key_id}/rotate",
+            path_params={"keyId": key_id},
+            query=query or None,
+            authorizer=context,
+        )
+    )
     status, payload = parse(response)
     if status == 201:
         assert response["headers"]["Cache-Control"] == "no-store"
@@ -121,17 +137,29 @@ def key_in(workspace_id: str, scopes: tuple[str, ...] = ("project:read",), **kwa
 
 
 def test_create_returns_the_secret_once_and_it_authenticates(admin):
-    key = new_key(admin, name="  CI  ", scopes=["project:write", "project:read", "project:read"],
-                  allowedPaths=["/v1/projects", "/v1/projects/*"])
+    key = new_key(
+        admin,
+        name="  CI  ",
+        scopes=["project:write", "project:read", "project:read"],
+        allowedPaths=["/v1/projects", "/v1/projects/*"],
+    )
     secret = key.pop("secret")
     assert secret.startswith("kiln_") and len(secret) == 48
     admin_ws = context_of(admin)["workspaceId"]
     assert key == {
-        "id": key["id"], "name": "CI", "prefix": secret[:12],
+        "id": key["id"],
+        "name": "CI",
+        "prefix": secret[:12],
         "scopes": ["project:read", "project:write"],  # canonical order, no repeats
-        "allowedPaths": ["/v1/projects", "/v1/projects/*"], "status": "active", "workspaceId": admin_ws,
-        "createdAt": iso(START), "expiresAt": None, "lastUsedAt": None, "revokedAt": None,
-        "rotatedAt": None, "previousSecretExpiresAt": None,
+        "allowedPaths": ["/v1/projects", "/v1/projects/*"],
+        "status": "active",
+        "workspaceId": admin_ws,
+        "createdAt": iso(START),
+        "expiresAt": None,
+        "lastUsedAt": None,
+        "revokedAt": None,
+        "rotatedAt": None,
+        "previousSecretExpiresAt": None,
     }
     assert key["id"].startswith("key_")
     context = context_of(secret)
@@ -144,8 +172,11 @@ def test_only_the_hash_is_stored_and_the_list_never_shows_a_secret(admin):
     key = new_key(admin)
     secret = key["secret"]
     items = boto3.client("dynamodb").query(
-        TableName=TABLE, IndexName="gsi1", KeyConditionExpression="gsi1pk = :p",
-        ExpressionAttributeValues={":p": {"S": f"WS#{key['workspaceId']}#APIKEYS"}})["Items"]
+        TableName=TABLE,
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :p",
+        ExpressionAttributeValues={":p": {"S": f"WS#{key['workspaceId']}#APIKEYS"}},
+    )["Items"]
     assert secret not in json.dumps(items)
     assert hash_secret(secret) in json.dumps(items)
     status, body = listing(admin)
@@ -156,23 +187,26 @@ def test_only_the_hash_is_stored_and_the_list_never_shows_a_secret(admin):
     assert listed[key["id"]]["prefix"] == secret[:12]
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"scopes": []}, "scopes"),
-    ({"scopes": ["project:read", "projects:delete"]}, "scopes.1"),
-    ({"scopes": "project:read"}, "scopes"),
-    ({"name": ""}, "name"),
-    ({"allowedPaths": ["v1/projects"]}, "allowedPaths.0"),
-    ({"allowedPaths": ["/v1/pro jects"]}, "allowedPaths.0"),
-    ({"allowedPaths": ["/" + "a" * 200]}, "allowedPaths.0"),
-    ({"allowedPaths": [f"/v1/p{i}" for i in range(21)]}, "allowedPaths"),
-    ({"allowedPaths": None}, "allowedPaths"),
-    ({"expiresAt": iso(START - timedelta(seconds=1))}, "expiresAt"),
-    ({"expiresAt": iso(START + timedelta(days=731))}, "expiresAt"),
-    ({"expiresAt": "2026-06-01T00:00:00"}, "expiresAt"),  # no time zone
-    ({"expiresAt": "next week"}, "expiresAt"),
-    ({"workspaceId": "not-a-workspace"}, "workspaceId"),
-    ({"owner": "me"}, "owner"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"scopes": []}, "scopes"),
+        ({"scopes": ["project:read", "projects:delete"]}, "scopes.1"),
+        ({"scopes": "project:read"}, "scopes"),
+        ({"name": ""}, "name"),
+        ({"allowedPaths": ["v1/projects"]}, "allowedPaths.0"),
+        ({"allowedPaths": ["/v1/pro jects"]}, "allowedPaths.0"),
+        ({"allowedPaths": ["/" + "a" * 200]}, "allowedPaths.0"),
+        ({"allowedPaths": [f"/v1/p{i}" for i in range(21)]}, "allowedPaths"),
+        ({"allowedPaths": None}, "allowedPaths"),
+        ({"expiresAt": iso(START - timedelta(seconds=1))}, "expiresAt"),
+        ({"expiresAt": iso(START + timedelta(days=731))}, "expiresAt"),
+        ({"expiresAt": "2026-06-01T00:00:00"}, "expiresAt"),  # no time zone
+        ({"expiresAt": "next week"}, "expiresAt"),
+        ({"workspaceId": "not-a-workspace"}, "workspaceId"),
+        ({"owner": "me"}, "owner"),
+    ],
+)
 def test_create_rejects_bad_input_and_stores_nothing(admin, body, field):
     status, payload = create(admin, expect=400, **body)
     assert payload["error"]["code"] == "VALIDATION_ERROR"
@@ -199,11 +233,13 @@ def test_scopes_must_be_held_by_the_creator(admin):
 
 def test_missing_scope_answer_carries_the_insufficient_scope_challenge(admin):
     reader = new_key(admin, scopes=["project:read"])["secret"]
-    response = api_keys_create.handler(proxy_event(
-        "POST", "/v1/api-keys", body={"name": "x", "scopes": ["ai:invoke"]}, authorizer=context_of(reader)))
+    response = api_keys_create.handler(
+        proxy_event("POST", "/v1/api-keys", body={"name": "x", "scopes": ["ai:invoke"]}, authorizer=context_of(reader))
+    )
     assert response["statusCode"] == 403
-    assert response["headers"]["WWW-Authenticate"] == \
-        'Bearer realm="kiln", error="insufficient_scope", scope="ai:invoke"'
+    assert (
+        response["headers"]["WWW-Authenticate"] == 'Bearer realm="kiln", error="insufficient_scope", scope="ai:invoke"'
+    )
 
 
 def test_a_restricted_creator_only_makes_keys_within_its_allow_list(admin):
@@ -231,8 +267,10 @@ def test_workspace_id_is_admin_only_and_must_exist(admin):
     status, body = create(reader, expect=403, workspaceId=theirs)
     assert body["error"]["details"]["missingScopes"] == ["admin"]
     # Naming one's own workspace is fine for anyone.
-    assert new_key(reader, workspaceId=context_of(reader)["workspaceId"])["workspaceId"] == \
-        context_of(reader)["workspaceId"]
+    assert (
+        new_key(reader, workspaceId=context_of(reader)["workspaceId"])["workspaceId"]
+        == context_of(reader)["workspaceId"]
+    )
     status, body = create(admin, expect=404, workspaceId="ws_01m885m8rskqxxjknrtpgbxzzz")
     assert body["error"]["code"] == "NOT_FOUND" and body["error"]["details"]["resource"] == "workspace"
     minted = new_key(admin, workspaceId=theirs, scopes=["project:read", "project:write"])
@@ -424,7 +462,8 @@ def test_the_superseded_secret_leaves_the_list_index_and_expires_by_ttl(admin, c
     key = new_key(admin)
     rotate(admin, key["id"])
     item = boto3.client("dynamodb").get_item(
-        TableName=TABLE, Key={"pk": {"S": f"APIKEY#{hash_secret(key['secret'])}"}, "sk": {"S": "APIKEY"}})["Item"]
+        TableName=TABLE, Key={"pk": {"S": f"APIKEY#{hash_secret(key['secret'])}"}, "sk": {"S": "APIKEY"}}
+    )["Item"]
     assert "gsi1pk" not in item and "gsi1sk" not in item
     grace_end = START + timedelta(seconds=ROTATION_GRACE_SECONDS)
     assert item["graceUntil"]["S"] == iso(grace_end)
@@ -468,9 +507,12 @@ def test_a_stale_index_entry_still_leads_to_the_current_secret(admin):
     old_key = {"pk": {"S": f"APIKEY#{hash_secret(key['secret'])}"}, "sk": {"S": "APIKEY"}}
     new_key_ = {"pk": {"S": f"APIKEY#{hash_secret(rotated['secret'])}"}, "sk": {"S": "APIKEY"}}
     # The index as it may look for a moment: the old secret's entry, not yet the new one's.
-    dynamodb.update_item(TableName=TABLE, Key=old_key, UpdateExpression="SET gsi1pk = :p, gsi1sk = :s",
-                         ExpressionAttributeValues={":p": {"S": f"WS#{key['workspaceId']}#APIKEYS"},
-                                                    ":s": {"S": f"APIKEY#{key['id']}"}})
+    dynamodb.update_item(
+        TableName=TABLE,
+        Key=old_key,
+        UpdateExpression="SET gsi1pk = :p, gsi1sk = :s",
+        ExpressionAttributeValues={":p": {"S": f"WS#{key['workspaceId']}#APIKEYS"}, ":s": {"S": f"APIKEY#{key['id']}"}},
+    )
     dynamodb.update_item(TableName=TABLE, Key=new_key_, UpdateExpression="REMOVE gsi1pk, gsi1sk")
     found = AccessStore().find_key(key["workspaceId"], key["id"])
     assert found is not None and found.secret_hash == hash_secret(rotated["secret"])
@@ -526,16 +568,25 @@ def test_a_retried_creation_replays_the_key_without_its_secret_and_stores_none(a
     body = {"name": "ci", "scopes": ["project:read"]}
 
     def post():
-        return parse(api_keys_create.handler(proxy_event(
-            "POST", "/v1/api-keys", body=body, authorizer=context, headers={"Idempotency-Key": "mint-ci"})))
+        return parse(
+            api_keys_create.handler(
+                proxy_event(
+                    "POST", "/v1/api-keys", body=body, authorizer=context, headers={"Idempotency-Key": "mint-ci"}
+                )
+            )
+        )
 
     (first_status, first), (second_status, second) = post(), post()
     assert first_status == second_status == 201
     assert first["data"]["secret"].startswith("kiln_")
     assert second["data"]["id"] == first["data"]["id"]  # one key, not two
     assert "secret" not in second["data"] and second["data"] == {
-        k: v for k, v in first["data"].items() if k != "secret"}
+        k: v for k, v in first["data"].items() if k != "secret"
+    }
     stored = boto3.client("dynamodb").query(
-        TableName=TABLE, KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": "IDEMPOTENCY#api_keys_create"}}, ConsistentRead=True)["Items"]
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "IDEMPOTENCY#api_keys_create"}},
+        ConsistentRead=True,
+    )["Items"]
     assert stored and first["data"]["secret"] not in json.dumps(stored)

@@ -32,12 +32,14 @@ def test_valid_key_resolves_to_principal_and_usage_key():
     assert json.loads(context["allowedPaths"]) == []
     statement = answer["policyDocument"]["Statement"][0]
     # Stage-wide so the cached answer serves every route.
-    assert statement == {"Action": "execute-api:Invoke", "Effect": "Allow",
-                         "Resource": "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*"}
+    assert statement == {
+        "Action": "execute-api:Invoke",
+        "Effect": "Allow",
+        "Resource": "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/*",
+    }
     # The usage identifier is the workspace's API key in the pro usage plan.
     apigw = boto3.client("apigateway")
-    key = next(k for k in apigw.get_api_keys(includeValues=True)["items"]
-               if k["value"] == answer["usageIdentifierKey"])
+    key = next(k for k in apigw.get_api_keys(includeValues=True)["items"] if k["value"] == answer["usageIdentifierKey"])
     plan_id = json.loads(__import__("os").environ["KILN_USAGE_PLANS"])["pro"]
     assert key["id"] in [k["id"] for k in apigw.get_usage_plan_keys(usagePlanId=plan_id)["items"]]
 
@@ -47,10 +49,18 @@ def test_scheme_is_case_insensitive():
     assert authorize(f"bearer {secret}")["context"]["tier"] == "enterprise"
 
 
-@pytest.mark.parametrize("header", [
-    None, "", "Bearer", "Basic dXNlcjpwYXNz", "Bearer kiln_short", "Bearer not-a-kiln-key",
-    "Token " + "kiln_" + "a" * 43,
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Basic dXNlcjpwYXNz",
+        "Bearer kiln_short",
+        "Bearer not-a-kiln-key",
+        "Token " + "kiln_" + "a" * 43,
+    ],
+)
 def test_malformed_credentials_are_unauthorized(header):
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorize(header)
@@ -72,9 +82,12 @@ def test_revoked_and_expired_keys_are_unauthorized():
         secret = provision_admin(workspace_name=attribute)
         assert authorize(f"Bearer {secret}")
         client("dynamodb").update_item(
-            TableName="kiln-unit", Key=to_item({"pk": key_pk(hash_secret(secret)), "sk": "APIKEY"}),
-            UpdateExpression="SET #a = :v", ExpressionAttributeNames={"#a": attribute},
-            ExpressionAttributeValues=to_item({":v": value}))
+            TableName="kiln-unit",
+            Key=to_item({"pk": key_pk(hash_secret(secret)), "sk": "APIKEY"}),
+            UpdateExpression="SET #a = :v",
+            ExpressionAttributeNames={"#a": attribute},
+            ExpressionAttributeValues=to_item({":v": value}),
+        )
         with pytest.raises(Exception, match=r"^Unauthorized$"):
             authorize(f"Bearer {secret}")
 
@@ -83,7 +96,9 @@ def test_only_the_hash_is_stored():
     secret = provision_admin()
     workspace_id = services.current().access.find_key(secret).workspace_id
     items = boto3.client("dynamodb").query(
-        TableName="kiln-unit", IndexName="gsi1", KeyConditionExpression="gsi1pk = :p",
+        TableName="kiln-unit",
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :p",
         ExpressionAttributeValues={":p": {"S": f"WS#{workspace_id}#APIKEYS"}},
     )["Items"]
     assert len(items) == 1
@@ -140,6 +155,7 @@ def test_a_key_an_eventually_consistent_read_misses_is_confirmed_by_a_consistent
                 return None
             consistent_reads.append(read.__name__)
             return read(self, item_id, consistent=True)
+
         return get
 
     monkeypatch.setattr(AccessStore, "get_key_by_hash", lagging(AccessStore.get_key_by_hash))

@@ -27,36 +27,61 @@ def repository(workspace_id: str, project_id: str) -> Repository:
 
 
 def create_project() -> str:
-    status, body = parse(projects_create.handler(
-        proxy_event("POST", "/v1/projects", body={"name": "App", "description": "An app."})))
+    status, body = parse(
+        projects_create.handler(proxy_event("POST", "/v1/projects", body={"name": "App", "description": "An app."}))
+    )
     assert status == 201, body
     return body["data"]["id"]
 
 
 def seed(project_id: str) -> tuple[Commit, Commit]:
     repo = repository(WORKSPACE, project_id)
-    first = repo.commit("main", {
-        "README.md": b"# App\n",
-        "src/app.py": b"print('hi')\n",
-        "src/lib/util.py": b"",
-        "assets/logo.png": PNG,
-        "docs/café notes.md": "déjà vu\n".encode(),
-    }, "Scaffold", AUTHOR)
-    second = repo.commit("feat/task-001-greeting", {"src/app.py": b"print('hello')\n"}, "Greet", AUTHOR,
-                         parent=first.id)
+    first = repo.commit(
+        "main",
+        {
+            "README.md": b"# App\n",
+            "src/app.py": b"print('hi')\n",
+            "src/lib/util.py": b"",
+            "assets/logo.png": PNG,
+            "docs/café notes.md": "déjà vu\n".encode(),
+        },
+        "Scaffold",
+        AUTHOR,
+    )
+    second = repo.commit(
+        "feat/task-001-greeting", {"src/app.py": b"print('hello')\n"}, "Greet", AUTHOR, parent=first.id
+    )
     return first, second
 
 
 def list_files(project_id: str, query: dict[str, Any] | None = None, **kwargs: Any) -> tuple[int, dict]:
-    return parse(files_list.handler(proxy_event(
-        "GET", "/v1/projects/{projectId}/files", f"/v1/projects/{project_id}/files",
-        path_params={"projectId": project_id}, query=query, **kwargs)))
+    return parse(
+        files_list.handler(
+            proxy_event(
+                "GET",
+                "/v1/projects/{projectId}/files",
+                f"/v1/projects/{project_id}/files",
+                path_params={"projectId": project_id},
+                query=query,
+                **kwargs,
+            )
+        )
+    )
 
 
 def get_file(project_id: str, path: str, query: dict[str, Any] | None = None, **kwargs: Any) -> tuple[int, dict]:
-    return parse(files_get.handler(proxy_event(
-        "GET", "/v1/projects/{projectId}/files/{path+}", f"/v1/projects/{project_id}/files/{path}",
-        path_params={"projectId": project_id, "path": path}, query=query, **kwargs)))
+    return parse(
+        files_get.handler(
+            proxy_event(
+                "GET",
+                "/v1/projects/{projectId}/files/{path+}",
+                f"/v1/projects/{project_id}/files/{path}",
+                path_params={"projectId": project_id, "path": path},
+                query=query,
+                **kwargs,
+            )
+        )
+    )
 
 
 @pytest.fixture
@@ -88,8 +113,10 @@ def test_list_a_subdirectory_at_a_branch_and_at_a_sha(project):
     assert status == 200, body
     assert body["data"]["path"] == "src"
     assert body["data"]["commit"] == second.id
-    assert body["data"]["entries"] == [{"name": "lib", "type": "directory"},
-                                       {"name": "app.py", "type": "file", "size": 15}]
+    assert body["data"]["entries"] == [
+        {"name": "lib", "type": "directory"},
+        {"name": "app.py", "type": "file", "size": 15},
+    ]
     status, body = list_files(project_id, {"ref": first.id, "path": "src"})
     assert status == 200
     assert (body["data"]["ref"], body["data"]["commit"]) == (first.id, first.id)
@@ -100,8 +127,14 @@ def test_read_a_text_file_by_branch_and_by_sha(project):
     project_id, first, second = project
     status, body = get_file(project_id, "src/app.py")
     assert status == 200, body
-    assert body["data"] == {"path": "src/app.py", "ref": "main", "commit": first.id,
-                            "content": "print('hi')\n", "encoding": "utf-8", "size": 12}
+    assert body["data"] == {
+        "path": "src/app.py",
+        "ref": "main",
+        "commit": first.id,
+        "content": "print('hi')\n",
+        "encoding": "utf-8",
+        "size": 12,
+    }
     _, body = get_file(project_id, "src/app.py", {"ref": "feat/task-001-greeting"})
     assert body["data"]["content"] == "print('hello')\n" and body["data"]["commit"] == second.id
     _, body = get_file(project_id, "src/app.py", {"ref": second.id.upper()})
@@ -225,16 +258,22 @@ def test_a_bad_project_id_is_a_validation_error():
 
 def test_files_over_the_response_limit_are_refused_with_a_pointer_to_exports():
     project_id = create_project()
-    repository(WORKSPACE, project_id).commit("main", {"big.bin": b"\1" * (FILE_LIMIT_BYTES + 1),
-                                                      "edge.bin": b"\xff" * FILE_LIMIT_BYTES}, "big", AUTHOR)
+    repository(WORKSPACE, project_id).commit(
+        "main", {"big.bin": b"\1" * (FILE_LIMIT_BYTES + 1), "edge.bin": b"\xff" * FILE_LIMIT_BYTES}, "big", AUTHOR
+    )
     status, body = get_file(project_id, "big.bin")
     assert status == 413
     assert body["error"]["code"] == "PAYLOAD_TOO_LARGE"
     assert body["error"]["details"]["limitBytes"] == FILE_LIMIT_BYTES
     assert "export" in body["error"]["message"]
-    response = files_get.handler(proxy_event(
-        "GET", "/v1/projects/{projectId}/files/{path+}", f"/v1/projects/{project_id}/files/edge.bin",
-        path_params={"projectId": project_id, "path": "edge.bin"}))
+    response = files_get.handler(
+        proxy_event(
+            "GET",
+            "/v1/projects/{projectId}/files/{path+}",
+            f"/v1/projects/{project_id}/files/edge.bin",
+            path_params={"projectId": project_id, "path": "edge.bin"},
+        )
+    )
     assert response["statusCode"] == 200
     assert len(response["body"]) < 6_000_000
 

@@ -14,8 +14,11 @@ OTHER_WORKSPACE = principal_context(workspace_id="ws_01m885m8rskqxxjknrtpgbxzzz"
 
 
 def create(name: str = "My SaaS App", description: str = "A project management tool.", **kwargs) -> dict:
-    status, body = parse(projects_create.handler(
-        proxy_event("POST", "/v1/projects", body={"name": name, "description": description}, **kwargs)))
+    status, body = parse(
+        projects_create.handler(
+            proxy_event("POST", "/v1/projects", body={"name": name, "description": description}, **kwargs)
+        )
+    )
     assert status == 201, body
     return body["data"]
 
@@ -25,8 +28,9 @@ def item_event(method: str, project_id: str, **kwargs) -> dict:
 
 
 def test_create_returns_draft_project_with_location():
-    response = projects_create.handler(proxy_event(
-        "POST", "/v1/projects", body={"name": "  My SaaS App ", "description": "Task boards."}))
+    response = projects_create.handler(
+        proxy_event("POST", "/v1/projects", body={"name": "  My SaaS App ", "description": "Task boards."})
+    )
     status, body = parse(response)
     assert status == 201
     assert body["success"] is True
@@ -56,8 +60,12 @@ def test_other_workspace_sees_not_found_exactly_like_a_missing_id():
     assert theirs[1]["error"]["message"] == absent[1]["error"]["message"]
     assert set(theirs[1]["error"]["details"]) == set(absent[1]["error"]["details"])
     # Nor can they change or archive it.
-    assert parse(projects_update.handler(item_event("PATCH", project["id"], body={"name": "x"},
-                                                    authorizer=OTHER_WORKSPACE)))[0] == 404
+    assert (
+        parse(
+            projects_update.handler(item_event("PATCH", project["id"], body={"name": "x"}, authorizer=OTHER_WORKSPACE))
+        )[0]
+        == 404
+    )
     assert parse(projects_archive.handler(item_event("DELETE", project["id"], authorizer=OTHER_WORKSPACE)))[0] == 404
     assert parse(projects_get.handler(item_event("GET", project["id"])))[1]["data"] == project
 
@@ -71,13 +79,16 @@ def test_patch_changes_only_given_fields_and_bumps_updated_at():
     assert body["data"]["updatedAt"] >= project["updatedAt"]
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({}, "(body)"),
-    ({"name": None}, "(body)"),
-    ({"name": ""}, "name"),
-    ({"name": 5}, "name"),
-    ({"colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({}, "(body)"),
+        ({"name": None}, "(body)"),
+        ({"name": ""}, "name"),
+        ({"name": 5}, "name"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
 def test_patch_rejects_bad_bodies_and_changes_nothing(payload, field):
     project = create()
     status, body = parse(projects_update.handler(item_event("PATCH", project["id"], body=payload)))
@@ -103,19 +114,25 @@ def test_archive_is_soft_idempotent_and_blocks_edits():
     assert "draft" in body["error"]["details"]["allowedFrom"]
 
 
-@pytest.mark.parametrize("event_kwargs, status, code", [
-    ({"raw_body": "{not json", "headers": {"Content-Type": "application/json"}}, 400, "VALIDATION_ERROR"),
-    ({"raw_body": "[1, 2]", "headers": {"Content-Type": "application/json"}}, 400, "VALIDATION_ERROR"),
-    ({"raw_body": '{"name": NaN}', "headers": {"Content-Type": "application/json"}}, 400, "VALIDATION_ERROR"),
-    ({"raw_body": "name=x", "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 415,
-     "UNSUPPORTED_MEDIA_TYPE"),
-    ({"body": {"name": "x", "description": "y" * (1024 * 1024)}}, 413, "PAYLOAD_TOO_LARGE"),
-    ({"body": {"name": "x", "description": "y", "owner": "me"}}, 400, "VALIDATION_ERROR"),
-    ({"body": {"name": "x" * 201, "description": "y"}}, 400, "VALIDATION_ERROR"),
-    ({"body": {"name": "x", "description": "y" * 10_001}}, 400, "VALIDATION_ERROR"),
-    ({"body": {"name": ["x"], "description": "y"}}, 400, "VALIDATION_ERROR"),
-    ({}, 400, "VALIDATION_ERROR"),
-])
+@pytest.mark.parametrize(
+    "event_kwargs, status, code",
+    [
+        ({"raw_body": "{not json", "headers": {"Content-Type": "application/json"}}, 400, "VALIDATION_ERROR"),
+        ({"raw_body": "[1, 2]", "headers": {"Content-Type": "application/json"}}, 400, "VALIDATION_ERROR"),
+        ({"raw_body": '{"name": NaN}', "headers": {"Content-Type": "application/json"}}, 400, "VALIDATION_ERROR"),
+        (
+            {"raw_body": "name=x", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        ({"body": {"name": "x", "description": "y" * (1024 * 1024)}}, 413, "PAYLOAD_TOO_LARGE"),
+        ({"body": {"name": "x", "description": "y", "owner": "me"}}, 400, "VALIDATION_ERROR"),
+        ({"body": {"name": "x" * 201, "description": "y"}}, 400, "VALIDATION_ERROR"),
+        ({"body": {"name": "x", "description": "y" * 10_001}}, 400, "VALIDATION_ERROR"),
+        ({"body": {"name": ["x"], "description": "y"}}, 400, "VALIDATION_ERROR"),
+        ({}, 400, "VALIDATION_ERROR"),
+    ],
+)
 def test_create_rejects_bad_input_and_writes_nothing(event_kwargs, status, code):
     got_status, body = parse(projects_create.handler(proxy_event("POST", "/v1/projects", **event_kwargs)))
     assert (got_status, body["error"]["code"]) == (status, code)
@@ -125,20 +142,28 @@ def test_create_rejects_bad_input_and_writes_nothing(event_kwargs, status, code)
 
 
 def test_unknown_field_is_named_in_details():
-    _, body = parse(projects_create.handler(proxy_event(
-        "POST", "/v1/projects", body={"name": "x", "description": "y", "owner": "me"})))
-    assert {"field": "owner", "location": "body", "message": "unknown field", "type": "extra_forbidden"} in \
-        body["error"]["details"]["fields"]
+    _, body = parse(
+        projects_create.handler(
+            proxy_event("POST", "/v1/projects", body={"name": "x", "description": "y", "owner": "me"})
+        )
+    )
+    assert {"field": "owner", "location": "body", "message": "unknown field", "type": "extra_forbidden"} in body[
+        "error"
+    ]["details"]["fields"]
 
 
 def test_payload_too_large_states_the_limit():
-    _, body = parse(projects_create.handler(proxy_event(
-        "POST", "/v1/projects", body={"name": "x", "description": "y" * (1024 * 1024)})))
+    _, body = parse(
+        projects_create.handler(
+            proxy_event("POST", "/v1/projects", body={"name": "x", "description": "y" * (1024 * 1024)})
+        )
+    )
     assert body["error"]["details"]["limitBytes"] == 1024 * 1024
 
 
-@pytest.mark.parametrize("bad_id", ["123", "proj_short", "PROJ_01m885m8rskqxxjknrtpgbxm1p",
-                                    "proj_01m885m8rskqxxjknrtpgbxm1u"])
+@pytest.mark.parametrize(
+    "bad_id", ["123", "proj_short", "PROJ_01m885m8rskqxxjknrtpgbxm1p", "proj_01m885m8rskqxxjknrtpgbxm1u"]
+)
 def test_path_ids_that_are_not_ids_are_validation_errors(bad_id):
     status, body = parse(projects_get.handler(item_event("GET", bad_id)))
     assert status == 400
@@ -147,8 +172,9 @@ def test_path_ids_that_are_not_ids_are_validation_errors(bad_id):
 
 def test_scope_is_enforced_from_the_route_table():
     read_only = principal_context(scopes="project:read")
-    response = projects_create.handler(proxy_event("POST", "/v1/projects", body={"name": "x", "description": "y"},
-                                                   authorizer=read_only))
+    response = projects_create.handler(
+        proxy_event("POST", "/v1/projects", body={"name": "x", "description": "y"}, authorizer=read_only)
+    )
     status, body = parse(response)
     assert status == 403
     assert body["error"]["code"] == "FORBIDDEN"
@@ -179,6 +205,7 @@ def test_request_id_is_echoed_when_sane_and_replaced_when_not():
 
 
 # --- listing ----------------------------------------------------------------------------
+
 
 def list_projects(query=None, authorizer=None):
     return parse(projects_list.handler(proxy_event("GET", "/v1/projects", query=query, authorizer=authorizer)))
@@ -241,16 +268,19 @@ def test_lists_are_per_workspace():
     assert list_projects(authorizer=OTHER_WORKSPACE)[1]["pagination"]["total"] == 0
 
 
-@pytest.mark.parametrize("query, field", [
-    ({"pageSize": "101"}, "pageSize"),
-    ({"limit": "0"}, "limit"),
-    ({"page": "0"}, "page"),
-    ({"page": "x"}, "page"),
-    ({"status": "sleeping"}, "status"),
-    ({"sort": "name"}, "sort"),
-    ({"page": "1", "limit": "5"}, "(body)"),
-    ({"page": ["1", "2"]}, "page"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"pageSize": "101"}, "pageSize"),
+        ({"limit": "0"}, "limit"),
+        ({"page": "0"}, "page"),
+        ({"page": "x"}, "page"),
+        ({"status": "sleeping"}, "status"),
+        ({"sort": "name"}, "sort"),
+        ({"page": "1", "limit": "5"}, "(body)"),
+        ({"page": ["1", "2"]}, "page"),
+    ],
+)
 def test_bad_list_queries_are_validation_errors(query, field):
     status, body = list_projects(query)
     assert status == 400 and body["error"]["code"] == "VALIDATION_ERROR"

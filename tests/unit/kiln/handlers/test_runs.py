@@ -64,12 +64,28 @@ class TwoTasks(BuiltinGenerator):
 
     def plan(self, documents: dict[str, str]) -> TaskPlan:
         assert "DATA.md" in documents
-        return TaskPlan(tasks=[
-            TaskDefinition(id="task-001", slug="first", description="First file", instructions="Write a.txt",
-                           pathScope=["a.txt"], expectedOutputs=["a.txt"]),
-            TaskDefinition(id="task-002", slug="second", description="Second file", instructions="Write b.txt",
-                           dependencies=["task-001"], pathScope=["b.txt"], expectedOutputs=["b.txt"]),
-        ], mergeOrder=["task-001", "task-002"])
+        return TaskPlan(
+            tasks=[
+                TaskDefinition(
+                    id="task-001",
+                    slug="first",
+                    description="First file",
+                    instructions="Write a.txt",
+                    pathScope=["a.txt"],
+                    expectedOutputs=["a.txt"],
+                ),
+                TaskDefinition(
+                    id="task-002",
+                    slug="second",
+                    description="Second file",
+                    instructions="Write b.txt",
+                    dependencies=["task-001"],
+                    pathScope=["b.txt"],
+                    expectedOutputs=["b.txt"],
+                ),
+            ],
+            mergeOrder=["task-001", "task-002"],
+        )
 
     def implement(self, request):
         self.implement_calls += 1
@@ -85,8 +101,9 @@ class TwoTasks(BuiltinGenerator):
 
 
 def passing(files: dict[str, bytes], plan: TaskPlan) -> VerificationResult:
-    return VerificationResult(passed=set(files) >= {"a.txt", "b.txt"},
-                              checks=[VerificationCheck(name="expected-outputs", passed=True)])
+    return VerificationResult(
+        passed=set(files) >= {"a.txt", "b.txt"}, checks=[VerificationCheck(name="expected-outputs", passed=True)]
+    )
 
 
 # A workflow starter that records starts and stops; the test drives the steps. (The name
@@ -118,8 +135,9 @@ def approved_project() -> str:
     return project_id
 
 
-def call(handler: Any, method: str, suffix: str, project_id: str, extra: dict | None = None,
-         **kwargs: Any) -> tuple[int, dict]:
+def call(
+    handler: Any, method: str, suffix: str, project_id: str, extra: dict | None = None, **kwargs: Any
+) -> tuple[int, dict]:
     resource = "/v1/projects/{projectId}" + suffix
     params = {"projectId": project_id, **(extra or {})}
     path = f"/v1/projects/{project_id}" + suffix
@@ -148,6 +166,7 @@ def project_status(project_id: str) -> str:
 
 # --- starting runs ----------------------------------------------------------------------
 
+
 def test_a_run_needs_an_approved_spec(build):
     project_id = in_review()
     status, body = start(project_id)
@@ -164,8 +183,9 @@ def test_creating_a_run_starts_the_workflow_named_after_the_run(build):
     run = body["data"]
     assert run["runNumber"] == 1 and run["status"] == "decomposing" and run["trigger"] == "manual"
     assert run["callbackId"] == run["id"] and run["specVersion"] == 1
-    assert build.workflow.started == [(run["id"], {"workspaceId": WORKSPACE, "projectId": project_id,
-                                                   "runId": run["id"]})]
+    assert build.workflow.started == [
+        (run["id"], {"workspaceId": WORKSPACE, "projectId": project_id, "runId": run["id"]})
+    ]
     assert project_status(project_id) == "building"
     assert [e["eventType"] for e in events(project_id, run["id"])] == ["RUN_STARTED"]
 
@@ -183,16 +203,28 @@ def test_a_whole_run_succeeds_merges_main_and_records_every_step(build):
     assert run["specSnapshot"]["version"] == 1 and "DATA.md" in run["specSnapshot"]["documents"]
     assert run["verificationResult"]["passed"] is True
     # The run lists task summaries; each definition appears once, in tasksJson.
-    assert run["tasks"] == [{"id": "task-001", "slug": "first", "status": "succeeded", "sequence": 1},
-                            {"id": "task-002", "slug": "second", "status": "succeeded", "sequence": 2}]
+    assert run["tasks"] == [
+        {"id": "task-001", "slug": "first", "status": "succeeded", "sequence": 1},
+        {"id": "task-002", "slug": "second", "status": "succeeded", "sequence": 2},
+    ]
     tasks = run_call(tasks_list, "GET", "/tasks", project_id, run_id)[1]["data"]
     assert [(t["id"], t["status"], t["branchName"]) for t in tasks] == [
-        ("task-001", "succeeded", "feat/task-001-first"), ("task-002", "succeeded", "feat/task-002-second")]
+        ("task-001", "succeeded", "feat/task-001-first"),
+        ("task-002", "succeeded", "feat/task-002-second"),
+    ]
     assert tasks[0]["result"]["filesCreated"] == ["a.txt"] and len(tasks[0]["result"]["commitSha"]) == 40
     assert [t["definition"] for t in tasks] == run["tasksJson"]["tasks"]
     assert [e["eventType"] for e in events(project_id, run_id)] == [
-        "RUN_STARTED", "TASK_STARTED", "FILE_CREATED", "TASK_COMPLETED", "TASK_STARTED", "FILE_CREATED",
-        "TASK_COMPLETED", "VERIFICATION_COMPLETED", "RUN_COMPLETED"]
+        "RUN_STARTED",
+        "TASK_STARTED",
+        "FILE_CREATED",
+        "TASK_COMPLETED",
+        "TASK_STARTED",
+        "FILE_CREATED",
+        "TASK_COMPLETED",
+        "VERIFICATION_COMPLETED",
+        "RUN_COMPLETED",
+    ]
     ids = [e["id"] for e in events(project_id, run_id)]
     assert ids == list(range(1, len(ids) + 1))
     assert project_status(project_id) == "built"
@@ -234,6 +266,7 @@ def test_the_tier_concurrency_limit_answers_429_and_frees_with_the_run(build):
 
 # --- failures ----------------------------------------------------------------------------
 
+
 def test_a_task_writing_outside_its_path_scope_fails_the_run(build):
     build.generator.outside_scope = True
     project_id = approved_project()
@@ -243,8 +276,9 @@ def test_a_task_writing_outside_its_path_scope_fails_the_run(build):
     assert run["status"] == "failed"
     assert run["error"]["reason"] == "task_failed" and run["error"]["taskId"] == "task-002"
     assert "outside its pathScope: a.txt" in run["error"]["message"]
-    status, body = call(tasks_get, "GET", "/runs/{runId}/tasks/{taskId}", project_id,
-                        {"runId": run_id, "taskId": "task-002"})
+    status, body = call(
+        tasks_get, "GET", "/runs/{runId}/tasks/{taskId}", project_id, {"runId": run_id, "taskId": "task-002"}
+    )
     assert status == 200 and body["data"]["status"] == "failed"
     failed = events(project_id, run_id, type="TASK_FAILED")
     assert [(e["taskId"], e["payload"]["reason"]) for e in failed] == [("task-002", "path_scope_violation")]
@@ -268,6 +302,7 @@ def test_a_transient_failure_is_retried_then_fails_the_task_and_the_run(build):
 
 
 # --- cancel and retry ---------------------------------------------------------------------
+
 
 def test_cancel_mid_run_stops_the_workflow_and_later_steps_write_nothing(build):
     project_id = approved_project()
@@ -308,6 +343,7 @@ def test_retry_starts_a_new_run_of_the_same_spec(build):
 
 # --- reading --------------------------------------------------------------------------------
 
+
 def test_events_filter_by_type_task_and_after(build):
     project_id = approved_project()
     run_id = start(project_id)[1]["data"]["id"]
@@ -328,10 +364,15 @@ def test_event_stream_resumes_after_last_event_id_and_ends_with_204(build, monke
     project_id = approved_project()
     run_id = start(project_id)[1]["data"]["id"]
     build.drive(run_id, project_id)
-    response = events_stream.handler(proxy_event(
-        "GET", "/v1/projects/{projectId}/runs/{runId}/events/stream",
-        f"/v1/projects/{project_id}/runs/{run_id}/events/stream",
-        path_params={"projectId": project_id, "runId": run_id}, headers={"Last-Event-ID": "3"}))
+    response = events_stream.handler(
+        proxy_event(
+            "GET",
+            "/v1/projects/{projectId}/runs/{runId}/events/stream",
+            f"/v1/projects/{project_id}/runs/{run_id}/events/stream",
+            path_params={"projectId": project_id, "runId": run_id},
+            headers={"Last-Event-ID": "3"},
+        )
+    )
     assert response["statusCode"] == 200
     assert response["headers"]["Content-Type"].startswith("text/event-stream")
     body = response["body"]
@@ -339,10 +380,15 @@ def test_event_stream_resumes_after_last_event_id_and_ends_with_204(build, monke
     ids = [int(line[4:]) for line in body.splitlines() if line.startswith("id: ")]
     assert ids == list(range(4, 10))
     assert "event: RUN_COMPLETED" in body
-    again = events_stream.handler(proxy_event(
-        "GET", "/v1/projects/{projectId}/runs/{runId}/events/stream",
-        f"/v1/projects/{project_id}/runs/{run_id}/events/stream",
-        path_params={"projectId": project_id, "runId": run_id}, headers={"Last-Event-ID": str(ids[-1])}))
+    again = events_stream.handler(
+        proxy_event(
+            "GET",
+            "/v1/projects/{projectId}/runs/{runId}/events/stream",
+            f"/v1/projects/{project_id}/runs/{run_id}/events/stream",
+            path_params={"projectId": project_id, "runId": run_id},
+            headers={"Last-Event-ID": str(ids[-1])},
+        )
+    )
     assert again["statusCode"] == 204
 
 
@@ -352,15 +398,21 @@ LONG_HOLD = "30"
 PROMPT_SECONDS = 5.0
 
 
-def stream(project_id: str, run_id: str, query: dict[str, str] | None = None,
-           last_event_id: str | None = None) -> tuple[int, str, float]:
+def stream(
+    project_id: str, run_id: str, query: dict[str, str] | None = None, last_event_id: str | None = None
+) -> tuple[int, str, float]:
     """(status, body, seconds taken) of one event-stream request."""
     started = time.monotonic()
-    response = events_stream.handler(proxy_event(
-        "GET", "/v1/projects/{projectId}/runs/{runId}/events/stream",
-        f"/v1/projects/{project_id}/runs/{run_id}/events/stream", query=query,
-        path_params={"projectId": project_id, "runId": run_id},
-        headers={"Last-Event-ID": last_event_id} if last_event_id is not None else None))
+    response = events_stream.handler(
+        proxy_event(
+            "GET",
+            "/v1/projects/{projectId}/runs/{runId}/events/stream",
+            f"/v1/projects/{project_id}/runs/{run_id}/events/stream",
+            query=query,
+            path_params={"projectId": project_id, "runId": run_id},
+            headers={"Last-Event-ID": last_event_id} if last_event_id is not None else None,
+        )
+    )
     return response["statusCode"], response.get("body") or "", time.monotonic() - started
 
 
@@ -410,10 +462,17 @@ def test_a_run_finished_a_moment_before_its_terminal_event_is_followed_to_that_e
     monkeypatch.setenv("KILN_SSE_HOLD_SECONDS", LONG_HOLD)
     project_id = approved_project()
     run_id = start(project_id)[1]["data"]["id"]
-    assert RunStore().finish(WORKSPACE, project_id, run_id, RunStatus.CANCELLED, ProjectStatus.APPROVED,
-                             {"finishedAt": "2025-11-25T10:00:00.000Z"})
-    late = threading.Timer(0.5, lambda: EventStore().append(WORKSPACE, project_id, run_id,
-                                                            EventType.RUN_CANCELLED, payload={}))
+    assert RunStore().finish(
+        WORKSPACE,
+        project_id,
+        run_id,
+        RunStatus.CANCELLED,
+        ProjectStatus.APPROVED,
+        {"finishedAt": "2025-11-25T10:00:00.000Z"},
+    )
+    late = threading.Timer(
+        0.5, lambda: EventStore().append(WORKSPACE, project_id, run_id, EventType.RUN_CANCELLED, payload={})
+    )
     late.start()
     try:
         status, body, seconds = stream(project_id, run_id, last_event_id="1")
@@ -428,8 +487,14 @@ def test_a_finished_run_whose_terminal_event_is_missing_ends_after_one_hold(buil
     monkeypatch.setenv("KILN_SSE_HOLD_SECONDS", "0.3")
     project_id = approved_project()
     run_id = start(project_id)[1]["data"]["id"]
-    RunStore().finish(WORKSPACE, project_id, run_id, RunStatus.FAILED, ProjectStatus.FAILED,
-                      {"finishedAt": "2025-11-25T10:00:00.000Z"})
+    RunStore().finish(
+        WORKSPACE,
+        project_id,
+        run_id,
+        RunStatus.FAILED,
+        ProjectStatus.FAILED,
+        {"finishedAt": "2025-11-25T10:00:00.000Z"},
+    )
     assert stream(project_id, run_id, last_event_id="1")[0] == 204
 
 
@@ -458,8 +523,13 @@ def test_after_is_an_event_id_or_a_timestamp(spaced_events, build, monkeypatch):
     assert stamps == sorted(set(stamps)), "one second apart"
     cut = every[4]  # created at stamps[4]: strictly after it means from the sixth event on
     later = [e["id"] for e in every[5:]]
-    same_moment = ["2025-11-25T10:00:0{s}Z", "2025-11-25T10:00:0{s}.000+00:00", "2025-11-25T12:00:0{s}+02:00",
-                   "2025-11-25T05:00:0{s}.000000-05:00", "2025-11-25t10:00:0{s}z"]
+    same_moment = [
+        "2025-11-25T10:00:0{s}Z",
+        "2025-11-25T10:00:0{s}.000+00:00",
+        "2025-11-25T12:00:0{s}+02:00",
+        "2025-11-25T05:00:0{s}.000000-05:00",
+        "2025-11-25t10:00:0{s}z",
+    ]
     second = int(cut["createdAt"][17:19])
     assert cut["createdAt"] == f"2025-11-25T10:00:{second:02d}.000Z"
     for form in same_moment:
@@ -471,7 +541,8 @@ def test_after_is_an_event_id_or_a_timestamp(spaced_events, build, monkeypatch):
     assert events(project_id, run_id, after="2025-11-25T11:00:00Z") == []
     # Combined with the other filters, and as the position of a page.
     assert [e["id"] for e in events(project_id, run_id, after=after, type="TASK_COMPLETED")] == [
-        e["id"] for e in every[5:] if e["eventType"] == "TASK_COMPLETED"]
+        e["id"] for e in every[5:] if e["eventType"] == "TASK_COMPLETED"
+    ]
     assert [e["id"] for e in events(project_id, run_id, after=str(cut["id"]))] == later
     # The stream takes both forms too.
     status, body, _ = stream(project_id, run_id, {"after": after})
@@ -484,8 +555,17 @@ def test_after_is_an_event_id_or_a_timestamp(spaced_events, build, monkeypatch):
 def test_after_that_is_neither_an_id_nor_a_timestamp_is_a_400_naming_it(build):
     project_id = approved_project()
     run_id = start(project_id)[1]["data"]["id"]
-    for after in ("yesterday", "-1", "1.5", "2025-11-25", "2025-11-25T10:00:00", "2025-11-25T10:00:00 02:00",
-                  "12345678901", "", "0001-01-01T00:00:00+01:00"):
+    for after in (
+        "yesterday",
+        "-1",
+        "1.5",
+        "2025-11-25",
+        "2025-11-25T10:00:00",
+        "2025-11-25T10:00:00 02:00",
+        "12345678901",
+        "",
+        "0001-01-01T00:00:00+01:00",
+    ):
         for handler, suffix in ((events_list, "/events"), (events_stream, "/events/stream")):
             status, body = run_call(handler, "GET", suffix, project_id, run_id, query={"after": after})
             assert status == 400 and body["error"]["code"] == "VALIDATION_ERROR", (after, body)
@@ -498,9 +578,11 @@ def test_after_that_is_neither_an_id_nor_a_timestamp_is_a_400_naming_it(build):
 def test_another_workspace_sees_none_of_it(build):
     project_id = approved_project()
     run_id = start(project_id)[1]["data"]["id"]
-    for status, body in (run_call(runs_get, "GET", "", project_id, run_id, authorizer=OTHER_WORKSPACE),
-                         run_call(events_list, "GET", "/events", project_id, run_id, authorizer=OTHER_WORKSPACE),
-                         run_call(runs_cancel, "POST", "/cancel", project_id, run_id, authorizer=OTHER_WORKSPACE),
-                         call(runs_list, "GET", "/runs", project_id, authorizer=OTHER_WORKSPACE),
-                         start(project_id, authorizer=OTHER_WORKSPACE)):
+    for status, body in (
+        run_call(runs_get, "GET", "", project_id, run_id, authorizer=OTHER_WORKSPACE),
+        run_call(events_list, "GET", "/events", project_id, run_id, authorizer=OTHER_WORKSPACE),
+        run_call(runs_cancel, "POST", "/cancel", project_id, run_id, authorizer=OTHER_WORKSPACE),
+        call(runs_list, "GET", "/runs", project_id, authorizer=OTHER_WORKSPACE),
+        start(project_id, authorizer=OTHER_WORKSPACE),
+    ):
         assert status == 404, body

@@ -22,8 +22,11 @@ def test_health_reports_each_component_unenveloped():
     response = health.handler(proxy_event("GET", "/health", authorizer={}))
     body = json.loads(response["body"])
     assert response["statusCode"] == 200
-    assert body == {"status": "ok", "version": body["version"],
-                    "components": {"database": "ok", "storage": "ok", "workflows": "ok"}}
+    assert body == {
+        "status": "ok",
+        "version": body["version"],
+        "components": {"database": "ok", "storage": "ok", "workflows": "ok"},
+    }
     assert "success" not in body
 
 

@@ -37,16 +37,24 @@ NO_AI = principal_context(scopes="project:read project:write")
 
 
 def create(description: str = EXAMPLE) -> str:
-    status, body = parse(projects_create.handler(
-        proxy_event("POST", "/v1/projects", body={"name": "Teamwork", "description": description})))
+    status, body = parse(
+        projects_create.handler(
+            proxy_event("POST", "/v1/projects", body={"name": "Teamwork", "description": description})
+        )
+    )
     assert status == 201, body
     return body["data"]["id"]
 
 
 def call(handler: Any, method: str, suffix: str, project_id: str, **kwargs: Any) -> tuple[int, dict]:
     resource = "/v1/projects/{projectId}" + suffix
-    return parse(handler.handler(proxy_event(method, resource, f"/v1/projects/{project_id}{suffix}",
-                                             path_params={"projectId": project_id}, **kwargs)))
+    return parse(
+        handler.handler(
+            proxy_event(
+                method, resource, f"/v1/projects/{project_id}{suffix}", path_params={"projectId": project_id}, **kwargs
+            )
+        )
+    )
 
 
 def clarify(project_id: str, **kwargs: Any) -> tuple[int, dict]:
@@ -102,6 +110,7 @@ def in_review(description: str = EXAMPLE) -> str:
 
 
 # --- the happy path ---------------------------------------------------------------------
+
 
 def test_clarify_moves_a_draft_to_clarifying_and_returns_typed_questions():
     project_id = create()
@@ -187,12 +196,15 @@ def test_get_spec_before_any_version_is_not_found():
 
 # --- the status machine -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("action", ["answers", "regenerate", "approve"])
 def test_a_draft_cannot_skip_clarification(action: str):
     project_id = create()
-    status, body = {"answers": lambda: answer(project_id, []),
-                    "regenerate": lambda: regenerate(project_id),
-                    "approve": lambda: approve(project_id)}[action]()
+    status, body = {
+        "answers": lambda: answer(project_id, []),
+        "regenerate": lambda: regenerate(project_id),
+        "approve": lambda: approve(project_id),
+    }[action]()
     assert status == 409, body
     assert body["error"]["code"] == "CONFLICT"
     assert body["error"]["details"]["currentStatus"] == "draft"
@@ -203,8 +215,10 @@ def test_a_draft_cannot_skip_clarification(action: str):
 def test_illegal_transitions_name_current_and_allowed_states():
     project_id = in_review()
     status, body = clarify(project_id)
-    assert status == 409 and body["error"]["details"] == {"currentStatus": "spec_review",
-                                                          "allowedFrom": ["clarifying", "draft"]}
+    assert status == 409 and body["error"]["details"] == {
+        "currentStatus": "spec_review",
+        "allowedFrom": ["clarifying", "draft"],
+    }
     status, body = answer(project_id, [])
     assert status == 409 and body["error"]["details"]["allowedFrom"] == ["clarifying"]
     approve(project_id)
@@ -235,8 +249,13 @@ def test_approve_can_insist_on_the_version_the_reviewer_read():
 QUESTIONS = [
     Question(id="auth", question="How do users sign in?", type="single_choice", options=["Email", "SSO"]),
     Question(id="realtime", question="Live updates?", type="boolean"),
-    Question(id="integrations", question="Which integrations?", type="multi_choice",
-             options=["Slack", "GitHub", "Email"], required=False),
+    Question(
+        id="integrations",
+        question="Which integrations?",
+        type="multi_choice",
+        options=["Slack", "GitHub", "Email"],
+        required=False,
+    ),
     Question(id="notes", question="Anything else?", type="text", required=False),
 ]
 
@@ -255,12 +274,15 @@ def fixed_questions():
 
 
 def test_answers_are_checked_against_the_questions_and_every_problem_is_named(fixed_questions):
-    status, body = answer(fixed_questions, [
-        {"questionId": "auth", "answer": "Carrier pigeon"},
-        {"questionId": "realtime", "answer": "yes"},
-        {"questionId": "integrations", "answer": ["Slack", "Fax"]},
-        {"questionId": "colour", "answer": "blue"},
-    ])
+    status, body = answer(
+        fixed_questions,
+        [
+            {"questionId": "auth", "answer": "Carrier pigeon"},
+            {"questionId": "realtime", "answer": "yes"},
+            {"questionId": "integrations", "answer": ["Slack", "Fax"]},
+            {"questionId": "colour", "answer": "blue"},
+        ],
+    )
     assert status == 400, body
     fields = {(f["field"], f["type"]) for f in body["error"]["details"]["fields"]}
     assert fields == {
@@ -284,22 +306,37 @@ def test_required_questions_must_be_answered(fixed_questions):
 
 
 def test_duplicate_and_oversized_answers_are_rejected(fixed_questions):
-    status, body = answer(fixed_questions, [
-        {"questionId": "auth", "answer": "SSO"}, {"questionId": "auth", "answer": "Email"},
-        {"questionId": "realtime", "answer": False}])
+    status, body = answer(
+        fixed_questions,
+        [
+            {"questionId": "auth", "answer": "SSO"},
+            {"questionId": "auth", "answer": "Email"},
+            {"questionId": "realtime", "answer": False},
+        ],
+    )
     assert status == 400 and body["error"]["details"]["fields"][0]["type"] == "duplicate"
-    status, body = answer(fixed_questions, [
-        {"questionId": "auth", "answer": "SSO"}, {"questionId": "realtime", "answer": False},
-        {"questionId": "notes", "answer": "x" * 2001}])
+    status, body = answer(
+        fixed_questions,
+        [
+            {"questionId": "auth", "answer": "SSO"},
+            {"questionId": "realtime", "answer": False},
+            {"questionId": "notes", "answer": "x" * 2001},
+        ],
+    )
     assert status == 400 and body["error"]["details"]["fields"][0]["field"].startswith("answers.2.answer")
     status, body = answer(fixed_questions, [{"questionId": "auth", "answer": 3}])
     assert status == 400
 
 
 def test_optional_questions_may_be_skipped(fixed_questions):
-    status, body = answer(fixed_questions, [
-        {"questionId": "auth", "answer": "SSO"}, {"questionId": "realtime", "answer": False},
-        {"questionId": "integrations", "answer": []}])
+    status, body = answer(
+        fixed_questions,
+        [
+            {"questionId": "auth", "answer": "SSO"},
+            {"questionId": "realtime", "answer": False},
+            {"questionId": "integrations", "answer": []},
+        ],
+    )
     assert status == 200, body
     assert body["data"]["spec"]["version"] == 1
 
@@ -320,6 +357,7 @@ def test_request_bodies_reject_unknown_fields_and_bad_limits():
 
 # --- scopes and tenancy -----------------------------------------------------------------
 
+
 def test_spec_transitions_need_ai_invoke_and_project_write():
     project_id = create()
     for context in (READ_ONLY, NO_AI):
@@ -336,15 +374,18 @@ def test_reading_a_spec_needs_only_project_read():
 
 def test_another_workspace_gets_not_found_for_every_spec_endpoint():
     project_id = in_review()
-    for status, body in (clarify(project_id, authorizer=OTHER_WORKSPACE),
-                         regenerate(project_id, authorizer=OTHER_WORKSPACE),
-                         approve(project_id, authorizer=OTHER_WORKSPACE),
-                         get_spec(project_id, authorizer=OTHER_WORKSPACE)):
+    for status, body in (
+        clarify(project_id, authorizer=OTHER_WORKSPACE),
+        regenerate(project_id, authorizer=OTHER_WORKSPACE),
+        approve(project_id, authorizer=OTHER_WORKSPACE),
+        get_spec(project_id, authorizer=OTHER_WORKSPACE),
+    ):
         assert status == 404 and body["error"]["code"] == "NOT_FOUND"
     assert project_status(project_id) == "spec_review"
 
 
 # --- generator failures store nothing ---------------------------------------------------
+
 
 class Failing(BuiltinGenerator):
     def write_spec(self, request):
@@ -364,6 +405,7 @@ def test_a_failing_generator_answers_503_and_stores_nothing():
 
 
 # --- overlapping transitions: exactly one wins ------------------------------------------
+
 
 class Paused(BuiltinGenerator):
     """Holds write_spec until released, so another request can land in between."""

@@ -27,8 +27,10 @@ from tests.unit.kiln.handlers.test_specs import (
 
 KEY = "sk-local-test"
 DESCRIPTION = "A tool where freelancers log hours against client projects and bill them."
-ANSWERS = [{"questionId": "authentication", "answer": "Email and password"},
-           {"questionId": "invoicing", "answer": True}]
+ANSWERS = [
+    {"questionId": "authentication", "answer": "Email and password"},
+    {"questionId": "invoicing", "answer": True},
+]
 
 
 @pytest.fixture
@@ -101,8 +103,11 @@ def test_a_model_that_fails_twice_answers_503_and_stores_nothing(chat: FakeChatC
 
     assert status == 503, body
     assert body["error"]["code"] == "SERVICE_UNAVAILABLE"
-    assert body["error"]["details"] == {"reason": "malformed_output", "generator": "openai-compatible",
-                                        "retryAfterSeconds": 5}
+    assert body["error"]["details"] == {
+        "reason": "malformed_output",
+        "generator": "openai-compatible",
+        "retryAfterSeconds": 5,
+    }
     retried = chat.requests[-1].body["messages"]
     assert retried[-1]["role"] == "tool" and "via" in retried[-1]["content"]
     view = get_spec(project_id)[1]["data"]
@@ -112,12 +117,21 @@ def test_a_model_that_fails_twice_answers_503_and_stores_nothing(chat: FakeChatC
 
 def test_a_throttled_endpoint_passes_its_retry_after_on(chat: FakeChatCompletions) -> None:
     project_id = in_review(chat)
-    chat.error(429, {"error": {"message": "Rate limit reached for requests", "code": "rate_limit_exceeded"}},
-               {"Retry-After": "42"})
+    chat.error(
+        429,
+        {"error": {"message": "Rate limit reached for requests", "code": "rate_limit_exceeded"}},
+        {"Retry-After": "42"},
+    )
 
-    response = specs_regenerate.handler(proxy_event(
-        "POST", "/v1/projects/{projectId}/regenerate", f"/v1/projects/{project_id}/regenerate",
-        path_params={"projectId": project_id}, body={"feedback": "Add tags."}))
+    response = specs_regenerate.handler(
+        proxy_event(
+            "POST",
+            "/v1/projects/{projectId}/regenerate",
+            f"/v1/projects/{project_id}/regenerate",
+            path_params={"projectId": project_id},
+            body={"feedback": "Add tags."},
+        )
+    )
     status, body = parse(response)
 
     assert status == 503, body

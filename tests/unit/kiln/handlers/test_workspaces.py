@@ -32,15 +32,17 @@ def plans() -> dict[str, str]:
 
 
 def create(name: str = "Acme", tier: str = "pro") -> dict:
-    status, body = parse(workspaces_create.handler(proxy_event("POST", "/v1/workspaces",
-                                                               body={"name": name, "tier": tier})))
+    status, body = parse(
+        workspaces_create.handler(proxy_event("POST", "/v1/workspaces", body={"name": name, "tier": tier}))
+    )
     assert status == 201, body
     return body["data"]
 
 
 def item_event(method: str, workspace_id: str, **kwargs) -> dict:
-    return proxy_event(method, ITEM, f"/v1/workspaces/{workspace_id}", path_params={"workspaceId": workspace_id},
-                       **kwargs)
+    return proxy_event(
+        method, ITEM, f"/v1/workspaces/{workspace_id}", path_params={"workspaceId": workspace_id}, **kwargs
+    )
 
 
 def patch(workspace_id: str, body: dict) -> tuple[int, dict]:
@@ -56,8 +58,11 @@ def usage_key_id(workspace_id: str) -> str:
 def plans_of(key_id: str) -> set[str]:
     """The tiers whose usage plan lists the key (as API Gateway reports its members)."""
     apigw = boto3.client("apigateway")
-    return {tier for tier, plan in plans().items()
-            if key_id in [k["id"] for k in apigw.get_usage_plan_keys(usagePlanId=plan)["items"]]}
+    return {
+        tier
+        for tier, plan in plans().items()
+        if key_id in [k["id"] for k in apigw.get_usage_plan_keys(usagePlanId=plan)["items"]]
+    }
 
 
 def test_create_returns_the_workspace_and_meters_it_in_its_tier_s_plan():
@@ -72,13 +77,16 @@ def test_create_returns_the_workspace_and_meters_it_in_its_tier_s_plan():
     assert plans_of(usage_key_id(workspace["id"])) == {"free"}
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"name": "x"}, "tier"),
-    ({"tier": "pro"}, "name"),
-    ({"name": "x", "tier": "platinum"}, "tier"),
-    ({"name": "", "tier": "pro"}, "name"),
-    ({"name": "x", "tier": "pro", "owner": "me"}, "owner"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"name": "x"}, "tier"),
+        ({"tier": "pro"}, "name"),
+        ({"name": "x", "tier": "platinum"}, "tier"),
+        ({"name": "", "tier": "pro"}, "name"),
+        ({"name": "x", "tier": "pro", "owner": "me"}, "owner"),
+    ],
+)
 def test_create_rejects_bad_input_and_creates_nothing(payload, field):
     status, body = parse(workspaces_create.handler(proxy_event("POST", "/v1/workspaces", body=payload)))
     assert status == 400
@@ -90,8 +98,10 @@ def test_create_rejects_bad_input_and_creates_nothing(payload, field):
 def test_workspaces_are_admin_only():
     reader = principal_context(scopes="project:read project:write ai:invoke")
     for handler, event in (
-        (workspaces_create.handler, proxy_event("POST", "/v1/workspaces", body={"name": "x", "tier": "pro"},
-                                                authorizer=reader)),
+        (
+            workspaces_create.handler,
+            proxy_event("POST", "/v1/workspaces", body={"name": "x", "tier": "pro"}, authorizer=reader),
+        ),
         (workspaces_list.handler, proxy_event("GET", "/v1/workspaces", authorizer=reader)),
         (workspaces_get.handler, item_event("GET", MISSING, authorizer=reader)),
         (workspaces_update.handler, item_event("PATCH", MISSING, body={"tier": "free"}, authorizer=reader)),
@@ -104,8 +114,10 @@ def test_workspaces_are_admin_only():
 
 def test_get_returns_what_was_created_and_a_missing_id_is_not_found():
     workspace = create()
-    assert parse(workspaces_get.handler(item_event("GET", workspace["id"]))) == (200, {"success": True,
-                                                                                       "data": workspace})
+    assert parse(workspaces_get.handler(item_event("GET", workspace["id"]))) == (
+        200,
+        {"success": True, "data": workspace},
+    )
     status, body = parse(workspaces_get.handler(item_event("GET", MISSING)))
     assert status == 404 and body["error"]["code"] == "NOT_FOUND"
     assert body["error"]["details"] == {"resource": "workspace", "id": MISSING}
@@ -115,8 +127,9 @@ def test_get_returns_what_was_created_and_a_missing_id_is_not_found():
 
 def test_list_in_page_and_cursor_modes_newest_first():
     made = [create(f"W{i}")["id"] for i in range(5)]
-    status, body = parse(workspaces_list.handler(proxy_event("GET", "/v1/workspaces",
-                                                             query={"page": "2", "pageSize": "2"})))
+    status, body = parse(
+        workspaces_list.handler(proxy_event("GET", "/v1/workspaces", query={"page": "2", "pageSize": "2"}))
+    )
     assert status == 200
     assert body["pagination"] == {"page": 2, "pageSize": 2, "total": 5, "totalPages": 3}
     assert [w["id"] for w in body["data"]] == made[::-1][2:4]
@@ -131,8 +144,9 @@ def test_list_in_page_and_cursor_modes_newest_first():
         if cursor is None:
             break
     assert seen == made[::-1]
-    status, body = parse(workspaces_list.handler(proxy_event("GET", "/v1/workspaces",
-                                                             query={"limit": "2", "cursor": "forged.abc"})))
+    status, body = parse(
+        workspaces_list.handler(proxy_event("GET", "/v1/workspaces", query={"limit": "2", "cursor": "forged.abc"}))
+    )
     assert status == 400 and body["error"]["details"]["fields"][0]["field"] == "cursor"
     assert parse(workspaces_list.handler(proxy_event("GET", "/v1/workspaces", query={"tier": "pro"})))[0] == 400
 
@@ -274,7 +288,8 @@ def test_a_workspace_that_cannot_be_stored_leaves_no_usage_key(monkeypatch):
         raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "PutItem")
 
     monkeypatch.setattr(AccessStore, "insert_workspace", fail)
-    status, _ = parse(workspaces_create.handler(proxy_event("POST", "/v1/workspaces",
-                                                            body={"name": "x", "tier": "pro"})))
+    status, _ = parse(
+        workspaces_create.handler(proxy_event("POST", "/v1/workspaces", body={"name": "x", "tier": "pro"}))
+    )
     assert status == 503
     assert boto3.client("apigateway").get_api_keys()["items"] == []

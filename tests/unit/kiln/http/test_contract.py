@@ -16,8 +16,9 @@ from kiln.routes import Route
 from tests.unit.conftest import parse, proxy_event
 
 PROJECT = "proj_01m885m8rskqxxjknrtpgbxm1p"
-ROUTE = Route("POST", "/v1/things/{projectId}", "things_create", "Create a thing", authorized=False,
-              category="none", status=201)
+ROUTE = Route(
+    "POST", "/v1/things/{projectId}", "things_create", "Create a thing", authorized=False, category="none", status=201
+)
 
 
 class ThingQuery(BaseModel):
@@ -56,10 +57,24 @@ def the_route(monkeypatch: pytest.MonkeyPatch) -> None:
     seen.clear()
 
 
-def call(*, project: str = PROJECT, body: Any = None, query: dict[str, str] | None = None,
-         raw_body: str | None = None, function: Any = None) -> tuple[int, dict[str, Any]]:
-    event = proxy_event("POST", ROUTE.path, f"/v1/things/{project}", body=body, raw_body=raw_body, query=query,
-                        path_params={"projectId": project}, authorizer={})
+def call(
+    *,
+    project: str = PROJECT,
+    body: Any = None,
+    query: dict[str, str] | None = None,
+    raw_body: str | None = None,
+    function: Any = None,
+) -> tuple[int, dict[str, Any]]:
+    event = proxy_event(
+        "POST",
+        ROUTE.path,
+        f"/v1/things/{project}",
+        body=body,
+        raw_body=raw_body,
+        query=query,
+        path_params={"projectId": project},
+        authorizer={},
+    )
     return parse((function or handler)(event))
 
 
@@ -68,7 +83,7 @@ def test_the_function_gets_typed_values_and_its_model_is_answered_with_the_route
     assert status == 201
     # Serialized as every answer is (model_dump, JSON mode): the model's fields, nulls included.
     assert body == {"success": True, "data": {"id": PROJECT, "name": "Lamp", "note": None}}
-    (query, created), = seen
+    ((query, created),) = seen
     assert isinstance(query, ThingQuery) and query.dryRun is True
     assert isinstance(created, ThingCreate) and created.name == "Lamp"
 
@@ -77,12 +92,15 @@ def test_the_declaration_is_what_the_generator_reads():
     assert contract_of(handler) is CONTRACT
 
 
-@pytest.mark.parametrize(("kwargs", "field", "location"), [
-    ({"project": "proj_nope", "body": {"name": ""}, "query": {"x": "1"}}, "projectId", "path"),
-    ({"body": {"name": ""}, "query": {"x": "1"}}, "x", "query"),
-    ({"body": {"name": "Lamp", "colour": "red"}}, "colour", "body"),
-    ({"body": {"name": ""}}, "name", "body"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field", "location"),
+    [
+        ({"project": "proj_nope", "body": {"name": ""}, "query": {"x": "1"}}, "projectId", "path"),
+        ({"body": {"name": ""}, "query": {"x": "1"}}, "x", "query"),
+        ({"body": {"name": "Lamp", "colour": "red"}}, "colour", "body"),
+        ({"body": {"name": ""}}, "name", "body"),
+    ],
+)
 def test_path_then_query_then_body_the_first_failure_answers_and_nothing_runs(kwargs, field, location):
     status, body = call(**kwargs)
     assert status == 400 and body["error"]["code"] == "VALIDATION_ERROR"
@@ -93,8 +111,15 @@ def test_path_then_query_then_body_the_first_failure_answers_and_nothing_runs(kw
 def test_a_required_body_missing_and_a_wrong_media_type_are_refused():
     status, body = call()
     assert status == 400 and body["error"]["details"]["fields"][0]["type"] == "missing"
-    event = proxy_event("POST", ROUTE.path, f"/v1/things/{PROJECT}", raw_body="name=Lamp",
-                        headers={"Content-Type": "text/plain"}, path_params={"projectId": PROJECT}, authorizer={})
+    event = proxy_event(
+        "POST",
+        ROUTE.path,
+        f"/v1/things/{PROJECT}",
+        raw_body="name=Lamp",
+        headers={"Content-Type": "text/plain"},
+        path_params={"projectId": PROJECT},
+        authorizer={},
+    )
     assert parse(handler(event))[0] == 415
     assert seen == []
 

@@ -23,29 +23,39 @@ def test_origins_are_trimmed_deduplicated_and_checked():
     assert parse_origins("") == ()
     assert parse_origins(f" {APP} ,{LOCAL},,{APP}") == (APP, LOCAL)
     assert parse_origins("https://*.example.com,*") == ("https://*.example.com", "*")
-    for bad in ("https://app.example.com/", "app.example.com", "ftp://x.example.com", "https://a b.com",
-                "https://app.*.com", "https://*", "null"):
+    for bad in (
+        "https://app.example.com/",
+        "app.example.com",
+        "ftp://x.example.com",
+        "https://a b.com",
+        "https://app.*.com",
+        "https://*",
+        "null",
+    ):
         with pytest.raises(ValueError, match="CORS origins"):
             check_origins([bad])
 
 
-@pytest.mark.parametrize(("origins", "origin", "allowed"), [
-    ((APP,), APP, True),
-    ((APP,), "HTTPS://APP.EXAMPLE.COM", True),  # scheme and host are case-insensitive
-    ((APP,), "http://app.example.com", False),  # another scheme is another origin
-    ((APP,), "https://app.example.com:8443", False),
-    ((APP,), "https://app.example.com.evil.net", False),
-    ((APP,), "https://appxexample.com", False),  # the dots are literal
-    ((LOCAL,), LOCAL, True),
-    ((LOCAL,), "http://localhost:5174", False),
-    (("https://*.example.com",), "https://a.example.com", True),
-    (("https://*.example.com",), "https://a.b.example.com", True),
-    (("https://*.example.com",), "https://example.com", False),  # a subdomain, not the domain
-    (("https://*.example.com",), "https://evil.com/.example.com", False),
-    (("*",), "https://anything.example.net", True),
-    (("*",), "null", True),
-    ((), APP, False),
-])
+@pytest.mark.parametrize(
+    ("origins", "origin", "allowed"),
+    [
+        ((APP,), APP, True),
+        ((APP,), "HTTPS://APP.EXAMPLE.COM", True),  # scheme and host are case-insensitive
+        ((APP,), "http://app.example.com", False),  # another scheme is another origin
+        ((APP,), "https://app.example.com:8443", False),
+        ((APP,), "https://app.example.com.evil.net", False),
+        ((APP,), "https://appxexample.com", False),  # the dots are literal
+        ((LOCAL,), LOCAL, True),
+        ((LOCAL,), "http://localhost:5174", False),
+        (("https://*.example.com",), "https://a.example.com", True),
+        (("https://*.example.com",), "https://a.b.example.com", True),
+        (("https://*.example.com",), "https://example.com", False),  # a subdomain, not the domain
+        (("https://*.example.com",), "https://evil.com/.example.com", False),
+        (("*",), "https://anything.example.net", True),
+        (("*",), "null", True),
+        ((), APP, False),
+    ],
+)
 def test_matching(origins, origin, allowed):
     assert CorsPolicy(origins).allows(origin) is allowed
 
@@ -65,14 +75,27 @@ def test_the_pattern_is_plain_enough_for_a_velocity_string_and_java():
 def test_actual_responses_name_allowed_origins_only():
     policy = CorsPolicy((APP,))
     assert policy.response_headers(APP) == {
-        "Vary": "Origin", "Access-Control-Allow-Origin": APP,
-        "Access-Control-Expose-Headers": ", ".join(cors.EXPOSED_HEADERS)}
+        "Vary": "Origin",
+        "Access-Control-Allow-Origin": APP,
+        "Access-Control-Expose-Headers": ", ".join(cors.EXPOSED_HEADERS),
+    }
     assert policy.response_headers("https://evil.example.com") == {"Vary": "Origin"}
     assert policy.response_headers(None) == {"Vary": "Origin"}
     assert CorsPolicy().response_headers(APP) == {}
-    for name in ("X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit",
-                 "RateLimit-Policy", "Retry-After", "Idempotent-Replayed", "Location", "Deprecation", "Sunset",
-                 "Link"):
+    for name in (
+        "X-Request-Id",
+        "X-RateLimit-Limit",
+        "X-RateLimit-Remaining",
+        "X-RateLimit-Reset",
+        "RateLimit",
+        "RateLimit-Policy",
+        "Retry-After",
+        "Idempotent-Replayed",
+        "Location",
+        "Deprecation",
+        "Sunset",
+        "Link",
+    ):
         assert name in cors.EXPOSED_HEADERS
 
 
@@ -81,8 +104,9 @@ def test_preflights_allow_methods_and_headers_for_allowed_origins_only():
     headers = policy.preflight_headers(APP, ["GET", "POST"])
     assert headers["Access-Control-Allow-Origin"] == APP
     assert headers["Access-Control-Allow-Methods"] == "GET, POST"
-    assert headers["Access-Control-Allow-Headers"] == ("Authorization, Content-Type, Idempotency-Key, X-Request-Id, "
-                                                       "Last-Event-ID, X-CSRF-Token")
+    assert headers["Access-Control-Allow-Headers"] == (
+        "Authorization, Content-Type, Idempotency-Key, X-Request-Id, Last-Event-ID, X-CSRF-Token"
+    )
     assert headers["Access-Control-Max-Age"] == str(cors.MAX_AGE_SECONDS)
     assert "Access-Control-Expose-Headers" not in headers
     assert policy.preflight_headers("https://evil.example.com", ["GET"]) == {"Vary": "Origin"}
@@ -125,8 +149,9 @@ def with_origin(event: dict, origin: str) -> dict:
 
 @pytest.mark.usefixtures("cloud", "allow_app")
 def test_pipeline_answers_carry_the_allowed_origin_success_or_error():
-    created = projects_create.handler(with_origin(
-        proxy_event("POST", "/v1/projects", body={"name": "Browser", "description": "From a page."}), APP))
+    created = projects_create.handler(
+        with_origin(proxy_event("POST", "/v1/projects", body={"name": "Browser", "description": "From a page."}), APP)
+    )
     assert created["statusCode"] == 201
     assert created["headers"]["Access-Control-Allow-Origin"] == APP
     assert created["headers"]["Vary"] == "Origin"
@@ -134,9 +159,17 @@ def test_pipeline_answers_carry_the_allowed_origin_success_or_error():
     assert "Location" in exposed and "X-RateLimit-Remaining" in exposed
     assert "X-RateLimit-Remaining" in created["headers"]  # the limit headers are still there
 
-    missing = projects_get.handler(with_origin(proxy_event(
-        "GET", "/v1/projects/{projectId}", "/v1/projects/proj_00000000000000000000000000",
-        path_params={"projectId": "proj_00000000000000000000000000"}), LOCAL))
+    missing = projects_get.handler(
+        with_origin(
+            proxy_event(
+                "GET",
+                "/v1/projects/{projectId}",
+                "/v1/projects/proj_00000000000000000000000000",
+                path_params={"projectId": "proj_00000000000000000000000000"},
+            ),
+            LOCAL,
+        )
+    )
     assert missing["statusCode"] == 404
     assert missing["headers"]["Access-Control-Allow-Origin"] == LOCAL
 
@@ -160,8 +193,12 @@ def test_without_origins_nothing_changes(monkeypatch):
 @pytest.mark.usefixtures("cloud", "allow_app")
 def test_an_idempotent_replay_answers_the_replaying_origin():
     def create(origin: str) -> dict:
-        event = proxy_event("POST", "/v1/projects", body={"name": "Once", "description": "Created once."},
-                            headers={"Idempotency-Key": "cors-1"})
+        event = proxy_event(
+            "POST",
+            "/v1/projects",
+            body={"name": "Once", "description": "Created once."},
+            headers={"Idempotency-Key": "cors-1"},
+        )
         return projects_create.handler(with_origin(event, origin))
 
     first, replay = create(APP), create(LOCAL)

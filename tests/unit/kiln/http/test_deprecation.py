@@ -29,15 +29,17 @@ def test_legacy_routes_are_served_by_their_successors_handlers():
 def test_the_successor_link_is_filled_and_escaped():
     deprecation = Deprecation("/v1/conversions/{callbackId}")
     assert successor_path(deprecation, {"callbackId": "conv_1"}) == "/v1/conversions/conv_1"
-    assert successor_path(deprecation, {"callbackId": 'a>b, c\r\n'}) == "/v1/conversions/a%3Eb%2C%20c%0D%0A"
+    assert successor_path(deprecation, {"callbackId": "a>b, c\r\n"}) == "/v1/conversions/a%3Eb%2C%20c%0D%0A"
     headers = deprecation_headers(deprecation, {"callbackId": "conv_1"})
-    assert headers == {"Deprecation": "@1764028800", "Sunset": "Fri, 31 Dec 2100 23:59:59 GMT",
-                       "Link": '</v1/conversions/conv_1>; rel="successor-version"'}
+    assert headers == {
+        "Deprecation": "@1764028800",
+        "Sunset": "Fri, 31 Dec 2100 23:59:59 GMT",
+        "Link": '</v1/conversions/conv_1>; rel="successor-version"',
+    }
 
 
 def convert(resource: str, body: object, **context: object) -> dict:
-    return conversions_create.handler(proxy_event("POST", resource, body=body,
-                                                  authorizer=principal_context(**context)))  # type: ignore[arg-type]
+    return conversions_create.handler(proxy_event("POST", resource, body=body, authorizer=principal_context(**context)))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("body,status", [(UNKNOWN_UPLOAD, 400), ({"uploadId": 1, "extra": True}, 400)])
@@ -55,8 +57,13 @@ def test_errors_of_a_legacy_route_carry_its_headers_and_its_successor_does_not(b
 
 def test_a_404_of_a_legacy_route_names_the_successor_of_that_resource():
     callback = "conv_01m885m8rskqxxjknrtpgbxm1p"
-    event = proxy_event("GET", "/v1/converter/status/{callbackId}", f"/v1/converter/status/{callback}",
-                        path_params={"callbackId": callback}, authorizer=principal_context())
+    event = proxy_event(
+        "GET",
+        "/v1/converter/status/{callbackId}",
+        f"/v1/converter/status/{callback}",
+        path_params={"callbackId": callback},
+        authorizer=principal_context(),
+    )
     response = conversions_get.handler(event)
     assert parse(response)[1]["error"]["code"] == "NOT_FOUND"
     assert response["headers"]["Link"] == '</v1/conversions/conv_01m885m8rskqxxjknrtpgbxm1p>; rel="successor-version"'

@@ -27,25 +27,36 @@ WORKSPACE = principal_context()["workspaceId"]
 BODY = {"name": "Idempotent", "description": "Created once."}
 
 
-def create(key: str | None = "order-42", body: dict[str, Any] | None = None, context: Any = None,
-           authorizer: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
+def create(
+    key: str | None = "order-42",
+    body: dict[str, Any] | None = None,
+    context: Any = None,
+    authorizer: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
     headers = {"Idempotency-Key": key} if key is not None else {}
-    event = proxy_event("POST", "/v1/projects", body=BODY if body is None else body, headers=headers,
-                        authorizer=authorizer, **kwargs)
+    event = proxy_event(
+        "POST", "/v1/projects", body=BODY if body is None else body, headers=headers, authorizer=authorizer, **kwargs
+    )
     return projects_create.handler(event, context)
 
 
 def projects() -> list[dict[str, Any]]:
     items = boto3.client("dynamodb").query(
-        TableName=TABLE, KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
-        ExpressionAttributeValues={":pk": {"S": f"WS#{WORKSPACE}"}, ":sk": {"S": "PROJECT#"}})["Items"]
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :sk)",
+        ExpressionAttributeValues={":pk": {"S": f"WS#{WORKSPACE}"}, ":sk": {"S": "PROJECT#"}},
+    )["Items"]
     return items
 
 
 def records(handler: str = "projects_create") -> list[dict[str, Any]]:
     return boto3.client("dynamodb").query(
-        TableName=TABLE, KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"IDEMPOTENCY#{handler}"}}, ConsistentRead=True)["Items"]
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"IDEMPOTENCY#{handler}"}},
+        ConsistentRead=True,
+    )["Items"]
 
 
 class Context:
@@ -104,9 +115,16 @@ def test_the_scope_is_workspace_key_method_and_route():
     assert "Idempotent-Replayed" not in create(authorizer=other_key)["headers"]
     assert len(projects()) == 2
     project_id = json.loads(create()["body"])["data"]["id"]
-    patch = projects_update.handler(proxy_event(
-        "PATCH", "/v1/projects/{projectId}", f"/v1/projects/{project_id}", path_params={"projectId": project_id},
-        body={"description": "Changed."}, headers={"Idempotency-Key": "order-42"}))
+    patch = projects_update.handler(
+        proxy_event(
+            "PATCH",
+            "/v1/projects/{projectId}",
+            f"/v1/projects/{project_id}",
+            path_params={"projectId": project_id},
+            body={"description": "Changed."},
+            headers={"Idempotency-Key": "order-42"},
+        )
+    )
     assert patch["statusCode"] == 200 and "Idempotent-Replayed" not in patch["headers"]
 
 
@@ -158,9 +176,11 @@ def test_after_24_hours_the_key_is_free_again():
     (record,) = records()
     # TTL deletes lazily; a record past its expiry is treated as gone.
     boto3.client("dynamodb").update_item(
-        TableName=TABLE, Key={"pk": record["pk"], "sk": record["sk"]},
+        TableName=TABLE,
+        Key={"pk": record["pk"], "sk": record["sk"]},
         UpdateExpression="SET expiresAtEpoch = :past",
-        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}})
+        ExpressionAttributeValues={":past": {"N": str(int(time.time()) - 1)}},
+    )
     response = create(body={"name": "New day", "description": "Another request."})
     assert response["statusCode"] == 201 and "Idempotent-Replayed" not in response["headers"]
     assert len(projects()) == 2
@@ -176,9 +196,14 @@ def test_validation_failures_are_not_recorded():
 
 def test_not_found_and_conflict_are_recorded_and_replayed():
     missing = ids.new_id("project")
-    event = proxy_event("PATCH", "/v1/projects/{projectId}", f"/v1/projects/{missing}",
-                        path_params={"projectId": missing}, body={"description": "x"},
-                        headers={"Idempotency-Key": "patch-1"})
+    event = proxy_event(
+        "PATCH",
+        "/v1/projects/{projectId}",
+        f"/v1/projects/{missing}",
+        path_params={"projectId": missing},
+        body={"description": "x"},
+        headers={"Idempotency-Key": "patch-1"},
+    )
     first = projects_update.handler(event)
     assert first["statusCode"] == 404
     again = projects_update.handler(event)
@@ -229,25 +254,42 @@ def test_reads_ignore_the_header():
 
 def test_a_replay_does_not_take_another_unit_of_the_annual_quota():
     project = "proj_01m885m8rskqxxjknrtpgbxm1r"
-    event = proxy_event("POST", "/v1/projects/{projectId}/runs", f"/v1/projects/{project}/runs",
-                        path_params={"projectId": project}, headers={"Idempotency-Key": "build-1"},
-                        authorizer=principal_context(tier="free"))
+    event = proxy_event(
+        "POST",
+        "/v1/projects/{projectId}/runs",
+        f"/v1/projects/{project}/runs",
+        path_params={"projectId": project},
+        headers={"Idempotency-Key": "build-1"},
+        authorizer=principal_context(tier="free"),
+    )
     first = dispatch(lambda request: ok({"run": 1}, 201), event)
     again = dispatch(lambda request: ok({"run": 2}, 201), event)
     assert again["headers"]["Idempotent-Replayed"] == "true" and again["body"] == first["body"]
     counter = boto3.client("dynamodb").get_item(
-        TableName=TABLE, Key={"pk": {"S": f"USAGE#{WORKSPACE}"}, "sk": {"S": f"BUILDS#{time.gmtime().tm_year}"}})
+        TableName=TABLE, Key={"pk": {"S": f"USAGE#{WORKSPACE}"}, "sk": {"S": f"BUILDS#{time.gmtime().tm_year}"}}
+    )
     assert counter["Item"]["n"]["N"] == "1"
     # The replay is a request like any other for the rate limits.
     assert first["headers"]["X-RateLimit-Remaining"] == "19" and again["headers"]["X-RateLimit-Remaining"] == "18"
 
 
 def test_a_cold_start_without_the_header_never_imports_powertools_idempotency():
-    code = ("import sys, kiln.handlers.projects_create, kiln.http.api; "
-            "assert not [m for m in sys.modules if m.startswith('aws_lambda_powertools.utilities.idempotency')]")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO,
-                   env={"PYTHONPATH": f"{REPO / 'functions'}:{REPO}", "PATH": "/usr/bin:/bin",
-                        config.ENVIRONMENT: "local", config.TABLE_NAME: TABLE, config.BUCKET_NAME: "kiln-unit-bucket"})
+    code = (
+        "import sys, kiln.handlers.projects_create, kiln.http.api; "
+        "assert not [m for m in sys.modules if m.startswith('aws_lambda_powertools.utilities.idempotency')]"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        cwd=REPO,
+        env={
+            "PYTHONPATH": f"{REPO / 'functions'}:{REPO}",
+            "PATH": "/usr/bin:/bin",
+            config.ENVIRONMENT: "local",
+            config.TABLE_NAME: TABLE,
+            config.BUCKET_NAME: "kiln-unit-bucket",
+        },
+    )
 
 
 def test_concurrent_identical_requests_run_the_handler_once():
@@ -277,9 +319,14 @@ def test_uploads_are_not_recorded_so_no_presigned_credentials_are_kept():
     from kiln.handlers import uploads_create
 
     def upload() -> tuple[dict[str, Any], dict[str, Any]]:
-        response = uploads_create.handler(proxy_event(
-            "POST", "/v1/uploads", headers={"Idempotency-Key": "upload-1"},
-            body={"filename": "a.zip", "contentType": "application/zip", "sizeBytes": 10}))
+        response = uploads_create.handler(
+            proxy_event(
+                "POST",
+                "/v1/uploads",
+                headers={"Idempotency-Key": "upload-1"},
+                body={"filename": "a.zip", "contentType": "application/zip", "sizeBytes": 10},
+            )
+        )
         return response, json.loads(response["body"])
 
     (first, first_body), (second, second_body) = upload(), upload()
@@ -292,7 +339,8 @@ def test_uploads_are_not_recorded_so_no_presigned_credentials_are_kept():
 def test_a_replayed_key_creation_never_shows_or_stores_the_secret():
     from kiln.http.idempotency import _without_secret
 
-    stored = _without_secret({"statusCode": 201, "headers": {},
-                              "body": '{"success":true,"data":{"id":"key_x","secret":"kiln_s3cr3t"}}'})
+    stored = _without_secret(
+        {"statusCode": 201, "headers": {}, "body": '{"success":true,"data":{"id":"key_x","secret":"kiln_s3cr3t"}}'}
+    )
     assert "kiln_s3cr3t" not in stored["body"]
     assert json.loads(stored["body"]) == {"success": True, "data": {"id": "key_x"}}

@@ -88,8 +88,7 @@ class Handler:
 
 
 def write(authorizer: dict[str, Any] = FREE, handler: Handler | None = None, **kwargs: Any) -> dict[str, Any]:
-    event = proxy_event("POST", "/v1/projects", body={"name": "x", "description": "y"}, authorizer=authorizer,
-                        **kwargs)
+    event = proxy_event("POST", "/v1/projects", body={"name": "x", "description": "y"}, authorizer=authorizer, **kwargs)
     return dispatch(handler or Handler(201), event)
 
 
@@ -98,20 +97,30 @@ def read(authorizer: dict[str, Any] = FREE, handler: Handler | None = None) -> d
 
 
 def build(authorizer: dict[str, Any] = FREE, handler: Handler | None = None) -> dict[str, Any]:
-    event = proxy_event("POST", "/v1/projects/{projectId}/runs", f"/v1/projects/{PROJECT}/runs",
-                        path_params={"projectId": PROJECT}, authorizer=authorizer)
+    event = proxy_event(
+        "POST",
+        "/v1/projects/{projectId}/runs",
+        f"/v1/projects/{PROJECT}/runs",
+        path_params={"projectId": PROJECT},
+        authorizer=authorizer,
+    )
     return dispatch(handler or Handler(201), event)
 
 
 def item(pk: str, sk: str) -> dict[str, Any]:
-    raw = boto3.client("dynamodb").get_item(TableName=TABLE, Key={"pk": {"S": pk}, "sk": {"S": sk}},
-                                            ConsistentRead=True).get("Item") or {}
+    raw = (
+        boto3.client("dynamodb")
+        .get_item(TableName=TABLE, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True)
+        .get("Item")
+        or {}
+    )
     return {k: int(v["N"]) if "N" in v else v.get("S") for k, v in raw.items()}
 
 
 def seed(pk: str, sk: str, **numbers: int) -> None:
-    boto3.client("dynamodb").put_item(TableName=TABLE, Item={
-        "pk": {"S": pk}, "sk": {"S": sk}, **{k: {"N": str(v)} for k, v in numbers.items()}})
+    boto3.client("dynamodb").put_item(
+        TableName=TABLE, Item={"pk": {"S": pk}, "sk": {"S": sk}, **{k: {"N": str(v)} for k, v in numbers.items()}}
+    )
 
 
 def rejected(response: dict[str, Any], code: str) -> dict[str, Any]:
@@ -148,7 +157,13 @@ def test_a_fresh_window_admits_the_limit_then_refuses_until_it_really_reopens(li
     clock.now = NOON + 63
     assert write()["statusCode"] == 201
     assert item(f"RATE#{KEY}", "write") | {"expiresAtEpoch": 0} == {
-        "pk": f"RATE#{KEY}", "sk": "write", "win": int(NOON + 60), "prev": limit, "cur": 1, "expiresAtEpoch": 0}
+        "pk": f"RATE#{KEY}",
+        "sk": "write",
+        "win": int(NOON + 60),
+        "prev": limit,
+        "cur": 1,
+        "expiresAtEpoch": 0,
+    }
 
 
 def test_the_previous_window_counts_by_the_share_still_inside_the_last_minute(limiter, clock):
@@ -259,8 +274,9 @@ def test_concurrent_requests_never_exceed_the_limit(limiter, clock):
         from kiln.routes import find_route
 
         event = proxy_event("POST", "/v1/projects", body={}, authorizer=FREE)
-        request = Request(event, find_route("POST", "/v1/projects"), "r", Headers.from_event(event),
-                          principal_of(event))
+        request = Request(
+            event, find_route("POST", "/v1/projects"), "r", Headers.from_event(event), principal_of(event)
+        )
         try:
             instance.admit(request)
             admitted = True
@@ -379,13 +395,24 @@ def test_enterprise_builds_are_unmetered(limiter, clock):
 
 
 def test_every_authenticated_answer_carries_the_headers(limiter, clock):
-    not_found = dispatch(Handler(404), proxy_event("GET", "/v1/projects/{projectId}", f"/v1/projects/{PROJECT}",
-                                                   path_params={"projectId": PROJECT}, authorizer=FREE))
+    not_found = dispatch(
+        Handler(404),
+        proxy_event(
+            "GET",
+            "/v1/projects/{projectId}",
+            f"/v1/projects/{PROJECT}",
+            path_params={"projectId": PROJECT},
+            authorizer=FREE,
+        ),
+    )
     assert not_found["statusCode"] == 404
     assert not_found["headers"]["X-RateLimit-Limit"] == "60"
-    invalid = dispatch(lambda request: ok(request.json()),
-                       proxy_event("POST", "/v1/projects", raw_body="{oops", authorizer=FREE,
-                                   headers={"Content-Type": "application/json"}))
+    invalid = dispatch(
+        lambda request: ok(request.json()),
+        proxy_event(
+            "POST", "/v1/projects", raw_body="{oops", authorizer=FREE, headers={"Content-Type": "application/json"}
+        ),
+    )
     assert invalid["statusCode"] == 400 and invalid["headers"]["X-RateLimit-Remaining"] == "19"
     assert invalid["headers"]["RateLimit"] == '"write";r=19;t=63, "day";r=998;t=43200'
     forbidden = write({**FREE, "scopes": "project:read"})
@@ -407,8 +434,9 @@ def test_public_routes_are_not_metered(limiter, clock):
 
 def test_the_limiter_fails_closed_when_dynamodb_throttles(limiter, monkeypatch):
     def throttled(*args: Any, **kwargs: Any) -> Any:
-        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
-                          "UpdateItem")
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "UpdateItem"
+        )
 
     monkeypatch.setattr(limiter.store, "_update", throttled)
     handler = Handler(201)
@@ -444,6 +472,9 @@ def test_the_routes_that_start_builds_and_exports_carry_their_quota():
     from kiln.routes import ROUTES
 
     assert {r.name: r.quota for r in ROUTES if r.quota} == {
-        "runs_create": "builds", "runs_retry": "builds",
-        "exports_create": "exports", "exports_current_kiln": "exports", "exports_create_legacy": "exports",
+        "runs_create": "builds",
+        "runs_retry": "builds",
+        "exports_create": "exports",
+        "exports_current_kiln": "exports",
+        "exports_create_legacy": "exports",
     }

@@ -29,7 +29,7 @@ TREE = {
     "app/calc.py": b"def add(a, b):\n    return a + b\n",
     "tests/__init__.py": b"",
     "tests/test_calc.py": b"import unittest\n\nfrom app.calc import add\n\n\nclass Add(unittest.TestCase):\n"
-                          b"    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
+    b"    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n",
 }
 
 
@@ -72,14 +72,18 @@ print(json.dumps({"dumpable": libc.prctl(3, 0, 0, 0, 0), "subreaper": subreaper.
 
 
 @linux_only
-@pytest.mark.parametrize("function_name, expected", [
-    ("kiln-build_sandbox", {"dumpable": 0, "subreaper": 1}),  # Lambda, or the local cloud's isolated runtime
-    ("", {"dumpable": 1, "subreaper": 0}),  # any other process (a test calling the handler) is left as it is
-])
+@pytest.mark.parametrize(
+    "function_name, expected",
+    [
+        ("kiln-build_sandbox", {"dumpable": 0, "subreaper": 1}),  # Lambda, or the local cloud's isolated runtime
+        ("", {"dumpable": 1, "subreaper": 0}),  # any other process (a test calling the handler) is left as it is
+    ],
+)
 def test_a_sandbox_process_hides_its_environment_and_adopts_orphans(function_name, expected):
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO / "functions"), "AWS_LAMBDA_FUNCTION_NAME": function_name}
-    done = subprocess.run([sys.executable, "-c", _STATE], env=env, capture_output=True, text=True, timeout=60,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _STATE], env=env, capture_output=True, text=True, timeout=60, check=True
+    )
     assert json.loads(done.stdout) == expected
 
 
@@ -121,9 +125,12 @@ def _alive(pid: int) -> bool:
 @linux_only
 def test_nothing_the_tests_start_outlives_the_invocation(tmp_path):
     pid_file = tmp_path / "daemon.pid"
-    result = lambda_runtime.invoke_isolated("kiln.workers.build_sandbox.handler",
-                                            sandbox.encode_request(_daemonizing_tree(pid_file), 60),
-                                            "kiln-build_sandbox", timeout_seconds=60)
+    result = lambda_runtime.invoke_isolated(
+        "kiln.workers.build_sandbox.handler",
+        sandbox.encode_request(_daemonizing_tree(pid_file), 60),
+        "kiln-build_sandbox",
+        timeout_seconds=60,
+    )
     assert result.ok, result.payload
     assert sandbox.decode_report(result.payload)[1].passed
     daemon = int(pid_file.read_text())
@@ -145,8 +152,15 @@ def test_control_without_the_sandbox_the_daemon_survives(tmp_path):
     pid_file = tmp_path / "daemon.pid"
     tree = {path: content.decode() for path, content in _daemonizing_tree(pid_file).items()}
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO / "functions")}
-    done = subprocess.run([sys.executable, "-c", _RUN_UNCONTAINED], input=json.dumps(tree), env=env,
-                          capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_UNCONTAINED],
+        input=json.dumps(tree),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert json.loads(done.stdout) is True
     daemon = int(pid_file.read_text())
     try:

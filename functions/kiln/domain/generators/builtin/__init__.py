@@ -40,8 +40,11 @@ class BuiltinGenerator:
                 continue
             choice = topic.type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTI_CHOICE)
             options = [option.label for option in topic.options] if choice else None
-            questions.append(Question(id=topic.id, question=topic.question, type=topic.type, options=options,
-                                      required=topic.required))
+            questions.append(
+                Question(
+                    id=topic.id, question=topic.question, type=topic.type, options=options, required=topic.required
+                )
+            )
         return questions[:MAX_QUESTIONS]
 
     def write_spec(self, request: SpecRequest) -> SpecContent:

@@ -22,8 +22,16 @@ from kiln.domain.generators.builtin.lexicon import ACTION_VERBS
 _BOUNDS = re.compile(r"\bfrom (-?\d{1,9}) to (-?\d{1,9})\b")
 
 # Participles of verbs whose routes the catalogue writes besides the ones of the lexicon.
-PARTICIPLES: dict[str, str] = {**ACTION_VERBS, "read": "read", "end": "ended", "open": "opened", "reopen": "reopened",
-                               "check in": "checked_in", "check out": "checked_out", "done": "done"}
+PARTICIPLES: dict[str, str] = {
+    **ACTION_VERBS,
+    "read": "read",
+    "end": "ended",
+    "open": "opened",
+    "reopen": "reopened",
+    "check in": "checked_in",
+    "check out": "checked_out",
+    "done": "done",
+}
 # Timestamps a verb may stamp, best first, besides <participle>_at and <participle>_on.
 _STAMPS: dict[str, tuple[str, ...]] = {
     "stop": ("stopped_at", "ended_at", "ends_at", "finished_at"),
@@ -87,8 +95,9 @@ class Effect:
 
 def effect(verb: str, fields: dict[str, tuple[str, tuple[str, ...]]]) -> Effect:
     """The effect of `verb` on a record with `fields` (name -> (type, enum values)), writable fields only."""
-    stamp = next((name for name in stamp_names(verb)
-                  if name in fields and fields[name][0] in ("datetime", "date")), None)
+    stamp = next(
+        (name for name in stamp_names(verb) if name in fields and fields[name][0] in ("datetime", "date")), None
+    )
     participle = PARTICIPLES.get(verb)
     status, status_field = None, None
     for name in ("status", "state"):

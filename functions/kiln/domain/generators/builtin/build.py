@@ -48,26 +48,44 @@ def plan(documents: dict[str, str]) -> TaskPlan:
     entity, then the server. ValueError when DATA.md or ROUTES.md cannot be read."""
     layout = design(documents)
     scaffold = TaskDefinition(
-        id="task-001", slug="scaffold",
+        id="task-001",
+        slug="scaffold",
         description="Scaffold: README, thread-safe in-memory store, JSON HTTP router and the package layout.",
         instructions=_clip_instructions(_scaffold_instructions(layout)),
-        dependencies=[], pathScope=list(SCAFFOLD_PATHS), expectedOutputs=list(SCAFFOLD_PATHS))
+        dependencies=[],
+        pathScope=list(SCAFFOLD_PATHS),
+        expectedOutputs=list(SCAFFOLD_PATHS),
+    )
     tasks = [scaffold]
     for entity in layout.entities:
         count = len(entity.routes)
-        tasks.append(TaskDefinition(
-            id=entity.task_id, slug=entity.slug,
-            description=_clip(f"Entity {entity.name}: dataclass model with validation, handlers for its "
-                              f"{count} route{'' if count == 1 else 's'} and their unittest cases.", 500),
-            instructions=_clip_instructions(_entity_instructions(layout, entity)),
-            dependencies=["task-001"], pathScope=entity.paths, expectedOutputs=entity.paths))
+        tasks.append(
+            TaskDefinition(
+                id=entity.task_id,
+                slug=entity.slug,
+                description=_clip(
+                    f"Entity {entity.name}: dataclass model with validation, handlers for its "
+                    f"{count} route{'' if count == 1 else 's'} and their unittest cases.",
+                    500,
+                ),
+                instructions=_clip_instructions(_entity_instructions(layout, entity)),
+                dependencies=["task-001"],
+                pathScope=entity.paths,
+                expectedOutputs=entity.paths,
+            )
+        )
     server_id = f"task-{len(tasks) + 1:03d}"
-    tasks.append(TaskDefinition(
-        id=server_id, slug="server",
-        description="Server: register every entity's routes on the router, serve them over HTTP, test the wiring.",
-        instructions=_clip_instructions(_server_instructions(layout)),
-        dependencies=[entity.task_id for entity in layout.entities],
-        pathScope=list(SERVER_PATHS), expectedOutputs=list(SERVER_PATHS)))
+    tasks.append(
+        TaskDefinition(
+            id=server_id,
+            slug="server",
+            description="Server: register every entity's routes on the router, serve them over HTTP, test the wiring.",
+            instructions=_clip_instructions(_server_instructions(layout)),
+            dependencies=[entity.task_id for entity in layout.entities],
+            pathScope=list(SERVER_PATHS),
+            expectedOutputs=list(SERVER_PATHS),
+        )
+    )
     return TaskPlan(tasks=tasks, mergeOrder=[task.id for task in tasks])
 
 
@@ -93,24 +111,25 @@ def implement(request: ImplementRequest) -> Implementation:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _clip_instructions(text: str) -> str:
     if len(text) <= INSTRUCTIONS_MAX:
         return text
     note = "\n[... the rest is left out; DATA.md and ROUTES.md hold the full lists.]"
-    return text[:INSTRUCTIONS_MAX - len(note)] + note
-
+    return text[: INSTRUCTIONS_MAX - len(note)] + note
 
 
 # --- task instructions ---------------------------------------------------------------------------
 
+
 def _scaffold_instructions(layout: Design) -> str:
     lines = [
-        f"Write the scaffold of a runnable HTTP service for \"{layout.title}\" that uses the Python standard "
+        f'Write the scaffold of a runnable HTTP service for "{layout.title}" that uses the Python standard '
         "library only (Python 3.11+, no third-party packages). Write exactly these files: "
-        + ", ".join(SCAFFOLD_PATHS) + ". Later tasks build on the interfaces below, so keep the names exact.",
+        + ", ".join(SCAFFOLD_PATHS)
+        + ". Later tasks build on the interfaces below, so keep the names exact.",
         "",
         "app/__init__.py and tests/__init__.py: package docstrings only. app/models/__init__.py and "
         "app/routes/__init__.py are the shared code of the models and handlers. Bind private names "
@@ -118,7 +137,7 @@ def _scaffold_instructions(layout: Design) -> str:
         "entities and must not clobber what the packages define.",
         "",
         "app/store.py: class Conflict(Exception) with .field; class Store guarded by a threading.RLock, "
-        "holding one dict of records per table (records are JSON-ready dicts with an \"id\"), handing out "
+        'holding one dict of records per table (records are JSON-ready dicts with an "id"), handing out '
         "deep copies: new_id(table, kind='uuid') (kind 'integer' counts 1, 2, ... per table, else uuid4 "
         "strings), insert(table, record, unique=()) (Conflict if the id or a unique field's non-null value "
         "is taken), get(table, id), find(table, filters=None) (records whose fields equal every filter, in "
@@ -127,7 +146,7 @@ def _scaffold_instructions(layout: Design) -> str:
         "id) -> bool, clear(); and STORE = Store().",
         "",
         "app/http.py: HttpError(status, code, message, details=None, headers=None) with body() -> "
-        "{\"error\": {\"code\", \"message\", \"details\"?}}; class Router with add(method, template, handler) "
+        '{"error": {"code", "message", "details"?}}; class Router with add(method, template, handler) '
         "(replaces an existing method+template), has(method, template), routes() -> list of (method, "
         "template), match(method, path) (URL-decoded segments; a {name} segment matches any segment; the "
         "match with literal segments furthest left wins; 404 not_found when no template matches, 405 "
@@ -144,8 +163,8 @@ def _scaffold_instructions(layout: Design) -> str:
         "",
         "app/models/__init__.py: frozen dataclass FieldSpec(name, attr, type, required=False, unique=False, "
         "values=(), read_only=False, minimum=None, maximum=None); ValidationError(problems) where problems "
-        "is a list of {\"field\", "
-        "\"message\"}; check_value(spec, value) by type: string/text str (required ones not blank), integer "
+        'is a list of {"field", '
+        '"message"}; check_value(spec, value) by type: string/text str (required ones not blank), integer '
         "int but not bool, decimal int/float/str parsed by decimal.Decimal, finite, returned as str (both "
         "within minimum..maximum when the spec has them), boolean "
         "bool, date YYYY-MM-DD and a real date, datetime ISO 8601 with optional seconds, fraction and Z or "
@@ -165,7 +184,7 @@ def _scaffold_instructions(layout: Design) -> str:
         "check_unique=True) (validate, new id, "
         "timestamps, insert); and the handlers' helpers, all returning (status, body) and raising HttpError "
         "400 validation_failed with the problems as details, 404 not_found or 409 conflict: "
-        "list_records(resource, scope=None) -> 200 {\"items\", \"count\"}, create_record(resource, body, "
+        'list_records(resource, scope=None) -> 200 {"items", "count"}, create_record(resource, body, '
         "scope=None) -> 201, get_record(resource, item_id, scope=None) -> 200, update_record(resource, "
         "item_id, body, scope=None, partial=True, action=None) -> 200 (partial=False replaces every writable "
         "field; updated_at is refreshed), delete_record(resource, item_id, scope=None) -> 204 None and "
@@ -192,8 +211,9 @@ def _scaffold_instructions(layout: Design) -> str:
 
 def _entity_instructions(layout: Design, entity: EntityPlan) -> str:
     lines = [
-        f"Write the {entity.name} entity of the service (\"{clean(entity.entity.description, 300)}\"): exactly "
-        + ", ".join(entity.paths) + ". Use the scaffold's app.models, app.routes, app.http and app.store; "
+        f'Write the {entity.name} entity of the service ("{clean(entity.entity.description, 300)}"): exactly '
+        + ", ".join(entity.paths)
+        + ". Use the scaffold's app.models, app.routes, app.http and app.store; "
         "standard library only.",
         "",
         f"{entity.paths[0]}: NAME = {entity.name!r}, DESCRIPTION, ID_KIND = {entity.id_kind!r} and FIELDS, one "
@@ -205,8 +225,9 @@ def _entity_instructions(layout: Design, entity: EntityPlan) -> str:
         "Fields (JSON name -> attribute, type, flags; read-only fields are set by the service):",
     ]
     for f in entity.fields:
-        flags = [flag for flag, on in (("required", f.required), ("unique", f.unique), ("read-only", f.read_only))
-                 if on]
+        flags = [
+            flag for flag, on in (("required", f.required), ("unique", f.unique), ("read-only", f.read_only)) if on
+        ]
         if f.values:
             flags.append("values " + ", ".join(f.values))
         if not f.declared:
@@ -228,8 +249,10 @@ def _entity_instructions(layout: Design, entity: EntityPlan) -> str:
         "",
         "Routes:",
     ]
-    lines += [f"- {route.label} -> {route.handler}: {route_text(route)}. {clean(route.route.summary, 200)}"
-              for route in entity.routes]
+    lines += [
+        f"- {route.label} -> {route.handler}: {route_text(route)}. {clean(route.route.summary, 200)}"
+        for route in entity.routes
+    ]
     if not entity.routes:
         lines.append("- none: ROUTES = () (the README lists the entity's routes that are not generated).")
     lines += [

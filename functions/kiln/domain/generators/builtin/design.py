@@ -47,27 +47,40 @@ def _top_level_names(source: str) -> set[str]:
 
 # Entity module names must not shadow what the package __init__ files define (importing
 # app.models.<name> sets the attribute <name> on app.models), nor the server's test module.
-_RESERVED_MODULES = frozenset(_top_level_names(read_template("models_init"))
-                              | _top_level_names(read_template("routes_init"))
-                               | {"server"})
+_RESERVED_MODULES = frozenset(
+    _top_level_names(read_template("models_init")) | _top_level_names(read_template("routes_init")) | {"server"}
+)
 # Attribute names the generated dataclasses cannot give a field.
 _RESERVED_ATTRS = frozenset(keyword.kwlist) | {"self", "cls", "to_dict", "from_dict", "validate"}
 # Names the model module binds besides the class: the class takes "<Name>Record" instead.
-_RESERVED_CLASSES = (frozenset(keyword.kwlist) | frozenset(dir(builtins))
-                     | {"FieldSpec", "validate_payload", "dataclass", "annotations",
-                        "NAME", "DESCRIPTION", "ID_KIND", "FIELDS"})
-_PATHABLE = frozenset({"string", "text", "integer", "decimal", "boolean", "date", "datetime",
-                       "uuid", "email", "url", "enum"})
-WRONG_TYPE_VALUE = {"string": 12345, "text": 12345, "email": 12345, "url": 12345, "uuid": 12345,
-                     "date": 12345, "datetime": 12345, "enum": 12345, "integer": "not a number",
-                     "decimal": "not a number", "boolean": "not a boolean"}
+_RESERVED_CLASSES = (
+    frozenset(keyword.kwlist)
+    | frozenset(dir(builtins))
+    | {"FieldSpec", "validate_payload", "dataclass", "annotations", "NAME", "DESCRIPTION", "ID_KIND", "FIELDS"}
+)
+_PATHABLE = frozenset(
+    {"string", "text", "integer", "decimal", "boolean", "date", "datetime", "uuid", "email", "url", "enum"}
+)
+WRONG_TYPE_VALUE = {
+    "string": 12345,
+    "text": 12345,
+    "email": 12345,
+    "url": 12345,
+    "uuid": 12345,
+    "date": 12345,
+    "datetime": 12345,
+    "enum": 12345,
+    "integer": "not a number",
+    "decimal": "not a number",
+    "boolean": "not a boolean",
+}
 
 
 def clean(text: str, limit: int | None = None) -> str:
     """One printable line: control, separator and unpaired surrogate characters become spaces."""
     line = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
     if limit is not None and len(line) > limit:
-        line = line[:limit - 1].rstrip() + "…"
+        line = line[: limit - 1].rstrip() + "…"
     return line
 
 
@@ -138,8 +151,15 @@ class Design:
         return [(plan, route) for plan in self.entities for route in plan.routes]
 
 
-SCAFFOLD_PATHS = ["README.md", "app/__init__.py", "app/store.py", "app/http.py", "app/models/__init__.py",
-                   "app/routes/__init__.py", "tests/__init__.py"]
+SCAFFOLD_PATHS = [
+    "README.md",
+    "app/__init__.py",
+    "app/store.py",
+    "app/http.py",
+    "app/models/__init__.py",
+    "app/routes/__init__.py",
+    "tests/__init__.py",
+]
 SERVER_PATHS = ["app/server.py", "tests/test_server.py"]
 
 
@@ -206,7 +226,7 @@ def _title_and_overview(documents: dict[str, str]) -> tuple[str, str]:
         title = next((line[2:] for line in lines if line.startswith("# ")), "")
         if "## Overview" in lines:
             paragraph: list[str] = []
-            for line in lines[lines.index("## Overview") + 1:]:
+            for line in lines[lines.index("## Overview") + 1 :]:
                 if line.startswith("#") or (not line.strip() and paragraph):
                     break
                 if line.strip():
@@ -217,7 +237,7 @@ def _title_and_overview(documents: dict[str, str]) -> tuple[str, str]:
             text = documents.get(name)
             first = text.splitlines()[0] if isinstance(text, str) and text.strip() else ""
             if first.startswith(prefix):
-                title = first[len(prefix):]
+                title = first[len(prefix) :]
                 break
     return clean(title, 200) or "Generated service", clean(overview, 1_500)
 
@@ -235,7 +255,7 @@ def _entity_plan(entity: Entity, modules: set[str], slugs: set[str]) -> EntityPl
     slug, number = f"entity-{kebab}", 2
     while slug in slugs:
         suffix = f"-{number}"
-        slug, number = f"entity-{kebab[:53 - len(suffix)].rstrip('-')}{suffix}", number + 1
+        slug, number = f"entity-{kebab[: 53 - len(suffix)].rstrip('-')}{suffix}", number + 1
     slugs.add(slug)
 
     class_name = entity.name if entity.name not in _RESERVED_CLASSES else entity.name + "Record"
@@ -258,8 +278,7 @@ def _entity_plan(entity: Entity, modules: set[str], slugs: set[str]) -> EntityPl
                 attr += "_"
             taken.add(attr)
         limits = bounds(description) if type_ in ("integer", "decimal") and not read_only else None
-        fields.append(Field(name, attr, type_, required, unique, values, description, read_only, is_declared,
-                            limits))
+        fields.append(Field(name, attr, type_, required, unique, values, description, read_only, is_declared, limits))
     id_field = next(f for f in fields if f.name == "id")
     id_kind = "integer" if id_field.type == "integer" else "uuid"
     return EntityPlan(entity, snake, slug, class_name, fields, id_kind)
@@ -289,9 +308,20 @@ def _collection(plan_: EntityPlan, routes: list[ApiRoute]) -> str | None:
     """The path segment naming the entity's records: its plural if the routes use it, else the
     segment most often followed by an item id, else None (no route of the entity is built)."""
     snake, plural = naming.snake(plan_.name), naming.collection(plan_.name)
-    guesses = list(dict.fromkeys([
-        plural, plural.replace("-", "_"), plural.replace("-", ""), snake.replace("_", "-") + "s", snake + "s",
-        snake.replace("_", "-"), snake, snake.replace("_", "")]))
+    guesses = list(
+        dict.fromkeys(
+            [
+                plural,
+                plural.replace("-", "_"),
+                plural.replace("-", ""),
+                snake.replace("_", "-") + "s",
+                snake + "s",
+                snake.replace("_", "-"),
+                snake,
+                snake.replace("_", ""),
+            ]
+        )
+    )
     parsed = [segments for segments in (_segments(route.path) for route in routes) if not isinstance(segments, str)]
     literals = {text for segments in parsed for is_param, text in segments if not is_param}
     for guess in guesses:
@@ -335,7 +365,7 @@ def _classify(route: ApiRoute, plan_: EntityPlan) -> RoutePlan | str:
     if collection is None or not positions:
         return f"the path has no '{collection or naming.collection(plan_.name)}' segment naming {plan_.name} records"
     at = positions[-1]
-    prefix, tail = segments[:at], segments[at + 1:]
+    prefix, tail = segments[:at], segments[at + 1 :]
     if len(prefix) % 2 or any(is_param == (i % 2 == 0) for i, (is_param, _) in enumerate(prefix)):
         return f"the segments before '{collection}' are not pairs of a name and a parameter"
     scope: list[tuple[str, str]] = []
@@ -364,12 +394,15 @@ def _classify(route: ApiRoute, plan_: EntityPlan) -> RoutePlan | str:
         return RoutePlan(route, kind, shape, tuple(scope), own=own)
     if len(tail) == 2 and not tail[1][0]:
         if method not in _ACTION_METHODS:
-            return (f"{method} '{tail[1][1]}' on a single {plan_.name} is a view, not an action "
-                    "(only POST, PATCH and PUT run actions)")
+            return (
+                f"{method} '{tail[1][1]}' on a single {plan_.name} is a view, not an action "
+                "(only POST, PATCH and PUT run actions)"
+            )
         scoped = {name for _, name in scope}
         fields = {f.name: (f.type, f.values) for f in plan_.writable if f.name not in scoped}
-        return RoutePlan(route, "action", shape, tuple(scope), own=own, action=tail[1][1],
-                         effect=effect(verb_of(tail[1][1]), fields))
+        return RoutePlan(
+            route, "action", shape, tuple(scope), own=own, action=tail[1][1], effect=effect(verb_of(tail[1][1]), fields)
+        )
     return f"the path goes on after the {plan_.name} id"
 
 
@@ -388,4 +421,3 @@ def _name_handlers(plan_: EntityPlan) -> None:
             name, number = f"{base}_{number}", number + 1
         used.add(name)
         route.handler = name
-

@@ -82,14 +82,28 @@ def questions(reading: Reading) -> list[Question]:
     out: list[Question] = []
     if names:
         shown = names[:11]
-        out.append(Question(
-            id=DATA_MODEL, type=QuestionType.MULTI_CHOICE, required=False, options=[KEEP_ALL, *shown],
-            question=clip("Kiln read these things in the description: " + ", ".join(shown) + ". Which should the "
-                          "data model keep? (All of them when left unanswered.)", 500)))
-    out.append(Question(
-        id=DATA_MODEL_MORE, type=QuestionType.TEXT, required=False,
-        question="Anything to add to or rename in the data model? Name more things it should keep track of (e.g. "
-                 "\"suppliers with their invoices\"), or rename one as \"Link -> ShortLink\"."))
+        out.append(
+            Question(
+                id=DATA_MODEL,
+                type=QuestionType.MULTI_CHOICE,
+                required=False,
+                options=[KEEP_ALL, *shown],
+                question=clip(
+                    "Kiln read these things in the description: " + ", ".join(shown) + ". Which should the "
+                    "data model keep? (All of them when left unanswered.)",
+                    500,
+                ),
+            )
+        )
+    out.append(
+        Question(
+            id=DATA_MODEL_MORE,
+            type=QuestionType.TEXT,
+            required=False,
+            question="Anything to add to or rename in the data model? Name more things it should keep track of (e.g. "
+            '"suppliers with their invoices"), or rename one as "Link -> ShortLink".',
+        )
+    )
     asked = 0
     for thing in reading.things:
         if asked == MAX_FIELD_QUESTIONS:
@@ -97,10 +111,18 @@ def questions(reading: Reading) -> list[Question]:
         if thing.template is None and thing.spec is None and not thing.attributes and not thing.derived:
             question_id = FIELDS_PREFIX + naming.snake(default_name(thing))
             if len(question_id) <= 64 and all(q.id != question_id for q in out):
-                out.append(Question(
-                    id=question_id, type=QuestionType.TEXT, required=False,
-                    question=clip(f"What does {naming.article(thing.key)} record? For example: a name, a date, an "
-                                  "amount, a status.", 500)))
+                out.append(
+                    Question(
+                        id=question_id,
+                        type=QuestionType.TEXT,
+                        required=False,
+                        question=clip(
+                            f"What does {naming.article(thing.key)} record? For example: a name, a date, an "
+                            "amount, a status.",
+                            500,
+                        ),
+                    )
+                )
                 asked += 1
     return out
 
@@ -109,7 +131,9 @@ def questions(reading: Reading) -> list[Question]:
 
 _RENAME = re.compile(
     r"(?:rename\s+(?:the\s+)?)?\b([A-Za-z][A-Za-z0-9 ]{0,60}?)\s*(?:->|=>|→|\bto\b|\bas\b|\binto\b)\s*"
-    r"([A-Za-z0-9][A-Za-z0-9 ]{0,60}?)\s*(?=[,;.\n]|$|\band\b)", re.IGNORECASE)
+    r"([A-Za-z0-9][A-Za-z0-9 ]{0,60}?)\s*(?=[,;.\n]|$|\band\b)",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -139,12 +163,19 @@ class Model:
             if thing.template is not None:
                 first[thing.template] = thing
             things.append(thing)
-        merged = {thing.key: first[thing.template].key for thing in reading.things
-                  if thing.template is not None and thing not in things}
+        merged = {
+            thing.key: first[thing.template].key
+            for thing in reading.things
+            if thing.template is not None and thing not in things
+        }
         for thing in things:
-            thing.parents = list(dict.fromkeys((merged.get(parent, parent), structural)
-                                               for parent, structural in thing.parents
-                                               if merged.get(parent, parent) != thing.key))
+            thing.parents = list(
+                dict.fromkeys(
+                    (merged.get(parent, parent), structural)
+                    for parent, structural in thing.parents
+                    if merged.get(parent, parent) != thing.key
+                )
+            )
         model = cls(things, product_attributes=list(reading.product_attributes))
         model.names = {thing.key: default_name(thing) for thing in model.things}
         return model
@@ -154,8 +185,14 @@ class Model:
 
     def key_of(self, name: str) -> str | None:
         wanted = name.strip().lower().replace(" ", "")
-        return next((thing.key for thing in self.things
-                     if self.names[thing.key].lower() == wanted or thing.key.replace(" ", "") == wanted), None)
+        return next(
+            (
+                thing.key
+                for thing in self.things
+                if self.names[thing.key].lower() == wanted or thing.key.replace(" ", "") == wanted
+            ),
+            None,
+        )
 
     def apply_answers(self, asked: dict[str, Question], answers: dict[str, AnswerValue]) -> None:
         keep = answers.get(DATA_MODEL)
@@ -166,17 +203,28 @@ class Model:
                 name = self.names[thing.key]
                 if name in offered and name not in chosen:
                     self.drop(thing.key)
-            self.notes.append(clip("Data model: kept " + ", ".join(sorted(chosen)) + " of the things the "
-                                   "description named, as answered.", 500))
+            self.notes.append(
+                clip(
+                    "Data model: kept " + ", ".join(sorted(chosen)) + " of the things the "
+                    "description named, as answered.",
+                    500,
+                )
+            )
         more = answers.get(DATA_MODEL_MORE)
         if isinstance(more, str) and more.strip():
             rest = self.rename_from(more)
             self.add_from(rest)
         for question_id, answer in answers.items():
             if question_id.startswith(FIELDS_PREFIX) and isinstance(answer, str) and question_id in asked:
-                key = next((thing.key for thing in self.things
-                            if FIELDS_PREFIX + naming.snake(self.names[thing.key]) == question_id
-                            or FIELDS_PREFIX + naming.snake(default_name(thing)) == question_id), None)
+                key = next(
+                    (
+                        thing.key
+                        for thing in self.things
+                        if FIELDS_PREFIX + naming.snake(self.names[thing.key]) == question_id
+                        or FIELDS_PREFIX + naming.snake(default_name(thing)) == question_id
+                    ),
+                    None,
+                )
                 if key is not None:
                     self.fields.setdefault(key, []).extend(self.parse_fields(answer, key))
 
@@ -197,13 +245,19 @@ class Model:
             old = re.sub(r"^(?:rename|the|a|an)\s+", "", old, flags=re.IGNORECASE).strip()
             key = self.key_of(old) or self.key_of(old.split()[-1]) if old else None
             arrow = any(mark in match.group(0) for mark in ("->", "=>", "→")) or match.group(0).lower().startswith(
-                "rename")
+                "rename"
+            )
             if key is None or not arrow:
                 continue
             name = naming.pascal(new) if " " in new or new[:1].islower() else new
             if not _ENTITY_NAME.fullmatch(name) or name == "User" or name in self.names.values():
-                self.notes.append(clip(f"Data model: kept the name {self.names[key]}; {new!r} is not a usable "
-                                       "entity name or is taken.", 500))
+                self.notes.append(
+                    clip(
+                        f"Data model: kept the name {self.names[key]}; {new!r} is not a usable "
+                        "entity name or is taken.",
+                        500,
+                    )
+                )
             else:
                 self.notes.append(clip(f"Data model: {self.names[key]} is called {name}, as asked.", 500))
                 self.names[key] = name
@@ -217,8 +271,11 @@ class Model:
         wanted = None
         if only_objects_of is not None:
             wanted = {key for verb, keys in reading.objects.items() if verb in only_objects_of for key in keys}
-            wanted |= {thing.key for thing in reading.things if any(parent in wanted for parent, _ in thing.parents)
-                       and thing.key not in self.names}
+            wanted |= {
+                thing.key
+                for thing in reading.things
+                if any(parent in wanted for parent, _ in thing.parents) and thing.key not in self.names
+            }
         for thing in reading.things:
             if wanted is not None and thing.key not in wanted:
                 continue
@@ -254,10 +311,22 @@ class Model:
             known_last = lx.ATTRIBUTES.get(naming.singular(words[-1]))
             if spec is None and known_last is not None:
                 # "a difficulty rating": the attribute's type and rules under the answer's own name.
-                spec = known_last if len(words) == 1 else FieldSpec(
-                    re.sub(r"[^a-z0-9]+", "_", phrase).strip("_")[:60], known_last.type, False, known_last.unique,
-                    clip(phrase.capitalize() + (f", {bounds_text(*limits)}" if (limits := bounds(
-                        known_last.description)) else ""), 300), known_last.values)
+                spec = (
+                    known_last
+                    if len(words) == 1
+                    else FieldSpec(
+                        re.sub(r"[^a-z0-9]+", "_", phrase).strip("_")[:60],
+                        known_last.type,
+                        False,
+                        known_last.unique,
+                        clip(
+                            phrase.capitalize()
+                            + (f", {bounds_text(*limits)}" if (limits := bounds(known_last.description)) else ""),
+                            300,
+                        ),
+                        known_last.values,
+                    )
+                )
             target = self.key_of(naming.pascal(phrase)) or self.key_of(naming.singular(words[-1]))
             if target is not None and target != owner:
                 thing = next(t for t in self.things if t.key == owner)
@@ -270,21 +339,133 @@ class Model:
         return specs[:20]
 
 
-_FIELD_FILLERS = lx.DETERMINERS | lx.AUXILIARIES | lx.PRONOUNS | lx.ADVERBS | lx.CLAUSE_WORDS | frozenset({
-    "record", "records", "store", "stores", "keep", "keeps", "track", "tracks", "hold", "holds", "it", "its",
-    "each", "every", "one", "of", "the", "for", "to", "in", "on", "at", "by", "from", "about", "who", "when",
-    "contain", "contains", "include", "includes", "just", "some", "information", "info", "details", "data",
-})
+_FIELD_FILLERS = (
+    lx.DETERMINERS
+    | lx.AUXILIARIES
+    | lx.PRONOUNS
+    | lx.ADVERBS
+    | lx.CLAUSE_WORDS
+    | frozenset(
+        {
+            "record",
+            "records",
+            "store",
+            "stores",
+            "keep",
+            "keeps",
+            "track",
+            "tracks",
+            "hold",
+            "holds",
+            "it",
+            "its",
+            "each",
+            "every",
+            "one",
+            "of",
+            "the",
+            "for",
+            "to",
+            "in",
+            "on",
+            "at",
+            "by",
+            "from",
+            "about",
+            "who",
+            "when",
+            "contain",
+            "contains",
+            "include",
+            "includes",
+            "just",
+            "some",
+            "information",
+            "info",
+            "details",
+            "data",
+        }
+    )
+)
 _DATE_WORDS = frozenset({"date", "day", "deadline", "birthday", "due"})
 _TIME_WORDS = frozenset({"time", "timestamp", "moment", "when"})
-_MONEY_WORDS = frozenset({"price", "cost", "fee", "fine", "amount", "total", "balance", "budget", "salary", "payment",
-                          "charge", "wage", "tax", "discount", "revenue", "income", "expense", "spend", "value"})
-_COUNT_WORDS = frozenset({"count", "quantity", "age", "year", "minute", "hour", "second", "capacity", "seat",
-                          "serving", "position", "rank", "level", "mileage", "number", "views", "visits", "click"})
-_TEXT_WORDS = frozenset({"note", "notes", "description", "body", "content", "text", "instruction", "instructions",
-                         "bio", "comment", "summary", "message", "details"})
-_FLAG_WORDS = frozenset({"active", "enabled", "done", "paid", "available", "verified", "public", "archived",
-                         "flag", "completed", "approved"})
+_MONEY_WORDS = frozenset(
+    {
+        "price",
+        "cost",
+        "fee",
+        "fine",
+        "amount",
+        "total",
+        "balance",
+        "budget",
+        "salary",
+        "payment",
+        "charge",
+        "wage",
+        "tax",
+        "discount",
+        "revenue",
+        "income",
+        "expense",
+        "spend",
+        "value",
+    }
+)
+_COUNT_WORDS = frozenset(
+    {
+        "count",
+        "quantity",
+        "age",
+        "year",
+        "minute",
+        "hour",
+        "second",
+        "capacity",
+        "seat",
+        "serving",
+        "position",
+        "rank",
+        "level",
+        "mileage",
+        "number",
+        "views",
+        "visits",
+        "click",
+    }
+)
+_TEXT_WORDS = frozenset(
+    {
+        "note",
+        "notes",
+        "description",
+        "body",
+        "content",
+        "text",
+        "instruction",
+        "instructions",
+        "bio",
+        "comment",
+        "summary",
+        "message",
+        "details",
+    }
+)
+_FLAG_WORDS = frozenset(
+    {
+        "active",
+        "enabled",
+        "done",
+        "paid",
+        "available",
+        "verified",
+        "public",
+        "archived",
+        "flag",
+        "completed",
+        "approved",
+    }
+)
 _UNIQUE_WORDS = frozenset({"alias", "slug", "code", "isbn", "sku", "serial", "plate", "username", "handle", "vin"})
 
 
@@ -364,8 +545,15 @@ def templates(model: Model) -> tuple[list[EntityTemplate], dict[str, EntityTempl
                 continue
             nest = structural and not nested
             nested = nested or nest
-            parents.append(ParentTemplate(target, naming.foreign_key(target), required=structural, nest=nest,
-                                          description=f"The {naming.words(target)} it belongs to"))
+            parents.append(
+                ParentTemplate(
+                    target,
+                    naming.foreign_key(target),
+                    required=structural,
+                    nest=nest,
+                    description=f"The {naming.words(target)} it belongs to",
+                )
+            )
         if thing.by_user:
             parents.append(ParentTemplate("User", "user_id", description="Who did it"))
         if thing.template is not None:
@@ -374,10 +562,12 @@ def templates(model: Model) -> tuple[list[EntityTemplate], dict[str, EntityTempl
             extra = [_field(spec) for spec in attributes if spec.name not in have]
             extra += action_fields(thing.actions, have | {f.name for f in extra})
             overrides[thing.template] = replace(
-                base, fields=base.fields + tuple(extra),
+                base,
+                fields=base.fields + tuple(extra),
                 # The catalogue's own nesting stays; a relation the text adds is one more parent.
                 parents=base.parents + tuple(replace(p, nest=False) for p in parents if p.target != name),
-                actions=tuple(dict.fromkeys(base.actions + tuple(thing.actions))))
+                actions=tuple(dict.fromkeys(base.actions + tuple(thing.actions))),
+            )
             continue
         specs = list(thing.spec.fields) if thing.spec is not None else [_NAME_FIELD, _NOTES_FIELD]
         fields = [_field(spec) for spec in specs]
@@ -387,11 +577,25 @@ def templates(model: Model) -> tuple[list[EntityTemplate], dict[str, EntityTempl
                 fields.append(_field(spec))
                 have.add(spec.name)
         fields += action_fields(thing.actions, have)
-        description = thing.spec.description if thing.spec is not None else (
-            f"{naming.article(thing.key).capitalize()} the description names; it records what the answers and the "
-            "fields below say.")
-        made.append(EntityTemplate(name, naming.collection(name), description, tuple(fields[:50]), tuple(parents),
-                                   aliases=tuple(dict.fromkeys((thing.key, naming.plural_phrase(thing.key),
-                                                                naming.words(name)))),
-                                   domain=True, soft_delete=True, actions=tuple(thing.actions)))
+        description = (
+            thing.spec.description
+            if thing.spec is not None
+            else (
+                f"{naming.article(thing.key).capitalize()} the description names; it records what the answers and the "
+                "fields below say."
+            )
+        )
+        made.append(
+            EntityTemplate(
+                name,
+                naming.collection(name),
+                description,
+                tuple(fields[:50]),
+                tuple(parents),
+                aliases=tuple(dict.fromkeys((thing.key, naming.plural_phrase(thing.key), naming.words(name)))),
+                domain=True,
+                soft_delete=True,
+                actions=tuple(thing.actions),
+            )
+        )
     return made, overrides

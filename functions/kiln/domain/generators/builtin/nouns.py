@@ -126,8 +126,25 @@ def verb_base(word: str) -> str | None:
 
 
 # Nouns with an adjective's ending.
-_NOT_ADJECTIVES = frozenset({"table", "cable", "vegetable", "timetable", "deliverable", "variable", "receivable",
-                             "payable", "constable", "stable", "bible", "crucible", "syllable", "fable", "turntable"})
+_NOT_ADJECTIVES = frozenset(
+    {
+        "table",
+        "cable",
+        "vegetable",
+        "timetable",
+        "deliverable",
+        "variable",
+        "receivable",
+        "payable",
+        "constable",
+        "stable",
+        "bible",
+        "crucible",
+        "syllable",
+        "fable",
+        "turntable",
+    }
+)
 
 
 def _is_adjective(word: str) -> bool:
@@ -139,8 +156,10 @@ def _is_adjective(word: str) -> bool:
 class _Reader:
     def __init__(self, known: Mapping[str, str]) -> None:
         self.known = known  # catalogue phrases (singular) -> entity template name
-        self.compounds = sorted({*lx.COMPOUNDS, *(phrase for phrase in known if " " in phrase)},
-                                key=lambda phrase: (-len(phrase.split()), phrase))
+        self.compounds = sorted(
+            {*lx.COMPOUNDS, *(phrase for phrase in known if " " in phrase)},
+            key=lambda phrase: (-len(phrase.split()), phrase),
+        )
         self.things: dict[str, Thing] = {}
         self.product_attributes: list[FieldSpec] = []
         self.last_objects: list[_Ref] = []
@@ -168,11 +187,22 @@ class _Reader:
         """ "check in", "sign up": one verb, not a verb and a preposition."""
         merged: list[Token] = []
         for token in tokens:
-            if merged and token.kind == PREP and merged[-1].verb is not None \
-                    and f"{merged[-1].verb} {token.text}" in lx.PHRASAL_VERBS:
+            if (
+                merged
+                and token.kind == PREP
+                and merged[-1].verb is not None
+                and f"{merged[-1].verb} {token.text}" in lx.PHRASAL_VERBS
+            ):
                 last = merged.pop()
-                merged.append(Token(f"{last.text} {token.text}", f"{last.verb} {token.text}", VERB, False,
-                                    f"{last.verb} {token.text}"))
+                merged.append(
+                    Token(
+                        f"{last.text} {token.text}",
+                        f"{last.verb} {token.text}",
+                        VERB,
+                        False,
+                        f"{last.verb} {token.text}",
+                    )
+                )
                 continue
             merged.append(token)
         return merged
@@ -184,8 +214,14 @@ class _Reader:
             return Token(word, word, NUM)
         if word in lx.CLAUSE_WORDS:
             return Token(word, word, CLAUSE)
-        for kind, words in ((DET, lx.DETERMINERS), (PREP, lx.PREPOSITIONS), (CONJ, lx.CONJUNCTIONS),
-                            (PRON, lx.PRONOUNS), (AUX, lx.AUXILIARIES), (ADV, lx.ADVERBS)):
+        for kind, words in (
+            (DET, lx.DETERMINERS),
+            (PREP, lx.PREPOSITIONS),
+            (CONJ, lx.CONJUNCTIONS),
+            (PRON, lx.PRONOUNS),
+            (AUX, lx.AUXILIARIES),
+            (ADV, lx.ADVERBS),
+        ):
             if word in words:
                 return Token(word, word, kind)
         nounish = singular in lx.THINGS or singular in lx.ATTRIBUTES or singular in self.known
@@ -208,9 +244,12 @@ class _Reader:
             found = None
             for phrase in self.compounds:
                 size = len(phrase.split())
-                window = tokens[at:at + size]
-                if len(window) == size and all(t.kind not in (COMMA, POSS, CONJ, PREP, DET) for t in window) \
-                        and " ".join(t.word if t.kind != ED else t.text for t in window) == phrase:
+                window = tokens[at : at + size]
+                if (
+                    len(window) == size
+                    and all(t.kind not in (COMMA, POSS, CONJ, PREP, DET) for t in window)
+                    and " ".join(t.word if t.kind != ED else t.text for t in window) == phrase
+                ):
                     found = (phrase, window)
                     break
             if found is None:
@@ -238,8 +277,11 @@ class _Reader:
             elif token.kind == ING:
                 # "a system tracking shipments" acts on shipments; "a recipe sharing site" is a kind of site.
                 acts = after is not None and after.kind in (NOUN, AMBIG) and after.plural
-                if prev in (NOUN, ADJ, DET, AMBIG, GERUND) and not acts \
-                        and nxt in (NOUN, AMBIG, None, COMMA, CONJ, PREP, CLAUSE):
+                if (
+                    prev in (NOUN, ADJ, DET, AMBIG, GERUND)
+                    and not acts
+                    and nxt in (NOUN, AMBIG, None, COMMA, CONJ, PREP, CLAUSE)
+                ):
                     token.kind = GERUND
                 elif nxt in (DET, NOUN, AMBIG, ADJ, PRON):
                     token.kind = VERB
@@ -269,11 +311,10 @@ class _Reader:
         if prev == CLAUSE:
             return VERB if before is not None and before.text in {"who", "that", "which"} else NOUN
         if prev == CONJ:
-            earlier = next((t for t in reversed(tokens[:at - 1]) if t.kind not in (ADV, COMMA)), None)
+            earlier = next((t for t in reversed(tokens[: at - 1]) if t.kind not in (ADV, COMMA)), None)
             if earlier is not None and earlier.kind == VERB:
                 return VERB
-            if seen_verb and not token.plural and nxt in (DET, PRON) + ((NOUN, AMBIG) if tokens[at + 1].plural
-                                                                         else ()):
+            if seen_verb and not token.plural and nxt in (DET, PRON) + ((NOUN, AMBIG) if tokens[at + 1].plural else ()):
                 return VERB
             return NOUN
         if prev == NOUN and before is not None:
@@ -286,8 +327,14 @@ class _Reader:
             return NOUN
         if prev in (None, COMMA) and nxt in (DET, PRON):
             return VERB
-        if prev is None and not token.plural and at + 2 < len(tokens) and tokens[at + 1].plural \
-                and tokens[at + 1].kind == NOUN and tokens[at + 2].kind not in (AUX, VERB, ED):
+        if (
+            prev is None
+            and not token.plural
+            and at + 2 < len(tokens)
+            and tokens[at + 1].plural
+            and tokens[at + 1].kind == NOUN
+            and tokens[at + 2].kind not in (AUX, VERB, ED)
+        ):
             return VERB  # "Log expenses with receipts": an imperative opening a clause
         return NOUN
 
@@ -326,8 +373,11 @@ class _Reader:
                 return [_USER]
             if phrase in self.known and self.known[phrase] != "User":
                 refs = self._modifier_things(modifiers)
-                inner = [word for word in phrase.split() if word in self.known
-                         and self.known[word] not in ("User", self.known[phrase])]
+                inner = [
+                    word
+                    for word in phrase.split()
+                    if word in self.known and self.known[word] not in ("User", self.known[phrase])
+                ]
                 refs += [_Ref("thing", self.thing(word, self.known[word]).key) for word in inner]
                 return refs + [_Ref("thing", self.thing(phrase, self.known[phrase]).key)]
             if phrase in self.known:
@@ -338,8 +388,11 @@ class _Reader:
             # "seat numbers", "room number": a field, written as text (numbers can have letters).
             name = f"{words[-2]}_number"
             return [_Ref("attr", attr=FieldSpec(name, "string", False, False, f"{words[-2].capitalize()} number"))]
-        if head in lx.PRODUCT_HEADS or (opening and head in lx.OPENING_PRODUCT_HEADS and len(words) > 1) or (
-                opening and head in lx.OPENING_PRODUCT_HEADS and head not in lx.THINGS):
+        if (
+            head in lx.PRODUCT_HEADS
+            or (opening and head in lx.OPENING_PRODUCT_HEADS and len(words) > 1)
+            or (opening and head in lx.OPENING_PRODUCT_HEADS and head not in lx.THINGS)
+        ):
             refs = [_PRODUCT]
             for token in nouns[:-1]:
                 if token.kind == GERUND:
@@ -348,8 +401,11 @@ class _Reader:
                         refs.append(_Ref("thing", self.thing(record, self.known.get(record), derived=False).key))
                 elif token.word in lx.OPENING_PRODUCT_HEADS:
                     token.masked = True
-                elif token.word not in lx.PRODUCT_MODIFIERS and token.word not in lx.PRODUCT_HEADS \
-                        and not self._gerund_noun(token.word):
+                elif (
+                    token.word not in lx.PRODUCT_MODIFIERS
+                    and token.word not in lx.PRODUCT_HEADS
+                    and not self._gerund_noun(token.word)
+                ):
                     refs += self._phrase([token], False)  # "event ticketing platform": events, not ticketings
             return refs
         if nouns[-1].kind == GERUND or (head in lx.FEATURE_HEADS and head not in self.known):
@@ -374,8 +430,12 @@ class _Reader:
         modifier = words[-2]
         if head in lx.ATTRIBUTES:
             return self._with_attribute(nouns, len(nouns) - 1, lx.ATTRIBUTES[head])
-        if head in lx.PART_HEADS and _nameable(modifier) and modifier not in lx.VAGUE_NOUNS \
-                and modifier not in lx.ATTRIBUTES:
+        if (
+            head in lx.PART_HEADS
+            and _nameable(modifier)
+            and modifier not in lx.VAGUE_NOUNS
+            and modifier not in lx.ATTRIBUTES
+        ):
             owner = self._phrase(nouns[:-1], False)
             owner_things = [ref for ref in owner if ref.kind == "thing"]
             part = self.thing(head if head in lx.THINGS else f"{modifier} {head}")
@@ -412,8 +472,10 @@ class _Reader:
         if not word.endswith("ing") or word in lx.THINGS or word in self.known:
             return False
         stem = word[:-3]
-        return any(candidate in lx.VERBS or candidate in lx.THINGS or candidate in self.known
-                   for candidate in (stem, stem + "e", stem[:-1]))
+        return any(
+            candidate in lx.VERBS or candidate in lx.THINGS or candidate in self.known
+            for candidate in (stem, stem + "e", stem[:-1])
+        )
 
     def _modifier_things(self, modifiers: list[Token]) -> list[_Ref]:
         return self._phrase(modifiers, False) if modifiers else []
@@ -548,8 +610,13 @@ class _Reader:
     def apply(self, subject: list[_Ref], verbs: list[str], objects: list[_Ref]) -> None:
         things = [ref for ref in objects if ref.kind == "thing"]
         # "book copies": the copies are borrowed; the book is what they are copies of.
-        things = [ref for ref in things if not any(ref.key in (p for p, _ in self.things[other.key].parents)
-                                                   for other in things if other.key != ref.key)]
+        things = [
+            ref
+            for ref in things
+            if not any(
+                ref.key in (p for p, _ in self.things[other.key].parents) for other in things if other.key != ref.key
+            )
+        ]
         actors = [ref for ref in subject if ref.kind == "thing"]
         by_user = any(ref.kind == "user" for ref in subject) or not subject
         reviewing = "review" in verbs
@@ -580,8 +647,11 @@ class _Reader:
                     target.add_parent(actor.key, False)
 
     def reading(self, masked: str) -> Reading:
-        things = [thing for thing in self.things.values()
-                  if not (thing.audience and thing.mentions <= thing.audience and not thing.parents)]
+        things = [
+            thing
+            for thing in self.things.values()
+            if not (thing.audience and thing.mentions <= thing.audience and not thing.parents)
+        ]
         things.sort(key=lambda thing: thing.order)
         return Reading(things[:MAX_THINGS], self.product_attributes, masked, self.objects)
 
@@ -591,13 +661,19 @@ _MONEY = frozenset({"cost", "price", "fee", "amount", "rent", "deposit", "salary
 # Prepositions that give the thing before them an attribute: "links with custom aliases".
 _ATTRIBUTE_PREPS = frozenset({"with", "including", "plus", "per", "for"})
 # "X <prep> Y" where X belongs to Y.
-_BELONGS = frozenset({"per", "of", "for", "in", "on", "at", "to", "from", "by", "under", "within", "inside",
-                      "into", "onto"})
+_BELONGS = frozenset(
+    {"per", "of", "for", "in", "on", "at", "to", "from", "by", "under", "within", "inside", "into", "onto"}
+)
 
 
 def _nameable(word: str) -> bool:
-    return (3 <= len(word) <= 30 and all(part.isascii() and part.isalpha() for part in word.split())
-            and word not in lx.DETERMINERS and word not in lx.PREPOSITIONS and word not in lx.AUXILIARIES)
+    return (
+        3 <= len(word) <= 30
+        and all(part.isascii() and part.isalpha() for part in word.split())
+        and word not in lx.DETERMINERS
+        and word not in lx.PREPOSITIONS
+        and word not in lx.AUXILIARIES
+    )
 
 
 def _elements(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
@@ -611,8 +687,16 @@ def _elements(tokens: list[Token]) -> list[tuple[str, list[Token]]]:
         if phrase:
             out.append(("np", phrase))
             phrase = []
-        kind = {VERB: "verb", ED: "verb", PREP: "prep", CONJ: "conj", COMMA: "comma", CLAUSE: "clause",
-                PRON: "pron", POSS: "poss"}.get(token.kind, "other")
+        kind = {
+            VERB: "verb",
+            ED: "verb",
+            PREP: "prep",
+            CONJ: "conj",
+            COMMA: "comma",
+            CLAUSE: "clause",
+            PRON: "pron",
+            POSS: "poss",
+        }.get(token.kind, "other")
         out.append((kind, [token]))
     if phrase:
         out.append(("np", phrase))
@@ -637,8 +721,7 @@ def read(text: str, known: Mapping[str, str] | None = None) -> Reading:
 
 def _own_words(reader: _Reader) -> set[str]:
     """The words of the things the catalogue does not know: "family member" -> family, member."""
-    return {word for key, thing in reader.things.items() if thing.template is None
-            for word in (key, *key.split())}
+    return {word for key, thing in reader.things.items() if thing.template is None for word in (key, *key.split())}
 
 
 def _masked(token: Token, reader: _Reader) -> str:

@@ -49,8 +49,10 @@ def parse_routes(text: str, entities: Iterable[str] | None = None) -> list[ApiRo
             elif re.fullmatch(ENTITY_NAME, title):
                 group = title
             else:
-                raise ValueError(f"ROUTES.md line {number}: a section heading names an entity or reads "
-                                 f"'{_OTHER}', found {title[:80]!r}")
+                raise ValueError(
+                    f"ROUTES.md line {number}: a section heading names an entity or reads "
+                    f"'{_OTHER}', found {title[:80]!r}"
+                )
             continue
         if not line.startswith("|"):
             continue
@@ -71,13 +73,16 @@ def parse_routes(text: str, entities: Iterable[str] | None = None) -> list[ApiRo
         try:
             route = ApiRoute(method=method, path=row.group(2), summary=summary, entity=group)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
-                                 for error in exc.errors(include_url=False, include_input=False)[:3])
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+                for error in exc.errors(include_url=False, include_input=False)[:3]
+            )
             raise ValueError(f"ROUTES.md line {number}: {problems}") from None
         key = (route.method, route.path)
         if key in seen:
-            raise ValueError(f"ROUTES.md line {number}: {route.method} {route.path} is already listed "
-                             f"at line {seen[key]}")
+            raise ValueError(
+                f"ROUTES.md line {number}: {route.method} {route.path} is already listed at line {seen[key]}"
+            )
         seen[key] = number
         routes.append(route)
     if not routes:

@@ -35,8 +35,13 @@ def scaffold_files(design: Design) -> dict[str, str]:
 
 
 _KIND_TEXT = {
-    "list": "list", "create": "create", "get": "get one", "update": "partial update",
-    "replace": "replace", "delete": "delete", "action": "action",
+    "list": "list",
+    "create": "create",
+    "get": "get one",
+    "update": "partial update",
+    "replace": "replace",
+    "delete": "delete",
+    "action": "action",
 }
 
 
@@ -84,12 +89,12 @@ def _readme(design: Design) -> str:
         "## Conventions",
         "",
         "- Request and response bodies are JSON objects. Errors read "
-        "`{\"error\": {\"code\": ..., \"message\": ..., \"details\": [...]}}` with status 400 "
+        '`{"error": {"code": ..., "message": ..., "details": [...]}}` with status 400 '
         "(`invalid_json`, `validation_failed`), 404 (`not_found`), 405 (`method_not_allowed`), "
         "409 (`conflict`: a unique field's value is taken) or 413 (`body_too_large`).",
         "- The service assigns `id` and sets `created_at` and `updated_at` where the data model has them; "
         "values sent for them are ignored. Fields that are not in the data model are rejected.",
-        "- Lists answer `{\"items\": [...], \"count\": n}`; DELETE answers 204 with no body.",
+        '- Lists answer `{"items": [...], "count": n}`; DELETE answers 204 with no body.',
         "- Decimal values are accepted as JSON numbers or strings and returned as strings, so no precision is lost.",
         "- Nested routes such as `/projects/{projectId}/tasks` filter lists by the foreign key and set it on "
         "creation. Foreign keys are not checked against the other entities' records.",
@@ -97,7 +102,7 @@ def _readme(design: Design) -> str:
         "(it may be empty), then do what the action means for the record: set the time it happened "
         "(`stopped_at`, `paid_at`), its status (`cancelled`) and the minutes since it started, as the table "
         "below says for each one.",
-        "- Numbers whose description in the data model gives a range (\"from 1 to 5\") refuse values outside it "
+        '- Numbers whose description in the data model gives a range ("from 1 to 5") refuse values outside it '
         "with 400 `validation_failed`.",
         "",
         "## Routes",
@@ -106,14 +111,15 @@ def _readme(design: Design) -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for entity, route in design.routes:
-        out.append(f"| {route.route.method} | `{route.route.path}` | {entity.name} | {_md_cell(route_text(route))} "
-                   f"| {_md_cell(route.route.summary)} |")
+        out.append(
+            f"| {route.route.method} | `{route.route.path}` | {entity.name} | {_md_cell(route_text(route))} "
+            f"| {_md_cell(route.route.summary)} |"
+        )
     if not design.routes:
         out.append("| | | | | No route could be generated. |")
     out.append("")
     if design.skipped:
-        out += ["## Not generated", "",
-                "These routes of ROUTES.md have no handler in this service:", ""]
+        out += ["## Not generated", "", "These routes of ROUTES.md have no handler in this service:", ""]
         out += [f"- not generated: {route.method} `{route.path}` ({clean(reason)})" for route, reason in design.skipped]
         out.append("")
     return "\n".join(out)
@@ -163,8 +169,11 @@ def model_module(entity: EntityPlan) -> str:
         "",
     ]
     for f in entity.fields:
-        annotation = "int | None" if f.name == "id" and entity.id_kind == "integer" else (
-            "str | None" if f.name == "id" else _ANNOTATIONS.get(f.type, "str | None"))
+        annotation = (
+            "int | None"
+            if f.name == "id" and entity.id_kind == "integer"
+            else ("str | None" if f.name == "id" else _ANNOTATIONS.get(f.type, "str | None"))
+        )
         out.append(f"    {f.attr}: {annotation} = None")
     out += [
         "",
@@ -192,14 +201,21 @@ def model_module(entity: EntityPlan) -> str:
 
 
 _HELPERS = {
-    "list": "list_records", "create": "create_record", "get": "get_record", "update": "update_record",
-    "replace": "update_record", "delete": "delete_record", "action": "perform_action",
+    "list": "list_records",
+    "create": "create_record",
+    "get": "get_record",
+    "update": "update_record",
+    "replace": "update_record",
+    "delete": "delete_record",
+    "action": "perform_action",
 }
 
 
 def routes_module(entity: EntityPlan) -> str:
-    helpers = sorted({_HELPERS[route.kind] for route in entity.routes}
-                     | ({"Action"} if any(route.kind == "action" for route in entity.routes) else set()))
+    helpers = sorted(
+        {_HELPERS[route.kind] for route in entity.routes}
+        | ({"Action"} if any(route.kind == "action" for route in entity.routes) else set())
+    )
     out = [
         f'"""HTTP handlers for {entity.name} records: the {entity.name} routes of ROUTES.md."""',
         "",
@@ -404,11 +420,13 @@ def entity_tests(entity: EntityPlan) -> str:
         out += ["", "    def test_model_refuses_values_out_of_bounds(self):"]
         for f in bounded:
             low, high = f.bounds or (0, 0)
-            out += [f"        for value in ({low - 1}, {high + 1}):",
-                    "            with self.assertRaises(ValidationError):",
-                    f"                MODEL.validate(dict(PAYLOADS[1], {f.name}=value))"
-                    if f.name.isidentifier() and not keyword.iskeyword(f.name) else
-                    f"                MODEL.validate(dict(PAYLOADS[1], **{{{f.name!r}: value}}))"]
+            out += [
+                f"        for value in ({low - 1}, {high + 1}):",
+                "            with self.assertRaises(ValidationError):",
+                f"                MODEL.validate(dict(PAYLOADS[1], {f.name}=value))"
+                if f.name.isidentifier() and not keyword.iskeyword(f.name)
+                else f"                MODEL.validate(dict(PAYLOADS[1], **{{{f.name!r}: value}}))",
+            ]
     out += [
         "",
         "    def test_unknown_path_is_a_json_404(self):",
@@ -426,29 +444,35 @@ def _route_test_body(entity: EntityPlan, route: RoutePlan, payloads: dict[int, d
     unique = any(f.unique for f in entity.writable)
     if route.kind == "list":
         if not route.scope:
-            return ["record = self.seed(1)",
-                    f"status, headers, body = self.call({method}, {_path_expression(route, 'record', '')})",
-                    "self.assertEqual(status, 200, body)",
-                    "self.assertEqual([item['id'] for item in body['items']], [record['id']])",
-                    "self.assertEqual(body['count'], 1)",
-                    "self.assert_fields(body['items'][0], PAYLOADS[1])"]
-        lines = ["mine = self.seed(1)",
-                 "other = self.seed(2)",
-                 f"status, headers, body = self.call({method}, {_path_expression(route, 'mine', '')})",
-                 "self.assertEqual(status, 200, body)",
-                 "ids = [item['id'] for item in body['items']]",
-                 "self.assertIn(mine['id'], ids)"]
+            return [
+                "record = self.seed(1)",
+                f"status, headers, body = self.call({method}, {_path_expression(route, 'record', '')})",
+                "self.assertEqual(status, 200, body)",
+                "self.assertEqual([item['id'] for item in body['items']], [record['id']])",
+                "self.assertEqual(body['count'], 1)",
+                "self.assert_fields(body['items'][0], PAYLOADS[1])",
+            ]
+        lines = [
+            "mine = self.seed(1)",
+            "other = self.seed(2)",
+            f"status, headers, body = self.call({method}, {_path_expression(route, 'mine', '')})",
+            "self.assertEqual(status, 200, body)",
+            "ids = [item['id'] for item in body['items']]",
+            "self.assertIn(mine['id'], ids)",
+        ]
         if any(payloads[1][name] != payloads[2][name] for _, name in route.scope):
             lines.append("self.assertNotIn(other['id'], ids)")
         return lines
     if route.kind == "create":
-        lines = [f"path = {_path_expression(route, 'PAYLOADS[1]', '')}",
-                 f"status, headers, body = self.call({method}, path, PAYLOADS[1])",
-                 "self.assertEqual(status, 201, body)",
-                 "self.assert_fields(body, PAYLOADS[1])",
-                 "self.assertEqual(STORE.get(routes.RESOURCE.table, body['id'])['id'], body['id'])",
-                 f"self.assert_error(self.call({method}, path, INVALID), 400, 'validation_failed')",
-                 f"self.assert_error(self.call({method}, path, raw=b'{{not json'), 400, 'invalid_json')"]
+        lines = [
+            f"path = {_path_expression(route, 'PAYLOADS[1]', '')}",
+            f"status, headers, body = self.call({method}, path, PAYLOADS[1])",
+            "self.assertEqual(status, 201, body)",
+            "self.assert_fields(body, PAYLOADS[1])",
+            "self.assertEqual(STORE.get(routes.RESOURCE.table, body['id'])['id'], body['id'])",
+            f"self.assert_error(self.call({method}, path, INVALID), 400, 'validation_failed')",
+            f"self.assert_error(self.call({method}, path, raw=b'{{not json'), 400, 'invalid_json')",
+        ]
         if unique:
             lines.append(f"self.assert_error(self.call({method}, path, PAYLOADS[1]), 409, 'conflict')")
         return lines
@@ -456,31 +480,39 @@ def _route_test_body(entity: EntityPlan, route: RoutePlan, payloads: dict[int, d
     missing = _path_expression(route, "record", "UNKNOWN_ID")
     lines = ["record = self.seed(1)", f"path = {path}"]
     if route.kind == "get":
-        lines += [f"status, headers, body = self.call({method}, path)",
-                  "self.assertEqual(status, 200, body)",
-                  "self.assertEqual(body, MODEL.from_dict(record).to_dict())",
-                  f"self.assert_error(self.call({method}, {missing}), 404, 'not_found')"]
+        lines += [
+            f"status, headers, body = self.call({method}, path)",
+            "self.assertEqual(status, 200, body)",
+            "self.assertEqual(body, MODEL.from_dict(record).to_dict())",
+            f"self.assert_error(self.call({method}, {missing}), 404, 'not_found')",
+        ]
     elif route.kind == "update" or (route.kind == "action" and route.effect.empty):
-        lines += [f"status, headers, body = self.call({method}, path, CHANGE)",
-                  "self.assertEqual(status, 200, body)",
-                  "self.assert_fields(body, dict(PAYLOADS[1], **CHANGE))",
-                  f"self.assert_error(self.call({method}, path, INVALID_CHANGE), 400, 'validation_failed')",
-                  f"self.assert_error(self.call({method}, {missing}, CHANGE), 404, 'not_found')"]
+        lines += [
+            f"status, headers, body = self.call({method}, path, CHANGE)",
+            "self.assertEqual(status, 200, body)",
+            "self.assert_fields(body, dict(PAYLOADS[1], **CHANGE))",
+            f"self.assert_error(self.call({method}, path, INVALID_CHANGE), 400, 'validation_failed')",
+            f"self.assert_error(self.call({method}, {missing}, CHANGE), 404, 'not_found')",
+        ]
     elif route.kind == "action":
         lines += _action_test_lines(route, method, missing)
     elif route.kind == "replace":
-        lines += [f"status, headers, body = self.call({method}, path, PAYLOADS[2])",
-                  "self.assertEqual(status, 200, body)",
-                  "self.assert_fields(body, PAYLOADS[2])",
-                  "self.assertEqual(body['id'], record['id'])",
-                  f"self.assert_error(self.call({method}, path, INVALID), 400, 'validation_failed')",
-                  f"self.assert_error(self.call({method}, {missing}, PAYLOADS[2]), 404, 'not_found')"]
+        lines += [
+            f"status, headers, body = self.call({method}, path, PAYLOADS[2])",
+            "self.assertEqual(status, 200, body)",
+            "self.assert_fields(body, PAYLOADS[2])",
+            "self.assertEqual(body['id'], record['id'])",
+            f"self.assert_error(self.call({method}, path, INVALID), 400, 'validation_failed')",
+            f"self.assert_error(self.call({method}, {missing}, PAYLOADS[2]), 404, 'not_found')",
+        ]
     elif route.kind == "delete":
-        lines += [f"status, headers, body = self.call({method}, path)",
-                  "self.assertEqual(status, 204)",
-                  "self.assertIsNone(body)",
-                  "self.assertIsNone(STORE.get(routes.RESOURCE.table, record['id']))",
-                  f"self.assert_error(self.call({method}, path), 404, 'not_found')"]
+        lines += [
+            f"status, headers, body = self.call({method}, path)",
+            "self.assertEqual(status, 204)",
+            "self.assertIsNone(body)",
+            "self.assertIsNone(STORE.get(routes.RESOURCE.table, record['id']))",
+            f"self.assert_error(self.call({method}, path), 404, 'not_found')",
+        ]
     return lines
 
 
@@ -488,27 +520,37 @@ def _action_test_lines(route: RoutePlan, method: str, missing: str) -> list[str]
     """The record after the action shows what the action means: its time, its status, its duration."""
     effect = route.effect
     touched = {name for name in (effect.stamp, effect.status_field) if name} | (
-        {effect.duration[2]} if effect.duration else set())
-    lines = ["change = {k: v for k, v in CHANGE.items() if k not in " + repr(sorted(touched)) + "}",
-             f"status, headers, body = self.call({method}, path, change)",
-             "self.assertEqual(status, 200, body)",
-             "self.assert_fields(body, change)"]
+        {effect.duration[2]} if effect.duration else set()
+    )
+    lines = [
+        "change = {k: v for k, v in CHANGE.items() if k not in " + repr(sorted(touched)) + "}",
+        f"status, headers, body = self.call({method}, path, change)",
+        "self.assertEqual(status, 200, body)",
+        "self.assert_fields(body, change)",
+    ]
     if effect.stamp:
         pattern = r"^\d{4}-\d{2}-\d{2}$" if effect.stamp_type == "date" else r"^\d{4}-\d{2}-\d{2}T"
-        lines += [f"self.assertRegex(body[{effect.stamp!r}], {pattern!r})",
-                  f"self.assertGreater(body[{effect.stamp!r}], '2024-01-31')  # now, not the seeded value"]
+        lines += [
+            f"self.assertRegex(body[{effect.stamp!r}], {pattern!r})",
+            f"self.assertGreater(body[{effect.stamp!r}], '2024-01-31')  # now, not the seeded value",
+        ]
     if effect.status and effect.status_field:
         lines.append(f"self.assertEqual(body[{effect.status_field!r}], {effect.status!r})")
     if effect.duration:
         minutes = effect.duration[2]
-        lines += [f"self.assertIsInstance(body[{minutes!r}], int)",
-                  f"self.assertGreater(body[{minutes!r}], 0)  # from the seeded start in 2024 until now"]
-    lines += [f"self.assert_error(self.call({method}, path, INVALID_CHANGE), 400, 'validation_failed')",
-              f"self.assert_error(self.call({method}, {missing}, {{}}), 404, 'not_found')"]
+        lines += [
+            f"self.assertIsInstance(body[{minutes!r}], int)",
+            f"self.assertGreater(body[{minutes!r}], 0)  # from the seeded start in 2024 until now",
+        ]
+    lines += [
+        f"self.assert_error(self.call({method}, path, INVALID_CHANGE), 400, 'validation_failed')",
+        f"self.assert_error(self.call({method}, {missing}, {{}}), 404, 'not_found')",
+    ]
     return lines
 
 
 # --- generated files: the server -----------------------------------------------------------------
+
 
 def server_module(design: Design) -> str:
     out = [

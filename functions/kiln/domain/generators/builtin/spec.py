@@ -52,39 +52,227 @@ Route = tuple[str, str, str, "str | None"]
 
 # --- the main noun, for projects no catalogue entry matches ---------------------------------
 
-_NOUN_VERBS = frozenset({"track", "tracks", "tracking", "manage", "manages", "managing", "organize", "organise",
-                         "organizing", "organising", "catalog", "catalogue", "collect", "collecting", "log",
-                         "logging", "record", "recording", "share", "sharing", "sell", "selling", "rent", "renting",
-                         "book", "booking", "plan", "planning", "monitor", "monitoring", "browse", "compare", "rate",
-                         "review", "reviewing", "find", "discover", "swap", "trade", "lend", "borrow", "keep",
-                         "keeping", "list", "listing", "store", "storing"})
-_NOUN_SUFFIXES = frozenset({"tracker", "manager", "catalog", "catalogue", "log", "library", "directory", "planner",
-                            "journal", "registry", "marketplace", "organizer", "organiser", "finder", "exchange",
-                            "collection", "diary", "logbook"})
-_NOT_NOUNS = frozenset({
-    "a", "an", "the", "my", "our", "their", "your", "his", "her", "its", "all", "of", "and", "or", "every", "each",
-    "new", "own", "some", "many", "various", "different", "simple", "small", "local", "online", "shared", "daily",
-    "personal", "favorite", "favourite", "app", "application", "tool", "platform", "system", "web", "website",
-    "site", "mobile", "data", "thing", "things", "stuff", "everything", "time", "way", "ways", "people", "user",
-    "users", "team", "teams", "it", "them", "this", "that", "what", "how", "when", "where", "which", "who", "to",
-    "for", "with", "in", "on", "at", "from", "by", "is", "are", "be", "can", "will", "track", "manage", "easy",
-    "help", "helps", "lets", "allows", "other", "more", "most", "any", "upcoming", "current",
-    "information", "info", "details", "list", "lists", "service", "services", "project", "kiln", "tracker",
-    "manager", "better", "quick", "quickly", "free", "best", "good", "great", "just", "also", "very", "so",
-})
+_NOUN_VERBS = frozenset(
+    {
+        "track",
+        "tracks",
+        "tracking",
+        "manage",
+        "manages",
+        "managing",
+        "organize",
+        "organise",
+        "organizing",
+        "organising",
+        "catalog",
+        "catalogue",
+        "collect",
+        "collecting",
+        "log",
+        "logging",
+        "record",
+        "recording",
+        "share",
+        "sharing",
+        "sell",
+        "selling",
+        "rent",
+        "renting",
+        "book",
+        "booking",
+        "plan",
+        "planning",
+        "monitor",
+        "monitoring",
+        "browse",
+        "compare",
+        "rate",
+        "review",
+        "reviewing",
+        "find",
+        "discover",
+        "swap",
+        "trade",
+        "lend",
+        "borrow",
+        "keep",
+        "keeping",
+        "list",
+        "listing",
+        "store",
+        "storing",
+    }
+)
+_NOUN_SUFFIXES = frozenset(
+    {
+        "tracker",
+        "manager",
+        "catalog",
+        "catalogue",
+        "log",
+        "library",
+        "directory",
+        "planner",
+        "journal",
+        "registry",
+        "marketplace",
+        "organizer",
+        "organiser",
+        "finder",
+        "exchange",
+        "collection",
+        "diary",
+        "logbook",
+    }
+)
+_NOT_NOUNS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "my",
+        "our",
+        "their",
+        "your",
+        "his",
+        "her",
+        "its",
+        "all",
+        "of",
+        "and",
+        "or",
+        "every",
+        "each",
+        "new",
+        "own",
+        "some",
+        "many",
+        "various",
+        "different",
+        "simple",
+        "small",
+        "local",
+        "online",
+        "shared",
+        "daily",
+        "personal",
+        "favorite",
+        "favourite",
+        "app",
+        "application",
+        "tool",
+        "platform",
+        "system",
+        "web",
+        "website",
+        "site",
+        "mobile",
+        "data",
+        "thing",
+        "things",
+        "stuff",
+        "everything",
+        "time",
+        "way",
+        "ways",
+        "people",
+        "user",
+        "users",
+        "team",
+        "teams",
+        "it",
+        "them",
+        "this",
+        "that",
+        "what",
+        "how",
+        "when",
+        "where",
+        "which",
+        "who",
+        "to",
+        "for",
+        "with",
+        "in",
+        "on",
+        "at",
+        "from",
+        "by",
+        "is",
+        "are",
+        "be",
+        "can",
+        "will",
+        "track",
+        "manage",
+        "easy",
+        "help",
+        "helps",
+        "lets",
+        "allows",
+        "other",
+        "more",
+        "most",
+        "any",
+        "upcoming",
+        "current",
+        "information",
+        "info",
+        "details",
+        "list",
+        "lists",
+        "service",
+        "services",
+        "project",
+        "kiln",
+        "tracker",
+        "manager",
+        "better",
+        "quick",
+        "quickly",
+        "free",
+        "best",
+        "good",
+        "great",
+        "just",
+        "also",
+        "very",
+        "so",
+    }
+)
 
 
 def _main_noun(name: str, description: str) -> str:
     """The thing the project is about, singular and lower case ("recipe"), or "item"."""
+
     def ok(word: str) -> bool:
         return 3 <= len(word) <= 30 and word.isascii() and word.isalpha() and word not in _NOT_NOUNS
 
     text = re.findall(r"[a-z]+", description[:2_000].lower())
     for at, word in enumerate(text[:-1]):
         if word in _NOUN_VERBS:
-            follow = [w for w in text[at + 1:at + 5] if w not in {"my", "our", "the", "their", "your", "all", "of",
-                                                                  "a", "an", "every", "personal", "favorite",
-                                                                  "favourite", "own", "new"}]
+            follow = [
+                w
+                for w in text[at + 1 : at + 5]
+                if w
+                not in {
+                    "my",
+                    "our",
+                    "the",
+                    "their",
+                    "your",
+                    "all",
+                    "of",
+                    "a",
+                    "an",
+                    "every",
+                    "personal",
+                    "favorite",
+                    "favourite",
+                    "own",
+                    "new",
+                }
+            ]
             if follow and ok(follow[0]):
                 return naming.singular(follow[0])
     for words in (re.findall(r"[a-z]+", name.lower()), text):
@@ -105,9 +293,16 @@ def _generic_entity(noun: str) -> EntityTemplate:
     if not re.fullmatch(r"[A-Z][a-z]{2,29}", name) or name in TEMPLATES:
         name, noun = "Item", "item"
     base = TEMPLATES["Item"]
-    return EntityTemplate(name, naming.plural(noun),
-                          f"A {noun} kept in the application: the main thing it keeps track of.",
-              base.fields, base.parents, (noun,), domain=True, soft_delete=True)
+    return EntityTemplate(
+        name,
+        naming.plural(noun),
+        f"A {noun} kept in the application: the main thing it keeps track of.",
+        base.fields,
+        base.parents,
+        (noun,),
+        domain=True,
+        soft_delete=True,
+    )
 
 
 # --- the plan: what description, answers and feedback ask for -------------------------------
@@ -161,8 +356,11 @@ def scan(brief: ProjectBrief, extra: tuple[str, ...] = ()) -> tuple[Text, set[st
     own = {word for thing in reading.things if thing.template is None for word in thing.key.split()}
     name = " ".join("|" if naming.singular(word.lower()) in own else word for word in brief.name.split())
     keywords = Text(name, reading.masked_text, *extra)
-    found = {module.key for module in MODULES if module.key not in GOVERNED
-             and keywords.any(module.keywords + module.description_only)}
+    found = {
+        module.key
+        for module in MODULES
+        if module.key not in GOVERNED and keywords.any(module.keywords + module.description_only)
+    }
     return text, found, reading
 
 
@@ -207,9 +405,13 @@ def _plan(request: SpecRequest) -> _Plan:
     answers = request.answers or {}
     asked = {question.id: question for question in request.questions}
     # Free-text answers count as description: "we also need invoices" switches invoicing on.
-    free_text = tuple(str(value) for key, value in answers.items() if isinstance(value, str)
-                      and (key not in TOPIC_BY_KEY or TOPIC_BY_KEY[key].type == QuestionType.TEXT)
-                      and not key.startswith(FIELDS_PREFIX))
+    free_text = tuple(
+        str(value)
+        for key, value in answers.items()
+        if isinstance(value, str)
+        and (key not in TOPIC_BY_KEY or TOPIC_BY_KEY[key].type == QuestionType.TEXT)
+        and not key.startswith(FIELDS_PREFIX)
+    )
     text, found, reading = scan(brief, free_text)
     title = clip(brief.name, 200) or "Untitled project"
     model = Model.from_reading(reading)
@@ -236,7 +438,7 @@ def _plan(request: SpecRequest) -> _Plan:
             if picked is None:  # an answer in its own words: take what it mentions
                 lines[topic.id] = f'{topic.label}: "{clip(_answer_text(answers[topic.id]), 400)}".'
             source = "answer"
-        elif (options := settled(topic, text)):
+        elif options := settled(topic, text):
             source = "description"
         elif topic.id in asked or triggered(topic, text, found):
             options = tuple(topic.options[i] for i in topic.default)
@@ -266,8 +468,10 @@ def _plan(request: SpecRequest) -> _Plan:
             answer = clip(_answer_text(answers[question.id]), 250)
             plan.decisions.append(f'{clip(question.question, 200)} Answer: "{answer}".')
         else:
-            plan.decisions.append(f'Assumption: no preference given for "{clip(question.question, 300)}"; the '
-                                  f"draft keeps the simplest option.")
+            plan.decisions.append(
+                f'Assumption: no preference given for "{clip(question.question, 300)}"; the '
+                f"draft keeps the simplest option."
+            )
     plan.decisions += [lines[topic.id] for topic in TOPICS if topic.id in lines]
     plan.decisions += model.notes
     for key in sorted(k for k in answers if k not in asked and k not in TOPIC_BY_KEY):
@@ -308,7 +512,7 @@ def _head_tail(items: list, limit: int) -> list:
     """At most `limit` items: the first half and the newest half."""
     if len(items) <= limit:
         return items
-    return items[:limit // 2] + items[len(items) - (limit - limit // 2):]
+    return items[: limit // 2] + items[len(items) - (limit - limit // 2) :]
 
 
 def _build(plan: _Plan) -> _Draft:
@@ -332,8 +536,9 @@ def _build(plan: _Plan) -> _Draft:
             templates[generic.name] = generic
         elif real(template.name) != template.name:
             final = real(template.name)
-            templates[final] = replace(template, name=final, plural=naming.collection(final),
-                                       aliases=template.aliases + (naming.words(final),))
+            templates[final] = replace(
+                template, name=final, plural=naming.collection(final), aliases=template.aliases + (naming.words(final),)
+            )
         else:
             templates[template.name] = template
     for template in made:
@@ -350,8 +555,11 @@ def _build(plan: _Plan) -> _Draft:
         wanted.add(generic.name)
     present_list = [name for name in order if name in wanted]
     while True:  # drop entities whose indispensable parent is gone (Column without Board)
-        keep = [name for name in present_list
-                if not templates[name].needs_any or any(real(n) in present_list for n in templates[name].needs_any)]
+        keep = [
+            name
+            for name in present_list
+            if not templates[name].needs_any or any(real(n) in present_list for n in templates[name].needs_any)
+        ]
         if len(keep) == len(present_list):
             break
         present_list = keep
@@ -365,9 +573,13 @@ def _build(plan: _Plan) -> _Draft:
     made_names = [template.name for template in made if template.name in present]
     lead = plan.model.names.get(primary(plan.model) or "")
     main = (lead if lead in present else None) or first(MAIN_ENTITIES) or generic.name
-    blanks = Blanks(item=naming.words(generic.name), items=generic.plural.replace("-", " "),
-                     main_item=naming.words(main), main_items=templates[main].plural.replace("-", " "),
-                     scope=naming.words(first(("Project", "Team", "Organization")) or "workspace"))
+    blanks = Blanks(
+        item=naming.words(generic.name),
+        items=generic.plural.replace("-", " "),
+        main_item=naming.words(main),
+        main_items=templates[main].plural.replace("-", " "),
+        scope=naming.words(first(("Project", "Team", "Organization")) or "workspace"),
+    )
     for key, holder in (("comment_subject", "Comment"), ("attachment_subject", "Attachment")):
         subject = first(p.target for p in templates[holder].parents if p.group == "subject")
         blanks[key] = naming.words(subject) if subject else "item"
@@ -382,17 +594,22 @@ def _build(plan: _Plan) -> _Draft:
             for key, value in module.enum_values:
                 if value not in enum_values.setdefault(key, []):
                     enum_values[key].append(value)
-    soft = ("deleted_at", "When it was moved to the trash") if "retention_trash" in active else (
-        ("archived_at", "When it was archived") if "retention_archive" in active else None)
+    soft = (
+        ("deleted_at", "When it was moved to the trash")
+        if "retention_trash" in active
+        else (("archived_at", "When it was archived") if "retention_archive" in active else None)
+    )
 
     entities: list[dict[str, Any]] = []
     nests: dict[str, str] = {}
     for name in present_list:
         template = templates[name]
         fields: list[dict[str, Any]] = [
-            dict(name="id", type="uuid", required=True, unique=True, description="Primary key", values=None)]
-        for spec in template.fields + tuple(f for m in MODULES if m.key in active for e, f in m.fields
-                                             if real(e) == name):
+            dict(name="id", type="uuid", required=True, unique=True, description="Primary key", values=None)
+        ]
+        for spec in template.fields + tuple(
+            f for m in MODULES if m.key in active for e, f in m.fields if real(e) == name
+        ):
             if any(real(n) in present for n in spec.unless):
                 continue
             values = None
@@ -400,8 +617,16 @@ def _build(plan: _Plan) -> _Draft:
                 values = list(spec.values)
                 if values[0].startswith("@"):
                     values = enum_values.get(values[0][1:]) or values[1:]
-            fields.append(dict(name=spec.name, type=spec.type, required=spec.required, unique=spec.unique,
-                               description=spec.description, values=values))
+            fields.append(
+                dict(
+                    name=spec.name,
+                    type=spec.type,
+                    required=spec.required,
+                    unique=spec.unique,
+                    description=spec.description,
+                    values=values,
+                )
+            )
         relations: list[dict[str, Any]] = []
         groups: set[str] = set()
         for parent in template.parents:
@@ -411,26 +636,51 @@ def _build(plan: _Plan) -> _Draft:
             if parent.group:
                 groups.add(parent.group)
             via = parent.via or f"{naming.snake(target)}_id"
-            fields.append(dict(name=via, type="uuid", required=parent.required, unique=parent.unique,
-                               description=parent.description or f"The {naming.words(target)} it belongs to",
-                               values=None))
+            fields.append(
+                dict(
+                    name=via,
+                    type="uuid",
+                    required=parent.required,
+                    unique=parent.unique,
+                    description=parent.description or f"The {naming.words(target)} it belongs to",
+                    values=None,
+                )
+            )
             relations.append(dict(kind="belongs_to", target=target, via=via))
             if parent.nest and name not in nests:
                 nests[name] = target
         if soft and template.soft_delete:
-            fields.append(dict(name=soft[0], type="datetime", required=False, unique=False, description=soft[1],
-                               values=None))
-        fields.append(dict(name="created_at", type="datetime", required=True, unique=False,
-                           description="When it was created", values=None))
+            fields.append(
+                dict(name=soft[0], type="datetime", required=False, unique=False, description=soft[1], values=None)
+            )
+        fields.append(
+            dict(
+                name="created_at",
+                type="datetime",
+                required=True,
+                unique=False,
+                description="When it was created",
+                values=None,
+            )
+        )
         if not template.immutable:
-            fields.append(dict(name="updated_at", type="datetime", required=True, unique=False,
-                               description="When it last changed", values=None))
+            fields.append(
+                dict(
+                    name="updated_at",
+                    type="datetime",
+                    required=True,
+                    unique=False,
+                    description="When it last changed",
+                    values=None,
+                )
+            )
         unique_fields: dict[str, dict[str, Any]] = {}
         for spec_field in fields:
             unique_fields.setdefault(spec_field["name"], spec_field)
         fields = list(unique_fields.values())[:60]
-        entities.append(dict(name=name, description=clip(template.description, 500), fields=fields,
-                             relations=relations))
+        entities.append(
+            dict(name=name, description=clip(template.description, 500), fields=fields, relations=relations)
+        )
     by_name = {entity["name"]: entity for entity in entities}
     for entity in entities:  # the other side of each relation
         for relation in list(entity["relations"]):
@@ -449,8 +699,9 @@ def _build(plan: _Plan) -> _Draft:
 
     routes: list[Route] = []
     for name in present_list:
-        routes += _crud(templates[name], templates.get(nests.get(name, "")), soft is not None and
-                        "retention_trash" in active)
+        routes += _crud(
+            templates[name], templates.get(nests.get(name, "")), soft is not None and "retention_trash" in active
+        )
     for name in present_list:
         routes += _relation_routes(templates[name], nests.get(name), templates, present) if name in made_names else []
         routes += _action_routes(templates[name])
@@ -458,16 +709,29 @@ def _build(plan: _Plan) -> _Draft:
     for module in MODULES:
         if module.key in active:
             for route in module.routes:
-                if _satisfied(route.requires, present, active) and (route.entity is None or
-                                                                    real(route.entity) in present):
-                    routes.append((route.method, _renamed_path(route.path, renamed), route.summary,
-                                   real(route.entity) if route.entity else None))
+                if _satisfied(route.requires, present, active) and (
+                    route.entity is None or real(route.entity) in present
+                ):
+                    routes.append(
+                        (
+                            route.method,
+                            _renamed_path(route.path, renamed),
+                            route.summary,
+                            real(route.entity) if route.entity else None,
+                        )
+                    )
     if "Tag" in present:
         for partner in templates["Tag"].links:
             if real(partner) in present:
                 linked = templates[real(partner)]
-                routes.append(("PUT", f"/{linked.plural}/{{{naming.param(linked.name)}}}/tags",
-                               f"Replace the tags of {naming.article(naming.words(linked.name))}", "Tag"))
+                routes.append(
+                    (
+                        "PUT",
+                        f"/{linked.plural}/{{{naming.param(linked.name)}}}/tags",
+                        f"Replace the tags of {naming.article(naming.words(linked.name))}",
+                        "Tag",
+                    )
+                )
     distinct: dict[tuple[str, str], Route] = {}
     for one in routes:
         distinct.setdefault((one[0], one[1]), one)
@@ -484,12 +748,14 @@ def _build(plan: _Plan) -> _Draft:
         criteria = [fill(c.text) for c in template_feature.criteria if _satisfied(c.requires, present, active)]
         for other in MODULES:
             if other.key in active:
-                criteria += [fill(c.text) for key, c in other.criteria
-                             if key == module.key and _satisfied(c.requires, present, active)]
+                criteria += [
+                    fill(c.text)
+                    for key, c in other.criteria
+                    if key == module.key and _satisfied(c.requires, present, active)
+                ]
         keys[module.key] = len(features)
         # Six criteria at most from the catalogue; review feedback may add more below.
-        features.append((capital(fill(template_feature.name)), fill(template_feature.summary),
-                         dedupe(criteria)[:6]))
+        features.append((capital(fill(template_feature.name)), fill(template_feature.summary), dedupe(criteria)[:6]))
     for name in made_names:
         feature = _thing_feature(templates[name], entities_by_name[name], routes)
         if feature[0] not in {existing[0] for existing in features}:
@@ -510,21 +776,32 @@ def _build(plan: _Plan) -> _Draft:
             number += 1
         names.add(unique_name)
         features.append((unique_name, summary, criteria))
-    features = [(name, summary, dedupe([clip(c, 500) for c in criteria]) or [clip(summary, 500)])
-                for name, summary, criteria in features]
+    features = [
+        (name, summary, dedupe([clip(c, 500) for c in criteria]) or [clip(summary, 500)])
+        for name, summary, criteria in features
+    ]
     features = [(name, summary, _head_tail(criteria, 20)) for name, summary, criteria in features]
     if len(features) > 40:
         folded = [c for _, _, criteria in features[39:] for c in criteria[:1]]
-        features = features[:39] + [("Further requirements", "Requests that did not fit a feature of their own.",
-                                     _head_tail(folded, 20))]
+        features = features[:39] + [
+            ("Further requirements", "Requests that did not fit a feature of their own.", _head_tail(folded, 20))
+        ]
 
     users = [module.role for module in MODULES if module.key in active and module.role][:20] or [
-        ("Member", "Does the day-to-day work: creates, edits and completes items.")]
-    decisions = dedupe(plan.decisions + [fill(d) for m in MODULES if m.key in active for d in m.decisions]
-                        + plan.late_decisions)
+        ("Member", "Does the day-to-day work: creates, edits and completes items.")
+    ]
+    decisions = dedupe(
+        plan.decisions + [fill(d) for m in MODULES if m.key in active for d in m.decisions] + plan.late_decisions
+    )
     non_functional = dedupe([fill(n) for m in MODULES if m.key in active for n in m.non_functional])
-    return _Draft(entities, routes, features, users, [clip(d, 500) for d in _head_tail(decisions, 50)],
-                  [clip(n, 500) for n in _head_tail(non_functional, 30)])
+    return _Draft(
+        entities,
+        routes,
+        features,
+        users,
+        [clip(d, 500) for d in _head_tail(decisions, 50)],
+        [clip(n, 500) for n in _head_tail(non_functional, 30)],
+    )
 
 
 def _crud(template: EntityTemplate, parent: EntityTemplate | None, restorable: bool) -> list[Route]:
@@ -553,13 +830,74 @@ def _crud(template: EntityTemplate, parent: EntityTemplate | None, restorable: b
 
 # --- feedback --------------------------------------------------------------------------------
 
-_FILLERS = frozenset({"please", "can", "could", "would", "you", "we", "i", "it", "should", "also", "add", "make",
-                      "need", "needs", "want", "like", "to", "the", "a", "an", "there", "be", "lets", "let's",
-                      "kindly", "maybe", "and", "nice", "if", "is", "really", "think", "must", "have", "some"})
+_FILLERS = frozenset(
+    {
+        "please",
+        "can",
+        "could",
+        "would",
+        "you",
+        "we",
+        "i",
+        "it",
+        "should",
+        "also",
+        "add",
+        "make",
+        "need",
+        "needs",
+        "want",
+        "like",
+        "to",
+        "the",
+        "a",
+        "an",
+        "there",
+        "be",
+        "lets",
+        "let's",
+        "kindly",
+        "maybe",
+        "and",
+        "nice",
+        "if",
+        "is",
+        "really",
+        "think",
+        "must",
+        "have",
+        "some",
+    }
+)
 
 
-_TRAILING = frozenset({"for", "with", "of", "in", "on", "at", "by", "from", "or", "but", "so", "that", "when",
-                       "new", "our", "my", "their", "your", "this", "these", "those", "which", "who"})
+_TRAILING = frozenset(
+    {
+        "for",
+        "with",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "from",
+        "or",
+        "but",
+        "so",
+        "that",
+        "when",
+        "new",
+        "our",
+        "my",
+        "their",
+        "your",
+        "this",
+        "these",
+        "those",
+        "which",
+        "who",
+    }
+)
 
 
 def _feedback_title(text: str, number: int) -> str:
@@ -567,7 +905,7 @@ def _feedback_title(text: str, number: int) -> str:
     start = 0
     while start < len(words) and words[start].lower() in _FILLERS:
         start += 1
-    chosen = words[start:start + 8] or words[:8]
+    chosen = words[start : start + 8] or words[:8]
     while len(chosen) > 1 and (chosen[-1].lower() in _FILLERS or chosen[-1].lower() in _TRAILING):
         chosen = chosen[:-1]
     title = clip(capital(" ".join(chosen)), 70)
@@ -626,14 +964,25 @@ def _take_feedback(plan: _Plan, feedback: str, number: int) -> list[str]:
     home = next((key for module in fresh + ([] if removed else matched) for key in _homes(module)), None)
     title = _feedback_title(feedback, number)
     if home is not None:
-        plan.criteria.append((home, f'Given the review request "{excerpt}", when this feature is demonstrated, then '
-                                    f"the request is visibly met.", title, f'Requested in review: "{excerpt}"'))
+        plan.criteria.append(
+            (
+                home,
+                f'Given the review request "{excerpt}", when this feature is demonstrated, then '
+                f"the request is visibly met.",
+                title,
+                f'Requested in review: "{excerpt}"',
+            )
+        )
     elif not removed:
-        criteria = [f'Given the finished feature, when it is checked against the review request, then this holds: '
-                    f'"{sentence}"' for sentence in _sentences(feedback)]
+        criteria = [
+            f'Given the finished feature, when it is checked against the review request, then this holds: "{sentence}"'
+            for sentence in _sentences(feedback)
+        ]
         if len(criteria) < 2:
-            criteria.append(f'Given the review request "{excerpt}", when the feature is demonstrated to the '
-                            f"reviewer, then they confirm it does what was asked.")
+            criteria.append(
+                f'Given the review request "{excerpt}", when the feature is demonstrated to the '
+                f"reviewer, then they confirm it does what was asked."
+            )
         plan.features.append((title, clip(f'Requested in review: "{clip(feedback, 3_500)}"', 4_000), criteria))
     return notes
 
@@ -685,11 +1034,15 @@ def _diff(before: _Draft, after: _Draft) -> list[str]:
                     changes.append(f'Feature "{name}": added acceptance criterion: {criterion}')
     changes += [f'Removed feature "{name}".' for name in old_features if name not in new_features]
 
-    for label, was_list, now_list in (("role", before.users, after.users),
-                                      ("decision", before.decisions, after.decisions),
-                                      ("non-functional requirement", before.non_functional, after.non_functional)):
+    for label, was_list, now_list in (
+        ("role", before.users, after.users),
+        ("decision", before.decisions, after.decisions),
+        ("non-functional requirement", before.non_functional, after.non_functional),
+    ):
+
         def show(item: str | tuple[str, str]) -> str:
             return item[0] if isinstance(item, tuple) else item
+
         changes += [f"Added {label}: {show(item)}" for item in now_list if item not in was_list]
         changes += [f"Removed {label}: {show(item)}" for item in was_list if item not in now_list]
     return changes
@@ -701,17 +1054,21 @@ def _diff(before: _Draft, after: _Draft) -> list[str]:
 def _overview(plan: _Plan, draft: _Draft) -> str:
     described = clip(plan.description, 2_500) or f"{plan.title}."
     scope = clip("This first draft covers " + ", ".join(name for name, _, _ in draft.features) + ".", 700)
-    data = clip(f"It stores {len(draft.entities)} kinds of records ("
-                 + ", ".join(entity["name"] for entity in draft.entities)
-                 + f") and offers {len(draft.routes)} HTTP routes.", 700)
+    data = clip(
+        f"It stores {len(draft.entities)} kinds of records ("
+        + ", ".join(entity["name"] for entity in draft.entities)
+        + f") and offers {len(draft.routes)} HTTP routes.",
+        700,
+    )
     return f"{described}\n\n{scope} {data}"
 
 
 # --- routes and features of the things the description names -----------------------------------
 
 
-def _relation_routes(template: EntityTemplate, nest: str | None, templates: dict[str, EntityTemplate],
-                     present: set[str]) -> list[Route]:
+def _relation_routes(
+    template: EntityTemplate, nest: str | None, templates: dict[str, EntityTemplate], present: set[str]
+) -> list[Route]:
     """A list route per belongs_to relation besides the nesting one: GET /links/{linkId}/clicks."""
     routes: list[Route] = []
     many = template.plural.replace("-", " ")
@@ -722,8 +1079,14 @@ def _relation_routes(template: EntityTemplate, nest: str | None, templates: dict
         if (parent.via or naming.foreign_key(target)) != naming.foreign_key(target):
             continue
         owner = templates[target]
-        routes.append(("GET", f"/{owner.plural}/{{{naming.param(owner.name)}}}/{template.plural}",
-                       f"List the {many} of {naming.article(naming.words(owner.name))}", template.name))
+        routes.append(
+            (
+                "GET",
+                f"/{owner.plural}/{{{naming.param(owner.name)}}}/{template.plural}",
+                f"List the {many} of {naming.article(naming.words(owner.name))}",
+                template.name,
+            )
+        )
     return routes
 
 
@@ -748,41 +1111,57 @@ def _renamed_path(path: str, renamed: dict[str, EntityTemplate]) -> str:
     return path
 
 
-def _thing_feature(template: EntityTemplate, entity: dict[str, Any], routes: list[Route]) -> tuple[str, str,
-                                                                                                   list[str]]:
+def _thing_feature(template: EntityTemplate, entity: dict[str, Any], routes: list[Route]) -> tuple[str, str, list[str]]:
     """A feature with acceptance criteria for a thing the description names, from its fields."""
     one, many = naming.words(template.name), template.plural.replace("-", " ")
     fields = [f for f in entity["fields"] if f["name"] not in ("id", "created_at", "updated_at")]
     required = [f["name"] for f in fields if f["required"] and f["type"] != "uuid"]
-    criteria = [f"Given a signed-in person, when they create {naming.article(one)} with "
-                + (", ".join(required[:4]) if required else "no fields") + ", then it is listed with those values "
-                "and an id."]
+    criteria = [
+        f"Given a signed-in person, when they create {naming.article(one)} with "
+        + (", ".join(required[:4]) if required else "no fields")
+        + ", then it is listed with those values "
+        "and an id."
+    ]
     for f in fields:
         if f["unique"]:
-            criteria.append(f"Given {naming.article(one)} with the {f['name']} X, when another one is saved with the "
-                            f"{f['name']} X, then it is refused with 409 and nothing changes.")
+            criteria.append(
+                f"Given {naming.article(one)} with the {f['name']} X, when another one is saved with the "
+                f"{f['name']} X, then it is refused with 409 and nothing changes."
+            )
             break
     for f in fields:
         limits = bounds(f["description"]) if f["type"] in ("integer", "decimal") else None
         if limits is not None:
-            criteria.append(f"Given {naming.article(one)} whose {f['name']} is {limits[1] + 1}, when it is saved, "
-                            f"then it is refused with 400: {f['name']} goes from {limits[0]} to {limits[1]}.")
+            criteria.append(
+                f"Given {naming.article(one)} whose {f['name']} is {limits[1] + 1}, when it is saved, "
+                f"then it is refused with 400: {f['name']} goes from {limits[0]} to {limits[1]}."
+            )
     for relation in entity["relations"]:
         if relation["kind"] == "belongs_to" and relation["target"] != "User":
             owner = naming.words(relation["target"])
-            criteria.append(f"Given two {naming.plural_phrase(owner)}, when the {many} of one are listed, then only "
-                            f"its own {many} appear.")
+            criteria.append(
+                f"Given two {naming.plural_phrase(owner)}, when the {many} of one are listed, then only "
+                f"its own {many} appear."
+            )
             break
     for method, path, _summary, name in routes:
-        if name == template.name and method == "POST" and path.count("/") == 3 and path.endswith(
-                tuple("/" + verb.replace(" ", "-") for verb in template.actions)):
+        if (
+            name == template.name
+            and method == "POST"
+            and path.count("/") == 3
+            and path.endswith(tuple("/" + verb.replace(" ", "-") for verb in template.actions))
+        ):
             verb = path.rsplit("/", 1)[1]
-            criteria.append(f"Given {naming.article(one)}, when {verb.replace('-', ' ')} is called on it ({method} "
-                            f"{path}), then the time it happened is recorded and shown.")
-    criteria.append(f"Given {naming.article(one)} that does not exist, when someone asks for it, then the API "
-                    "answers 404.")
-    summary = clip(f"{capital(template.description)} Kept as {many} with "
-                   + ", ".join(f["name"] for f in fields[:8]) + ".", 4_000)
+            criteria.append(
+                f"Given {naming.article(one)}, when {verb.replace('-', ' ')} is called on it ({method} "
+                f"{path}), then the time it happened is recorded and shown."
+            )
+    criteria.append(
+        f"Given {naming.article(one)} that does not exist, when someone asks for it, then the API answers 404."
+    )
+    summary = clip(
+        f"{capital(template.description)} Kept as {many} with " + ", ".join(f["name"] for f in fields[:8]) + ".", 4_000
+    )
     return capital(naming.plural_phrase(one)), summary, criteria[:6]
 
 
@@ -814,11 +1193,15 @@ def write_spec(request: SpecRequest) -> SpecContent:
         "title": plan.title,
         "overview": _overview(plan, draft),
         "users": [{"name": name, "description": description} for name, description in draft.users],
-        "features": [{"name": name, "summary": clip(summary, 4_000), "acceptance": criteria}
-                     for name, summary, criteria in draft.features],
+        "features": [
+            {"name": name, "summary": clip(summary, 4_000), "acceptance": criteria}
+            for name, summary, criteria in draft.features
+        ],
         "entities": draft.entities,
-        "routes": [{"method": method, "path": path, "summary": clip(summary, 500), "entity": entity}
-                   for method, path, summary, entity in draft.routes],
+        "routes": [
+            {"method": method, "path": path, "summary": clip(summary, 500), "entity": entity}
+            for method, path, summary, entity in draft.routes
+        ],
         "decisions": draft.decisions,
         "non_functional": draft.non_functional,
         "feedback": [{"feedback": feedback, "changes": changes} for feedback, changes in responses[-50:]],
@@ -826,5 +1209,6 @@ def write_spec(request: SpecRequest) -> SpecContent:
     try:
         return SpecContent.model_validate(content)
     except ValidationError as exc:  # a catalogue bug, not bad input: report it like any generator failure
-        raise GenerationFailed(f"the built-in generator produced an invalid specification: {exc}",
-                               "malformed_output") from exc
+        raise GenerationFailed(
+            f"the built-in generator produced an invalid specification: {exc}", "malformed_output"
+        ) from exc

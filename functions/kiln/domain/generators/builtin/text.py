@@ -33,10 +33,33 @@ def norm(phrase: str) -> str:
 
 
 # Phrases that negate what follows: "no comments", "without time tracking", "remove the tags".
-NEGATIONS = tuple(sorted({tuple(norm(phrase).split()) for phrase in (
-    "no", "not", "without", "remove", "drop", "exclude", "skip", "get rid of", "don't need", "do not need",
-    "does not need", "doesn't need", "no need for", "no longer", "leave out", "take out", "delete")},
-    key=lambda words: (-len(words), words)))
+NEGATIONS = tuple(
+    sorted(
+        {
+            tuple(norm(phrase).split())
+            for phrase in (
+                "no",
+                "not",
+                "without",
+                "remove",
+                "drop",
+                "exclude",
+                "skip",
+                "get rid of",
+                "don't need",
+                "do not need",
+                "does not need",
+                "doesn't need",
+                "no need for",
+                "no longer",
+                "leave out",
+                "take out",
+                "delete",
+            )
+        },
+        key=lambda words: (-len(words), words),
+    )
+)
 
 
 @lru_cache(maxsize=1)
@@ -50,8 +73,11 @@ def removal_targets() -> tuple[dict[str, tuple[tuple[str, ...], tuple[str, ...]]
     for module in MODULES:
         for keyword in module.keywords + module.description_only:
             modules.setdefault(norm(keyword), []).append(module.key)
-    phrases = {phrase: (tuple(entities.get(phrase, ())), tuple(modules.get(phrase, ())))
-               for phrase in [*entities, *modules] if phrase}
+    phrases = {
+        phrase: (tuple(entities.get(phrase, ())), tuple(modules.get(phrase, ())))
+        for phrase in [*entities, *modules]
+        if phrase
+    }
     return phrases, max(len(phrase.split()) for phrase in phrases)
 
 
@@ -84,7 +110,7 @@ class Text:
             return False
         # Phrases that are themselves negations ("no login") are looked up in the raw text.
         words = tuple(normal.split())
-        negative = any(words[:len(n)] == n for n in NEGATIONS)
+        negative = any(words[: len(n)] == n for n in NEGATIONS)
         return f" {normal} " in (self.raw if negative else self.index)
 
     def any(self, phrases: tuple[str, ...]) -> bool:
@@ -96,7 +122,7 @@ def _negated_spans(words: list[str], extra: frozenset[str]) -> Iterator[tuple[in
     longest = max([longest, *(len(phrase.split()) for phrase in extra)])
     at = 0
     while at < len(words):
-        trigger = next((n for n in NEGATIONS if tuple(words[at:at + len(n)]) == n), None)  # longest first
+        trigger = next((n for n in NEGATIONS if tuple(words[at : at + len(n)]) == n), None)  # longest first
         if trigger is None:
             at += 1
             continue
@@ -104,10 +130,18 @@ def _negated_spans(words: list[str], extra: frozenset[str]) -> Iterator[tuple[in
         while True:
             while cursor < len(words) and words[cursor] in _DETERMINERS:
                 cursor += 1
-            phrase = next((" ".join(words[cursor:cursor + size]) for size in range(longest, 0, -1)
-                           if cursor + size <= len(words)
-                           and (" ".join(words[cursor:cursor + size]) in targets
-                                or " ".join(words[cursor:cursor + size]) in extra)), None)
+            phrase = next(
+                (
+                    " ".join(words[cursor : cursor + size])
+                    for size in range(longest, 0, -1)
+                    if cursor + size <= len(words)
+                    and (
+                        " ".join(words[cursor : cursor + size]) in targets
+                        or " ".join(words[cursor : cursor + size]) in extra
+                    )
+                ),
+                None,
+            )
             if phrase is None:
                 break
             found.append(phrase)
@@ -129,7 +163,7 @@ def clip(text: str, limit: int) -> str:
     line = " ".join(text.split())
     if len(line) <= limit:
         return line
-    cut = line[:limit - 1]
+    cut = line[: limit - 1]
     space = cut.rfind(" ")
     if space > limit * 0.6:
         cut = cut[:space]

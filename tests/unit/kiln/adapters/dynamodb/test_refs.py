@@ -41,7 +41,8 @@ def test_writes_are_refused_unless_the_branch_is_where_the_writer_thinks():
 def test_item_layout():
     RefItems(WORKSPACE, PROJECT).compare_and_swap("feat/task-001-some-slug", None, A)
     item = boto3.client("dynamodb").get_item(
-        TableName=TABLE, Key={"pk": {"S": f"WS#{WORKSPACE}"}, "sk": {"S": f"REF#{PROJECT}#feat/task-001-some-slug"}},
+        TableName=TABLE,
+        Key={"pk": {"S": f"WS#{WORKSPACE}"}, "sk": {"S": f"REF#{PROJECT}#feat/task-001-some-slug"}},
     )["Item"]
     assert item["commit"] == {"S": A}
     assert item["type"] == {"S": "ref"}

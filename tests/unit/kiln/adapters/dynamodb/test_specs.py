@@ -20,15 +20,20 @@ STAMP = "2026-11-25T10:00:00.000Z"
 
 
 def _project(status: ProjectStatus = ProjectStatus.CLARIFYING) -> None:
-    ProjectStore().insert(WORKSPACE, Project(id=PROJECT, name="P", description="D", status=status,
-                                             createdAt=STAMP, updatedAt=STAMP))
+    ProjectStore().insert(
+        WORKSPACE, Project(id=PROJECT, name="P", description="D", status=status, createdAt=STAMP, updatedAt=STAMP)
+    )
 
 
 def _spec(version: int, size: int) -> SpecVersion:
     # Non-ASCII text: the limit is on UTF-8 bytes, not characters.
-    body = ("é" * (size // 2))
-    return SpecVersion(version=version, createdAt=STAMP, generator="builtin",
-                       documents={"SPEC.md": body, "ACCEPTANCE.md": "a", "ROUTES.md": "r", "DATA.md": "d"})
+    body = "é" * (size // 2)
+    return SpecVersion(
+        version=version,
+        createdAt=STAMP,
+        generator="builtin",
+        documents={"SPEC.md": body, "ACCEPTANCE.md": "a", "ROUTES.md": "r", "DATA.md": "d"},
+    )
 
 
 def _objects() -> list[str]:
@@ -44,8 +49,9 @@ def _raw_spec_item(version: int) -> dict:
 def _write(spec: SpecVersion) -> None:
     store = SpecStore()
     state = store.load(WORKSPACE, PROJECT)
-    store.save_version(WORKSPACE, state, spec, {"status": ProjectStatus.SPEC_REVIEW, "specVersion": spec.version,
-                                                "updatedAt": STAMP})
+    store.save_version(
+        WORKSPACE, state, spec, {"status": ProjectStatus.SPEC_REVIEW, "specVersion": spec.version, "updatedAt": STAMP}
+    )
 
 
 def test_small_documents_stay_inline():
@@ -102,8 +108,9 @@ def test_a_failing_dynamodb_call_also_cleans_up(monkeypatch):
         def __getattr__(self, name):
             return getattr(self._inner, name)
 
-    monkeypatch.setattr(spec_store, "client",
-                        lambda name: Proxy(real_client(name)) if name == "dynamodb" else real_client(name))
+    monkeypatch.setattr(
+        spec_store, "client", lambda name: Proxy(real_client(name)) if name == "dynamodb" else real_client(name)
+    )
     store = SpecStore()
     state = store.load(WORKSPACE, PROJECT)
     with pytest.raises(Broken):
@@ -116,8 +123,9 @@ def test_versions_list_in_order_without_documents():
     _write(_spec(1, 100))
     store = SpecStore()
     state = store.load(WORKSPACE, PROJECT)
-    store.save_version(WORKSPACE, state, _spec(2, 100).model_copy(update={"feedback": "More."}),
-                       {"specVersion": 2, "updatedAt": STAMP})
+    store.save_version(
+        WORKSPACE, state, _spec(2, 100).model_copy(update={"feedback": "More."}), {"specVersion": 2, "updatedAt": STAMP}
+    )
     summaries = store.list_versions(WORKSPACE, PROJECT)
     assert [(s.version, s.feedback) for s in summaries] == [(1, None), (2, "More.")]
     assert not hasattr(summaries[0], "documents")

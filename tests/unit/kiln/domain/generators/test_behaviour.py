@@ -13,13 +13,19 @@ def test_bounds_are_read_from_descriptions():
 
 def test_action_segments_name_verbs():
     assert [verb_of(segment) for segment in ("stop", "pay", "mark-paid", "check-in", "re-open")] == [
-        "stop", "pay", "pay", "check in", "re"]
+        "stop",
+        "pay",
+        "pay",
+        "check in",
+        "re",
+    ]
 
 
 def test_effects_follow_the_fields_a_record_has():
     time_entry = {"started_at": ("datetime", ()), "ended_at": ("datetime", ()), "duration_minutes": ("integer", ())}
-    assert effect("stop", time_entry) == Effect(stamp="ended_at", duration=("started_at", "ended_at",
-                                                                           "duration_minutes"))
+    assert effect("stop", time_entry) == Effect(
+        stamp="ended_at", duration=("started_at", "ended_at", "duration_minutes")
+    )
     assert effect("start", time_entry) == Effect(stamp="started_at")
     order = {"status": ("enum", ("pending", "cancelled")), "cancelled_at": ("datetime", ())}
     assert effect("cancel", order) == Effect(stamp="cancelled_at", status="cancelled", status_field="status")

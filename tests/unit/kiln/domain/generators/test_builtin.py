@@ -51,6 +51,7 @@ def _routes(content: SpecContent) -> set[tuple[str, str]]:
 
 # --- the catalogues -----------------------------------------------------------------------------
 
+
 def test_catalogues_are_consistent():
     keys = [module.key for module in MODULES]
     assert len(keys) == len(set(keys))
@@ -71,6 +72,7 @@ def test_generator_shape():
 
 # --- clarify --------------------------------------------------------------------------------------
 
+
 def test_example_questions_are_sensible():
     questions = _questions()
     QuestionSet(questions=list(questions.values()))
@@ -79,8 +81,17 @@ def test_example_questions_are_sensible():
     assert list(questions)[:2] == ["data_model", "data_model_more"]
     assert questions["data_model"].options == ["All of them", "Project", "Team", "Task", "Board", "TimeEntry"]
     assert not questions["data_model"].required and questions["data_model_more"].type.value == "text"
-    for expected in ("authentication", "tenancy", "roles", "realtime", "board_workflow", "time_billable",
-                     "time_capture", "data_retention", "anything_else"):
+    for expected in (
+        "authentication",
+        "tenancy",
+        "roles",
+        "realtime",
+        "board_workflow",
+        "time_billable",
+        "time_capture",
+        "data_retention",
+        "anything_else",
+    ):
         assert expected in questions
     assert questions["authentication"].type.value == "single_choice"
     assert "Email and password" in questions["authentication"].options
@@ -93,21 +104,28 @@ def test_example_questions_are_sensible():
 
 
 def test_questions_follow_the_description():
-    questions = _questions(ProjectBrief("Shop", "An online shop selling handmade mugs, usable on phones, with "
-                                                "product photos. Reports for the owner."))
+    questions = _questions(
+        ProjectBrief(
+            "Shop",
+            "An online shop selling handmade mugs, usable on phones, with product photos. Reports for the owner.",
+        )
+    )
     assert {"payments", "attachments", "devices", "reporting"} <= set(questions)
     assert not {"time_billable", "time_capture", "board_workflow"} & set(questions)
     # "a mobile app" already chooses native apps: no question about devices.
     assert "devices" not in _questions(ProjectBrief("Shop", "An online shop with a mobile app."))
 
 
-@pytest.mark.parametrize("description, settled", [
-    ("A task board where users sign in with Google.", "authentication"),
-    ("An internal tool for our team to plan sprints on a kanban board; staff log in with SSO.", "authentication"),
-    ("A kanban board for our team.", "tenancy"),
-    ("A chat app for many organizations (multi-tenant SaaS) with real-time messages.", "realtime"),
-    ("A time tracker that posts to Slack.", "integrations"),
-])
+@pytest.mark.parametrize(
+    "description, settled",
+    [
+        ("A task board where users sign in with Google.", "authentication"),
+        ("An internal tool for our team to plan sprints on a kanban board; staff log in with SSO.", "authentication"),
+        ("A kanban board for our team.", "tenancy"),
+        ("A chat app for many organizations (multi-tenant SaaS) with real-time messages.", "realtime"),
+        ("A time tracker that posts to Slack.", "integrations"),
+    ],
+)
 def test_a_topic_the_description_settles_is_not_asked(description, settled):
     assert settled not in _questions(ProjectBrief("App", description))
 
@@ -130,6 +148,7 @@ def test_clarify_always_returns_a_valid_question_set(description):
 
 # --- write_spec: the example ----------------------------------------------------------------------
 
+
 def test_example_spec_has_the_expected_data_model():
     content = _spec()
     names = [entity.name for entity in content.entities]
@@ -138,8 +157,20 @@ def test_example_spec_has_the_expected_data_model():
     assert parse_data_model(render_documents(content)["DATA.md"]) == content.entities
 
     task = _fields(content, "Task")
-    for name in ("title", "description", "status", "priority", "due_date", "assignee_id", "project_id", "board_id",
-                 "column_id", "position", "created_at", "updated_at"):
+    for name in (
+        "title",
+        "description",
+        "status",
+        "priority",
+        "due_date",
+        "assignee_id",
+        "project_id",
+        "board_id",
+        "column_id",
+        "position",
+        "created_at",
+        "updated_at",
+    ):
         assert name in task
     assert task["status"].type == "enum" and "done" in task["status"].values
     assert task["priority"].values == ["low", "medium", "high", "urgent"]
@@ -156,10 +187,18 @@ def test_example_spec_has_the_expected_data_model():
 
 def test_example_spec_has_rest_and_feature_routes():
     routes = _routes(_spec())
-    for route in (("GET", "/projects/{projectId}/tasks"), ("POST", "/projects/{projectId}/tasks"),
-                  ("GET", "/tasks/{taskId}"), ("PATCH", "/tasks/{taskId}"), ("DELETE", "/tasks/{taskId}"),
-                  ("PATCH", "/tasks/{taskId}/move"), ("POST", "/time-entries/{timeEntryId}/stop"),
-                  ("GET", "/tasks/{taskId}/comments"), ("POST", "/auth/sign-in"), ("GET", "/users/me")):
+    for route in (
+        ("GET", "/projects/{projectId}/tasks"),
+        ("POST", "/projects/{projectId}/tasks"),
+        ("GET", "/tasks/{taskId}"),
+        ("PATCH", "/tasks/{taskId}"),
+        ("DELETE", "/tasks/{taskId}"),
+        ("PATCH", "/tasks/{taskId}/move"),
+        ("POST", "/time-entries/{timeEntryId}/stop"),
+        ("GET", "/tasks/{taskId}/comments"),
+        ("POST", "/auth/sign-in"),
+        ("GET", "/users/me"),
+    ):
         assert route in routes
 
 
@@ -187,13 +226,17 @@ def test_example_documents_read_as_a_first_draft():
 
 # --- write_spec: answers ------------------------------------------------------------------------
 
+
 def test_answers_shape_the_specification():
     questions = _questions()
     answers = {
         "authentication": questions["authentication"].options[2],  # SSO
         "tenancy": questions["tenancy"].options[1],  # many organizations
-        "roles": ["Administrator: manages members and settings", "Member: does the day-to-day work",
-                  "Viewer: read-only access"],
+        "roles": [
+            "Administrator: manages members and settings",
+            "Member: does the day-to-day work",
+            "Viewer: read-only access",
+        ],
         "realtime": True,
         "board_workflow": "Custom columns with work-in-progress (WIP) limits",
         "time_billable": True,
@@ -222,7 +265,8 @@ def test_answers_shape_the_specification():
     assert '"Managers must approve | timesheets every Friday."' in decisions
     assert "Assumption: Notifications" in decisions  # asked, not answered
     assert {"Single sign-on", "Organizations", "Integrations", "Webhooks", "Live updates"} <= {
-        feature.name for feature in content.features}
+        feature.name for feature in content.features
+    }
 
 
 def test_a_different_answer_gives_a_different_specification():
@@ -235,10 +279,17 @@ def test_a_different_answer_gives_a_different_specification():
 
 def test_answers_in_own_words_and_unknown_questions_become_decisions():
     brief = EXAMPLE
-    questions = (*generator.clarify(brief),
-                 Question(id="budget", question="What is the budget?", type="text", required=False))
-    content = generator.write_spec(SpecRequest(brief, questions, {
-        "authentication": "We use Okta for everything", "budget": "About 20k", "stray": ["a", "b"]}))
+    questions = (
+        *generator.clarify(brief),
+        Question(id="budget", question="What is the budget?", type="text", required=False),
+    )
+    content = generator.write_spec(
+        SpecRequest(
+            brief,
+            questions,
+            {"authentication": "We use Okta for everything", "budget": "About 20k", "stray": ["a", "b"]},
+        )
+    )
     decisions = "\n".join(content.decisions)
     assert 'Sign-in: "We use Okta for everything".' in decisions
     assert "IdentityProvider" in {entity.name for entity in content.entities}  # Okta means SSO
@@ -250,8 +301,9 @@ def test_description_settled_topics_are_applied_and_said_so():
     brief = ProjectBrief("Board", "A kanban board for our team where people sign in with Google.")
     content = _spec(brief)
     assert "auth_provider" in _fields(content, "User")
-    assert any(line.startswith("Sign-in: Social login") and "as the description says" in line
-               for line in content.decisions)
+    assert any(
+        line.startswith("Sign-in: Social login") and "as the description says" in line for line in content.decisions
+    )
 
 
 def test_unknown_domains_get_the_things_they_name():
@@ -261,22 +313,29 @@ def test_unknown_domains_get_the_things_they_name():
     assert "Houseplants" in {feature.name for feature in content.features}
     # With nothing named at all, the generic entity stands in, named after the project.
     assert [entity.name for entity in _spec(ProjectBrief("?", "")).entities] == ["User", "Item"]
-    assert [entity.name for entity in _spec(ProjectBrief("Cellar", "Keeps everything.")).entities] == [
-        "User", "Cellar"]
+    assert [entity.name for entity in _spec(ProjectBrief("Cellar", "Keeps everything.")).entities] == ["User", "Cellar"]
 
 
 # --- write_spec: feedback -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("feedback, entity, feature, route", [
-    ("Please add a CSV export of the recipes.", "Export", "Data export", ("POST", "/exports")),
-    ("Can we get a dark mode?", "UserPreference", "Appearance and preferences", ("PUT", "/users/me/preferences")),
-    ("Recipes need labels so I can group them.", "Tag", "Tags", ("PUT", "/recipes/{recipeId}/tags")),
-    ("Send notifications when someone shares a recipe with me.", "Notification", "Notifications",
-     ("POST", "/notifications/read-all")),
-    ("We need an audit log for compliance.", "AuditLog", "Audit log", ("GET", "/audit-log")),
-    ("It must work on my phone in the kitchen.", None, "Works on phones", None),
-    ("Add two-factor authentication please.", None, "Two-factor authentication", ("POST", "/auth/mfa/verify")),
-])
+
+@pytest.mark.parametrize(
+    "feedback, entity, feature, route",
+    [
+        ("Please add a CSV export of the recipes.", "Export", "Data export", ("POST", "/exports")),
+        ("Can we get a dark mode?", "UserPreference", "Appearance and preferences", ("PUT", "/users/me/preferences")),
+        ("Recipes need labels so I can group them.", "Tag", "Tags", ("PUT", "/recipes/{recipeId}/tags")),
+        (
+            "Send notifications when someone shares a recipe with me.",
+            "Notification",
+            "Notifications",
+            ("POST", "/notifications/read-all"),
+        ),
+        ("We need an audit log for compliance.", "AuditLog", "Audit log", ("GET", "/audit-log")),
+        ("It must work on my phone in the kitchen.", None, "Works on phones", None),
+        ("Add two-factor authentication please.", None, "Two-factor authentication", ("POST", "/auth/mfa/verify")),
+    ],
+)
 def test_each_kind_of_feedback_visibly_changes_the_documents(feedback, entity, feature, route):
     before = render_documents(_spec(RECIPES))
     content = _spec(RECIPES, feedback=(feedback,))
@@ -331,8 +390,10 @@ def test_unmatched_feedback_still_leaves_a_trace():
     assert feature.name == "Onboarding should include a guided product tour"
     assert "Product" not in {entity.name for entity in content.entities}  # "product tour" is not a shop
     assert "## " + str(len(content.features)) + ". " + feature.name in documents["ACCEPTANCE.md"]
-    assert 'this holds: "The onboarding should include a guided product tour for new members."' in (
-        documents["ACCEPTANCE.md"])
+    assert (
+        'this holds: "The onboarding should include a guided product tour for new members."'
+        in (documents["ACCEPTANCE.md"])
+    )
     assert 'this holds: "Skippable, too!"' in documents["ACCEPTANCE.md"]
     assert f'Added feature "{feature.name}" with 2 acceptance criteria.' in content.feedback[0].changes
     assert "> " + feedback in documents["SPEC.md"]
@@ -348,6 +409,7 @@ def test_feedback_without_words_and_blank_feedback():
 
 # --- robustness and determinism -----------------------------------------------------------------
 
+
 def test_same_input_same_output():
     answers = {"integrations": ["Slack", "Zapier"], "anything_else": "Keep it simple."}
     feedback = ("Add tags", "remove the boards", "Something else entirely")
@@ -358,15 +420,27 @@ def test_same_input_same_output():
 
 
 def test_output_does_not_depend_on_hash_seeds():
-    script = ("import hashlib, sys; sys.path[:0] = ['functions', '.'];"
-              "from tests.unit.kiln.domain.generators.test_builtin import _spec;"
-              "from kiln.domain.spec_documents import render_documents;"
-              "documents = render_documents(_spec(feedback=('Add tags and a dark mode', 'no comments')));"
-              "print(hashlib.sha256(repr(sorted(documents.items())).encode()).hexdigest())")
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__)))))))
-    digests = {subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True,
-                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    script = (
+        "import hashlib, sys; sys.path[:0] = ['functions', '.'];"
+        "from tests.unit.kiln.domain.generators.test_builtin import _spec;"
+        "from kiln.domain.spec_documents import render_documents;"
+        "documents = render_documents(_spec(feedback=('Add tags and a dark mode', 'no comments')));"
+        "print(hashlib.sha256(repr(sorted(documents.items())).encode()).hexdigest())"
+    )
+    root = os.path.dirname(
+        os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    }
     assert len(digests) == 1
 
 
@@ -376,8 +450,18 @@ def test_worst_case_sizes_still_validate():
     description = ((keywords + " " + settles + " ") * 20)[:10_000]
     brief = ProjectBrief("N" * 200, description)
     questions = tuple(generator.clarify(brief))
-    answers = {q.id: (list(q.options) if q.type.value == "multi_choice" else q.options[-1] if q.options
-                      else True if q.type.value == "boolean" else "x " * 1_000) for q in questions}
+    answers = {
+        q.id: (
+            list(q.options)
+            if q.type.value == "multi_choice"
+            else q.options[-1]
+            if q.options
+            else True
+            if q.type.value == "boolean"
+            else "x " * 1_000
+        )
+        for q in questions
+    }
     feedback = tuple((f"{n} | remove tags \\ add audit {{x}}\n" * 200)[:FEEDBACK_MAX] for n in range(3))
     content = generator.write_spec(SpecRequest(brief, questions, answers, feedback))
     SpecContent.model_validate(content.model_dump())

@@ -30,8 +30,9 @@ from kiln.domain.generators.builtin.build import implement, parse_routes, plan
 from kiln.domain.spec_documents import render_documents
 from kiln.domain.verification import verify
 
-EXAMPLE = ProjectBrief("Teamwork", "A project management tool with team collaboration features, task boards, "
-                                   "and time tracking")
+EXAMPLE = ProjectBrief(
+    "Teamwork", "A project management tool with team collaboration features, task boards, and time tracking"
+)
 generator = BuiltinGenerator()
 
 
@@ -79,14 +80,27 @@ def _assert_verified(result) -> None:
 
 # --- the plan -----------------------------------------------------------------------------------
 
+
 def test_the_example_plan_is_a_valid_plan_of_scaffold_entities_and_server():
     documents = _documents()
     task_plan = plan(documents)
     assert plan_problems(task_plan) == []
     slugs = [task.slug for task in task_plan.tasks]
-    assert slugs == ["scaffold", "entity-user", "entity-team", "entity-membership", "entity-project",
-                     "entity-board", "entity-column", "entity-task", "entity-comment", "entity-time-entry",
-                     "entity-notification", "entity-integration", "server"]
+    assert slugs == [
+        "scaffold",
+        "entity-user",
+        "entity-team",
+        "entity-membership",
+        "entity-project",
+        "entity-board",
+        "entity-column",
+        "entity-task",
+        "entity-comment",
+        "entity-time-entry",
+        "entity-notification",
+        "entity-integration",
+        "server",
+    ]
     ids = [task.id for task in task_plan.tasks]
     assert ids == [f"task-{n:03d}" for n in range(1, len(ids) + 1)]
     assert task_plan.mergeOrder == ids
@@ -95,12 +109,18 @@ def test_the_example_plan_is_a_valid_plan_of_scaffold_entities_and_server():
     assert scaffold.dependencies == []
     assert all(task.dependencies == ["task-001"] for task in entities)
     assert server.dependencies == ids[1:-1]
-    assert scaffold.pathScope == ["README.md", "app/__init__.py", "app/store.py", "app/http.py",
-                                  "app/models/__init__.py", "app/routes/__init__.py", "tests/__init__.py"]
+    assert scaffold.pathScope == [
+        "README.md",
+        "app/__init__.py",
+        "app/store.py",
+        "app/http.py",
+        "app/models/__init__.py",
+        "app/routes/__init__.py",
+        "tests/__init__.py",
+    ]
     assert server.pathScope == ["app/server.py", "tests/test_server.py"]
     time_entry = task_plan.task("task-010")
-    assert time_entry.pathScope == ["app/models/time_entry.py", "app/routes/time_entry.py",
-                                    "tests/test_time_entry.py"]
+    assert time_entry.pathScope == ["app/models/time_entry.py", "app/routes/time_entry.py", "tests/test_time_entry.py"]
     seen: set[str] = set()
     for task in task_plan.tasks:
         assert task.expectedOutputs == task.pathScope
@@ -112,8 +132,15 @@ def test_the_example_plan_is_a_valid_plan_of_scaffold_entities_and_server():
 def test_instructions_name_the_fields_and_routes_a_task_must_write():
     task_plan = plan(_documents())
     task = next(task for task in task_plan.tasks if task.slug == "entity-task")
-    for text in ("priority", "low, medium, high, urgent", "POST /projects/{projectId}/tasks",
-                 "PATCH /tasks/{taskId}/move", "action 'move'", "{boardId} is board_id", "tests/test_task.py"):
+    for text in (
+        "priority",
+        "low, medium, high, urgent",
+        "POST /projects/{projectId}/tasks",
+        "PATCH /tasks/{taskId}/move",
+        "action 'move'",
+        "{boardId} is board_id",
+        "tests/test_task.py",
+    ):
         assert text in task.instructions, text
     scaffold = task_plan.tasks[0]
     assert "handle(method, path, body_bytes=b'')" in scaffold.instructions
@@ -133,6 +160,7 @@ def test_plan_and_implement_are_deterministic():
 
 
 # --- the generated service ----------------------------------------------------------------------
+
 
 def test_the_example_project_builds_into_a_service_whose_tests_pass():
     task_plan, files = _build(_documents())
@@ -156,9 +184,14 @@ def test_the_example_project_builds_into_a_service_whose_tests_pass():
 def test_every_route_of_an_entity_has_a_test():
     _, files = _build(_documents())
     tests = files["tests/test_time_entry.py"]
-    for label in ("GET /time-entries", "POST /time-entries", "GET /time-entries/{timeEntryId}",
-                  "PATCH /time-entries/{timeEntryId}", "DELETE /time-entries/{timeEntryId}",
-                  "POST /time-entries/{timeEntryId}/stop"):
+    for label in (
+        "GET /time-entries",
+        "POST /time-entries",
+        "GET /time-entries/{timeEntryId}",
+        "PATCH /time-entries/{timeEntryId}",
+        "DELETE /time-entries/{timeEntryId}",
+        "POST /time-entries/{timeEntryId}/stop",
+    ):
         assert f'"""{label}"""' in tests, label
     assert "'validation_failed'" in tests and "'not_found'" in tests
 
@@ -174,64 +207,110 @@ def test_a_spec_changed_by_feedback_still_builds_and_verifies():
 
 def _content(entities: list[Entity], routes: list[ApiRoute], title: str = "Odd names") -> SpecContent:
     return SpecContent(
-        title=title, overview="A service whose names test the generator.",
+        title=title,
+        overview="A service whose names test the generator.",
         users=[UserRole(name="Member", description="Uses it.")],
         features=[Feature(name="Records", summary="Keeps records.", acceptance=["Given a record, then it is kept."])],
-        entities=entities, routes=routes)
+        entities=entities,
+        routes=routes,
+    )
 
 
 def _crud(name: str, plural: str, param: str) -> list[ApiRoute]:
     item = f"/{plural}/{{{param}}}"
-    return [ApiRoute(method="GET", path=f"/{plural}", summary=f"List {plural}", entity=name),
-            ApiRoute(method="POST", path=f"/{plural}", summary="Create | make one", entity=name),
-            ApiRoute(method="GET", path=item, summary="Get one", entity=name),
-            ApiRoute(method="PATCH", path=item, summary="Update one", entity=name),
-            ApiRoute(method="PUT", path=item, summary="Replace one", entity=name),
-            ApiRoute(method="DELETE", path=item, summary="Delete one", entity=name)]
+    return [
+        ApiRoute(method="GET", path=f"/{plural}", summary=f"List {plural}", entity=name),
+        ApiRoute(method="POST", path=f"/{plural}", summary="Create | make one", entity=name),
+        ApiRoute(method="GET", path=item, summary="Get one", entity=name),
+        ApiRoute(method="PATCH", path=item, summary="Update one", entity=name),
+        ApiRoute(method="PUT", path=item, summary="Replace one", entity=name),
+        ApiRoute(method="DELETE", path=item, summary="Delete one", entity=name),
+    ]
 
 
 def test_keywords_builtins_and_clashing_names_still_generate_working_code():
-    fields = [EntityField(name=name, type=kind, unique=unique, required=required,
-                          values=["a", "class"] if kind == "enum" else None,
-                          description='Quotes """ and \\ backslashes \u2028 and a pipe |')
-              for name, kind, unique, required in [
-                  ("id", "integer", True, True), ("class", "string", True, True), ("class_", "text", False, False),
-                  ("from", "enum", False, True), ("type", "decimal", False, False), ("self", "boolean", False, True),
-                  ("to_dict", "json", False, False), ("validate", "date", False, False),
-                  ("cls", "datetime", False, False), ("created_at", "datetime", True, True),
-                  ("updated_at", "string", False, False), ("str", "url", False, False),
-                  ("lambda", "email", True, False), ("none_id", "uuid", False, False)]]
+    fields = [
+        EntityField(
+            name=name,
+            type=kind,
+            unique=unique,
+            required=required,
+            values=["a", "class"] if kind == "enum" else None,
+            description='Quotes """ and \\ backslashes \u2028 and a pipe |',
+        )
+        for name, kind, unique, required in [
+            ("id", "integer", True, True),
+            ("class", "string", True, True),
+            ("class_", "text", False, False),
+            ("from", "enum", False, True),
+            ("type", "decimal", False, False),
+            ("self", "boolean", False, True),
+            ("to_dict", "json", False, False),
+            ("validate", "date", False, False),
+            ("cls", "datetime", False, False),
+            ("created_at", "datetime", True, True),
+            ("updated_at", "string", False, False),
+            ("str", "url", False, False),
+            ("lambda", "email", True, False),
+            ("none_id", "uuid", False, False),
+        ]
+    ]
     entities = [
         Entity(name="None", description="Named like a Python constant.", fields=fields),
-        Entity(name="Server", description="Named like the server module.",
-               fields=[EntityField(name="name", type="string"), EntityField(name="none_id", type="uuid")],
-               relations=[Relation(kind="belongs_to", target="None", via="none_id")]),
-        Entity(name="ValidatePayload", description="Named like a helper of app.models.",
-               fields=[EntityField(name="def", type="integer", unique=True)]),
+        Entity(
+            name="Server",
+            description="Named like the server module.",
+            fields=[EntityField(name="name", type="string"), EntityField(name="none_id", type="uuid")],
+            relations=[Relation(kind="belongs_to", target="None", via="none_id")],
+        ),
+        Entity(
+            name="ValidatePayload",
+            description="Named like a helper of app.models.",
+            fields=[EntityField(name="def", type="integer", unique=True)],
+        ),
         Entity(name="AB", description="Same module name as Ab.", fields=[EntityField(name="x", type="string")]),
-        Entity(name="Ab", description="Same module name as AB.", fields=[EntityField(name="y", type="enum",
-                                                                                      values=["only"], unique=True)]),
-        Entity(name="Bare", description="Nothing a client may write.",
-               fields=[EntityField(name="created_at", type="datetime")]),
+        Entity(
+            name="Ab",
+            description="Same module name as AB.",
+            fields=[EntityField(name="y", type="enum", values=["only"], unique=True)],
+        ),
+        Entity(
+            name="Bare",
+            description="Nothing a client may write.",
+            fields=[EntityField(name="created_at", type="datetime")],
+        ),
     ]
-    routes = (_crud("None", "nones", "noneId")
-              + [ApiRoute(method="POST", path="/nones/{noneId}/archive", summary="Archive", entity="None"),
-                 ApiRoute(method="GET", path="/nones/{noneId}/servers", summary="Servers of one", entity="Server"),
-                 ApiRoute(method="POST", path="/nones/{noneId}/servers", summary="Add one", entity="Server"),
-                 ApiRoute(method="GET", path="/nones/{noneId}/servers/{serverId}", summary="One", entity="Server"),
-                 ApiRoute(method="PATCH", path="/servers/{serverId}/re-start", summary="Act", entity="Server"),
-                 ApiRoute(method="GET", path="/servers/me", summary="Mine", entity="Server"),
-                 ApiRoute(method="GET", path="/health", summary="Health")]
-              + _crud("ValidatePayload", "validate-payloads", "id")
-              + _crud("AB", "abs", "abId")
-              + [ApiRoute(method="GET", path="/abs/{yId}", summary="Same shape", entity="Ab"),
-                 ApiRoute(method="POST", path="/abs/{abId}/copy", summary="Ab action", entity="Ab")]
-              + _crud("Bare", "bares", "bareId"))
+    routes = (
+        _crud("None", "nones", "noneId")
+        + [
+            ApiRoute(method="POST", path="/nones/{noneId}/archive", summary="Archive", entity="None"),
+            ApiRoute(method="GET", path="/nones/{noneId}/servers", summary="Servers of one", entity="Server"),
+            ApiRoute(method="POST", path="/nones/{noneId}/servers", summary="Add one", entity="Server"),
+            ApiRoute(method="GET", path="/nones/{noneId}/servers/{serverId}", summary="One", entity="Server"),
+            ApiRoute(method="PATCH", path="/servers/{serverId}/re-start", summary="Act", entity="Server"),
+            ApiRoute(method="GET", path="/servers/me", summary="Mine", entity="Server"),
+            ApiRoute(method="GET", path="/health", summary="Health"),
+        ]
+        + _crud("ValidatePayload", "validate-payloads", "id")
+        + _crud("AB", "abs", "abId")
+        + [
+            ApiRoute(method="GET", path="/abs/{yId}", summary="Same shape", entity="Ab"),
+            ApiRoute(method="POST", path="/abs/{abId}/copy", summary="Ab action", entity="Ab"),
+        ]
+        + _crud("Bare", "bares", "bareId")
+    )
     documents = render_documents(_content(entities, routes))
     task_plan, files = _build(documents)
-    assert [task.slug for task in task_plan.tasks] == ["scaffold", "entity-none", "entity-server",
-                                                       "entity-validate-payload", "entity-ab", "entity-ab-2",
-                                                       "entity-bare", "server"]
+    assert [task.slug for task in task_plan.tasks] == [
+        "scaffold",
+        "entity-none",
+        "entity-server",
+        "entity-validate-payload",
+        "entity-ab",
+        "entity-ab-2",
+        "entity-bare",
+        "server",
+    ]
     assert "app/models/none.py" in files and "app/models/server_2.py" in files
     assert "app/models/validate_payload_2.py" in files and "app/models/ab_2.py" in files
     model = files["app/models/none.py"]
@@ -272,23 +351,30 @@ def test_plan_refuses_documents_it_cannot_read():
 
 # --- ROUTES.md --------------------------------------------------------------------------------------
 
+
 def test_parse_routes_reads_back_what_the_renderer_wrote():
     content = SpecContent.model_validate(_example_content())
     routes = parse_routes(render_documents(content)["ROUTES.md"], [entity.name for entity in content.entities])
     assert sorted(routes, key=lambda r: (r.method, r.path)) == sorted(
         [route.model_copy(update={"summary": " ".join(route.summary.split())}) for route in content.routes],
-        key=lambda r: (r.method, r.path))
+        key=lambda r: (r.method, r.path),
+    )
 
 
 def _example_content() -> dict:
     return {
-        "title": "T", "overview": "O", "users": [{"name": "U", "description": "D"}],
+        "title": "T",
+        "overview": "O",
+        "users": [{"name": "U", "description": "D"}],
         "features": [{"name": "F", "summary": "S", "acceptance": ["A"]}],
-        "entities": [{"name": "Other", "description": "An entity named Other.",
-                      "fields": [{"name": "name", "type": "string"}]}],
-        "routes": [{"method": "GET", "path": "/others", "summary": "List | all\\ of\nthem \\|", "entity": "Other"},
-                   {"method": "POST", "path": "/others/{otherId}/a-b.c", "summary": "`code` | x", "entity": "Other"},
-                   {"method": "GET", "path": "/health", "summary": "Health", "entity": None}],
+        "entities": [
+            {"name": "Other", "description": "An entity named Other.", "fields": [{"name": "name", "type": "string"}]}
+        ],
+        "routes": [
+            {"method": "GET", "path": "/others", "summary": "List | all\\ of\nthem \\|", "entity": "Other"},
+            {"method": "POST", "path": "/others/{otherId}/a-b.c", "summary": "`code` | x", "entity": "Other"},
+            {"method": "GET", "path": "/health", "summary": "Health", "entity": None},
+        ],
     }
 
 
@@ -304,33 +390,54 @@ def test_parse_routes_tells_an_entity_named_other_from_the_routes_of_no_entity()
     assert parse_routes(lone, ["Other"])[0].entity == "Other"
 
 
-@pytest.mark.parametrize("text, message", [
-    ("| GET | `/x` | Orphan |", "before the first"),
-    ("## Task\n| FETCH | `/x` | Unknown method |", "unknown method"),
-    ("## Task\n| GET | `/x y` | Bad path |", "path"),
-    ("## Task\n| GET | `/x` |   |", "summary"),
-    ("## Task\n| GET | `/x` | One |\n| GET | `/x` | Two |", "already listed at line 2"),
-    ("## Task\n| GET | /x | No backticks |", "expected a route row"),
-    ("## not an entity\n| GET | `/x` | Y |", "section heading"),
-    ("# Nothing here\n\nJust words.", "no routes"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("| GET | `/x` | Orphan |", "before the first"),
+        ("## Task\n| FETCH | `/x` | Unknown method |", "unknown method"),
+        ("## Task\n| GET | `/x y` | Bad path |", "path"),
+        ("## Task\n| GET | `/x` |   |", "summary"),
+        ("## Task\n| GET | `/x` | One |\n| GET | `/x` | Two |", "already listed at line 2"),
+        ("## Task\n| GET | /x | No backticks |", "expected a route row"),
+        ("## not an entity\n| GET | `/x` | Y |", "section heading"),
+        ("# Nothing here\n\nJust words.", "no routes"),
+    ],
+)
 def test_parse_routes_rejects_what_is_not_a_routes_document(text, message):
     with pytest.raises(ValueError, match=message):
         parse_routes(text)
 
 
 _ROUTE_LINES = st.one_of(
-    st.sampled_from(["## Task", "## Other", "## Other (no entity)", "| method | path | summary |",
-                     "| --- | --- | --- |",
-                     "| GET | `/tasks` | List |", "| POST | `/tasks/{taskId}` | x \\| y |", "| get | `/a` | b |",
-                     "| PUT | `/` | c |", "|", "||", "| GET | `` | x |", "## ", "### Task", "\\", "`"]),
+    st.sampled_from(
+        [
+            "## Task",
+            "## Other",
+            "## Other (no entity)",
+            "| method | path | summary |",
+            "| --- | --- | --- |",
+            "| GET | `/tasks` | List |",
+            "| POST | `/tasks/{taskId}` | x \\| y |",
+            "| get | `/a` | b |",
+            "| PUT | `/` | c |",
+            "|",
+            "||",
+            "| GET | `` | x |",
+            "## ",
+            "### Task",
+            "\\",
+            "`",
+        ]
+    ),
     st.text(max_size=40),
 )
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.one_of(st.text(max_size=200), st.lists(_ROUTE_LINES, max_size=12).map("\n".join)),
-       st.one_of(st.none(), st.just(["Task", "Other"])))
+@given(
+    st.one_of(st.text(max_size=200), st.lists(_ROUTE_LINES, max_size=12).map("\n".join)),
+    st.one_of(st.none(), st.just(["Task", "Other"])),
+)
 def test_parse_routes_raises_only_value_error_on_garbage(text, entities):
     try:
         routes = parse_routes(text, entities)
@@ -343,24 +450,72 @@ def test_parse_routes_raises_only_value_error_on_garbage(text, entities):
 # --- the property: any small valid spec builds into a service whose tests pass -----------------
 
 _FIELD_NAMES = st.one_of(
-    st.sampled_from(["class", "type", "from", "id", "import", "def", "self", "cls", "to_dict", "from_dict",
-                     "validate", "class_", "str", "list", "json", "lambda", "match", "print", "object", "data",
-                     "partial", "values", "created_at", "updated_at", "name", "status"]),
+    st.sampled_from(
+        [
+            "class",
+            "type",
+            "from",
+            "id",
+            "import",
+            "def",
+            "self",
+            "cls",
+            "to_dict",
+            "from_dict",
+            "validate",
+            "class_",
+            "str",
+            "list",
+            "json",
+            "lambda",
+            "match",
+            "print",
+            "object",
+            "data",
+            "partial",
+            "values",
+            "created_at",
+            "updated_at",
+            "name",
+            "status",
+        ]
+    ),
     st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True),
 )
 _ENTITY_NAMES = st.one_of(
-    st.sampled_from(["None", "True", "Class", "Server", "Now", "Store", "Item", "TimeEntry", "ValidatePayload",
-                     "Exception", "FieldSpec", "Resource", "Other", "Me", "HTTPServer", "Ab", "AB", "A1"]),
+    st.sampled_from(
+        [
+            "None",
+            "True",
+            "Class",
+            "Server",
+            "Now",
+            "Store",
+            "Item",
+            "TimeEntry",
+            "ValidatePayload",
+            "Exception",
+            "FieldSpec",
+            "Resource",
+            "Other",
+            "Me",
+            "HTTPServer",
+            "Ab",
+            "AB",
+            "A1",
+        ]
+    ),
     st.from_regex(r"[A-Z][A-Za-z0-9]{0,8}", fullmatch=True),
 )
-_TYPES = ["string", "text", "integer", "decimal", "boolean", "date", "datetime", "uuid", "email", "url", "enum",
-          "json"]
+_TYPES = ["string", "text", "integer", "decimal", "boolean", "date", "datetime", "uuid", "email", "url", "enum", "json"]
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=30).filter(
-    lambda text: text.strip())
+    lambda text: text.strip()
+)
 
 
 def _snake(name: str) -> str:
     import re
+
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", name).lower()
 
 
@@ -379,23 +534,36 @@ def _specs(draw) -> SpecContent:
         for field_name in field_names:
             kind = draw(st.sampled_from(_TYPES))
             values = draw(st.lists(_FIELD_NAMES, min_size=1, max_size=3)) if kind == "enum" else None
-            fields.append(EntityField(name=field_name, type=kind, required=draw(st.booleans()),
-                                      unique=draw(st.booleans()), values=values, description=draw(_TEXT)))
+            fields.append(
+                EntityField(
+                    name=field_name,
+                    type=kind,
+                    required=draw(st.booleans()),
+                    unique=draw(st.booleans()),
+                    values=values,
+                    description=draw(_TEXT),
+                )
+            )
         relations = []
         parent = draw(st.sampled_from(names[:index])) if index and draw(st.booleans()) else None
         if parent is not None and f"{_snake(parent)}_id" not in field_names:
             via = f"{_snake(parent)}_id"
             kind = draw(st.sampled_from(["uuid", "integer", "string", "url", "boolean", "decimal", "date"]))
-            fields.append(EntityField(name=via, type=kind,
-                                      required=draw(st.booleans())))
+            fields.append(EntityField(name=via, type=kind, required=draw(st.booleans())))
             relations.append(Relation(kind="belongs_to", target=parent, via=via))
         entities.append(Entity(name=name, description=draw(_TEXT), fields=fields, relations=relations))
 
         plural = _snake(name).replace("_", "-") + "s"
         param = name[0].lower() + name[1:] + "Id"
         item = f"/{plural}/{{{param}}}"
-        for method, path in [("GET", f"/{plural}"), ("POST", f"/{plural}"), ("GET", item), ("PATCH", item),
-                             ("PUT", item), ("DELETE", item)]:
+        for method, path in [
+            ("GET", f"/{plural}"),
+            ("POST", f"/{plural}"),
+            ("GET", item),
+            ("PATCH", item),
+            ("PUT", item),
+            ("DELETE", item),
+        ]:
             if draw(st.booleans()):
                 add(method, path, name)
         if relations:
@@ -420,12 +588,14 @@ def test_any_small_valid_spec_builds_into_a_service_whose_tests_pass(content):
     assert len(task_plan.tasks) == len(content.entities) + 2
     _assert_verified(_verify(task_plan, files))
     assert implement(ImplementRequest(task=task_plan.tasks[1], documents=documents)).files == {
-        path: files[path] for path in task_plan.tasks[1].pathScope}
+        path: files[path] for path in task_plan.tasks[1].pathScope
+    }
 
 
 def test_a_task_definition_from_elsewhere_must_match_the_plan_exactly():
     documents = _documents()
-    foreign = TaskDefinition(id="task-002", slug="entity-user", description="d", instructions="i",
-                             pathScope=["app/models/user.py"])
+    foreign = TaskDefinition(
+        id="task-002", slug="entity-user", description="d", instructions="i", pathScope=["app/models/user.py"]
+    )
     with pytest.raises(ValueError, match="outside its pathScope"):
         implement(ImplementRequest(task=foreign, documents=documents))

@@ -74,10 +74,15 @@ def test_a_lending_library_builds_with_its_actions_and_relations():
 
 
 def test_ratings_are_bounded_and_aliases_unique_in_the_generated_service():
-    reviews = _build(_documents("A recipe sharing site where cooks post recipes with ingredients and steps, and "
-                                "others rate and review them"))
-    assert "FieldSpec('rating', 'rating', 'integer', required=True, minimum=1, maximum=5)" in (
-        reviews["app/models/review.py"])
+    reviews = _build(
+        _documents(
+            "A recipe sharing site where cooks post recipes with ingredients and steps, and others rate and review them"
+        )
+    )
+    assert (
+        "FieldSpec('rating', 'rating', 'integer', required=True, minimum=1, maximum=5)"
+        in (reviews["app/models/review.py"])
+    )
     assert "def test_model_refuses_values_out_of_bounds" in reviews["tests/test_review.py"]
     links = _build(_documents("A URL shortener with custom aliases and click analytics per link"))
     assert "FieldSpec('alias', 'alias', 'string', required=True, unique=True)" in links["app/models/link.py"]
@@ -85,8 +90,10 @@ def test_ratings_are_bounded_and_aliases_unique_in_the_generated_service():
 
 
 def test_a_stop_action_fills_its_end_and_duration():
-    files = _build(_documents("A project management tool with team collaboration features, task boards, and time "
-                              "tracking."))
-    assert ("ACTION_STOP = Action('stop', stamp='ended_at', duration=('started_at', 'ended_at', "
-            "'duration_minutes'))") in files["app/routes/time_entry.py"]
+    files = _build(
+        _documents("A project management tool with team collaboration features, task boards, and time tracking.")
+    )
+    assert (
+        "ACTION_STOP = Action('stop', stamp='ended_at', duration=('started_at', 'ended_at', 'duration_minutes'))"
+    ) in files["app/routes/time_entry.py"]
     assert "self.assertGreater(body['duration_minutes'], 0)" in files["tests/test_time_entry.py"]

@@ -92,9 +92,15 @@ def test_feedback_adds_and_removes_things():
 
 
 def test_field_types_are_read_from_the_last_word():
-    cases = {"visit count": ("visit_count", "integer"), "website": ("website", "url"),
-             "ticket price": ("ticket_price", "decimal"), "start time": ("start_time_at", "datetime"),
-             "is active": ("is_active", "boolean"), "notes": ("notes", "text"), "colour": ("colour", "string")}
+    cases = {
+        "visit count": ("visit_count", "integer"),
+        "website": ("website", "url"),
+        "ticket price": ("ticket_price", "decimal"),
+        "start time": ("start_time_at", "datetime"),
+        "is active": ("is_active", "boolean"),
+        "notes": ("notes", "text"),
+        "colour": ("colour", "string"),
+    }
     for phrase, (name, kind) in cases.items():
         spec = infer_field(phrase)
         assert spec is not None and (spec.name, spec.type) == (name, kind), phrase

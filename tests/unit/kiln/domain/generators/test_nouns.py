@@ -26,8 +26,9 @@ def test_per_gives_a_parent_and_feature_words_are_not_things():
 
 
 def test_subject_verb_object_with_children_and_a_back_reference():
-    reading = read("A recipe sharing site where cooks post recipes with ingredients and steps, and others rate "
-                   "and review them")
+    reading = read(
+        "A recipe sharing site where cooks post recipes with ingredients and steps, and others rate and review them"
+    )
     things = _things(reading)
     assert list(things) == ["Recipe", "Cook", "Ingredient", "Step", "Review"]
     assert _parents(reading, "Ingredient") == {"Recipe"} == _parents(reading, "Step")
@@ -72,7 +73,12 @@ def test_amounts_per_thing_are_records_and_numbers_are_fields():
 def test_catalogue_phrases_keep_the_catalogue_and_verbs_are_masked_for_keywords():
     reading = read("A project management tool with team collaboration features, task boards, and time tracking.")
     assert [(default_name(t), t.template) for t in reading.things] == [
-        ("Project", "Project"), ("Team", "Team"), ("Task", "Task"), ("Board", "Board"), ("TimeEntry", "TimeEntry")]
+        ("Project", "Project"),
+        ("Team", "Team"),
+        ("Task", "Task"),
+        ("Board", "Board"),
+        ("TimeEntry", "TimeEntry"),
+    ]
     masked = read("Cooks post recipes and purchase orders go to suppliers.").masked_text
     assert "post" not in masked.split() and "purchase" not in masked.split()
 
