@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from kiln import config
 from kiln.adapters import aws
 from kiln.adapters.lambda_invoke import LambdaSandbox
 from kiln.domain.builds import SuiteCounts, TaskDefinition, TaskPlan
@@ -115,9 +116,12 @@ def local_lambda():
     patch.setenv("MOTO_PORT", str(aws_emulator.port))
     patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     patch.setenv("KILN_SANDBOX_FUNCTION", name)
+    # Settings a worker module of an earlier test loaded would hide the variables set here.
+    config.reset()
     aws.reset()
     yield aws_emulator, function
     patch.undo()
+    config.reset()
     aws.reset()
     aws_emulator.stop()
 
@@ -144,7 +148,9 @@ def test_control_the_probe_fails_when_its_own_environment_leaks(local_lambda):
     leaking = {**os.environ}  # the local cloud's environment, handed over as it is
     compile_check, unittest_check = run_suite(probe_tree(aws_emulator.url), 60, environment=leaking)
     assert compile_check.passed and not unittest_check.passed
-    assert unittest_check.tests == SuiteCounts(run=3, failures=1)
+    # At least the probe of its own environment fails; whether its parent's (this test process,
+    # whose environment at exec time depends on how pytest was started) also leaks varies.
+    assert unittest_check.tests.run == 3 and unittest_check.tests.failures >= 1
     assert "test_no_credential_setting_or_endpoint_in_my_environment" in unittest_check.output
     for name in ("AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL", "KILN_LOCAL_ADMIN_KEY", "KILN_TABLE_NAME", "MOTO_PORT"):
         assert f"'{name}'" in unittest_check.output, name
