@@ -93,6 +93,21 @@ def worker_environment(worker: Worker, workers: Sequence[Worker], *, repair_atte
     return {config.VERIFY_TIMEOUT_SECONDS: str(budget)}
 
 
+def worker_spec(worker: Worker, environment: Mapping[str, str], *, tracing: bool = True) -> FunctionSpec:
+    """A worker's function as its declaration in kiln.routes sizes it (the sandbox's too: it
+    declares no grants, and turns tracing off)."""
+    return FunctionSpec(
+        handler=worker.handler_ref,
+        description=f"Kiln worker {worker.name}: {worker.summary}",
+        grants=worker.grants,
+        timeout_seconds=worker.timeout_seconds,
+        memory_mb=worker.memory_mb,
+        ephemeral_storage_mb=worker.ephemeral_storage_mb,
+        environment=environment,
+        tracing=tracing,
+    )
+
+
 class Workers(Construct):
     """One function per Worker, invoked by state machines; the sandbox worker, by the workers
     granted sandbox:invoke. The sandbox is built first (its ARN is their grant's resource)."""
@@ -124,15 +139,7 @@ class Workers(Construct):
                 sandbox.function_id,
                 runtime=runtime,
                 network=self.sandbox_network,
-                spec=FunctionSpec(
-                    handler=sandbox.handler_ref,
-                    description=f"Kiln worker {sandbox.name}: {sandbox.summary}",
-                    timeout_seconds=sandbox.timeout_seconds,
-                    memory_mb=sandbox.memory_mb,
-                    ephemeral_storage_mb=sandbox.ephemeral_storage_mb,
-                    environment=SANDBOX_ENVIRONMENT,
-                    tracing=False,
-                ),
+                spec=worker_spec(sandbox, SANDBOX_ENVIRONMENT, tracing=False),
             )
             acknowledge(function.function, "Serverless-LambdaDLQ", SANDBOX_DLQ_REASON)
             acknowledge(function.function, "Serverless-LambdaTracing", SANDBOX_TRACING_REASON)
@@ -147,15 +154,7 @@ class Workers(Construct):
             self.functions[worker.name] = KilnFunction(
                 self,
                 worker.function_id,
-                spec=FunctionSpec(
-                    handler=worker.handler_ref,
-                    description=f"Kiln worker {worker.name}: {worker.summary}",
-                    grants=worker.grants,
-                    timeout_seconds=worker.timeout_seconds,
-                    memory_mb=worker.memory_mb,
-                    ephemeral_storage_mb=worker.ephemeral_storage_mb,
-                    environment=variables,
-                ),
+                spec=worker_spec(worker, variables),
                 runtime=runtime,
                 targets=targets,
             )

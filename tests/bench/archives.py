@@ -19,6 +19,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from tests.unit.kiln.domain.test_archive_steps import WORKSPACE
+
 TREE_MIB = 64
 BUDGET_MIB = 64
 FILE_KIB = 512
@@ -37,33 +39,16 @@ def _tree(total_mib: int) -> dict[str, bytes]:
 
 
 def _prepared(files: dict[str, bytes]):
-    """The export steps over an in-memory repository holding `files`, and the operation id."""
-    from kiln.domain.archive_steps import ArchiveSteps
-    from kiln.domain.operations import Operation, OperationKind, OperationStatus
-    from kiln.domain.repository import Repository
-    from tests.unit.kiln.domain.test_archive_steps import PROJECT, STAMP, Catalog, Ledger, Storage
-    from tests.unit.kiln.domain.test_repository import AUTHOR, MemoryObjects, MemoryRefs
+    """The export steps over the shared in-memory fakes holding `files` on main, and the operation id."""
+    from tests.unit.kiln.domain.test_archive_steps import export_operation, main_of, world
 
-    objects, refs = MemoryObjects(), MemoryRefs()
-    commit = Repository(objects, refs).commit("main", files, "bench", AUTHOR)
-    operation = Operation(
-        id="exp_01m885m8rskqxxjknrtpgbxm1p",
-        kind=OperationKind.EXPORT,
-        status=OperationStatus.PROCESSING,
-        projectId=PROJECT,
-        format="zip",
-        source={"ref": "main", "commit": commit.id},
-        filename="bench.zip",
-        createdAt=STAMP,
-        updatedAt=STAMP,
-    )
-    steps = ArchiveSteps(Ledger(operation), Storage(), Catalog(), lambda ws, pid: Repository(objects, refs))
-    return steps, operation.id
+    fakes = world(keep_bodies=False)  # the archive is counted as it streams, not kept
+    operation = export_operation("zip", main_of(fakes, files))
+    fakes.operations.put(WORKSPACE, operation)
+    return fakes.archive_steps(), operation.id
 
 
 def _export(files: dict[str, bytes]) -> float:
-    from tests.unit.kiln.domain.test_archive_steps import WORKSPACE
-
     steps, operation_id = _prepared(files)
     started = time.perf_counter()
     steps.run_export(WORKSPACE, operation_id)

@@ -22,7 +22,11 @@ import boto3
 import pytest
 import requests
 
+from tests.unit.kiln.adapters.fake_chat_completions import MODEL, FakeChatCompletions
+
 REPO = Path(__file__).resolve().parents[2]
+# The bearer key the openai-compatible local cloud sends to the scripted endpoint.
+CHAT_API_KEY = "sk-integration-test"
 READY_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 10
 
@@ -153,3 +157,26 @@ def local_cloud(local_cloud_factory: Callable[..., LocalCloudProcess]) -> LocalC
 def api(local_cloud: LocalCloudProcess) -> requests.Session:
     """A requests session with the admin key; prefix paths with `local_cloud.url`."""
     return local_cloud.session()
+
+
+@pytest.fixture(scope="module")
+def chat() -> Iterator[FakeChatCompletions]:
+    """A scripted chat-completions endpoint on 127.0.0.1, one per test module (its queue and
+    its recorded requests are that module's own)."""
+    fake = FakeChatCompletions()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture(scope="module")
+def model_cloud(chat: FakeChatCompletions, local_cloud_factory: Callable[..., LocalCloudProcess]) -> LocalCloudProcess:
+    """A local cloud of its own whose generator is `openai-compatible`, talking to `chat`
+    (model MODEL, key CHAT_API_KEY)."""
+    return local_cloud_factory(
+        env={
+            "KILN_GENERATOR": "openai-compatible",
+            "KILN_OPENAI_BASE_URL": chat.base_url,
+            "KILN_OPENAI_MODEL": MODEL,
+            "KILN_OPENAI_API_KEY": CHAT_API_KEY,
+        }
+    )

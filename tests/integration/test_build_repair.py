@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from tests.integration.conftest import LocalCloudProcess
 from tests.integration.test_builds import follow
-from tests.unit.kiln.adapters.fake_chat_completions import MODEL, FakeChatCompletions
+from tests.unit.kiln.adapters.fake_chat_completions import FakeChatCompletions
 from tests.unit.kiln.adapters.test_bedrock import QUESTIONS, SPEC
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local_cloud")]
@@ -61,25 +60,6 @@ TEST = (
 )
 BUGGY = "def total(entries):\n    return max(entries)\n"
 FIXED = "def total(entries):\n    return sum(entries)\n"
-
-
-@pytest.fixture(scope="module")
-def chat() -> Iterator[FakeChatCompletions]:
-    fake = FakeChatCompletions()
-    yield fake
-    fake.close()
-
-
-@pytest.fixture(scope="module")
-def cloud(chat: FakeChatCompletions, local_cloud_factory: Callable[..., LocalCloudProcess]) -> LocalCloudProcess:
-    return local_cloud_factory(
-        env={
-            "KILN_GENERATOR": "openai-compatible",
-            "KILN_OPENAI_BASE_URL": chat.base_url,
-            "KILN_OPENAI_MODEL": MODEL,
-            "KILN_OPENAI_API_KEY": "sk-integration-test",
-        }
-    )
 
 
 def build(cloud: LocalCloudProcess, chat: FakeChatCompletions, repairs: list[str]) -> tuple[str, str, list[dict]]:
@@ -139,10 +119,10 @@ def commit_parents(cloud: LocalCloudProcess, project_id: str, sha: str) -> list[
 
 
 def test_a_failing_test_is_repaired_by_the_model_and_the_run_succeeds(
-    cloud: LocalCloudProcess, chat: FakeChatCompletions
+    model_cloud: LocalCloudProcess, chat: FakeChatCompletions
 ) -> None:
     seen = len(chat.requests)
-    project_id, run_id, streamed = build(cloud, chat, [FIXED])
+    project_id, run_id, streamed = build(model_cloud, chat, [FIXED])
 
     kinds = [e["event"] for e in streamed]
     first_verification = kinds.index("VERIFICATION_COMPLETED")
@@ -154,12 +134,12 @@ def test_a_failing_test_is_repaired_by_the_model_and_the_run_succeeds(
         "VERIFICATION_COMPLETED",
         "RUN_COMPLETED",
     ]
-    verifications = events(cloud, project_id, run_id, type="VERIFICATION_COMPLETED")
+    verifications = events(model_cloud, project_id, run_id, type="VERIFICATION_COMPLETED")
     assert [v["payload"]["passed"] for v in verifications] == [False, True]
     assert verifications[0]["payload"]["repair"] == {"attempt": 1, "maxAttempts": 2, "taskIds": ["task-002"]}
-    [started] = events(cloud, project_id, run_id, type="TASK_REPAIR_STARTED")
+    [started] = events(model_cloud, project_id, run_id, type="TASK_REPAIR_STARTED")
     assert started["taskId"] == "task-002" and started["payload"]["attempt"] == 1
-    [modified] = events(cloud, project_id, run_id, type="FILE_MODIFIED")
+    [modified] = events(model_cloud, project_id, run_id, type="FILE_MODIFIED")
     assert modified["taskId"] == "task-002" and modified["payload"]["path"] == "timekeeper/hours.py"
 
     # The model was sent the failing test's output with the task and the tree as verified.
@@ -169,24 +149,28 @@ def test_a_failing_test_is_repaired_by_the_model_and_the_run_succeeds(
     assert "Repair task task-002" in asked and "test_total_adds_the_hours" in asked and "AssertionError" in asked
 
     # The run, the task and the code: repaired on the task's branch, merged into main.
-    run = cloud.session().get(f"{cloud.url}/v1/projects/{project_id}/runs/{run_id}").json()["data"]
+    run = model_cloud.session().get(f"{model_cloud.url}/v1/projects/{project_id}/runs/{run_id}").json()["data"]
     assert run["status"] == "succeeded" and run["verificationResult"]["passed"] is True
-    task = cloud.session().get(f"{cloud.url}/v1/projects/{project_id}/runs/{run_id}/tasks/task-002").json()["data"]
+    task = (
+        model_cloud.session()
+        .get(f"{model_cloud.url}/v1/projects/{project_id}/runs/{run_id}/tasks/task-002")
+        .json()["data"]
+    )
     assert task["repairs"] == 1 and task["branchName"] == BRANCH
-    [completed] = events(cloud, project_id, run_id, type="TASK_COMPLETED", taskId="task-002")
-    [repaired] = events(cloud, project_id, run_id, type="TASK_REPAIR_COMPLETED")
+    [completed] = events(model_cloud, project_id, run_id, type="TASK_COMPLETED", taskId="task-002")
+    [repaired] = events(model_cloud, project_id, run_id, type="TASK_REPAIR_COMPLETED")
     first, second = completed["payload"]["commitSha"], repaired["payload"]["commitSha"]
     assert task["result"]["commitSha"] == second != first
-    assert commit_parents(cloud, project_id, second) == [first], "two commits on the task's branch"
-    assert read_file(cloud, project_id, "timekeeper/hours.py", first) == BUGGY
-    assert read_file(cloud, project_id, "timekeeper/hours.py", BRANCH) == FIXED
-    assert read_file(cloud, project_id, "timekeeper/hours.py", "main") == FIXED
+    assert commit_parents(model_cloud, project_id, second) == [first], "two commits on the task's branch"
+    assert read_file(model_cloud, project_id, "timekeeper/hours.py", first) == BUGGY
+    assert read_file(model_cloud, project_id, "timekeeper/hours.py", BRANCH) == FIXED
+    assert read_file(model_cloud, project_id, "timekeeper/hours.py", "main") == FIXED
 
 
 def test_a_model_that_never_fixes_it_fails_the_run_after_the_allowed_attempts(
-    cloud: LocalCloudProcess, chat: FakeChatCompletions
+    model_cloud: LocalCloudProcess, chat: FakeChatCompletions
 ) -> None:
-    project_id, run_id, streamed = build(cloud, chat, [BUGGY + "# try 1\n", BUGGY + "# try 2\n"])
+    project_id, run_id, streamed = build(model_cloud, chat, [BUGGY + "# try 1\n", BUGGY + "# try 2\n"])
 
     kinds = [e["event"] for e in streamed]
     assert kinds[kinds.index("VERIFICATION_COMPLETED") :] == [
@@ -203,13 +187,13 @@ def test_a_model_that_never_fixes_it_fails_the_run_after_the_allowed_attempts(
     ]
     attempts = [json.loads(e["data"])["payload"]["attempt"] for e in streamed if e["event"] == "TASK_REPAIR_STARTED"]
     assert attempts == [1, 2]
-    run = cloud.session().get(f"{cloud.url}/v1/projects/{project_id}/runs/{run_id}").json()["data"]
+    run = model_cloud.session().get(f"{model_cloud.url}/v1/projects/{project_id}/runs/{run_id}").json()["data"]
     assert run["status"] == "failed" and run["error"]["reason"] == "verification_failed"
     assert "after 2 repair attempts" in run["error"]["message"]
-    assert cloud.session().get(f"{cloud.url}/v1/projects/{project_id}").json()["data"]["status"] == "failed"
+    assert model_cloud.session().get(f"{model_cloud.url}/v1/projects/{project_id}").json()["data"]["status"] == "failed"
     # Nothing reached main; the branch holds the last attempt.
-    response = cloud.session().get(
-        f"{cloud.url}/v1/projects/{project_id}/files/timekeeper/hours.py", params={"ref": "main"}
+    response = model_cloud.session().get(
+        f"{model_cloud.url}/v1/projects/{project_id}/files/timekeeper/hours.py", params={"ref": "main"}
     )
     assert response.status_code == 404
-    assert read_file(cloud, project_id, "timekeeper/hours.py", BRANCH) == BUGGY + "# try 2\n"
+    assert read_file(model_cloud, project_id, "timekeeper/hours.py", BRANCH) == BUGGY + "# try 2\n"

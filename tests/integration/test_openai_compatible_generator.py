@@ -4,42 +4,20 @@ sees the model's words, a 503 with the endpoint's Retry-After, and a 400 for a r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 
-from tests.integration.conftest import LocalCloudProcess
+from tests.integration.conftest import CHAT_API_KEY, LocalCloudProcess
 from tests.unit.kiln.adapters.fake_chat_completions import MODEL, FakeChatCompletions
 from tests.unit.kiln.adapters.test_bedrock import QUESTIONS, SPEC
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local_cloud")]
 
-KEY = "sk-integration-test"
 DESCRIPTION = "A tool where freelancers log hours against client projects and bill them."
 ANSWERS = [{"questionId": "authentication", "answer": "Single sign-on"}, {"questionId": "invoicing", "answer": False}]
 
 
-@pytest.fixture(scope="module")
-def chat() -> Iterator[FakeChatCompletions]:
-    fake = FakeChatCompletions()
-    yield fake
-    fake.close()
-
-
-@pytest.fixture(scope="module")
-def cloud(chat: FakeChatCompletions, local_cloud_factory: Callable[..., LocalCloudProcess]) -> LocalCloudProcess:
-    return local_cloud_factory(
-        env={
-            "KILN_GENERATOR": "openai-compatible",
-            "KILN_OPENAI_BASE_URL": chat.base_url,
-            "KILN_OPENAI_MODEL": MODEL,
-            "KILN_OPENAI_API_KEY": KEY,
-        }
-    )
-
-
-def test_a_spec_written_by_the_configured_model(cloud: LocalCloudProcess, chat: FakeChatCompletions) -> None:
-    api, url = cloud.session(), cloud.url
+def test_a_spec_written_by_the_configured_model(model_cloud: LocalCloudProcess, chat: FakeChatCompletions) -> None:
+    api, url = model_cloud.session(), model_cloud.url
     project = api.post(f"{url}/v1/projects", json={"name": "Timekeeper", "description": DESCRIPTION}).json()["data"]
     base = f"{url}/v1/projects/{project['id']}"
     seen = len(chat.requests)
@@ -50,7 +28,7 @@ def test_a_spec_written_by_the_configured_model(cloud: LocalCloudProcess, chat: 
     assert response.status_code == 200, response.text
     assert [q["id"] for q in response.json()["data"]["questions"]] == ["authentication", "invoicing"]
     asked = chat.requests[seen]
-    assert asked.headers["Authorization"] == f"Bearer {KEY}" and asked.body["model"] == MODEL
+    assert asked.headers["Authorization"] == f"Bearer {CHAT_API_KEY}" and asked.body["model"] == MODEL
     assert DESCRIPTION in asked.body["messages"][1]["content"]
 
     chat.tool_answer("submit_spec", SPEC)
@@ -75,8 +53,8 @@ def test_a_spec_written_by_the_configured_model(cloud: LocalCloudProcess, chat: 
     assert [v["version"] for v in versions] == [1]
 
 
-def test_a_refusal_is_a_400_and_changes_nothing(cloud: LocalCloudProcess, chat: FakeChatCompletions) -> None:
-    api, url = cloud.session(), cloud.url
+def test_a_refusal_is_a_400_and_changes_nothing(model_cloud: LocalCloudProcess, chat: FakeChatCompletions) -> None:
+    api, url = model_cloud.session(), model_cloud.url
     project = api.post(f"{url}/v1/projects", json={"name": "Other", "description": DESCRIPTION}).json()["data"]
 
     chat.text_answer(None, refusal="I can't help with that.")

@@ -180,13 +180,7 @@ class BuildSteps:
 
     def decompose(self, ref: RunRef) -> dict[str, Any]:
         run = self._active(ref)
-        self._ledger.set_status(
-            ref.workspace_id,
-            ref.project_id,
-            ref.run_id,
-            RunStatus.DECOMPOSING,
-            frozenset({RunStatus.QUEUED, RunStatus.DECOMPOSING}),
-        )
+        self._move(ref, RunStatus.DECOMPOSING, (RunStatus.QUEUED, RunStatus.DECOMPOSING))
         if run.get("tasksJson"):  # a retried invocation: the plan is stored already
             plan = TaskPlan.model_validate(run["tasksJson"])
         else:
@@ -205,27 +199,16 @@ class BuildSteps:
             )
             self._active(ref)  # cancelled while planning: the tasks just stored are cancelled too
             allowed = self._repair_attempts if can_repair(self._generator()) else 0
-            self._ledger.set_status(
-                ref.workspace_id,
-                ref.project_id,
-                ref.run_id,
+            self._move(
+                ref,
                 RunStatus.DECOMPOSING,
-                frozenset({RunStatus.DECOMPOSING}),
-                {
-                    "tasksJson": plan.model_dump(mode="json"),
-                    "tasksTotal": len(plan.tasks),
-                    "maxRepairAttempts": allowed,
-                    "updatedAt": now,
-                },
+                (RunStatus.DECOMPOSING,),
+                tasksJson=plan.model_dump(mode="json"),
+                tasksTotal=len(plan.tasks),
+                maxRepairAttempts=allowed,
+                updatedAt=now,
             )
-        self._ledger.set_status(
-            ref.workspace_id,
-            ref.project_id,
-            ref.run_id,
-            RunStatus.EXECUTING,
-            frozenset({RunStatus.DECOMPOSING, RunStatus.EXECUTING}),
-            {"updatedAt": self._now()},
-        )
+        self._move(ref, RunStatus.EXECUTING, (RunStatus.DECOMPOSING, RunStatus.EXECUTING))
         return {"waves": plan.waves()}
 
     # --- execute one task ---------------------------------------------------------------
@@ -362,14 +345,7 @@ class BuildSteps:
 
     def verify(self, ref: RunRef) -> dict[str, Any]:
         run = self._active(ref)
-        self._ledger.set_status(
-            ref.workspace_id,
-            ref.project_id,
-            ref.run_id,
-            RunStatus.VERIFYING,
-            frozenset({RunStatus.EXECUTING, RunStatus.VERIFYING}),
-            {"updatedAt": self._now()},
-        )
+        self._move(ref, RunStatus.VERIFYING, (RunStatus.EXECUTING, RunStatus.VERIFYING))
         plan = TaskPlan.model_validate(run["tasksJson"])
         repository = self._repository(ref.workspace_id, ref.project_id)
         files = self._merged_files(ref, repository, plan)
@@ -377,14 +353,7 @@ class BuildSteps:
             result = self._verifier(files, plan)
         except SandboxUnavailable as error:  # throttled or not ready: the step is retried with backoff
             raise TransientBuildError(f"the build sandbox is unavailable: {error}") from None
-        self._ledger.set_status(
-            ref.workspace_id,
-            ref.project_id,
-            ref.run_id,
-            RunStatus.VERIFYING,
-            frozenset({RunStatus.VERIFYING}),
-            {"verificationResult": result.model_dump(mode="json"), "updatedAt": self._now()},
-        )
+        self._move(ref, RunStatus.VERIFYING, (RunStatus.VERIFYING,), verificationResult=result.model_dump(mode="json"))
         repaired = int(run.get("repairAttempts") or 0)
         allowed = int(run.get("maxRepairAttempts") or 0)
         verdict: dict[str, Any] = {"passed": result.passed, "attempt": repaired, "maxAttempts": allowed, "tasks": []}
@@ -430,14 +399,7 @@ class BuildSteps:
         if int(run.get("repairAttempts") or 0) < attempt:
             # The run counts the attempts started (verify reads it); every task of the round writes
             # the same number, so a retried or concurrent invocation cannot count twice.
-            self._ledger.set_status(
-                ref.workspace_id,
-                ref.project_id,
-                ref.run_id,
-                RunStatus.VERIFYING,
-                frozenset({RunStatus.VERIFYING}),
-                {"repairAttempts": attempt, "updatedAt": self._now()},
-            )
+            self._move(ref, RunStatus.VERIFYING, (RunStatus.VERIFYING,), repairAttempts=attempt)
         verification = VerificationResult.model_validate(run["verificationResult"])
         failures = repairs.blame(verification, plan, self._owners(ref, plan)).get(task_id, [])
         failures += self._rejected_before(ref, task_id, attempt)
@@ -574,14 +536,7 @@ class BuildSteps:
 
     def merge(self, ref: RunRef) -> dict[str, Any]:
         run = self._active(ref)
-        self._ledger.set_status(
-            ref.workspace_id,
-            ref.project_id,
-            ref.run_id,
-            RunStatus.MERGING,
-            frozenset({RunStatus.VERIFYING, RunStatus.MERGING}),
-            {"updatedAt": self._now()},
-        )
+        self._move(ref, RunStatus.MERGING, (RunStatus.VERIFYING, RunStatus.MERGING))
         plan = TaskPlan.model_validate(run["tasksJson"])
         repository = self._repository(ref.workspace_id, ref.project_id)
         for task_id in plan.mergeOrder:
@@ -593,14 +548,7 @@ class BuildSteps:
             except RefConflict:
                 raise TransientBuildError("main moved while merging; retrying the merge") from None
         head = repository.resolve(MAIN)
-        self._ledger.set_status(
-            ref.workspace_id,
-            ref.project_id,
-            ref.run_id,
-            RunStatus.MERGING,
-            frozenset({RunStatus.MERGING}),
-            {"mergeCommit": head, "updatedAt": self._now()},
-        )
+        self._move(ref, RunStatus.MERGING, (RunStatus.MERGING,), mergeCommit=head)
         return {"commit": head}
 
     # --- finish ---------------------------------------------------------------------------
@@ -684,6 +632,14 @@ class BuildSteps:
 
     def _now(self) -> str:
         return iso(self._clock())
+
+    def _move(self, ref: RunRef, status: RunStatus, allowed_from: tuple[RunStatus, ...], **changes: Any) -> bool:
+        """Set the run's status (and `changes`) if it is still in one of `allowed_from`, stamping
+        `updatedAt` unless `changes` carries it; False when the run moved on (see RunStore)."""
+        changes.setdefault("updatedAt", self._now())
+        return self._ledger.set_status(
+            ref.workspace_id, ref.project_id, ref.run_id, status, frozenset(allowed_from), changes
+        )
 
 
 def screen(task: TaskDefinition, files: dict[str, str]) -> tuple[dict[str, bytes | None], tuple[str, str] | None]:

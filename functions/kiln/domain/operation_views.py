@@ -54,6 +54,28 @@ class ExportSource(View):
 _V1_STATUS = "`processing`, then `completed` or `failed` (the precise state is at `GET /v2/operations/{callbackId}`)."
 
 
+# The finished archive of an export or a conversion, as both operations show it.
+ArchiveSize = Annotated[Annotated[int, Field(ge=0)] | None, Field(description="Size of the finished archive.")]
+ArchiveName = Annotated[str | None, Field(description="The archive's file name.")]
+DownloadUrl = Annotated[
+    str | None,
+    Field(
+        description="A presigned download minted for this response (finished operations).",
+        json_schema_extra={"format": "uri"},
+    ),
+]
+DownloadExpiresAt = Annotated[
+    str | None, Field(description="When `downloadUrl` stops working.", json_schema_extra={"format": "date-time"})
+]
+ArchiveExpiresAt = Annotated[
+    str | None,
+    Field(
+        description="When the archive itself is deleted (7 days after it was made).",
+        json_schema_extra={"format": "date-time"},
+    ),
+]
+
+
 class ExportOperation(View):
     """An export (asynchronous operation)."""
 
@@ -67,20 +89,12 @@ class ExportOperation(View):
     projectId: ProjectId
     format: Format
     source: ExportSource | None
-    sizeBytes: Annotated[int, Field(ge=0)] | None = Field(description="Size of the finished archive.")
+    sizeBytes: ArchiveSize
     sha256: Sha256 | None
-    filename: str | None = Field(description="The archive's file name.")
-    downloadUrl: str | None = Field(
-        description="A presigned download minted for this response (finished operations).",
-        json_schema_extra={"format": "uri"},
-    )
-    expiresAt: str | None = Field(
-        description="When `downloadUrl` stops working.", json_schema_extra={"format": "date-time"}
-    )
-    objectExpiresAt: str | None = Field(
-        description="When the archive itself is deleted (7 days after it was made).",
-        json_schema_extra={"format": "date-time"},
-    )
+    filename: ArchiveName
+    downloadUrl: DownloadUrl
+    expiresAt: DownloadExpiresAt
+    objectExpiresAt: ArchiveExpiresAt
     error: OperationFailure | SkipJsonSchema[None] = omitted("Why it failed (only once it failed).")
 
 
@@ -112,20 +126,12 @@ class ConversionOperation(View):
     finishedAt: Timestamp | None
     uploadId: UploadId
     to: Format
-    sizeBytes: Annotated[int, Field(ge=0)] | None = Field(description="Size of the finished archive.")
+    sizeBytes: ArchiveSize
     sha256: Sha256 | None
-    filename: str | None = Field(description="The archive's file name.")
-    downloadUrl: str | None = Field(
-        description="A presigned download minted for this response (finished operations).",
-        json_schema_extra={"format": "uri"},
-    )
-    expiresAt: str | None = Field(
-        description="When `downloadUrl` stops working.", json_schema_extra={"format": "date-time"}
-    )
-    objectExpiresAt: str | None = Field(
-        description="When the archive itself is deleted (7 days after it was made).",
-        json_schema_extra={"format": "date-time"},
-    )
+    filename: ArchiveName
+    downloadUrl: DownloadUrl
+    expiresAt: DownloadExpiresAt
+    objectExpiresAt: ArchiveExpiresAt
     error: OperationFailure | SkipJsonSchema[None] = omitted("Why it failed (only once it failed).")
 
 

@@ -87,6 +87,39 @@ def test_every_step_is_safe_to_run_twice():
     assert event_types(fakes, run).count("TASK_COMPLETED task-001") == 1
 
 
+def test_every_status_a_step_moves_the_run_to_is_stamped_with_the_time():
+    fakes = FakeWorld(sandbox=FakeSandbox(PASSED))
+    run, ref = started(fakes)
+    steps = fakes.build_steps()
+    seen: list[tuple[str, str]] = []
+
+    def record() -> None:  # the run as the previous move left it
+        raw = fakes.runs.raw(WORKSPACE, run.projectId, run.id)
+        seen.append((raw["status"], raw["updatedAt"]))
+
+    fakes.runs.before("set_status", record, times=20)
+    steps.decompose(ref)
+    steps.execute_task(ref, "task-001")
+    steps.execute_task(ref, "task-002")
+    steps.verify(ref)
+    steps.merge(ref)
+    fakes.runs.forget()
+    record()
+
+    moves = seen[1:]  # seen[0]: the run as created
+    assert [status for status, _ in moves] == [
+        "decomposing",
+        "decomposing",
+        "executing",
+        "verifying",
+        "verifying",
+        "merging",
+        "merging",
+    ]
+    stamps = [run.updatedAt] + [stamp for _, stamp in moves]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps), "every move moved updatedAt on"
+
+
 def test_a_throttled_generator_is_retried_and_the_attempts_are_counted():
     fakes = FakeWorld(sandbox=FakeSandbox(PASSED))
     run, ref = started(fakes)

@@ -1,6 +1,6 @@
 """The provider-neutral half of the model generators (kiln.domain.model_generation): the calls,
 the reading of an answer, the words sent back, and the retry-once loop, driven through a
-scripted in-memory Exchange. The transports are tested in tests/unit/kiln/adapters/."""
+scripted in-memory Exchange (tests.fakes.FakeExchange). The transports are tested in tests/unit/kiln/adapters/."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from kiln.domain.model_generation import (
     scope_problem,
     spec_call,
 )
+from tests.fakes import FakeExchange
 from tests.unit.kiln.adapters.test_bedrock import (
     BRIEF,
     DOCUMENTS,
@@ -48,25 +49,6 @@ from tests.unit.kiln.adapters.test_bedrock import (
 )
 
 T = TypeVar("T", bound=BaseModel)
-
-
-class Script:
-    """An Exchange answering queued replies in order, recording the problems told back."""
-
-    def __init__(self, *replies: Reply, on_send: Any = None) -> None:
-        self.replies = list(replies)
-        self.sent: list[int] = []
-        self.problems: list[str] = []
-        self.on_send = on_send
-
-    def send(self, attempt: int) -> Reply:
-        self.sent.append(attempt)
-        if self.on_send is not None:
-            self.on_send()
-        return self.replies.pop(0)
-
-    def add_feedback(self, problem: str) -> None:
-        self.problems.append(problem)
 
 
 def answer(payload: Any, **flags: Any) -> Reply:
@@ -210,12 +192,12 @@ def test_without_tools_the_system_prompt_says_where_the_answer_goes() -> None:
 # --- one generation ------------------------------------------------------------------------------
 
 
-def run(script: Script, **options: Any) -> QuestionSet:
+def run(script: FakeExchange, **options: Any) -> QuestionSet:
     return generate(questions(), script, provider="scripted", model="m-1", **options)
 
 
 def test_a_valid_first_answer_is_returned_after_one_call(caplog: pytest.LogCaptureFixture) -> None:
-    script = Script(answer(QUESTIONS, log={"stop": "tool_use"}))
+    script = FakeExchange(answer(QUESTIONS, log={"stop": "tool_use"}))
 
     with caplog.at_level(logging.INFO, logger="kiln"):
         result = run(script)
@@ -226,7 +208,7 @@ def test_a_valid_first_answer_is_returned_after_one_call(caplog: pytest.LogCaptu
 
 
 def test_an_unusable_answer_is_retried_once_with_the_problem(caplog: pytest.LogCaptureFixture) -> None:
-    script = Script(answer({"questions": []}, log={"stop": "tool_use"}), answer(QUESTIONS))
+    script = FakeExchange(answer({"questions": []}, log={"stop": "tool_use"}), answer(QUESTIONS))
 
     with caplog.at_level(logging.INFO, logger="kiln"):
         result = run(script)
@@ -239,7 +221,7 @@ def test_an_unusable_answer_is_retried_once_with_the_problem(caplog: pytest.LogC
 
 
 def test_two_unusable_answers_fail_as_malformed_output_without_a_third_call() -> None:
-    script = Script(Reply(answered=False), answer("not json"))
+    script = FakeExchange(Reply(answered=False), answer("not json"))
 
     with pytest.raises(GenerationFailed) as failure:
         run(script)
@@ -257,7 +239,7 @@ def test_two_unusable_answers_fail_as_malformed_output_without_a_third_call() ->
     ],
 )
 def test_refusals_and_context_overflows_are_never_retried(reply: Reply, reason: str, message: str) -> None:
-    script = Script(reply, answer(QUESTIONS))
+    script = FakeExchange(reply, answer(QUESTIONS))
 
     with pytest.raises(GenerationFailed) as failure:
         run(script)
@@ -267,12 +249,8 @@ def test_refusals_and_context_overflows_are_never_retried(reply: Reply, reason: 
 
 
 def test_a_transport_failure_passes_through_untouched() -> None:
-    class Down(Script):
-        def send(self, attempt: int) -> Reply:
-            raise GenerationFailed("busy", reason="unavailable", retry_after=7)
-
     with pytest.raises(GenerationFailed) as failure:
-        run(Down())
+        run(FakeExchange(GenerationFailed("busy", reason="unavailable", retry_after=7)))
 
     assert failure.value.retry_after == 7
 
@@ -284,7 +262,8 @@ def test_no_attempt_starts_once_the_deadline_has_passed() -> None:
         now[0] += 30
 
     deadline = Deadline.after(24, clock=lambda: now[0])
-    script = Script(answer({"questions": []}), answer(QUESTIONS), on_send=slow)
+    script = FakeExchange(answer({"questions": []}), answer(QUESTIONS))
+    script.before("send", slow)
 
     with pytest.raises(GenerationFailed) as failure:
         run(script, deadline=deadline)
@@ -296,7 +275,8 @@ def test_no_attempt_starts_once_the_deadline_has_passed() -> None:
 def test_the_retry_gets_the_time_that_remains() -> None:
     now = [100.0]
     deadline = Deadline.after(24, clock=lambda: now[0])
-    script = Script(answer({"questions": []}), answer(QUESTIONS), on_send=lambda: now.__setitem__(0, now[0] + 10))
+    script = FakeExchange(answer({"questions": []}), answer(QUESTIONS))
+    script.before("send", lambda: now.__setitem__(0, now[0] + 10), times=2)
 
     assert len(run(script, deadline=deadline).questions) == 2
     assert deadline.remaining() == 4 and not deadline.passed()
@@ -305,7 +285,7 @@ def test_the_retry_gets_the_time_that_remains() -> None:
 
 
 def test_the_json_form_words_the_problems_for_a_json_answer() -> None:
-    script = Script(answer("```json\n{}\n```"), answer(json.dumps(QUESTIONS)))
+    script = FakeExchange(answer("```json\n{}\n```"), answer(json.dumps(QUESTIONS)))
 
     run(script, form=AnswerForm.JSON_CONTENT)
 
@@ -331,7 +311,7 @@ class ScriptedGenerator(ModelGenerator):
     def _generate(self, call: Call[T]) -> T:
         self.calls.append(call)
         queue = self.payloads[call.tool]
-        script = Script(*(answer(p) for p in queue))
+        script = FakeExchange(*(answer(p) for p in queue))
         try:
             return generate(call, script, provider="scripted", model="m-1")
         finally:

@@ -21,7 +21,6 @@ from kiln.domain.build_steps import BuildSteps, RunRef, run_sequentially
 from kiln.domain.builds import (
     EventType,
     Implementation,
-    TaskDefinition,
     TaskPlan,
     VerificationCheck,
     VerificationResult,
@@ -43,7 +42,7 @@ from kiln.handlers import (
     tasks_get,
     tasks_list,
 )
-from tests.fakes import FakeWorkflow
+from tests.fakes import FakeWorkflow, two_tasks
 from tests.unit.conftest import parse, principal_context, proxy_event
 from tests.unit.kiln.handlers.test_specs import approve, in_review
 
@@ -64,28 +63,7 @@ class TwoTasks(BuiltinGenerator):
 
     def plan(self, documents: dict[str, str]) -> TaskPlan:
         assert "DATA.md" in documents
-        return TaskPlan(
-            tasks=[
-                TaskDefinition(
-                    id="task-001",
-                    slug="first",
-                    description="First file",
-                    instructions="Write a.txt",
-                    pathScope=["a.txt"],
-                    expectedOutputs=["a.txt"],
-                ),
-                TaskDefinition(
-                    id="task-002",
-                    slug="second",
-                    description="Second file",
-                    instructions="Write b.txt",
-                    dependencies=["task-001"],
-                    pathScope=["b.txt"],
-                    expectedOutputs=["b.txt"],
-                ),
-            ],
-            mergeOrder=["task-001", "task-002"],
-        )
+        return two_tasks()
 
     def implement(self, request):
         self.implement_calls += 1
