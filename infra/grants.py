@@ -62,6 +62,8 @@ class Targets:
     table_arn: str
     bucket_arn: str
     cursor_secret_arn: str
+    # The access-token signing key set's secret, for signing-keys:read.
+    signing_keys_secret_arn: str = ""
     state_machine_arns: Sequence[str] = field(default=())
     usage_plan_ids: Sequence[str] = field(default=())
     # The build workflow's state machine (ARN and name), for builds:control. Only route group
@@ -106,6 +108,7 @@ TRANSLATED = frozenset(
         "bucket:read",
         "bucket:write",
         "cursor-secret:read",
+        "signing-keys:read",
         "health:check",
         "usage-keys:write",
         "generator:invoke",
@@ -230,6 +233,8 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
         allow("BucketList", ("s3:ListBucket",), [targets.bucket_arn])
     if "cursor-secret:read" in grants:
         allow("CursorSecretRead", ("secretsmanager:GetSecretValue",), [targets.cursor_secret_arn])
+    if "signing-keys:read" in grants:
+        allow("SigningKeysRead", ("secretsmanager:GetSecretValue",), [targets.signing_keys_secret_arn])
     if "usage-keys:write" in grants:
         # kiln.adapters.apigateway: CreateApiKey + CreateUsagePlanKey (and DeleteApiKey to undo).
         if not targets.usage_plan_ids:

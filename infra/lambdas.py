@@ -49,6 +49,7 @@ def function_environment(
     bucket_name: str,
     usage_plans_json: str | None = None,
     cursor_secret_arn: Lazy | None = None,
+    signing_keys_secret_arn: Lazy | None = None,
     state_machines_json: Lazy | None = None,
     generator_environment: Mapping[str, str] | None = None,
     build_task_concurrency: int | None = None,
@@ -77,6 +78,8 @@ def function_environment(
         env[config.USAGE_PLANS] = usage_plans_json
     if "cursor-secret:read" in grants and cursor_secret_arn is not None:
         env[config.CURSOR_SECRET_ARN] = cursor_secret_arn()
+    if "signing-keys:read" in grants and signing_keys_secret_arn is not None:
+        env[config.SIGNING_KEYS_SECRET_ARN] = signing_keys_secret_arn()
     if grants & grants_mod.STATE_MACHINE_GRANTS and state_machines_json is not None:
         env[config.STATE_MACHINES] = state_machines_json()
     if "builds:control" in grants and build_task_concurrency is not None:

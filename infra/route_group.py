@@ -44,6 +44,7 @@ class Shared:
     bucket_arn: str
     cursor_secret_arn: str
     layer_arn: str
+    signing_keys_secret_arn: str
     usage_plans_json: str
     state_machines_json: str
     state_machine_arns: Mapping[str, str] = field(default_factory=dict)  # workflow -> ARN
@@ -86,6 +87,7 @@ class RouteGroupStack(NestedStack):
         needs_table = bool(used & {"table:read", "table:write", "health:check"})
         needs_bucket = bool(used & {"bucket:read", "bucket:write", "health:check"})
         needs_secret = "cursor-secret:read" in used
+        needs_signing_keys = "signing-keys:read" in used
         needs_workflows = "health:check" in used
         # builds:control: the build state machine (ARN, and its name for the execution ARNs). The
         # state machine lives in the root stack and depends on the workers only, so passing it
@@ -103,6 +105,9 @@ class RouteGroupStack(NestedStack):
                 table_arn=imp("TableArn", shared.table_arn) if needs_table else "",
                 bucket_arn=imp("BucketArn", shared.bucket_arn) if needs_bucket else "",
                 cursor_secret_arn=imp("CursorSecretArn", shared.cursor_secret_arn) if needs_secret else "",
+                signing_keys_secret_arn=imp("SigningKeysSecretArn", shared.signing_keys_secret_arn)
+                if needs_signing_keys
+                else "",
                 state_machine_arns=tuple(
                     imp(f"StateMachine{pascal(name)}Arn", arn)
                     for name, arn in sorted(shared.state_machine_arns.items())
@@ -140,6 +145,7 @@ class RouteGroupStack(NestedStack):
                 bucket_name=imp("BucketName", shared.bucket_name),
                 usage_plans_json=imp("UsagePlans", shared.usage_plans_json),
                 cursor_secret_arn=lambda: imp("CursorSecretArn", shared.cursor_secret_arn),
+                signing_keys_secret_arn=lambda: imp("SigningKeysSecretArn", shared.signing_keys_secret_arn),
                 state_machines_json=lambda: imp("StateMachines", shared.state_machines_json),
                 generator_environment=settings.generator_environment,
                 build_task_concurrency=settings.build_task_concurrency,

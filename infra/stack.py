@@ -28,6 +28,7 @@ from infra.monitoring import Monitoring
 from infra.nag import acknowledge
 from infra.route_group import SYNC_DLQ_REASON, RouteGroupStack, Shared, group_stack_id, pascal
 from infra.settings import LAYER_DIR, WORKFLOWS_DIR, Settings
+from infra.signing_keys import SigningKeysSecret
 from infra.storage import Storage
 from infra.workflows import Workers, Workflows
 from kiln.routes import (
@@ -102,6 +103,7 @@ class KilnStack(Stack):
         storage = Storage(self, "Storage", settings=settings)
         cursor = CursorSecret(self, "CursorSecret", removal_policy=settings.removal_policy)
         self.table, self.bucket, self.cursor_secret = data.table, storage.bucket, cursor.secret
+        self.signing_keys_secret = SigningKeysSecret(self, "SigningKeys", removal_policy=settings.removal_policy).secret
 
         if not (layer_dir / "python").is_dir():
             raise FileNotFoundError(f"dependency layer {layer_dir} is missing: run `make layer` first")
@@ -205,6 +207,7 @@ class KilnStack(Stack):
             bucket_arn=self.bucket.bucket_arn,
             cursor_secret_arn=self.cursor_secret.secret_arn,
             layer_arn=layer.layer_version_arn,
+            signing_keys_secret_arn=self.signing_keys_secret.secret_arn,
             usage_plans_json=usage_plans_json,
             state_machines_json=self.to_json_string(self.workflows.arns()),
             state_machine_arns=self.workflows.arns(),
@@ -240,6 +243,7 @@ class KilnStack(Stack):
             ("UsagePlanIds", usage_plans_json, "JSON: tier -> API Gateway usage plan id"),
             ("RestApiId", self.api.rest_api.rest_api_id, "API Gateway REST API id"),
             ("CursorSecretArn", self.cursor_secret.secret_arn, "Secrets Manager secret signing cursors"),
+            ("SigningKeysSecretArn", self.signing_keys_secret.secret_arn, "Secrets Manager secret: token signing keys"),
             ("StateMachineArns", self.to_json_string(self.workflows.arns()), "JSON: workflow -> state machine ARN"),
         ):
             CfnOutput(self, name, value=value, description=description)

@@ -4,6 +4,8 @@ Environment:
   KILN_LOCAL_PORT        gateway port when --port is not given (default 3001)
   KILN_LOCAL_ADMIN_KEY   use this admin key (kiln_ + 43 characters) instead of minting one
   KILN_LOCAL_ADMIN_TIER  tier of the bootstrap admin workspace (default enterprise)
+  KILN_LOCAL_ADMIN_EMAIL, KILN_LOCAL_ADMIN_PASSWORD  also add a person holding every scope to
+                         the admin workspace (password: 12 to 256 characters; only its email is printed)
   KILN_CORS_ALLOWED_ORIGINS  browser origins allowed to call the API (comma-separated, e.g.
                          http://localhost:5173,https://*.example.com; default none)
 """
@@ -33,7 +35,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def banner(url: str, moto_url: str, admin_key: str, tier: str) -> str:
+def banner(url: str, moto_url: str, admin_key: str, tier: str, person_email: str | None = None) -> str:
+    # The person's email only: the password is the operator's own and is never printed.
+    person = [f"  Person     {person_email}  (password: KILN_LOCAL_ADMIN_PASSWORD)"] if person_email else []
     return "\n".join(
         [
             "",
@@ -41,6 +45,7 @@ def banner(url: str, moto_url: str, admin_key: str, tier: str) -> str:
             f"  API        {url}",
             f"  AWS        {moto_url}  (moto: DynamoDB, S3, Step Functions, Secrets Manager, API Gateway)",
             f"  Admin key  {admin_key}  ({tier} tier)",
+            *person,
             "",
             "Try:",
             f"  curl -s {url}/health",
@@ -59,7 +64,26 @@ def main(argv: list[str] | None = None) -> int:
     tier = os.environ.get("KILN_LOCAL_ADMIN_TIER") or "enterprise"
 
     from kiln.domain.access import is_well_formed
+    from kiln.domain.people import check_password, normalise_email
+    from kiln.envelope import KilnError
     from kiln.tiers import TIERS
+    from local.constants import ADMIN_EMAIL_VARIABLE, ADMIN_PASSWORD_VARIABLE
+
+    email = os.environ.get(ADMIN_EMAIL_VARIABLE) or None
+    password = os.environ.get(ADMIN_PASSWORD_VARIABLE) or None
+    person: tuple[str, str] | None = None
+    if (email is None) != (password is None):
+        print(f"{ADMIN_EMAIL_VARIABLE} and {ADMIN_PASSWORD_VARIABLE} go together", file=sys.stderr)
+        return 2
+    if email is not None and password is not None:
+        try:
+            person = (normalise_email(email), check_password(password))
+        except KilnError:  # its message never holds the password
+            print(
+                f"{ADMIN_EMAIL_VARIABLE} must be an email address and {ADMIN_PASSWORD_VARIABLE} 12 to 256 characters",
+                file=sys.stderr,
+            )
+            return 2
 
     if admin_key is not None and not is_well_formed(admin_key):
         print("KILN_LOCAL_ADMIN_KEY must be kiln_ followed by 43 URL-safe base64 characters", file=sys.stderr)
@@ -79,7 +103,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from local.cloud import LocalCloud
 
-    cloud = LocalCloud(host=args.host, port=args.port, moto_port=args.moto_port, admin_key=admin_key, admin_tier=tier)
+    cloud = LocalCloud(
+        host=args.host,
+        port=args.port,
+        moto_port=args.moto_port,
+        admin_key=admin_key,
+        admin_tier=tier,
+        admin_person=person,
+    )
     try:
         cloud.start()
     except OSError as exc:
@@ -89,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"local cloud could not start: {exc}", file=sys.stderr)
         return 2
     assert cloud.admin_key is not None
-    print(banner(cloud.url, cloud.moto_url, cloud.admin_key, tier), flush=True)
+    print(banner(cloud.url, cloud.moto_url, cloud.admin_key, tier, cloud.admin_email), flush=True)
 
     while not stop.wait(0.5):
         pass

@@ -27,6 +27,7 @@ class LocalCloud:
         admin_key: str | None = None,
         admin_tier: str = "enterprise",
         admin_workspace: str = "admin",
+        admin_person: tuple[str, str] | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -35,6 +36,9 @@ class LocalCloud:
         self.admin_tier = admin_tier
         self.admin_workspace = admin_workspace
         self.admin_key: str | None = None
+        # (email, password) of a person to add to the admin workspace; only its email is kept.
+        self._requested_person = admin_person
+        self.admin_email: str | None = None
         self.resources: Resources | None = None
         self._aws: AwsEmulator | None = None
         self._server: GatewayServer | None = None
@@ -86,6 +90,11 @@ class LocalCloud:
         self.admin_key = provision_admin(
             secret=self._requested_admin_key, workspace_name=self.admin_workspace, tier=self.admin_tier
         )
+        if self._requested_person is not None:
+            from kiln.bootstrap import provision_person
+
+            self.admin_email = provision_person(self.admin_key, *self._requested_person)
+            self._requested_person = None  # the password is not kept once hashed
 
         directory = UsagePlanDirectory(client("apigateway", self._aws.url), self.resources.rest_api_id, STAGE)
         self._gateway = Gateway(self.resources.rest_api_id, UsagePlanEnforcer(directory), cors=cors)

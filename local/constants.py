@@ -7,6 +7,10 @@ REGION = "us-east-1"
 STAGE = "prod"
 # Prefix of every local resource and function name, so ARNs read like the deployed ones.
 NAME_PREFIX = "kiln"
+# The person `python -m local` adds to the admin workspace beside the admin key. Declared here,
+# not in kiln.config: no function reads them, and a password has no place in a function's environment.
+ADMIN_EMAIL_VARIABLE = "KILN_LOCAL_ADMIN_EMAIL"
+ADMIN_PASSWORD_VARIABLE = "KILN_LOCAL_ADMIN_PASSWORD"
 
 
 def function_name(name: str) -> str:

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ class Resources:
     table_name: str = f"{NAME_PREFIX}-local"
     bucket_name: str = f"{NAME_PREFIX}-local-archives"
     cursor_secret_arn: str = ""
+    signing_keys_secret_arn: str = ""
     rest_api_id: str = ""
     usage_plans: dict[str, str] = field(default_factory=dict)  # tier -> usage plan id
     state_machines: dict[str, str] = field(default_factory=dict)  # workflow -> ARN
@@ -42,6 +44,7 @@ class Resources:
             config.TABLE_NAME: self.table_name,
             config.BUCKET_NAME: self.bucket_name,
             config.CURSOR_SECRET_ARN: self.cursor_secret_arn,
+            config.SIGNING_KEYS_SECRET_ARN: self.signing_keys_secret_arn,
             config.STATE_MACHINES: json.dumps(self.state_machines),
             config.USAGE_PLANS: json.dumps(self.usage_plans),
             config.SANDBOX_FUNCTION: self.sandbox_function,
@@ -102,6 +105,7 @@ def state_machine_definition(asl_file: str, functions: dict[str, str]) -> str:
 
 def provision(endpoint_url: str) -> Resources:
     from kiln.adapters.schema import TTL_ATTRIBUTE, create_table_kwargs
+    from kiln.domain.tokens import KeySet
     from kiln.routes import WORKFLOWS
     from kiln.tiers import TIERS
 
@@ -118,6 +122,12 @@ def provision(endpoint_url: str) -> Resources:
     res.cursor_secret_arn = client("secretsmanager", endpoint_url).create_secret(
         Name=f"{NAME_PREFIX}-local/cursor-signing-secret",
         SecretString=secrets.token_urlsafe(48),
+    )["ARN"]
+    # Access-token signing keys: generated here, per local cloud, never committed. A fresh set
+    # has one current key (kiln.domain.tokens.KeySet.initial), as a deployment's first one does.
+    res.signing_keys_secret_arn = client("secretsmanager", endpoint_url).create_secret(
+        Name=f"{NAME_PREFIX}-local/token-signing-keys",
+        SecretString=KeySet.initial(int(time.time())).to_json(),
     )["ARN"]
 
     apigateway = client("apigateway", endpoint_url)

@@ -31,6 +31,33 @@ def provision_admin(secret: str | None = None, workspace_name: str = "admin", ti
     return secret
 
 
+def provision_person(admin_key: str, email: str, password: str) -> str:
+    """Add a person holding every scope to the admin key's workspace; with an email already
+    held, keep that person (a restart with the same settings changes nothing). Returns the
+    normalised email; the password is only hashed, never printed or kept."""
+    root = services.current()
+    key = root.access.find_key(admin_key)
+    if key is None:
+        raise ValueError("the admin key is unknown")
+    existing = root.people.find_by_email(email)
+    if existing is not None:
+        return existing.email
+    return root.people.add(key.workspace_id, email, "admin", password, ALL_SCOPES).email
+
+
+def initialise_signing_keys(now: int) -> bool:
+    """Give the access-token key set its first key if it has none. The stack creates the secret
+    empty so that no key material is in its template (infra/signing_keys.py); this is the only
+    place a deployed key set is born. Returns whether it wrote one."""
+    from kiln.adapters import secrets
+    from kiln.domain.tokens import KeySet
+
+    if KeySet.from_json(secrets.signing_keys()).keys:
+        return False
+    secrets.put_signing_keys(KeySet.initial(now).to_json())
+    return True
+
+
 def _stack_outputs(stack: str) -> dict[str, str]:
     from kiln.adapters.aws import client
 
@@ -47,7 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     outputs = _stack_outputs(args.stack)
     os.environ[config.TABLE_NAME] = outputs["TableName"]
     os.environ[config.USAGE_PLANS] = outputs["UsagePlanIds"]
+    if "SigningKeysSecretArn" in outputs:
+        os.environ[config.SIGNING_KEYS_SECRET_ARN] = outputs["SigningKeysSecretArn"]
     config.reset()  # whatever this process read before names no stack's resources
+    if "SigningKeysSecretArn" in outputs:
+        import time
+
+        initialise_signing_keys(int(time.time()))
     secret = provision_admin(workspace_name=args.name, tier=args.tier)
     api_url = outputs.get("ApiUrl", "<api url>")
     print(json.dumps({"apiUrl": api_url, "adminKey": secret}, indent=2))

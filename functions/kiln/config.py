@@ -35,6 +35,9 @@ BUCKET_NAME = "KILN_BUCKET_NAME"
 STATE_MACHINES = "KILN_STATE_MACHINES"  # JSON: workflow name -> state machine ARN
 CURSOR_SECRET_ARN = "KILN_CURSOR_SECRET_ARN"
 CURSOR_SECRET = "KILN_CURSOR_SECRET"  # a literal signing secret: local only
+# The access-token signing key set (kiln.domain.tokens) and, optionally, the issuer URL.
+SIGNING_KEYS_SECRET_ARN = "KILN_SIGNING_KEYS_SECRET_ARN"
+OAUTH_ISSUER = "KILN_OAUTH_ISSUER"
 USAGE_PLANS = "KILN_USAGE_PLANS"  # JSON: tier -> API Gateway usage plan id
 DOCS_URL = "KILN_DOCS_URL"
 CORS_ALLOWED_ORIGINS = "KILN_CORS_ALLOWED_ORIGINS"
@@ -244,6 +247,9 @@ class ApiSettings(ServiceSettings):
     usage_plans: Mapping[str, str] = _variable(USAGE_PLANS, _json_map, default=_NO_MAP)
     cursor_secret_arn: str | None = _variable(CURSOR_SECRET_ARN, default=None)
     cursor_secret: str | None = _variable(CURSOR_SECRET, default=None)
+    signing_keys_secret_arn: str | None = _variable(SIGNING_KEYS_SECRET_ARN, default=None)
+    # The OAuth issuer (a custom domain's URL); None: derived from each request's Host and stage.
+    oauth_issuer: str | None = _variable(OAUTH_ISSUER, default=None)
     docs_url: str = _variable(DOCS_URL, default="/docs")
     # kiln.http.cors checks each origin's syntax.
     cors_allowed_origins: tuple[str, ...] = _variable(CORS_ALLOWED_ORIGINS, _list, default=())
@@ -389,6 +395,14 @@ def cursor_secret_arn() -> str | None:
 def cursor_secret_literal() -> str | None:
     """A literal cursor-signing secret (local cloud and tests only; AWS uses Secrets Manager)."""
     return _get(ApiSettings, "cursor_secret")
+
+
+def signing_keys_secret_arn() -> str | None:
+    return _get(ApiSettings, "signing_keys_secret_arn")
+
+
+def oauth_issuer() -> str | None:
+    return _get(ApiSettings, "oauth_issuer")
 
 
 def docs_url() -> str:

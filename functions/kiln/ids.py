@@ -22,6 +22,7 @@ PREFIXES = {
     "import": "imp",
     "conversion": "conv",
     "upload": "upl",
+    "user": "usr",
 }
 
 

@@ -265,6 +265,7 @@ _PATH_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
     "exportId": (_id("export"), "The export's id."),
     "workspaceId": (_id("workspace"), "The workspace's id."),
     "keyId": (_id("api_key"), "The API key's id."),
+    "userId": (_id("user"), "The person's id."),
     "taskId": (_str(pattern="^task-[0-9]{3}$"), "The task's id within its run (`task-001`)."),
     "path": (_str(minLength=1), "A repository file path, slashes included (`src/app.py`)."),
     "asset": (
@@ -703,6 +704,8 @@ _TAGS = {
     "operations": "The strict status of any asynchronous operation.",
     "workspaces": "Workspaces (admin).",
     "api-keys": "API keys.",
+    "users": "The people of a workspace (admin); passwords are never returned.",
+    "oauth": "OAuth 2.1 authorization server discovery: metadata and signing keys.",
 }
 
 _INTRO = f"""Kiln turns a plain-language project description into an approved specification, then into a \

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # imported where used: the authorizer and /health never load 
     from kiln.adapters.dynamodb.access import AccessStore
     from kiln.adapters.dynamodb.catalog import ProjectCatalog
     from kiln.adapters.dynamodb.operations import OperationItems
+    from kiln.adapters.dynamodb.people import PeopleStore
     from kiln.adapters.dynamodb.projects import ProjectStore
     from kiln.adapters.dynamodb.runs import EventStore, RunStore
     from kiln.adapters.dynamodb.specs import SpecStore
@@ -45,6 +46,7 @@ if TYPE_CHECKING:  # imported where used: the authorizer and /health never load 
     from kiln.domain.files import FileService
     from kiln.domain.generation import Generator
     from kiln.domain.operations import OperationService
+    from kiln.domain.people import PeopleService
     from kiln.domain.projects import ProjectService
     from kiln.domain.repository import Repository
     from kiln.domain.runs import RunService
@@ -110,6 +112,12 @@ class Services:
         from kiln.adapters.dynamodb.access import AccessStore
 
         return AccessStore()
+
+    @cached_property
+    def people_store(self) -> PeopleStore:
+        from kiln.adapters.dynamodb.people import PeopleStore
+
+        return PeopleStore()
 
     @cached_property
     def usage_keys(self) -> UsageKeyStore:
@@ -248,6 +256,12 @@ class Services:
         from kiln.domain.access import AccessService
 
         return AccessService(self.access_store, self.usage_keys, self.clock, self.sleep)
+
+    @cached_property
+    def people(self) -> PeopleService:
+        from kiln.domain.people import PeopleService
+
+        return PeopleService(self.people_store, self.access_store, self.clock)
 
     @cached_property
     def cursors(self) -> CursorCodec:

@@ -20,6 +20,7 @@ from tests.fakes.generation import (
     two_tasks,
 )
 from tests.fakes.operations import FakeCatalog, FakeOperations
+from tests.fakes.people import FakePeople
 from tests.fakes.projects import FakeProjects
 from tests.fakes.repository import FakeObjects, FakeRefs, FakeRepositories
 from tests.fakes.runs import FakeEvents, FakeRuns, FakeWorkflow
@@ -38,6 +39,7 @@ __all__ = [
     "FakeGenerator",
     "FakeObjects",
     "FakeOperations",
+    "FakePeople",
     "FakePresigner",
     "FakeProjects",
     "FakeRefs",

@@ -240,11 +240,14 @@ def test_roles_hold_only_what_grants_declare(main: Synth) -> None:
         assert ("dynamodb:GetItem" in granted) == bool({"table:read", "table:write"} & set(route.grants))
         assert ("dynamodb:PutItem" in granted) == ("table:write" in route.grants)
         assert ("s3:PutObject" in granted) == ("bucket:write" in route.grants)
-        assert ("secretsmanager:GetSecretValue" in granted) == ("cursor-secret:read" in route.grants)
+        assert ("secretsmanager:GetSecretValue" in granted) == bool(
+            {"cursor-secret:read", "signing-keys:read"} & set(route.grants)
+        )
         assert ("states:DescribeStateMachine" in granted) == ("health:check" in route.grants)
         assert not any(a.endswith("*") for a in granted), granted
         env = props["Environment"]["Variables"]
         assert ("KILN_CURSOR_SECRET_ARN" in env) == ("cursor-secret:read" in route.grants)
+        assert ("KILN_SIGNING_KEYS_SECRET_ARN" in env) == ("signing-keys:read" in route.grants)
         assert ("KILN_STATE_MACHINES" in env) == bool(
             {"health:check", "builds:control", "archives:start"} & set(route.grants)
         )

@@ -22,6 +22,7 @@ MISSING = {
     "callbackId": "conv_01m885m8rskqxxjknrtpgbxzzz",
     "workspaceId": "ws_01m885m8rskqxxjknrtpgbxzzz",
     "keyId": "key_01m885m8rskqxxjknrtpgbxzzz",
+    "userId": "usr_01m885m8rskqxxjknrtpgbxzzz",
     "taskId": "task-001",
     "path": "README.md",
 }

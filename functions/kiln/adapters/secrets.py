@@ -1,4 +1,5 @@
-"""Secrets Manager adapter: the key that signs pagination cursors, the openai-compatible endpoint's key."""
+"""Secrets Manager adapter: the key that signs pagination cursors, the openai-compatible endpoint's key,
+the access-token signing key set."""
 
 from __future__ import annotations
 
@@ -32,3 +33,19 @@ def openai_api_key() -> str | None:
         return literal
     arn = config.openai_api_key_secret_arn()
     return _fetch(arn).decode().strip() if arn else None
+
+
+def signing_keys() -> str:
+    """The access-token signing key set as stored (JSON, read by kiln.domain.tokens.KeySet)."""
+    arn = config.signing_keys_secret_arn()
+    if not arn:
+        raise RuntimeError(f"{config.SIGNING_KEYS_SECRET_ARN} is not set")
+    return _fetch(arn).decode()
+
+
+def put_signing_keys(document: str) -> None:
+    """Store a new version of the key set (the rotation step and the local cloud's provisioning)."""
+    arn = config.signing_keys_secret_arn()
+    if not arn:
+        raise RuntimeError(f"{config.SIGNING_KEYS_SECRET_ARN} is not set")
+    client("secretsmanager").put_secret_value(SecretId=arn, SecretString=document)

@@ -182,3 +182,21 @@ class ApiKeyWithSecret(ApiKey):
         "The bearer secret, `kiln_` + 43 URL-safe base64 characters: shown once, in the first answer "
         "only. Absent from an `Idempotent-Replayed: true` answer, which carries the key without it."
     )
+
+
+# --- people ---------------------------------------------------------------------------------------
+
+UserId = Annotated[str, Field(description="A user id.", pattern=id_pattern("user"))]
+
+
+class User(View):
+    """A person of a workspace, never their password or its hash."""
+
+    id: UserId
+    email: str = Field(description="Unique in the deployment, lowercased.")
+    name: str
+    scopes: list[Scope]
+    workspaceId: WorkspaceId
+    createdAt: Timestamp
+    updatedAt: Timestamp
+    passwordChangedAt: Timestamp

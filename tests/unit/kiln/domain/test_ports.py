@@ -39,6 +39,7 @@ from kiln.domain.operations import (
     SourceResolver,
     Upload,
 )
+from kiln.domain.people import PeopleRepository
 from kiln.domain.projects import (
     CursorRequest,
     CursorResult,
@@ -76,6 +77,7 @@ from tests.fakes import (
     FakeGenerator,
     FakeObjects,
     FakeOperations,
+    FakePeople,
     FakePresigner,
     FakeProjects,
     FakeRefs,
@@ -111,6 +113,7 @@ FAKES: dict[type, tuple[type, ...]] = {
     RefStore: (FakeRefs,),
     AccessRepository: (FakeAccess,),
     UsageKeys: (FakeUsageKeys,),
+    PeopleRepository: (FakePeople,),
     Generator: (FakeGenerator, FakeRepairingGenerator),
     Repairs: (FakeRepairingGenerator,),
     Sandbox: (FakeSandbox,),

@@ -1,0 +1,82 @@
+"""GET /.well-known/oauth-authorization-server: RFC 8414 metadata. Not enveloped, public, no pydantic.
+
+The issuer is KILN_OAUTH_ISSUER when set (a custom domain), else the URL this request reached:
+X-Forwarded-Proto (API Gateway sets it; https by default) and Host, plus `/<stage>` on an
+execute-api host, whose paths start with the stage (a custom domain's and the local cloud's do not).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, get_args
+
+from kiln import config
+from kiln.envelope import JSON_CONTENT_TYPE
+from kiln.http import cors
+from kiln.http.contract import Answer, Contract, described
+from kiln.routes import Scope
+
+config.load(config.ApiSettings)  # the cold start fails on a missing or malformed variable
+
+CACHE_CONTROL = "public, max-age=3600"
+
+
+def _header(event: dict[str, Any], name: str) -> str | None:
+    for key, value in (event.get("headers") or {}).items():
+        if key.lower() == name and isinstance(value, str) and value:
+            return value.split(",")[0].strip()
+    return None
+
+
+def issuer(event: dict[str, Any]) -> str:
+    configured = config.oauth_issuer()
+    if configured:
+        return configured.rstrip("/")
+    context = event.get("requestContext") or {}
+    host = _header(event, "host") or context.get("domainName") or "localhost"
+    proto = _header(event, "x-forwarded-proto") or "https"
+    stage = context.get("stage")
+    prefix = f"/{stage}" if stage and ".execute-api." in host else ""
+    return f"{proto}://{host}{prefix}"
+
+
+def metadata(base: str) -> dict[str, Any]:
+    return {
+        "issuer": base,
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "introspection_endpoint": f"{base}/oauth/introspect",
+        "jwks_uri": f"{base}/.well-known/jwks.json",
+        "response_types_supported": ["code"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["none"],
+        "scopes_supported": list(get_args(Scope)),
+    }
+
+
+@described(
+    Contract(
+        answers=(
+            Answer(
+                200,
+                "The authorization server's metadata.",
+                "kiln.domain.oauth_views:AuthorizationServerMetadata",
+                "raw",
+                headers=("Cache-Control",),
+            ),
+        )
+    )
+)
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    request_id = (event.get("requestContext") or {}).get("requestId", "unknown")
+    return cors.apply(
+        {
+            "statusCode": 200,
+            "headers": {"Content-Type": JSON_CONTENT_TYPE, "X-Request-Id": request_id, "Cache-Control": CACHE_CONTROL},
+            "body": json.dumps(metadata(issuer(event))),
+            "isBase64Encoded": False,
+        },
+        cors.request_origin(event),
+    )
