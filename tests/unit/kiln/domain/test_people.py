@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import time
 
 import pytest
 
@@ -165,18 +164,3 @@ def test_verify_password_answers_alike_and_spends_the_kdf_on_an_unknown_email(wo
     assert service.verify_password("not an email", PASSWORD) is None
     # One full-cost derivation each: a miss is not answered faster than a wrong password.
     assert derivations == [2**15, 2**15, 2**15]
-
-
-def test_an_unknown_email_takes_about_as_long_as_a_wrong_password(world):
-    service, _ = world
-    create(service)
-
-    def timed(email: str) -> float:
-        start = time.perf_counter()
-        service.verify_password(email, "wrong password!")
-        return time.perf_counter() - start
-
-    timed("nobody@example.com")  # the dummy hash is made on first use
-    known = min(timed("ada@example.com") for _ in range(3))
-    unknown = min(timed("nobody@example.com") for _ in range(3))
-    assert 0.5 < unknown / known < 2
