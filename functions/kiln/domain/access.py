@@ -404,6 +404,42 @@ def _forbidden(message: str, details: dict[str, Any], scope: str | None = None) 
     return KilnError(ErrorCode.FORBIDDEN, message, details, headers=error_headers(ErrorCode.FORBIDDEN, scope))
 
 
+def managed_workspace(
+    caller: Principal,
+    requested: str | None,
+    location: str,
+    *,
+    refusal: str,
+    workspace_exists: Callable[[str], bool],
+) -> str:
+    """The workspace a call manages (keys, people): the caller's own, or, for the admin scope only,
+    another one that exists. `refusal` is the message for a caller without the admin scope."""
+    if requested is None or requested == caller.workspace_id:
+        return caller.workspace_id
+    if not ids.is_valid("workspace", requested):
+        raise validation_error(
+            [{"field": "workspaceId", "location": location, "message": "not a workspace id", "type": "id_format"}]
+        )
+    if not caller.is_admin:
+        raise _forbidden(refusal, {"requiredScopes": [ADMIN_SCOPE], "missingScopes": [ADMIN_SCOPE]}, ADMIN_SCOPE)
+    if not workspace_exists(requested):
+        raise not_found("workspace", requested)
+    return requested
+
+
+def require_held_scopes(caller: Principal, scopes: tuple[str, ...], who: str) -> None:
+    """A caller never grants a scope it does not hold (to a key or a person); `who` names the
+    caller in the message ("This key")."""
+    missing = [s for s in scopes if s not in caller.scopes]
+    if missing:
+        names = " ".join(missing)
+        raise _forbidden(
+            f"{who} cannot grant scopes it does not hold: {names}.",
+            {"missingScopes": missing, "heldScopes": sorted(caller.scopes)},
+            names,
+        )
+
+
 def _key_not_found(key_id: str) -> KilnError:
     return KilnError(ErrorCode.NOT_FOUND, "API key not found.", {"resource": "apiKey", "id": key_id})
 
@@ -651,21 +687,13 @@ class AccessService:
 
     def _target_workspace(self, caller: Principal, requested: str | None, location: str) -> str:
         """The workspace whose keys are managed: the caller's, or (admin only) one named."""
-        if requested is None or requested == caller.workspace_id:
-            return caller.workspace_id
-        if not ids.is_valid("workspace", requested):
-            raise validation_error(
-                [{"field": "workspaceId", "location": location, "message": "not a workspace id", "type": "id_format"}]
-            )
-        if not caller.is_admin:
-            raise _forbidden(
-                "Only a key with the admin scope can manage another workspace's keys.",
-                {"requiredScopes": [ADMIN_SCOPE], "missingScopes": [ADMIN_SCOPE]},
-                ADMIN_SCOPE,
-            )
-        if self._repository.get_workspace(requested, consistent=True) is None:
-            raise not_found("workspace", requested)
-        return requested
+        return managed_workspace(
+            caller,
+            requested,
+            location,
+            refusal="Only a key with the admin scope can manage another workspace's keys.",
+            workspace_exists=lambda ws: self._repository.get_workspace(ws, consistent=True) is not None,
+        )
 
     def _new_key_expiry(self, expires_at: datetime | None, now: datetime) -> str | None:
         if expires_at is None:
@@ -682,14 +710,7 @@ class AccessService:
     def _check_within_powers(
         caller: Principal, caller_key: ApiKey, scopes: tuple[str, ...], paths: tuple[str, ...], expires_at: str | None
     ) -> None:
-        missing = [s for s in scopes if s not in caller.scopes]
-        if missing:
-            names = " ".join(missing)
-            raise _forbidden(
-                f"This key cannot grant scopes it does not hold: {names}.",
-                {"missingScopes": missing, "heldScopes": sorted(caller.scopes)},
-                names,
-            )
+        require_held_scopes(caller, scopes, "This key")
         if caller.allowed_paths:
             if not paths:
                 raise _forbidden(

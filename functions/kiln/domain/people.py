@@ -30,12 +30,13 @@ from typing import Any, Protocol
 from kiln import ids
 from kiln.clock import Clock, iso, utc_now
 from kiln.domain.access import (
-    ADMIN_SCOPE,
     AccessRepository,
     Principal,
     canonical_scopes,
+    managed_workspace,
+    require_held_scopes,
 )
-from kiln.envelope import ErrorCode, KilnError, error_headers, not_found, validation_error
+from kiln.envelope import ErrorCode, KilnError, not_found, validation_error
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
@@ -229,7 +230,7 @@ class PeopleService:
         email = normalise_email(request.email)
         check_password(request.password)
         scopes = canonical_scopes(request.scopes)
-        _check_within_powers(caller, scopes)
+        require_held_scopes(caller, scopes, "This caller")
         return self.add(workspace_id, email, request.name, request.password, scopes)
 
     def add(self, workspace_id: str, email: str, name: str, password: str, scopes: tuple[str, ...]) -> Person:
@@ -278,7 +279,7 @@ class PeopleService:
             updated = replace(updated, email=normalise_email(changes.email))
         if changes.scopes is not None:
             scopes = canonical_scopes(changes.scopes)
-            _check_within_powers(caller, scopes)
+            require_held_scopes(caller, scopes, "This caller")
             updated = replace(updated, scopes=scopes)
         if changes.password is not None:
             updated = replace(
@@ -318,32 +319,10 @@ class PeopleService:
 
     def _target_workspace(self, caller: Principal, requested: str | None, location: str) -> str:
         """The caller's workspace, or (admin only) one named that exists."""
-        if requested is None or requested == caller.workspace_id:
-            return caller.workspace_id
-        if not ids.is_valid("workspace", requested):
-            raise validation_error(
-                [{"field": "workspaceId", "location": location, "message": "not a workspace id", "type": "id_format"}]
-            )
-        if not caller.is_admin:
-            raise KilnError(
-                ErrorCode.FORBIDDEN,
-                "Only the admin scope can manage another workspace's people.",
-                {"requiredScopes": [ADMIN_SCOPE], "missingScopes": [ADMIN_SCOPE]},
-                headers=error_headers(ErrorCode.FORBIDDEN, ADMIN_SCOPE),
-            )
-        if self._workspaces.get_workspace(requested, consistent=True) is None:
-            raise not_found("workspace", requested)
-        return requested
-
-
-def _check_within_powers(caller: Principal, scopes: tuple[str, ...]) -> None:
-    """The keys' rule: a caller never grants a scope it does not hold."""
-    missing = [s for s in scopes if s not in caller.scopes]
-    if missing:
-        names = " ".join(missing)
-        raise KilnError(
-            ErrorCode.FORBIDDEN,
-            f"This caller cannot grant scopes it does not hold: {names}.",
-            {"missingScopes": missing, "heldScopes": sorted(caller.scopes)},
-            headers=error_headers(ErrorCode.FORBIDDEN, names),
+        return managed_workspace(
+            caller,
+            requested,
+            location,
+            refusal="Only the admin scope can manage another workspace's people.",
+            workspace_exists=lambda ws: self._workspaces.get_workspace(ws, consistent=True) is not None,
         )
