@@ -109,6 +109,7 @@ TRANSLATED = frozenset(
         "bucket:write",
         "cursor-secret:read",
         "signing-keys:read",
+        "signing-keys:rotate",
         "health:check",
         "usage-keys:write",
         "generator:invoke",
@@ -233,7 +234,13 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
         allow("BucketList", ("s3:ListBucket",), [targets.bucket_arn])
     if "cursor-secret:read" in grants:
         allow("CursorSecretRead", ("secretsmanager:GetSecretValue",), [targets.cursor_secret_arn])
-    if "signing-keys:read" in grants:
+    if "signing-keys:rotate" in grants:
+        allow(
+            "SigningKeysRotate",
+            ("secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"),
+            [targets.signing_keys_secret_arn],
+        )
+    elif "signing-keys:read" in grants:
         allow("SigningKeysRead", ("secretsmanager:GetSecretValue",), [targets.signing_keys_secret_arn])
     if "usage-keys:write" in grants:
         # kiln.adapters.apigateway: CreateApiKey + CreateUsagePlanKey (and DeleteApiKey to undo).

@@ -78,7 +78,7 @@ def function_environment(
         env[config.USAGE_PLANS] = usage_plans_json
     if "cursor-secret:read" in grants and cursor_secret_arn is not None:
         env[config.CURSOR_SECRET_ARN] = cursor_secret_arn()
-    if "signing-keys:read" in grants and signing_keys_secret_arn is not None:
+    if grants & {"signing-keys:read", "signing-keys:rotate"} and signing_keys_secret_arn is not None:
         env[config.SIGNING_KEYS_SECRET_ARN] = signing_keys_secret_arn()
     if grants & grants_mod.STATE_MACHINE_GRANTS and state_machines_json is not None:
         env[config.STATE_MACHINES] = state_machines_json()

@@ -121,6 +121,7 @@ class KilnStack(Stack):
                 table_arn=self.table.table_arn,
                 bucket_arn=self.bucket.bucket_arn,
                 cursor_secret_arn=self.cursor_secret.secret_arn,
+                signing_keys_secret_arn=self.signing_keys_secret.secret_arn,
                 bedrock_model_id=settings.invoked_model_id,
                 generator_secret_arn=settings.generator_secret_arn,
             ),
@@ -134,6 +135,7 @@ class KilnStack(Stack):
                 table_name=self.table.table_name,
                 bucket_name=self.bucket.bucket_name,
                 cursor_secret_arn=lambda: self.cursor_secret.secret_arn,
+                signing_keys_secret_arn=lambda: self.signing_keys_secret.secret_arn,
                 generator_environment=settings.generator_environment,
                 cors_allowed_origins=cors_allowed_origins,
             )

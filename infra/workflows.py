@@ -8,6 +8,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from aws_cdk import RemovalPolicy
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
@@ -35,6 +37,10 @@ SANDBOX_ENVIRONMENT = {"PYTHONDONTWRITEBYTECODE": "1"}
 WORKER_DLQ_REASON = (
     "Workers are invoked synchronously by Step Functions, which owns retries and failure handling; a "
     "dead-letter queue only applies to asynchronous invocations."
+)
+SCHEDULED_DLQ_REASON = (
+    "A scheduled worker's run is idempotent and repeated at the next period (EventBridge also retries "
+    "it twice); a failed event in a dead-letter queue would hold nothing to replay."
 )
 SANDBOX_DLQ_REASON = (
     "The build sandbox is invoked synchronously by build_verify, which records its answer or its error as "
@@ -158,7 +164,16 @@ class Workers(Construct):
                 runtime=runtime,
                 targets=targets,
             )
-            acknowledge(self.functions[worker.name].function, "Serverless-LambdaDLQ", WORKER_DLQ_REASON)
+            dlq_reason = WORKER_DLQ_REASON if worker.schedule is None else SCHEDULED_DLQ_REASON
+            acknowledge(self.functions[worker.name].function, "Serverless-LambdaDLQ", dlq_reason)
+            if worker.schedule is not None:
+                events.Rule(
+                    self,
+                    f"{worker.function_id}Schedule",
+                    description=f"Kiln: runs {worker.name} on its schedule",
+                    schedule=events.Schedule.expression(worker.schedule),
+                    targets=[events_targets.LambdaFunction(self.functions[worker.name].function, retry_attempts=2)],
+                )
 
 
 class Workflows(Construct):

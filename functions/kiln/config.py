@@ -169,6 +169,8 @@ class Settings:
 
     environment: Environment = _variable(ENVIRONMENT, _choice("aws", "local"))
     table_name: str = _variable(TABLE_NAME)
+    # The access-token signing key set (the authorizer verifies with it, routes sign, a worker rotates it).
+    signing_keys_secret_arn: str | None = _variable(SIGNING_KEYS_SECRET_ARN, default=None)
 
     def __init__(self, **values: Any) -> None:
         for name in self.fields():
@@ -247,7 +249,6 @@ class ApiSettings(ServiceSettings):
     usage_plans: Mapping[str, str] = _variable(USAGE_PLANS, _json_map, default=_NO_MAP)
     cursor_secret_arn: str | None = _variable(CURSOR_SECRET_ARN, default=None)
     cursor_secret: str | None = _variable(CURSOR_SECRET, default=None)
-    signing_keys_secret_arn: str | None = _variable(SIGNING_KEYS_SECRET_ARN, default=None)
     # The OAuth issuer (a custom domain's URL); None: derived from each request's Host and stage.
     oauth_issuer: str | None = _variable(OAUTH_ISSUER, default=None)
     docs_url: str = _variable(DOCS_URL, default="/docs")
@@ -398,7 +399,9 @@ def cursor_secret_literal() -> str | None:
 
 
 def signing_keys_secret_arn() -> str | None:
-    return _get(ApiSettings, "signing_keys_secret_arn")
+    """The access-token key set's secret: read by the authorizer, the token routes and the
+    scheduled rotation worker alike."""
+    return _get(Settings, "signing_keys_secret_arn")
 
 
 def oauth_issuer() -> str | None:

@@ -23,6 +23,8 @@ PREFIXES = {
     "conversion": "conv",
     "upload": "upl",
     "user": "usr",
+    "oauth_client": "client",
+    "oauth_grant": "grant",
 }
 
 

@@ -719,6 +719,9 @@ class Worker:
     # environment, no network (infra/sandbox.py); locally, a process of its own with a clean
     # environment. Invoked by the functions granted `sandbox:invoke`, not by a workflow.
     sandbox: bool = False
+    # An EventBridge schedule expression ("rate(1 hour)"): the worker runs on its own at that
+    # period (infra/workflows.py adds the rule) instead of being invoked by a workflow.
+    schedule: str | None = None
 
     def __post_init__(self) -> None:
         if self.sandbox and self.grants:
@@ -810,6 +813,15 @@ WORKERS: tuple[Worker, ...] = (
         grants=("table:write", "bucket:write"),
         ephemeral_storage_mb=2048,
     ),
+    # Hourly: each step waits for lower bounds only (kiln.workers.signing_keys_rotate), so any period works.
+    Worker(
+        "signing_keys_rotate",
+        "Advances the access-token signing key set's rotation: publish a successor, let it sign, retire the old",
+        timeout_seconds=30,
+        memory_mb=256,
+        grants=("signing-keys:rotate",),
+        schedule="rate(1 hour)",
+    ),
     Worker(
         "archive_failure",
         "Records an archive operation's unexpected failure and deletes its upload",
@@ -896,6 +908,7 @@ GRANTS: dict[str, str] = {
     "bucket:write": "bucket:read plus PutObject/DeleteObject",
     "cursor-secret:read": "GetSecretValue on the cursor-signing secret",
     "signing-keys:read": "GetSecretValue on the access-token signing key set's secret",
+    "signing-keys:rotate": "GetSecretValue and PutSecretValue on the access-token signing key set's secret",
     "usage-keys:write": "CreateApiKey and CreateUsagePlanKey on this API's usage plans (workspace meters)",
     "health:check": "DescribeTable, ListBucket (HeadBucket) and DescribeStateMachine, read-only probes",
     "archives:start": "StartExecution on the archive state machine (exports, imports, conversions)",

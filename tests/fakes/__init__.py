@@ -19,6 +19,7 @@ from tests.fakes.generation import (
     FakeSandbox,
     two_tasks,
 )
+from tests.fakes.oauth import FakeOAuth
 from tests.fakes.operations import FakeCatalog, FakeOperations
 from tests.fakes.people import FakePeople
 from tests.fakes.projects import FakeProjects
@@ -37,6 +38,7 @@ __all__ = [
     "FakeEvents",
     "FakeExchange",
     "FakeGenerator",
+    "FakeOAuth",
     "FakeObjects",
     "FakeOperations",
     "FakePeople",

@@ -55,3 +55,30 @@ def test_only_the_jwks_function_reads_the_key_set_secret(main: Synth) -> None:
             assert not reads and "KILN_SIGNING_KEYS_SECRET_ARN" not in env
     metadata = next(route for route in ROUTES if route.name == "oauth_metadata")
     assert not metadata.grants
+
+
+def test_the_rotation_worker_runs_hourly_and_alone_may_write_the_key_set(main: Synth) -> None:
+    fns = functions(main)
+    stack, logical_id, props = fns["kiln.workers.signing_keys_rotate.handler"]
+    assert "KILN_SIGNING_KEYS_SECRET_ARN" in props["Environment"]["Variables"]
+    statements = role_statements(main, stack, props)
+    [rotate] = [s for s in statements if s.get("Sid") == "SigningKeysRotate"]
+    assert sorted(rotate["Action"]) == ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"]
+    assert "*" not in json.dumps(rotate["Resource"])
+    # Nothing else this function could touch (its own logs and traces aside): no table, no bucket.
+    assert actions(statements) - {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"} <= {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+    rules = [
+        resource["Properties"]
+        for name, resource in main.resources("AWS::Events::Rule").values()
+        if name == stack and logical_id in json.dumps(resource["Properties"].get("Targets", []))
+    ]
+    assert [rule["ScheduleExpression"] for rule in rules] == ["rate(1 hour)"]
+    # No other function may write the secret.
+    for key, (other_stack, _, other) in fns.items():
+        if key != "kiln.workers.signing_keys_rotate.handler":
+            assert "secretsmanager:PutSecretValue" not in actions(role_statements(main, other_stack, other)), key

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from kiln import ids
 from kiln.clock import Clock, iso, utc_now
@@ -295,15 +295,31 @@ def key_view(key: ApiKey, moment: datetime) -> dict[str, Any]:
     }
 
 
+# How a caller authenticated: an API key, an OAuth access token or a browser session cookie.
+Credential = Literal["key", "token", "session"]
+CREDENTIALS: tuple[Credential, ...] = ("key", "token", "session")
+
+
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller, as the authorizer hands it to every function."""
+    """The authenticated caller, as the authorizer hands it to every function.
+
+    `credential` says how the caller proved who it is. For an access token or a session,
+    `key_id` holds the person's id (`user_...`), so rate-limit windows and idempotency records
+    are kept per person; `user_id` names the person, `client_id` the OAuth client a token was
+    issued to, and `csrf_hash` (sessions only) is the SHA-256 hex of the session's CSRF token,
+    which the pipeline compares with `X-CSRF-Token` on every change.
+    """
 
     workspace_id: str
     key_id: str
     scopes: frozenset[str]
     tier: str
     allowed_paths: tuple[str, ...] = field(default=())
+    credential: Credential = "key"
+    user_id: str | None = None
+    client_id: str | None = None
+    csrf_hash: str | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -14,11 +14,11 @@ provisioned"), never a 401: this function cannot see propagation, and cannot ans
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from kiln import config, services
+from kiln.domain.authentication import principal_context
 
 logger = logging.getLogger("kiln.authorizer")
 config.load(config.AuthorizerSettings)  # the cold start fails on a missing or malformed variable
@@ -48,13 +48,6 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
                 }
             ],
         },
-        # Context values must be strings, numbers or booleans.
-        "context": {
-            "workspaceId": principal.workspace_id,
-            "keyId": principal.key_id,
-            "scopes": " ".join(sorted(principal.scopes)),
-            "tier": principal.tier,
-            "allowedPaths": json.dumps(list(principal.allowed_paths)),
-        },
+        "context": principal_context(principal),
         "usageIdentifierKey": authentication.usage_key_value,
     }

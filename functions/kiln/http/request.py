@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 from kiln import ids
 from kiln.domain.access import Principal
+from kiln.domain.authentication import principal_from_context
 from kiln.envelope import ErrorCode, KilnError, validation_error
 from kiln.routes import Route
 
@@ -50,17 +51,7 @@ def request_id_of(event: dict[str, Any], headers: Headers) -> str:
 
 def principal_of(event: dict[str, Any]) -> Principal | None:
     """The principal the authorizer put in the request context; nothing else is trusted."""
-    context = (event.get("requestContext") or {}).get("authorizer") or {}
-    workspace_id, key_id = context.get("workspaceId"), context.get("keyId")
-    if not workspace_id or not key_id:
-        return None
-    return Principal(
-        workspace_id=workspace_id,
-        key_id=key_id,
-        scopes=frozenset((context.get("scopes") or "").split()),
-        tier=context.get("tier") or "free",
-        allowed_paths=tuple(json.loads(context.get("allowedPaths") or "[]")),
-    )
+    return principal_from_context((event.get("requestContext") or {}).get("authorizer") or {})
 
 
 def field_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:

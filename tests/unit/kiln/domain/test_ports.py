@@ -39,6 +39,7 @@ from kiln.domain.operations import (
     SourceResolver,
     Upload,
 )
+from kiln.domain.oauth import OAuthRepository, PersonReader
 from kiln.domain.people import PeopleRepository
 from kiln.domain.projects import (
     CursorRequest,
@@ -75,6 +76,7 @@ from tests.fakes import (
     FakeEvents,
     FakeExchange,
     FakeGenerator,
+    FakeOAuth,
     FakeObjects,
     FakeOperations,
     FakePeople,
@@ -114,6 +116,8 @@ FAKES: dict[type, tuple[type, ...]] = {
     AccessRepository: (FakeAccess,),
     UsageKeys: (FakeUsageKeys,),
     PeopleRepository: (FakePeople,),
+    OAuthRepository: (FakeOAuth,),
+    PersonReader: (FakePeople,),
     Generator: (FakeGenerator, FakeRepairingGenerator),
     Repairs: (FakeRepairingGenerator,),
     Sandbox: (FakeSandbox,),
