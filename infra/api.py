@@ -24,11 +24,10 @@ from infra.nag import acknowledge
 from infra.settings import Settings
 from kiln import routes
 from kiln.http.cors import ALLOWED_HEADERS, MAX_AGE_SECONDS, CorsPolicy, allow_header, origin_pattern
-from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, Route
+from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, AUTHORIZER_IDENTITY_SOURCES, AUTHORIZER_TYPE, Route
 from kiln.tiers import Tier
 
 BINARY_MEDIA_TYPES = list(routes.BINARY_MEDIA_TYPES)
-AUTHORIZATION_HEADER = "Authorization"
 
 # One JSON object per request (cdk-nag Serverless-APIGWStructuredLogging). No API key values,
 # no bodies: the key id and the authorizer's principal identify the caller.
@@ -80,8 +79,8 @@ PREFLIGHT_HEADERS = (
     "Access-Control-Max-Age",
 )
 COGNITO_REASON = (
-    "Kiln authenticates API keys with a Lambda TOKEN authorizer (kiln.handlers.authorizer) backed by "
-    "DynamoDB, not with Cognito user pools."
+    "Kiln authenticates API keys, its own OAuth access tokens and session cookies with a Lambda REQUEST "
+    "authorizer (kiln.handlers.authorizer) backed by DynamoDB, not with Cognito user pools."
 )
 
 
@@ -109,7 +108,12 @@ def deployment_fingerprint(routes: Sequence[Route], cors_origins: Sequence[str] 
     """
     described = sorted([r.method, r.path, r.handler_ref, r.authorized, r.group] for r in routes)
     text = json.dumps(
-        [described, gateway_responses.templates(cors_origins), AUTHORIZER_CACHE_TTL_SECONDS], sort_keys=True
+        [
+            described,
+            gateway_responses.templates(cors_origins),
+            [AUTHORIZER_TYPE, list(AUTHORIZER_IDENTITY_SOURCES), AUTHORIZER_CACHE_TTL_SECONDS],
+        ],
+        sort_keys=True,
     )
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -235,13 +239,17 @@ class Api(Construct):
             "internet-facing production deployment.",
         )
 
-        self.authorizer = apigw.TokenAuthorizer(
+        # REQUEST, with no identity sources and API Gateway's cache off (kiln.routes explains
+        # why; the function caches its own answers): a key caller sends no cookie, a browser no
+        # Authorization header, and a declared source that is missing is a 401 before the function.
+        assert AUTHORIZER_TYPE == "REQUEST", "infra builds the REQUEST authorizer kiln.routes declares"
+        self.authorizer = apigw.RequestAuthorizer(
             self,
-            "TokenAuthorizer",
+            "RequestAuthorizer",
             handler=authorizer_function.function,
-            identity_source=apigw.IdentitySource.header(AUTHORIZATION_HEADER),
+            identity_sources=list(AUTHORIZER_IDENTITY_SOURCES),
             results_cache_ttl=Duration.seconds(AUTHORIZER_CACHE_TTL_SECONDS),
-            authorizer_name=f"{settings.stack_name}-token",
+            authorizer_name=f"{settings.stack_name}-request",
         )
 
         # --- resources, each with an ANY method answering 405 for undeclared methods ----------

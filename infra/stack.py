@@ -166,7 +166,7 @@ class KilnStack(Stack):
             runtime=runtime,
             spec=FunctionSpec(
                 handler=AUTHORIZER_HANDLER,
-                description="Kiln API key authorizer (TOKEN)",
+                description="Kiln authorizer (REQUEST): API keys, access tokens, session cookies",
                 grants=AUTHORIZER_GRANTS,
                 timeout_seconds=10,
                 memory_mb=settings.api_memory_mb,

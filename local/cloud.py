@@ -9,11 +9,13 @@ from typing import Any
 
 from kiln import config, services
 from kiln.http.cors import CorsPolicy, check_origins
+from kiln.websocket_routes import LOCAL_PATH
 from local.aws import AwsEmulator
 from local.constants import STAGE
 from local.gateway import Gateway, GatewayServer
 from local.provision import Resources, client, configure_environment, provision
 from local.usage_plans import UsagePlanDirectory, UsagePlanEnforcer
+from local.websocket import LocalSockets
 
 
 class LocalCloud:
@@ -43,6 +45,7 @@ class LocalCloud:
         self._aws: AwsEmulator | None = None
         self._server: GatewayServer | None = None
         self._gateway: Gateway | None = None
+        self._pollers: list[Any] = []  # local.event_sources: the stream's and the delivery queue's
         self._lock = threading.Lock()
 
     @property
@@ -69,20 +72,28 @@ class LocalCloud:
         cors = CorsPolicy(check_origins(config.cors_allowed_origins()))
         # Bind both ports first: a port already in use fails in a second, not after provisioning.
         self._aws = AwsEmulator(port=self.moto_port)
-        self._server = GatewayServer(self._serve, host=self.host, port=self.port)
+        # The WebSocket API shares the gateway's port (ws://<host>:<port>/ws).
+        self._server = GatewayServer(self._serve, host=self.host, port=self.port, sockets=LocalSockets())
         self._aws.start()
 
         # Before any handler module is imported, so its boto3 clients are built against moto.
         configure_environment(self._aws.url, self._aws.port)
+        # CONTRACT section 8: the local cloud alone delivers webhooks to this machine, and runs the
+        # retry schedule shortened (0.01: the 5 s and 5 min retries come after 0.05 s and 3 s).
+        os.environ.setdefault(config.WEBHOOK_ALLOW_LOOPBACK, "true")
+        os.environ.setdefault(config.WEBHOOK_RETRY_SCALE, "0.01")
         self.resources = provision(self._aws.url)
         os.environ.update(self.resources.environment())
+        # Functions answer WebSocket clients through the management API, which the gateway serves.
+        os.environ[config.WEBSOCKET_ENDPOINT] = self.url + LOCAL_PATH
+        os.environ[config.API_URL] = self.url  # the issuer of access tokens a WebSocket receives
         # Settings loaded before (another cloud in this process) name another moto's resources,
         # and a composition root built then holds that cloud's cursor secret: start both afresh.
         config.reset()
         services.reset()
         # Each function checks its kind of settings at its cold start; check every kind now, so a
         # malformed variable stops the start with its message instead of failing requests.
-        for kind in (config.AuthorizerSettings, config.ApiSettings, config.WorkerSettings):
+        for kind in (config.AuthorizerSettings, config.ApiSettings, config.WorkerSettings, config.LiveSettings):
             config.load(kind)
 
         from kiln.bootstrap import provision_admin
@@ -99,6 +110,19 @@ class LocalCloud:
         directory = UsagePlanDirectory(client("apigateway", self._aws.url), self.resources.rest_api_id, STAGE)
         self._gateway = Gateway(self.resources.rest_api_id, UsagePlanEnforcer(directory), cors=cors)
         self._server.start()
+        self._start_event_sources()
+
+    def _start_event_sources(self) -> None:
+        """Poll the table's stream and the delivery queue as Lambda's event source mappings do."""
+        from local.event_sources import QueuePoller, StreamPoller
+
+        assert self._aws is not None and self.resources is not None
+        self._pollers = [
+            StreamPoller(client("dynamodbstreams", self._aws.url), self.resources.table_stream_arn),
+            QueuePoller(client("sqs", self._aws.url), self.resources.delivery_queue_url, self.resources.delivery_queue_arn),
+        ]
+        for poller in self._pollers:
+            poller.start()
 
     def _serve(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         assert self._gateway is not None  # the server starts only after the gateway exists
@@ -106,8 +130,11 @@ class LocalCloud:
 
     def stop(self) -> None:
         with self._lock:
+            pollers, self._pollers = self._pollers, []
             server, self._server = self._server, None
             aws, self._aws = self._aws, None
+        for poller in pollers:
+            poller.stop()
         if server is not None:
             server.stop()
         if aws is not None:

@@ -1,12 +1,12 @@
 """An API Gateway REST API (v1) in front of Kiln's handlers, built from `kiln.routes`.
 
 It reproduces what the deployed API does before and after a handler runs, so handlers behave
-the same locally: resource matching (and the ANY method that answers 405), the TOKEN
-authorizer with its per-token cache, API-key usage plans (throttle and quota), the payload
-limit, the Lambda proxy event and the proxy response. Every answer the gateway produces by
-itself is rendered from the deployed gateway responses (infra/gateway_responses.py), CORS
-headers included, and every resource answers OPTIONS itself as the deployed MOCK method does
-(infra/api.py), without the authorizer: browsers send preflights without credentials.
+the same locally: resource matching (and the ANY method that answers 405), the Lambda
+authorizer as kiln.routes configures it (type, identity sources, result cache), API-key usage
+plans (throttle and quota), the payload limit, the Lambda proxy event and the proxy response.
+Every answer the gateway produces by itself is rendered from the deployed gateway responses
+(infra/gateway_responses.py), CORS headers included, and every resource answers OPTIONS itself
+as the deployed MOCK method does (infra/api.py), without the authorizer: browsers send preflights without credentials.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from local import lambda_runtime
 from local.constants import ACCOUNT_ID, REGION, STAGE, function_name
 from local.server import BackgroundServer
 from local.usage_plans import Admission, UsagePlanEnforcer
+from local.websocket import LocalSockets
 
 # API Gateway's own request payload limit.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
@@ -244,7 +245,7 @@ def _header_value(value: Any) -> str:
     return str(value)
 
 
-# --- the TOKEN authorizer ------------------------------------------------------------------------
+# --- the Lambda authorizer ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -318,30 +319,94 @@ def policy_allows(statements: Iterable[dict[str, Any]], arn: str) -> bool:
     return allowed
 
 
-class TokenAuthorizer:
-    """Calls the authorizer function and caches its policy per token, as API Gateway does."""
+def identity_source_value(source: str, event: dict[str, Any]) -> str | None:
+    """The value an identity source's mapping expression selects from a request, or None.
+
+    `method.request.header.X` (case-insensitive, the last value when repeated, as the proxy
+    event's `headers` holds it) and `method.request.querystring.X`; API Gateway accepts no
+    other kind here that Kiln declares, so anything else is a configuration error.
+    """
+    if source.startswith("method.request.header."):
+        name = source[len("method.request.header.") :].lower()
+        values = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+        return values.get(name)
+    if source.startswith("method.request.querystring."):
+        return (event.get("queryStringParameters") or {}).get(source[len("method.request.querystring.") :])
+    raise ValueError(f"unsupported identity source {source!r}")
+
+
+class LambdaAuthorizer:
+    """Calls the authorizer function and caches its policy, as API Gateway does for the
+    configuration in kiln.routes (type, identity sources, result TTL).
+
+    - TOKEN: the one identity source (a header) is the token; the event is
+      {type, authorizationToken, methodArn}.
+    - REQUEST: the event is the request itself (type, methodArn, resource, path, httpMethod,
+      headers, multiValueHeaders, query strings, pathParameters, stageVariables, requestContext).
+    - Either way, a declared identity source that is missing or empty answers 401 without
+      calling the function, and answers are cached by the sources' values for the TTL (0: never).
+    """
 
     def __init__(
         self,
         handler_ref: str = routes.AUTHORIZER_HANDLER,
+        authorizer_type: str = routes.AUTHORIZER_TYPE,
+        identity_sources: tuple[str, ...] = routes.AUTHORIZER_IDENTITY_SOURCES,
         cache_seconds: float = routes.AUTHORIZER_CACHE_TTL_SECONDS,
         invoke: Invoke = lambda_runtime.invoke,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if authorizer_type not in ("TOKEN", "REQUEST"):
+            raise ValueError(f"authorizer type {authorizer_type!r}: TOKEN or REQUEST")
+        if authorizer_type == "TOKEN" and len(identity_sources) != 1:
+            raise ValueError("a TOKEN authorizer has exactly one identity source")
+        if cache_seconds > 0 and not identity_sources:
+            # What API Gateway (and CDK) refuse: the cache has nothing to key on.
+            raise ValueError("a cached authorizer needs at least one identity source")
         self.handler_ref = handler_ref
+        self.authorizer_type = authorizer_type
+        self.identity_sources = identity_sources
         self.cache_seconds = cache_seconds
         self.invoke = invoke
         self.clock = clock
-        self._cache: dict[str, tuple[float, AuthorizerAnswer]] = {}
+        self._cache: dict[tuple[str, ...], tuple[float, AuthorizerAnswer]] = {}
         self._lock = threading.Lock()
 
-    def authorize(self, token: str | None, arn: str) -> AuthResult:
-        if not token:
-            # The identity source is missing: API Gateway answers without calling the function.
+    def _event(self, request: dict[str, Any], arn: str, identity: tuple[str, ...]) -> dict[str, Any]:
+        if self.authorizer_type == "TOKEN":
+            return {"type": "TOKEN", "authorizationToken": identity[0], "methodArn": arn}
+        context = {k: v for k, v in request["requestContext"].items() if k != "authorizer"}
+        return {
+            "type": "REQUEST",
+            "methodArn": arn,
+            **{
+                name: request[name]
+                for name in (
+                    "resource",
+                    "path",
+                    "httpMethod",
+                    "headers",
+                    "multiValueHeaders",
+                    "queryStringParameters",
+                    "multiValueQueryStringParameters",
+                    "pathParameters",
+                    "stageVariables",
+                )
+            },
+            "requestContext": context,
+        }
+
+    def authorize(self, request: dict[str, Any], arn: str) -> AuthResult:
+        """`request`: the proxy event the integration would get (without an authorizer context)."""
+        identity = tuple(identity_source_value(source, request) or "" for source in self.identity_sources)
+        if not all(identity):
+            # A declared identity source is missing: API Gateway answers without calling the function.
             return AuthResult("UNAUTHORIZED")
         now = self.clock()
-        with self._lock:
-            cached = self._cache.get(token)
+        cached = None
+        if self.cache_seconds > 0:
+            with self._lock:
+                cached = self._cache.get(identity)
         latency_ms = 0
         if cached is not None and cached[0] > now:
             answer = cached[1]
@@ -349,7 +414,7 @@ class TokenAuthorizer:
             started = time.monotonic()
             result = self.invoke(
                 self.handler_ref,
-                {"type": "TOKEN", "authorizationToken": token, "methodArn": arn},
+                self._event(request, arn, identity),
                 function_name("authorizer"),
                 timeout_seconds=10,
             )
@@ -366,7 +431,7 @@ class TokenAuthorizer:
                 return AuthResult("AUTHORIZER_CONFIGURATION_ERROR")
             if self.cache_seconds > 0:
                 with self._lock:
-                    self._cache[token] = (now + self.cache_seconds, answer)
+                    self._cache[identity] = (now + self.cache_seconds, answer)
         # The cached policy is evaluated against each request's own methodArn.
         if not policy_allows(answer.statements, arn):
             return AuthResult("ACCESS_DENIED")
@@ -383,14 +448,14 @@ class Gateway:
         self,
         api_id: str,
         usage_plans: UsagePlanEnforcer | None,
-        authorizer: TokenAuthorizer | None = None,
+        authorizer: LambdaAuthorizer | None = None,
         invoke: Invoke = lambda_runtime.invoke,
         log: Callable[[str], None] | None = None,
         cors: CorsPolicy | None = None,
     ) -> None:
         self.api_id = api_id
         self.usage_plans = usage_plans
-        self.authorizer = authorizer or TokenAuthorizer(invoke=invoke)
+        self.authorizer = authorizer or LambdaAuthorizer(invoke=invoke)
         self.invoke = invoke
         self.log = log if log is not None else (lambda line: print(line, file=sys.stderr))
         # The deployment's corsAllowedOrigins; the handlers read the same list from the environment.
@@ -454,8 +519,8 @@ class Gateway:
         authorizer_context = None
         api_key = None
         if route.authorized:
-            token = next((v for k, v in reversed(headers) if k.lower() == "authorization"), None)
-            auth = self.authorizer.authorize(token, method_arn(self.api_id, method, path))
+            request = build_event(resource=route.path, path_parameters=params, **event_args)
+            auth = self.authorizer.authorize(request, method_arn(self.api_id, method, path))
             if auth.refusal is not None:
                 return gateway_response(auth.refusal, request_id)
             assert auth.answer is not None
@@ -574,6 +639,7 @@ _REASONS = {
     204: "No Content",
     301: "Moved Permanently",
     302: "Found",
+    303: "See Other",
     304: "Not Modified",
     400: "Bad Request",
     401: "Unauthorized",
@@ -603,15 +669,34 @@ class _GatewayRequestHandler(WSGIRequestHandler):
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         pass  # the Gateway logs each request with its request id
 
+    def run_wsgi(self) -> None:
+        # A WebSocket upgrade at /ws leaves WSGI: local/websocket.py takes the connection over.
+        sockets = getattr(self.server, "kiln_sockets", None)
+        if sockets is not None and sockets.is_upgrade(self.path, self.headers):
+            sockets.serve(self)
+            return
+        super().run_wsgi()
+
 
 class GatewayServer(BackgroundServer):
     """The gateway on a threaded werkzeug server, bound at construction so conflicts fail early."""
 
     thread_name = "gateway"
 
-    def __init__(self, app: WSGIApp, host: str = "127.0.0.1", port: int = 3001) -> None:
-        self.app = app
-        super().__init__(make_server(host, port, app, threaded=True, request_handler=_GatewayRequestHandler))
+    def __init__(
+        self, app: WSGIApp, host: str = "127.0.0.1", port: int = 3001, sockets: LocalSockets | None = None
+    ) -> None:
+        # The WebSocket API (local/websocket.py) shares the port: upgrades and its management API.
+        self.app = sockets.wsgi(app) if sockets is not None else app
+        self.sockets = sockets
+        server = make_server(host, port, self.app, threaded=True, request_handler=_GatewayRequestHandler)
+        server.kiln_sockets = sockets  # type: ignore[attr-defined]
+        super().__init__(server)
+
+    def stop(self) -> None:
+        if self.sockets is not None:
+            self.sockets.close_all()
+        super().stop()
 
     @property
     def host(self) -> str:

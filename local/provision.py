@@ -36,6 +36,13 @@ class Resources:
     rest_api_id: str = ""
     usage_plans: dict[str, str] = field(default_factory=dict)  # tier -> usage plan id
     state_machines: dict[str, str] = field(default_factory=dict)  # workflow -> ARN
+    # The table's stream (NEW_AND_OLD_IMAGES) and the webhook delivery queue, which
+    # local.event_sources polls as the deployed event source mappings do (infra/events.py).
+    table_stream_arn: str = ""
+    delivery_queue_url: str = ""
+    delivery_queue_arn: str = ""
+    # WebSocket connections and subscriptions (kiln.adapters.dynamodb.connections).
+    connections_table: str = f"{NAME_PREFIX}-local-connections"
     # The worker build_verify invokes to run generated code (kiln.routes.Worker.sandbox).
     sandbox_function: str = field(default_factory=lambda: function_name(_sandbox_worker()))
 
@@ -48,6 +55,8 @@ class Resources:
             config.STATE_MACHINES: json.dumps(self.state_machines),
             config.USAGE_PLANS: json.dumps(self.usage_plans),
             config.SANDBOX_FUNCTION: self.sandbox_function,
+            config.CONNECTIONS_TABLE: self.connections_table,
+            config.DELIVERY_QUEUE_URL: self.delivery_queue_url,
         }
 
 
@@ -104,7 +113,7 @@ def state_machine_definition(asl_file: str, functions: dict[str, str]) -> str:
 
 
 def provision(endpoint_url: str) -> Resources:
-    from kiln.adapters.schema import TTL_ATTRIBUTE, create_table_kwargs
+    from kiln.adapters.schema import STREAM_SPECIFICATION, TTL_ATTRIBUTE, create_table_kwargs
     from kiln.domain.tokens import KeySet
     from kiln.routes import WORKFLOWS
     from kiln.tiers import TIERS
@@ -114,6 +123,22 @@ def provision(endpoint_url: str) -> Resources:
     dynamodb.create_table(**create_table_kwargs(res.table_name))
     dynamodb.update_time_to_live(
         TableName=res.table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+    )
+    res.table_stream_arn = dynamodb.update_table(TableName=res.table_name, StreamSpecification=STREAM_SPECIFICATION)[
+        "TableDescription"
+    ]["LatestStreamArn"]
+    sqs = client("sqs", endpoint_url)
+    res.delivery_queue_url = sqs.create_queue(QueueName=f"{NAME_PREFIX}-local-webhook-deliveries")["QueueUrl"]
+    res.delivery_queue_arn = sqs.get_queue_attributes(QueueUrl=res.delivery_queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+
+    from kiln.adapters.schema import create_connections_table_kwargs
+
+    dynamodb.create_table(**create_connections_table_kwargs(res.connections_table))
+    dynamodb.update_time_to_live(
+        TableName=res.connections_table,
         TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
     )
 

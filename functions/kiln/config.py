@@ -38,6 +38,9 @@ CURSOR_SECRET = "KILN_CURSOR_SECRET"  # a literal signing secret: local only
 # The access-token signing key set (kiln.domain.tokens) and, optionally, the issuer URL.
 SIGNING_KEYS_SECRET_ARN = "KILN_SIGNING_KEYS_SECRET_ARN"
 OAUTH_ISSUER = "KILN_OAUTH_ISSUER"
+AUTHORIZER_CACHE_SECONDS = "KILN_AUTHORIZER_CACHE_SECONDS"
+# The longest a revoked key or access token keeps working in a warm authorizer.
+AUTHORIZER_CACHE_DEFAULT_SECONDS = 60.0
 USAGE_PLANS = "KILN_USAGE_PLANS"  # JSON: tier -> API Gateway usage plan id
 DOCS_URL = "KILN_DOCS_URL"
 CORS_ALLOWED_ORIGINS = "KILN_CORS_ALLOWED_ORIGINS"
@@ -55,6 +58,26 @@ VERIFY_TIMEOUT_SECONDS = "KILN_VERIFY_TIMEOUT_SECONDS"
 SANDBOX_FUNCTION = "KILN_SANDBOX_FUNCTION"
 SSE_HOLD_SECONDS = "KILN_SSE_HOLD_SECONDS"
 KEY_ROTATION_GRACE_SECONDS = "KILN_KEY_ROTATION_GRACE_SECONDS"
+# Real time (kiln.domain.live): the WebSocket connections' table and the management API endpoint
+# of the WebSocket API (https://<api>.execute-api.<region>.amazonaws.com/<stage>; locally the gateway).
+CONNECTIONS_TABLE = "KILN_CONNECTIONS_TABLE"
+WEBSOCKET_ENDPOINT = "KILN_WEBSOCKET_ENDPOINT"
+# The REST API's public URL, which access tokens name as issuer and audience: a WebSocket
+# message carries a token but not the REST request it would be checked against.
+API_URL = "KILN_API_URL"
+# Browser sessions (kiln.domain.sessions): absolute lifetime and idle timeout, in seconds.
+SESSION_TTL_SECONDS = "KILN_SESSION_TTL_SECONDS"
+SESSION_IDLE_SECONDS = "KILN_SESSION_IDLE_SECONDS"
+# OAuth (kiln.domain.oauth): how long a grant (a refresh-token family) lasts, from its code, in seconds.
+OAUTH_REFRESH_LIFETIME_SECONDS = "KILN_OAUTH_REFRESH_LIFETIME_SECONDS"
+# Webhooks: whether http://127.0.0.1 / localhost targets are allowed (the local cloud only), and how
+# long a rotated webhook secret keeps signing next to the new one.
+WEBHOOK_ALLOW_LOOPBACK = "KILN_WEBHOOK_ALLOW_LOOPBACK"
+WEBHOOK_SECRET_OVERLAP_SECONDS = "KILN_WEBHOOK_SECRET_OVERLAP_SECONDS"
+# Webhook deliveries (kiln.domain.deliveries): the delivery queue's URL, and the factor every
+# retry wait is multiplied by (the local cloud's 0.01 makes 5 s and 5 min come after 0.05 s and 3 s).
+DELIVERY_QUEUE_URL = "KILN_DELIVERY_QUEUE_URL"
+WEBHOOK_RETRY_SCALE = "KILN_LOCAL_WEBHOOK_RETRY_SCALE"
 
 Environment = Literal["aws", "local"]
 GeneratorName = Literal["builtin", "bedrock", "openai-compatible"]
@@ -97,6 +120,13 @@ def _json_map(raw: str) -> Mapping[str, str]:
 
 def _list(raw: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item.strip() for item in raw.split(",") if item.strip()))
+
+
+def _flag(raw: str) -> bool:
+    value = raw.lower()
+    if value not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return value == "true"
 
 
 def _whole(minimum: int) -> Parse:
@@ -171,6 +201,16 @@ class Settings:
     table_name: str = _variable(TABLE_NAME)
     # The access-token signing key set (the authorizer verifies with it, routes sign, a worker rotates it).
     signing_keys_secret_arn: str | None = _variable(SIGNING_KEYS_SECRET_ARN, default=None)
+    # The OAuth issuer (a custom domain's URL); None: derived from each request's Host and stage.
+    # Here because the token routes (which sign) and the authorizer (which verifies) must agree.
+    oauth_issuer: str | None = _variable(OAUTH_ISSUER, default=None)
+    # Sessions: the authorizer resolves cookies and the session routes create them, so both read these.
+    session_ttl_seconds: float = _variable(SESSION_TTL_SECONDS, _seconds(positive=True), default=12 * 60 * 60.0)
+    session_idle_seconds: float = _variable(SESSION_IDLE_SECONDS, _seconds(positive=True), default=30 * 60.0)
+    # OAuth grants: the token route issues them, the authorizer reads them (kiln.services builds one service).
+    oauth_refresh_lifetime_seconds: float = _variable(
+        OAUTH_REFRESH_LIFETIME_SECONDS, _seconds(positive=True), default=30 * 24 * 60 * 60.0
+    )
 
     def __init__(self, **values: Any) -> None:
         for name in self.fields():
@@ -211,7 +251,14 @@ class Settings:
 
 
 class AuthorizerSettings(Settings):
-    """The TOKEN authorizer: API keys are looked up in the table; nothing more."""
+    """The REQUEST authorizer: keys, people and sessions are read from the table, the token key
+    set from Secrets Manager."""
+
+    # How long a warm authorizer reuses its answer for the same Authorization header (see
+    # kiln.domain.authentication); 0 checks every request against the table.
+    authorizer_cache_seconds: float = _variable(
+        AUTHORIZER_CACHE_SECONDS, _seconds(positive=False), default=AUTHORIZER_CACHE_DEFAULT_SECONDS
+    )
 
 
 class ServiceSettings(Settings):
@@ -228,9 +275,21 @@ class ServiceSettings(Settings):
     openai_output: OpenAIOutput = _variable(OPENAI_OUTPUT, _choice("tools", "json_schema"), default="tools")
     openai_api_key_secret_arn: str | None = _variable(OPENAI_API_KEY_SECRET_ARN, default=None)
     openai_api_key: str | None = _variable(OPENAI_API_KEY, default=None)
+    # Webhook targets on this machine's loopback (checked at registration and at delivery).
+    webhook_allow_loopback: bool = _variable(WEBHOOK_ALLOW_LOOPBACK, _flag, default=False)
+    # Webhook deliveries: the queue the delivery worker reads (functions granted deliveries:send),
+    # and the retry schedule's scale (1 when deployed; the local cloud shortens it).
+    delivery_queue_url: str | None = _variable(DELIVERY_QUEUE_URL, default=None)
+    webhook_retry_scale: float = _variable(WEBHOOK_RETRY_SCALE, _seconds(positive=True), default=1.0)
 
     def problems(self) -> list[str]:
         problems = super().problems()
+        if self.environment == "aws" and self.webhook_allow_loopback:
+            problems.append(
+                f"{WEBHOOK_ALLOW_LOOPBACK}=true is for the local cloud; deployed webhooks reach public addresses only"
+            )
+        if self.environment == "aws" and self.webhook_retry_scale != 1.0:
+            problems.append(f"{WEBHOOK_RETRY_SCALE} is for the local cloud; deployed retries follow the schedule")
         if self.generator == "bedrock" and not self.bedrock_model_id:
             problems.append(f"{GENERATOR}=bedrock needs {BEDROCK_MODEL_ID}")
         if self.generator == "openai-compatible" and not (self.openai_base_url and self.openai_model):
@@ -249,8 +308,6 @@ class ApiSettings(ServiceSettings):
     usage_plans: Mapping[str, str] = _variable(USAGE_PLANS, _json_map, default=_NO_MAP)
     cursor_secret_arn: str | None = _variable(CURSOR_SECRET_ARN, default=None)
     cursor_secret: str | None = _variable(CURSOR_SECRET, default=None)
-    # The OAuth issuer (a custom domain's URL); None: derived from each request's Host and stage.
-    oauth_issuer: str | None = _variable(OAUTH_ISSUER, default=None)
     docs_url: str = _variable(DOCS_URL, default="/docs")
     # kiln.http.cors checks each origin's syntax.
     cors_allowed_origins: tuple[str, ...] = _variable(CORS_ALLOWED_ORIGINS, _list, default=())
@@ -261,6 +318,10 @@ class ApiSettings(ServiceSettings):
     # How long a rotated key's previous secret keeps working; None: kiln.domain.access's default.
     key_rotation_grace_seconds: float | None = _variable(
         KEY_ROTATION_GRACE_SECONDS, _seconds(positive=False), default=None
+    )
+    # How long a rotated webhook secret keeps signing; None: kiln.domain.webhooks's default (24 h).
+    webhook_secret_overlap_seconds: float | None = _variable(
+        WEBHOOK_SECRET_OVERLAP_SECONDS, _seconds(positive=False), default=None
     )
 
     def problems(self) -> list[str]:
@@ -283,6 +344,15 @@ class WorkerSettings(ServiceSettings):
     # How many times a model-written build whose verification fails is repaired and verified
     # again before the run fails (read by build_decompose, which fixes each run's allowance).
     build_repair_attempts: int = _variable(BUILD_REPAIR_ATTEMPTS, _whole(0), default=2)
+
+
+class LiveSettings(Settings):
+    """The WebSocket API's functions ($connect, $disconnect, $default); the table stream's
+    real-time consumer reads the same two variables."""
+
+    connections_table: str = _variable(CONNECTIONS_TABLE)
+    websocket_endpoint: str = _variable(WEBSOCKET_ENDPOINT)
+    api_url: str | None = _variable(API_URL, default=None)
 
 
 # --- loading --------------------------------------------------------------------------------------
@@ -404,8 +474,27 @@ def signing_keys_secret_arn() -> str | None:
     return _get(Settings, "signing_keys_secret_arn")
 
 
+def session_ttl_seconds() -> float:
+    """A session's absolute lifetime (12 h unless KILN_SESSION_TTL_SECONDS says otherwise)."""
+    return _get(Settings, "session_ttl_seconds")
+
+
+def session_idle_seconds() -> float:
+    """How long a session may go unused (30 min unless KILN_SESSION_IDLE_SECONDS says otherwise)."""
+    return _get(Settings, "session_idle_seconds")
+
+
+def oauth_refresh_lifetime_seconds() -> int:
+    """A grant's absolute lifetime: no refresh after it (30 days unless KILN_OAUTH_REFRESH_LIFETIME_SECONDS)."""
+    return int(_get(Settings, "oauth_refresh_lifetime_seconds"))
+
+
 def oauth_issuer() -> str | None:
-    return _get(ApiSettings, "oauth_issuer")
+    return _get(Settings, "oauth_issuer")
+
+
+def authorizer_cache_seconds() -> float:
+    return _get(AuthorizerSettings, "authorizer_cache_seconds")
 
 
 def docs_url() -> str:
@@ -422,6 +511,14 @@ def build_task_concurrency() -> int:
     return _get(ApiSettings, "build_task_concurrency")
 
 
+def delivery_queue_url() -> str:
+    return _needed(ServiceSettings, "delivery_queue_url", DELIVERY_QUEUE_URL)
+
+
+def webhook_retry_scale() -> float:
+    return _get(ServiceSettings, "webhook_retry_scale")
+
+
 def sse_hold_seconds() -> float:
     return _get(ApiSettings, "sse_hold_seconds")
 
@@ -429,6 +526,16 @@ def sse_hold_seconds() -> float:
 def key_rotation_grace_seconds() -> float | None:
     """None when unset: kiln.domain.access's default, 24 hours. Tests and the local cloud shorten it."""
     return _get(ApiSettings, "key_rotation_grace_seconds")
+
+
+def webhook_allow_loopback() -> bool:
+    """Whether webhooks may target 127.0.0.1 / localhost over http (the local cloud; never in aws)."""
+    return _get(ServiceSettings, "webhook_allow_loopback")
+
+
+def webhook_secret_overlap_seconds() -> float | None:
+    """None when unset: kiln.domain.webhooks's default, 24 hours. Tests and the local cloud shorten it."""
+    return _get(ApiSettings, "webhook_secret_overlap_seconds")
 
 
 def verify_timeout_seconds() -> float:
@@ -444,3 +551,20 @@ def sandbox_function() -> str:
     """The build sandbox function (name or ARN) build_verify invokes to run generated code
     (set by CDK where the `sandbox:invoke` grant is, and by the local cloud)."""
     return _needed(WorkerSettings, "sandbox_function", SANDBOX_FUNCTION)
+
+
+def connections_table() -> str:
+    """The table of WebSocket connections and subscriptions (kiln.adapters.dynamodb.connections)."""
+    return _get(LiveSettings, "connections_table")
+
+
+def websocket_endpoint() -> str:
+    """Where PostToConnection goes: the WebSocket API's management endpoint."""
+    return _get(LiveSettings, "websocket_endpoint")
+
+
+def live_token_audience() -> str:
+    """The issuer and audience a token sent over a WebSocket must name: KILN_OAUTH_ISSUER when
+    set (a custom domain), else the REST API's URL (KILN_API_URL); empty: no token is accepted."""
+    issuer = os.environ.get(OAUTH_ISSUER, "").strip() or (_get(LiveSettings, "api_url") or "")
+    return issuer.rstrip("/")

@@ -23,6 +23,10 @@ PREFIXES = {
     "conversion": "conv",
     "upload": "upl",
     "user": "usr",
+    "webhook": "wh",
+    "event": "evt",  # a custom event (POST /v1/events)
+    "delivery": "dlv",  # a webhook delivery (kiln.domain.deliveries makes its ids)
+    "session": "sess",
     "oauth_client": "client",
     "oauth_grant": "grant",
 }

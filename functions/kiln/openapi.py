@@ -49,7 +49,7 @@ from kiln.domain.views import id_pattern
 from kiln.envelope import CATALOG, ErrorCode
 from kiln.handlers.docs_assets import ASSETS
 from kiln.http.contract import Answer, Contract, contract_of, path_kinds
-from kiln.routes import AUTHORIZER_CACHE_TTL_SECONDS, BINARY_MEDIA_TYPES, ROUTES, Route
+from kiln.routes import BINARY_MEDIA_TYPES, ROUTES, Route
 
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
@@ -224,9 +224,15 @@ HEADERS: dict[str, dict[str, Any]] = {
     "WWW-Authenticate": _header('RFC 6750 Bearer challenge (`error="insufficient_scope"` and the scope on 403).'),
     "Cache-Control": _header("Caching directives (`no-store` on secrets and presigned redirects)."),
     "Content-Security-Policy": _header(
-        "Allows this origin only: the page's scripts and stylesheet are Kiln's own (`/docs/{asset}`)."
+        "What the page may load and where its forms may post: this origin only (the documentation's scripts "
+        "and stylesheet are Kiln's own, `/docs/{asset}`; the OAuth pages have no script, and their forms may also "
+        "lead to the client's redirect URI); never framed."
     ),
     "ETag": _header("The content's tag, for `If-None-Match`."),
+    "Set-Cookie": _header(
+        "The session cookie: `__Host-kiln_session=<token>; Path=/; HttpOnly; Secure; SameSite=Lax; "
+        "Max-Age=<seconds>` on sign-in, the same with an empty value and `Max-Age=0` on sign-out."
+    ),
 }
 _RATE_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "RateLimit-Policy", "RateLimit")
 _DEPRECATION_HEADERS = ("Deprecation", "Sunset", "Link")
@@ -241,6 +247,15 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "query is 422 IDEMPOTENCY_KEY_REUSED, a first request still running 409 "
         "IDEMPOTENCY_KEY_IN_USE. 1-255 printable ASCII characters, bare or in double quotes.",
         "schema": {"type": "string", "pattern": '^(?:[!#-~](?:[ -~]{0,253}[!-~])?|"[ -~]{1,255}")$'},
+    },
+    "CsrfToken": {
+        "name": "X-CSRF-Token",
+        "in": "header",
+        "required": False,
+        "description": "Required when the request is authenticated by the session cookie: the session's "
+        "`csrfToken` (from sign-in or GET /v1/sessions/current). Without it, or with another, a change made "
+        'with the cookie is 403 FORBIDDEN with `details.reason: "csrf"`. API keys and access tokens need none.',
+        "schema": {"type": "string"},
     },
     "IfNoneMatch": {
         "name": "If-None-Match",
@@ -266,6 +281,9 @@ _PATH_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
     "workspaceId": (_id("workspace"), "The workspace's id."),
     "keyId": (_id("api_key"), "The API key's id."),
     "userId": (_id("user"), "The person's id."),
+    "clientId": (_id("oauth_client"), "The OAuth client's id."),
+    "webhookId": (_id("webhook"), "The webhook's id."),
+    "deliveryId": (_id("delivery"), "The delivery's id."),
     "taskId": (_str(pattern="^task-[0-9]{3}$"), "The task's id within its run (`task-001`)."),
     "path": (_str(minLength=1), "A repository file path, slashes included (`src/app.py`)."),
     "asset": (
@@ -621,6 +639,7 @@ def _parameters(route: Route, contract: Contract, schemas: _Schemas) -> list[dic
         parameters.append({"$ref": f"#/components/parameters/{name}"})
     if route.authorized and route.method in MUTATING:
         parameters.append({"$ref": "#/components/parameters/IdempotencyKey"})
+        parameters.append({"$ref": "#/components/parameters/CsrfToken"})
     return parameters
 
 
@@ -703,8 +722,10 @@ _TAGS = {
     "archives": "Exports, uploads, imports and conversions (asynchronous operations).",
     "operations": "The strict status of any asynchronous operation.",
     "workspaces": "Workspaces (admin).",
+    "admin": "Deployment-wide counters (admin).",
     "api-keys": "API keys.",
     "users": "The people of a workspace (admin); passwords are never returned.",
+    "webhooks": "Webhooks (signed, SSRF-safe deliveries of workspace events), their delivery log, custom events.",
     "oauth": "OAuth 2.1 authorization server discovery: metadata and signing keys.",
 }
 
@@ -717,10 +738,12 @@ Every error, from every layer: `{{"success": false, "data": null, "error": {{"co
 "details"}}}}`. Unknown request fields are rejected with `VALIDATION_ERROR`. Every response carries \
 `X-Request-Id`.
 
-**Authentication.** `Authorization: Bearer kiln_...` (an API key). Each operation lists the scopes it \
-requires in its security requirement and description. A key may carry a path allow-list: outside it \
-every route answers 404 `ENDPOINT_NOT_FOUND`. A revoked key stops working within \
-{AUTHORIZER_CACHE_TTL_SECONDS} s.
+**Authentication.** `Authorization: Bearer kiln_...` (an API key), `Authorization: Bearer <access token>` \
+(OAuth 2.1, on behalf of a person) or the `__Host-kiln_session` cookie (a signed-in browser). A present \
+`Authorization` header decides alone: a bad one answers 401 whatever the cookie. Each operation lists \
+the scopes it requires in its security requirement and description. A key may carry a path allow-list: \
+outside it every route answers 404 `ENDPOINT_NOT_FOUND`. A revoked key or token stops working within \
+{config.AUTHORIZER_CACHE_DEFAULT_SECONDS:g} s; signing out ends a session at once.
 
 **Limits.** Every authenticated response carries `X-RateLimit-Limit`, `X-RateLimit-Remaining`, \
 `X-RateLimit-Reset` (the tightest policy) and the IETF draft `RateLimit-Policy` / `RateLimit` headers; \

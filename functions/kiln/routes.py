@@ -134,6 +134,107 @@ ROUTES: tuple[Route, ...] = (
         group="identity",
         grants=("signing-keys:read",),
     ),
+    # The sign-in and consent pages (CONTRACT section 7): HTML for a browser's top-level
+    # navigation, so no authorizer (the function reads the session cookie itself), no envelope,
+    # no CORS. Both methods share one module; the form's POST has a name of its own.
+    Route(
+        "GET",
+        "/oauth/authorize",
+        "oauth_authorize",
+        "The OAuth sign-in and consent page of an authorization request (HTML)",
+        authorized=False,
+        category="none",
+        tags=("oauth",),
+        group="identity",
+        grants=("table:write",),  # reading the session records its use (at most once a minute)
+    ),
+    Route(
+        "POST",
+        "/oauth/authorize",
+        "oauth_authorize",
+        "Sign in, approve or deny an authorization request (the pages' form)",
+        authorized=False,
+        category="none",
+        tags=("oauth",),
+        group="identity",
+        grants=("table:write",),  # sessions, the sign-in throttle, authorization codes
+        route_name="oauth_authorize_submit",
+    ),
+    # The token endpoints (CONTRACT section 7): form-encoded, RFC 6749 error JSON, not the
+    # envelope. Token and revoke are public (a public client has no credential but its code or
+    # refresh token); nothing holding tokens is ever replayed.
+    Route(
+        "POST",
+        "/oauth/token",
+        "oauth_token",
+        "Exchange an authorization code (PKCE) or a refresh token for tokens",
+        authorized=False,
+        category="none",
+        tags=("oauth",),
+        group="identity",
+        grants=("table:write", "signing-keys:read"),
+        replay="none",
+    ),
+    Route(
+        "POST",
+        "/oauth/revoke",
+        "oauth_revoke",
+        "Revoke a refresh or access token, and its grant (RFC 7009)",
+        authorized=False,
+        category="none",
+        tags=("oauth",),
+        group="identity",
+        grants=("table:write", "signing-keys:read"),
+        replay="none",
+    ),
+    Route(
+        "POST",
+        "/oauth/introspect",
+        "oauth_introspect",
+        "Describe a token of this workspace (RFC 7662)",
+        scopes=("admin",),
+        category="read",
+        tags=("oauth",),
+        group="identity",
+        grants=("table:read", "signing-keys:read"),
+        replay="none",
+    ),
+    # OAuth clients of a workspace: registering an app that can obtain people's tokens is an admin act.
+    Route(
+        "POST",
+        "/v1/oauth/clients",
+        "oauth_clients_create",
+        "Register a public OAuth client (redirect URIs matched exactly)",
+        scopes=("admin",),
+        category="write",
+        status=201,
+        tags=("oauth",),
+        group="identity",
+        grants=("table:write",),
+    ),
+    Route(
+        "GET",
+        "/v1/oauth/clients",
+        "oauth_clients_list",
+        "List the workspace's OAuth clients",
+        scopes=("admin",),
+        category="read",
+        tags=("oauth",),
+        group="identity",
+        grants=("table:read", "cursor-secret:read"),
+    ),
+    Route(
+        "DELETE",
+        "/v1/oauth/clients/{clientId}",
+        "oauth_clients_delete",
+        "Remove an OAuth client and revoke its grants",
+        scopes=("admin",),
+        category="write",
+        status=204,
+        tags=("oauth",),
+        group="identity",
+        grants=("table:write",),
+    ),
     Route(
         "POST",
         "/v1/projects",
@@ -612,6 +713,18 @@ ROUTES: tuple[Route, ...] = (
         grants=("table:write",),
         replay="without-secret",
     ),
+    # Deployment-wide counters (CONTRACT section 8), kept by the table stream's stats consumer.
+    Route(
+        "GET",
+        "/v1/admin/stats",
+        "admin_stats",
+        "Deployment-wide counters: projects, runs, running workflows, exports, webhook deliveries",
+        scopes=("admin",),
+        category="read",
+        tags=("admin",),
+        group="access",
+        grants=("table:read",),
+    ),
     # People of a workspace (CONTRACT section 7): admin only; scopes granted within the caller's.
     Route(
         "POST",
@@ -670,6 +783,167 @@ ROUTES: tuple[Route, ...] = (
         group="access",
         grants=("table:write",),
     ),
+    # Browser sessions (CONTRACT section 7, kiln.domain.sessions). Signing in needs no credential
+    # yet, so it is not metered per key: the sign-in throttle (5 failures per email in 15 minutes)
+    # is its limit. Its answer holds a fresh cookie: an Idempotency-Key must never hand it out
+    # again, nor keep the body (the password) anywhere. The current session's routes need the
+    # cookie itself (any other credential gets 404), and no scope: a person may always see and
+    # end their own session. Sign-out is idempotent by nature, so it is never replayed either.
+    Route(
+        "POST",
+        "/v1/sessions",
+        "sessions_create",
+        "Sign in with email and password: a session cookie and its CSRF token",
+        authorized=False,
+        category="none",
+        status=201,
+        tags=("sessions",),
+        group="identity",
+        grants=("table:write",),
+        replay="none",
+    ),
+    Route(
+        "GET",
+        "/v1/sessions/current",
+        "sessions_current_get",
+        "The session of this cookie: the person, the CSRF token and the expiry",
+        category="read",
+        tags=("sessions",),
+        group="identity",
+        grants=("table:read",),
+    ),
+    Route(
+        "DELETE",
+        "/v1/sessions/current",
+        "sessions_current_delete",
+        "Sign out: end the session of this cookie and clear the cookie",
+        category="write",
+        status=204,
+        tags=("sessions",),
+        group="identity",
+        grants=("table:write",),
+        replay="none",
+    ),
+    # Webhooks and custom events (CONTRACT section 8, docs/events.md). Reading a webhook needs only
+    # project:read: no answer but create's and rotate-secret's ever holds its secret. Changing one,
+    # or emitting an event, needs project:write. `workspaceId` reaches another workspace (admin).
+    Route(
+        "POST",
+        "/v1/webhooks",
+        "webhooks_create",
+        "Subscribe a URL to the workspace's events (the signing secret is shown once)",
+        scopes=("project:write",),
+        category="write",
+        status=201,
+        tags=("webhooks",),
+        group="webhooks",
+        grants=("table:write",),
+        replay="without-secret",
+    ),
+    Route(
+        "GET",
+        "/v1/webhooks",
+        "webhooks_list",
+        "List webhooks (never their secrets)",
+        scopes=("project:read",),
+        category="read",
+        tags=("webhooks",),
+        group="webhooks",
+        grants=("table:read", "cursor-secret:read"),
+    ),
+    Route(
+        "GET",
+        "/v1/webhooks/{webhookId}",
+        "webhooks_get",
+        "Get a webhook",
+        scopes=("project:read",),
+        category="read",
+        tags=("webhooks",),
+        group="webhooks",
+        grants=("table:read",),
+    ),
+    Route(
+        "PATCH",
+        "/v1/webhooks/{webhookId}",
+        "webhooks_update",
+        "Change a webhook's url, events, description or status",
+        scopes=("project:write",),
+        category="write",
+        tags=("webhooks",),
+        group="webhooks",
+        grants=("table:write",),
+    ),
+    Route(
+        "DELETE",
+        "/v1/webhooks/{webhookId}",
+        "webhooks_delete",
+        "Delete a webhook",
+        scopes=("project:write",),
+        category="write",
+        status=204,
+        tags=("webhooks",),
+        group="webhooks",
+        grants=("table:write",),
+    ),
+    Route(
+        "POST",
+        "/v1/webhooks/{webhookId}/rotate-secret",
+        "webhooks_rotate_secret",
+        "A new signing secret (shown once); the previous one keeps signing for an overlap",
+        scopes=("project:write",),
+        category="write",
+        tags=("webhooks",),
+        group="webhooks",
+        grants=("table:write",),
+        replay="without-secret",
+    ),
+    Route(
+        "POST",
+        "/v1/webhooks/{webhookId}/test",
+        "webhooks_test",
+        "Send the webhook a signed webhook.test event",
+        scopes=("project:write",),
+        category="write",
+        status=202,
+        tags=("webhooks",),
+        group="webhooks",
+        grants=("table:write", "deliveries:send"),
+    ),
+    Route(
+        "GET",
+        "/v1/webhooks/{webhookId}/deliveries",
+        "webhooks_deliveries_list",
+        "A webhook's deliveries with every attempt, newest first",
+        scopes=("project:read",),
+        category="read",
+        tags=("webhooks",),
+        group="webhooks",
+        grants=("table:read", "cursor-secret:read"),
+    ),
+    Route(
+        "POST",
+        "/v1/webhooks/{webhookId}/deliveries/{deliveryId}/redeliver",
+        "webhooks_deliveries_redeliver",
+        "Send a delivery's event again, now",
+        scopes=("project:write",),
+        category="write",
+        status=202,
+        tags=("webhooks",),
+        group="webhooks",
+        grants=("table:write", "deliveries:send"),
+    ),
+    Route(
+        "POST",
+        "/v1/events",
+        "events_create",
+        "Emit a custom event (custom.<name>) to the workspace's matching webhooks",
+        scopes=("project:write",),
+        category="write",
+        status=202,
+        tags=("webhooks",),
+        group="webhooks",
+        grants=("table:write",),
+    ),
     # The API described by itself, served by their own functions (kept off every other cold start).
     Route(
         "GET",
@@ -722,6 +996,9 @@ class Worker:
     # An EventBridge schedule expression ("rate(1 hour)"): the worker runs on its own at that
     # period (infra/workflows.py adds the rule) instead of being invoked by a workflow.
     schedule: str | None = None
+    # An event source mapping feeds it (infra/events.py; locally a poller in local/): the main
+    # table's stream, or the webhook delivery queue.
+    source: Literal["table-stream", "delivery-queue"] | None = None
 
     def __post_init__(self) -> None:
         if self.sandbox and self.grants:
@@ -828,6 +1105,25 @@ WORKERS: tuple[Worker, ...] = (
         timeout_seconds=120,
         grants=("table:write", "bucket:write"),
     ),
+    # Events (CONTRACT section 8, docs/events.md): every change of the table, handed to the
+    # consumers of kiln.workers.table_stream.CONSUMERS; table:write for what they record
+    # (deliveries), deliveries:send to queue each delivery's first attempt.
+    Worker(
+        "table_stream",
+        "Hands each change of the table's stream to its consumers (webhook fan-out, stats, real time)",
+        timeout_seconds=120,
+        grants=("table:write", "table-stream:read", "deliveries:send"),
+        source="table-stream",
+    ),
+    # One attempt per message, 15 s at most each: a batch of 5 fits the timeout with room.
+    Worker(
+        "webhook_deliver",
+        "Makes one signed attempt of a webhook delivery and schedules the next after a failure",
+        timeout_seconds=90,
+        memory_mb=256,
+        grants=("table:write", "deliveries:send", "deliveries:receive"),
+        source="delivery-queue",
+    ),
 )
 
 
@@ -890,10 +1186,17 @@ BINARY_MEDIA_TYPES: tuple[str, ...] = (
 
 AUTHORIZER_HANDLER = "kiln.handlers.authorizer.handler"
 # table:touch: the authorizer records a key's lastUsedAt (at most once a minute, conditionally).
-AUTHORIZER_GRANTS: tuple[str, ...] = ("table:read", "table:touch")
-# Seconds API Gateway (and the local emulator) caches an authorizer answer per token: the
-# longest a revoked key keeps working.
-AUTHORIZER_CACHE_TTL_SECONDS = 60
+# signing-keys:read: it verifies access tokens with the published keys.
+AUTHORIZER_GRANTS: tuple[str, ...] = ("table:read", "table:touch", "signing-keys:read")
+# The authorizer's configuration, read by infra/api.py and the local emulator alike. A REQUEST
+# authorizer, because a session cookie is not in `Authorization`. No identity sources: API
+# Gateway answers 401 without calling the function when a declared source is missing, and a
+# caller sends either `Authorization` or `Cookie`, not both. Without identity sources API
+# Gateway cannot cache (the TTL must be 0); the function caches its own answers instead
+# (kiln.domain.authentication, KILN_AUTHORIZER_CACHE_SECONDS).
+AUTHORIZER_TYPE = "REQUEST"
+AUTHORIZER_IDENTITY_SOURCES: tuple[str, ...] = ()  # mapping expressions: method.request.header.X
+AUTHORIZER_CACHE_TTL_SECONDS = 0
 # Answers 405 for any method a resource does not declare (wired as ANY on each resource).
 METHOD_NOT_ALLOWED_HANDLER = "kiln.handlers.method_not_allowed.handler"
 
@@ -916,6 +1219,11 @@ GRANTS: dict[str, str] = {
     "generator:invoke": "bedrock: InvokeModel on the configured model; openai-compatible: GetSecretValue on the "
     "endpoint key's secret; builtin: nothing",
     "sandbox:invoke": "lambda:InvokeFunction on the build sandbox function only (where generated code runs)",
+    "table-stream:read": "DescribeStream/GetRecords/GetShardIterator on the table's stream and ListStreams "
+    "(its event source mapping reads with the function's role)",
+    "deliveries:send": "SendMessage on the webhook delivery queue",
+    "deliveries:receive": "ReceiveMessage/DeleteMessage/ChangeMessageVisibility/GetQueueAttributes on the "
+    "webhook delivery queue (its event source mapping reads with the function's role)",
 }
 
 

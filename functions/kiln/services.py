@@ -27,30 +27,51 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from kiln import config
 
 if TYPE_CHECKING:  # imported where used: the authorizer and /health never load pydantic
+    from kiln.adapters.dynamodb.deliveries import DeliveryItems
+    from kiln.adapters.sqs import DeliveryQueue
+    from kiln.domain.deliveries import DeliveryService
     from kiln.adapters.apigateway import UsageKeyStore
     from kiln.adapters.dynamodb.access import AccessStore
     from kiln.adapters.dynamodb.catalog import ProjectCatalog
+    from kiln.adapters.dynamodb.custom_events import CustomEventItems
+    from kiln.adapters.dynamodb.oauth import OAuthStore
     from kiln.adapters.dynamodb.operations import OperationItems
     from kiln.adapters.dynamodb.people import PeopleStore
     from kiln.adapters.dynamodb.projects import ProjectStore
     from kiln.adapters.dynamodb.runs import EventStore, RunStore
+    from kiln.adapters.dynamodb.sessions import SessionStore
     from kiln.adapters.dynamodb.specs import SpecStore
+    from kiln.adapters.dynamodb.webhooks import WebhookStore
     from kiln.adapters.lambda_invoke import LambdaSandbox
     from kiln.adapters.s3_transfer import ArchiveStorage, Presigned
     from kiln.adapters.stepfunctions import ArchiveWorkflow, BuildWorkflow
+    from kiln.adapters.webhook_http import WebhookSender
     from kiln.clock import Clock
     from kiln.cursors import CursorCodec
     from kiln.domain.access import AccessService
     from kiln.domain.archive_steps import ArchiveSteps
+    from kiln.domain.authentication import Authenticator
     from kiln.domain.build_steps import BuildSteps, Verifier
+    from kiln.domain.custom_events import CustomEventService
     from kiln.domain.files import FileService
     from kiln.domain.generation import Generator
+    from kiln.domain.oauth import OAuthService
     from kiln.domain.operations import OperationService
     from kiln.domain.people import PeopleService
     from kiln.domain.projects import ProjectService
     from kiln.domain.repository import Repository
     from kiln.domain.runs import RunService
+    from kiln.domain.sessions import SessionService
     from kiln.domain.specs import SpecService
+    from kiln.domain.url_safety import Resolver
+    from kiln.domain.webhooks import WebhookService
+    from kiln.adapters.apigateway_management import ConnectionOutbox
+    from kiln.adapters.dynamodb.connections import ConnectionItems
+    from kiln.adapters.dynamodb.live import RunLocator
+    from kiln.adapters.dynamodb.stats import CounterItems
+    from kiln.domain.live import LiveService
+    from kiln.domain.stats import StatsService
+    from kiln.domain.tokens import KeySet, PublicKeyCache
 
 RepositoryFactory = Callable[[str, str], "Repository"]
 T = TypeVar("T")
@@ -118,6 +139,39 @@ class Services:
         from kiln.adapters.dynamodb.people import PeopleStore
 
         return PeopleStore()
+
+    @cached_property
+    def session_store(self) -> SessionStore:
+        """Sessions and the sign-in throttle's counters (SessionRepository and SignInAttempts)."""
+        from kiln.adapters.dynamodb.sessions import SessionStore
+
+        return SessionStore()
+
+    @cached_property
+    def webhook_store(self) -> WebhookStore:
+        from kiln.adapters.dynamodb.webhooks import WebhookStore
+
+        return WebhookStore()
+
+    @cached_property
+    def custom_event_store(self) -> CustomEventItems:
+        from kiln.adapters.dynamodb.custom_events import CustomEventItems
+
+        return CustomEventItems()
+
+    @cached_property
+    def resolver(self) -> Resolver:
+        """Host name -> addresses (the system resolver), for the webhook URL rules."""
+        from kiln.adapters.webhook_http import resolve
+
+        return resolve
+
+    @cached_property
+    def webhook_sender(self) -> WebhookSender:
+        """The SSRF-safe sender of webhook deliveries (the address rules checked on every attempt)."""
+        from kiln.adapters.webhook_http import WebhookSender
+
+        return WebhookSender(allow_loopback=config.webhook_allow_loopback(), resolve=self.resolver)
 
     @cached_property
     def usage_keys(self) -> UsageKeyStore:
@@ -258,10 +312,121 @@ class Services:
         return AccessService(self.access_store, self.usage_keys, self.clock, self.sleep)
 
     @cached_property
+    def token_keys(self) -> PublicKeyCache:
+        """The public keys access tokens are verified with, read from Secrets Manager on first
+        use and again only for an unknown kid (at most once per cooldown)."""
+        import time
+
+        from kiln.adapters.secrets import signing_keys
+        from kiln.domain.tokens import KeySet, PublicKeyCache
+
+        return PublicKeyCache(lambda: KeySet.from_json(signing_keys()).public_keys(), time.monotonic)
+
+    @cached_property
+    def signing_key_set(self) -> Callable[[], KeySet]:
+        """The whole key set, private keys included, for the routes that sign access tokens: read
+        from Secrets Manager at most once per SERVER_CACHE_SECONDS, so a promoted key signs
+        within that time of its promotion (it was published long before, kiln.domain.tokens)."""
+        import time
+
+        from kiln.adapters.secrets import signing_keys
+        from kiln.domain.tokens import SERVER_CACHE_SECONDS, KeySet
+
+        lock = threading.Lock()
+        held: dict[str, Any] = {}
+
+        def key_set() -> KeySet:
+            with lock:
+                now = time.monotonic()
+                if "set" not in held or now - held["at"] >= SERVER_CACHE_SECONDS:
+                    held.update(set=KeySet.from_json(signing_keys()), at=now)
+                key_set: KeySet = held["set"]
+                return key_set
+
+        return key_set
+
+    @cached_property
+    def oauth_store(self) -> OAuthStore:
+        from kiln.adapters.dynamodb.oauth import OAuthStore
+
+        return OAuthStore()
+
+    @cached_property
+    def oauth(self) -> OAuthService:
+        from kiln.domain.oauth import OAuthService
+
+        return OAuthService(
+            self.oauth_store,
+            self.people_store,
+            self.signing_key_set,
+            self.clock,
+            refresh_lifetime_seconds=config.oauth_refresh_lifetime_seconds(),
+        )
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        """The authorizer's credential chain, with its answers cached for this root's life."""
+        from kiln.domain.authentication import Authenticator
+
+        return Authenticator(
+            keys=self.access.authenticate,
+            token_keys=lambda: self.token_keys,
+            people=self.people_store,
+            workspaces=self.access_store,
+            grants=lambda: self.oauth,
+            sessions=lambda: self.sessions,
+            cache_seconds=config.authorizer_cache_seconds(),
+        )
+
+    @cached_property
     def people(self) -> PeopleService:
         from kiln.domain.people import PeopleService
 
-        return PeopleService(self.people_store, self.access_store, self.clock)
+        # Ends a person's sessions when they are deleted or their password changes; a function,
+        # since the session service checks passwords with this one (each built on first use only).
+        return PeopleService(
+            self.people_store,
+            self.access_store,
+            self.clock,
+            end_sessions=lambda workspace_id, user_id: self.sessions.end_all(workspace_id, user_id),
+            end_grants=lambda workspace_id, user_id: self.oauth.end_all_grants(workspace_id, user_id),
+        )
+
+    @cached_property
+    def sessions(self) -> SessionService:
+        from kiln.domain.sessions import SessionService
+
+        return SessionService(
+            self.session_store,
+            self.session_store,
+            self.people,
+            self.people_store,
+            self.clock,
+            ttl_seconds=config.session_ttl_seconds(),
+            idle_seconds=config.session_idle_seconds(),
+        )
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        from datetime import timedelta
+
+        from kiln.domain.webhooks import DEFAULT_SECRET_OVERLAP, WebhookService
+
+        seconds = config.webhook_secret_overlap_seconds()
+        return WebhookService(
+            self.webhook_store,
+            self.access_store,
+            self.resolver,
+            self.clock,
+            allow_loopback=config.webhook_allow_loopback(),
+            secret_overlap=DEFAULT_SECRET_OVERLAP if seconds is None else timedelta(seconds=seconds),
+        )
+
+    @cached_property
+    def custom_events(self) -> CustomEventService:
+        from kiln.domain.custom_events import CustomEventService
+
+        return CustomEventService(self.custom_event_store, self.clock)
 
     @cached_property
     def cursors(self) -> CursorCodec:
@@ -320,6 +485,95 @@ class Services:
         from kiln.domain.archive_steps import ArchiveSteps
 
         return ArchiveSteps(self.operation_store, self.archive_storage, self.catalog, self.repository, clock=self.clock)
+
+    # --- real time and stats (CONTRACT section 8) ---------------------------------------------
+
+    @cached_property
+    def connection_store(self) -> ConnectionItems:
+        from kiln.adapters.dynamodb.connections import ConnectionItems
+
+        return ConnectionItems()
+
+    @cached_property
+    def outbox(self) -> ConnectionOutbox:
+        """PostToConnection on the WebSocket API (the local cloud's gateway answers it locally)."""
+        from kiln.adapters.apigateway_management import ConnectionOutbox
+
+        return ConnectionOutbox()
+
+    @cached_property
+    def run_locator(self) -> RunLocator:
+        from kiln.adapters.dynamodb.live import RunLocator
+
+        return RunLocator()
+
+    @cached_property
+    def live(self) -> LiveService:
+        from kiln.domain.authentication import Credentials
+        from kiln.domain.live import Identity, LiveService
+
+        def authenticate(token: str) -> Identity | None:
+            # The REST authorizer's chain (API keys, access tokens), so a WebSocket accepts exactly
+            # the bearer credentials the REST API does.
+            found = self.authenticator.authenticate(
+                Credentials(f"Bearer {token}"), base_url=config.live_token_audience()
+            )
+            if found is None:
+                return None
+            who = found.principal
+            return Identity(who.workspace_id, who.key_id, frozenset(who.scopes), tuple(who.allowed_paths))
+
+        clock = self.clock
+        return LiveService(
+            self.connection_store,
+            self.outbox,
+            self.run_locator,
+            self.event_store,
+            authenticate,
+            lambda: int(clock().timestamp() * 1000),
+        )
+
+    @cached_property
+    def counter_store(self) -> CounterItems:
+        from kiln.adapters.dynamodb.stats import CounterItems
+
+        return CounterItems()
+
+    @cached_property
+    def stats(self) -> StatsService:
+        from kiln.adapters.dynamodb.stats import state_of
+        from kiln.domain.stats import StatsService
+
+        return StatsService(self.counter_store, state_of)
+
+    # --- webhook deliveries (kiln.domain.deliveries) ---------------------------------------------
+
+    @cached_property
+    def delivery_log(self) -> DeliveryItems:
+        from kiln.adapters.dynamodb.deliveries import DeliveryItems
+
+        return DeliveryItems()
+
+    @cached_property
+    def delivery_queue(self) -> DeliveryQueue:
+        from kiln.adapters.sqs import DeliveryQueue
+
+        return DeliveryQueue()
+
+    @cached_property
+    def deliveries(self) -> DeliveryService:
+        """Fan-out of workspace events, attempts and the delivery log (the stream consumer, the
+        delivery worker and the webhooks API's deliveries routes)."""
+        from kiln.domain.deliveries import DeliveryService
+
+        return DeliveryService(
+            self.delivery_log,
+            self.delivery_queue,
+            self.webhooks,
+            self.webhook_sender,
+            self.clock,
+            retry_scale=config.webhook_retry_scale(),
+        )
 
 
 def dependencies() -> tuple[str, ...]:

@@ -25,8 +25,10 @@ from tests.fakes.people import FakePeople
 from tests.fakes.projects import FakeProjects
 from tests.fakes.repository import FakeObjects, FakeRefs, FakeRepositories
 from tests.fakes.runs import FakeEvents, FakeRuns, FakeWorkflow
+from tests.fakes.sessions import FakeSessions
 from tests.fakes.specs import FakeSpecs
 from tests.fakes.storage import FakePresigner, FakeSink, FakeStorage
+from tests.fakes.webhooks import FakeCustomEvents, FakeSender, FakeWebhooks
 from tests.fakes.world import FakeWorld
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "ConditionFailed",
     "FakeAccess",
     "FakeCatalog",
+    "FakeCustomEvents",
     "FakeClock",
     "FakeEvents",
     "FakeExchange",
@@ -49,11 +52,14 @@ __all__ = [
     "FakeRepositories",
     "FakeRuns",
     "FakeSandbox",
+    "FakeSender",
+    "FakeSessions",
     "FakeSink",
     "FakeSpecs",
     "FakeStorage",
     "FakeUsageKeys",
     "FakeWorkflow",
+    "FakeWebhooks",
     "FakeWorld",
     "two_tasks",
 ]

@@ -15,7 +15,6 @@ from infra.workflows import placeholders
 from kiln.adapters import schema
 from kiln.envelope import JSON_CONTENT_TYPE, ErrorCode
 from kiln.routes import (
-    AUTHORIZER_CACHE_TTL_SECONDS,
     AUTHORIZER_HANDLER,
     BINARY_MEDIA_TYPES,
     METHOD_NOT_ALLOWED_HANDLER,
@@ -174,22 +173,6 @@ def test_every_resource_answers_405_for_undeclared_methods(main: Synth) -> None:
         assert f"<{mna_id}.Arn>" in join(any_method["Integration"]["Uri"])
     declared = {(r.method, r.path) for r in ROUTES} | {(m, r.path) for r in ROUTES for m in ("ANY", "OPTIONS")}
     assert set(methods) == declared  # OPTIONS: the CORS preflight (tests/infra/test_cors.py)
-
-
-def test_token_authorizer(main: Synth) -> None:
-    template = Template.from_json(main.root)
-    template.resource_count_is("AWS::ApiGateway::Authorizer", 1)
-    template.has_resource_properties(
-        "AWS::ApiGateway::Authorizer",
-        {
-            "Type": "TOKEN",
-            "IdentitySource": "method.request.header.Authorization",
-            "AuthorizerResultTtlInSeconds": AUTHORIZER_CACHE_TTL_SECONDS,
-        },
-    )
-    authorizer = next(v for v in main.root["Resources"].values() if v["Type"] == "AWS::ApiGateway::Authorizer")
-    _, logical_id, _ = functions(main)[AUTHORIZER_HANDLER]
-    assert f"<{logical_id}.Arn>" in join(authorizer["Properties"]["AuthorizerUri"])
 
 
 def test_rest_api_and_stage(main: Synth) -> None:

@@ -60,6 +60,7 @@ def test_a_token_signed_with_the_provisioned_keys_verifies_through_the_published
         scopes=("project:read",),
         workspace="ws_integration",
         now=int(time.time()),
+        grant_id="grant_integration",
     )
     client = jwt.PyJWKClient(metadata["jwks_uri"])
     signing_key = client.get_signing_key_from_jwt(token)
@@ -84,6 +85,7 @@ def test_a_token_signed_with_the_provisioned_keys_verifies_through_the_published
         scopes=(),
         workspace="ws_x",
         now=int(time.time()),
+        grant_id="grant_x",
     )
     with pytest.raises(jwt.PyJWKClientError):
         client.get_signing_key_from_jwt(stranger)

@@ -23,6 +23,8 @@ MISSING = {
     "workspaceId": "ws_01m885m8rskqxxjknrtpgbxzzz",
     "keyId": "key_01m885m8rskqxxjknrtpgbxzzz",
     "userId": "usr_01m885m8rskqxxjknrtpgbxzzz",
+    "webhookId": "wh_01m885m8rskqxxjknrtpgbxzzz",
+    "deliveryId": "dlv_01m885m8rskqxxjknrtpgbxzzz",
     "taskId": "task-001",
     "path": "README.md",
 }

@@ -17,8 +17,9 @@ from local.gateway import (
     MAX_PAYLOAD_BYTES,
     AuthorizerConfigurationError,
     Gateway,
-    TokenAuthorizer,
+    LambdaAuthorizer,
     build_event,
+    identity_source_value,
     method_arn,
     parse_authorizer_output,
     policy_allows,
@@ -224,6 +225,11 @@ class Lambdas:
 
     @staticmethod
     def allow(event: dict[str, Any]) -> dict[str, Any]:
+        """Like Kiln's authorizer for a good credential; no credential at all is refused."""
+        if event["type"] == "REQUEST" and not any(
+            name.lower() == "authorization" and value for name, value in (event["headers"] or {}).items()
+        ):
+            raise Exception("Unauthorized")
         return {
             "principalId": "key_1",
             "policyDocument": {
@@ -280,7 +286,7 @@ def plans() -> Plans:
 
 @pytest.fixture
 def http(lambdas, plans) -> Client:
-    gateway = Gateway(API, plans, TokenAuthorizer(invoke=lambdas), invoke=lambdas, log=lambda line: None)  # type: ignore[arg-type]
+    gateway = Gateway(API, plans, LambdaAuthorizer(invoke=lambdas), invoke=lambdas, log=lambda line: None)  # type: ignore[arg-type]
     return Client(gateway)
 
 
@@ -320,12 +326,56 @@ def test_public_route_skips_the_authorizer(http, lambdas, plans):
     assert plans.seen == []
 
 
-def test_missing_authorization_is_401_without_calling_the_authorizer(http, lambdas):
+def test_the_deployed_authorizer_declares_no_identity_source_so_the_function_decides(http, lambdas):
+    # kiln.routes: a REQUEST authorizer without identity sources (a caller sends a key, a token
+    # or a cookie), so a request without Authorization still reaches the function.
+    def reject(event):
+        raise Exception("Unauthorized")
+
+    lambdas.functions[routes.AUTHORIZER_HANDLER] = reject
     response = http.get("/v1/projects")
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="kiln"'
     assert envelope_error(response)["code"] == "UNAUTHORIZED"
+    assert lambdas.refs() == [routes.AUTHORIZER_HANDLER]
+
+
+def test_a_missing_declared_identity_source_is_401_without_calling_the_authorizer(lambdas, plans):
+    authorizer = LambdaAuthorizer(
+        invoke=lambdas,  # type: ignore[arg-type]
+        identity_sources=("method.request.header.Authorization", "method.request.header.Cookie"),
+    )
+    http = Client(Gateway(API, plans, authorizer, invoke=lambdas, log=lambda line: None))  # type: ignore[arg-type]
+    # One of two declared sources present: still refused before the function, as on AWS.
+    for authorization, cookie in ((None, None), (TOKEN, None), (None, "1"), ("", "1")):
+        # werkzeug's test client sends cookies from its own jar, never a Cookie header.
+        http.set_cookie("a", cookie) if cookie else http.delete_cookie("a")
+        headers = {"Authorization": authorization} if authorization is not None else {}
+        response = http.get("/v1/projects", headers=headers)
+        assert response.status_code == 401, (authorization, cookie)
+        assert envelope_error(response)["code"] == "UNAUTHORIZED"
     assert lambdas.calls == []
+    http.set_cookie("a", "1")
+    assert http.get("/v1/projects", headers={"Authorization": TOKEN}).status_code == 200
+    assert lambdas.refs()[0] == routes.AUTHORIZER_HANDLER
+
+
+def test_identity_sources_read_headers_case_insensitively_and_query_strings():
+    request = event(headers=[("authorization", "Bearer x"), ("Host", "h")], query_string="token=t")
+    assert identity_source_value("method.request.header.Authorization", request) == "Bearer x"
+    assert identity_source_value("method.request.querystring.token", request) == "t"
+    assert identity_source_value("method.request.header.Cookie", request) is None
+    with pytest.raises(ValueError):
+        identity_source_value("stageVariables.x", request)
+
+
+def test_impossible_configurations_are_refused_as_api_gateway_refuses_them():
+    with pytest.raises(ValueError):  # a cache needs identity sources to key on
+        LambdaAuthorizer(identity_sources=(), cache_seconds=60)
+    with pytest.raises(ValueError):
+        LambdaAuthorizer(authorizer_type="TOKEN", identity_sources=(), cache_seconds=0)
+    with pytest.raises(ValueError):
+        LambdaAuthorizer(authorizer_type="COGNITO_USER_POOLS")
 
 
 def test_unauthorized_from_the_authorizer_is_401(http, lambdas):
@@ -371,36 +421,92 @@ def test_an_invalid_authorizer_answer_is_503_like_the_deployed_configuration_err
 
 
 def test_authorized_event_carries_the_authorizer_context(http, lambdas, plans):
+    http.set_cookie("a", "1")
     response = http.get("/v1/projects/proj_1?x=1", headers={"Authorization": TOKEN})
     assert response.status_code == 200
     assert lambdas.refs() == [routes.AUTHORIZER_HANDLER, "kiln.handlers.projects_get.handler"]
     authorizer_event = lambdas.calls[0][1]
-    assert authorizer_event == {
-        "type": "TOKEN",
-        "authorizationToken": TOKEN,
-        "methodArn": method_arn(API, "GET", "/v1/projects/proj_1"),
+    # The REQUEST authorizer's event: the request itself, as the integration will see it
+    # (without a body, and before there is an authorizer context).
+    integration_event = response.json
+    assert authorizer_event["type"] == "REQUEST"
+    assert authorizer_event["methodArn"] == method_arn(API, "GET", "/v1/projects/proj_1")
+    for name in (
+        "resource",
+        "path",
+        "httpMethod",
+        "headers",
+        "multiValueHeaders",
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "pathParameters",
+        "stageVariables",
+    ):
+        assert authorizer_event[name] == integration_event[name], name
+    assert authorizer_event["headers"]["Cookie"] == "a=1"
+    assert authorizer_event["pathParameters"] == {"projectId": "proj_1"}
+    assert "body" not in authorizer_event and "authorizer" not in authorizer_event["requestContext"]
+    # The same request context, but before the authorizer answered: no principal, and no
+    # usage key yet (it comes from the authorizer's answer).
+    expected_context = {k: v for k, v in integration_event["requestContext"].items() if k != "authorizer"}
+    expected_context["identity"] = {
+        k: v for k, v in expected_context["identity"].items() if k not in ("apiKey", "apiKeyId")
     }
-    context = response.json["requestContext"]
+    assert authorizer_event["requestContext"] == expected_context
+    context = integration_event["requestContext"]
     assert context["authorizer"]["principalId"] == "key_1"
     assert context["authorizer"]["workspaceId"] == "ws_1"
     assert context["authorizer"]["scopes"] == "project:read"
     assert context["identity"]["apiKeyId"] == "apikey1"
-    assert response.json["pathParameters"] == {"projectId": "proj_1"}
+    assert integration_event["pathParameters"] == {"projectId": "proj_1"}
     assert plans.seen == ["usage-value"]
 
 
-def test_authorizer_answer_is_cached_per_token_across_routes(http, lambdas):
+def test_a_token_authorizer_gets_the_token_event(lambdas, plans):
+    authorizer = LambdaAuthorizer(
+        invoke=lambdas,  # type: ignore[arg-type]
+        authorizer_type="TOKEN",
+        identity_sources=("method.request.header.Authorization",),
+        cache_seconds=0,
+    )
+    http = Client(Gateway(API, plans, authorizer, invoke=lambdas, log=lambda line: None))  # type: ignore[arg-type]
+    assert http.get("/v1/projects/proj_1", headers={"Authorization": TOKEN}).status_code == 200
+    assert lambdas.calls[0][1] == {
+        "type": "TOKEN",
+        "authorizationToken": TOKEN,
+        "methodArn": method_arn(API, "GET", "/v1/projects/proj_1"),
+    }
+
+
+def test_the_deployed_configuration_calls_the_authorizer_on_every_request(http, lambdas):
+    for _ in range(3):
+        assert http.get("/v1/projects", headers={"Authorization": TOKEN}).status_code == 200
+    assert lambdas.refs().count(routes.AUTHORIZER_HANDLER) == 3
+
+
+def cached_client(lambdas, plans, clock=None, sources=("method.request.header.Authorization",)) -> Client:
+    authorizer = LambdaAuthorizer(
+        invoke=lambdas,  # type: ignore[arg-type]
+        identity_sources=sources,
+        cache_seconds=60,
+        **({"clock": clock} if clock else {}),
+    )
+    return Client(Gateway(API, plans, authorizer, invoke=lambdas, log=lambda line: None))  # type: ignore[arg-type]
+
+
+def test_a_cached_answer_is_keyed_by_the_identity_sources_across_routes(lambdas, plans):
+    http = cached_client(lambdas, plans, sources=("method.request.header.Authorization", "method.request.header.X-Id"))
     for path in ("/v1/projects", "/v1/projects/proj_1", "/v1/projects"):
-        assert http.get(path, headers={"Authorization": TOKEN}).status_code == 200
+        assert http.get(path, headers={"Authorization": TOKEN, "X-Id": "1", "Other": path}).status_code == 200
     assert lambdas.refs().count(routes.AUTHORIZER_HANDLER) == 1
-    assert http.get("/v1/projects", headers={"Authorization": TOKEN + "x"}).status_code == 200
-    assert lambdas.refs().count(routes.AUTHORIZER_HANDLER) == 2
+    assert http.get("/v1/projects", headers={"Authorization": TOKEN, "X-Id": "2"}).status_code == 200
+    assert http.get("/v1/projects", headers={"Authorization": TOKEN + "x", "X-Id": "1"}).status_code == 200
+    assert lambdas.refs().count(routes.AUTHORIZER_HANDLER) == 3
 
 
 def test_cache_expires_after_its_ttl(lambdas, plans):
     now = [0.0]
-    authorizer = TokenAuthorizer(invoke=lambdas, cache_seconds=60, clock=lambda: now[0])  # type: ignore[arg-type]
-    http = Client(Gateway(API, plans, authorizer, invoke=lambdas, log=lambda line: None))  # type: ignore[arg-type]
+    http = cached_client(lambdas, plans, clock=lambda: now[0])
     http.get("/v1/projects", headers={"Authorization": TOKEN})
     now[0] = 59.0
     http.get("/v1/projects", headers={"Authorization": TOKEN})
@@ -415,7 +521,7 @@ def test_cache_expires_after_its_ttl(lambdas, plans):
 )
 def test_usage_plan_refusals_carry_retry_after(lambdas, refusal, code):
     plans = Plans(Admission(refusal, retry_after=7, api_key_id="k"))
-    http = Client(Gateway(API, plans, TokenAuthorizer(invoke=lambdas), invoke=lambdas, log=lambda line: None))  # type: ignore[arg-type]
+    http = Client(Gateway(API, plans, LambdaAuthorizer(invoke=lambdas), invoke=lambdas, log=lambda line: None))  # type: ignore[arg-type]
     response = http.get("/v1/projects", headers={"Authorization": TOKEN})
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "7"
@@ -425,7 +531,7 @@ def test_usage_plan_refusals_carry_retry_after(lambdas, refusal, code):
 
 def test_a_usage_key_api_gateway_does_not_know_yet_is_a_retryable_503_not_a_401(lambdas):
     plans = Plans(Admission("INVALID_API_KEY"))
-    http = Client(Gateway(API, plans, TokenAuthorizer(invoke=lambdas), invoke=lambdas, log=lambda line: None))  # type: ignore[arg-type]
+    http = Client(Gateway(API, plans, LambdaAuthorizer(invoke=lambdas), invoke=lambdas, log=lambda line: None))  # type: ignore[arg-type]
     response = http.get("/v1/projects", headers={"Authorization": TOKEN})
     assert response.status_code == 503
     error = envelope_error(response)
@@ -521,7 +627,7 @@ def test_a_fresh_usage_key_answers_503_until_it_exists_then_200_at_once(lambdas,
     gateway = Gateway(
         API,
         UsagePlanEnforcer(directory),
-        TokenAuthorizer(invoke=lambdas, clock=clock),  # type: ignore[arg-type]
+        LambdaAuthorizer(invoke=lambdas, clock=clock),  # type: ignore[arg-type]
         invoke=lambdas,
         log=lambda line: None,
     )
@@ -553,7 +659,7 @@ def cors_client(lambdas, plans, *origins: str) -> Client:
         Gateway(
             API,
             plans,
-            TokenAuthorizer(invoke=lambdas),
+            LambdaAuthorizer(invoke=lambdas),
             invoke=lambdas,  # type: ignore[arg-type]
             log=lambda line: None,
             cors=CorsPolicy(origins),

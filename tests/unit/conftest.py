@@ -51,6 +51,9 @@ def cloud(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(config.TABLE_NAME, TABLE)
     monkeypatch.setenv(config.BUCKET_NAME, BUCKET)
     monkeypatch.setenv(config.ENVIRONMENT, "local")
+    # Handler tests revoke, rotate and expire credentials and ask the authorizer again at once:
+    # its warm-container cache is tested on its own (tests/unit/kiln/domain/test_authentication.py).
+    monkeypatch.setenv(config.AUTHORIZER_CACHE_SECONDS, "0")
     atomic.install()  # threads in tests see DynamoDB's atomic conditional writes
     with mock_aws():
         aws.reset()

@@ -34,6 +34,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -42,7 +43,7 @@ from kiln.clock import Clock, iso, utc_now
 from kiln.domain import tokens
 from kiln.domain.access import Principal, canonical_scopes, require_held_scopes
 from kiln.domain.people import Person
-from kiln.envelope import ErrorCode, KilnError, not_found, validation_error
+from kiln.envelope import KilnError, not_found, validation_error
 
 CODE_LIFETIME_SECONDS = 60
 DEFAULT_REFRESH_LIFETIME_SECONDS = 30 * 24 * 3600
@@ -464,3 +465,219 @@ class OAuthService:
             )
         )
         return code
+
+    # --- the token endpoint --------------------------------------------------------------------
+
+    def exchange_code(
+        self, code: str, client_id: str, redirect_uri: str, code_verifier: str, *, issuer: str
+    ) -> TokenResponse:
+        """grant_type=authorization_code: the code's first redemption opens its grant and answers
+        an access token and the family's first refresh token. A second redemption (even a
+        concurrent one) is refused and revokes that grant, so tokens obtained with a stolen or
+        intercepted code stop working."""
+        if not _VERIFIER.match(code_verifier):
+            raise OAuthError("invalid_request", "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~].")
+        client = self._known_client(client_id)
+        stored = self._repository.get_code(_sha256(code)) if _OPAQUE.match(code) else None
+        if stored is None:
+            raise _invalid_grant("The authorization code is unknown or expired.")
+        if stored.used:
+            self._repository.revoke_grant(stored.grant_id, iso(self._clock()))
+            raise _invalid_grant("The authorization code was already used; the tokens issued with it are revoked.")
+        now = self._epoch()
+        if now >= stored.expires_at:
+            raise _invalid_grant("The authorization code is unknown or expired.")
+        if stored.client_id != client.id:
+            raise _invalid_grant("The authorization code was issued to another client.")
+        if stored.redirect_uri != redirect_uri:
+            raise _invalid_grant("redirect_uri differs from the authorization request's.")
+        if not hmac.compare_digest(s256(code_verifier), stored.code_challenge):
+            raise _invalid_grant("code_verifier does not match the code_challenge.")
+        person = self._people.get_person(stored.workspace_id, stored.user_id)
+        if person is None:
+            raise _invalid_grant("The person who authorized this code no longer exists.")
+        at = iso(self._clock())
+        grant = Grant(
+            id=stored.grant_id,
+            workspace_id=stored.workspace_id,
+            user_id=stored.user_id,
+            client_id=client.id,
+            scopes=stored.scopes,
+            created_at=at,
+            expires_at=now + self._refresh_lifetime,
+        )
+        refresh_token, refresh = self._new_refresh_token(grant, at)
+        try:
+            self._repository.redeem_code(stored, grant, refresh)
+        except CodeAlreadyUsed:
+            # Another redemption won the race: this one is the reuse, and both lose the grant.
+            self._repository.revoke_grant(stored.grant_id, at)
+            raise _invalid_grant(
+                "The authorization code was already used; the tokens issued with it are revoked."
+            ) from None
+        return self._answer(grant, person, grant.scopes, refresh_token, issuer=issuer, now=now)
+
+    def refresh(self, refresh_token: str, client_id: str, scope: str | None, *, issuer: str) -> TokenResponse:
+        """grant_type=refresh_token: a new access token and a new refresh token; the one presented
+        is spent. A spent one presented again (a replay, or the loser of two concurrent
+        refreshes) revokes the whole family."""
+        client = self._known_client(client_id)
+        current = self._find_refresh_token(refresh_token)
+        if current is None or current.client_id != client.id:
+            raise _invalid_grant("The refresh token is unknown, expired or revoked.")
+        if current.status != "active":
+            self._repository.revoke_grant(current.grant_id, iso(self._clock()))
+            raise _invalid_grant("The refresh token was already used; its whole grant is revoked.")
+        grant = self._repository.get_grant(current.grant_id)
+        now = self._epoch()
+        if grant is None or not grant.active or now >= grant.expires_at:
+            raise _invalid_grant("The refresh token is unknown, expired or revoked.")
+        person = self._people.get_person(grant.workspace_id, grant.user_id)
+        if person is None:
+            raise _invalid_grant("The person who authorized this grant no longer exists.")
+        scopes = grant.scopes
+        if scope is not None:
+            requested = tuple(scope.split())
+            beyond = [s for s in requested if s not in grant.scopes]
+            if not requested or beyond:
+                raise OAuthError("invalid_scope", f"scope must be within the granted scopes: {' '.join(grant.scopes)}.")
+            scopes = tuple(s for s in grant.scopes if s in requested)
+        at = iso(self._clock())
+        new_token, successor = self._new_refresh_token(grant, at)
+        try:
+            self._repository.rotate_refresh_token(current, successor, at)
+        except RefreshTokenSpent:
+            self._repository.revoke_grant(current.grant_id, at)
+            raise _invalid_grant("The refresh token was already used; its whole grant is revoked.") from None
+        return self._answer(grant, person, scopes, new_token, issuer=issuer, now=now)
+
+    def _answer(
+        self, grant: Grant, person: Person, scopes: tuple[str, ...], refresh_token: str, *, issuer: str, now: int
+    ) -> TokenResponse:
+        # What the person still holds today: a scope taken from them since is not handed out.
+        effective = tuple(s for s in scopes if s in person.scopes)
+        if not effective:
+            self._repository.revoke_grant(grant.id, iso(self._clock()))
+            raise _invalid_grant("The person no longer holds any of the granted scopes.")
+        access_token = tokens.issue(
+            self._signing_keys().signing_key(),
+            issuer=issuer,
+            audience=issuer,
+            subject=person.id,
+            client_id=grant.client_id,
+            scopes=effective,
+            workspace=grant.workspace_id,
+            now=now,
+            grant_id=grant.id,
+        )
+        return TokenResponse(access_token, tokens.TOKEN_LIFETIME_SECONDS, refresh_token, effective)
+
+    def _known_client(self, client_id: str) -> OAuthClient:
+        client = self._repository.get_client(client_id) if ids.is_valid("oauth_client", client_id) else None
+        if client is None:
+            raise OAuthError("invalid_client", "Unknown client_id.")
+        return client
+
+    def _new_refresh_token(self, grant: Grant, at: str) -> tuple[str, RefreshToken]:
+        token = REFRESH_TOKEN_PREFIX + _opaque()
+        return token, RefreshToken(
+            token_hash=_sha256(token),
+            grant_id=grant.id,
+            client_id=grant.client_id,
+            workspace_id=grant.workspace_id,
+            user_id=grant.user_id,
+            scopes=grant.scopes,
+            created_at=at,
+            expires_at=grant.expires_at,
+        )
+
+    def _find_refresh_token(self, token: str) -> RefreshToken | None:
+        if not token.startswith(REFRESH_TOKEN_PREFIX) or not _OPAQUE.match(token[len(REFRESH_TOKEN_PREFIX) :]):
+            return None
+        return self._repository.get_refresh_token(_sha256(token))
+
+    def _access_token(self, token: str, issuer: str) -> tokens.AccessToken | None:
+        key_set = self._signing_keys()
+        keys = tokens.PublicKeyCache(key_set.public_keys, lambda: 0.0)
+        try:
+            return tokens.verify(token, keys, issuer=issuer, audience=issuer, now=self._epoch())
+        except tokens.TokenError:
+            return None
+
+    # --- grants (the authorizer, the people service) -------------------------------------------
+
+    def grant_active(self, grant_id: str) -> bool:
+        """Whether access tokens of this grant still work: one read, on every token request."""
+        if not ids.is_valid("oauth_grant", grant_id):
+            return False
+        grant = self._repository.get_grant(grant_id)
+        return grant is not None and grant.active
+
+    def end_all_grants(self, workspace_id: str, user_id: str) -> None:
+        """Revoke every grant of a person (deleted, or their password changed)."""
+        at = iso(self._clock())
+        for grant_id in self._repository.grant_ids_of_person(workspace_id, user_id):
+            self._repository.revoke_grant(grant_id, at)
+
+    # --- revocation (RFC 7009) and introspection (RFC 7662) ------------------------------------
+
+    def revoke(self, token: str, client_id: str, *, issuer: str) -> None:
+        """Revoke the grant of a refresh or access token of this client. An unknown, expired or
+        malformed token is no error (RFC 7009 section 2.2): the client's goal is met. Another
+        client's token is refused and left alone."""
+        client = self._known_client(client_id)
+        refresh = self._find_refresh_token(token)
+        if refresh is not None:
+            owner, grant_id = refresh.client_id, refresh.grant_id
+        else:
+            access = self._access_token(token, issuer)
+            if access is None:
+                return
+            owner, grant_id = access.client_id, access.grant_id
+        if owner != client.id:
+            raise OAuthError("unauthorized_client", "The token was not issued to this client.")
+        self._repository.revoke_grant(grant_id, iso(self._clock()))
+
+    def introspect(self, caller: Principal, token: str, *, issuer: str) -> Introspection:
+        """RFC 7662: what an active token of the caller's workspace stands for; `active: false`
+        alone for anything else (unknown, expired, revoked, another workspace's)."""
+        now = self._epoch()
+        refresh = self._find_refresh_token(token)
+        if refresh is not None:
+            if refresh.status != "active" or now >= refresh.expires_at or refresh.workspace_id != caller.workspace_id:
+                return INACTIVE
+            grant_id, user_id, client_id = refresh.grant_id, refresh.user_id, refresh.client_id
+            scopes, issued_at, expires_at = refresh.scopes, _epoch_of(refresh.created_at), refresh.expires_at
+            token_type, extra = "refresh_token", {}
+        else:
+            access = self._access_token(token, issuer)
+            if access is None or access.workspace != caller.workspace_id:
+                return INACTIVE
+            grant_id, user_id, client_id = access.grant_id, access.subject, access.client_id
+            scopes, issued_at, expires_at = tuple(access.scope.split()), access.issued_at, access.expires_at
+            token_type, extra = "Bearer", {"jti": access.jti}
+        if not self.grant_active(grant_id):
+            return INACTIVE
+        person = self._people.get_person(caller.workspace_id, user_id)
+        if person is None:
+            return INACTIVE
+        return Introspection(
+            True,
+            {
+                # What a resource server would honour today: the person's current scopes bound it.
+                "scope": " ".join(s for s in scopes if s in person.scopes),
+                "client_id": client_id,
+                "sub": user_id,
+                "exp": expires_at,
+                "iat": issued_at,
+                "iss": issuer,
+                "aud": issuer,
+                "token_type": token_type,
+                "workspace": caller.workspace_id,
+                **extra,
+            },
+        )
+
+
+def _epoch_of(stamp: str) -> int:
+    return int(datetime.fromisoformat(stamp).timestamp())

@@ -10,6 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kiln.domain.views import Timestamp, WorkspaceId, id_pattern
+from kiln.routes import Scope
+
 
 class View(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
@@ -48,3 +51,44 @@ class AuthorizationServerMetadata(View):
     code_challenge_methods_supported: list[Literal["S256"]]
     token_endpoint_auth_methods_supported: list[Literal["none"]]
     scopes_supported: list[str]
+    authorization_response_iss_parameter_supported: Literal[True] = Field(
+        description="RFC 9207: the redirects of /oauth/authorize carry `iss`, the issuer."
+    )
+
+
+class TokenAnswer(View):
+    """POST /oauth/token's answer (RFC 6749 section 5.1)."""
+
+    access_token: str = Field(description="A JWT (RFC 9068), 15 minutes; its `gid` claim names the grant.")
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str = Field(description="Opaque, single use: each refresh answers a new one.")
+    scope: str = Field(description="Space-separated scopes of the access token.")
+
+
+class TokenIntrospection(View):
+    """POST /oauth/introspect's answer (RFC 7662): only `active: false` for an inactive token."""
+
+    active: bool
+    scope: str | None = None
+    client_id: str | None = None
+    sub: str | None = Field(default=None, description="The person's id.")
+    exp: int | None = None
+    iat: int | None = None
+    iss: str | None = None
+    aud: str | None = None
+    token_type: Literal["Bearer", "refresh_token"] | None = None
+    workspace: str | None = None
+    jti: str | None = None
+
+
+class OAuthClientView(View):
+    """A registered public client (no secret: PKCE S256 authenticates each code exchange)."""
+
+    id: str = Field(pattern=id_pattern("oauth_client"), description="The client id.")
+    clientId: str = Field(pattern=id_pattern("oauth_client"), description="The same id, as OAuth calls it.")
+    name: str = Field(description="Shown to people on the consent page.")
+    redirectUris: list[str] = Field(description="Matched exactly at authorization time.")
+    scopes: list[Scope] = Field(description="The most the client may ask a person for.")
+    workspaceId: WorkspaceId
+    createdAt: Timestamp

@@ -15,6 +15,9 @@ A password is never logged, never stored in clear and never part of any answer.
 `verify_password` answers one failure (None) for a wrong email and a wrong password alike,
 and spends the same KDF time on an unknown email (it hashes against a fixed dummy hash), so
 neither the answer nor its timing tells which emails exist.
+
+Deleting a person, or changing their password, ends their browser sessions (`end_sessions`,
+wired to kiln.domain.sessions.SessionService.end_all by kiln.services).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Protocol
@@ -220,10 +224,22 @@ def _email_taken() -> KilnError:
 
 
 class PeopleService:
-    def __init__(self, repository: PeopleRepository, workspaces: AccessRepository, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        repository: PeopleRepository,
+        workspaces: AccessRepository,
+        clock: Clock = utc_now,
+        end_sessions: Callable[[str, str], object] | None = None,
+        end_grants: Callable[[str, str], object] | None = None,
+    ) -> None:
         self._repository = repository
         self._workspaces = workspaces  # only to check that a named workspace exists
         self._clock = clock
+        # (workspace id, user id) -> end the person's sessions: kiln.domain.sessions.SessionService.end_all,
+        # given as a function because that service checks passwords with this one.
+        self._end_sessions = end_sessions
+        # Revokes the person's OAuth grants when they are deleted (kiln.domain.oauth.end_all_grants).
+        self._end_grants = end_grants
 
     def create(self, caller: Principal, request: PersonRequest) -> Person:
         workspace_id = self._target_workspace(caller, request.workspace_id, "body")
@@ -291,12 +307,18 @@ class PeopleService:
             raise _email_taken() from None
         except PersonMissing:
             raise _person_not_found(user_id) from None
+        if changes.password is not None and self._end_sessions is not None:
+            self._end_sessions(updated.workspace_id, updated.id)  # a new password signs every browser out
         return updated
 
     def delete(self, caller: Principal, user_id: str, workspace_id: str | None = None) -> None:
         person = self.get(caller, user_id, workspace_id)
         if not self._repository.delete_person(person):
             raise _person_not_found(user_id)
+        if self._end_sessions is not None:
+            self._end_sessions(person.workspace_id, person.id)
+        if self._end_grants is not None:
+            self._end_grants(person.workspace_id, person.id)
 
     def list_page(self, caller: Principal, workspace_id: str | None, page: int, size: int) -> tuple[list[Person], int]:
         return self._repository.list_people_page(self._target_workspace(caller, workspace_id, "query"), page, size)

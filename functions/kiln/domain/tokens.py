@@ -231,6 +231,9 @@ class AccessToken:
     issued_at: int
     expires_at: int
     jti: str
+    # The grant (refresh-token family) the token was issued from: revoking it ends the token
+    # before its expiry (kiln.domain.oauth.OAuthService.grant_active).
+    grant_id: str
 
 
 def issue(
@@ -243,6 +246,7 @@ def issue(
     scopes: tuple[str, ...],
     workspace: str,
     now: int,
+    grant_id: str,
 ) -> str:
     if key.state != "current":
         raise KeySetError(f"key {key.kid} is {key.state}: only the current key signs")
@@ -256,6 +260,7 @@ def issue(
         "iat": now,
         "exp": now + TOKEN_LIFETIME_SECONDS,
         "jti": secrets.token_urlsafe(16),
+        "gid": grant_id,
     }
     return jwt.encode(claims, key.private_key(), algorithm=ALGORITHM, headers={"typ": TOKEN_TYPE, "kid": key.kid})
 
@@ -288,7 +293,7 @@ class PublicKeyCache:
         return self._keys.get(kid)
 
 
-_REQUIRED = ("iss", "aud", "sub", "client_id", "scope", "workspace", "iat", "exp", "jti")
+_REQUIRED = ("iss", "aud", "sub", "client_id", "scope", "workspace", "iat", "exp", "jti", "gid")
 
 
 def verify(token: str, keys: PublicKeyCache, *, issuer: str, audience: str, now: int) -> AccessToken:
@@ -335,4 +340,5 @@ def verify(token: str, keys: PublicKeyCache, *, issuer: str, audience: str, now:
         issued_at=claims["iat"],
         expires_at=claims["exp"],
         jti=str(claims["jti"]),
+        grant_id=str(claims["gid"]),
     )

@@ -200,3 +200,20 @@ class User(View):
     createdAt: Timestamp
     updatedAt: Timestamp
     passwordChangedAt: Timestamp
+
+
+# --- sessions -------------------------------------------------------------------------------------
+
+
+class CurrentSession(View):
+    """A browser session: its person, the CSRF token its changes must carry, its expiry."""
+
+    user: User
+    csrfToken: str = Field(
+        description="Send it as `X-CSRF-Token` with every POST, PATCH, PUT and DELETE made with the session "
+        "cookie. Not a credential on its own; GET /v1/sessions/current returns it again."
+    )
+    expiresAt: Timestamp = Field(
+        description="When the session ends at the latest; it ends sooner when unused for a while "
+        "(30 minutes by default)."
+    )

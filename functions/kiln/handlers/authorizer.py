@@ -1,9 +1,19 @@
-"""API Gateway TOKEN authorizer: `Authorization: Bearer kiln_...` -> principal.
+"""API Gateway REQUEST authorizer: an API key, an access token or a session cookie -> principal.
 
-Returns an Allow policy for the whole stage (API Gateway caches the answer per token across
-routes, so the policy must not be route-specific; scopes are checked per route by
-kiln.http.api from the context returned here) and the workspace's usage key, so usage plans
-meter the workspace (`apiKeySource: AUTHORIZER`). Bad credentials raise "Unauthorized",
+A REQUEST authorizer, not a TOKEN one: a TOKEN authorizer sees one header, and the session
+cookie lives in `Cookie`, not `Authorization`. It declares no identity sources and API Gateway's
+result cache is off (kiln.routes.AUTHORIZER_IDENTITY_SOURCES, AUTHORIZER_CACHE_TTL_SECONDS = 0):
+API Gateway answers 401 without calling the function when a declared source is missing, so
+declaring `Authorization` would lock out every browser and declaring `Cookie` every key
+caller; and a REQUEST authorizer's cache needs identity sources to key on. The function keeps
+its own bounded cache instead (kiln.domain.authentication.Authenticator), keyed by the
+SHA-256 of the exact Authorization header, so a warm request with a key or token costs no
+DynamoDB read; revoking a key, a grant or a person takes effect within
+KILN_AUTHORIZER_CACHE_SECONDS (60 s by default, per container), and sessions are never cached.
+
+Returns an Allow policy for the whole stage (scopes are checked per route by kiln.http.api from
+the context returned here) and the workspace's usage key, so usage plans meter the workspace
+(`apiKeySource: AUTHORIZER`) whatever the credential. Bad credentials raise "Unauthorized",
 which API Gateway turns into its 401 gateway response.
 
 Good credentials of a workspace created a moment ago are allowed here like any others. API
@@ -18,7 +28,8 @@ import logging
 from typing import Any
 
 from kiln import config, services
-from kiln.domain.authentication import principal_context
+from kiln.domain.authentication import Credentials, principal_context
+from kiln.http.public_url import base_url
 
 logger = logging.getLogger("kiln.authorizer")
 config.load(config.AuthorizerSettings)  # the cold start fails on a missing or malformed variable
@@ -32,7 +43,9 @@ def _stage_arn(method_arn: str) -> str:
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    authentication = services.current().access.authenticate(event.get("authorizationToken"))
+    authentication = services.current().authenticator.authenticate(
+        Credentials.from_event(event), base_url=base_url(event)
+    )
     if authentication is None:
         raise Exception("Unauthorized")  # the exact message API Gateway maps to 401
     principal = authentication.principal

@@ -1,8 +1,7 @@
 """GET /.well-known/oauth-authorization-server: RFC 8414 metadata. Not enveloped, public, no pydantic.
 
-The issuer is KILN_OAUTH_ISSUER when set (a custom domain), else the URL this request reached:
-X-Forwarded-Proto (API Gateway sets it; https by default) and Host, plus `/<stage>` on an
-execute-api host, whose paths start with the stage (a custom domain's and the local cloud's do not).
+The issuer is the API's public base URL (kiln.http.public_url), the one the authorizer checks
+access tokens against.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from kiln import config
 from kiln.envelope import JSON_CONTENT_TYPE
 from kiln.http import cors
 from kiln.http.contract import Answer, Contract, described
+from kiln.http.public_url import base_url
 from kiln.routes import Scope
 
 config.load(config.ApiSettings)  # the cold start fails on a missing or malformed variable
@@ -21,23 +21,8 @@ config.load(config.ApiSettings)  # the cold start fails on a missing or malforme
 CACHE_CONTROL = "public, max-age=3600"
 
 
-def _header(event: dict[str, Any], name: str) -> str | None:
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == name and isinstance(value, str) and value:
-            return value.split(",")[0].strip()
-    return None
-
-
 def issuer(event: dict[str, Any]) -> str:
-    configured = config.oauth_issuer()
-    if configured:
-        return configured.rstrip("/")
-    context = event.get("requestContext") or {}
-    host = _header(event, "host") or context.get("domainName") or "localhost"
-    proto = _header(event, "x-forwarded-proto") or "https"
-    stage = context.get("stage")
-    prefix = f"/{stage}" if stage and ".execute-api." in host else ""
-    return f"{proto}://{host}{prefix}"
+    return base_url(event)
 
 
 def metadata(base: str) -> dict[str, Any]:
@@ -53,6 +38,8 @@ def metadata(base: str) -> dict[str, Any]:
         "code_challenge_methods_supported": ["S256"],
         "token_endpoint_auth_methods_supported": ["none"],
         "scopes_supported": list(get_args(Scope)),
+        # RFC 9207: every answer of /oauth/authorize names the issuer in `iss` (mix-up defence).
+        "authorization_response_iss_parameter_supported": True,
     }
 
 

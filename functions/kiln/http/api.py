@@ -9,9 +9,10 @@ authorizer context, path allow-list, rate limits and quotas, scopes, Idempotency
 envelope, request id. Handlers stay thin.
 
 Order: principal and path allow-list (before them the request is nobody's to count), the
-key's window and the workspace's daily quota (kiln.http.limits; a 429 or 503 ends here),
-scopes, the Idempotency-Key (kiln.http.idempotency: a replay or a 409/422 ends here), the
-annual quota of a build or export, the handler. Every response of a metered route carries
+CSRF token of a change made with a session cookie (a 403 ends here), the key's window and
+the workspace's daily quota (kiln.http.limits; a 429 or 503 ends here), scopes, the
+Idempotency-Key (kiln.http.idempotency: a replay or a 409/422 ends here), the annual quota
+of a build or export, the handler. Every response of a metered route carries
 the rate-limit headers, and every response of a deprecated route its deprecation headers,
 whatever its status.
 """
@@ -19,6 +20,8 @@ whatever its status.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import logging
 import re
 from collections.abc import Callable
@@ -79,6 +82,31 @@ def _identify(request: Request) -> None:
         raise KilnError(ErrorCode.ENDPOINT_NOT_FOUND, "No such endpoint.", {"path": request.path})
 
 
+CSRF_HEADER = "X-CSRF-Token"
+CHANGING_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+def _check_csrf(request: Request) -> None:
+    """A change made with the session cookie must carry the session's CSRF token.
+
+    A page of another site can make the browser send the cookie, but cannot read the token
+    (kiln.domain.sessions), so without it the request is refused. Keys and access tokens are
+    sent by the client itself and need none. Checked before the request is metered, so forged
+    requests do not spend the person's rate limit.
+    """
+    principal = request.principal
+    if principal is None or principal.credential != "session" or request.route.method not in CHANGING_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    expected = principal.csrf_hash or ""
+    if not sent or not expected or not hmac.compare_digest(hashlib.sha256(sent.encode()).hexdigest(), expected):
+        raise KilnError(
+            ErrorCode.FORBIDDEN,
+            f"A change made with the session cookie needs the session's {CSRF_HEADER} header.",
+            {"reason": "csrf", "header": CSRF_HEADER},
+        )
+
+
 def _check_scopes(request: Request) -> None:
     route, principal = request.route, request.principal
     if not route.authorized or principal is None:
@@ -130,6 +158,7 @@ def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = No
             event, route, request_id, headers, principal_of(event), dict(event.get("pathParameters") or {})
         )
         _identify(request)
+        _check_csrf(request)
         usage = limits.limiter().admit(request)
         _check_scopes(request)
         key = idempotency.key_of(request)

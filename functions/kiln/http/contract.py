@@ -90,6 +90,8 @@ PATH_IDS: dict[str, tuple[str, ...]] = {
     "exportId": ("export",),
     "workspaceId": ("workspace",),
     "keyId": ("api_key",),
+    "webhookId": ("webhook",),
+    "deliveryId": ("delivery",),
 }
 
 

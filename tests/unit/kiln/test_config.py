@@ -47,7 +47,7 @@ def test_api_settings_are_typed_from_the_environment():
         settings.usage_plans["free"] = "changed"  # type: ignore[index]
     with pytest.raises(AttributeError, match="ApiSettings is read-only"):
         settings.table_name = "another"
-    assert repr(settings).startswith("ApiSettings(environment='aws', table_name='kiln-table', bucket_name=")
+    assert repr(settings).startswith("ApiSettings(environment='aws', table_name='kiln-table', ")
 
 
 def test_defaults_apply_to_unset_and_empty_variables():
@@ -147,6 +147,19 @@ def test_loaded_settings_are_kept_until_reset(monkeypatch):
     config.reset()
     assert config.loaded(Settings) is None
     assert config.sse_hold_seconds() == 7.0
+
+
+def test_session_lifetimes_have_defaults_and_are_read_by_the_authorizer_too(monkeypatch):
+    assert config.session_ttl_seconds() == 12 * 3600 and config.session_idle_seconds() == 30 * 60
+    settings = AuthorizerSettings.from_environ(
+        {**BASE, config.SESSION_TTL_SECONDS: "3600", config.SESSION_IDLE_SECONDS: "90.5"}
+    )
+    assert settings.session_ttl_seconds == 3600.0 and settings.session_idle_seconds == 90.5
+    with pytest.raises(SettingsError, match="KILN_SESSION_IDLE_SECONDS must be a number of seconds > 0, got '0'"):
+        AuthorizerSettings.from_environ({**BASE, config.SESSION_IDLE_SECONDS: "0"})
+    monkeypatch.setenv(config.SESSION_TTL_SECONDS, "soon")
+    with pytest.raises(SettingsError, match="KILN_SESSION_TTL_SECONDS must be a number"):
+        config.session_ttl_seconds()
 
 
 def test_without_loaded_settings_an_accessor_reads_its_one_variable(monkeypatch):

@@ -18,6 +18,8 @@ def test_every_route_is_unique_and_has_a_handler_module():
 # revoke is bounded by its own scopes, allow-list and lifetime (kiln.domain.access), so these
 # routes need a principal but no particular scope.
 ANY_KEY = frozenset({"api_keys_create", "api_keys_list", "api_keys_revoke", "api_keys_rotate"})
+# A person's own session: only its cookie opens it, whatever the person's scopes.
+ANY_KEY |= {"sessions_current_get", "sessions_current_delete"}
 
 
 def test_authorized_routes_declare_scopes_and_grants_are_known():

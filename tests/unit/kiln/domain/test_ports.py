@@ -26,7 +26,9 @@ from kiln.domain.archives import Sink
 from kiln.domain.build_steps import BuildLedger
 from kiln.domain.builds import EventType, TaskStatus
 from kiln.domain.generation import Generator, Question, Repairs
+from kiln.domain.custom_events import CustomEventLog
 from kiln.domain.model_generation import Exchange
+from kiln.domain.oauth import OAuthRepository, PersonReader
 from kiln.domain.operations import (
     ArchiveWorkflow,
     ExportSources,
@@ -39,8 +41,8 @@ from kiln.domain.operations import (
     SourceResolver,
     Upload,
 )
-from kiln.domain.oauth import OAuthRepository, PersonReader
 from kiln.domain.people import PeopleRepository
+from kiln.domain.sessions import SessionRepository, SignInAttempts
 from kiln.domain.projects import (
     CursorRequest,
     CursorResult,
@@ -70,9 +72,11 @@ from kiln.domain.runs import (
 )
 from kiln.domain.specs import ChangedConcurrently, SpecRepository, SpecVersion
 from kiln.domain.verification import Sandbox
+from kiln.domain.webhooks import Sender, WebhookRepository
 from tests.fakes import (
     FakeAccess,
     FakeCatalog,
+    FakeCustomEvents,
     FakeEvents,
     FakeExchange,
     FakeGenerator,
@@ -86,11 +90,14 @@ from tests.fakes import (
     FakeRepairingGenerator,
     FakeRuns,
     FakeSandbox,
+    FakeSender,
+    FakeSessions,
     FakeSink,
     FakeSpecs,
     FakeStorage,
     FakeUsageKeys,
     FakeWorkflow,
+    FakeWebhooks,
     FakeWorld,
     two_tasks,
 )
@@ -116,6 +123,11 @@ FAKES: dict[type, tuple[type, ...]] = {
     AccessRepository: (FakeAccess,),
     UsageKeys: (FakeUsageKeys,),
     PeopleRepository: (FakePeople,),
+    WebhookRepository: (FakeWebhooks,),
+    Sender: (FakeSender,),
+    CustomEventLog: (FakeCustomEvents,),
+    SessionRepository: (FakeSessions,),
+    SignInAttempts: (FakeSessions,),
     OAuthRepository: (FakeOAuth,),
     PersonReader: (FakePeople,),
     Generator: (FakeGenerator, FakeRepairingGenerator),

@@ -52,6 +52,7 @@ def issue(key_set: KeySet, now: int = NOW, **overrides: Any) -> str:
         "scopes": ("project:read", "project:write"),
         "workspace": "ws_1",
         "now": now,
+        "grant_id": "grant_1",
     }
     claims.update(overrides)
     return tokens.issue(key_set.signing_key(), **claims)
@@ -75,6 +76,18 @@ def test_round_trip(key_set: KeySet) -> None:
     assert claims.scope == "project:read project:write"
     assert claims.expires_at - claims.issued_at == 15 * 60
     assert claims.jti and claims.jti != verify(issue(key_set), key_set).jti
+    assert claims.grant_id == "grant_1"
+
+
+def test_a_token_without_its_grant_id_is_refused(key_set: KeySet) -> None:
+    """Without `gid` a token could not be revoked with its grant: it is not one of ours."""
+    key = key_set.signing_key()
+    claims = jwt.decode(issue(key_set), options={"verify_signature": False})
+    del claims["gid"]
+    token = jwt.encode(claims, key.private_key(), algorithm="ES256", headers={"kid": key.kid, "typ": "at+jwt"})
+    with pytest.raises(TokenError) as raised:
+        verify(token, key_set)
+    assert raised.value.reason == "signature"
 
 
 def test_alg_none_is_refused(key_set: KeySet) -> None:
@@ -199,7 +212,15 @@ def test_only_the_current_key_signs(key_set: KeySet) -> None:
     [next_key] = [k for k in staged.keys if k.state == "next"]
     with pytest.raises(KeySetError):
         tokens.issue(
-            next_key, issuer=ISSUER, audience=AUDIENCE, subject="s", client_id="c", scopes=(), workspace="w", now=NOW
+            next_key,
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            subject="s",
+            client_id="c",
+            scopes=(),
+            workspace="w",
+            now=NOW,
+            grant_id="g",
         )
 
 

@@ -50,7 +50,9 @@ def admin(clock: FakeClock) -> str:
 
 def authorize(secret: str) -> dict:
     """The authorizer's answer for a secret; raises Exception("Unauthorized") for a 401."""
-    return authorizer.handler({"type": "TOKEN", "authorizationToken": f"Bearer {secret}", "methodArn": METHOD_ARN})
+    return authorizer.handler(
+        {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {"Authorization": f"Bearer {secret}"}}
+    )
 
 
 def authenticates(secret: str) -> bool:

@@ -1,4 +1,5 @@
-"""The TOKEN authorizer against moto: keys resolve to principals, everything else is 401."""
+"""The REQUEST authorizer against moto: keys, access tokens and session cookies resolve to
+principals, everything else is 401."""
 
 from __future__ import annotations
 
@@ -17,8 +18,22 @@ pytestmark = pytest.mark.usefixtures("cloud")
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abc123/prod/GET/v1/projects"
 
 
-def authorize(header: str | None) -> dict:
-    return authorizer.handler({"type": "TOKEN", "authorizationToken": header, "methodArn": METHOD_ARN})
+def authorize(header: str | None, cookie: str | None = None) -> dict:
+    """The deployed REQUEST authorizer's answer (a trimmed event: the headers are what it reads)."""
+    headers = {"Host": "abc123.execute-api.us-east-1.amazonaws.com", "X-Forwarded-Proto": "https"}
+    if header is not None:
+        headers["Authorization"] = header
+    if cookie is not None:
+        headers["Cookie"] = cookie
+    return authorizer.handler(
+        {
+            "type": "REQUEST",
+            "methodArn": METHOD_ARN,
+            "headers": headers,
+            "multiValueHeaders": {name: [value] for name, value in headers.items()},
+            "requestContext": {"stage": "prod", "domainName": headers["Host"]},
+        }
+    )
 
 
 def test_valid_key_resolves_to_principal_and_usage_key():

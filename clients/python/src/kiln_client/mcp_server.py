@@ -1,0 +1,176 @@
+"""Kiln's tools for AI assistants, served with the official MCP SDK (2.x, `MCPServer`).
+
+The set is small on purpose (some clients send a model only the first few dozen tools) and
+covers the loop: find or create a project, run the specification workflow, approve, build and
+watch it, read files, export. `read_only=True` registers no tool that changes anything; tools
+that do are annotated, and archiving is marked destructive."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel
+
+from kiln_client import _api
+from kiln_client.aio import AsyncKiln
+from kiln_client.errors import APIError, KilnError
+
+INSTRUCTIONS = (
+    "Kiln turns a project description into a specification and then into a verified codebase. "
+    "The loop: create_project -> clarify (returns questions) -> answer_questions -> get_spec -> "
+    "approve_spec -> start_build -> get_build until it is succeeded or failed -> list_files / "
+    "read_file -> export_project (returns a download URL)."
+)
+READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+class KilnTools:
+    """The tools, as methods over one async client (built on first use, inside the server's loop)."""
+
+    def __init__(self, api_key: str, base_url: str) -> None:
+        self.api_key, self.base_url = api_key, base_url
+        self._kiln: AsyncKiln | None = None
+
+    @property
+    def kiln(self) -> AsyncKiln:
+        if self._kiln is None:
+            self._kiln = AsyncKiln(self.api_key, self.base_url)
+        return self._kiln
+
+    # Read
+    async def find_projects(
+        self, search: str | None = None, status: str | None = None, limit: int = 20
+    ) -> dict[str, Any]:
+        """Find projects by text in their name or description and/or by status (draft, clarifying,
+        spec_review, approved, building, built, failed, archived); newest first."""
+        page = await self.kiln.list_projects(search=search, status=status, limit=max(1, min(limit, 100)))
+        return {"projects": plain(page.items), "hasMore": bool(page.pagination.get("hasMore"))}
+
+    async def get_project(self, project_id: str) -> dict[str, Any]:
+        """A project: its name, description, status and approved spec version."""
+        return plain(await self.kiln.get_project(project_id))
+
+    async def get_spec(self, project_id: str, version: int | None = None) -> dict[str, Any]:
+        """The specification's documents (SPEC.md, ACCEPTANCE.md, ROUTES.md, DATA.md) of the latest
+        version, or of `version`, with the list of every version."""
+        return plain(await self.kiln.get_spec(project_id, version))
+
+    async def get_build(self, project_id: str, run_id: str) -> dict[str, Any]:
+        """A build (run): its status (queued ... succeeded, failed, cancelled), each task and its
+        state, the counts, and the verification result once it ran."""
+        run = plain(await self.kiln.get_run(project_id, run_id))
+        run.pop("specSnapshot", None)  # the whole spec again: read it with get_spec
+        run.pop("tasksJson", None)
+        return run
+
+    async def list_build_events(
+        self, project_id: str, run_id: str, after: int | None = None, limit: int = 50
+    ) -> dict[str, Any]:
+        """The build's events in order (RUN_STARTED, TASK_STARTED, FILE_CREATED, TASK_COMPLETED,
+        VERIFICATION_COMPLETED, RUN_COMPLETED ...); pass the last id as `after` for the next ones."""
+        page = await self.kiln.call(_api.list_events(project_id, run_id, after=after, limit=max(1, min(limit, 100))))
+        return {"events": plain(page.items), "nextAfter": page.pagination.get("nextCursor")}
+
+    async def list_files(self, project_id: str, path: str = "/", ref: str = "main") -> dict[str, Any]:
+        """A directory of the generated code at `ref` (a branch or commit; default main)."""
+        return plain(await self.kiln.list_files(project_id, path, ref))
+
+    async def read_file(self, project_id: str, path: str, ref: str = "main") -> dict[str, Any]:
+        """A file of the generated code (text, or base64 for binary files)."""
+        return plain(await self.kiln.get_file(project_id, path, ref))
+
+    # Write
+    async def create_project(self, name: str, description: str) -> dict[str, Any]:
+        """Create a project from a name and a plain-language description (status draft)."""
+        return plain(await self.kiln.create_project(name, description))
+
+    async def clarify(self, project_id: str) -> dict[str, Any]:
+        """Ask for the clarifying questions of a draft project. Each has an id, a type
+        (single_choice, multi_choice, boolean, text), options, and whether it is required."""
+        return plain(await self.kiln.clarify(project_id))
+
+    async def answer_questions(self, project_id: str, answers: list[dict[str, Any]]) -> dict[str, Any]:
+        """Answer the clarifying questions: [{"questionId": ..., "answer": ...}] where answer is an
+        option (single_choice), a list of options (multi_choice), true/false or text. Writes spec
+        version 1 (status spec_review)."""
+        return plain(await self.kiln.answer(project_id, answers))
+
+    async def regenerate_spec(self, project_id: str, feedback: str) -> dict[str, Any]:
+        """Write a new specification version that applies the feedback."""
+        return plain(await self.kiln.regenerate(project_id, feedback))
+
+    async def approve_spec(self, project_id: str, version: int | None = None) -> dict[str, Any]:
+        """Approve a specification version (default: the latest) so the project can be built."""
+        return plain(await self.kiln.approve(project_id, version))
+
+    async def start_build(self, project_id: str) -> dict[str, Any]:
+        """Start building an approved project; follow it with get_build and list_build_events."""
+        return plain(await self.kiln.create_run(project_id))
+
+    async def export_project(self, project_id: str, format: Literal["zip", "tar.gz", "kiln"] = "zip") -> dict[str, Any]:
+        """Export the project's code (zip, tar.gz) or all of it (kiln) and return a download URL
+        valid for a few minutes."""
+        operation = await self.kiln.create_export(project_id, format)
+        finished = await self.kiln.wait_for_export(project_id, operation.id, timeout=120)
+        return plain(finished)
+
+    async def archive_project(self, project_id: str) -> dict[str, Any]:
+        """Archive a project (soft delete: it leaves the lists; its data is kept)."""
+        return plain(await self.kiln.archive_project(project_id))
+
+
+READ_TOOLS = ("find_projects", "get_project", "get_spec", "get_build", "list_build_events", "list_files", "read_file")
+WRITE_TOOLS = (
+    "create_project",
+    "clarify",
+    "answer_questions",
+    "regenerate_spec",
+    "approve_spec",
+    "start_build",
+    "export_project",
+)
+DESTRUCTIVE_TOOLS = ("archive_project",)
+
+
+def _guarded(method: Callable[..., Awaitable[dict[str, Any]]]) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """API errors become tool errors the model can read (code, message, details), not crashes."""
+
+    @functools.wraps(method)
+    async def call(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return await method(*args, **kwargs)
+        except APIError as error:
+            raise ToolError(f"{error.code} ({error.status}): {error.message} {error.details or ''}".strip()) from error
+        except KilnError as error:
+            raise ToolError(str(error)) from error
+
+    return call
+
+
+def build_server(api_key: str, base_url: str, *, read_only: bool = False) -> MCPServer:
+    tools = KilnTools(api_key, base_url)
+    server: MCPServer = MCPServer("kiln", instructions=INSTRUCTIONS)
+    groups = [(READ_TOOLS, READ)] + ([] if read_only else [(WRITE_TOOLS, WRITE), (DESTRUCTIVE_TOOLS, DESTRUCTIVE)])
+    for names, hints in groups:
+        for name in names:
+            server.add_tool(_guarded(getattr(tools, name)), name=name, annotations=hints)
+    return server
+
+
+def serve_stdio(api_key: str, base_url: str, *, read_only: bool = False) -> None:
+    build_server(api_key, base_url, read_only=read_only).run("stdio")
