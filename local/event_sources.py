@@ -149,7 +149,9 @@ class StreamPoller(_Poller):
     def _handle(self, pending: list[dict[str, Any]]) -> None:
         batch = list(pending)
         for attempt in range(1, STREAM_RETRY_ATTEMPTS + 1):
+            t0 = time.monotonic()
             failed = _failed_ids(self._invoke({"Records": batch}))
+            print(f"[DEBUG stream] {len(batch)} records {time.monotonic() - t0:.2f}s", file=sys.stderr)
             if failed == []:
                 del pending[: len(batch)]
                 return

@@ -216,18 +216,20 @@ class Authenticator:
         cache_key = hashlib.sha256(f"{base_url}\n{header}".encode()).hexdigest()
         cached = self._cached(cache_key)
         if cached is not None:
-            answer, grant_id = cached
+            warm, grant_id = cached
             # A token's grant is asked on every request, cached or not (one GetItem): revoking
             # it (/oauth/revoke, a replayed refresh token, the person deleted) ends the token at once.
             if grant_id is not None and not self._grants().grant_active(grant_id):
                 self._forget(cache_key)
                 return None
-            return answer
+            return warm
         match = _BEARER.match(header.strip())
         if match is None:
             return None
         credential = match.group(1)
+        answer: Authentication | None
         grant: str | None = None
+        lifetime: float
         if credential.startswith(KEY_PREFIX):
             answer, lifetime = self._keys(header), self._cache_seconds
         elif _JWT.match(credential):

@@ -29,6 +29,7 @@ Every answer of a checked request names the client's redirect URI's origin in th
 
 from __future__ import annotations
 
+import base64
 import hmac
 import logging
 from typing import TYPE_CHECKING, Any
@@ -108,8 +109,6 @@ class Page:
             raise self.error(415, "This form cannot be read", "The form was not sent as a web form.")
         raw = self.event.get("body") or ""
         if self.event.get("isBase64Encoded"):
-            import base64
-
             raw = base64.b64decode(raw).decode("utf-8", "replace")
         if len(raw.encode()) > MAX_FORM_BYTES:
             raise self.error(413, "This form cannot be read", "The form is too large.")

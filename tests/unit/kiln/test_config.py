@@ -114,6 +114,19 @@ def test_literal_secrets_are_for_the_local_cloud_only():
     assert "KILN_OPENAI_API_KEY (a literal key) is for the local cloud" in str(failure.value)
 
 
+def test_webhook_loopback_targets_are_for_the_local_cloud_only():
+    allowed = {config.WEBHOOK_ALLOW_LOOPBACK: "true"}
+    assert ApiSettings.from_environ({**BASE, config.ENVIRONMENT: "local", **allowed}).webhook_allow_loopback is True
+    assert WorkerSettings.from_environ(BASE).webhook_allow_loopback is False
+    for kind in (ApiSettings, WorkerSettings):
+        with pytest.raises(SettingsError, match="KILN_WEBHOOK_ALLOW_LOOPBACK=true is for the local cloud"):
+            kind.from_environ({**BASE, **allowed})
+    with pytest.raises(SettingsError, match="must be true or false"):
+        ApiSettings.from_environ({**BASE, config.WEBHOOK_ALLOW_LOOPBACK: "yes"})
+    overlap = ApiSettings.from_environ({**BASE, config.WEBHOOK_SECRET_OVERLAP_SECONDS: "2.5"})
+    assert overlap.webhook_secret_overlap_seconds == 2.5
+
+
 def test_each_kind_reads_only_its_own_variables():
     # The authorizer runs whatever generator or stream settings the API has: it reads neither.
     environ = {**BASE, config.GENERATOR: "bedrock", config.SSE_HOLD_SECONDS: "never"}

@@ -25,8 +25,8 @@ from kiln.domain.archive_steps import ArchiveLedger, ProjectCatalog, Storage
 from kiln.domain.archives import Sink
 from kiln.domain.build_steps import BuildLedger
 from kiln.domain.builds import EventType, TaskStatus
-from kiln.domain.generation import Generator, Question, Repairs
 from kiln.domain.custom_events import CustomEventLog
+from kiln.domain.generation import Generator, Question, Repairs
 from kiln.domain.model_generation import Exchange
 from kiln.domain.oauth import OAuthRepository, PersonReader
 from kiln.domain.operations import (
@@ -96,8 +96,8 @@ from tests.fakes import (
     FakeSpecs,
     FakeStorage,
     FakeUsageKeys,
-    FakeWorkflow,
     FakeWebhooks,
+    FakeWorkflow,
     FakeWorld,
     two_tasks,
 )

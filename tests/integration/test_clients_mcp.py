@@ -1,0 +1,95 @@
+"""The MCP server (`kiln mcp`) through the official MCP client over stdio, against the local
+cloud: list the tools, take a project to a finished build, read a file; read-only mode offers
+no tool that writes and refuses to run one."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client, StdioServerParameters
+
+from tests.integration.conftest import LocalCloudProcess
+from tests.integration.test_spec_workflow import EXAMPLE
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local_cloud")]
+
+KILN = str(Path(sys.executable).parent / "kiln")
+WRITES = {"create_project", "clarify", "answer_questions", "regenerate_spec", "approve_spec", "start_build"}
+
+
+def server(cloud: LocalCloudProcess, *flags: str) -> StdioServerParameters:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KILN_")}
+    env.update({"KILN_API_KEY": cloud.admin_key, "KILN_BASE_URL": cloud.url})
+    return StdioServerParameters(command=KILN, args=["mcp", *flags], env=env)
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> dict[str, Any]:
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+def answer_for(question: dict[str, Any]) -> Any:
+    return {"boolean": True, "single_choice": question.get("options", [""])[0]}.get(
+        question["type"], question.get("options", [])[:2] if question["type"] == "multi_choice" else "A web app."
+    )
+
+
+def test_an_assistant_builds_a_project_over_stdio(local_cloud: LocalCloudProcess) -> None:
+    async def session() -> None:
+        async with Client(server(local_cloud)) as client:
+            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+            assert WRITES | {"get_build", "read_file", "export_project", "archive_project"} <= set(tools)
+            assert tools["archive_project"].annotations.destructive_hint is True
+            assert tools["read_file"].annotations.read_only_hint is True
+            assert tools["create_project"].input_schema["required"] == ["name", "description"]
+            assert all(tool.description for tool in tools.values())
+
+            project = await call(client, "create_project", name="MCP build", description=EXAMPLE)
+            questions = (await call(client, "clarify", project_id=project["id"]))["questions"]
+            answers = [{"questionId": q["id"], "answer": answer_for(q)} for q in questions]
+            assert (await call(client, "answer_questions", project_id=project["id"], answers=answers))["status"] == (
+                "spec_review"
+            )
+            assert (await call(client, "approve_spec", project_id=project["id"]))["status"] == "approved"
+            run = await call(client, "start_build", project_id=project["id"])
+            deadline = time.monotonic() + 240
+            while (build := await call(client, "get_build", project_id=project["id"], run_id=run["id"]))[
+                "status"
+            ] not in ("succeeded", "failed", "cancelled"):
+                assert time.monotonic() < deadline, build
+                await asyncio.sleep(1)
+            assert build["status"] == "succeeded" and build["verificationResult"]["passed"] is True
+            events = await call(client, "list_build_events", project_id=project["id"], run_id=run["id"], limit=100)
+            assert events["events"][-1]["eventType"] == "RUN_COMPLETED"
+            readme = await call(client, "read_file", project_id=project["id"], path="README.md")
+            assert readme["encoding"] == "utf-8" and readme["content"].strip()
+            exported = await call(client, "export_project", project_id=project["id"], format="zip")
+            assert exported["status"] == "succeeded" and exported["downloadUrl"].startswith("http")
+
+            missing = await client.call_tool("get_project", {"project_id": "proj_00000000000000000000000000"})
+            assert missing.is_error and "NOT_FOUND (404)" in json.dumps([c.model_dump() for c in missing.content])
+
+    asyncio.run(session())
+
+
+def test_read_only_mode_exposes_and_runs_no_write(local_cloud: LocalCloudProcess) -> None:
+    async def session() -> None:
+        async with Client(server(local_cloud, "--read-only")) as client:
+            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+            assert tools and not (WRITES | {"archive_project", "export_project"}) & set(tools)
+            assert all(tool.annotations.read_only_hint for tool in tools.values())
+            refused = await client.call_tool("create_project", {"name": "no", "description": "Nothing changes."})
+            assert refused.is_error
+            found = await call(client, "find_projects", search="Nothing changes")
+            assert found["projects"] == []
+
+    asyncio.run(session())
