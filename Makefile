@@ -10,7 +10,7 @@ NODE_PREFIX := $(VENV)/node
 CDK := $(NODE_PREFIX)/node_modules/.bin/cdk
 CDK_VERSION := 2.1148.1
 # What `make lint` checks (mypy's own list is `files` in pyproject.toml).
-LINTED := functions infra local tests
+LINTED := functions infra local tests clients/python
 export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)
 # The CDK CLI must never phone home from a laptop or CI.
 export CDK_DISABLE_CLI_TELEMETRY := true
@@ -20,10 +20,12 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
 install: $(INSTALLED)
 
-$(INSTALLED): pyproject.toml
+$(INSTALLED): pyproject.toml clients/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+# The clients package (SDK, the `kiln` command, the MCP server): .venv/bin/kiln
+	$(BIN)/pip install --quiet -e ./clients/python
 	touch $@
 
 $(CDK):

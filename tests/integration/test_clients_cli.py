@@ -24,7 +24,8 @@ KILN = Path(sys.executable).parent / "kiln"
 
 def keystrokes(question: dict[str, Any]) -> str:
     """What a person types for one question, by its type."""
-    return {"boolean": "y", "single_choice": "1", "multi_choice": "1,2"}.get(question["type"], "A web app first.") + "\n"
+    typed = {"boolean": "y", "single_choice": "1", "multi_choice": "1,2"}
+    return typed.get(question["type"], "A web app first.") + "\n"
 
 
 @pytest.fixture
