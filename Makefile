@@ -16,7 +16,7 @@ export PYTHONPATH := $(CURDIR)/functions:$(CURDIR)
 export CDK_DISABLE_CLI_TELEMETRY := true
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: install run lint test test-unit test-integration test-infra synth deploy bench layer clean admin-key
+.PHONY: install run lint test chromium test-unit test-integration test-infra synth deploy bench layer clean admin-key
 
 install: $(INSTALLED)
 
@@ -39,7 +39,16 @@ lint: $(INSTALLED) ## ruff (lint, then format check) and mypy, configured in pyp
 	$(BIN)/mypy
 	$(BIN)/ruff format --check $(LINTED)
 
-test: $(INSTALLED) lint ## lint, then the whole suite: unit, integration (local cloud over HTTP), infra
+# The web console's browser tests (tests/browser) drive Debian's Chromium through Playwright
+# (a dev dependency, never `playwright install`). Installed here when missing and apt-get can
+# run (as root); otherwise those tests skip, saying why.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "chromium is missing and apt-get cannot run here: the browser tests will skip"; fi
+
+test: $(INSTALLED) chromium lint ## lint, then the whole suite: unit, integration (local cloud over HTTP), infra
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 test-unit: $(INSTALLED)

@@ -13,6 +13,7 @@ from kiln.websocket_routes import LOCAL_PATH
 from local.aws import AwsEmulator
 from local.constants import STAGE
 from local.gateway import Gateway, GatewayServer
+from local.previews import LocalPreviews
 from local.provision import Resources, client, configure_environment, provision
 from local.usage_plans import UsagePlanDirectory, UsagePlanEnforcer
 from local.websocket import LocalSockets
@@ -46,6 +47,7 @@ class LocalCloud:
         self._server: GatewayServer | None = None
         self._gateway: Gateway | None = None
         self._pollers: list[Any] = []  # local.event_sources: the stream's and the delivery queue's
+        self._previews: LocalPreviews | None = None
         self._lock = threading.Lock()
 
     @property
@@ -87,6 +89,10 @@ class LocalCloud:
         # Functions answer WebSocket clients through the management API, which the gateway serves.
         os.environ[config.WEBSOCKET_ENDPOINT] = self.url + LOCAL_PATH
         os.environ[config.API_URL] = self.url  # the issuer of access tokens a WebSocket receives
+        # Deploy previews run as processes of this machine (local.previews); stop() ends them all.
+        self._previews = LocalPreviews()
+        self._previews.start()
+        os.environ[config.LOCAL_PREVIEWS_URL] = self._previews.url
         # Settings loaded before (another cloud in this process) name another moto's resources,
         # and a composition root built then holds that cloud's cursor secret: start both afresh.
         config.reset()
@@ -133,9 +139,12 @@ class LocalCloud:
             pollers, self._pollers = self._pollers, []
             server, self._server = self._server, None
             aws, self._aws = self._aws, None
+            previews, self._previews = self._previews, None
         for poller in pollers:
             poller.stop()
         if server is not None:
             server.stop()
+        if previews is not None:
+            previews.stop()  # every preview's process, so none outlives the cloud that started it
         if aws is not None:
             aws.stop()

@@ -120,7 +120,7 @@ class StreamPoller(_Poller):
         self._streams = streams
         self._arn = stream_arn
         self._invoke = invoke or _invoker("table-stream")
-        self._iterators: dict[str, str] = {}
+        self._last: dict[str, str] = {}  # shard -> sequence number of the last record read
         self._pending: dict[str, list[dict[str, Any]]] = {}  # records read, not yet handled
 
     def poll(self) -> bool:
@@ -128,30 +128,34 @@ class StreamPoller(_Poller):
         busy = False
         for shard in shards:
             shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                self._iterators[shard_id] = self._streams.get_shard_iterator(
-                    StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
             pending = self._pending.setdefault(shard_id, [])
             if len(pending) < STREAM_BATCH:
-                answer = self._streams.get_records(
-                    ShardIterator=self._iterators[shard_id], Limit=STREAM_BATCH - len(pending)
-                )
-                self._iterators[shard_id] = answer.get("NextShardIterator") or self._iterators[shard_id]
-                pending.extend(
-                    {**_json_safe(r), "eventSourceARN": self._arn, "awsRegion": REGION} for r in answer["Records"]
-                )
+                records = self._read(shard_id, STREAM_BATCH - len(pending))
+                if records:
+                    self._last[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                pending.extend({**_json_safe(r), "eventSourceARN": self._arn, "awsRegion": REGION} for r in records)
             if pending:
                 self._handle(pending)
                 busy = True
         return busy
 
+    def _read(self, shard_id: str, limit: int) -> list[dict[str, Any]]:
+        # A fresh iterator after the last record read, every time: moto's TransactWriteItems
+        # restores a deep copy of the table when a transaction is cancelled, shard included,
+        # so an iterator kept across polls would go on reading a shard nothing writes to.
+        last = self._last.get(shard_id)
+        position = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last}
+            if last
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        iterator = self._streams.get_shard_iterator(StreamArn=self._arn, ShardId=shard_id, **position)["ShardIterator"]
+        return list(self._streams.get_records(ShardIterator=iterator, Limit=limit)["Records"])
+
     def _handle(self, pending: list[dict[str, Any]]) -> None:
         batch = list(pending)
         for attempt in range(1, STREAM_RETRY_ATTEMPTS + 1):
-            t0 = time.monotonic()
             failed = _failed_ids(self._invoke({"Records": batch}))
-            print(f"[DEBUG stream] {len(batch)} records {time.monotonic() - t0:.2f}s", file=sys.stderr)
             if failed == []:
                 del pending[: len(batch)]
                 return

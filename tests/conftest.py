@@ -17,6 +17,8 @@ for _name, _value in (
     (config.ENVIRONMENT, "local"),
     (config.TABLE_NAME, "kiln-unit"),
     (config.BUCKET_NAME, "kiln-unit-bucket"),
+    (config.CONNECTIONS_TABLE, "kiln-unit-connections"),
+    (config.WEBSOCKET_ENDPOINT, "http://127.0.0.1:9/ws"),
 ):
     os.environ.setdefault(_name, _value)
 

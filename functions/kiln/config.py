@@ -78,6 +78,13 @@ WEBHOOK_SECRET_OVERLAP_SECONDS = "KILN_WEBHOOK_SECRET_OVERLAP_SECONDS"
 # retry wait is multiplied by (the local cloud's 0.01 makes 5 s and 5 min come after 0.05 s and 3 s).
 DELIVERY_QUEUE_URL = "KILN_DELIVERY_QUEUE_URL"
 WEBHOOK_RETRY_SCALE = "KILN_LOCAL_WEBHOOK_RETRY_SCALE"
+# Deploy previews (kiln.domain.previews): how long a preview lives (24 h unless set; the local
+# cloud's tests shorten it), the role every preview function runs under and the prefix of their
+# names (CDK sets both for the preview workers), and the local cloud's preview process manager.
+PREVIEW_TTL_SECONDS = "KILN_PREVIEW_TTL_SECONDS"
+PREVIEW_ROLE_ARN = "KILN_PREVIEW_ROLE_ARN"
+PREVIEW_FUNCTION_PREFIX = "KILN_PREVIEW_FUNCTION_PREFIX"
+LOCAL_PREVIEWS_URL = "KILN_LOCAL_PREVIEWS_URL"
 
 Environment = Literal["aws", "local"]
 GeneratorName = Literal["builtin", "bedrock", "openai-compatible"]
@@ -281,9 +288,16 @@ class ServiceSettings(Settings):
     # and the retry schedule's scale (1 when deployed; the local cloud shortens it).
     delivery_queue_url: str | None = _variable(DELIVERY_QUEUE_URL, default=None)
     webhook_retry_scale: float = _variable(WEBHOOK_RETRY_SCALE, _seconds(positive=True), default=1.0)
+    # Deploy previews: the API fixes each preview's expiry from it, the workers read the rest.
+    preview_ttl_seconds: float = _variable(PREVIEW_TTL_SECONDS, _seconds(positive=True), default=24 * 60 * 60.0)
+    preview_role_arn: str | None = _variable(PREVIEW_ROLE_ARN, default=None)
+    preview_function_prefix: str | None = _variable(PREVIEW_FUNCTION_PREFIX, default=None)
+    local_previews_url: str | None = _variable(LOCAL_PREVIEWS_URL, default=None)
 
     def problems(self) -> list[str]:
         problems = super().problems()
+        if self.environment == "aws" and self.local_previews_url:
+            problems.append(f"{LOCAL_PREVIEWS_URL} is for the local cloud; deployed previews run on Lambda")
         if self.environment == "aws" and self.webhook_allow_loopback:
             problems.append(
                 f"{WEBHOOK_ALLOW_LOOPBACK}=true is for the local cloud; deployed webhooks reach public addresses only"
@@ -536,6 +550,32 @@ def webhook_allow_loopback() -> bool:
 def webhook_secret_overlap_seconds() -> float | None:
     """None when unset: kiln.domain.webhooks's default, 24 hours. Tests and the local cloud shorten it."""
     return _get(ApiSettings, "webhook_secret_overlap_seconds")
+
+
+def preview_ttl_seconds() -> float:
+    """How long a deploy preview lives before it tears itself down (24 h unless set)."""
+    return _get(ServiceSettings, "preview_ttl_seconds")
+
+
+def preview_providers() -> tuple[str, ...]:
+    """The preview providers this deployment offers, the default first: Lambda when deployed,
+    a process on 127.0.0.1 in the local cloud (which has no Lambda to run generated code on)."""
+    return ("aws-lambda",) if _get(Settings, "environment") == "aws" else ("local",)
+
+
+def preview_role_arn() -> str:
+    """The role every preview function runs under (it grants nothing; set by CDK for the deployer)."""
+    return _needed(ServiceSettings, "preview_role_arn", PREVIEW_ROLE_ARN)
+
+
+def preview_function_prefix() -> str:
+    """The prefix of every preview function's name, the only functions the deployer may touch."""
+    return _needed(ServiceSettings, "preview_function_prefix", PREVIEW_FUNCTION_PREFIX)
+
+
+def local_previews_url() -> str:
+    """The local cloud's preview process manager (local.previews)."""
+    return _needed(ServiceSettings, "local_previews_url", LOCAL_PREVIEWS_URL)
 
 
 def verify_timeout_seconds() -> float:

@@ -29,6 +29,7 @@ PREFIXES = {
     "session": "sess",
     "oauth_client": "client",
     "oauth_grant": "grant",
+    "deployment": "dep",  # a deploy preview (kiln.domain.previews)
 }
 
 

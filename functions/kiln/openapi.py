@@ -47,6 +47,7 @@ from kiln import VERSION, config
 from kiln.domain.builds import EventType
 from kiln.domain.views import id_pattern
 from kiln.envelope import CATALOG, ErrorCode
+from kiln.handlers.console import FILES as CONSOLE_FILES
 from kiln.handlers.docs_assets import ASSETS
 from kiln.http.contract import Answer, Contract, contract_of, path_kinds
 from kiln.routes import BINARY_MEDIA_TYPES, ROUTES, Route
@@ -290,6 +291,7 @@ _PATH_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
         _str(enum=sorted(ASSETS)),
         "A file of the documentation page (Swagger UI's distribution, pinned, with its licences).",
     ),
+    "file": (_str(enum=sorted(CONSOLE_FILES)), "A file of the web console, slashes included (`views/build.js`)."),
 }
 QUERY_DESCRIPTIONS = {
     "page": "Page mode: the 1-based page (default 1).",
@@ -776,7 +778,7 @@ def build() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     responses: dict[str, Any] = {}
     for route in ROUTES:
-        path = paths.setdefault(route.path.replace("{path+}", "{path}"), {})
+        path = paths.setdefault(route.path.replace("{path+}", "{path}").replace("{file+}", "{file}"), {})
         path[route.method.lower()] = _operation(route, schemas, responses)
     components = dict(schemas.components)
     for name, schema in ENVELOPE_SCHEMAS.items():

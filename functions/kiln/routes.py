@@ -469,6 +469,52 @@ ROUTES: tuple[Route, ...] = (
         group="events",
         grants=("table:read",),
     ),
+    # Deploy previews (CONTRACT section 9): a succeeded run's service at a URL until it expires.
+    Route(
+        "POST",
+        "/v1/projects/{projectId}/deploy",
+        "deployments_create",
+        "Deploy a succeeded run's generated service as a preview (asynchronous; live, then torn down at expiry)",
+        scopes=("project:write",),
+        category="write",
+        status=202,
+        tags=("previews",),
+        group="previews",
+        grants=("table:write", "previews:control"),
+    ),
+    Route(
+        "GET",
+        "/v1/projects/{projectId}/deployments",
+        "deployments_list",
+        "List a project's deploy previews, newest first",
+        scopes=("project:read",),
+        category="read",
+        tags=("previews",),
+        group="previews",
+        grants=("table:read",),
+    ),
+    Route(
+        "GET",
+        "/v1/projects/{projectId}/deployments/{deploymentId}",
+        "deployments_get",
+        "Get a deploy preview: status, URL, expiry",
+        scopes=("project:read",),
+        category="read",
+        tags=("previews",),
+        group="previews",
+        grants=("table:read",),
+    ),
+    Route(
+        "DELETE",
+        "/v1/projects/{projectId}/deployments/{deploymentId}",
+        "deployments_delete",
+        "Stop a deploy preview now (its URL stops answering)",
+        scopes=("project:write",),
+        category="write",
+        tags=("previews",),
+        group="previews",
+        grants=("table:write", "previews:control"),
+    ),
     # Archives (CONTRACT section 6, Archives): exports, uploads, imports, conversions, and the
     # strict status of every asynchronous operation (section 5).
     Route(
@@ -975,6 +1021,28 @@ ROUTES: tuple[Route, ...] = (
         tags=("service",),
         group="docs",
     ),
+    # The web console (docs/console.md): static files only, public like /docs; the page reads the
+    # API with the session cookie, so the authorizer checks every call it makes instead.
+    Route(
+        "GET",
+        "/app",
+        "console",
+        "The web console (HTML): sign in, projects, specifications, builds, files, keys",
+        authorized=False,
+        category="none",
+        tags=("service",),
+        group="docs",
+    ),
+    Route(
+        "GET",
+        "/app/{file+}",
+        "console_assets",
+        "A file of the web console: its stylesheet and JavaScript modules, served by Kiln itself",
+        authorized=False,
+        category="none",
+        tags=("service",),
+        group="docs",
+    ),
 )
 
 
@@ -1124,6 +1192,29 @@ WORKERS: tuple[Worker, ...] = (
         grants=("table:write", "deliveries:send", "deliveries:receive"),
         source="delivery-queue",
     ),
+    # Deploy previews (kiln.domain.previews). Only these may deploy (previews:deploy): functions
+    # with the preview prefix, under the preview role that grants nothing (infra/grants.py).
+    Worker(
+        "preview_create",
+        "Deploys a run's generated service as a preview with its provider (preview workflow, step 1)",
+        timeout_seconds=300,
+        memory_mb=1024,
+        grants=("table:read", "bucket:read", "previews:deploy"),
+    ),
+    Worker(
+        "preview_wait",
+        "Marks a preview live once its URL answers (preview workflow, step 2, retried until then)",
+        timeout_seconds=60,
+        memory_mb=256,
+        grants=("table:write", "previews:deploy"),
+    ),
+    Worker(
+        "preview_teardown",
+        "Removes a preview and records why it ended: expired, deleted or failed",
+        timeout_seconds=120,
+        memory_mb=256,
+        grants=("table:write", "previews:deploy"),
+    ),
 )
 
 
@@ -1171,6 +1262,16 @@ WORKFLOWS: tuple[Workflow, ...] = (
             "FailureFunctionArn": "archive_failure",
         },
         "An export, import or conversion of an archive, with failures recorded on the operation",
+    ),
+    Workflow(
+        "preview",
+        "preview.asl.json",
+        {
+            "CreateFunctionArn": "preview_create",
+            "WaitFunctionArn": "preview_wait",
+            "TeardownFunctionArn": "preview_teardown",
+        },
+        "A deploy preview: deploy, wait until it answers, wait until it expires, tear it down",
     ),
 )
 
@@ -1224,6 +1325,9 @@ GRANTS: dict[str, str] = {
     "deliveries:send": "SendMessage on the webhook delivery queue",
     "deliveries:receive": "ReceiveMessage/DeleteMessage/ChangeMessageVisibility/GetQueueAttributes on the "
     "webhook delivery queue (its event source mapping reads with the function's role)",
+    "previews:control": "StartExecution on the preview state machine, StopExecution on its executions",
+    "previews:deploy": "Create/update/delete functions named with the preview prefix only (with their URLs, "
+    "permissions, tags) and PassRole on the preview role only, to Lambda only",
 }
 
 

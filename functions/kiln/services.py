@@ -72,6 +72,9 @@ if TYPE_CHECKING:  # imported where used: the authorizer and /health never load 
     from kiln.domain.live import LiveService
     from kiln.domain.stats import StatsService
     from kiln.domain.tokens import KeySet, PublicKeyCache
+    from kiln.adapters.dynamodb.previews import DeploymentItems
+    from kiln.adapters.stepfunctions import PreviewWorkflow
+    from kiln.domain.previews import PreviewDeployer, PreviewService, PreviewSteps
 
 RepositoryFactory = Callable[[str, str], "Repository"]
 T = TypeVar("T")
@@ -574,6 +577,63 @@ class Services:
             self.clock,
             retry_scale=config.webhook_retry_scale(),
         )
+
+    # --- deploy previews (kiln.domain.previews) ---------------------------------------------------
+
+    @cached_property
+    def deployment_store(self) -> DeploymentItems:
+        from kiln.adapters.dynamodb.previews import DeploymentItems
+
+        return DeploymentItems()
+
+    @cached_property
+    def preview_workflow(self) -> PreviewWorkflow:
+        from kiln.adapters.stepfunctions import PreviewWorkflow
+
+        return PreviewWorkflow()
+
+    @cached_property
+    def preview_deployers(self) -> Callable[[str], PreviewDeployer]:
+        """provider -> its deployer, built on first use: Lambda functions when deployed, the
+        local cloud's process manager locally (only the workers call it)."""
+        built: dict[str, PreviewDeployer] = {}
+
+        def deployer(provider: str) -> PreviewDeployer:
+            if provider not in built:
+                if provider == "aws-lambda":
+                    from kiln.adapters.preview_lambda import LambdaPreviewDeployer
+
+                    built[provider] = LambdaPreviewDeployer(config.preview_function_prefix(), config.preview_role_arn())
+                elif provider == "local":
+                    from kiln.adapters.preview_local import LocalPreviewDeployer
+
+                    built[provider] = LocalPreviewDeployer(config.local_previews_url())
+                else:
+                    raise ValueError(f"no preview provider {provider!r}")
+            return built[provider]
+
+        return deployer
+
+    @cached_property
+    def previews(self) -> PreviewService:
+        from datetime import timedelta
+
+        from kiln.domain.previews import PreviewService
+
+        return PreviewService(
+            self.deployment_store,
+            self.preview_workflow,
+            self.run_store,
+            self.clock,
+            ttl=timedelta(seconds=config.preview_ttl_seconds()),
+            providers=config.preview_providers(),
+        )
+
+    @cached_property
+    def preview_steps(self) -> PreviewSteps:
+        from kiln.domain.previews import PreviewSteps
+
+        return PreviewSteps(self.deployment_store, self.preview_deployers, self.repository, self.clock)
 
 
 def dependencies() -> tuple[str, ...]:

@@ -78,7 +78,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("DELETE /v1/projects/{id} (archived)", "projects_archive", _same(archive_event), _archived_again, 200),
     Endpoint("GET /health", "health", _same(health_event), _same(health_event), 200),
     Endpoint("GET /", "root", _same(root_event), _same(root_event), 200),
-    Endpoint("authorizer (TOKEN)", "authorizer", _same(authorizer_event), _same(authorizer_event), 200),
+    Endpoint("authorizer (REQUEST)", "authorizer", _same(authorizer_event), _same(authorizer_event), 200),
 )
 
 

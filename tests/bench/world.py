@@ -189,7 +189,13 @@ def item_event(method: str, workspace_id: str, project_id: str, **kwargs: Any) -
 
 
 def authorizer_event(world: World) -> dict[str, Any]:
-    return {"type": "TOKEN", "authorizationToken": f"Bearer {world.secret}", "methodArn": METHOD_ARN}
+    """The REQUEST event API Gateway sends the authorizer for a keyed GET /v1/projects, built
+    by the local gateway's own builder (imported here, not at the top: the bench process's
+    imports must not grow by the gateway's)."""
+    from local.gateway import request_authorizer_event
+
+    request = proxy_event("GET", "/v1/projects", headers={"Authorization": f"Bearer {world.secret}"})
+    return request_authorizer_event(request, METHOD_ARN)
 
 
 def health_event(world: World) -> dict[str, Any]:
@@ -256,7 +262,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("projects_get", "GET /v1/projects/{id}", "get", get_event, 200),
         Scenario("projects_update", "PATCH /v1/projects/{id}", "update", update_event, 200),
         Scenario("projects_archive", "DELETE /v1/projects/{id}", "archive", archive_event, 200),
-        Scenario("authorizer", "authorizer (TOKEN)", "authorizer", authorizer_event, 200),
+        Scenario("authorizer", "authorizer (REQUEST)", "authorizer", authorizer_event, 200),
     )
 }
 

@@ -1,6 +1,6 @@
-"""The MCP server (`kiln mcp`) through the official MCP client over stdio, against the local
-cloud: list the tools, take a project to a finished build, read a file; read-only mode offers
-no tool that writes and refuses to run one."""
+"""The MCP server through the official MCP client, over stdio (`kiln mcp`) and over streamable
+HTTP (the local cloud's /mcp, behind the authorizer): list the tools, take a project to a
+finished build, read a file; read-only mode offers no tool that writes and refuses to run one."""
 
 from __future__ import annotations
 
@@ -12,8 +12,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
+import requests
 from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
 
 from tests.integration.conftest import LocalCloudProcess
 from tests.integration.test_spec_workflow import EXAMPLE
@@ -21,6 +24,8 @@ from tests.integration.test_spec_workflow import EXAMPLE
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local_cloud")]
 
 KILN = str(Path(sys.executable).parent / "kiln")
+# Generous: the build shares the machine with whatever else runs.
+BUILD_DEADLINE_SECONDS = 600
 WRITES = {"create_project", "clarify", "answer_questions", "regenerate_spec", "approve_spec", "start_build"}
 
 
@@ -43,9 +48,17 @@ def answer_for(question: dict[str, Any]) -> Any:
     )
 
 
-def test_an_assistant_builds_a_project_over_stdio(local_cloud: LocalCloudProcess) -> None:
+def connect(cloud: LocalCloudProcess, transport: str) -> Client:
+    if transport == "stdio":
+        return Client(server(cloud))
+    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {cloud.admin_key}"}, timeout=120)
+    return Client(streamable_http_client(f"{cloud.url}/mcp", http_client=http))
+
+
+@pytest.mark.parametrize("transport", ["stdio", "http"])
+def test_an_assistant_builds_a_project(local_cloud: LocalCloudProcess, transport: str) -> None:
     async def session() -> None:
-        async with Client(server(local_cloud)) as client:
+        async with connect(local_cloud, transport) as client:
             tools = {tool.name: tool for tool in (await client.list_tools()).tools}
             assert WRITES | {"get_build", "read_file", "export_project", "archive_project"} <= set(tools)
             assert tools["archive_project"].annotations.destructive_hint is True
@@ -53,7 +66,7 @@ def test_an_assistant_builds_a_project_over_stdio(local_cloud: LocalCloudProcess
             assert tools["create_project"].input_schema["required"] == ["name", "description"]
             assert all(tool.description for tool in tools.values())
 
-            project = await call(client, "create_project", name="MCP build", description=EXAMPLE)
+            project = await call(client, "create_project", name=f"MCP build over {transport}", description=EXAMPLE)
             questions = (await call(client, "clarify", project_id=project["id"]))["questions"]
             answers = [{"questionId": q["id"], "answer": answer_for(q)} for q in questions]
             assert (await call(client, "answer_questions", project_id=project["id"], answers=answers))["status"] == (
@@ -61,12 +74,12 @@ def test_an_assistant_builds_a_project_over_stdio(local_cloud: LocalCloudProcess
             )
             assert (await call(client, "approve_spec", project_id=project["id"]))["status"] == "approved"
             run = await call(client, "start_build", project_id=project["id"])
-            deadline = time.monotonic() + 240
+            deadline = time.monotonic() + BUILD_DEADLINE_SECONDS
             while (build := await call(client, "get_build", project_id=project["id"], run_id=run["id"]))[
                 "status"
             ] not in ("succeeded", "failed", "cancelled"):
                 assert time.monotonic() < deadline, build
-                await asyncio.sleep(1)
+                await asyncio.sleep(2)
             assert build["status"] == "succeeded" and build["verificationResult"]["passed"] is True
             events = await call(client, "list_build_events", project_id=project["id"], run_id=run["id"], limit=100)
             assert events["events"][-1]["eventType"] == "RUN_COMPLETED"
@@ -93,3 +106,27 @@ def test_read_only_mode_exposes_and_runs_no_write(local_cloud: LocalCloudProcess
             assert found["projects"] == []
 
     asyncio.run(session())
+
+
+def test_mcp_over_http_needs_a_valid_bearer_credential(local_cloud: LocalCloudProcess) -> None:
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
+    headers = {"Accept": "application/json, text/event-stream"}
+    missing = requests.post(f"{local_cloud.url}/mcp", json=initialize, headers=headers, timeout=30)
+    assert missing.status_code == 401 and missing.json()["error"]["code"] == "UNAUTHORIZED"
+    wrong = requests.post(
+        f"{local_cloud.url}/mcp", json=initialize, headers={**headers, "Authorization": "Bearer kiln_" + "x" * 43}
+    )
+    assert wrong.status_code == 401 and wrong.headers["X-Request-Id"]
+    allowed = requests.post(
+        f"{local_cloud.url}/mcp",
+        json=initialize,
+        headers={**headers, "Authorization": f"Bearer {local_cloud.admin_key}"},
+        timeout=30,
+    )
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json()["result"]["serverInfo"]["name"] == "kiln"

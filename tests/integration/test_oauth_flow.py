@@ -16,11 +16,9 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 
 from tests.html_pages import read_page
+from tests.integration.oauth_helpers import PASSWORD, REDIRECT, new_client, new_person
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local_cloud")]
-
-PASSWORD = "correct horse battery staple"
-REDIRECT = "http://127.0.0.1:8765/callback"
 
 
 @pytest.fixture(scope="module")
@@ -33,26 +31,13 @@ def metadata(local_cloud) -> dict:
 @pytest.fixture(scope="module")
 def person(local_cloud) -> str:
     """A person holding project:read and project:write; the app will only ask for project:read."""
-    email = f"flow-{secrets.token_hex(4)}@example.com"
-    answer = local_cloud.session().post(
-        f"{local_cloud.url}/v1/users",
-        json={"email": email, "name": "Flo", "password": PASSWORD, "scopes": ["project:read", "project:write"]},
-        timeout=30,
-    )
-    assert answer.status_code == 201, answer.text
-    return email
+    return new_person(local_cloud, ["project:read", "project:write"])["email"]
 
 
 @pytest.fixture(scope="module")
 def client_id(local_cloud) -> str:
     """The app, registered by the workspace's admin with the admin key."""
-    answer = local_cloud.session().post(
-        f"{local_cloud.url}/v1/oauth/clients",
-        json={"name": "Flow Test App", "redirectUris": [REDIRECT], "scopes": ["project:read"]},
-        timeout=30,
-    )
-    assert answer.status_code == 201, answer.text
-    return answer.json()["data"]["clientId"]
+    return new_client(local_cloud, ["project:read"], name="Flow Test App")["clientId"]
 
 
 def app(client_id: str) -> OAuth2Client:

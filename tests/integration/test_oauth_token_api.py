@@ -5,103 +5,35 @@ on the API itself (the authorizer asks whether its grant is still active)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-import secrets
 import threading
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
+from tests.integration.oauth_helpers import (
+    REDIRECT,
+    authorize,
+    call,
+    exchange,
+    form,
+    new_client,
+    new_person,
+    pkce,
+    tokens,
+)
+
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local_cloud")]
-
-PASSWORD = "correct horse battery staple"
-REDIRECT = "http://127.0.0.1:8765/callback"
-
-
-def call(cloud, method: str, path: str, key: str | None = None, **kwargs) -> requests.Response:
-    headers = {"Authorization": f"Bearer {key or cloud.admin_key}", **kwargs.pop("headers", {})}
-    return requests.request(method, cloud.url + path, headers=headers, timeout=30, **kwargs)
-
-
-def form(cloud, path: str, **fields: str) -> requests.Response:
-    return requests.post(cloud.url + path, data=fields, timeout=30, allow_redirects=False)
-
-
-def pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
-    return verifier, challenge
 
 
 @pytest.fixture(scope="module")
 def setup(local_cloud):
-    email = f"oauth-{secrets.token_hex(4)}@example.com"
-    person = call(
-        local_cloud,
-        "POST",
-        "/v1/users",
-        json={"email": email, "name": "Ada", "password": PASSWORD, "scopes": ["project:read", "project:write"]},
-    )
-    assert person.status_code == 201, person.text
-    client = call(
-        local_cloud,
-        "POST",
-        "/v1/oauth/clients",
-        json={"name": "Planner", "redirectUris": [REDIRECT], "scopes": ["project:read", "admin"]},
-    )
-    assert client.status_code == 201, client.text
-    return {"email": email, "person": person.json()["data"], "client": client.json()["data"]}
+    person = new_person(local_cloud, ["project:read", "project:write"])
+    client = new_client(local_cloud, ["project:read", "admin"])
+    return {"email": person["email"], "person": person, "client": client}
 
 
-def authorize(cloud, setup, challenge: str, scope: str = "project:read admin") -> str:
-    """A code through the real pages: sign in, then approve with the session's CSRF token."""
-    request = {
-        "response_type": "code",
-        "client_id": setup["client"]["clientId"],
-        "redirect_uri": REDIRECT,
-        "scope": scope,
-        "state": "xyz",
-        "code_challenge": challenge,
-        "code_challenge_method": "S256",
-    }
-    signed = requests.post(
-        cloud.url + "/oauth/authorize",
-        data={**request, "action": "sign_in", "email": setup["email"], "password": PASSWORD},
-        timeout=30,
-        allow_redirects=False,
-    )
-    assert signed.status_code == 200, signed.text
-    cookie = signed.headers["Set-Cookie"].split(";")[0]
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', signed.text)
-    assert csrf, signed.text
-    approved = requests.post(
-        cloud.url + "/oauth/authorize",
-        data={**request, "action": "approve", "csrf_token": csrf.group(1)},
-        headers={"Cookie": cookie},
-        timeout=30,
-        allow_redirects=False,
-    )
-    assert approved.status_code == 303, approved.text
-    location = urlsplit(approved.headers["Location"])
-    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT
-    query = parse_qs(location.query)
-    assert query["state"] == ["xyz"]
-    return query["code"][0]
-
-
-def exchange(cloud, setup, code: str, verifier: str) -> requests.Response:
-    return form(
-        cloud,
-        "/oauth/token",
-        grant_type="authorization_code",
-        code=code,
-        redirect_uri=REDIRECT,
-        client_id=setup["client"]["clientId"],
-        code_verifier=verifier,
-    )
+def code_for(cloud, setup, challenge: str, scope: str = "project:read admin") -> str:
+    return authorize(cloud, setup["email"], setup["client"]["clientId"], challenge, scope)
 
 
 def refresh(cloud, setup, token: str) -> requests.Response:
@@ -121,12 +53,8 @@ def introspect(cloud, token: str) -> dict:
     return answer.json()
 
 
-def tokens(cloud, setup) -> dict:
-    verifier, challenge = pkce()
-    scope = " ".join(setup["client"]["scopes"])
-    answer = exchange(cloud, setup, authorize(cloud, setup, challenge, scope), verifier)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
+def issued(cloud, setup) -> dict:
+    return tokens(cloud, setup["email"], setup["client"])
 
 
 def test_registered_clients_are_listed_and_bad_redirect_uris_refused(local_cloud, setup):
@@ -143,7 +71,7 @@ def test_registered_clients_are_listed_and_bad_redirect_uris_refused(local_cloud
 
 
 def test_a_code_becomes_tokens_that_work_on_the_api(local_cloud, setup):
-    answer = tokens(local_cloud, setup)
+    answer = issued(local_cloud, setup)
     assert answer["token_type"] == "Bearer" and answer["expires_in"] == 900
     # Granted: requested ∩ the client's ∩ the person's (who has no admin scope).
     assert answer["scope"] == "project:read"
@@ -156,11 +84,12 @@ def test_a_code_becomes_tokens_that_work_on_the_api(local_cloud, setup):
 
 def test_the_token_answer_is_never_cached_and_errors_are_rfc6749_json(local_cloud, setup):
     verifier, challenge = pkce()
-    code = authorize(local_cloud, setup, challenge)
-    wrong = exchange(local_cloud, setup, code, pkce()[0])
+    code = code_for(local_cloud, setup, challenge)
+    wrong = exchange(local_cloud, setup["client"]["clientId"], code, pkce()[0])
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
     assert "success" not in wrong.json() and wrong.headers["Cache-Control"] == "no-store"
-    good = exchange(local_cloud, setup, code, verifier)  # the wrong verifier did not spend the code
+    # The wrong verifier did not spend the code.
+    good = exchange(local_cloud, setup["client"]["clientId"], code, verifier)
     assert good.status_code == 200 and good.headers["Cache-Control"] == "no-store"
     json_body = requests.post(local_cloud.url + "/oauth/token", json={"grant_type": "refresh_token"}, timeout=30)
     assert json_body.status_code == 400 and json_body.json()["error"] == "invalid_request"
@@ -170,9 +99,9 @@ def test_the_token_answer_is_never_cached_and_errors_are_rfc6749_json(local_clou
 
 def test_a_reused_code_is_refused_and_ends_the_tokens_it_gave(local_cloud, setup):
     verifier, challenge = pkce()
-    code = authorize(local_cloud, setup, challenge)
-    first = exchange(local_cloud, setup, code, verifier).json()
-    again = exchange(local_cloud, setup, code, verifier)
+    code = code_for(local_cloud, setup, challenge)
+    first = exchange(local_cloud, setup["client"]["clientId"], code, verifier).json()
+    again = exchange(local_cloud, setup["client"]["clientId"], code, verifier)
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
     assert introspect(local_cloud, first["access_token"]) == {"active": False}
     assert call(local_cloud, "GET", "/v1/projects", key=first["access_token"]).status_code == 401
@@ -180,7 +109,7 @@ def test_a_reused_code_is_refused_and_ends_the_tokens_it_gave(local_cloud, setup
 
 
 def test_refresh_rotates_and_a_replay_revokes_the_family(local_cloud, setup):
-    first = tokens(local_cloud, setup)
+    first = issued(local_cloud, setup)
     second = refresh(local_cloud, setup, first["refresh_token"])
     assert second.status_code == 200, second.text
     second_tokens = second.json()
@@ -194,7 +123,7 @@ def test_refresh_rotates_and_a_replay_revokes_the_family(local_cloud, setup):
 
 
 def test_concurrent_refreshes_with_one_token_have_exactly_one_success(local_cloud, setup):
-    first = tokens(local_cloud, setup)
+    first = issued(local_cloud, setup)
     barrier = threading.Barrier(3)
     statuses: list[int] = []
 
@@ -211,7 +140,7 @@ def test_concurrent_refreshes_with_one_token_have_exactly_one_success(local_clou
 
 
 def test_revoking_a_token_ends_its_grant_and_unknown_tokens_are_fine(local_cloud, setup):
-    answer = tokens(local_cloud, setup)
+    answer = issued(local_cloud, setup)
     client_id = setup["client"]["clientId"]
     revoked = form(local_cloud, "/oauth/revoke", token=answer["access_token"], client_id=client_id)
     assert revoked.status_code == 200, revoked.text
@@ -228,7 +157,7 @@ def test_deleting_the_client_ends_its_tokens(local_cloud, setup):
         json={"name": "Short-lived", "redirectUris": [REDIRECT], "scopes": ["project:read"]},
     ).json()["data"]
     own = {**setup, "client": client}
-    answer = tokens(local_cloud, own)
+    answer = issued(local_cloud, own)
     assert call(local_cloud, "DELETE", f"/v1/oauth/clients/{client['clientId']}").status_code == 204
     assert introspect(local_cloud, answer["access_token"]) == {"active": False}
     assert call(local_cloud, "DELETE", f"/v1/oauth/clients/{client['clientId']}").status_code == 404

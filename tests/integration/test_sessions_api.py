@@ -10,10 +10,10 @@ import uuid
 import pytest
 import requests
 
+from tests.integration.oauth_helpers import COOKIE, PASSWORD, new_person, signed_in, with_cookie
+
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local_cloud")]
 
-COOKIE = "__Host-kiln_session"
-PASSWORD = "correct horse battery staple"
 PROJECT = {"name": "Team Planner", "description": "A planner for small teams with boards, tasks and due dates."}
 
 
@@ -22,32 +22,8 @@ def admin(cloud, method: str, path: str, **kwargs) -> requests.Response:
     return requests.request(method, cloud.url + path, headers=headers, timeout=30, **kwargs)
 
 
-def new_person(cloud, scopes: tuple[str, ...] = ("project:read", "project:write")) -> dict:
-    email = f"person-{uuid.uuid4().hex[:12]}@example.com"
-    body = {"email": email, "name": "Ada", "password": PASSWORD, "scopes": list(scopes)}
-    created = admin(cloud, "POST", "/v1/users", json=body)
-    assert created.status_code == 201, created.text
-    return created.json()["data"]
-
-
 def sign_in(cloud, email: str, password: str = PASSWORD) -> requests.Response:
     return requests.post(cloud.url + "/v1/sessions", json={"email": email, "password": password}, timeout=30)
-
-
-def with_cookie(cloud, method: str, path: str, token: str, csrf: str | None = None, **kwargs) -> requests.Response:
-    headers = {"Cookie": f"{COOKIE}={token}"}
-    if csrf is not None:
-        headers["X-CSRF-Token"] = csrf
-    return requests.request(method, cloud.url + path, headers=headers, timeout=30, **kwargs)
-
-
-def signed_in(cloud, email: str) -> tuple[str, str]:
-    """(the cookie's token, the CSRF token) of a new session."""
-    response = sign_in(cloud, email)
-    assert response.status_code == 201, response.text
-    name, _, rest = response.headers["Set-Cookie"].partition("=")
-    assert name == COOKIE
-    return rest.split(";")[0], response.json()["data"]["csrfToken"]
 
 
 def test_sign_in_answers_the_person_and_a_secure_cookie(local_cloud):

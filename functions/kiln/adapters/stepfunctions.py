@@ -20,6 +20,7 @@ def describe_state_machines() -> dict[str, str]:
 
 BUILD_WORKFLOW = "build"
 ARCHIVE_WORKFLOW = "archive"
+PREVIEW_WORKFLOW = "preview"
 
 
 def _execution_arn(state_machine_arn: str, name: str) -> str:
@@ -66,6 +67,22 @@ class BuildWorkflow(_Workflow):
 
     def start(self, execution_name: str, payload: dict[str, Any]) -> None:
         self._start(execution_name, {**payload, "taskConcurrency": config.build_task_concurrency()})
+
+    def stop(self, execution_name: str, cause: str) -> None:
+        sfn = client("stepfunctions")
+        try:
+            sfn.stop_execution(executionArn=_execution_arn(self.arn, execution_name), cause=cause[:32_000])
+        except sfn.exceptions.ExecutionDoesNotExist:
+            pass  # never started, or already gone: nothing to stop
+
+
+class PreviewWorkflow(_Workflow):
+    """kiln.domain.previews.PreviewWorkflow on the `preview` state machine."""
+
+    name = PREVIEW_WORKFLOW
+
+    def start(self, execution_name: str, payload: dict[str, Any]) -> None:
+        self._start(execution_name, payload)
 
     def stop(self, execution_name: str, cause: str) -> None:
         sfn = client("stepfunctions")

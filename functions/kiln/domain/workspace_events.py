@@ -15,6 +15,7 @@ events exist because the items exist, which is why no writer had to change to em
 | `OP#<id>` (kind export or import) | status processing -> succeeded/failed | `export.completed` ... `import.failed` |
 | `CUSTOMEVENT#<eventId>` | insert | `custom.<name>` (the item's `type`) |
 | `WEBHOOK#<id>` | status enabled -> disabled | `webhook.disabled` |
+| `DEPLOY#<projectId>#<id>` | status -> live / failed / stopped | `deployment.live` / `.failed` / `.stopped` |
 
 Ids are deterministic: a retried stream batch hands the same changes again and must produce
 the same events, or every retry would deliver a second copy under a new id. Each id hashes the
@@ -61,6 +62,9 @@ EVENT_TYPES: tuple[str, ...] = (
     "import.completed",
     "import.failed",
     "webhook.disabled",
+    "deployment.live",
+    "deployment.failed",
+    "deployment.stopped",
 )
 
 
@@ -240,6 +244,26 @@ def _webhook(change: TableChange, workspace_id: str) -> list[WorkspaceEvent]:
     return [_event(change, workspace_id, "webhook.disabled", new.get("updatedAt") or change.sequence, data)]
 
 
+_DEPLOYMENT_OUTCOMES = {"live": "deployment.live", "failed": "deployment.failed", "stopped": "deployment.stopped"}
+
+
+def _deployment(change: TableChange, workspace_id: str) -> list[WorkspaceEvent]:
+    new = change.new
+    if new is None or change.kind == "remove":
+        return []
+    status = str(new.get("status"))
+    if (change.old or {}).get("status") == status:
+        return []  # each state is reached once (kiln.domain.previews): only the move is an event
+    public = _DEPLOYMENT_OUTCOMES.get(status)
+    if public is None:
+        return []
+    data = _pick(
+        new, "id", "projectId", "runId", "status", "provider", "url", "expiresAt", "stoppedAt", "stopReason", "failureReason"
+    )
+    data["deploymentId"] = data.pop("id", None)
+    return [_event(change, workspace_id, public, status, data)]
+
+
 _READERS: tuple[tuple[str, Callable[[TableChange, str], list[WorkspaceEvent]]], ...] = (
     ("EVENT#", _run_event),
     ("PROJECT#", _project),
@@ -247,6 +271,7 @@ _READERS: tuple[tuple[str, Callable[[TableChange, str], list[WorkspaceEvent]]], 
     ("OP#", _operation),
     ("CUSTOMEVENT#", _custom),
     ("WEBHOOK#", _webhook),
+    ("DEPLOY#", _deployment),
 )
 
 

@@ -10,7 +10,8 @@ envelope, request id. Handlers stay thin.
 
 Order: principal and path allow-list (before them the request is nobody's to count), the
 CSRF token of a change made with a session cookie (a 403 ends here), the key's window and
-the workspace's daily quota (kiln.http.limits; a 429 or 503 ends here), scopes, the
+the workspace's daily quota (kiln.http.limits; a 429 or 503 ends here; on a read-only GET
+they are checked while the handler runs and still decide the answer), scopes, the
 Idempotency-Key (kiln.http.idempotency: a replay or a 409/422 ends here), the annual quota
 of a build or export, the handler. Every response of a metered route carries
 the rate-limit headers, and every response of a deprecated route its deprecation headers,
@@ -159,13 +160,22 @@ def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = No
         )
         _identify(request)
         _check_csrf(request)
-        usage = limits.limiter().admit(request)
-        _check_scopes(request)
-        key = idempotency.key_of(request)
-        if key is None:
-            proxy = _execute(function, request, usage)
-        else:
-            proxy = idempotency.run(request, key, lambda: _execute(function, request, usage), context)
+        admission = limits.limiter().begin(request)
+        if admission is not None and not limits.overlaps(route):
+            usage = admission.usage()  # before anything that may write (kiln.http.limits)
+            admission = None
+        try:
+            _check_scopes(request)
+            key = idempotency.key_of(request)
+            if key is None:
+                proxy = _execute(function, request, usage)
+            else:
+                proxy = idempotency.run(request, key, lambda: _execute(function, request, usage), context)
+        finally:
+            if admission is not None:
+                # A read-only handler ran while its limits were checked: a 429 or 503 raised
+                # here replaces whatever it answered, as if the checks had come first.
+                usage = admission.usage()
     except KilnError as error:
         hidden = error.code is ErrorCode.ENDPOINT_NOT_FOUND
         proxy = error_response(error, request_id)

@@ -92,6 +92,7 @@ PATH_IDS: dict[str, tuple[str, ...]] = {
     "keyId": ("api_key",),
     "webhookId": ("webhook",),
     "deliveryId": ("delivery",),
+    "deploymentId": ("deployment",),
 }
 
 

@@ -16,6 +16,20 @@ Checks run in that order and stop at the first refusal; a refusal never consumes
 authenticated response carries the meters (`Usage.headers`); every 429 carries Retry-After,
 the whole seconds until the refusing policy really admits a request again. A counter that
 cannot be reached fails closed: 503 with Retry-After, never an unmetered request.
+
+Off the critical path. Checks 1 and 2 are independent conditional writes on different items,
+so `begin` issues them at once on the limiter's threads: one network round trip for both, not
+two. The pipeline (kiln.http.api) then waits for their answer before a route's handler runs,
+except on a route that `overlaps`: a GET whose function's IAM role can only read (every grant
+in READ_ONLY_GRANTS). Such a handler runs while the checks are in flight, so its own read and
+the checks share one round trip, and its answer is thrown away for the 429 or 503 if the
+checks refuse. That is safe because the handler cannot change anything (its role has no
+write permission, so even a mistaken write would be denied by IAM, not just by convention),
+and a refused request still changes no counter; what a refusal costs is the wasted read.
+Every other route (any write, and the long-polling event stream, whose refusal must not wait
+for the poll to end) runs its handler only after both checks have admitted it, so a write
+never happens for a request over its limit. Check 3 runs after the key and day checks, as
+before: only the quota routes (builds, exports) pay its round trip.
 """
 
 from __future__ import annotations
@@ -25,6 +39,7 @@ import logging
 import math
 import threading
 import time
+from _queue import SimpleQueue
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,6 +52,7 @@ from kiln.tiers import TIERS, Tier
 if TYPE_CHECKING:
     from kiln.adapters.dynamodb.limits import LimitStore, WindowState
     from kiln.http.request import Request
+    from kiln.routes import Route
 
 logger = logging.getLogger("kiln")
 
@@ -44,6 +60,16 @@ WINDOW_SECONDS = 60  # the per-key category windows are per minute
 DAY_SECONDS = 86_400
 _ATTEMPTS = 4  # conditional writes per window check before giving up on contention (503)
 _CACHE_SIZE = 4_096  # (key, category) window states remembered per container
+# Threads the checks run on: a request uses two at most; the local cloud serves a few
+# requests at once on one process, a Lambda container one.
+_WORKERS = 4
+
+# Grants that only read (kiln.routes, infra/grants.py): a GET holding nothing else may run its
+# handler while its limits are being checked (`overlaps`).
+READ_ONLY_GRANTS = frozenset({"table:read", "bucket:read", "cursor-secret:read", "signing-keys:read"})
+# Reads that can hold the request open for long (the SSE stream polls up to 20 s): a refused
+# client must get its 429 at once, so their checks complete first.
+_LONG_READS = frozenset({"events_stream"})
 
 CATEGORY_LIMIT: dict[str, Callable[[Tier], int]] = {
     "read": lambda tier: tier.read_per_minute,
@@ -165,6 +191,7 @@ class Limiter:
         self.clock = clock
         self._windows: dict[tuple[str, str], WindowState] = {}
         self._lock = threading.Lock()  # the local cloud serves requests on threads of one process
+        self._queue: SimpleQueue[_Task] | None = None  # the workers' jobs, started on the first check
 
     @property
     def store(self) -> LimitStore:
@@ -184,26 +211,36 @@ class Limiter:
         Raises KilnError: 429 RATE_LIMIT_EXCEEDED or USAGE_LIMIT_EXCEEDED with the meters and
         Retry-After, or 503 when the counters cannot be reached (fail closed).
         """
+        admission = self.begin(request)
+        return None if admission is None else admission.usage()
+
+    def begin(self, request: Request) -> Admission | None:
+        """Start the key's window and the workspace's day checks at once; None when unmetered.
+
+        The window check runs on one of the limiter's threads, the day check on the caller's
+        (nothing else to do while waiting) unless `overlap`, when both go to threads so the
+        caller can run the handler meanwhile. `Admission.usage()` waits for both and answers
+        exactly as if they had run one after the other: see there.
+        """
         route, principal = request.route, request.principal
         if not route.authorized or principal is None or route.category not in CATEGORY_LIMIT:
             return None
         tier = tier_of(principal.tier)
         now = self.clock()
-        usage = Usage(now)
-        try:
-            usage.meters.append(
-                self._window(principal.key_id, route.category, CATEGORY_LIMIT[route.category](tier), now, usage.undo)
-            )
-            if tier.requests_per_day is not None:
-                usage.meters.append(self._day(principal.workspace_id, tier.requests_per_day, now, usage.undo))
-        except Refused as refusal:
-            self._give_back(usage)
-            usage.meters.append(refusal.meter)
-            raise self._too_many(refusal, usage) from None
-        except Exception as error:  # noqa: BLE001 - any failure of the counters fails closed
-            self._give_back(usage)
-            raise _unavailable(error) from None
-        return usage
+        # Built on this thread first: creating a boto3 client is not thread-safe, using one is.
+        self.store.connect()
+        key_id, category, limit = principal.key_id, route.category, CATEGORY_LIMIT[route.category](tier)
+        window = _Task(lambda taken: self._window(key_id, category, limit, now, taken))
+        self._submit(window)
+        day = None
+        if tier.requests_per_day is not None:
+            workspace_id, per_day = principal.workspace_id, tier.requests_per_day
+            day = _Task(lambda taken: self._day(workspace_id, per_day, now, taken))
+            if overlaps(route):
+                self._submit(day)
+            else:
+                day.run()
+        return Admission(self, now, window, day)
 
     def reserve(self, request: Request, usage: Usage | None) -> Reservation | None:
         """Take one unit of the route's annual quota; None when the route or tier has none."""
@@ -316,7 +353,51 @@ class Limiter:
         taken.append(lambda: self.store.uncount_in_period(workspace_id, "day", day))
         return meter
 
+    def settle(self, now: float, window_check: _Task, day_check: _Task | None) -> Usage:
+        """A request's meters, or its refusal, exactly as checking the window then the day would answer.
+
+        Sequentially a refused window stops before the day check; here the day check may have
+        counted meanwhile, so its unit is given back and its meter left out. A refused or
+        unreachable day gives back the window's unit, as before.
+        """
+        usage = Usage(now)
+        try:
+            window = window_check.outcome()
+        except Exception as error:  # noqa: BLE001 - a refusal, or the counters failing closed
+            if day_check is not None:
+                day_check.done.wait()
+                self._give_back(Usage(now, undo=day_check.taken))  # nothing when it did not count
+            if isinstance(error, Refused):
+                usage.meters.append(error.meter)
+                raise self._too_many(error, usage) from None
+            raise _unavailable(error) from None
+        usage.meters.append(window)
+        usage.undo.extend(window_check.taken)
+        if day_check is not None:
+            try:
+                usage.meters.append(day_check.outcome())
+                usage.undo.extend(day_check.taken)
+            except Refused as refusal:
+                self._give_back(usage)
+                usage.meters.append(refusal.meter)
+                raise self._too_many(refusal, usage) from None
+            except Exception as error:  # noqa: BLE001
+                self._give_back(usage)
+                raise _unavailable(error) from None
+        return usage
+
     # --- helpers --------------------------------------------------------------------------
+
+    def _submit(self, task: _Task) -> None:
+        with self._lock:
+            if self._queue is None:
+                self._queue = SimpleQueue()
+                for number in range(_WORKERS):
+                    # Daemons: a frozen or ending container never waits for an idle worker.
+                    threading.Thread(
+                        target=_work, args=(self._queue,), name=f"kiln-limits-{number}", daemon=True
+                    ).start()
+        self._queue.put(task)
 
     def _remember(self, cache_key: tuple[str, str], state: WindowState) -> None:
         with self._lock:
@@ -345,6 +426,55 @@ class Limiter:
             {"policy": meter.policy, "limit": meter.limit, "window": meter.window, "retryAfterSeconds": seconds},
             headers={**usage.headers(), "Retry-After": str(seconds)},
         )
+
+
+def overlaps(route: Route) -> bool:
+    """Whether the route's handler may run while its limits are checked (see the module's notes)."""
+    return (
+        route.method == "GET" and route.handler not in _LONG_READS and all(g in READ_ONLY_GRANTS for g in route.grants)
+    )
+
+
+class _Task:
+    """One check: its meter and the units it took, or what it raised; `done` once finished."""
+
+    def __init__(self, check: Callable[[list[Callable[[], object]]], Meter]) -> None:
+        self._check = check
+        self.taken: list[Callable[[], object]] = []
+        self.meter: Meter | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.meter = self._check(self.taken)
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting request
+            self.error = error
+        finally:
+            self.done.set()
+
+    def outcome(self) -> Meter:
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        assert self.meter is not None
+        return self.meter
+
+
+def _work(queue: SimpleQueue[_Task]) -> None:
+    while True:
+        queue.get().run()
+
+
+class Admission:
+    """A request's window and day checks, issued at once; `usage()` waits for their answer."""
+
+    def __init__(self, limiter: Limiter, now: float, window: _Task, day: _Task | None) -> None:
+        self._limiter, self._now, self._window, self._day = limiter, now, window, day
+
+    def usage(self) -> Usage:
+        """The meters; raises KilnError 429 or 503 (see `Limiter.settle`)."""
+        return self._limiter.settle(self._now, self._window, self._day)
 
 
 def _given_back(meter: Meter) -> Meter:

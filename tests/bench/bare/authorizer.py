@@ -1,4 +1,5 @@
-"""Bare TOKEN authorizer: hash the bearer key, GetItem the key, GetItem its workspace."""
+"""Bare REQUEST authorizer: read the Authorization header, hash the bearer key, GetItem the key,
+GetItem its workspace."""
 
 import hashlib
 import json
@@ -16,7 +17,8 @@ def client(service):
 
 
 def handler(event, context=None):
-    scheme, _, token = (event.get("authorizationToken") or "").partition(" ")
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    scheme, _, token = (headers.get("authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.startswith("kiln_"):
         raise Exception("Unauthorized")
     table = os.environ["KILN_TABLE_NAME"]

@@ -8,10 +8,13 @@ that do are annotated, and archiving is marked destructive."""
 from __future__ import annotations
 
 import functools
+import inspect
+import typing
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any, Literal
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
@@ -39,18 +42,31 @@ def plain(value: Any) -> Any:
     return value
 
 
-class KilnTools:
-    """The tools, as methods over one async client (built on first use, inside the server's loop)."""
+_CALLER: ContextVar[AsyncKiln] = ContextVar("kiln_mcp_caller")
 
-    def __init__(self, api_key: str, base_url: str) -> None:
+
+class KilnTools:
+    """The tools, as methods; each call talks to the API with a client of its caller's.
+
+    Over stdio the caller is whoever started `kiln mcp` (its key). Over HTTP (`api_key=None`)
+    each request brings its own `Authorization: Bearer` credential, which the tools pass on,
+    so the API applies that key's scopes and allowed paths to everything a tool does."""
+
+    def __init__(self, api_key: str | None, base_url: str) -> None:
         self.api_key, self.base_url = api_key, base_url
-        self._kiln: AsyncKiln | None = None
+
+    def credential(self, ctx: Context) -> str:
+        if self.api_key is not None:
+            return self.api_key
+        authorization = (ctx.headers or {}).get("authorization", "")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ToolError("UNAUTHORIZED (401): send Authorization: Bearer with a Kiln API key")
+        return token.strip()
 
     @property
     def kiln(self) -> AsyncKiln:
-        if self._kiln is None:
-            self._kiln = AsyncKiln(self.api_key, self.base_url)
-        return self._kiln
+        return _CALLER.get()
 
     # Read
     async def find_projects(
@@ -147,28 +163,45 @@ WRITE_TOOLS = (
 DESTRUCTIVE_TOOLS = ("archive_project",)
 
 
-def _guarded(method: Callable[..., Awaitable[dict[str, Any]]]) -> Callable[..., Awaitable[dict[str, Any]]]:
-    """API errors become tool errors the model can read (code, message, details), not crashes."""
+def _tool(
+    tools: KilnTools, method: Callable[..., Awaitable[dict[str, Any]]]
+) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """The method as a tool: run with a client of the caller's, API errors turned into tool
+    errors the model can read (code, message, details) rather than crashes."""
 
     @functools.wraps(method)
-    async def call(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    async def call(*args: Any, ctx: Context, **kwargs: Any) -> dict[str, Any]:
         try:
-            return await method(*args, **kwargs)
+            async with AsyncKiln(tools.credential(ctx), tools.base_url) as kiln:
+                token = _CALLER.set(kiln)
+                try:
+                    return await method(*args, **kwargs)
+                finally:
+                    _CALLER.reset(token)
         except APIError as error:
             raise ToolError(f"{error.code} ({error.status}): {error.message} {error.details or ''}".strip()) from error
         except KilnError as error:
             raise ToolError(str(error)) from error
 
+    # The SDK reads the signature (types resolved here, as this module postpones annotations) to
+    # build the input schema and to inject the Context.
+    hints = typing.get_type_hints(method)
+    parameters = [
+        p.replace(annotation=hints.get(p.name, p.annotation)) for p in inspect.signature(method).parameters.values()
+    ]
+    context = inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)
+    call.__signature__ = inspect.Signature([*parameters, context], return_annotation=hints.get("return"))  # type: ignore[attr-defined]
+    call.__annotations__ = {**hints, "ctx": Context}
     return call
 
 
-def build_server(api_key: str, base_url: str, *, read_only: bool = False) -> MCPServer:
+def build_server(api_key: str | None, base_url: str, *, read_only: bool = False) -> MCPServer:
     tools = KilnTools(api_key, base_url)
     server: MCPServer = MCPServer("kiln", instructions=INSTRUCTIONS)
     groups = [(READ_TOOLS, READ)] + ([] if read_only else [(WRITE_TOOLS, WRITE), (DESTRUCTIVE_TOOLS, DESTRUCTIVE)])
     for names, hints in groups:
         for name in names:
-            server.add_tool(_guarded(getattr(tools, name)), name=name, annotations=hints)
+            server.add_tool(_tool(tools, getattr(tools, name)), name=name, annotations=hints)
     return server
 
 

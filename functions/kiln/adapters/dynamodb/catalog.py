@@ -5,7 +5,7 @@ from __future__ import annotations
 from kiln.adapters import s3
 from kiln.adapters.aws import client
 from kiln.adapters.dynamodb.items import table, to_item, workspace_pk
-from kiln.adapters.dynamodb.projects import ProjectStore
+from kiln.adapters.dynamodb.projects import ProjectStore, counts_update
 from kiln.adapters.dynamodb.refs import ref_sk
 from kiln.adapters.dynamodb.specs import SpecStore
 from kiln.clock import iso, utc_now
@@ -29,7 +29,8 @@ class ProjectCatalog:
     def create_imported(
         self, workspace_id: str, project: Project, versions: list[SpecVersion], main_commit: str
     ) -> None:
-        """One transaction: the project, its spec versions and its `main` branch, or nothing."""
+        """One transaction: the project, its spec versions, its `main` branch and its count in
+        the workspace's totals (kiln.adapters.dynamodb.projects), or nothing."""
         offloaded: list[str] = []
         try:
             items = [ProjectStore.item(workspace_id, project)]
@@ -62,6 +63,7 @@ class ProjectCatalog:
                     }
                     for item in items
                 ]
+                + [{"Update": counts_update(workspace_id, live=1)}]
             )
         except Exception:
             for key in offloaded:

@@ -64,7 +64,15 @@ def _number(value: int) -> dict[str, str]:
 
 
 class LimitStore:
-    """The counters; every method is one DynamoDB call (GetItem only in `read_window`)."""
+    """The counters; every method is one DynamoDB call (GetItem only in `read_window`).
+
+    The limiter calls them from its own threads (kiln.http.limits): one boto3 client is safe
+    to share between threads, but building it is not, so the limiter calls `connect` first,
+    on the request's thread.
+    """
+
+    def connect(self) -> None:
+        client("dynamodb")
 
     def _update(
         self, key: dict[str, Any], expression: str, condition: str, values: dict[str, Any]

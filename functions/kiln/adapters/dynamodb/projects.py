@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -13,10 +14,10 @@ from kiln.adapters.dynamodb.items import (
     get_item,
     project_sk,
     project_status_partition,
-    put_item,
     query_items,
     table,
     to_item,
+    transaction_cancelled,
     workspace_pk,
 )
 from kiln.adapters.schema import GSI1
@@ -34,6 +35,32 @@ from kiln.domain.projects import (
 
 # Largest page DynamoDB is asked for while filling a cursor page (filters may discard items).
 _QUERY_BATCH = 100
+# Attempts at archiving when the project changes between its read and the transaction.
+_ARCHIVE_ATTEMPTS = 3
+
+# Page mode's totals, so a page never reads the whole workspace to count it: one item per
+# workspace, pk=WS#<id> sk=COUNT#PROJECTS, holding `live` (every project but the archived: the
+# default listing's total) and `archived`. Each is changed in the same transaction as the
+# projects it counts: creation and import add to `live`, archiving moves one from `live` to
+# `archived` (archived is final: nothing moves back). The statuses between draft and archived
+# change in the spec and run transactions, which do not keep counts, so a listing filtered on
+# one of them, or searched, still counts by reading what it filters (see `list_page`).
+COUNTS_SK = "COUNT#PROJECTS"
+_LIVE, _ARCHIVED = "live", ProjectStatus.ARCHIVED.value
+
+
+def counts_update(workspace_id: str, **moves: int) -> dict[str, Any]:
+    """A transaction's Update of the workspace's totals: {"live": 1} on a creation, etc."""
+    names = {f"#c{i}": name for i, name in enumerate(sorted(moves))}
+    values = {f":c{i}": moves[name] for i, name in enumerate(sorted(moves))}
+    return {
+        "TableName": table(),
+        "Key": to_item({"pk": workspace_pk(workspace_id), "sk": COUNTS_SK}),
+        "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(moves))) + " SET #type = :type",
+        "ExpressionAttributeNames": {**names, "#type": "type"},
+        "ExpressionAttributeValues": to_item({**values, ":type": "projectCounts"}),
+    }
+
 
 PROJECT_FIELDS = (
     "id",
@@ -140,7 +167,19 @@ class ProjectStore:
         }
 
     def insert(self, workspace_id: str, project: Project) -> None:
-        put_item(self.item(workspace_id, project), only_if_new=True)
+        # One round trip, as the plain PutItem it replaces: the project and its count at once.
+        client("dynamodb").transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table(),
+                        "Item": to_item(self.item(workspace_id, project)),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {"Update": counts_update(workspace_id, **{_LIVE: 1})},
+            ]
+        )
 
     def get(self, workspace_id: str, project_id: str) -> Project | None:
         # Consistent: read-your-writes after POST/PATCH.
@@ -154,6 +193,8 @@ class ProjectStore:
         changes: dict[str, Any],
         allowed_from: frozenset[ProjectStatus],
     ) -> Project:
+        if changes.get("status") in (ProjectStatus.ARCHIVED, ProjectStatus.ARCHIVED.value):
+            return self._archive(workspace_id, project_id, changes, allowed_from)
         try:
             response = client("dynamodb").update_item(
                 **update_request(workspace_id, project_id, changes, allowed_from=allowed_from),
@@ -168,6 +209,41 @@ class ProjectStore:
                 raise ProjectMissing(project_id) from None
             raise StatusConflict(ProjectStatus(from_item(old)["status"])) from None
         return project_from(response["Attributes"])
+
+    def _archive(
+        self, workspace_id: str, project_id: str, changes: dict[str, Any], allowed_from: frozenset[ProjectStatus]
+    ) -> Project:
+        """The status change and the move from `live` to `archived`, in one transaction.
+
+        A transaction returns no item, so the project is read first (the answer is that item
+        with the changes) and the transaction holds only if its revision is still the one read;
+        a change in between (another PATCH) makes it read and try again.
+        """
+        for _ in range(_ARCHIVE_ATTEMPTS):
+            item = get_item(workspace_pk(workspace_id), project_sk(project_id), consistent=True)
+            if not item:
+                raise ProjectMissing(project_id)
+            current = from_item(item)
+            if ProjectStatus(current["status"]) not in allowed_from:
+                raise StatusConflict(ProjectStatus(current["status"]))
+            update = update_request(
+                workspace_id, project_id, changes, allowed_from=allowed_from, revision=int(current.get("revision", 0))
+            )
+            try:
+                client("dynamodb").transact_write_items(
+                    TransactItems=[
+                        {"Update": update},
+                        {"Update": counts_update(workspace_id, **{_LIVE: -1, _ARCHIVED: 1})},
+                    ]
+                )
+            except ClientError as error:
+                if not transaction_cancelled(error):
+                    raise
+                continue
+            status = changes["status"]
+            archived = {**current, **changes, "status": getattr(status, "value", status)}
+            return Project(**{k: archived[k] for k in PROJECT_FIELDS if archived.get(k) is not None})
+        raise RuntimeError(f"project {project_id} kept changing while being archived")
 
     # Listing: without a status filter, the workspace partition (archived projects left out);
     # with one, GSI1's per-status partition. Both newest first, since ids sort by time.
@@ -198,20 +274,37 @@ class ProjectStore:
         return query
 
     def list_page(self, workspace_id: str, filters: ProjectListFilter, page: PageRequest) -> PageResult:
-        # Page mode needs a total, which DynamoDB can only get by reading the partition:
-        # cost grows with the workspace's project count (cursor mode does not; see docs).
+        """One page and the total: the total from the workspace's counts when they cover the
+        filter (no search; no status, or archived), read on a thread while the page is queried,
+        so the two share one round trip and neither grows with the workspace (the query reads
+        up to the page's end only). Otherwise, or for a workspace with no counts yet (none of
+        its projects created since they exist), the total is counted by reading the partition,
+        whose cost grows with what it holds."""
         start = (page.page - 1) * page.page_size
         end = start + page.page_size
+        counted = None
+        if filters.search is None and filters.status in (None, ProjectStatus.ARCHIVED):
+            counted = _Read(workspace_pk(workspace_id), COUNTS_SK)
         items: list[Project] = []
-        total = 0
-        for item in query_items(self._query(workspace_id, filters)):
-            if start <= total < end:
+        seen, last = 0, None
+        for item in query_items(self._query(workspace_id, filters), None, min(end + 1, _QUERY_BATCH)):
+            if start <= seen < end:
                 items.append(project_from(item))
-            total += 1
-        return PageResult(items, total)
+            seen, last = seen + 1, item
+            if seen >= end and counted is not None:
+                break
+        if counted is not None:
+            totals = counted.item()
+            if totals is not None:
+                field = _LIVE if filters.status is None else _ARCHIVED
+                return PageResult(items, int(from_item(totals).get(field, 0)))
+            if seen >= end and last is not None:  # no counts: count the rest by reading it
+                after = {k: from_item(last)[k] for k in _key_fields(filters)}
+                seen += sum(1 for _ in query_items(self._query(workspace_id, filters), after))
+        return PageResult(items, seen)
 
     def list_cursor(self, workspace_id: str, filters: ProjectListFilter, cursor: CursorRequest) -> CursorResult:
-        key_fields = ("pk", "sk") if filters.status is None else ("pk", "sk", "gsi1pk", "gsi1sk")
+        key_fields = _key_fields(filters)
         items: list[dict[str, Any]] = []
         batch = min(_QUERY_BATCH, cursor.limit + 1)
         for item in query_items(self._query(workspace_id, filters), cursor.after, batch):
@@ -225,3 +318,35 @@ class ProjectStore:
             last = from_item(page[-1])
             after = {k: last[k] for k in key_fields}
         return CursorResult([project_from(i) for i in page], after)
+
+
+def _key_fields(filters: ProjectListFilter) -> tuple[str, ...]:
+    """The attributes of a listing's ExclusiveStartKey: the table's keys, plus GSI1's on a status."""
+    return ("pk", "sk") if filters.status is None else ("pk", "sk", "gsi1pk", "gsi1sk")
+
+
+class _Read:
+    """A GetItem on its own thread, so it shares the round trip of what the caller does meanwhile.
+
+    A built boto3 client is safe to share between threads, building one is not: it is built
+    (or found) here, on the caller's thread, before the other starts.
+    """
+
+    def __init__(self, pk: str, sk: str) -> None:
+        client("dynamodb")
+        self._result: dict[str, Any] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(pk, sk), daemon=True)
+        self._thread.start()
+
+    def _run(self, pk: str, sk: str) -> None:
+        try:
+            self._result = get_item(pk, sk, consistent=True)
+        except BaseException as error:  # noqa: BLE001 - raised on the caller's thread
+            self._error = error
+
+    def item(self) -> dict[str, Any] | None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result

@@ -42,6 +42,7 @@ from kiln.domain.operations import (
     Upload,
 )
 from kiln.domain.people import PeopleRepository
+from kiln.domain.previews import DeploymentStore, PreviewDeployer, PreviewWorkflow, RunReader
 from kiln.domain.sessions import SessionRepository, SignInAttempts
 from kiln.domain.projects import (
     CursorRequest,
@@ -77,6 +78,8 @@ from tests.fakes import (
     FakeAccess,
     FakeCatalog,
     FakeCustomEvents,
+    FakeDeployer,
+    FakeDeployments,
     FakeEvents,
     FakeExchange,
     FakeGenerator,
@@ -134,6 +137,10 @@ FAKES: dict[type, tuple[type, ...]] = {
     Repairs: (FakeRepairingGenerator,),
     Sandbox: (FakeSandbox,),
     Exchange: (FakeExchange,),
+    DeploymentStore: (FakeDeployments,),
+    PreviewDeployer: (FakeDeployer,),
+    PreviewWorkflow: (FakeWorkflow,),
+    RunReader: (FakeRuns,),
 }
 
 # Protocols the domain implements itself, whose implementations run in tests as they are: a

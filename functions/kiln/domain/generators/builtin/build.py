@@ -19,8 +19,10 @@ The generated service uses the Python standard library only:
     app/routes/__init__.py       list/create/get/update/delete and actions on the store
     app/routes/<entity>.py       the entity's handlers and ROUTES table
     app/server.py                registers every entity's routes; `python -m app.server`
+    app/lambda_handler.py        the same router behind a Lambda function URL (deploy previews)
     tests/test_<entity>.py       unittest cases for every generated route of the entity
     tests/test_server.py         every generated route is registered; unknown routes are 404
+    tests/test_lambda_handler.py function URL events get the answers HTTP requests get
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 from kiln.domain.builds import Implementation, ImplementRequest, TaskDefinition, TaskPlan
 from kiln.domain.generators.builtin.design import SCAFFOLD_PATHS, SERVER_PATHS, Design, EntityPlan, clean, design
 from kiln.domain.generators.builtin.routes_md import parse_routes
+from kiln.domain.generators.builtin.scaffold import SERVER_FILES, read_template
 from kiln.domain.generators.builtin.service import (
     entity_tests,
     model_module,
@@ -97,6 +100,7 @@ def implement(request: ImplementRequest) -> Implementation:
         files = scaffold_files(layout)
     elif task.slug == "server" and task.id == f"task-{len(layout.entities) + 2:03d}":
         files = {"app/server.py": server_module(layout), "tests/test_server.py": server_tests(layout)}
+        files.update({path: read_template(name) for path, name in SERVER_FILES.items()})
     else:
         entity = next((e for e in layout.entities if e.task_id == task.id and e.slug == task.slug), None)
         if entity is None:
@@ -273,11 +277,18 @@ def _entity_instructions(layout: Design, entity: EntityPlan) -> str:
 
 def _server_instructions(layout: Design) -> str:
     lines = [
-        "Write app/server.py and tests/test_server.py. app/server.py imports every entity's routes module "
+        "Write app/server.py, tests/test_server.py, app/lambda_handler.py and tests/test_lambda_handler.py. "
+        "app/server.py imports every entity's routes module "
         "(import app.routes.<module> as routes_<module>), lists them in ENTITY_ROUTES, defines "
         "register_all(router=ROUTER) calling each module's register(router), calls register_all() on import, "
         "and main() serving with app.http.serve(int(PORT or 8000), HOST or '127.0.0.1') when run as "
         "`python -m app.server`.",
+        "",
+        "app/lambda_handler.py: handler(event, context) answering a Lambda function URL event (payload "
+        "format 2.0: requestContext.http.method, rawPath, body, isBase64Encoded; also httpMethod and path) "
+        "with app.http.handle after importing app.server, returning {statusCode, headers, body (JSON text, "
+        "empty for no content), isBase64Encoded: false}. tests/test_lambda_handler.py: an unknown path "
+        "answers the JSON 404, a route answers as handle() does, a base64 body is decoded.",
         "",
         "tests/test_server.py: every generated route below is registered on app.http.ROUTER and nothing "
         "else; registering again changes nothing; an unknown path answers a JSON 404 not_found; a known path "

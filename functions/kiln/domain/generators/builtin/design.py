@@ -160,7 +160,7 @@ SCAFFOLD_PATHS = [
     "app/routes/__init__.py",
     "tests/__init__.py",
 ]
-SERVER_PATHS = ["app/server.py", "tests/test_server.py"]
+SERVER_PATHS = ["app/server.py", "tests/test_server.py", "app/lambda_handler.py", "tests/test_lambda_handler.py"]
 
 
 def design(documents: dict[str, str]) -> Design:

@@ -20,6 +20,12 @@ FILES = {
     "app/routes/__init__.py": "routes_init",
     "tests/__init__.py": "tests_init",
 }
+# Written by the server task, after every entity's routes exist: the Lambda adapter a deploy
+# preview runs (kiln.adapters.preview_lambda's handler) and its tests.
+SERVER_FILES = {
+    "app/lambda_handler.py": "lambda_handler",
+    "tests/test_lambda_handler.py": "lambda_handler_tests",
+}
 
 
 @cache

@@ -118,7 +118,12 @@ def test_the_example_plan_is_a_valid_plan_of_scaffold_entities_and_server():
         "app/routes/__init__.py",
         "tests/__init__.py",
     ]
-    assert server.pathScope == ["app/server.py", "tests/test_server.py"]
+    assert server.pathScope == [
+        "app/server.py",
+        "tests/test_server.py",
+        "app/lambda_handler.py",
+        "tests/test_lambda_handler.py",
+    ]
     time_entry = task_plan.task("task-010")
     assert time_entry.pathScope == ["app/models/time_entry.py", "app/routes/time_entry.py", "tests/test_time_entry.py"]
     seen: set[str] = set()
@@ -599,3 +604,49 @@ def test_a_task_definition_from_elsewhere_must_match_the_plan_exactly():
     )
     with pytest.raises(ValueError, match="outside its pathScope"):
         implement(ImplementRequest(task=foreign, documents=documents))
+
+
+def test_the_generated_lambda_adapter_answers_function_url_events_like_http(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    _, files = _build(_documents())
+    for path, text in files.items():
+        target = tmp_path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+    script = """
+import base64, json
+from app.lambda_handler import handler
+def event(method, path, body=None, encoded=False):
+    e = {"version": "2.0", "rawPath": path, "requestContext": {"http": {"method": method}}, "isBase64Encoded": encoded}
+    if body is not None:
+        e["body"] = body
+    return e
+created = handler(event("POST", "/teams", json.dumps({"name": "Sprint"})))
+listed = handler(event("GET", "/teams"))
+bad = handler(event("POST", "/teams", base64.b64encode(b"{").decode(), encoded=True))
+print(json.dumps([created, listed, bad]))
+"""
+    clean = {"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
+    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=clean, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    created, listed, bad = json.loads(run.stdout)
+    assert created["statusCode"] == 201, created
+    board = json.loads(created["body"])
+    assert board["name"] == "Sprint"
+    assert listed["statusCode"] == 200
+    assert [item["id"] for item in json.loads(listed["body"])["items"]] == [board["id"]]
+    assert (bad["statusCode"], json.loads(bad["body"])["error"]["code"]) == (400, "invalid_json")
+
+    # The adapter's own tests are part of the generated suite the sandbox runs.
+    suite = subprocess.run(
+        [sys.executable, "-m", "unittest", "tests.test_lambda_handler", "-v"],
+        cwd=tmp_path,
+        env=clean,
+        capture_output=True,
+        text=True,
+    )
+    assert suite.returncode == 0, suite.stderr
+    assert "Ran 4 tests" in suite.stderr and "OK" in suite.stderr

@@ -1,0 +1,171 @@
+"""The limits off the critical path: the key's window and the workspace's day checked at once,
+and a read-only GET's handler run while they are, without admitting anything the sequential
+checks would refuse. (The limits themselves: test_limits.py.)"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from kiln.adapters.dynamodb.limits import LimitStore
+from kiln.http import limits
+from kiln.http.api import dispatch
+from kiln.http.limits import READ_ONLY_GRANTS, Limiter, overlaps
+from kiln.http.response import Response, ok
+from kiln.routes import ROUTES
+from tests.unit.conftest import TABLE, parse, principal_context, proxy_event
+
+pytestmark = pytest.mark.usefixtures("cloud")
+
+NOON = datetime(2025, 3, 1, 12, 0, tzinfo=UTC).timestamp()
+FREE = principal_context(tier="free")
+WORKSPACE, KEY = FREE["workspaceId"], FREE["keyId"]
+DAY = ("USAGE#" + WORKSPACE, "DAY#2025-03-01")
+PATIENCE = 10  # seconds a test waits for the other side before calling it sequential
+
+
+class Store(LimitStore):
+    """The real store; `before` runs ahead of each conditional write, on the limiter's thread."""
+
+    def __init__(self) -> None:
+        self.before = lambda: None
+
+    def _update(self, *args: Any, **kwargs: Any) -> Any:
+        self.before()
+        return super()._update(*args, **kwargs)
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch) -> Store:
+    instance = Store()
+    limiter = Limiter(instance, lambda: NOON)
+    monkeypatch.setattr(limits, "limiter", lambda: limiter)
+    return instance
+
+
+def counter(pk: str, sk: str, name: str) -> int:
+    key = {"pk": {"S": pk}, "sk": {"S": sk}}
+    item = boto3.client("dynamodb").get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item") or {}
+    return int(item.get(name, {}).get("N", 0))
+
+
+def seed_day(n: int) -> None:
+    boto3.client("dynamodb").put_item(
+        TableName=TABLE, Item={"pk": {"S": DAY[0]}, "sk": {"S": DAY[1]}, "n": {"N": str(n)}}
+    )
+
+
+def get(handler: Any) -> dict[str, Any]:
+    return dispatch(handler, proxy_event("GET", "/v1/projects", authorizer=FREE))
+
+
+def post(handler: Any) -> dict[str, Any]:
+    event = proxy_event("POST", "/v1/projects", body={"name": "x", "description": "y"}, authorizer=FREE)
+    return dispatch(handler, event)
+
+
+def test_the_window_and_the_day_are_checked_at_once(store: Store):
+    # Each check waits at the barrier for the other: checked one after the other, the first
+    # would wait alone, break the barrier and fail closed (503).
+    barrier = threading.Barrier(2, timeout=PATIENCE)
+    store.before = barrier.wait
+    response = post(lambda request: ok({}, 201))
+    assert response["statusCode"] == 201, response["body"]
+    assert response["headers"]["RateLimit"] == '"write";r=19;t=63, "day";r=999;t=43200'
+
+
+def test_a_read_only_handler_runs_while_its_limits_are_checked(store: Store):
+    handler_started, checks_started = threading.Event(), threading.Event()
+
+    def check_once_the_handler_runs() -> None:
+        checks_started.set()
+        handler_started.wait(PATIENCE)
+
+    def handler(request: Any) -> Response:
+        handler_started.set()
+        checks_started.wait(PATIENCE)
+        return ok({"read": True})
+
+    store.before = check_once_the_handler_runs
+    response = get(handler)
+    assert handler_started.is_set() and checks_started.is_set()
+    assert response["statusCode"] == 200 and response["headers"]["X-RateLimit-Limit"] == "60"
+    assert counter(f"RATE#{KEY}", "read", "cur") == 1 and counter(*DAY, "n") == 1
+
+
+def test_a_write_waits_for_both_checks_before_its_handler(store: Store):
+    seen: list[tuple[int, int]] = []
+
+    def handler(request: Any) -> Response:
+        seen.append((counter(f"RATE#{KEY}", "write", "cur"), counter(*DAY, "n")))
+        return ok({}, 201)
+
+    assert post(handler)["statusCode"] == 201
+    assert seen == [(1, 1)]  # both units were taken before the handler ran
+
+
+def test_a_refused_read_answers_429_whatever_its_handler_answered(store: Store):
+    seed_day(1000)
+    answered: list[bool] = []
+
+    def handler(request: Any) -> Response:
+        answered.append(True)
+        return ok({"secret": "never shown"})
+
+    response = get(handler)
+    status, body = parse(response)
+    assert status == 429 and body["error"]["code"] == "USAGE_LIMIT_EXCEEDED"
+    assert "never shown" not in response["body"] and response["headers"]["Retry-After"] == "43200"
+    # The window's unit went back: a refused request counts nowhere.
+    assert counter(f"RATE#{KEY}", "read", "cur") == 0 and counter(*DAY, "n") == 1000
+
+
+def test_a_refused_window_gives_back_the_day_it_took_meanwhile(store: Store):
+    boto3.client("dynamodb").put_item(
+        TableName=TABLE,
+        Item={
+            "pk": {"S": f"RATE#{KEY}"},
+            "sk": {"S": "write"},
+            "win": {"N": str(int(NOON))},
+            "cur": {"N": "20"},
+            "prev": {"N": "0"},
+        },
+    )
+    seed_day(5)
+    calls: list[bool] = []
+    response = post(lambda request: calls.append(True) or ok({}, 201))
+    status, body = parse(response)
+    assert status == 429 and body["error"]["details"]["policy"] == "write"
+    assert calls == [] and counter(*DAY, "n") == 5
+    # As when checked in order: only the refusing policy is reported.
+    assert response["headers"]["RateLimit-Policy"] == '"write";q=20;w=60'
+
+
+def test_an_unreachable_day_fails_closed_and_gives_back_the_window(store: Store):
+    def throttle_the_day(*args: Any, **kwargs: Any) -> Any:
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "x"}}, "UpdateItem")
+
+    store.count_in_period = throttle_the_day  # type: ignore[method-assign]
+    calls: list[bool] = []
+    for send in (get, post):
+        response = send(lambda request: calls.append(True) or ok({}, 201))
+        assert parse(response)[0] == 503 and response["headers"]["Retry-After"] == "1"
+    assert calls == [True]  # only the read ran, and its answer was replaced
+    assert counter(f"RATE#{KEY}", "read", "cur") == 0 and counter(f"RATE#{KEY}", "write", "cur") == 0
+
+
+def test_only_read_only_gets_overlap():
+    overlapping = [route for route in ROUTES if overlaps(route)]
+    assert {route.handler for route in overlapping} >= {"projects_get", "projects_list", "specs_get"}
+    for route in overlapping:
+        assert route.method == "GET" and set(route.grants) <= READ_ONLY_GRANTS, route.path
+    for route in ROUTES:
+        if route.method != "GET" or any(grant not in READ_ONLY_GRANTS for grant in route.grants):
+            assert not overlaps(route), route.path
+    # A refused client of the event stream must not wait out its long poll for the 429.
+    assert not any(route.handler == "events_stream" for route in overlapping)
