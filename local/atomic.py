@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import Any
 
 _LOCK = threading.RLock()
+# Held by whatever else changes moto's tables in place (local.event_sources trims the stream).
+LOCK = _LOCK
 _ITEM_OPERATIONS = ("get_item", "put_item", "update_item", "delete_item", "query", "transact_write_items")
 _MARK = "_kiln_serialized"
 

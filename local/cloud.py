@@ -120,11 +120,15 @@ class LocalCloud:
 
     def _start_event_sources(self) -> None:
         """Poll the table's stream and the delivery queue as Lambda's event source mappings do."""
-        from local.event_sources import QueuePoller, StreamPoller
+        from local.event_sources import QueuePoller, StreamPoller, moto_stream_trimmer
 
         assert self._aws is not None and self.resources is not None
         self._pollers = [
-            StreamPoller(client("dynamodbstreams", self._aws.url), self.resources.table_stream_arn),
+            StreamPoller(
+                client("dynamodbstreams", self._aws.url),
+                self.resources.table_stream_arn,
+                trim=moto_stream_trimmer(self.resources.table_name),
+            ),
             QueuePoller(client("sqs", self._aws.url), self.resources.delivery_queue_url, self.resources.delivery_queue_arn),
         ]
         for poller in self._pollers:

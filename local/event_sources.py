@@ -32,7 +32,8 @@ QUEUE_BATCH = 5
 # Seconds a failed message stays invisible before it is handed again (the deployed queue's
 # visibility timeout is minutes; locally retries should come quickly).
 QUEUE_RETRY_VISIBILITY = 1
-POLL_SECONDS = 0.05
+# Pause between polls that found nothing (each poll is a few calls to moto).
+POLL_SECONDS = 0.2
 
 Invoke = Callable[[dict[str, Any]], lambda_runtime.InvocationResult]
 
@@ -115,11 +116,14 @@ class StreamPoller(_Poller):
 
     name = "table-stream"
 
-    def __init__(self, streams: Any, stream_arn: str, invoke: Invoke | None = None) -> None:
+    def __init__(
+        self, streams: Any, stream_arn: str, invoke: Invoke | None = None, trim: Callable[[str], None] | None = None
+    ) -> None:
         super().__init__()
         self._streams = streams
         self._arn = stream_arn
         self._invoke = invoke or _invoker("table-stream")
+        self._trim = trim or (lambda sequence: None)
         self._last: dict[str, str] = {}  # shard -> sequence number of the last record read
         self._pending: dict[str, list[dict[str, Any]]] = {}  # records read, not yet handled
 
@@ -158,6 +162,7 @@ class StreamPoller(_Poller):
             failed = _failed_ids(self._invoke({"Records": batch}))
             if failed == []:
                 del pending[: len(batch)]
+                self._trim(batch[-1]["dynamodb"]["SequenceNumber"])
                 return
             sequences = [r["dynamodb"]["SequenceNumber"] for r in batch]
             start = sequences.index(failed[0]) if failed and failed[0] in sequences else 0
@@ -167,6 +172,31 @@ class StreamPoller(_Poller):
                 return
         print(f"[{self.name}] skipping {len(batch)} records after {STREAM_RETRY_ATTEMPTS} attempts", file=sys.stderr)
         del pending[: len(batch)]
+        self._trim(batch[-1]["dynamodb"]["SequenceNumber"])
+
+
+def moto_stream_trimmer(table_name: str) -> Callable[[str], None]:
+    """Drops a table's stream records up to a sequence number from moto's memory (the local cloud
+    runs moto in its own process), as DynamoDB drops them after 24 hours. Without it the shard
+    only grows, and moto deep-copies the whole table, shard included, for every transaction."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    from local.atomic import LOCK
+    from local.constants import ACCOUNT_ID
+
+    def trim(sequence: str) -> None:
+        with LOCK:  # moto's item operations, which append to the shard, hold it too
+            shard = dynamodb_backends[ACCOUNT_ID][REGION].tables[table_name].stream_shard
+            if shard is None:
+                return
+            drop = min(len(shard.items), int(sequence) + 1 - shard.starting_sequence_number)
+            if drop > 0:
+                del shard.items[:drop]
+                # Sequence numbers stay those already handed out: moto numbers a record by its
+                # index plus this start.
+                shard.starting_sequence_number += drop
+
+    return trim
 
 
 class QueuePoller(_Poller):

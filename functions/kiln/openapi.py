@@ -285,6 +285,7 @@ _PATH_PARAMETERS: dict[str, tuple[dict[str, Any], str]] = {
     "clientId": (_id("oauth_client"), "The OAuth client's id."),
     "webhookId": (_id("webhook"), "The webhook's id."),
     "deliveryId": (_id("delivery"), "The delivery's id."),
+    "deploymentId": (_id("deployment"), "The deploy preview's id."),
     "taskId": (_str(pattern="^task-[0-9]{3}$"), "The task's id within its run (`task-001`)."),
     "path": (_str(minLength=1), "A repository file path, slashes included (`src/app.py`)."),
     "asset": (

@@ -152,6 +152,15 @@ def provision(archivable: int = 0) -> World:
     return world
 
 
+def new_workspace(projects: int, label: str = "Seeded") -> str:
+    """A workspace holding `projects` projects, created through the service (counts included)."""
+    from kiln.ids import new_id
+
+    workspace_id = new_id("workspace")
+    _create_projects(workspace_id, projects, label)
+    return workspace_id
+
+
 def _create_projects(workspace_id: str, count: int, label: str) -> list[str]:
     from kiln import services
     from kiln.domain.projects import ProjectCreate

@@ -97,3 +97,31 @@ def test_a_project_through_the_command_line(kiln: Any, local_cloud: LocalCloudPr
     conflict = kiln("spec", "approve", project, expect=5)  # already built: its state refuses
     assert "CONFLICT (409)" in conflict.stderr
     assert "Archived" in kiln("projects", "archive", imported["id"]).stdout
+
+
+def test_keys_and_webhooks_through_the_command_line(kiln: Any, local_cloud: LocalCloudProcess) -> None:
+    admin = ("--api-key", local_cloud.admin_key, "--base-url", local_cloud.url)
+    key = json.loads(kiln(*admin, "keys", "create", "--name", "reader", "--scope", "project:read", "--json").stdout)
+    assert key["secret"].startswith("kiln_") and key["scopes"] == ["project:read"]
+    assert key["id"] in kiln(*admin, "keys", "list").stdout
+    reader = ("--api-key", key["secret"], "--base-url", local_cloud.url)
+    kiln(*reader, "projects", "list", "--limit", "1")
+    refused = kiln(*reader, "projects", "create", "--name", "No", "--description", "Not allowed.", expect=3)
+    assert "FORBIDDEN (403)" in refused.stderr and "scope" in refused.stderr
+    assert "Revoked" in kiln(*admin, "keys", "revoke", key["id"]).stdout
+    # (The gateway caches a key's authorization for up to 60 s, so it is not refused at once.)
+    listed = {k["id"]: k["status"] for k in json.loads(kiln(*admin, "keys", "list", "--json").stdout)}
+    assert listed[key["id"]] == "revoked"
+
+    hook = json.loads(
+        kiln(*admin, "webhooks", "create", "--url", "http://127.0.0.1:9/hook", "--event", "run.*", "--json").stdout
+    )
+    assert hook["secret"] and hook["events"] == ["run.*"]
+    assert hook["id"] in kiln(*admin, "webhooks", "list").stdout
+    delivery = json.loads(kiln(*admin, "webhooks", "test", hook["id"], "--json").stdout)
+    deliveries = json.loads(kiln(*admin, "webhooks", "deliveries", hook["id"], "--json").stdout)
+    assert delivery["id"] in [d["id"] for d in deliveries]
+    assert "Deleted" in kiln(*admin, "webhooks", "delete", hook["id"]).stdout
+    assert "NOT_FOUND (404)" in kiln(*admin, "webhooks", "test", hook["id"], expect=4).stderr
+    bad = kiln(*admin, "webhooks", "create", "--url", "not a url", "--event", "run.*", "--json", expect=5)
+    assert json.loads(bad.stderr)["error"]["code"] == "VALIDATION_ERROR"

@@ -43,6 +43,7 @@ MISSING = {
     "webhookId": "wh_01m885m8rskqxxjknrtpgbxzzz",
     "deliveryId": "dlv_01m885m8rskqxxjknrtpgbxzzz",
     "clientId": "client_01m885m8rskqxxjknrtpgbxzzz",
+    "deploymentId": "dep_01m885m8rskqxxjknrtpgbxzzz",
     "taskId": "task-001",
     "path": "README.md",
 }
@@ -63,6 +64,8 @@ class Credential:
 
 
 def concrete(route: Route, values: dict[str, str]) -> str:
+    unknown = set(re.findall(r"{([^}+]+)\+?}", route.path)) - set(values)
+    assert not unknown, f"{route.path}: add a well-formed missing id for {sorted(unknown)} to MISSING"
     return re.sub(r"{([^}+]+)\+?}", lambda m: values[m.group(1)], route.path)
 
 

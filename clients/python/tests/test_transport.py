@@ -172,3 +172,14 @@ def test_the_async_client_retries_with_the_same_key_too() -> None:
 
     assert asyncio.run(main()) == PROJECT["id"]
     assert len(keys) == 2 and keys[0] == keys[1] and sleeps[0] >= 1.0
+
+
+def test_an_answer_without_a_body_reads_as_none() -> None:
+    methods: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        methods.append(request.method)
+        return httpx.Response(204)
+
+    assert client(handler, []).delete_webhook("wh_1") is None
+    assert methods == ["DELETE"]

@@ -231,6 +231,41 @@ def rotate_api_key(key_id: str) -> Call[models.ApiKeyWithSecret]:
     return Call("POST", f"/v1/api-keys/{quote(key_id, safe='')}/rotate", _one(models.ApiKeyWithSecret), json={})
 
 
+# Webhooks
+def _w(webhook_id: str) -> str:
+    return f"/v1/webhooks/{quote(webhook_id, safe='')}"
+
+
+def _nothing(envelope: dict[str, Any]) -> None:
+    return None
+
+
+def create_webhook(
+    url: str, events: builtins.list[str], description: str | None = None
+) -> Call[models.WebhookWithSecret]:
+    body = _body(url=url, events=events, description=description)
+    return Call("POST", "/v1/webhooks", _one(models.WebhookWithSecret), json=body)
+
+
+def list_webhooks(*, limit: int | None = None, cursor: str | None = None) -> Call[Page[models.Webhook]]:
+    return Call("GET", "/v1/webhooks", _many(models.Webhook), query(limit=limit, cursor=cursor))
+
+
+def delete_webhook(webhook_id: str) -> Call[None]:
+    return Call("DELETE", _w(webhook_id), _nothing)
+
+
+def test_webhook(webhook_id: str) -> Call[models.DeliveryView]:
+    return Call("POST", f"{_w(webhook_id)}/test", _one(models.DeliveryView), json={})
+
+
+def list_deliveries(
+    webhook_id: str, *, limit: int | None = None, cursor: str | None = None
+) -> Call[Page[models.DeliveryView]]:
+    params = query(limit=limit, cursor=cursor)
+    return Call("GET", f"{_w(webhook_id)}/deliveries", _many(models.DeliveryView), params)
+
+
 TERMINAL_RUN_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 TERMINAL_EVENTS = frozenset({"RUN_COMPLETED", "RUN_FAILED", "RUN_CANCELLED"})
 

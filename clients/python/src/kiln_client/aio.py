@@ -106,7 +106,7 @@ class AsyncKiln:
 
     async def call(self, call: Call[T]) -> T:
         response = await self._send(call.method, call.path, params=call.params, json_body=call.json)
-        return call.parse(response.json())
+        return call.parse(response.json() if response.content else {"data": None})  # 204: no body
 
     async def paginate(self, call: Call[Page[T]]) -> AsyncIterator[T]:
         current: Call[Page[T]] | None = call

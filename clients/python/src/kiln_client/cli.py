@@ -616,6 +616,81 @@ def keys_rotate(ctx: click.Context, key_id: str, as_json: bool) -> None:
     emit_json(key) if as_json else out.print(f"Rotated {key['id']}. New secret (shown once): {key.get('secret')}")
 
 
+# Webhooks ----------------------------------------------------------------------------------------
+@cli.group()
+def webhooks() -> None:
+    """Webhook subscriptions of your workspace (a secret is shown once)."""
+
+
+@webhooks.command("list")
+@command
+@click.pass_context
+def webhooks_list(ctx: click.Context, as_json: bool) -> None:
+    """List the subscriptions."""
+    items = list(state(ctx).client.iter_webhooks())
+    if as_json:
+        emit_json(items)
+        return
+    table = Table("id", "status", "url", "events")
+    for hook in items:
+        table.add_row(hook.id, str(dump(hook)["status"]), hook.url, " ".join(hook.events))
+    out.print(table if items else "No webhooks.")
+
+
+@webhooks.command("create")
+@click.option("--url", required=True, help="The https URL receiving the deliveries.")
+@click.option("--event", "events", multiple=True, required=True, help="Repeat: run.completed, run.*, *, ...")
+@click.option("--description")
+@command
+@click.pass_context
+def webhooks_create(
+    ctx: click.Context, url: str, events: tuple[str, ...], description: str | None, as_json: bool
+) -> None:
+    """Subscribe a URL; the signing secret is printed once."""
+    hook = state(ctx).client.create_webhook(url, list(events), description)
+    if as_json:
+        emit_json(hook)
+    else:
+        out.print(f"Created {hook.id}. Its signing secret (shown once): {dump(hook).get('secret')}", highlight=False)
+
+
+@webhooks.command("delete")
+@click.argument("webhook_id")
+@command
+@click.pass_context
+def webhooks_delete(ctx: click.Context, webhook_id: str, as_json: bool) -> None:
+    """Delete a subscription."""
+    state(ctx).client.delete_webhook(webhook_id)
+    emit_json({"deleted": webhook_id}) if as_json else out.print(f"Deleted {webhook_id}.")
+
+
+@webhooks.command("test")
+@click.argument("webhook_id")
+@command
+@click.pass_context
+def webhooks_test(ctx: click.Context, webhook_id: str, as_json: bool) -> None:
+    """Send a test delivery."""
+    delivery = state(ctx).client.test_webhook(webhook_id)
+    emit_json(delivery) if as_json else out.print(f"Queued delivery {delivery.id}.")
+
+
+@webhooks.command("deliveries")
+@click.argument("webhook_id")
+@command
+@click.pass_context
+def webhooks_deliveries(ctx: click.Context, webhook_id: str, as_json: bool) -> None:
+    """List a subscription's deliveries and their attempts."""
+    items = list(state(ctx).client.iter_deliveries(webhook_id, limit=100))
+    if as_json:
+        emit_json(items)
+        return
+    table = Table("id", "event", "status", "attempts")
+    for delivery in items:
+        data = dump(delivery)
+        table.add_row(data["id"], data["eventType"], str(data["status"]), str(len(data["attempts"])))
+    out.print(table if items else "No deliveries.")
+
+
 # MCP ---------------------------------------------------------------------------------------------
 @cli.command()
 @click.option("--read-only", is_flag=True, help="Expose only tools that change nothing.")

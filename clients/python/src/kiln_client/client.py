@@ -152,7 +152,7 @@ class Kiln:
     def call(self, call: Call[T]) -> T:
         """Runs one declared call and reads its answer."""
         response = self._send(call.method, call.path, params=call.params, json_body=call.json)
-        return call.parse(response.json())
+        return call.parse(response.json() if response.content else {"data": None})  # 204: no body
 
     def paginate(self, call: Call[Page[T]]) -> Iterator[T]:
         """Every item of a list, page after page, in the mode the first call chose (page mode by
@@ -433,6 +433,24 @@ class Kiln:
 
     def rotate_api_key(self, key_id: str) -> models.ApiKeyWithSecret:
         return self.call(_api.rotate_api_key(key_id))
+
+    # Webhooks ----------------------------------------------------------------------------------
+    def create_webhook(self, url: str, events: list[str], description: str | None = None) -> models.WebhookWithSecret:
+        """Subscribe `url` to event types (`run.completed`, `run.*`, `*`); the secret is shown once."""
+        return self.call(_api.create_webhook(url, events, description))
+
+    def iter_webhooks(self, **paging: Any) -> Iterator[models.Webhook]:
+        return self.paginate(_api.list_webhooks(**paging))
+
+    def delete_webhook(self, webhook_id: str) -> None:
+        self.call(_api.delete_webhook(webhook_id))
+
+    def test_webhook(self, webhook_id: str) -> models.DeliveryView:
+        """Queue a test delivery (event `webhook.test`)."""
+        return self.call(_api.test_webhook(webhook_id))
+
+    def iter_deliveries(self, webhook_id: str, **paging: Any) -> Iterator[models.DeliveryView]:
+        return self.paginate(_api.list_deliveries(webhook_id, **paging))
 
 
 def decode_file(file: models.RepositoryFile) -> bytes:

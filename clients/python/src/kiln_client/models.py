@@ -207,6 +207,10 @@ class AuthorizationServerMetadata(BaseModel):
     code_challenge_methods_supported: list[Literal["S256"]]
     token_endpoint_auth_methods_supported: list[Literal["none"]]
     scopes_supported: list[str]
+    authorization_response_iss_parameter_supported: Literal[True] = Field(
+        ...,
+        description="RFC 9207: the redirects of /oauth/authorize carry `iss`, the issuer.",
+    )
 
 
 class CancelRequest(BaseModel):
@@ -270,6 +274,123 @@ class CursorPagination(BaseModel):
         description="Pass as `cursor` for the next page; null on the last page.",
     )
     has_more: bool = Field(..., alias="hasMore")
+
+
+class DeliveryAttemptView(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    at: AwareDatetime = Field(..., description="RFC 3339 timestamp, UTC, millisecond precision.")
+    status_code: int | None = Field(
+        ...,
+        alias="statusCode",
+        description="The receiver's status; null when it never answered.",
+    )
+    duration_ms: int = Field(..., alias="durationMs")
+    error: str | None = Field(
+        ...,
+        description="Why the attempt failed (refused address, timeout, redirect, ...).",
+    )
+    response_excerpt: str | None = Field(
+        ...,
+        alias="responseExcerpt",
+        description="The first 1 KiB of the receiver's answer.",
+    )
+
+
+class Status2(StrEnum):
+    pending = "pending"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+class DeliveryView(BaseModel):
+    """
+    One event on its way to one webhook, with every attempt so far.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    id: str = Field(..., description="The delivery id.")
+    webhook_id: str = Field(
+        ...,
+        alias="webhookId",
+        description="A webhook id.",
+        pattern="^wh_[0-9a-hjkmnp-tv-z]{26}$",
+    )
+    event_id: str = Field(
+        ...,
+        alias="eventId",
+        description="The event's id: the `webhook-id` header of every attempt.",
+    )
+    event_type: str = Field(..., alias="eventType")
+    status: Status2
+    attempts: list[DeliveryAttemptView]
+    next_attempt_at: AwareDatetime | None = Field(..., alias="nextAttemptAt")
+    created_at: AwareDatetime = Field(
+        ...,
+        alias="createdAt",
+        description="RFC 3339 timestamp, UTC, millisecond precision.",
+    )
+    redelivery_of: str | None = Field(
+        ...,
+        alias="redeliveryOf",
+        description="The delivery this one repeats (POST .../redeliver).",
+    )
+
+
+class Provider(StrEnum):
+    aws_lambda = "aws-lambda"
+    local = "local"
+
+
+class StopReason(StrEnum):
+    """
+    Why a stopped preview stopped: a DELETE, or its expiry.
+    """
+
+    deleted = "deleted"
+    expired = "expired"
+
+
+class Provider1(StrEnum):
+    """
+    `aws-lambda` when deployed, `local` in the local cloud (the default is the one offered).
+    """
+
+    aws_lambda = "aws-lambda"
+    local = "local"
+
+
+class DeploymentCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    run_id: str = Field(
+        ...,
+        alias="runId",
+        description="The succeeded run whose generated service to deploy.",
+    )
+    provider: Provider1 | None = Field(
+        None,
+        description="`aws-lambda` when deployed, `local` in the local cloud (the default is the one offered).",
+    )
+
+
+class Provider2(StrEnum):
+    aws_lambda = "aws-lambda"
+    local = "local"
+
+
+class DeploymentStatus(StrEnum):
+    deploying = "deploying"
+    live = "live"
+    failed = "failed"
+    stopped = "stopped"
 
 
 class Type(StrEnum):
@@ -360,6 +481,36 @@ class ErrorEnvelope(BaseModel):
     error: Error
 
 
+class EventAccepted(BaseModel):
+    """
+    A custom event accepted for delivery to the workspace's matching webhooks.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    id: str = Field(..., description="An event id.", pattern="^evt_[0-9a-hjkmnp-tv-z]{26}$")
+
+
+class EventCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    type: str = Field(
+        ...,
+        description="`custom.` + a name: a lowercase letter, then up to 63 of a-z 0-9 _ . -",
+        examples=["custom.deployment_finished"],
+        max_length=128,
+    )
+    data: dict[str, Any] | None = Field(
+        None,
+        description="Any JSON object, at most 64 KiB serialized.",
+        examples=[{"env": "prod"}],
+    )
+
+
 class EventPagination(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -447,6 +598,14 @@ class ExportSource(BaseModel):
     run_number: int | None = Field(None, alias="runNumber", ge=1)
 
 
+class ExportStats(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    total: int
+
+
 class Database(StrEnum):
     ok = "ok"
     unavailable = "unavailable"
@@ -472,7 +631,7 @@ class HealthComponents(BaseModel):
     workflows: Workflows
 
 
-class Status2(StrEnum):
+class Status3(StrEnum):
     ok = "ok"
     degraded = "degraded"
 
@@ -486,7 +645,7 @@ class HealthStatus(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    status: Status2
+    status: Status3
     version: str
     components: HealthComponents
 
@@ -506,6 +665,67 @@ class ImportFromUpload(BaseModel):
 
 class ProjectId(RootModel[str]):
     root: str = Field(..., description="A project id.", pattern="^proj_[0-9a-hjkmnp-tv-z]{26}$")
+
+
+class OAuthClientCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    name: str = Field(
+        ...,
+        description="Shown to people on the consent page.",
+        examples=["Team Planner"],
+        max_length=200,
+        min_length=1,
+    )
+    redirect_uris: list[str] = Field(
+        ...,
+        alias="redirectUris",
+        description="https:// (or http://localhost, http://127.0.0.1, any port), no fragment, at most 2000 characters each; matched exactly.",
+        examples=[["https://planner.example.com/oauth/callback"]],
+        max_length=10,
+        min_length=1,
+    )
+    scopes: list[Scope] = Field(
+        ...,
+        description="The most the client may ask for; each must be held by the caller.",
+        examples=[["project:read"]],
+        max_length=16,
+        min_length=1,
+    )
+
+
+class OAuthClientView(BaseModel):
+    """
+    A registered public client (no secret: PKCE S256 authenticates each code exchange).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    id: str = Field(..., description="The client id.", pattern="^client_[0-9a-hjkmnp-tv-z]{26}$")
+    client_id: str = Field(
+        ...,
+        alias="clientId",
+        description="The same id, as OAuth calls it.",
+        pattern="^client_[0-9a-hjkmnp-tv-z]{26}$",
+    )
+    name: str = Field(..., description="Shown to people on the consent page.")
+    redirect_uris: list[str] = Field(..., alias="redirectUris", description="Matched exactly at authorization time.")
+    scopes: list[Scope] = Field(..., description="The most the client may ask a person for.")
+    workspace_id: str = Field(
+        ...,
+        alias="workspaceId",
+        description="A workspace id.",
+        pattern="^ws_[0-9a-hjkmnp-tv-z]{26}$",
+    )
+    created_at: AwareDatetime = Field(
+        ...,
+        alias="createdAt",
+        description="RFC 3339 timestamp, UTC, millisecond precision.",
+    )
 
 
 class OpenApiDocument(BaseModel):
@@ -609,6 +829,18 @@ class ProjectCreate(BaseModel):
         max_length=10000,
         min_length=1,
     )
+
+
+class ProjectStats(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    total: int = Field(
+        ...,
+        description="Projects ever created and not deleted (archived ones included).",
+    )
+    active: int = Field(..., description="Projects that are not archived.")
 
 
 class ProjectStatus(StrEnum):
@@ -745,6 +977,21 @@ class RunError(BaseModel):
     task_id: str | None = Field(None, alias="taskId")
 
 
+class RunStats(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    total: int
+    succeeded: int
+    failed: int
+    in_progress: int = Field(
+        ...,
+        alias="inProgress",
+        description="Runs queued, planning, executing, verifying or merging.",
+    )
+
+
 class RunStatus(StrEnum):
     queued = "queued"
     decomposing = "decomposing"
@@ -766,6 +1013,21 @@ class ServiceInfo(BaseModel):
     docs: str = Field(..., description="Where the interactive documentation is.")
     openapi: str = Field(..., description="Where this document is.")
     health: str = Field(..., description="The health check.")
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    email: str = Field(
+        ...,
+        description="The person's email, compared case-insensitively.",
+        examples=["ada@example.com"],
+        max_length=254,
+        pattern="^\\s*[^@\\s]+@[^@\\s]+\\.[^@\\s]+\\s*$",
+    )
+    password: str = Field(..., description="The person's password.", max_length=256, min_length=1)
 
 
 class SpecSnapshot(BaseModel):
@@ -1071,6 +1333,52 @@ class TasksSummary(BaseModel):
     failed: int | None = 0
 
 
+class TokenAnswer(BaseModel):
+    """
+    POST /oauth/token's answer (RFC 6749 section 5.1).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    access_token: str = Field(
+        ...,
+        description="A JWT (RFC 9068), 15 minutes; its `gid` claim names the grant.",
+    )
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(..., description="Seconds until the access token expires.")
+    refresh_token: str = Field(..., description="Opaque, single use: each refresh answers a new one.")
+    scope: str = Field(..., description="Space-separated scopes of the access token.")
+
+
+class TokenType(StrEnum):
+    bearer = "Bearer"
+    refresh_token = "refresh_token"
+
+
+class TokenIntrospection(BaseModel):
+    """
+    POST /oauth/introspect's answer (RFC 7662): only `active: false` for an inactive token.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    active: bool
+    scope: str | None = None
+    client_id: str | None = None
+    sub: str | None = Field(None, description="The person's id.")
+    exp: int | None = None
+    iat: int | None = None
+    iss: str | None = None
+    aud: str | None = None
+    token_type: TokenType | None = None
+    workspace: str | None = None
+    jti: str | None = None
+
+
 class ContentType(StrEnum):
     application_zip = "application/zip"
     application_gzip = "application/gzip"
@@ -1213,6 +1521,206 @@ class VerificationResult(BaseModel):
     checks: list[VerificationCheck]
 
 
+class Status4(StrEnum):
+    enabled = "enabled"
+    disabled = "disabled"
+
+
+class DisabledReason(StrEnum):
+    """
+    Why it is disabled: by a PATCH (`user`), a 410 answer (`gone`) or 5 days of failures (`failing`).
+    """
+
+    user = "user"
+    gone = "gone"
+    failing = "failing"
+
+
+class Webhook(BaseModel):
+    """
+    A webhook subscription (never its secret).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    id: str = Field(..., description="A webhook id.", pattern="^wh_[0-9a-hjkmnp-tv-z]{26}$")
+    workspace_id: str = Field(
+        ...,
+        alias="workspaceId",
+        description="A workspace id.",
+        pattern="^ws_[0-9a-hjkmnp-tv-z]{26}$",
+    )
+    url: str = Field(
+        ...,
+        description="Where deliveries are POSTed (https; checked at every delivery).",
+    )
+    events: list[str] = Field(
+        ...,
+        description="Event types and wildcards (`run.*`, `custom.*`, `*`) it receives.",
+    )
+    description: str | None
+    status: Status4
+    disabled_reason: DisabledReason | None = Field(
+        ...,
+        alias="disabledReason",
+        description="Why it is disabled: by a PATCH (`user`), a 410 answer (`gone`) or 5 days of failures (`failing`).",
+    )
+    failing_since: AwareDatetime | None = Field(
+        ...,
+        alias="failingSince",
+        description="The first failed attempt of the current failing streak.",
+    )
+    previous_secret_expires_at: AwareDatetime | None = Field(
+        ...,
+        alias="previousSecretExpiresAt",
+        description="After a rotation: until when the previous secret also signs (both signatures are sent).",
+    )
+    created_at: AwareDatetime = Field(
+        ...,
+        alias="createdAt",
+        description="RFC 3339 timestamp, UTC, millisecond precision.",
+    )
+    updated_at: AwareDatetime = Field(
+        ...,
+        alias="updatedAt",
+        description="RFC 3339 timestamp, UTC, millisecond precision.",
+    )
+
+
+class Event1(RootModel[str]):
+    root: str = Field(..., max_length=128, min_length=1)
+
+
+class Description1(RootModel[str]):
+    root: str = Field(None, description="A note for people reading the list.", max_length=500)
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    url: str = Field(
+        ...,
+        description="https URL receiving the deliveries.",
+        examples=["https://example.com/hooks/kiln"],
+        max_length=2048,
+        min_length=1,
+    )
+    events: list[Event1] = Field(
+        ...,
+        description="Event types (`run.completed`), family wildcards (`run.*`, `custom.*`), `custom.<name>` or `*`.",
+        examples=[["run.*", "export.completed"]],
+        max_length=64,
+        min_length=1,
+    )
+    description: Description1 | None = Field(None, description="A note for people reading the list.")
+    workspace_id: str | None = Field(None, alias="workspaceId", description="Subscribe this workspace (admin).")
+
+
+class WebhookStats(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    deliveries_pending: int = Field(..., alias="deliveriesPending")
+    deliveries_failed: int = Field(..., alias="deliveriesFailed")
+
+
+class Url(RootModel[str]):
+    root: str = Field(None, max_length=2048, min_length=1)
+
+
+class Events(RootModel[list[Event1]]):
+    root: list[Event1] = Field(None, max_length=64, min_length=1)
+
+
+class Description2(RootModel[str]):
+    root: str = Field(None, description="An empty string clears it.", max_length=500)
+
+
+class WebhookUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    url: Url | None = None
+    events: Events | None = None
+    description: Description2 | None = Field(None, description="An empty string clears it.")
+    status: Status4 | None = None
+
+
+class WebhookWithSecret(BaseModel):
+    """
+    A webhook with its signing secret (absent when the answer is an idempotent replay).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    id: str = Field(..., description="A webhook id.", pattern="^wh_[0-9a-hjkmnp-tv-z]{26}$")
+    workspace_id: str = Field(
+        ...,
+        alias="workspaceId",
+        description="A workspace id.",
+        pattern="^ws_[0-9a-hjkmnp-tv-z]{26}$",
+    )
+    url: str = Field(
+        ...,
+        description="Where deliveries are POSTed (https; checked at every delivery).",
+    )
+    events: list[str] = Field(
+        ...,
+        description="Event types and wildcards (`run.*`, `custom.*`, `*`) it receives.",
+    )
+    description: str | None
+    status: Status4
+    disabled_reason: DisabledReason | None = Field(
+        ...,
+        alias="disabledReason",
+        description="Why it is disabled: by a PATCH (`user`), a 410 answer (`gone`) or 5 days of failures (`failing`).",
+    )
+    failing_since: AwareDatetime | None = Field(
+        ...,
+        alias="failingSince",
+        description="The first failed attempt of the current failing streak.",
+    )
+    previous_secret_expires_at: AwareDatetime | None = Field(
+        ...,
+        alias="previousSecretExpiresAt",
+        description="After a rotation: until when the previous secret also signs (both signatures are sent).",
+    )
+    created_at: AwareDatetime = Field(
+        ...,
+        alias="createdAt",
+        description="RFC 3339 timestamp, UTC, millisecond precision.",
+    )
+    updated_at: AwareDatetime = Field(
+        ...,
+        alias="updatedAt",
+        description="RFC 3339 timestamp, UTC, millisecond precision.",
+    )
+    secret: str | None = Field(
+        None,
+        description="The signing secret, `whsec_` + base64 of 32 random bytes: shown in this answer only. Absent from an `Idempotent-Replayed: true` answer.",
+        pattern="^whsec_[A-Za-z0-9+/]{43}=$",
+    )
+
+
+class WorkflowStats(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    running: int = Field(
+        ...,
+        description="Step Functions executions running: builds, exports, imports, conversions.",
+    )
+
+
 class Tier(StrEnum):
     free = "free"
     pro = "pro"
@@ -1343,6 +1851,74 @@ class ConversionOperation(BaseModel):
         description="When the archive itself is deleted (7 days after it was made).",
     )
     error: OperationFailure | None = Field(None, description="Why it failed (only once it failed).")
+
+
+class CurrentSession(BaseModel):
+    """
+    A browser session: its person, the CSRF token its changes must carry, its expiry.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    user: User
+    csrf_token: str = Field(
+        ...,
+        alias="csrfToken",
+        description="Send it as `X-CSRF-Token` with every POST, PATCH, PUT and DELETE made with the session cookie. Not a credential on its own; GET /v1/sessions/current returns it again.",
+    )
+    expires_at: AwareDatetime = Field(
+        ...,
+        alias="expiresAt",
+        description="When the session ends at the latest; it ends sooner when unused for a while (30 minutes by default).",
+    )
+
+
+class Deployment(BaseModel):
+    """
+    A deploy preview, as stored and as answered.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    id: str
+    project_id: str = Field(..., alias="projectId")
+    run_id: str = Field(..., alias="runId")
+    status: DeploymentStatus
+    provider: Provider
+    url: str | None = Field(None, description="Where the preview answers; set once it is live.")
+    created_at: str = Field(..., alias="createdAt")
+    updated_at: str = Field(..., alias="updatedAt")
+    expires_at: str = Field(..., alias="expiresAt", description="When the preview tears itself down.")
+    stopped_at: str | None = Field(None, alias="stoppedAt")
+    stop_reason: StopReason | None = Field(
+        None,
+        alias="stopReason",
+        description="Why a stopped preview stopped: a DELETE, or its expiry.",
+    )
+    failure_reason: str | None = Field(
+        None,
+        alias="failureReason",
+        description="Why it failed: the function's state reason, or the last lines the preview's process printed.",
+    )
+
+
+class DeploymentStarted(BaseModel):
+    """
+    The 202 answer of POST /v1/projects/{projectId}/deploy.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    deployment_id: str = Field(..., alias="deploymentId")
+    status: DeploymentStatus
+    provider: Provider2
+    expires_at: str = Field(..., alias="expiresAt")
 
 
 class Directory(BaseModel):
@@ -1613,6 +2189,23 @@ class RunOperation(BaseModel):
         pattern="^proj_[0-9a-hjkmnp-tv-z]{26}$",
     )
     status: RunStatus
+
+
+class Stats(BaseModel):
+    """
+    Deployment-wide counters, kept by the table stream's `stats` consumer (eventually consistent:
+    a change shows within a few seconds).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    projects: ProjectStats
+    runs: RunStats
+    workflows: WorkflowStats
+    exports: ExportStats
+    webhooks: WebhookStats
 
 
 class Task(BaseModel):

@@ -106,8 +106,15 @@ document.getElementById("skip").addEventListener("click", (event) => {
   main.focus();
 });
 
-whenSignedOut(() => {
-  if (session) signedOut();
+// A 401 ends the view only when the session itself has ended (expired, signed out elsewhere):
+// other 401s (a refused credential in a request's body) are the request's own error.
+whenSignedOut(async () => {
+  if (!session) return;
+  try {
+    await api("GET", "v1/sessions/current");
+  } catch {
+    signedOut();
+  }
 });
 
 async function start() {

@@ -1,5 +1,5 @@
 // The projects of the workspace (status, search, create) and the import of an archive.
-import { api, get, post } from "../api.js";
+import { apiUrl, get, post } from "../api.js";
 import { onLeave } from "../app.js";
 import { busy, clear, errorBox, field, h, statusBadge, when } from "../dom.js";
 
@@ -131,10 +131,11 @@ export function importView(main) {
       progress.value = 100;
       state.textContent = "Uploaded. Importing…";
       const body = { uploadId: upload.uploadId };
-      const started = await api("POST", "v1/projects/import", { body, query: { name: name.value.trim() } });
+      if (name.value.trim()) body.name = name.value.trim();
+      const started = await post("v1/projects/import", body);
       const result = await follow(started.data.callbackId);
       state.textContent = "";
-      state.append("Imported: ", h("a", { href: `#/projects/${encodeURIComponent(result.id)}`, text: result.name || result.id }));
+      state.append("Imported: ", h("a", { href: `#/projects/${encodeURIComponent(result.projectId)}`, text: result.name || result.projectId }));
     } catch (error) {
       state.textContent = "";
       errors.append(errorBox(error));
@@ -166,15 +167,13 @@ function send(upload, file, onProgress) {
 
 async function follow(callbackId) {
   for (let attempt = 0; attempt < 300; attempt += 1) {
-    const response = await fetch(new URL(`v2/operations/${encodeURIComponent(callbackId)}`, new URL("../", document.baseURI)), {
+    // Not api(): 202 (still running) is an answer here, not an error.
+    const response = await fetch(apiUrl(`v2/operations/${encodeURIComponent(callbackId)}`), {
       credentials: "same-origin",
       headers: { Accept: "application/json" },
     });
     const body = await response.json().catch(() => null);
-    if (response.status === 200) {
-      const data = body.data || {};
-      return data.result || data;
-    }
+    if (response.status === 200) return body.data;
     if (response.status !== 202) throw new Error((body && body.error && body.error.message) || `The import failed (HTTP ${response.status}).`);
     await new Promise((r) => window.setTimeout(r, 1000));
   }
