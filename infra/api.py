@@ -19,7 +19,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra import gateway_responses
-from infra.lambdas import KilnFunction
+from infra.lambdas import SNAP_START_ALIAS, KilnFunction
 from infra.nag import acknowledge
 from infra.settings import Settings
 from kiln import routes
@@ -95,8 +95,11 @@ def routes_by_path(routes: Sequence[Route]) -> dict[str, list[Route]]:
     return grouped
 
 
-def lambda_invocation_uri(function_name: str) -> str:
+def lambda_invocation_uri(function_name: str, qualifier: str | None = None) -> str:
+    """`qualifier`: an alias to invoke rather than $LATEST (SnapStart, infra/lambdas.py)."""
     function_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{function_name}"
+    if qualifier:
+        function_arn += f":{qualifier}"
     return f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
 
 
@@ -297,7 +300,7 @@ class Api(Construct):
             integration = apigw.Integration(
                 type=apigw.IntegrationType.AWS_PROXY,
                 integration_http_method="POST",
-                uri=lambda_invocation_uri(function_name(route)),
+                uri=lambda_invocation_uri(function_name(route), SNAP_START_ALIAS if settings.snap_start else None),
             )
             method = self.resources[route.path].add_method(
                 route.method,

@@ -26,6 +26,9 @@ class Data(Construct):
                 point_in_time_recovery_enabled=True,
             ),
             time_to_live_attribute=schema.TTL_ATTRIBUTE,
+            # Every change, with the item before and after it, for kiln.workers.table_stream (the
+            # events of CONTRACT section 8, stats, real time; docs/events.md says why a stream).
+            stream=dynamodb.StreamViewType(schema.STREAM_VIEW_TYPE),
             deletion_protection=not settings.dev,
             removal_policy=settings.removal_policy,
         )

@@ -42,9 +42,19 @@ BUILD_EXECUTIONS_REASON = (
     "the executions of this deployment's build state machine only (execution:<state machine name>:*), "
     "the narrowest form for execution names not known at deployment."
 )
+CONNECTIONS_REASON = (
+    "WebSocket connection ids are made by API Gateway when a client connects: ManageConnections is allowed on "
+    "<api>/<stage>/*/@connections/* of this deployment's WebSocket API and stage only, the narrowest form for "
+    "ids not known at deployment."
+)
 XRAY_REASON = (
     "xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions; "
     "AWS requires Resource '*' for active tracing."
+)
+LIST_STREAMS_REASON = (
+    "dynamodb:ListStreams is authorized on Resource '*' only (it lists the streams of every table); Lambda's "
+    "event source mapping of the table's stream calls it with the stream worker's role. Reading records is "
+    "limited to this table's stream."
 )
 NETWORK_INTERFACES_REASON = (
     "A Lambda function attached to a VPC needs these EC2 network-interface permissions on its execution role "
@@ -82,6 +92,15 @@ class Targets:
     # The build sandbox function (kiln.routes.Worker.sandbox), for sandbox:invoke. Only the
     # workers built after it know it (infra/workflows.py builds the sandbox first).
     sandbox_function_arn: str = ""
+    # Events (infra/events.py): the table's stream, the webhook delivery queue, and the queue
+    # receiving stream batches that failed every retry (the stream mapping's on-failure destination).
+    table_stream_arn: str = ""
+    delivery_queue_arn: str = ""
+    stream_failure_queue_arn: str = ""
+    # Real time (infra/realtime.py): the connections' table, and ManageConnections on the
+    # WebSocket API's stage (`<api>/<stage>/*/@connections/*`).
+    connections_table_arn: str = ""
+    websocket_connections_arn: str = ""
 
     @property
     def index_arn(self) -> str:
@@ -118,6 +137,11 @@ TRANSLATED = frozenset(
         "table:touch",
         "limits:count",
         "sandbox:invoke",
+        "table-stream:read",
+        "deliveries:send",
+        "deliveries:receive",
+        "connections:write",
+        "connections:post",
     }
 )
 
@@ -281,9 +305,84 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
         out += generator_permissions(targets.bedrock_model_id)
     if "sandbox:invoke" in grants:
         out += sandbox_invoke_permissions(targets, owner)
+    if "connections:write" in grants:
+        if not targets.connections_table_arn:
+            raise ValueError(f"{owner}: connections:write needs the connections table (infra/realtime.py)")
+        allow(
+            "ConnectionsWrite",
+            ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+            [targets.connections_table_arn],
+        )
+    if "connections:post" in grants:
+        if not targets.websocket_connections_arn:
+            raise ValueError(f"{owner}: connections:post needs the WebSocket API (infra/realtime.py)")
+        allow(
+            "ConnectionsPost",
+            ("execute-api:ManageConnections",),
+            [targets.websocket_connections_arn],
+            [(targets.websocket_connections_arn, CONNECTIONS_REASON)],
+        )
+    if event_grants := sorted(set(grants) & {"table-stream:read", "deliveries:send", "deliveries:receive"}):
+        out += event_permissions(event_grants, targets, owner)
     if "generator:invoke" in grants and targets.generator_secret_arn:
         # kiln.adapters.secrets.openai_api_key: one GetSecretValue per container, on that secret only.
         allow("GeneratorApiKeyRead", ("secretsmanager:GetSecretValue",), [targets.generator_secret_arn])
+    return out
+
+
+def event_permissions(grants: Sequence[str], targets: Targets, owner: str) -> list[Permission]:
+    """The table's stream and the delivery queue (infra/events.py): what the stream and queue
+    event source mappings read with the function's role, and what kiln.adapters.sqs sends."""
+    out: list[Permission] = []
+    if "table-stream:read" in grants:
+        if not (targets.table_stream_arn and targets.stream_failure_queue_arn):
+            raise ValueError(f"{owner}: table-stream:read needs the table's stream (workers of the root stack only)")
+        out += [
+            Permission(
+                iam.PolicyStatement(
+                    sid="TableStreamRead",
+                    actions=["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                    resources=[targets.table_stream_arn],
+                )
+            ),
+            Permission(
+                iam.PolicyStatement(sid="TableStreamList", actions=["dynamodb:ListStreams"], resources=["*"]),
+                (("*", LIST_STREAMS_REASON),),
+            ),
+            # The mapping sends a batch that failed every retry to its on-failure destination
+            # with the function's role.
+            Permission(
+                iam.PolicyStatement(
+                    sid="StreamFailuresSend", actions=["sqs:SendMessage"], resources=[targets.stream_failure_queue_arn]
+                )
+            ),
+        ]
+    queue_grants = sorted(set(grants) & {"deliveries:send", "deliveries:receive"})
+    if queue_grants and not targets.delivery_queue_arn:
+        raise ValueError(f"{owner}: {', '.join(queue_grants)} needs the webhook delivery queue")
+    if "deliveries:send" in grants:
+        out.append(
+            Permission(
+                iam.PolicyStatement(
+                    sid="DeliveriesSend", actions=["sqs:SendMessage"], resources=[targets.delivery_queue_arn]
+                )
+            )
+        )
+    if "deliveries:receive" in grants:
+        out.append(
+            Permission(
+                iam.PolicyStatement(
+                    sid="DeliveriesReceive",
+                    actions=[
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                        "sqs:ChangeMessageVisibility",
+                        "sqs:GetQueueAttributes",
+                    ],
+                    resources=[targets.delivery_queue_arn],
+                )
+            )
+        )
     return out
 
 

@@ -33,10 +33,15 @@ RUNTIME_REASON = (
     "Runtime pinned to python3.13 on purpose: the dependency layer (layers/build.py) is built for "
     "CPython 3.13 arm64 wheels; moving to a newer runtime is a deliberate change of both."
 )
-CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/tests", "*.egg-info", "**/.pytest_cache"]
+# No bytecode exclusion: the staged copy holds none but what `staged_functions` compiled for
+# the runtime's interpreter (the source tree's own caches are left out when it is copied).
+CODE_EXCLUDES = ["**/tests", "*.egg-info", "**/.pytest_cache"]
 # Lambda's /tmp: 512 MB unless a function asks for more, at most 10240 MB.
 DEFAULT_EPHEMERAL_STORAGE_MB = 512
 MAX_EPHEMERAL_STORAGE_MB = 10_240
+# The alias a SnapStart function is invoked through: SnapStart applies to published versions
+# only, never to $LATEST, so callers must name the version; the alias follows each deploy's.
+SNAP_START_ALIAS = "live"
 
 
 Lazy = Callable[[], str]
@@ -54,6 +59,7 @@ def function_environment(
     generator_environment: Mapping[str, str] | None = None,
     build_task_concurrency: int | None = None,
     cors_allowed_origins: Sequence[str] = (),
+    delivery_queue_url: Lazy | None = None,
 ) -> dict[str, str]:
     """The variables kiln.config reads, each only where the function's grants make it useful.
 
@@ -86,6 +92,8 @@ def function_environment(
         env[config.BUILD_TASK_CONCURRENCY] = str(build_task_concurrency)
     if cors_allowed_origins:
         env[config.CORS_ALLOWED_ORIGINS] = ",".join(cors_allowed_origins)
+    if "deliveries:send" in grants and delivery_queue_url is not None:
+        env[config.DELIVERY_QUEUE_URL] = delivery_queue_url()
     if "generator:invoke" in grants:
         env.update(generator_environment or {config.GENERATOR: "builtin"})
     return env
@@ -106,6 +114,8 @@ class FunctionSpec:
     # Active X-Ray tracing. Off only for the build sandbox, which has no network to reach X-Ray
     # (and so no xray permissions either).
     tracing: bool = True
+    # SnapStart on published versions, invoked through the alias SNAP_START_ALIAS (`invoked`).
+    snap_start: bool = False
 
     def __post_init__(self) -> None:
         if not DEFAULT_EPHEMERAL_STORAGE_MB <= self.ephemeral_storage_mb <= MAX_EPHEMERAL_STORAGE_MB:
@@ -138,9 +148,12 @@ class Runtime:
 def staged_functions() -> Path:
     """functions/ as it ships: the source tree plus what the build writes into it, the OpenAPI
     document `GET /v1/openapi.json` serves (derived from the endpoints' declarations, so it is
-    committed once, as docs/openapi.json). One copy per CDK process, removed when it ends: CDK
-    has copied it into cdk.out by then."""
+    committed once, as docs/openapi.json), and the bytecode of every module for the runtime's
+    interpreter when one is found (layers/build.py: Lambda cannot write /var/task, so without
+    it every cold start compiles what it imports). One copy per CDK process, removed when it
+    ends: CDK has copied it into cdk.out by then."""
     from kiln import openapi
+    from layers.build import compile_bytecode, target_python
 
     staging = Path(tempfile.mkdtemp(prefix="kiln-functions-"))
     atexit.register(shutil.rmtree, staging, True)
@@ -149,6 +162,9 @@ def staged_functions() -> Path:
         FUNCTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
     )
     openapi.package(target)
+    python = target_python()
+    if python is not None:
+        compile_bytecode(target, python)
     return target
 
 
@@ -223,6 +239,14 @@ class KilnFunction(Construct):
             # The role is complete as declared: nothing (tracing, log groups) may widen it.
             role=self.role.without_policy_updates(),
             environment=dict(spec.environment),
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
+        )
+        # `current_version` publishes a new version whenever the function's configuration or
+        # code changes; the alias moves to it, and the snapshot is taken when it is published.
+        self.alias = (
+            lambda_.Alias(self, "Live", alias_name=SNAP_START_ALIAS, version=self.function.current_version)
+            if spec.snap_start
+            else None
         )
         acknowledge(self.function, "AwsSolutions-L1", RUNTIME_REASON)
         acknowledge(self.function, "Serverless-LambdaLatestVersion", RUNTIME_REASON)
@@ -230,3 +254,8 @@ class KilnFunction(Construct):
     @property
     def function_arn(self) -> str:
         return self.function.function_arn
+
+    @property
+    def invoked(self) -> lambda_.IFunction:
+        """What callers invoke: the SnapStart alias when there is one, else the function."""
+        return self.alias if self.alias is not None else self.function

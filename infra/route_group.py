@@ -50,6 +50,9 @@ class Shared:
     state_machine_arns: Mapping[str, str] = field(default_factory=dict)  # workflow -> ARN
     state_machine_names: Mapping[str, str] = field(default_factory=dict)  # workflow -> state machine name
     usage_plan_ids: Mapping[str, str] = field(default_factory=dict)  # tier -> usage plan id
+    # The webhook delivery queue (infra/events.py), for routes granted deliveries:send.
+    delivery_queue_arn: str = ""
+    delivery_queue_url: str = ""
 
 
 def pascal(text: str) -> str:
@@ -98,6 +101,7 @@ class RouteGroupStack(NestedStack):
         archive = grants_mod.ARCHIVE_WORKFLOW
         needs_archive = "archives:start" in used and archive in shared.state_machine_arns
         needs_usage_keys = "usage-keys:write" in used
+        needs_deliveries = "deliveries:send" in used
         runtime = Runtime(
             layer=lambda_.LayerVersion.from_layer_version_arn(self, "Dependencies", imp("LayerArn", shared.layer_arn)),
             targets=grants_mod.Targets(
@@ -130,6 +134,7 @@ class RouteGroupStack(NestedStack):
                 else "",
                 bedrock_model_id=settings.invoked_model_id,
                 generator_secret_arn=settings.generator_secret_arn,
+                delivery_queue_arn=imp("DeliveryQueueArn", shared.delivery_queue_arn) if needs_deliveries else "",
             ),
             log_retention=settings.log_retention,
             log_removal_policy=settings.log_removal_policy,
@@ -150,6 +155,7 @@ class RouteGroupStack(NestedStack):
                 generator_environment=settings.generator_environment,
                 build_task_concurrency=settings.build_task_concurrency,
                 cors_allowed_origins=settings.cors_allowed_origins,
+                delivery_queue_url=lambda: imp("DeliveryQueueUrl", shared.delivery_queue_url),
             )
             fn = KilnFunction(
                 self,
@@ -162,12 +168,13 @@ class RouteGroupStack(NestedStack):
                     memory_mb=settings.api_memory_mb,
                     environment=environment,
                     function_name=function_name(route),
+                    snap_start=settings.snap_start,
                 ),
                 runtime=runtime,
             )
             acknowledge(fn.function, "Serverless-LambdaDLQ", SYNC_DLQ_REASON)
-            # Only this route's method (any stage) may invoke the function.
-            fn.function.add_permission(
+            # Only this route's method (any stage) may invoke the function (its alias with SnapStart).
+            fn.invoked.add_permission(
                 "InvokedByApi",
                 principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
                 action="lambda:InvokeFunction",

@@ -136,6 +136,10 @@ class Settings:
     # non-browser clients (and plain navigations, which need no CORS) use them. Entries are
     # origins, origins with one leading `*.` label, or "*" for every origin.
     cors_allowed_origins: tuple[str, ...] = field(default=())
+    # Lambda SnapStart for the API functions (Python 3.12+; infra/lambdas.py, docs/performance.md
+    # for what it costs): each deploy publishes a version per function, snapshotted after its
+    # init, and API Gateway invokes that version through the alias `live`.
+    snap_start: bool = False
 
     def __post_init__(self) -> None:
         if self.log_retention_days not in _RETENTION:
@@ -233,6 +237,7 @@ class Settings:
                 "buildRepairAttempts", get("buildRepairAttempts", defaults.build_repair_attempts)
             ),
             cors_allowed_origins=_origins(get("corsAllowedOrigins", defaults.cors_allowed_origins)),
+            snap_start=_bool(get("snapStart", defaults.snap_start)),
         )
 
     @property

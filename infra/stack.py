@@ -23,9 +23,11 @@ from infra import grants as grants_mod
 from infra.api import Api
 from infra.cursor_secret import CursorSecret
 from infra.data import Data
+from infra.events import EventQueues
 from infra.lambdas import ARCHITECTURE, RUNTIME, FunctionSpec, KilnFunction, Runtime, function_environment
 from infra.monitoring import Monitoring
 from infra.nag import acknowledge
+from infra.realtime import Realtime
 from infra.route_group import SYNC_DLQ_REASON, RouteGroupStack, Shared, group_stack_id, pascal
 from infra.settings import LAYER_DIR, WORKFLOWS_DIR, Settings
 from infra.signing_keys import SigningKeysSecret
@@ -104,6 +106,17 @@ class KilnStack(Stack):
         cursor = CursorSecret(self, "CursorSecret", removal_policy=settings.removal_policy)
         self.table, self.bucket, self.cursor_secret = data.table, storage.bucket, cursor.secret
         self.signing_keys_secret = SigningKeysSecret(self, "SigningKeys", removal_policy=settings.removal_policy).secret
+        # Before the runtime: the grants of the WebSocket functions and of the table stream's
+        # real-time consumer name its table and its API.
+        self.realtime = Realtime(self, "Realtime", settings=settings)
+        # Before the runtime too: the delivery queue and the stream's failure queue are grant targets.
+        [delivery_worker] = [w for w in workers if w.source == "delivery-queue"] or [None]
+        self.event_queues = EventQueues(
+            self,
+            "Events",
+            delivery_timeout_seconds=delivery_worker.timeout_seconds if delivery_worker else 60,
+            removal_policy=settings.removal_policy,
+        )
 
         if not (layer_dir / "python").is_dir():
             raise FileNotFoundError(f"dependency layer {layer_dir} is missing: run `make layer` first")
@@ -124,13 +137,19 @@ class KilnStack(Stack):
                 signing_keys_secret_arn=self.signing_keys_secret.secret_arn,
                 bedrock_model_id=settings.invoked_model_id,
                 generator_secret_arn=settings.generator_secret_arn,
+                connections_table_arn=self.realtime.table.table_arn,
+                websocket_connections_arn=self.realtime.connections_arn,
+                table_stream_arn=self.table.table_stream_arn or "",
+                delivery_queue_arn=self.event_queues.deliveries.queue_arn,
+                stream_failure_queue_arn=self.event_queues.stream_failures.queue_arn,
             ),
             log_retention=settings.log_retention,
             log_removal_policy=settings.log_removal_policy,
         )
 
         def environment(grants: Sequence[str], cors_allowed_origins: Sequence[str] = ()) -> dict[str, str]:
-            return function_environment(
+            live = self.realtime.environment() if {"connections:write", "connections:post"} & set(grants) else {}
+            return live | function_environment(
                 grants,
                 table_name=self.table.table_name,
                 bucket_name=self.bucket.bucket_name,
@@ -138,6 +157,7 @@ class KilnStack(Stack):
                 signing_keys_secret_arn=lambda: self.signing_keys_secret.secret_arn,
                 generator_environment=settings.generator_environment,
                 cors_allowed_origins=cors_allowed_origins,
+                delivery_queue_url=lambda: self.event_queues.deliveries.queue_url,
             )
 
         # --- workers and workflows ---------------------------------------------------------------
@@ -149,6 +169,7 @@ class KilnStack(Stack):
             environment=lambda worker: environment(worker.grants),
             repair_attempts=settings.build_repair_attempts,
         )
+        self.event_queues.connect(self.table, {w: self.workers.functions[w.name] for w in workers if w.source})
         self.workflows = Workflows(
             self,
             "Workflows",
@@ -199,6 +220,7 @@ class KilnStack(Stack):
             method_not_allowed_function=self.method_not_allowed,
         )
         usage_plans_json = self.to_json_string(self.api.usage_plan_ids())
+        self.realtime.add_functions(runtime=runtime, environment=environment, api_url=self.api.url)
 
         # --- route functions, one nested stack per group -------------------------------------------
         shared = Shared(
@@ -215,6 +237,8 @@ class KilnStack(Stack):
             state_machine_arns=self.workflows.arns(),
             state_machine_names=self.workflows.names(),
             usage_plan_ids=self.api.usage_plan_ids(),
+            delivery_queue_arn=self.event_queues.deliveries.queue_arn,
+            delivery_queue_url=self.event_queues.deliveries.queue_url,
         )
         self.groups: dict[str, RouteGroupStack] = {}
         for group, members in group_routes(self.routes).items():
@@ -240,6 +264,7 @@ class KilnStack(Stack):
         # --- outputs (read by `python -m kiln.bootstrap --stack <name>`) ----------------------------
         for name, value, description in (
             ("ApiUrl", self.api.url, "Base URL of the API (stage included)"),
+            ("WebSocketUrl", self.realtime.url, "WebSocket API (real time): wss://.../prod"),
             ("TableName", self.table.table_name, "DynamoDB table"),
             ("BucketName", self.bucket.bucket_name, "S3 bucket"),
             ("UsagePlanIds", usage_plans_json, "JSON: tier -> API Gateway usage plan id"),

@@ -178,9 +178,9 @@ class LocalSockets:
                 if not isinstance(frame, Frame):
                     continue
                 if frame.opcode in (Opcode.TEXT, Opcode.BINARY):
-                    message = [frame.data]
+                    message = [bytes(frame.data)]
                 elif frame.opcode is Opcode.CONT:
-                    message.append(frame.data)
+                    message.append(bytes(frame.data))
                 else:
                     continue  # ping, pong and close are the protocol's own business
                 if frame.fin:

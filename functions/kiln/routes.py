@@ -1175,12 +1175,13 @@ WORKERS: tuple[Worker, ...] = (
     ),
     # Events (CONTRACT section 8, docs/events.md): every change of the table, handed to the
     # consumers of kiln.workers.table_stream.CONSUMERS; table:write for what they record
-    # (deliveries), deliveries:send to queue each delivery's first attempt.
+    # (deliveries, stats counters), deliveries:send to queue each delivery's first attempt,
+    # connections:* to push run events to subscribed WebSocket connections (kiln.domain.live).
     Worker(
         "table_stream",
         "Hands each change of the table's stream to its consumers (webhook fan-out, stats, real time)",
         timeout_seconds=120,
-        grants=("table:write", "table-stream:read", "deliveries:send"),
+        grants=("table:write", "table-stream:read", "deliveries:send", "connections:write", "connections:post"),
         source="table-stream",
     ),
     # One attempt per message, 15 s at most each: a batch of 5 fits the timeout with room.
@@ -1320,6 +1321,8 @@ GRANTS: dict[str, str] = {
     "generator:invoke": "bedrock: InvokeModel on the configured model; openai-compatible: GetSecretValue on the "
     "endpoint key's secret; builtin: nothing",
     "sandbox:invoke": "lambda:InvokeFunction on the build sandbox function only (where generated code runs)",
+    "connections:write": "GetItem/Query/PutItem/UpdateItem/DeleteItem on the WebSocket connections' table",
+    "connections:post": "execute-api:ManageConnections on the WebSocket API's stage (answers and run events)",
     "table-stream:read": "DescribeStream/GetRecords/GetShardIterator on the table's stream and ListStreams "
     "(its event source mapping reads with the function's role)",
     "deliveries:send": "SendMessage on the webhook delivery queue",

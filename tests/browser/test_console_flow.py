@@ -5,7 +5,6 @@ create a key."""
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -90,9 +89,10 @@ def test_a_new_key_is_shown_once_and_works(console: Console, console_cloud: Loca
     console.sign_in()
     secret = console.create_key("laptop")
     assert secret.startswith("kiln_")
-    assert requests.get(f"{console_cloud.url}/v1/projects", headers={"Authorization": f"Bearer {secret}"}, timeout=30).ok
+    assert requests.get(
+        f"{console_cloud.url}/v1/projects", headers={"Authorization": f"Bearer {secret}"}, timeout=30
+    ).ok
     console.go("#/projects")
     console.go("#/keys")
     console.page.get_by_role("cell", name="laptop").wait_for()
     assert secret not in console.page.content()  # shown once: gone once the view is left
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,13 @@ def fake_pip(calls: list[list[str]], *, fail: bool = False):
     return run
 
 
+@pytest.fixture
+def no_target_python(monkeypatch) -> None:
+    """No CPython of the runtime's version on this machine: the layer ships sources only."""
+    monkeypatch.setattr(build, "target_python", lambda: None)
+
+
+@pytest.mark.usefixtures("no_target_python")
 def test_build_prunes_and_stamps_then_skips(tmp_path: Path, requirements: Path, monkeypatch, capsys) -> None:
     calls: list[list[str]] = []
     monkeypatch.setattr(build.subprocess, "run", fake_pip(calls))
@@ -63,6 +71,7 @@ def test_build_prunes_and_stamps_then_skips(tmp_path: Path, requirements: Path, 
     assert not build.is_current(requirements, out)
 
 
+@pytest.mark.usefixtures("no_target_python")
 def test_failed_build_keeps_the_previous_layer(tmp_path: Path, requirements: Path, monkeypatch) -> None:
     out = tmp_path / "layer"
     monkeypatch.setattr(build.subprocess, "run", fake_pip([]))
@@ -86,3 +95,49 @@ def test_requirements_pin_the_project_runtime_dependencies() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert listed == runtime
+
+
+def test_the_layer_ships_unchecked_bytecode_of_the_target_interpreter(
+    tmp_path: Path, requirements: Path, monkeypatch
+) -> None:
+    # This interpreter stands in for the runtime's: what matters is whose bytecode ships.
+    monkeypatch.setattr(build, "target_python", lambda: sys.executable)
+    real_run = subprocess.run
+
+    def pip_or_compile(command: list[str], **kwargs):
+        if "--target" in command:
+            return fake_pip([])(command, check=kwargs["check"])
+        return real_run(command, **kwargs)
+
+    monkeypatch.setattr(build.subprocess, "run", pip_or_compile)
+    out = tmp_path / "layer"
+    assert build.main(requirements, out) == 0
+    (compiled,) = (out / "python" / "pydantic" / "__pycache__").iterdir()
+    assert compiled.name == f"__init__.{sys.implementation.cache_tag}.pyc"
+    # PEP 552 flags: hash-based (bit 0) without checking the source (bit 1 clear).
+    assert int.from_bytes(compiled.read_bytes()[4:8], "little") == 0b01
+    assert (out / build.BYTECODE_NAME).is_file() and build.is_current(requirements, out)
+
+
+def test_a_layer_without_bytecode_is_rebuilt_once_an_interpreter_exists(
+    tmp_path: Path, requirements: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(build, "target_python", lambda: None)
+    monkeypatch.setattr(build.subprocess, "run", fake_pip([]))
+    out = tmp_path / "layer"
+    build.main(requirements, out)
+    assert build.is_current(requirements, out)
+    monkeypatch.setattr(build, "target_python", lambda: sys.executable)
+    assert not build.is_current(requirements, out)
+
+
+def test_the_target_interpreter_is_the_runtime_version_or_none(monkeypatch) -> None:
+    found = build.target_python()
+    if found is not None:
+        version = subprocess.run(
+            [found, "-c", "import sys; print(sys.version_info[:2])"], capture_output=True, text=True
+        )
+        assert version.stdout.strip() == "(3, 13)"
+    monkeypatch.setenv(build.TARGET_PYTHON, sys.executable)  # a 3.11 is not the runtime's: refused
+    if sys.version_info[:2] != (3, 13):
+        assert build.target_python() != sys.executable

@@ -23,6 +23,7 @@ from kiln.routes import (
     WORKFLOWS,
 )
 from kiln.tiers import TIERS
+from kiln.websocket_routes import SOCKET_ROUTES
 
 from .conftest import Synth
 
@@ -206,6 +207,7 @@ def test_one_function_and_one_role_per_handler(main: Synth) -> None:
         {function_key(r) for r in ROUTES}
         | {w.handler_ref for w in WORKERS}
         | {AUTHORIZER_HANDLER, METHOD_NOT_ALLOWED_HANDLER}
+        | {r.handler_ref for r in SOCKET_ROUTES}
     )
     assert set(fns) == expected
     roles = [(stack, props["Role"]["Fn::GetAtt"][0]) for stack, _, props in fns.values()]

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
 from tests.integration.conftest import LocalCloudProcess
-from tests.integration.test_spec_workflow import EXAMPLE, _spec_review
+from tests.integration.test_spec_workflow import _spec_review
 
 pytestmark = [pytest.mark.integration]
 
 TTL_SECONDS = 45
+# A small project (five build tasks): its spec's ROUTES.md has POST /notes and GET /notes/{noteId},
+# and DATA.md requires a note's title, body, pinned and owner_id.
+DESCRIPTION = "A tool to keep notes."
+NOTE = {"title": "Groceries", "body": "Milk and bread", "pinned": True, "owner_id": "5b1f0e1a-8a39-4b8e-9a43-3b0f1f0c2d11"}
 BUILD_SECONDS = 300
 LIVE_SECONDS = 90
 
@@ -34,6 +39,10 @@ def _until(check: Callable[[], Any], seconds: float, what: str) -> Any:
             return result
         time.sleep(0.5)
     raise AssertionError(f"{what} within {seconds} s")
+
+
+def _moment(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def _answers(url: str) -> bool:
@@ -51,9 +60,9 @@ def cloud(local_cloud_factory: Callable[..., LocalCloudProcess]) -> LocalCloudPr
 
 @pytest.fixture(scope="module")
 def built(cloud: LocalCloudProcess) -> dict[str, str]:
-    """A project of the example description, built: {projectId, runId}."""
+    """A project of DESCRIPTION, built: {projectId, runId}."""
     api = cloud.session()
-    project_id = _spec_review(cloud.url, api, EXAMPLE)
+    project_id = _spec_review(cloud.url, api, DESCRIPTION)
     assert api.post(f"{cloud.url}/v1/projects/{project_id}/approve").status_code == 200
     response = api.post(f"{cloud.url}/v1/projects/{project_id}/runs", json={"trigger": "manual"})
     assert response.status_code == 201, response.text
@@ -94,17 +103,19 @@ def test_a_built_run_deploys_answers_its_spec_is_listed_and_stops_on_delete(clou
     assert url.startswith("http://127.0.0.1:")
     assert deployment["createdAt"] < deployment["expiresAt"]
 
-    # ROUTES.md says the service creates and reads teams; the preview does just that.
-    routes = api.get(f"{base}/spec").json()["data"]["spec"]["documents"]["ROUTES.md"]
-    assert "| POST | `/teams` |" in routes and "| GET | `/teams/{teamId}` |" in routes
-    created = requests.post(f"{url}/teams", json={"name": "Platform"}, timeout=10)
+    # ROUTES.md says the service creates and reads notes, DATA.md which fields a note needs.
+    documents = api.get(f"{base}/spec").json()["data"]["spec"]["documents"]
+    assert "| POST | `/notes` |" in documents["ROUTES.md"] and "| GET | `/notes/{noteId}` |" in documents["ROUTES.md"]
+    assert "| title | string | yes |" in documents["DATA.md"]
+    created = requests.post(f"{url}/notes", json=NOTE, timeout=10)
     assert created.status_code == 201, created.text
-    team = created.json()
-    assert team["name"] == "Platform" and team["id"]
-    fetched = requests.get(f"{url}/teams/{team['id']}", timeout=10)
-    assert fetched.status_code == 200 and fetched.json() == team
-    missing = requests.post(f"{url}/teams", json={}, timeout=10)
-    assert missing.status_code == 400  # `name` is required in DATA.md
+    note = created.json()
+    assert {k: note[k] for k in NOTE} == NOTE and note["id"] and note["created_at"]
+    fetched = requests.get(f"{url}/notes/{note['id']}", timeout=10)
+    assert fetched.status_code == 200 and fetched.json() == note
+    refused = requests.post(f"{url}/notes", json={"body": "no title"}, timeout=10)
+    assert refused.status_code == 400
+    assert {d["field"] for d in refused.json()["error"]["details"]} == {"title", "pinned", "owner_id"}
 
     listed = api.get(f"{base}/deployments")
     assert listed.status_code == 200
@@ -145,7 +156,9 @@ def test_a_preview_tears_itself_down_when_it_expires(cloud, built):
         TTL_SECONDS + 60,
         "the preview did not expire",
     )
-    assert ended["stopReason"] == "expired" and ended["stoppedAt"] >= deployment["expiresAt"][:19]
+    assert ended["stopReason"] == "expired"
+    # The local interpreter's Wait counts whole seconds (it truncates), so it may end up to 1 s early.
+    assert _moment(ended["stoppedAt"]) >= _moment(deployment["expiresAt"]) - timedelta(seconds=1)
     assert not _answers(deployment["url"])
 
 

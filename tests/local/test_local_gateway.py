@@ -326,6 +326,15 @@ def test_public_route_skips_the_authorizer(http, lambdas, plans):
     assert plans.seen == []
 
 
+def test_a_trailing_slash_reaches_the_resource_without_it_and_keeps_the_path(http, lambdas):
+    # As API Gateway does: /app/ is served by GET /app, whose function sees the path as sent.
+    response = http.get("/app/")
+    assert response.status_code == 200
+    [(ref, event)] = lambdas.calls
+    assert ref == "kiln.handlers.console.handler"
+    assert (event["resource"], event["path"]) == ("/app", "/app/")
+
+
 def test_the_deployed_authorizer_declares_no_identity_source_so_the_function_decides(http, lambdas):
     # kiln.routes: a REQUEST authorizer without identity sources (a caller sends a key, a token
     # or a cookie), so a request without Authorization still reaches the function.

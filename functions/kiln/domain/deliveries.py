@@ -194,7 +194,8 @@ class DeliveryService:
 
     def fan_out(self, changes: Sequence[TableChange]) -> int:
         """Queue a delivery for each event of `changes` and each enabled webhook taking it;
-        answers how many were new (a replayed batch queues none)."""
+        answers how many first attempts were queued (a replayed batch queues none whose first
+        attempt was made)."""
         subscribers: dict[str, list[Subscription]] = {}
         queued = 0
         for change in changes:

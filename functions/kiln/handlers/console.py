@@ -115,7 +115,11 @@ def content(name: str) -> tuple[str, str]:
 
 
 def _headers(event: dict[str, Any]) -> dict[str, str]:
-    return {**security_headers(), "Content-Security-Policy": content_security_policy(), "X-Request-Id": request_id(event)}
+    return {
+        **security_headers(),
+        "Content-Security-Policy": content_security_policy(),
+        "X-Request-Id": request_id(event),
+    }
 
 
 def _if_none_match(event: dict[str, Any]) -> str | None:

@@ -108,6 +108,10 @@ def _check_csrf(request: Request) -> None:
         )
 
 
+# How a refusal names the caller's credential (Principal.credential).
+_CREDENTIAL_NAMES = {"key": "key", "token": "access token", "session": "session"}
+
+
 def _check_scopes(request: Request) -> None:
     route, principal = request.route, request.principal
     if not route.authorized or principal is None:
@@ -117,7 +121,7 @@ def _check_scopes(request: Request) -> None:
         scope = " ".join(missing)
         raise KilnError(
             ErrorCode.FORBIDDEN,
-            f"This key lacks the scope: {scope}.",
+            f"This {_CREDENTIAL_NAMES.get(principal.credential, 'credential')} lacks the scope: {scope}.",
             {"requiredScopes": list(route.scopes), "missingScopes": missing},
             headers=error_headers(ErrorCode.FORBIDDEN, scope),
         )

@@ -40,7 +40,7 @@ def doc() -> dict[str, Any]:
 
 
 def operation(doc: dict[str, Any], route: Route) -> dict[str, Any]:
-    return doc["paths"][route.path.replace("{path+}", "{path}")][route.method.lower()]
+    return doc["paths"][route.path.replace("{path+}", "{path}").replace("{file+}", "{file}")][route.method.lower()]
 
 
 def resolve(doc: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
@@ -92,7 +92,7 @@ def test_every_route_declares_its_contract_on_its_handler():
                 resolved = openapi._model(model)
                 assert isinstance(resolved, type) and issubclass(resolved, BaseModel), (route.name, model)
         for name in route.path_params:
-            if name not in ("path", "asset", "taskId"):  # formats checked by the function itself
+            if name not in ("path", "asset", "file", "taskId"):  # formats checked by the function itself
                 assert path_kinds(contract, name), (route.name, name)
         shaped = [answer for answer in contract.answers if answer.shape in ("envelope", "list", "raw")]
         assert all(answer.model is not None for answer in shaped), route.name

@@ -13,6 +13,7 @@ const main = document.getElementById("main");
 let session = null;
 // Views register what to stop when the person leaves them (an EventSource, a timer).
 let cleanups = [];
+let rendered = 0;
 
 export function onLeave(cleanup) {
   cleanups.push(cleanup);
@@ -89,8 +90,12 @@ async function render() {
       }
       const title = main.querySelector("h1");
       document.title = `${title ? title.textContent : "Kiln"} - Kiln`;
-      // Move focus to the new view's heading, so keyboard and screen-reader users start there.
-      if (title && document.activeElement === document.body) title.focus({ preventScroll: true });
+      // After a move between views, focus goes to the new view's heading, so keyboard and
+      // screen-reader users start there; a fresh load leaves it at the top (the skip link first).
+      if (title && rendered > 0) {
+        title.focus({ preventScroll: true });
+      }
+      rendered += 1;
       return;
     }
   }

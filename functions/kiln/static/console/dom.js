@@ -99,3 +99,9 @@ export function heading(text, level = 1) {
   const el = h(`h${level}`, { text, tabindex: level === 1 ? "-1" : undefined });
   return el;
 }
+
+// A wide table scrolls sideways inside its own box on a phone instead of widening the page;
+// the box takes the focus so a keyboard can scroll it too.
+export function scrollable(table, label) {
+  return h("div", { class: "table-wrap", role: "region", tabindex: "0", "aria-label": label }, table);
+}

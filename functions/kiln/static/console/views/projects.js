@@ -1,7 +1,7 @@
 // The projects of the workspace (status, search, create) and the import of an archive.
 import { apiUrl, get, post } from "../api.js";
 import { onLeave } from "../app.js";
-import { busy, clear, errorBox, field, h, statusBadge, when } from "../dom.js";
+import { busy, clear, errorBox, field, h, scrollable, statusBadge, when } from "../dom.js";
 
 const STATUSES = ["draft", "clarifying", "spec_review", "approved", "building", "built", "failed", "archived"];
 
@@ -44,7 +44,7 @@ export async function projectsView(main) {
 
 function projectTable(projects) {
   if (!projects.length) return h("p", { text: "No project matches." });
-  return h(
+  return scrollable(h(
     "table",
     { class: "list" },
     h("caption", { class: "visually-hidden", text: "Projects" }),
@@ -62,7 +62,7 @@ function projectTable(projects) {
         ),
       ),
     ),
-  );
+  ), "Projects");
 }
 
 function createForm() {

@@ -2,7 +2,7 @@
 // webhooks with their delivery log.
 import { api, get, post } from "../api.js";
 import { currentUser } from "../app.js";
-import { busy, clear, errorBox, field, h, statusBadge, toast, when } from "../dom.js";
+import { busy, clear, errorBox, field, h, scrollable, statusBadge, toast, when } from "../dom.js";
 
 const SCOPES = ["project:read", "project:write", "ai:invoke", "admin"];
 
@@ -38,7 +38,7 @@ async function listInto(container, path, render) {
 
 export async function keysView(main) {
   const list = h("div");
-  const load = () => listInto(list, "v1/api-keys", (keys) => h("table", { class: "list" },
+  const load = () => listInto(list, "v1/api-keys", (keys) => scrollable(h("table", { class: "list" }, h("caption", { class: "visually-hidden", text: "API keys" }),
     h("thead", {}, h("tr", {}, ["Name", "Prefix", "Scopes", "Status", "Created", ""].map((t) => h("th", { scope: "col", text: t })))),
     h("tbody", {}, keys.map((key) => {
       const revoke = key.status === "active" || key.status === "rotated" ? h("button", { type: "button", class: "link", text: "Revoke" }) : "";
@@ -48,7 +48,7 @@ export async function keysView(main) {
         load();
       }));
       return h("tr", {}, h("td", { text: key.name }), h("td", {}, h("code", { text: key.prefix })), h("td", { text: key.scopes.join(" ") }), h("td", {}, statusBadge(key.status)), h("td", {}, when(key.createdAt)), h("td", {}, revoke));
-    }))));
+    }))), "API keys"));
   const name = h("input", { name: "name", required: true, maxlength: "200" });
   const [scopes, chosen] = scopeBoxes("key-scope", currentUser().scopes);
   const errors = h("div");
@@ -108,9 +108,9 @@ export async function webhooksView(main) {
     clear(deliveries).append(h("h2", { id: "deliveries-title", text: `Deliveries to ${hook.url}` }));
     try {
       const items = (await get(`v1/webhooks/${encodeURIComponent(hook.id)}/deliveries`, { limit: 50 })).data;
-      deliveries.append(items.length ? h("table", { class: "list" },
+      deliveries.append(items.length ? scrollable(h("table", { class: "list" },
         h("thead", {}, h("tr", {}, ["Event", "Status", "Attempts", "Response", "When"].map((t) => h("th", { scope: "col", text: t })))),
-        h("tbody", {}, items.map((d) => h("tr", {}, h("td", { text: d.eventType || d.type || "" }), h("td", {}, statusBadge(String(d.status || ""))), h("td", { text: String(d.attempts ?? "") }), h("td", { text: String(d.responseStatus ?? d.lastResponseStatus ?? "") }), h("td", {}, when(d.createdAt))))))
+        h("tbody", {}, items.map((d) => h("tr", {}, h("td", { text: d.eventType || d.type || "" }), h("td", {}, statusBadge(String(d.status || ""))), h("td", { text: String(d.attempts ?? "") }), h("td", { text: String(d.responseStatus ?? d.lastResponseStatus ?? "") }), h("td", {}, when(d.createdAt)))))), "Deliveries")
         : h("p", { class: "muted", text: "No delivery yet." }));
     } catch (error) {
       deliveries.append(errorBox(error));
