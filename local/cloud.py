@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -144,11 +145,19 @@ class LocalCloud:
             server, self._server = self._server, None
             aws, self._aws = self._aws, None
             previews, self._previews = self._previews, None
+            resources = self.resources
         for poller in pollers:
             poller.stop()
         if server is not None:
             server.stop()
         if previews is not None:
             previews.stop()  # every preview's process, so none outlives the cloud that started it
+        if aws is not None and resources is not None and "preview" in resources.state_machines:
+            from local.previews import stop_executions
+
+            # Each waits for its preview's expiry in a thread of its own, which would keep the
+            # process alive that long after the cloud stopped.
+            with contextlib.suppress(Exception):
+                stop_executions(client("stepfunctions", aws.url), resources.state_machines["preview"])
         if aws is not None:
             aws.stop()

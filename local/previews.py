@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from local.server import BackgroundServer
 
@@ -217,6 +217,28 @@ def _answer(start_response: Callable[..., Any], status: int, body: Any) -> list[
     return [data]
 
 
+def stop_executions(stepfunctions: Any, state_machine_arn: str) -> int:
+    """Stop the preview workflow's running executions (each waits until its preview expires),
+    so stopping the local cloud ends them rather than waiting for them; how many were stopped."""
+    stopped = 0
+    pages = stepfunctions.get_paginator("list_executions").paginate(
+        stateMachineArn=state_machine_arn, statusFilter="RUNNING"
+    )
+    for page in pages:
+        for execution in page.get("executions", []):
+            with contextlib.suppress(Exception):  # it ended meanwhile
+                stepfunctions.stop_execution(executionArn=execution["executionArn"], cause="the local cloud stopped")
+                stopped += 1
+    return stopped
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: the request path holds the API's token."""
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        pass
+
+
 class LocalPreviews(BackgroundServer):
     """The process manager and its HTTP API on 127.0.0.1; `stop()` ends every preview too."""
 
@@ -225,7 +247,8 @@ class LocalPreviews(BackgroundServer):
     def __init__(self, processes: PreviewProcesses | None = None) -> None:
         self.processes = processes or PreviewProcesses()
         self._token = secrets.token_urlsafe(24)
-        super().__init__(make_server("127.0.0.1", 0, control_app(self.processes, self._token), threaded=True))
+        app = control_app(self.processes, self._token)
+        super().__init__(make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler))
 
     @property
     def url(self) -> str:

@@ -1,10 +1,11 @@
 """`make bench`: Kiln's handlers side by side with bare handlers doing the same AWS work.
 
-    python -m tests.bench [--samples N] [--iterations N] [--quick] [--only cold,warm,calls,builds,archives]
-                          [--no-bytecode] [--code DIR]
+    python -m tests.bench [--samples N] [--iterations N] [--quick]
+                          [--only cold,warm,calls,builds,archives,pages] [--no-bytecode] [--code DIR]
 
-(a) cold start per handler, (b) warm per-request time, (c) AWS API calls per request, then a
-summary against the targets. A benchmark, not a test: nothing here fails on a timing.
+(a) cold start per handler, (b) warm per-request time, (c) AWS API calls and sequential round
+trips per request, (f) page mode at two workspace sizes, then a summary against the targets.
+A benchmark, not a test: nothing here fails on a timing.
 See docs/performance.md for what each figure means.
 """
 
@@ -21,7 +22,7 @@ from tests.bench.report import times
 
 COLD_TARGET = 1.2
 WARM_TARGET = 1.5
-PARTS = ("cold", "warm", "calls", "builds", "archives")
+PARTS = ("cold", "warm", "calls", "builds", "archives", "pages")
 
 
 def _parts(value: str) -> tuple[str, ...]:
@@ -37,9 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, help="fresh processes per handler and side for cold starts (5)")
     parser.add_argument("--iterations", type=int, help="requests per side for each warm measurement (2000)")
     parser.add_argument("--quick", action="store_true", help="3 samples and 500 iterations unless given")
-    parser.add_argument(
-        "--only", type=_parts, default=PARTS, help="comma-separated parts: cold,warm,calls,builds,archives"
-    )
+    parser.add_argument("--only", type=_parts, default=PARTS, help="comma-separated parts: " + ",".join(PARTS))
     parser.add_argument(
         "--no-bytecode",
         action="store_true",
@@ -66,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{platform.platform(terse=True)}; {samples} cold samples, {iterations} warm iterations per side\n",
         flush=True,
     )
-    cold_results, warm_results = [], []
+    cold_results, warm_results, calls_results = [], [], []
     if "cold" in args.only:
         from tests.bench import cold
 
@@ -82,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     if "calls" in args.only:
         from tests.bench import calls
 
-        text, _ = calls.run()
+        text, calls_results = calls.run()
         print(text, flush=True)
     build_result = None
     if "builds" in args.only:
@@ -95,7 +94,12 @@ def main(argv: list[str] | None = None) -> int:
 
         text, _ = archives.run()
         print(text, flush=True)
-    print(summary(cold_results, warm_results, args.no_bytecode, build_result))
+    if "pages" in args.only:
+        from tests.bench import pages
+
+        text, _ = pages.run(2_000 if args.quick else pages.LARGE)
+        print(text, flush=True)
+    print(summary(cold_results, warm_results, args.no_bytecode, build_result, calls_results))
     print(f"(bench took {time.perf_counter() - started:.0f} s)")
     return 0
 
@@ -106,8 +110,27 @@ def _verdict(value: float, target: float) -> str:
     return "meets target" if value <= target else f"MISSES target by {value / target - 1:.0%}"
 
 
-def summary(cold_results: list, warm_results: list, no_bytecode: bool = False, build_result=None) -> str:
+def _round_trip_target(label: str) -> int | None:
+    """Round trips a request may make on its critical path: 1 for a read, 2 for a write."""
+    method = label.split(" ", 1)[0]
+    if method == "GET" and label.startswith("GET /v1/"):
+        return 1
+    if method in ("POST", "PATCH", "DELETE", "PUT"):
+        return 2
+    return None
+
+
+def summary(
+    cold_results: list, warm_results: list, no_bytecode: bool = False, build_result=None, calls_results=()
+) -> str:
     lines = ["Summary", "======="]
+    measured_calls = [r for r in calls_results if not r.failed and _round_trip_target(r.label) is not None]
+    if measured_calls:
+        lines.append("Round trips on the critical path, next request (target: a read 1, a write <= 2):")
+        for r in measured_calls:
+            target = _round_trip_target(r.label)
+            verdict = "meets target" if r.sequential <= target else f"MISSES target ({target})"
+            lines.append(f"  {r.label:<46} {r.sequential:>2} of {len(r.then)} calls  {verdict}")
     if build_result is not None:
         lines.append(
             f"Build of the example project ({build_result.tasks} tasks): workflow / sequential in-process "

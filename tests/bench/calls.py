@@ -6,10 +6,10 @@ container (every per-container cache of the runtime forgotten and the handler mo
 the first request pays for what a container caches, the next one shows the steady state.
 
 Round trips on the critical path ("seq"): the next request is served once more with every AWS
-call held for LATENCY seconds (a sleep, which lets other threads run, as a network wait does),
-and the time during which at least one call was in flight is divided by LATENCY. Calls made
-one after the other add up; calls in flight together (the limiter's checks, a read-only
-handler's read) count once. As deployed each round trip is one in-region network exchange
+call held for LATENCY seconds first (a sleep, which lets other threads run, as a network wait
+does), and the longest chain of calls each issued after the previous one returned is counted.
+Calls made one after the other add up; calls in flight together (the limiter's checks, a
+read-only handler's read) count once. As deployed each round trip is one in-region network exchange
 (a few ms for DynamoDB), so this is the request's latency on paper: seq x round trip + CPU.
 """
 
@@ -97,7 +97,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 @contextmanager
 def recording(latency: float = 0.0, spans: list[tuple[float, float]] | None = None) -> Iterator[list[str]]:
     """Every botocore API call made inside the block, on any thread, as `service:Operation`;
-    with `latency`, each is held that long and its (start, end) appended to `spans`."""
+    with `latency`, each is held that long first, and that hold's (start, end) appended to `spans`."""
     from botocore.client import BaseClient
 
     calls: list[str] = []
@@ -109,14 +109,14 @@ def recording(latency: float = 0.0, spans: list[tuple[float, float]] | None = No
             calls.append(f"{self.meta.service_model.service_name}:{operation_name}")
         if not latency:
             return original(self, operation_name, api_params)
+        # Only the held time is a span: what the emulator then spends serving the call is CPU
+        # of this machine, not a round trip, and would blur which calls were in flight together.
         start = time.perf_counter()
         time.sleep(latency)
-        try:
-            return original(self, operation_name, api_params)
-        finally:
-            with lock:
-                assert spans is not None
-                spans.append((start, time.perf_counter()))
+        with lock:
+            assert spans is not None
+            spans.append((start, time.perf_counter()))
+        return original(self, operation_name, api_params)
 
     BaseClient._make_api_call = counting  # type: ignore[method-assign]
     try:
@@ -133,14 +133,14 @@ def _serve(module: Any, event: dict[str, Any], endpoint: Endpoint) -> tuple[dict
     return answer, calls
 
 
-def round_trips(spans: list[tuple[float, float]], latency: float = LATENCY) -> int:
-    """Sequential round trips: the time some call was in flight, in units of `latency`."""
-    busy, reach = 0.0, float("-inf")
+def round_trips(spans: list[tuple[float, float]]) -> int:
+    """Sequential round trips: the longest chain of calls each started after the one before it
+    had returned. Calls in flight together (one started before the other returned) are one round
+    trip, however the threads were scheduled within it."""
+    chain: list[tuple[float, int]] = []  # (end, length of the longest chain ending with that call)
     for start, end in sorted(spans):
-        if end > reach:
-            busy += end - max(start, reach)
-            reach = end
-    return round(busy / latency)
+        chain.append((end, 1 + max((n for done, n in chain if done <= start), default=0)))
+    return max((n for _, n in chain), default=0)
 
 
 def _sequential(module: Any, event: dict[str, Any], endpoint: Endpoint) -> int:
@@ -165,6 +165,7 @@ class CallsResult:
     first: list[str]
     then: list[str]
     sequential: int = 0  # round trips on the critical path of the next request
+    failed: str = ""  # why the endpoint could not be measured
 
 
 def _large_page(workspace_id: str) -> Endpoint:
@@ -187,15 +188,24 @@ def run(large: int = LARGE_WORKSPACE) -> tuple[str, list[CallsResult]]:
         for endpoint in endpoints:
             reset_kiln()  # a fresh container: no cached client, service, secret or health answer
             module = importlib.reload(importlib.import_module(f"kiln.handlers.{endpoint.handler}"))
-            answer, first = _serve(module, endpoint.first(world, {}), endpoint)
-            answer, then = _serve(module, endpoint.then(world, answer), endpoint)
-            sequential = _sequential(module, endpoint.then(world, answer), endpoint)
+            try:
+                answer, first = _serve(module, endpoint.first(world, {}), endpoint)
+                answer, then = _serve(module, endpoint.then(world, answer), endpoint)
+                sequential = _sequential(module, endpoint.then(world, answer), endpoint)
+            except RuntimeError as failure:  # shown in its row; the other endpoints are still measured
+                results.append(CallsResult(endpoint.label, [], [], -1, str(failure).splitlines()[0][:100]))
+                continue
             results.append(CallsResult(endpoint.label, first, then, sequential))
     return render(results), results
 
 
 def render(results: list[CallsResult]) -> str:
-    rows = [[r.label, len(r.first), _describe(r.first), len(r.then), r.sequential, _describe(r.then)] for r in results]
+    rows = [
+        [r.label, "-", f"FAILED: {r.failed}", "-", "-", ""]
+        if r.failed
+        else [r.label, len(r.first), _describe(r.first), len(r.then), r.sequential, _describe(r.then)]
+        for r in results
+    ]
     headers = ["endpoint", "1st", "first request of a container", "next", "seq", "next request"]
     note = (
         "botocore API calls per request (moto in-process); seq: round trips on the critical path of the\n"

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.bench import routes
 from tests.bench.report import median, ratio, table, times
 from tests.bench.world import (
     AWS_ENV,
@@ -78,6 +79,7 @@ class ColdResult:
     ours: Samples | None
     bare: Samples | None
     calls_aws: bool = True
+    failed: str = ""  # why the scenario could not be measured
 
     @property
     def ratio(self) -> float:
@@ -216,6 +218,9 @@ def run(
         endpoint = f"http://127.0.0.1:{port}"
         with environment({**AWS_ENV, "AWS_ENDPOINT_URL": endpoint}):
             world = provision(archivable=2 * (samples + 1))
+            # The routes without a hand-written twin get a generated one (tests/bench/routes.py).
+            generated = routes.scenarios(world, bare_dir, {name for name, s in scenarios if s is None})
+            scenarios = [(name, s or generated.get(name)) for name, s in scenarios]
             env = _child_env(endpoint, world, bare_dir, code_path, no_bytecode)
             results = {
                 name: ColdResult(
@@ -236,11 +241,16 @@ def run(
                         flush=True,
                     )
                 for name, scenario in scenarios:
-                    if scenario is None:
+                    if scenario is None or results[name].failed:
                         continue
                     order = (False, True) if round_ % 2 else (True, False)  # alternate who goes first
                     for bare in order:
-                        total, imported = _sample(scenario, world, env, bare)
+                        try:
+                            total, imported = _sample(scenario, world, env, bare)
+                        except RuntimeError as failure:  # shown in its row; the others are still measured
+                            results[name].failed = str(failure).splitlines()[0][:90]
+                            results[name].ours = results[name].bare = None
+                            break
                         if round_ == 0:
                             continue
                         side = results[name].bare if bare else results[name].ours
@@ -261,7 +271,8 @@ def render(
     rows = []
     for r in results:
         if r.ours is None or r.bare is None:
-            rows.append([r.label, "-", "-", "-", "-", "-", "-", "-", "no scenario in tests/bench/world.py"])
+            why = f"FAILED: {r.failed}" if r.failed else "no scenario in tests/bench/world.py"
+            rows.append([r.label, "-", "-", "-", "-", "-", "-", "-", why])
             continue
         ours, bare = median(r.ours.total) * 1e3, median(r.bare.total) * 1e3
         ours_imp, bare_imp = median(r.ours.imports) * 1e3, median(r.bare.imports) * 1e3

@@ -153,11 +153,36 @@ def provision(archivable: int = 0) -> World:
 
 
 def new_workspace(projects: int, label: str = "Seeded") -> str:
-    """A workspace holding `projects` projects, created through the service (counts included)."""
+    """A workspace holding `projects` projects: the items and the totals the service writes
+    (kiln.adapters.dynamodb.projects), written in batches. One by one through the service, each
+    creation would be a transaction, which moto serves by copying the whole table: quadratic."""
+    from kiln.adapters.dynamodb.items import to_item, workspace_pk
+    from kiln.adapters.dynamodb.projects import COUNTS_SK, ProjectStore
+    from kiln.clock import iso, utc_now
+    from kiln.domain.projects import Project, ProjectStatus
     from kiln.ids import new_id
 
     workspace_id = new_id("workspace")
-    _create_projects(workspace_id, projects, label)
+    dynamodb = boto3.client("dynamodb")
+    stamp = iso(utc_now())
+    items = [
+        ProjectStore.item(
+            workspace_id,
+            Project(
+                id=new_id("project"),
+                name=f"{label} project {i}",
+                description=f"{label} project number {i}, seeded for the bench.",
+                status=ProjectStatus.DRAFT,
+                createdAt=stamp,
+                updatedAt=stamp,
+            ),
+        )
+        for i in range(projects)
+    ]
+    items.append({"pk": workspace_pk(workspace_id), "sk": COUNTS_SK, "type": "projectCounts", "live": projects})
+    for start in range(0, len(items), 25):
+        batch = [{"PutRequest": {"Item": to_item(item)}} for item in items[start : start + 25]]
+        dynamodb.batch_write_item(RequestItems={TABLE: batch})
     return workspace_id
 
 

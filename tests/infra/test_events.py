@@ -42,7 +42,7 @@ def test_the_delivery_queue_mapping_and_its_dead_letters(main: Synth) -> None:
     assert queue_mapping["BatchSize"] == 5
     assert queue_mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     queues = _queues(main)
-    [deliveries] = [q for name, q in queues.items() if name.startswith("EventsDeliveries")]
+    [deliveries] = [q for name, q in queues.items() if name.startswith("Deliveries")]
     assert deliveries["RedrivePolicy"]["maxReceiveCount"] == 5
     assert "DeliveryDeadLetters" in json.dumps(deliveries["RedrivePolicy"]["deadLetterTargetArn"])
     deliver = next(w for w in WORKERS if w.source == "delivery-queue")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, Literal, Protocol
 
@@ -246,7 +246,7 @@ class PreviewService:
             provider=provider,  # type: ignore[arg-type]
             createdAt=stamp,
             updatedAt=stamp,
-            expiresAt=iso(now + self._ttl),
+            expiresAt=iso(_whole_second(now + self._ttl)),
         )
         try:
             self._store.create(workspace_id, deployment, limit)
@@ -296,6 +296,12 @@ class PreviewService:
         self._workflow.stop(deployment.id, "deleted")
         self._workflow.start(f"{deployment.id}-teardown", _payload(workspace_id, deployment, action="teardown"))
         return self.get(workspace_id, project_id, deployment_id)
+
+
+def _whole_second(moment: datetime) -> datetime:
+    """`moment` rounded up to a whole second: the workflow's Wait reads the timestamp at second
+    precision (the local interpreter drops the fraction), so it never ends before expiresAt."""
+    return moment if not moment.microsecond else moment.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def _payload(workspace_id: str, deployment: Deployment, *, action: str, commit: str | None = None) -> dict[str, Any]:

@@ -144,7 +144,7 @@ def test_every_declared_variable_is_read_by_some_kind_of_function():
     }
     read = {
         variable.name
-        for kind in (AuthorizerSettings, ApiSettings, WorkerSettings)
+        for kind in (AuthorizerSettings, ApiSettings, WorkerSettings, config.LiveSettings)
         for variable in kind.fields().values()
     }
     assert declared == read

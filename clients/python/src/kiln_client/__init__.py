@@ -2,6 +2,7 @@
 server, over the same REST API."""
 
 from kiln_client._api import Page
+from kiln_client._oauth import OAuth, OAuthTokens, TokenStore
 from kiln_client._retry import RetryPolicy
 from kiln_client.aio import AsyncKiln
 from kiln_client.client import Kiln
@@ -34,12 +35,15 @@ __all__ = [
     "KilnConnectionError",
     "KilnError",
     "NotFoundError",
+    "OAuth",
+    "OAuthTokens",
     "OperationFailedError",
     "Page",
     "PermissionDeniedError",
     "RateLimitError",
     "RetryPolicy",
     "ServerError",
+    "TokenStore",
     "UnprocessableError",
     "WaitTimeout",
 ]

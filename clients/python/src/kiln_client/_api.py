@@ -231,6 +231,18 @@ def rotate_api_key(key_id: str) -> Call[models.ApiKeyWithSecret]:
     return Call("POST", f"/v1/api-keys/{quote(key_id, safe='')}/rotate", _one(models.ApiKeyWithSecret), json={})
 
 
+# OAuth clients (apps people sign in to; `kiln login --browser` is one)
+def create_oauth_client(
+    name: str, redirect_uris: builtins.list[str], scopes: builtins.list[str]
+) -> Call[models.OAuthClientView]:
+    body = {"name": name, "redirectUris": redirect_uris, "scopes": scopes}
+    return Call("POST", "/v1/oauth/clients", _one(models.OAuthClientView), json=body)
+
+
+def list_oauth_clients(*, limit: int | None = None, cursor: str | None = None) -> Call[Page[models.OAuthClientView]]:
+    return Call("GET", "/v1/oauth/clients", _many(models.OAuthClientView), query(limit=limit, cursor=cursor))
+
+
 # Webhooks
 def _w(webhook_id: str) -> str:
     return f"/v1/webhooks/{quote(webhook_id, safe='')}"

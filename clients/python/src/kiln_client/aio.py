@@ -16,6 +16,7 @@ import httpx
 from kiln_client import _api, models
 from kiln_client._api import Call, ExportFormat, Page
 from kiln_client._config import resolve
+from kiln_client._oauth import OAuth, OAuthTokens
 from kiln_client._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from kiln_client.client import (
     CHUNK,
@@ -24,6 +25,7 @@ from kiln_client.client import (
     ProgressReader,
     archive_content_type,
     as_operation_failure,
+    bearer_auth,
     envelope_of,
 )
 from kiln_client.errors import APIError, KilnConnectionError, WaitTimeout, error_for
@@ -40,18 +42,21 @@ class AsyncKiln:
         api_key: str | None = None,
         base_url: str | None = None,
         *,
+        oauth: OAuth | OAuthTokens | None = None,
         timeout: float = 60.0,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        credentials = resolve(api_key, base_url)
+        credentials = resolve(api_key, base_url, oauth.tokens if isinstance(oauth, OAuth) else oauth)
         self.base_url = credentials.base_url
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self.auth = bearer_auth(credentials, oauth)
         self._http = httpx.AsyncClient(
             base_url=credentials.base_url,
-            headers={"Authorization": f"Bearer {credentials.api_key}", "User-Agent": USER_AGENT},
+            headers={"User-Agent": USER_AGENT},
+            auth=self.auth,
             timeout=timeout,
             transport=transport,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -22,8 +23,17 @@ from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progres
 from rich.table import Table
 
 from kiln_client import _config
+from kiln_client._oauth import OAuth, OAuthTokens
+from kiln_client.browser_login import LoginError, browser_login, free_loopback_redirect_uri
 from kiln_client.client import Kiln
-from kiln_client.errors import APIError, ConfigurationError, KilnConnectionError, KilnError, WaitTimeout
+from kiln_client.errors import (
+    APIError,
+    AuthenticationError,
+    ConfigurationError,
+    KilnConnectionError,
+    KilnError,
+    WaitTimeout,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +41,7 @@ EXIT_API, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_UNAVAILABLE, EXIT_FAILED
 # What to do about each error code, shown under the message.
 HINTS = {
     "UNAUTHORIZED": "Check the key: run `kiln login`, or set KILN_API_KEY.",
+    "invalid_grant": "The sign-in ended (expired, revoked or signed out): run `kiln login --browser` again.",
     "FORBIDDEN": "The key lacks a scope this needs: use a key with more scopes.",
     "NOT_FOUND": "Check the id (`kiln projects list` shows yours).",
     "ENDPOINT_NOT_FOUND": "The key's allowed paths exclude this, or the server is older than this client.",
@@ -90,7 +101,7 @@ def fail(message: str, code: int, as_json: bool, payload: dict[str, Any] | None 
 
 
 def exit_code_for(error: APIError) -> int:
-    if error.status in (401, 403):
+    if error.status in (401, 403) or isinstance(error, AuthenticationError):
         return EXIT_AUTH
     if error.status == 404:
         return EXIT_NOT_FOUND
@@ -126,7 +137,7 @@ def command(fn: F) -> F:
             if error.code in HINTS:
                 lines.append(f"  what to do: {HINTS[error.code]}")
             fail("\n".join(lines), exit_code_for(error), as_json, payload)
-        except ConfigurationError as error:
+        except (ConfigurationError, LoginError) as error:
             fail(str(error), EXIT_AUTH, as_json)
         except KilnConnectionError as error:
             fail(
@@ -162,12 +173,31 @@ def main() -> None:
 @cli.command()
 @click.option("--api-key", "key", help="The key (asked for, hidden, when left out).")
 @click.option("--base-url", "url", help=f"The API's URL (default {_config.DEFAULT_BASE_URL}).")
+@click.option("--browser", is_flag=True, help="Sign in as a person through the browser (OAuth) instead of a key.")
+@click.option("--client-id", help="With --browser: the OAuth client registered for the CLI.")
+@click.option("--redirect-uri", help="With --browser: its registered loopback URI, http://127.0.0.1:PORT/callback.")
+@click.option("--scope", "scopes", multiple=True, help="With --browser: repeat to ask less than the client may.")
+@click.option("--no-browser", is_flag=True, help="With --browser: print the sign-in URL rather than open it.")
 @command
 @click.pass_context
-def login(ctx: click.Context, key: str | None, url: str | None, as_json: bool) -> None:
-    """Check a key against the API and store it (0600) for later commands."""
-    key = key or click.prompt("API key", hide_input=True)
+def login(
+    ctx: click.Context,
+    key: str | None,
+    url: str | None,
+    browser: bool,
+    client_id: str | None,
+    redirect_uri: str | None,
+    scopes: tuple[str, ...],
+    no_browser: bool,
+    as_json: bool,
+) -> None:
+    """Check a key against the API and store it (0600) for later commands; or, with --browser,
+    sign in as a person and store the OAuth tokens (refreshed by later commands)."""
     url = (url or state(ctx).base_url or _config.DEFAULT_BASE_URL).rstrip("/")
+    if browser:
+        login_browser(url, client_id, redirect_uri, scopes, no_browser, as_json)
+        return
+    key = key or click.prompt("API key", hide_input=True)
     with Kiln(key, url) as kiln:
         kiln.list_projects(limit=1)  # refuses a wrong key or URL before anything is stored
     path = _config.write_config(key, url)
@@ -175,6 +205,39 @@ def login(ctx: click.Context, key: str | None, url: str | None, as_json: bool) -
         emit_json({"baseUrl": url, "configPath": str(path)})
     else:
         out.print(f"Logged in to {url}; the key is stored in {path} (readable by you only).", highlight=False)
+
+
+def login_browser(
+    url: str,
+    client_id: str | None,
+    redirect_uri: str | None,
+    scopes: tuple[str, ...],
+    no_browser: bool,
+    as_json: bool,
+) -> None:
+    if not client_id or not redirect_uri:
+        raise click.UsageError(
+            "--browser needs --client-id and --redirect-uri: an admin registers the CLI once with "
+            "`kiln oauth-clients create --name kiln-cli --scope ...`, which prints both"
+        )
+
+    def show(authorize_url: str) -> None:
+        err.print(f"Sign in at: {authorize_url}", highlight=False, soft_wrap=True)
+        if not no_browser:
+            webbrowser.open(authorize_url)
+        err.print(f"Waiting for the browser on {redirect_uri} ...", highlight=False)
+
+    tokens = browser_login(url, client_id, redirect_uri, scope=" ".join(scopes) or None, open_url=show)
+    with Kiln(base_url=url, oauth=OAuthTokens(**vars(tokens))) as kiln:
+        kiln.list_projects(limit=1)  # the token works before anything is stored
+    path = _config.write_oauth_config(tokens, url)
+    if as_json:
+        emit_json({"baseUrl": url, "configPath": str(path), "clientId": client_id, "credential": "oauth"})
+    else:
+        out.print(
+            f"Signed in to {url}; the tokens are stored in {path} (readable by you only) and refresh themselves.",
+            highlight=False,
+        )
 
 
 # Projects ----------------------------------------------------------------------------------------
@@ -616,6 +679,55 @@ def keys_rotate(ctx: click.Context, key_id: str, as_json: bool) -> None:
     emit_json(key) if as_json else out.print(f"Rotated {key['id']}. New secret (shown once): {key.get('secret')}")
 
 
+# OAuth clients -----------------------------------------------------------------------------------
+@cli.group("oauth-clients")
+def oauth_clients() -> None:
+    """Apps people sign in to with OAuth (admin), such as this CLI's `login --browser`."""
+
+
+@oauth_clients.command("create")
+@click.option("--name", required=True, help="Shown to people on the consent page.")
+@click.option("--scope", "scopes", multiple=True, required=True, help="Repeat: the most it may ask a person for.")
+@click.option(
+    "--redirect-uri",
+    "redirect_uris",
+    multiple=True,
+    help="Repeat. Default: http://127.0.0.1:<a port free now>/callback, for `kiln login --browser`.",
+)
+@command
+@click.pass_context
+def oauth_clients_create(
+    ctx: click.Context, name: str, scopes: tuple[str, ...], redirect_uris: tuple[str, ...], as_json: bool
+) -> None:
+    """Register a public client; prints the `kiln login --browser` command that uses it."""
+    uris = list(redirect_uris) or [free_loopback_redirect_uri()]
+    client = state(ctx).client.create_oauth_client(name, uris, list(scopes))
+    if as_json:
+        emit_json(client)
+        return
+    out.print(f"Registered {client.client_id} ({client.name}) for {', '.join(client.redirect_uris)}.", highlight=False)
+    out.print(
+        f"People sign in with: kiln login --browser --base-url {state(ctx).client.base_url} "
+        f"--client-id {client.client_id} --redirect-uri {client.redirect_uris[0]}",
+        highlight=False,
+    )
+
+
+@oauth_clients.command("list")
+@command
+@click.pass_context
+def oauth_clients_list(ctx: click.Context, as_json: bool) -> None:
+    """List the workspace's OAuth clients."""
+    items = list(state(ctx).client.iter_oauth_clients())
+    if as_json:
+        emit_json(items)
+        return
+    table = Table("client id", "name", "redirect URIs", "scopes")
+    for item in items:
+        table.add_row(item.client_id, item.name, " ".join(item.redirect_uris), " ".join(s.value for s in item.scopes))
+    out.print(table)
+
+
 # Webhooks ----------------------------------------------------------------------------------------
 @cli.group()
 def webhooks() -> None:
@@ -703,4 +815,7 @@ def mcp(ctx: click.Context, read_only: bool) -> None:
         credentials = _config.resolve(state(ctx).api_key, state(ctx).base_url)
     except ConfigurationError as error:
         fail(str(error), EXIT_AUTH, False)
-    serve_stdio(credentials.api_key, credentials.base_url, read_only=read_only)
+    oauth = None
+    if credentials.oauth is not None:  # signed in with --browser: the grant refreshes itself
+        oauth = OAuth(credentials.oauth, store=_config.ConfigTokenStore(credentials.base_url))
+    serve_stdio(credentials.api_key, credentials.base_url, read_only=read_only, oauth=oauth)

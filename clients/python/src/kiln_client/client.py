@@ -9,7 +9,7 @@ import json
 import mimetypes
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import IO, Any, TypeVar, cast
 
@@ -17,7 +17,8 @@ import httpx
 
 from kiln_client import _api, models
 from kiln_client._api import Call, ExportFormat, Page
-from kiln_client._config import resolve
+from kiln_client._config import ConfigTokenStore, Credentials, resolve
+from kiln_client._oauth import OAuth, OAuthTokens
 from kiln_client._retry import RETRYABLE_STATUSES, RetryPolicy, parse_retry_after
 from kiln_client.errors import APIError, KilnConnectionError, OperationFailedError, WaitTimeout, error_for
 from kiln_client.sse import SSEParser
@@ -62,6 +63,26 @@ def archive_content_type(path: Path) -> str:
     return ARCHIVE_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
+class ApiKeyAuth(httpx.Auth):
+    def __init__(self, api_key: str) -> None:
+        self._header = f"Bearer {api_key}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._header
+        yield request
+
+
+def bearer_auth(credentials: Credentials, oauth: OAuth | OAuthTokens | None) -> httpx.Auth:
+    """How each request is authenticated: the API key, or OAuth tokens that refresh themselves
+    (saved back to the CLI's config when they came from it)."""
+    if credentials.oauth is None:
+        assert credentials.api_key is not None  # resolve() answers one or the other
+        return ApiKeyAuth(credentials.api_key)
+    if isinstance(oauth, OAuth):
+        return oauth
+    return OAuth(credentials.oauth, store=ConfigTokenStore(credentials.base_url) if credentials.from_config else None)
+
+
 def envelope_of(response: httpx.Response) -> Any:
     try:
         return response.json()
@@ -77,18 +98,21 @@ class Kiln:
         api_key: str | None = None,
         base_url: str | None = None,
         *,
+        oauth: OAuth | OAuthTokens | None = None,
         timeout: float = 60.0,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        credentials = resolve(api_key, base_url)
+        credentials = resolve(api_key, base_url, oauth.tokens if isinstance(oauth, OAuth) else oauth)
         self.base_url = credentials.base_url
         self.retry = retry or RetryPolicy()
         self._sleep = sleep
+        self.auth = bearer_auth(credentials, oauth)
         self._http = httpx.Client(
             base_url=credentials.base_url,
-            headers={"Authorization": f"Bearer {credentials.api_key}", "User-Agent": USER_AGENT},
+            headers={"User-Agent": USER_AGENT},
+            auth=self.auth,
             timeout=timeout,
             transport=transport,
         )
@@ -433,6 +457,13 @@ class Kiln:
 
     def rotate_api_key(self, key_id: str) -> models.ApiKeyWithSecret:
         return self.call(_api.rotate_api_key(key_id))
+
+    # OAuth clients ---------------------------------------------------------------------------
+    def create_oauth_client(self, name: str, redirect_uris: list[str], scopes: list[str]) -> models.OAuthClientView:
+        return self.call(_api.create_oauth_client(name, redirect_uris, scopes))
+
+    def iter_oauth_clients(self, **paging: Any) -> Iterator[models.OAuthClientView]:
+        return self.paginate(_api.list_oauth_clients(**paging))
 
     # Webhooks ----------------------------------------------------------------------------------
     def create_webhook(self, url: str, events: list[str], description: str | None = None) -> models.WebhookWithSecret:

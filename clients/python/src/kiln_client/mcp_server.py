@@ -20,6 +20,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel
 
 from kiln_client import _api
+from kiln_client._oauth import OAuth
 from kiln_client.aio import AsyncKiln
 from kiln_client.errors import APIError, KilnError
 
@@ -52,8 +53,13 @@ class KilnTools:
     each request brings its own `Authorization: Bearer` credential, which the tools pass on,
     so the API applies that key's scopes and allowed paths to everything a tool does."""
 
-    def __init__(self, api_key: str | None, base_url: str) -> None:
-        self.api_key, self.base_url = api_key, base_url
+    def __init__(self, api_key: str | None, base_url: str, oauth: OAuth | None = None) -> None:
+        self.api_key, self.base_url, self.oauth = api_key, base_url, oauth
+
+    def client(self, ctx: Context) -> AsyncKiln:
+        if self.oauth is not None:  # one grant for every call: they share its refresh lock
+            return AsyncKiln(base_url=self.base_url, oauth=self.oauth)
+        return AsyncKiln(self.credential(ctx), self.base_url)
 
     def credential(self, ctx: Context) -> str:
         if self.api_key is not None:
@@ -172,7 +178,7 @@ def _tool(
     @functools.wraps(method)
     async def call(*args: Any, ctx: Context, **kwargs: Any) -> dict[str, Any]:
         try:
-            async with AsyncKiln(tools.credential(ctx), tools.base_url) as kiln:
+            async with tools.client(ctx) as kiln:
                 token = _CALLER.set(kiln)
                 try:
                     return await method(*args, **kwargs)
@@ -195,8 +201,10 @@ def _tool(
     return call
 
 
-def build_server(api_key: str | None, base_url: str, *, read_only: bool = False) -> MCPServer:
-    tools = KilnTools(api_key, base_url)
+def build_server(
+    api_key: str | None, base_url: str, *, read_only: bool = False, oauth: OAuth | None = None
+) -> MCPServer:
+    tools = KilnTools(api_key, base_url, oauth)
     server: MCPServer = MCPServer("kiln", instructions=INSTRUCTIONS)
     groups = [(READ_TOOLS, READ)] + ([] if read_only else [(WRITE_TOOLS, WRITE), (DESTRUCTIVE_TOOLS, DESTRUCTIVE)])
     for names, hints in groups:
@@ -205,5 +213,5 @@ def build_server(api_key: str | None, base_url: str, *, read_only: bool = False)
     return server
 
 
-def serve_stdio(api_key: str, base_url: str, *, read_only: bool = False) -> None:
-    build_server(api_key, base_url, read_only=read_only).run("stdio")
+def serve_stdio(api_key: str | None, base_url: str, *, read_only: bool = False, oauth: OAuth | None = None) -> None:
+    build_server(api_key, base_url, read_only=read_only, oauth=oauth).run("stdio")

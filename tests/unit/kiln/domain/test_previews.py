@@ -4,12 +4,11 @@ workflow's steps (create, wait, teardown) with their races against DELETE."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from kiln import ids
-from kiln.clock import iso
 from kiln.domain.previews import (
     DeploymentCreate,
     DeploymentStatus,
@@ -77,7 +76,10 @@ def test_create_stores_a_deploying_preview_and_starts_its_workflow():
     assert deployment.status is DeploymentStatus.DEPLOYING
     assert deployment.provider == "local"  # the one offered, by default
     assert deployment.url is None
-    assert deployment.expiresAt == iso(world.clock() - timedelta(milliseconds=1) + timedelta(hours=24))
+    asked = world.clock() - timedelta(milliseconds=1)  # the fake clock steps 1 ms per reading
+    expires = datetime.fromisoformat(deployment.expiresAt.replace("Z", "+00:00"))
+    assert deployment.expiresAt.endswith(".000Z")  # a whole second: the workflow's Wait reads seconds
+    assert timedelta(hours=24) <= expires - asked < timedelta(hours=24, seconds=1)
     name, payload = world.workflow.started[0]
     assert name == deployment.id
     commit = world.runs.items[(WS, PROJECT, run_id)]["mergeCommit"]

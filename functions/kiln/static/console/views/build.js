@@ -13,6 +13,13 @@ import { busy, clear, h, statusBadge, when } from "../dom.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 const POLL_MS = 3000;
+const EVENT_STATES = { TASK_STARTED: "running", TASK_COMPLETED: "succeeded", TASK_FAILED: "failed" };
+const WAITING = new Set(["pending", "queued"]);
+
+// The record's state, unless it still waits while the events say the task has moved on.
+function liveStatus(task, fromEvents) {
+  return fromEvents && WAITING.has(task.status) ? fromEvents : task.status;
+}
 
 export async function buildView(main, projectId, runId) {
   const base = `v1/projects/${encodeURIComponent(projectId)}/runs/${encodeURIComponent(runId)}`;
@@ -42,13 +49,18 @@ export async function buildView(main, projectId, runId) {
 
   let run = null;
   let stopped = false;
+  // What the events said of each task since its record was last read: a task's record changes
+  // when it ends, its TASK_STARTED arrives as soon as it begins.
+  const live = new Map();
   const refresh = async () => {
     const [runAnswer, tasksAnswer] = await Promise.all([get(base), get(`${base}/tasks`)]);
     run = runAnswer.data;
     title.textContent = `Build #${run.runNumber}`;
     clear(status).append(statusBadge(run.status));
-    summary.textContent = `${run.tasksSummary.succeeded} of ${run.tasksSummary.total} tasks succeeded` + (run.tasksSummary.failed ? `, ${run.tasksSummary.failed} failed` : "");
-    renderWaves(waves, tasksAnswer.data);
+    const tasks = tasksAnswer.data.map((task) => ({ ...task, status: liveStatus(task, live.get(task.id)) }));
+    const count = (state) => tasks.filter((task) => task.status === state).length;
+    summary.textContent = `${count("succeeded")} of ${tasks.length} tasks succeeded` + (count("running") ? `, ${count("running")} running` : "") + (count("failed") ? `, ${count("failed")} failed` : "");
+    renderWaves(waves, tasks);
     renderVerification(verification, run);
     renderActions();
   };
@@ -86,6 +98,7 @@ export async function buildView(main, projectId, runId) {
     }
     if (seen.has(event.id)) return;
     seen.add(event.id);
+    if (event.taskId && EVENT_STATES[event.eventType]) live.set(event.taskId, EVENT_STATES[event.eventType]);
     log.append(eventItem(event));
     log.parentElement.scrollTop = log.parentElement.scrollHeight;
     scheduleRefresh();
