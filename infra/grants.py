@@ -101,6 +101,13 @@ class Targets:
     # WebSocket API's stage (`<api>/<stage>/*/@connections/*`).
     connections_table_arn: str = ""
     websocket_connections_arn: str = ""
+    # Deploy previews (infra/previews.py): the role every preview function runs under and the
+    # prefix of their names, for previews:deploy (the preview workers); the preview state machine
+    # (ARN and name), for previews:control (route functions only, as for builds:control).
+    preview_role_arn: str = ""
+    preview_function_prefix: str = ""
+    preview_state_machine_arn: str = ""
+    preview_state_machine_name: str = ""
 
     @property
     def index_arn(self) -> str:
@@ -142,6 +149,8 @@ TRANSLATED = frozenset(
         "deliveries:receive",
         "connections:write",
         "connections:post",
+        "previews:control",
+        "previews:deploy",
     }
 )
 
@@ -151,7 +160,31 @@ BUILD_WORKFLOW = "build"
 # The workflow archives:start starts (kiln.adapters.stepfunctions.ARCHIVE_WORKFLOW).
 ARCHIVE_WORKFLOW = "archive"
 # Grants whose functions read KILN_STATE_MACHINES (workflow name -> state machine ARN).
-STATE_MACHINE_GRANTS = frozenset({"health:check", "builds:control", "archives:start"})
+STATE_MACHINE_GRANTS = frozenset({"health:check", "builds:control", "archives:start", "previews:control"})
+# The workflow previews:control starts and stops (kiln.adapters.stepfunctions.PREVIEW_WORKFLOW).
+PREVIEW_WORKFLOW = "preview"
+# What kiln.adapters.preview_lambda calls, on functions named with the preview prefix only.
+PREVIEW_FUNCTION_ACTIONS = (
+    "lambda:CreateFunction",
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:DeleteFunction",
+    "lambda:CreateFunctionUrlConfig",
+    "lambda:DeleteFunctionUrlConfig",
+    "lambda:AddPermission",
+    "lambda:TagResource",
+    "lambda:GetFunction",
+)
+PREVIEW_FUNCTIONS_REASON = (
+    "Deploy previews are functions created at run time, one per preview, named <prefix><deployment id>: the "
+    "deployer may create, change and delete only functions whose name starts with this deployment's preview "
+    "prefix (function:<prefix>*), the narrowest form for names not known at deployment. It can pass them only "
+    "the preview role, which grants nothing."
+)
+PREVIEW_EXECUTIONS_REASON = (
+    "A preview's execution is named by its deployment id, chosen at run time: stopping it is authorized on "
+    "the executions of this deployment's preview state machine only (execution:<state machine name>:*)."
+)
 
 # What bucket:write allows on the bucket's objects. PutObject also authorizes the multipart
 # calls (CreateMultipartUpload, UploadPart, CompleteMultipartUpload) and the presigned POST
@@ -324,6 +357,10 @@ def permissions_for(grants: Iterable[str], targets: Targets, owner: str) -> list
         )
     if event_grants := sorted(set(grants) & {"table-stream:read", "deliveries:send", "deliveries:receive"}):
         out += event_permissions(event_grants, targets, owner)
+    if "previews:deploy" in grants:
+        out += preview_deploy_permissions(targets, owner)
+    if "previews:control" in grants:
+        out += preview_control_permissions(targets, owner)
     if "generator:invoke" in grants and targets.generator_secret_arn:
         # kiln.adapters.secrets.openai_api_key: one GetSecretValue per container, on that secret only.
         allow("GeneratorApiKeyRead", ("secretsmanager:GetSecretValue",), [targets.generator_secret_arn])
@@ -435,6 +472,55 @@ def archive_start_permissions(targets: Targets, owner: str) -> list[Permission]:
                 sid="ArchivesStart", actions=["states:StartExecution"], resources=[targets.archive_state_machine_arn]
             )
         )
+    ]
+
+
+def preview_functions_arn(prefix: str) -> str:
+    return f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{prefix}*"
+
+
+def preview_deploy_permissions(targets: Targets, owner: str) -> list[Permission]:
+    """The deployer's rights: functions with the preview prefix only, PassRole on the preview
+    role only and only to Lambda. No CloudFormation, no IAM write: nothing a build's output
+    does through the deployer can give anything more rights than the preview role (none)."""
+    if not (targets.preview_role_arn and targets.preview_function_prefix):
+        raise ValueError(f"{owner}: previews:deploy needs the preview role and function prefix (infra/previews.py)")
+    functions = preview_functions_arn(targets.preview_function_prefix)
+    return [
+        Permission(
+            iam.PolicyStatement(sid="PreviewFunctions", actions=list(PREVIEW_FUNCTION_ACTIONS), resources=[functions]),
+            ((functions, PREVIEW_FUNCTIONS_REASON),),
+        ),
+        Permission(
+            iam.PolicyStatement(
+                sid="PreviewPassRole",
+                actions=["iam:PassRole"],
+                resources=[targets.preview_role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+            )
+        ),
+    ]
+
+
+def preview_control_permissions(targets: Targets, owner: str) -> list[Permission]:
+    """StartExecution on the preview state machine, StopExecution on its executions
+    (kiln.adapters.stepfunctions.PreviewWorkflow: a DELETE stops the waiting execution)."""
+    if not (targets.preview_state_machine_arn and targets.preview_state_machine_name):
+        raise ValueError(
+            f"{owner}: previews:control needs the {PREVIEW_WORKFLOW!r} state machine, which only route "
+            "functions can reference"
+        )
+    executions = build_executions_arn(targets.preview_state_machine_name)
+    return [
+        Permission(
+            iam.PolicyStatement(
+                sid="PreviewsStart", actions=["states:StartExecution"], resources=[targets.preview_state_machine_arn]
+            )
+        ),
+        Permission(
+            iam.PolicyStatement(sid="PreviewsStop", actions=["states:StopExecution"], resources=[executions]),
+            ((executions, PREVIEW_EXECUTIONS_REASON),),
+        ),
     ]
 
 

@@ -100,6 +100,9 @@ class RouteGroupStack(NestedStack):
         # archives:start: the archive state machine's ARN (StartExecution only), same reasoning.
         archive = grants_mod.ARCHIVE_WORKFLOW
         needs_archive = "archives:start" in used and archive in shared.state_machine_arns
+        # previews:control: the preview state machine (ARN and name), same reasoning.
+        preview = grants_mod.PREVIEW_WORKFLOW
+        needs_preview = "previews:control" in used and preview in shared.state_machine_arns
         needs_usage_keys = "usage-keys:write" in used
         needs_deliveries = "deliveries:send" in used
         runtime = Runtime(
@@ -131,6 +134,14 @@ class RouteGroupStack(NestedStack):
                 else "",
                 archive_state_machine_arn=imp(f"StateMachine{pascal(archive)}Arn", shared.state_machine_arns[archive])
                 if needs_archive
+                else "",
+                preview_state_machine_arn=imp(f"StateMachine{pascal(preview)}Arn", shared.state_machine_arns[preview])
+                if needs_preview
+                else "",
+                preview_state_machine_name=imp(
+                    f"StateMachine{pascal(preview)}Name", shared.state_machine_names[preview]
+                )
+                if needs_preview
                 else "",
                 bedrock_model_id=settings.invoked_model_id,
                 generator_secret_arn=settings.generator_secret_arn,

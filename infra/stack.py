@@ -24,6 +24,7 @@ from infra.api import Api
 from infra.cursor_secret import CursorSecret
 from infra.data import Data
 from infra.events import EventQueues
+from infra.previews import Previews
 from infra.lambdas import ARCHITECTURE, RUNTIME, FunctionSpec, KilnFunction, Runtime, function_environment
 from infra.monitoring import Monitoring
 from infra.nag import acknowledge
@@ -110,13 +111,16 @@ class KilnStack(Stack):
         # real-time consumer name its table and its API.
         self.realtime = Realtime(self, "Realtime", settings=settings)
         # Before the runtime too: the delivery queue and the stream's failure queue are grant targets.
-        [delivery_worker] = [w for w in workers if w.source == "delivery-queue"] or [None]
+        delivery_timeouts = [w.timeout_seconds for w in workers if w.source == "delivery-queue"]
         self.event_queues = EventQueues(
             self,
             "Events",
-            delivery_timeout_seconds=delivery_worker.timeout_seconds if delivery_worker else 60,
+            delivery_timeout_seconds=max(delivery_timeouts, default=60),
             removal_policy=settings.removal_policy,
         )
+
+        # Before the runtime: the preview role and name prefix are the preview workers' grant targets.
+        self.previews = Previews(self, "Previews")
 
         if not (layer_dir / "python").is_dir():
             raise FileNotFoundError(f"dependency layer {layer_dir} is missing: run `make layer` first")
@@ -142,6 +146,8 @@ class KilnStack(Stack):
                 table_stream_arn=self.table.table_stream_arn or "",
                 delivery_queue_arn=self.event_queues.deliveries.queue_arn,
                 stream_failure_queue_arn=self.event_queues.stream_failures.queue_arn,
+                preview_role_arn=self.previews.role.role_arn,
+                preview_function_prefix=self.previews.function_prefix,
             ),
             log_retention=settings.log_retention,
             log_removal_policy=settings.log_removal_policy,
@@ -166,7 +172,7 @@ class KilnStack(Stack):
             "Workers",
             workers=workers,
             runtime=runtime,
-            environment=lambda worker: environment(worker.grants),
+            environment=lambda worker: environment(worker.grants) | self.previews.environment(worker.grants),
             repair_attempts=settings.build_repair_attempts,
         )
         self.event_queues.connect(self.table, {w: self.workers.functions[w.name] for w in workers if w.source})

@@ -130,7 +130,9 @@ class LocalCloud:
                 self.resources.table_stream_arn,
                 trim=moto_stream_trimmer(self.resources.table_name),
             ),
-            QueuePoller(client("sqs", self._aws.url), self.resources.delivery_queue_url, self.resources.delivery_queue_arn),
+            QueuePoller(
+                client("sqs", self._aws.url), self.resources.delivery_queue_url, self.resources.delivery_queue_arn
+            ),
         ]
         for poller in self._pollers:
             poller.start()

@@ -241,4 +241,3 @@ class QueuePoller(_Poller):
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
         return True
-

@@ -38,9 +38,6 @@ from local.websocket import LocalSockets
 
 # API Gateway's own request payload limit.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
-# The MCP server's streamable HTTP endpoint (clients/python, kiln_client.mcp_http): not a route
-# of kiln.routes but served here behind the same authorizer, when the clients package is installed.
-MCP_PATH = "/mcp"
 # Content types the deployed API lists as binaryMediaTypes: their bodies reach the handler
 # base64-encoded with isBase64Encoded=True.
 BINARY_MEDIA_TYPES = frozenset(routes.BINARY_MEDIA_TYPES)
@@ -470,8 +467,6 @@ class Gateway:
         self.log = log if log is not None else (lambda line: print(line, file=sys.stderr))
         # The deployment's corsAllowedOrigins; the handlers read the same list from the environment.
         self.cors = cors or CorsPolicy()
-        self._mcp: Any = None  # built on the first /mcp request
-        self._mcp_lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.monotonic()
@@ -500,8 +495,6 @@ class Gateway:
         if body is None:
             return gateway_response("REQUEST_TOO_LARGE", request_id)
 
-        if path == MCP_PATH:
-            return self._mcp_request(environ, method, body, request_id)
         matches = routes.match_path(path)
         if not matches and len(path) > 1 and path.endswith("/"):
             # API Gateway (REST) routes a trailing slash to the resource without it, the event's
@@ -557,31 +550,6 @@ class Gateway:
             resource=route.path, path_parameters=params, authorizer=authorizer_context, api_key=api_key, **event_args
         )
         return self._integrate(route.handler_ref, route.name, event, request_id)
-
-    def _mcp_request(self, environ: dict[str, Any], method: str, body: bytes, request_id: str) -> GatewayResponse:
-        """MCP over streamable HTTP: the bearer credential must pass the authorizer, then the
-        tools call this same API with it (so its scopes, paths and limits apply to them)."""
-        source_ip = environ.get("REMOTE_ADDR") or "127.0.0.1"
-        headers = _forwarded_headers(_headers(environ), environ, source_ip)
-        query = environ.get("QUERY_STRING", "")
-        event = build_event(
-            method=method, path=MCP_PATH, resource=MCP_PATH, path_parameters={}, headers=headers,
-            query_string=query, body=body, request_id=request_id, api_id=self.api_id, source_ip=source_ip,
-        )  # fmt: skip
-        auth = self.authorizer.authorize(event, method_arn(self.api_id, method, MCP_PATH))
-        if auth.refusal is not None:
-            return gateway_response(auth.refusal, request_id)
-        with self._mcp_lock:
-            if self._mcp is None:
-                try:
-                    from kiln_client.mcp_http import McpHttp
-                except ImportError:  # the clients package is not installed: no such resource
-                    return gateway_response("MISSING_AUTHENTICATION_TOKEN", request_id)
-                # The gateway's own bound address, never the request's Host header.
-                self._mcp = McpHttp(f"http://{environ['SERVER_NAME']}:{environ['SERVER_PORT']}", path=MCP_PATH)
-        status, answer_headers, answer = self._mcp.handle(method, MCP_PATH, query, headers, body)
-        kept = [(k, v) for k, v in answer_headers if k.lower() not in _HOP_BY_HOP]
-        return GatewayResponse(status, [*kept, ("X-Request-Id", request_id)], answer)
 
     def _refused(self, admission: Admission, request_id: str) -> GatewayResponse:
         assert admission.refusal is not None

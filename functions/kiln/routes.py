@@ -59,6 +59,10 @@ class Route:
     # Only for a route sharing its handler module with another (a legacy form of its successor):
     # its own name, since function ids, operationIds and idempotency records are per route.
     route_name: str | None = None
+    # The dependency layer its function runs with (layers/build.py): "mcp" adds the MCP SDK and
+    # kiln_client to the usual dependencies, for the one function that serves MCP, so no other
+    # function's cold start pays for them. Every route of a group shares one layer.
+    layer: Literal["dependencies", "mcp"] = "dependencies"
 
     @property
     def name(self) -> str:
@@ -1042,6 +1046,21 @@ ROUTES: tuple[Route, ...] = (
         category="none",
         tags=("service",),
         group="docs",
+    ),
+    # MCP over streamable HTTP (kiln.handlers.mcp): its tools call this API with the caller's own
+    # bearer credential, so they are scoped and metered there; the function itself holds no
+    # grant and is not metered. Its own group, whose functions get the `mcp` layer.
+    Route(
+        "POST",
+        "/mcp",
+        "mcp",
+        "Kiln's tools for AI assistants over the Model Context Protocol (stateless JSON)",
+        scopes=("project:read",),
+        category="none",
+        tags=("service",),
+        group="mcp",
+        replay="none",
+        layer="mcp",
     ),
 )
 

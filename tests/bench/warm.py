@@ -117,7 +117,13 @@ def _answer(handler: Handler, case: Case) -> dict[str, Any]:
     return json.loads(response["body"])
 
 
-OPERATIONS = {"get_item": "GetItem", "query": "Query", "put_item": "PutItem", "update_item": "UpdateItem"}
+OPERATIONS = {
+    "get_item": "GetItem",
+    "query": "Query",
+    "put_item": "PutItem",
+    "update_item": "UpdateItem",
+    "transact_write_items": "TransactWriteItems",
+}
 
 
 def _counter_after_update(**_: Any) -> dict[str, Any]:
@@ -172,6 +178,8 @@ def run(iterations: int, rounds: int = 20) -> tuple[str, list[WarmResult]]:
         "get_item": lambda **_: {"Item": _project_item(workspace_id, project_id)},
         "query": lambda **_: {"Items": list(listed), "Count": len(listed), "ScannedCount": len(listed)},
         "put_item": lambda **_: {},
+        # Kiln's create: the project and the workspace's page-mode count in one transaction.
+        "transact_write_items": lambda **_: {},
         # Kiln's side only: the rate-limit and quota counters the bare handlers do not keep.
         "update_item": _counter_after_update,
     }

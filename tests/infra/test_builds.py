@@ -27,7 +27,11 @@ BUILD = next(w for w in WORKFLOWS if w.name == grants.BUILD_WORKFLOW)
 CONTROLLERS = {r.handler_ref for r in ROUTES if "builds:control" in r.grants}
 # archives:start (tests/infra/test_archives.py): StartExecution on the archive state machine only.
 ARCHIVE_STARTERS = {function_key(r) for r in ROUTES if "archives:start" in r.grants}
-STATE_MACHINE_READERS = CONTROLLERS | ARCHIVE_STARTERS | {r.handler_ref for r in ROUTES if "health:check" in r.grants}
+# previews:control (tests/infra/test_previews.py): the preview state machine.
+PREVIEW_CONTROLLERS = {function_key(r) for r in ROUTES if "previews:control" in r.grants}
+STATE_MACHINE_READERS = (
+    CONTROLLERS | ARCHIVE_STARTERS | PREVIEW_CONTROLLERS | {r.handler_ref for r in ROUTES if "health:check" in r.grants}
+)
 WORKERS_BY_HANDLER = {w.handler_ref: w for w in WORKERS}
 SANDBOX = next(w for w in WORKERS if w.sandbox)
 

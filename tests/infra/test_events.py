@@ -18,7 +18,9 @@ def _mappings(main: Synth) -> list[dict]:
 
 
 def _queues(main: Synth) -> dict[str, dict]:
-    return {key.split(":", 1)[1]: resource["Properties"] for key, (_, resource) in main.resources("AWS::SQS::Queue").items()}
+    return {
+        key.split(":", 1)[1]: resource["Properties"] for key, (_, resource) in main.resources("AWS::SQS::Queue").items()
+    }
 
 
 def test_the_table_streams_new_and_old_images(main: Synth) -> None:
@@ -34,7 +36,9 @@ def test_the_stream_mapping_retries_bisects_reports_and_keeps_what_failed(main: 
     assert stream["MaximumRetryAttempts"] == 10 and stream["MaximumRecordAgeInSeconds"] == 86400
     destination = json.dumps(stream["DestinationConfig"]["OnFailure"]["Destination"])
     assert "StreamFailures" in destination
-    assert "TableStreamArn" in json.dumps(stream["EventSourceArn"]) or "StreamArn" in json.dumps(stream["EventSourceArn"])
+    assert "TableStreamArn" in json.dumps(stream["EventSourceArn"]) or "StreamArn" in json.dumps(
+        stream["EventSourceArn"]
+    )
 
 
 def test_the_delivery_queue_mapping_and_its_dead_letters(main: Synth) -> None:

@@ -17,7 +17,6 @@ import requests
 from standardwebhooks.webhooks import Webhook
 
 from kiln.domain.workspace_events import RUN_EVENT_TYPES
-
 from tests.integration.test_builds import follow
 from tests.integration.test_spec_workflow import EXAMPLE, _spec_review
 

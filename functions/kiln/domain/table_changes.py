@@ -52,4 +52,3 @@ class TableChange:
 # A consumer raises to have the batch retried (kiln.workers.table_stream reports the failure
 # so the stream hands the records again), so it must be idempotent.
 Consumer = Callable[[Sequence[TableChange]], None]
-

@@ -198,7 +198,16 @@ def _operation(change: TableChange, workspace_id: str) -> list[WorkspaceEvent]:
     if public is None:
         return []
     data = _pick(
-        new, "id", "projectId", "format", "filename", "sizeBytes", "resultProjectId", "resultName", "finishedAt", "error"
+        new,
+        "id",
+        "projectId",
+        "format",
+        "filename",
+        "sizeBytes",
+        "resultProjectId",
+        "resultName",
+        "finishedAt",
+        "error",
     )
     data["operationId"] = data.pop("id", None)
     return [_event(change, workspace_id, public, status, data)]
@@ -258,7 +267,17 @@ def _deployment(change: TableChange, workspace_id: str) -> list[WorkspaceEvent]:
     if public is None:
         return []
     data = _pick(
-        new, "id", "projectId", "runId", "status", "provider", "url", "expiresAt", "stoppedAt", "stopReason", "failureReason"
+        new,
+        "id",
+        "projectId",
+        "runId",
+        "status",
+        "provider",
+        "url",
+        "expiresAt",
+        "stoppedAt",
+        "stopReason",
+        "failureReason",
     )
     data["deploymentId"] = data.pop("id", None)
     return [_event(change, workspace_id, public, status, data)]

@@ -72,7 +72,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     for consumer in CONSUMERS:
         try:
             consumer(changes)
-        except Exception:  # noqa: BLE001 - reported below, so the stream retries the batch
+        except Exception:
             logger.exception("consumer %s failed on a batch of %d changes", consumer.__name__, len(changes))
             failed = True
     if not failed:

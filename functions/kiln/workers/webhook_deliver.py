@@ -33,7 +33,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         try:
             outcome = deliveries.attempt(message)
             logger.info("delivery %s attempt %s: %s", message.get("deliveryId"), message.get("attempt"), outcome)
-        except Exception:  # noqa: BLE001 - this message only is retried
+        except Exception:
             logger.exception("delivery %s attempt %s failed", message.get("deliveryId"), message.get("attempt"))
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}

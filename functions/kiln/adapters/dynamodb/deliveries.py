@@ -111,7 +111,9 @@ class DeliveryItems:
         query = {
             "TableName": table(),
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": to_item({":pk": workspace_pk(workspace_id), ":prefix": delivery_prefix(webhook_id)}),
+            "ExpressionAttributeValues": to_item(
+                {":pk": workspace_pk(workspace_id), ":prefix": delivery_prefix(webhook_id)}
+            ),
             "ScanIndexForward": False,
             "ConsistentRead": True,
         }

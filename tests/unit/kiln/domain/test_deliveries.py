@@ -173,7 +173,9 @@ def custom_event(event_id: str = "evt_01", name: str = "custom.deployed") -> Tab
     )
 
 
-def engine(*answers: AttemptOutcome, sub: Subscription | None = None) -> tuple[DeliveryService, Log, Queue, Hooks, Receiver, Clock]:
+def engine(
+    *answers: AttemptOutcome, sub: Subscription | None = None
+) -> tuple[DeliveryService, Log, Queue, Hooks, Receiver, Clock]:
     log, queue, hooks, receiver, clock = Log(), Queue(), Hooks(sub or subscription()), Receiver(*answers), Clock()
     service = DeliveryService(log, queue, hooks, receiver, clock, draw=lambda: 0.5)
     return service, log, queue, hooks, receiver, clock

@@ -26,7 +26,11 @@ def test_run_and_task_events_by_their_public_names():
     assert (e.type, e.workspace_id, e.timestamp) == ("task.completed", "ws_1", AT)
     assert e.data == {"runId": "run_1", "sequence": 3, "taskId": "t1", "payload": {"x": 1}}
     assert e.body() == {"type": "task.completed", "timestamp": AT, "data": e.data}
-    for internal, public in (("RUN_STARTED", "run.started"), ("RUN_FAILED", "run.failed"), ("RUN_CANCELLED", "run.cancelled")):
+    for internal, public in (
+        ("RUN_STARTED", "run.started"),
+        ("RUN_FAILED", "run.failed"),
+        ("RUN_CANCELLED", "run.cancelled"),
+    ):
         assert types(change("EVENT#run_1#1", {"id": 1, "runId": "run_1", "eventType": internal})) == [public]
     assert types(change("EVENT#run_1#2", {"id": 2, "runId": "run_1", "eventType": "FILE_CREATED"})) == []
 
@@ -52,11 +56,17 @@ def test_specs_exports_imports_custom_and_disabled_webhooks():
     imp = {"id": "imp_1", "kind": "import", "status": "processing"}
     assert types(change("OP#imp_1", {**imp, "status": "failed"}, imp)) == ["import.failed"]
     assert types(change("OP#run_1", {"kind": "run", "status": "x"})) == []
-    [custom] = events_from(change("CUSTOMEVENT#evt_9", {"type": "custom.deployed", "data": '{"v": 1}', "createdAt": AT}))
+    [custom] = events_from(
+        change("CUSTOMEVENT#evt_9", {"type": "custom.deployed", "data": '{"v": 1}', "createdAt": AT})
+    )
     assert (custom.id, custom.type, custom.data) == ("evt_9", "custom.deployed", {"v": 1})
     hook = {"id": "wh_1", "url": "https://x.example", "status": "enabled"}
     [off] = events_from(change("WEBHOOK#wh_1", {**hook, "status": "disabled", "disabledReason": "gone"}, hook))
-    assert off.type == "webhook.disabled" and off.data == {"webhookId": "wh_1", "url": "https://x.example", "reason": "gone"}
+    assert off.type == "webhook.disabled" and off.data == {
+        "webhookId": "wh_1",
+        "url": "https://x.example",
+        "reason": "gone",
+    }
     assert types(change("WEBHOOK#wh_1", {**hook, "failingSince": AT}, hook)) == []
 
 

@@ -34,7 +34,9 @@ def test_a_record_becomes_a_change_with_plain_values():
     assert (change.kind, change.pk, change.sk, change.sequence) == ("modify", "WS#ws_1", "PROJECT#proj_1", "11")
     assert change.at == "2025-03-01T12:00:00.000Z"
     assert change.new is not None and change.new["revision"] == 2 and change.changed("revision")
-    ttl = from_record({**record("12", "REMOVE"), "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"}})
+    ttl = from_record(
+        {**record("12", "REMOVE"), "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"}}
+    )
     assert ttl.kind == "remove" and ttl.expired
 
 
@@ -64,7 +66,9 @@ def test_every_consumer_gets_the_batch_and_success_reports_nothing(worker: Any, 
     assert [[c.sequence for c in batch] for batch in seen] == [["1", "2"], ["1", "2"]]  # the unreadable one skipped
 
 
-def test_a_failing_consumer_reports_the_batch_for_retry_and_the_others_still_run(worker: Any, monkeypatch: pytest.MonkeyPatch):
+def test_a_failing_consumer_reports_the_batch_for_retry_and_the_others_still_run(
+    worker: Any, monkeypatch: pytest.MonkeyPatch
+):
     ran: list[str] = []
 
     def broken(changes: Sequence[TableChange]) -> None:

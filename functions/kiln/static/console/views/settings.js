@@ -1,7 +1,7 @@
 // Developer settings: API keys (the secret shown once, with a copy button), OAuth apps, and
 // webhooks with their delivery log.
 import { api, get, post } from "../api.js";
-import { currentUser } from "../app.js";
+import { currentUser, onLeave } from "../app.js";
 import { busy, clear, errorBox, field, h, scrollable, statusBadge, toast, when } from "../dom.js";
 
 const SCOPES = ["project:read", "project:write", "ai:invoke", "admin"];
@@ -104,16 +104,26 @@ export async function oauthView(main) {
 export async function webhooksView(main) {
   const list = h("div");
   const deliveries = h("section", { "aria-labelledby": "deliveries-title" });
-  const showDeliveries = async (hook) => {
-    clear(deliveries).append(h("h2", { id: "deliveries-title", text: `Deliveries to ${hook.url}` }));
+  let timer = 0;
+  onLeave(() => window.clearTimeout(timer));
+  // Pending deliveries are retried by Kiln: the log is read again every 2 s while any is pending.
+  const showDeliveries = async (hook, rounds = 15) => {
+    window.clearTimeout(timer);
     try {
       const items = (await get(`v1/webhooks/${encodeURIComponent(hook.id)}/deliveries`, { limit: 50 })).data;
+      clear(deliveries).append(h("h2", { id: "deliveries-title", text: `Deliveries to ${hook.url}` }));
+      if (rounds > 0 && items.some((d) => d.status === "pending")) timer = window.setTimeout(() => showDeliveries(hook, rounds - 1), 2000);
       deliveries.append(items.length ? scrollable(h("table", { class: "list" },
         h("thead", {}, h("tr", {}, ["Event", "Status", "Attempts", "Response", "When"].map((t) => h("th", { scope: "col", text: t })))),
-        h("tbody", {}, items.map((d) => h("tr", {}, h("td", { text: d.eventType || d.type || "" }), h("td", {}, statusBadge(String(d.status || ""))), h("td", { text: String(d.attempts ?? "") }), h("td", { text: String(d.responseStatus ?? d.lastResponseStatus ?? "") }), h("td", {}, when(d.createdAt)))))), "Deliveries")
+        h("tbody", {}, items.map((d) => {
+          const attempts = Array.isArray(d.attempts) ? d.attempts : [];
+          const last = attempts[attempts.length - 1];
+          const response = last ? (last.statusCode !== null && last.statusCode !== undefined ? `HTTP ${last.statusCode}` : last.error || "") : "";
+          return h("tr", { "data-delivery": d.id }, h("td", { text: d.eventType || "" }), h("td", {}, statusBadge(String(d.status || ""))), h("td", { text: String(attempts.length) }), h("td", { text: response }), h("td", {}, when(d.createdAt)));
+        }))), "Deliveries")
         : h("p", { class: "muted", text: "No delivery yet." }));
     } catch (error) {
-      deliveries.append(errorBox(error));
+      clear(deliveries).append(errorBox(error));
     }
   };
   const load = () => listInto(list, "v1/webhooks", (hooks) => h("ul", { class: "cards" }, hooks.map((hook) => {
