@@ -167,13 +167,14 @@ class Workers(Construct):
             dlq_reason = WORKER_DLQ_REASON if worker.schedule is None else SCHEDULED_DLQ_REASON
             acknowledge(self.functions[worker.name].function, "Serverless-LambdaDLQ", dlq_reason)
             if worker.schedule is not None:
-                events.Rule(
+                rule = events.Rule(
                     self,
                     f"{worker.function_id}Schedule",
                     description=f"Kiln: runs {worker.name} on its schedule",
                     schedule=events.Schedule.expression(worker.schedule),
                     targets=[events_targets.LambdaFunction(self.functions[worker.name].function, retry_attempts=2)],
                 )
+                acknowledge(rule, "Serverless-EventBusDLQ", SCHEDULED_DLQ_REASON)
 
 
 class Workflows(Construct):

@@ -112,6 +112,9 @@ class Console:
         self.page.get_by_role("heading", name="API keys", level=1).wait_for()
         self.page.get_by_label("Name").fill(name)
         self.page.get_by_role("button", name="Create key").click()
-        secret = self.page.locator("#new-secret")
-        secret.wait_for()
-        return str(secret.inner_text())
+        # The secret, or the error the view shows instead (failing at once, with its words).
+        self.page.locator("#new-secret, main .error").first.wait_for()
+        error = self.page.locator("main .error")
+        if error.count():
+            raise AssertionError(f"the key was not created: {error.first.inner_text()}")
+        return str(self.page.locator("#new-secret").inner_text())
