@@ -60,7 +60,7 @@ test-integration: $(INSTALLED)
 test-infra: $(INSTALLED)
 	$(PY) -m pytest tests/infra
 
-layer: $(INSTALLED) ## build the Lambda dependency layer (arm64, Python 3.13) without Docker
+layer: $(INSTALLED) ## build the Lambda dependency layers (arm64, Python 3.13; the MCP function has its own) without Docker
 	$(PY) layers/build.py
 
 synth: $(INSTALLED) $(CDK) layer ## synthesize the CDK app offline into cdk.out/

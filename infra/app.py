@@ -25,7 +25,7 @@ from typing import Any  # noqa: E402
 from aws_cdk import App, Tags  # noqa: E402
 
 from infra.nag import enable_checks  # noqa: E402
-from infra.settings import LAYER_DIR, Settings  # noqa: E402
+from infra.settings import LAYER_DIR, MCP_LAYER_DIR, Settings  # noqa: E402
 from infra.stack import KilnStack  # noqa: E402
 
 
@@ -54,6 +54,16 @@ def check_layer() -> None:
     if not is_current():
         print(
             f"warning: {LAYER_DIR.relative_to(REPO_ROOT)} was built from another layers/requirements.txt; "
+            "run `make layer` to rebuild it",
+            file=sys.stderr,
+        )
+    from layers.build import CLIENT_PACKAGE, MCP_REQUIREMENTS
+
+    if not (MCP_LAYER_DIR / "python").is_dir() or not (MCP_LAYER_DIR / STAMP_NAME).is_file():
+        sys.exit(f"error: the MCP layer {MCP_LAYER_DIR.relative_to(REPO_ROOT)} has not been built: run `make layer`")
+    if not is_current(MCP_REQUIREMENTS, MCP_LAYER_DIR, (CLIENT_PACKAGE,)):
+        print(
+            f"warning: {MCP_LAYER_DIR.relative_to(REPO_ROOT)} is older than its requirements or kiln_client; "
             "run `make layer` to rebuild it",
             file=sys.stderr,
         )

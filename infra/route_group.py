@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from aws_cdk import ArnFormat, CfnParameter, NestedStack, Stack
+from aws_cdk import ArnFormat, Aws, CfnParameter, NestedStack, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
@@ -25,6 +25,7 @@ from infra import grants as grants_mod
 from infra.lambdas import FunctionSpec, KilnFunction, Runtime, function_environment
 from infra.nag import acknowledge
 from infra.settings import Settings
+from kiln import config
 from kiln.routes import Route
 
 SYNC_DLQ_REASON = (
@@ -53,6 +54,8 @@ class Shared:
     # The webhook delivery queue (infra/events.py), for routes granted deliveries:send.
     delivery_queue_arn: str = ""
     delivery_queue_url: str = ""
+    # The MCP layer (routes with layer="mcp"); empty when no route needs it.
+    mcp_layer_arn: str = ""
 
 
 def pascal(text: str) -> str:
@@ -105,8 +108,13 @@ class RouteGroupStack(NestedStack):
         needs_preview = "previews:control" in used and preview in shared.state_machine_arns
         needs_usage_keys = "usage-keys:write" in used
         needs_deliveries = "deliveries:send" in used
+        layers = {route.layer for route in routes}
+        if len(layers) != 1:
+            raise ValueError(f"the routes of group {group!r} need different layers {sorted(layers)}: split the group")
+        # A function gets one layer: the MCP one holds the usual dependencies too.
+        layer_arn = imp("McpLayerArn", shared.mcp_layer_arn) if layers == {"mcp"} else imp("LayerArn", shared.layer_arn)
         runtime = Runtime(
-            layer=lambda_.LayerVersion.from_layer_version_arn(self, "Dependencies", imp("LayerArn", shared.layer_arn)),
+            layer=lambda_.LayerVersion.from_layer_version_arn(self, "Dependencies", layer_arn),
             targets=grants_mod.Targets(
                 # Only what this group's grants use becomes a parameter.
                 table_arn=imp("TableArn", shared.table_arn) if needs_table else "",
@@ -168,6 +176,12 @@ class RouteGroupStack(NestedStack):
                 cors_allowed_origins=settings.cors_allowed_origins,
                 delivery_queue_url=lambda: imp("DeliveryQueueUrl", shared.delivery_queue_url),
             )
+            if route.layer == "mcp":
+                # Where its tools call the API (kiln.handlers.mcp), from the API's id rather than
+                # its deployment's URL: the deployment depends on this function's method (a cycle).
+                environment[config.API_URL] = (
+                    f"https://{rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}/{settings.stage_name}"
+                )
             fn = KilnFunction(
                 self,
                 route.function_id,

@@ -18,6 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 WORKFLOWS_DIR = FUNCTIONS_DIR / "kiln" / "workflows"
 LAYER_DIR = REPO_ROOT / ".build" / "layer"
+# The layer of the functions whose routes say layer="mcp" (layers/build.py: the above plus the
+# MCP SDK and kiln_client).
+MCP_LAYER_DIR = REPO_ROOT / ".build" / "layer-mcp"
 
 # CloudWatch Logs only accepts these retention periods (days).
 _RETENTION: dict[int, logs.RetentionDays] = {

@@ -24,13 +24,13 @@ from infra.api import Api
 from infra.cursor_secret import CursorSecret
 from infra.data import Data
 from infra.events import EventQueues
-from infra.previews import Previews
 from infra.lambdas import ARCHITECTURE, RUNTIME, FunctionSpec, KilnFunction, Runtime, function_environment
 from infra.monitoring import Monitoring
 from infra.nag import acknowledge
+from infra.previews import Previews
 from infra.realtime import Realtime
 from infra.route_group import SYNC_DLQ_REASON, RouteGroupStack, Shared, group_stack_id, pascal
-from infra.settings import LAYER_DIR, WORKFLOWS_DIR, Settings
+from infra.settings import LAYER_DIR, MCP_LAYER_DIR, WORKFLOWS_DIR, Settings
 from infra.signing_keys import SigningKeysSecret
 from infra.storage import Storage
 from infra.workflows import Workers, Workflows
@@ -94,6 +94,7 @@ class KilnStack(Stack):
         workflows: Sequence[Workflow] = WORKFLOWS,
         tiers: Mapping[str, Tier] = TIERS,
         layer_dir: Path = LAYER_DIR,
+        mcp_layer_dir: Path = MCP_LAYER_DIR,
         workflows_dir: Path = WORKFLOWS_DIR,
         **kwargs: Any,
     ) -> None:
@@ -132,6 +133,19 @@ class KilnStack(Stack):
             compatible_architectures=[ARCHITECTURE],
             description="Kiln runtime dependencies (layers/requirements.txt)",
         )
+        # Only the functions of routes declaring layer="mcp" get this one (instead of the above).
+        mcp_layer_arn = ""
+        if any(route.layer == "mcp" for route in self.routes):
+            if not (mcp_layer_dir / "python").is_dir():
+                raise FileNotFoundError(f"MCP layer {mcp_layer_dir} is missing: run `make layer` first")
+            mcp_layer_arn = lambda_.LayerVersion(
+                self,
+                "McpDependencies",
+                code=lambda_.Code.from_asset(str(mcp_layer_dir), exclude=[".requirements.sha256"]),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+                description="Kiln runtime dependencies, the MCP SDK and kiln_client (layers/requirements-mcp.txt)",
+            ).layer_version_arn
         runtime = Runtime(
             layer=layer,
             targets=grants_mod.Targets(
@@ -237,6 +251,7 @@ class KilnStack(Stack):
             bucket_arn=self.bucket.bucket_arn,
             cursor_secret_arn=self.cursor_secret.secret_arn,
             layer_arn=layer.layer_version_arn,
+            mcp_layer_arn=mcp_layer_arn,
             signing_keys_secret_arn=self.signing_keys_secret.secret_arn,
             usage_plans_json=usage_plans_json,
             state_machines_json=self.to_json_string(self.workflows.arns()),

@@ -1,4 +1,5 @@
-"""Build the Lambda dependency layer into .build/layer without Docker.
+"""Build the Lambda dependency layers into .build/layer (every function) and .build/layer-mcp
+(the MCP function: the same plus the MCP SDK and kiln_client) without Docker.
 
 pip downloads manylinux aarch64 wheels for CPython 3.13 (the functions' runtime and
 architecture) into .build/layer/python, the directory layout Lambda expects for Python layers.
@@ -30,6 +31,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = ROOT / "layers" / "requirements.txt"
 OUT = ROOT / ".build" / "layer"
+# The second layer, for the one function that serves MCP (kiln.handlers.mcp): the first one's
+# requirements plus the MCP SDK, and the kiln_client package copied from the source tree (it is
+# not on an index, and pip's --only-binary cannot build it). Other functions never load it.
+MCP_REQUIREMENTS = ROOT / "layers" / "requirements-mcp.txt"
+MCP_OUT = ROOT / ".build" / "layer-mcp"
+CLIENT_PACKAGE = ROOT / "clients" / "python" / "src" / "kiln_client"
+# name -> (requirements, output directory, source packages copied in as they are)
+LAYERS: dict[str, tuple[Path, Path, tuple[Path, ...]]] = {
+    "dependencies": (REQUIREMENTS, OUT, ()),
+    "mcp": (MCP_REQUIREMENTS, MCP_OUT, (CLIENT_PACKAGE,)),
+}
 STAMP_NAME = ".requirements.sha256"
 
 # Lambda's arm64 Python 3.13 runtime (Amazon Linux 2023, glibc 2.34) runs any of these
@@ -45,14 +57,24 @@ BYTECODE_NAME = ".bytecode"
 TARGET_PYTHON = "KILN_TARGET_PYTHON"  # an explicit interpreter to compile with
 
 
-def digest(requirements: Path) -> str:
-    return hashlib.sha256(requirements.read_bytes()).hexdigest()
+def digest(requirements: Path, packages: tuple[Path, ...] = ()) -> str:
+    """What the layer is built from: the requirements, the files they include with `-r`, and the
+    sources of the packages copied in, so a change to any of them rebuilds it."""
+    hashed = hashlib.sha256(requirements.read_bytes())
+    for line in requirements.read_text().splitlines():
+        if line.strip().startswith("-r "):
+            hashed.update((requirements.parent / line.strip()[3:].strip()).read_bytes())
+    for package in packages:
+        for path in sorted(p for p in package.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            hashed.update(str(path.relative_to(package.parent)).encode() + b"\0" + path.read_bytes())
+    return hashed.hexdigest()
 
 
-def is_current(requirements: Path = REQUIREMENTS, out: Path = OUT) -> bool:
+def is_current(requirements: Path = REQUIREMENTS, out: Path = OUT, packages: tuple[Path, ...] = ()) -> bool:
     """Built from these requirements, and with bytecode unless no interpreter could compile it."""
     stamp = out / STAMP_NAME
-    if not (stamp.is_file() and (out / "python").is_dir() and stamp.read_text().strip() == digest(requirements)):
+    current = digest(requirements, packages)
+    if not (stamp.is_file() and (out / "python").is_dir() and stamp.read_text().strip() == current):
         return False
     return (out / BYTECODE_NAME).is_file() or target_python() is None
 
@@ -134,7 +156,7 @@ def pip_command(requirements: Path, target: Path) -> list[str]:
     ]
 
 
-def build(requirements: Path = REQUIREMENTS, out: Path = OUT) -> None:
+def build(requirements: Path = REQUIREMENTS, out: Path = OUT, packages: tuple[Path, ...] = ()) -> None:
     """pip into a staging directory, then swap it in: a failed build never leaves a half layer."""
     staging = out.with_name(out.name + ".partial")
     if staging.exists():
@@ -150,6 +172,8 @@ def build(requirements: Path = REQUIREMENTS, out: Path = OUT) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     removed = prune(target)
+    for package in packages:
+        shutil.copytree(package, target / package.name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     python = target_python()
     if python is None:
         print(
@@ -159,7 +183,7 @@ def build(requirements: Path = REQUIREMENTS, out: Path = OUT) -> None:
     elif compile_bytecode(target, python):
         (staging / BYTECODE_NAME).write_text(f"{python}\n")
         print(f"layer: compiled to bytecode with {python} (unchecked hash-based .pyc)")
-    (staging / STAMP_NAME).write_text(digest(requirements) + "\n")
+    (staging / STAMP_NAME).write_text(digest(requirements, packages) + "\n")
     if out.exists():
         shutil.rmtree(out)
     staging.rename(out)
@@ -170,23 +194,24 @@ def build(requirements: Path = REQUIREMENTS, out: Path = OUT) -> None:
     if len(removed) > len(shown):
         print(f"layer: removed {len(removed) - len(shown)} __pycache__ directories")
     files = [p for p in (out / "python").rglob("*") if p.is_file()]
-    packages = sorted(p.name.removesuffix(".dist-info") for p in (out / "python").glob("*.dist-info"))
+    distributions = sorted(p.name.removesuffix(".dist-info") for p in (out / "python").glob("*.dist-info"))
     print(
         f"layer: built {out} ({sum(p.stat().st_size for p in files) / 1e6:.1f} MB, "
-        f"{len(packages)} distributions) in {time.monotonic() - started:.1f}s"
+        f"{len(distributions)} distributions) in {time.monotonic() - started:.1f}s"
     )
-    for name in packages:
+    for name in distributions:
         print(f"layer:   {name}")
 
 
-def main(requirements: Path = REQUIREMENTS, out: Path = OUT) -> int:
-    if is_current(requirements, out):
+def main(requirements: Path = REQUIREMENTS, out: Path = OUT, packages: tuple[Path, ...] = ()) -> int:
+    if is_current(requirements, out, packages):
         print(
-            f"layer: {out} is up to date with {requirements.name} (sha256 {digest(requirements)[:12]}); nothing to do"
+            f"layer: {out} is up to date with {requirements.name} "
+            f"(sha256 {digest(requirements, packages)[:12]}); nothing to do"
         )
         return 0
     try:
-        build(requirements, out)
+        build(requirements, out, packages)
     except subprocess.CalledProcessError as exc:
         print(
             f"layer: pip failed (exit code {exc.returncode}); it needs an index serving "
@@ -198,5 +223,17 @@ def main(requirements: Path = REQUIREMENTS, out: Path = OUT) -> int:
     return 0
 
 
+def main_all(names: list[str]) -> int:
+    """Build the named layers (all of them by default), stopping at the first failure."""
+    for name in names or list(LAYERS):
+        if name not in LAYERS:
+            print(f"layer: no layer named {name!r} (known: {', '.join(LAYERS)})", file=sys.stderr)
+            return 2
+        code = main(*LAYERS[name])
+        if code:
+            return code
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main_all(sys.argv[1:]))

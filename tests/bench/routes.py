@@ -24,7 +24,7 @@ from tests.unit.conftest import principal_context, proxy_event
 Event = Callable[[World], dict[str, Any]]
 
 
-def _request(handler: str, *, path_params: dict[str, str] | None = None, body: Any = None) -> Event:
+def _request(handler: str, *, path_params: dict[str, Callable[[World], str]] | None = None, body: Any = None) -> Event:
     def event(world: World) -> dict[str, Any]:
         from kiln.routes import ROUTES
 

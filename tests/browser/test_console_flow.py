@@ -88,11 +88,6 @@ def test_the_whole_loop(new_console: Callable[..., Console], console_cloud: Loca
     assert len({token for _, _, token in changes}) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="POST /v1/api-keys with a session answers 401 'This key is revoked or expired.': "
-    "AccessService._live_caller_key looks the person's id up as a key (kiln.domain.access)",
-)
 def test_a_new_key_is_shown_once_and_works(console: Console, console_cloud: LocalCloudProcess) -> None:
     console.sign_in()
     secret = console.create_key("laptop")

@@ -22,8 +22,8 @@ from tests.fakes.generation import (
 from tests.fakes.oauth import FakeOAuth
 from tests.fakes.operations import FakeCatalog, FakeOperations
 from tests.fakes.people import FakePeople
-from tests.fakes.projects import FakeProjects
 from tests.fakes.previews import FakeDeployer, FakeDeployments
+from tests.fakes.projects import FakeProjects
 from tests.fakes.repository import FakeObjects, FakeRefs, FakeRepositories
 from tests.fakes.runs import FakeEvents, FakeRuns, FakeWorkflow
 from tests.fakes.sessions import FakeSessions
@@ -33,14 +33,14 @@ from tests.fakes.webhooks import FakeCustomEvents, FakeSender, FakeWebhooks
 from tests.fakes.world import FakeWorld
 
 __all__ = [
-    "FakeDeployer",
-    "FakeDeployments",
     "QUESTIONS",
     "ConditionFailed",
     "FakeAccess",
     "FakeCatalog",
     "FakeClock",
     "FakeCustomEvents",
+    "FakeDeployer",
+    "FakeDeployments",
     "FakeEvents",
     "FakeExchange",
     "FakeGenerator",

@@ -83,6 +83,7 @@ def placeholder_layer(root: Path) -> Path:
 def synthesize(outdir: Path, layer: Path, *, context: dict[str, Any] | None = None, **stack_kwargs: Any) -> Synth:
     from infra.app import create_app
 
+    stack_kwargs.setdefault("mcp_layer_dir", layer)  # the MCP function's layer: the same stand-in
     app, stack = create_app(cdk_context(**(context or {})), outdir=str(outdir), layer_dir=layer, **stack_kwargs)
     result = Synth(app=app, stack=stack, outdir=outdir, routes=tuple(stack.routes))
     try:

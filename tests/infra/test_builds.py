@@ -112,6 +112,8 @@ def test_no_other_function_may_touch_step_functions(main: Synth) -> None:
         route = next((r for r in ROUTES if function_key(r) == handler), None)
         if handler in ARCHIVE_STARTERS:
             assert granted == {"states:StartExecution"}, handler  # on the archive machine: test_archives.py
+        elif handler in PREVIEW_CONTROLLERS:
+            assert granted == {"states:StartExecution", "states:StopExecution"}, handler  # test_previews.py
         elif route is not None and "health:check" in route.grants:
             assert granted == {"states:DescribeStateMachine"}, handler  # the health probe, read-only
         else:

@@ -141,3 +141,47 @@ def test_the_target_interpreter_is_the_runtime_version_or_none(monkeypatch) -> N
     monkeypatch.setenv(build.TARGET_PYTHON, sys.executable)  # a 3.11 is not the runtime's: refused
     if sys.version_info[:2] != (3, 13):
         assert build.target_python() != sys.executable
+
+
+def test_the_mcp_layer_copies_kiln_client_and_rebuilds_when_it_changes(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(build, "target_python", lambda: None)
+    base = tmp_path / "requirements.txt"
+    base.write_text("pydantic==2.14.4\n")
+    mcp = tmp_path / "requirements-mcp.txt"
+    mcp.write_text("-r requirements.txt\nmcp==2.3.0\n")
+    package = tmp_path / "src" / "kiln_client"
+    (package / "__pycache__").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "__pycache__" / "stale.pyc").write_bytes(b"")
+    calls: list[list[str]] = []
+    monkeypatch.setattr(build.subprocess, "run", fake_pip(calls))
+    out = tmp_path / "layer-mcp"
+
+    assert build.main(mcp, out, (package,)) == 0
+    assert calls[0][calls[0].index("-r") + 1] == str(mcp)
+    shipped = out / "python" / "kiln_client"
+    assert (shipped / "__init__.py").is_file() and not (shipped / "__pycache__").exists()
+    assert build.is_current(mcp, out, (package,))
+    (package / "__init__.py").write_text("# changed\n")
+    assert not build.is_current(mcp, out, (package,)), "a change to kiln_client rebuilds the layer"
+    (package / "__init__.py").write_text("")
+    assert build.is_current(mcp, out, (package,))
+    base.write_text("pydantic==2.14.5\n")
+    assert not build.is_current(mcp, out, (package,)), "so does a change to the requirements it includes"
+
+
+def test_the_mcp_requirements_pin_what_the_clients_package_needs() -> None:
+    import tomllib
+
+    client = tomllib.loads((build.ROOT / "clients" / "python" / "pyproject.toml").read_text())
+    listed = {
+        line.strip()
+        for line in build.MCP_REQUIREMENTS.read_text().splitlines()
+        if line.strip() and not line.startswith(("#", "-r"))
+    }
+    assert {"mcp", "httpx"} <= {line.split("==")[0] for line in listed}
+    assert listed <= set(client["project"]["dependencies"])
+    assert "-r requirements.txt" in build.MCP_REQUIREMENTS.read_text()
+    requirements, _, packages = build.LAYERS["mcp"]
+    assert requirements == build.MCP_REQUIREMENTS and packages == (build.CLIENT_PACKAGE,)
+    assert (build.CLIENT_PACKAGE / "mcp_http.py").is_file()

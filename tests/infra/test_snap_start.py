@@ -34,15 +34,18 @@ def test_api_functions_are_snapshotted_and_invoked_through_their_alias(snap: Syn
         stack, logical_id, props = every_function[function_key(route)]
         assert props["SnapStart"] == {"ApplyOn": "PublishedVersions"}, route.path
         resources = snap.templates[stack]["Resources"]
-        aliases = [
-            r["Properties"]
-            for r in resources.values()
+        aliases = {
+            key: r["Properties"]
+            for key, r in resources.items()
             if r["Type"] == "AWS::Lambda::Alias" and r["Properties"]["FunctionName"] == {"Ref": logical_id}
-        ]
-        assert [a["Name"] for a in aliases] == [SNAP_START_ALIAS]
+        }
+        assert [a["Name"] for a in aliases.values()] == [SNAP_START_ALIAS]
+        (alias_id,) = aliases
         uri = join(methods_by_route(snap.root)[(route.method, route.path)]["Integration"]["Uri"])
         assert uri.endswith(f":function:{props['FunctionName']}:{SNAP_START_ALIAS}/invocations"), uri
         # API Gateway may invoke the alias it calls, and nothing else of the function.
         permissions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
-        invoked = [p for p in permissions if logical_id in join(p["FunctionName"])]
-        assert len(invoked) == 1 and join(invoked[0]["FunctionName"]).endswith(f":{SNAP_START_ALIAS}")
+        assert [p["Principal"] for p in permissions if p["FunctionName"] == {"Ref": alias_id}] == [
+            "apigateway.amazonaws.com"
+        ]
+        assert not [p for p in permissions if p["FunctionName"] == {"Fn::GetAtt": [logical_id, "Arn"]}]

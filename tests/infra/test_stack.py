@@ -234,9 +234,10 @@ def test_roles_hold_only_what_grants_declare(main: Synth) -> None:
         assert ("KILN_CURSOR_SECRET_ARN" in env) == ("cursor-secret:read" in route.grants)
         assert ("KILN_SIGNING_KEYS_SECRET_ARN" in env) == ("signing-keys:read" in route.grants)
         assert ("KILN_STATE_MACHINES" in env) == bool(
-            {"health:check", "builds:control", "archives:start"} & set(route.grants)
+            {"health:check", "builds:control", "archives:start", "previews:control"} & set(route.grants)
         )
-        assert ("states:StartExecution" in granted) == bool({"builds:control", "archives:start"} & set(route.grants))
+        starts = {"builds:control", "archives:start", "previews:control"}
+        assert ("states:StartExecution" in granted) == bool(starts & set(route.grants))
         assert ("s3:AbortMultipartUpload" in granted) == ("bucket:write" in route.grants)
         assert {"KILN_TABLE_NAME", "KILN_BUCKET_NAME", "KILN_USAGE_PLANS"} <= set(env)
         assert env["KILN_ENVIRONMENT"] == "aws" and env["POWERTOOLS_SERVICE_NAME"] == "kiln"

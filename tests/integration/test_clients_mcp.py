@@ -130,3 +130,59 @@ def test_mcp_over_http_needs_a_valid_bearer_credential(local_cloud: LocalCloudPr
     )
     assert allowed.status_code == 200, allowed.text
     assert allowed.json()["result"]["serverInfo"]["name"] == "kiln"
+
+
+def test_the_mcp_route_holds_the_api_policy(local_cloud: LocalCloudProcess) -> None:
+    """POST /mcp is a route of the table (kiln.handlers.mcp), deployed as its own function: the
+    credential's scopes and allow-list apply to it, a body over 1 MiB is refused in the envelope,
+    a session cookie (which the tools could not pass on) is refused, and what the tools do runs
+    with the caller's own credential: a read-only key lists projects but cannot create one."""
+    from kiln.domain.mcp_views import JsonRpcAnswer
+    from tests.integration.oauth_helpers import new_person, signed_in
+
+    url, accept = f"{local_cloud.url}/mcp", {"Accept": "application/json, text/event-stream"}
+
+    def key(scopes: list[str], allowed_paths: list[str] | None = None) -> str:
+        body: dict[str, Any] = {"name": "mcp", "scopes": scopes}
+        if allowed_paths:
+            body["allowedPaths"] = allowed_paths
+        made = local_cloud.session().post(f"{local_cloud.url}/v1/api-keys", json=body, timeout=30)
+        assert made.status_code == 201, made.text
+        return made.json()["data"]["secret"]
+
+    def rpc(credential: dict[str, str], method: str, params: dict[str, Any], **kw: Any) -> requests.Response:
+        message = {"jsonrpc": "2.0", "id": 7, "method": method, "params": params}
+        return requests.post(url, json=message, headers={**accept, **credential}, timeout=60, **kw)
+
+    no_read = {"Authorization": f"Bearer {key(['ai:invoke'])}"}
+    refused = rpc(no_read, "tools/list", {})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "FORBIDDEN"
+    assert 'scope="project:read"' in refused.headers["WWW-Authenticate"]
+
+    elsewhere = {"Authorization": f"Bearer {key(['project:read'], ['/v1/projects*'])}"}
+    hidden = rpc(elsewhere, "tools/list", {})
+    assert hidden.status_code == 404 and hidden.json()["error"]["code"] == "ENDPOINT_NOT_FOUND"
+
+    reader = {"Authorization": f"Bearer {key(['project:read'])}"}
+    oversized = b"{" + b" " * (1024 * 1024) + b"}"
+    big = requests.post(
+        url, data=oversized, headers={**accept, **reader, "Content-Type": "application/json"}, timeout=60
+    )
+    assert big.status_code == 413 and big.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+
+    person = new_person(local_cloud, scopes=("project:read",))
+    cookie, csrf = signed_in(local_cloud, person["email"])
+    session = {"Cookie": f"__Host-kiln_session={cookie}", "X-CSRF-Token": csrf}
+    assert rpc(session, "tools/list", {}).status_code == 401
+
+    listed = rpc(reader, "tools/list", {})
+    assert listed.status_code == 200, listed.text
+    answer = JsonRpcAnswer.model_validate(listed.json())
+    assert answer.result is not None
+    assert {t["name"] for t in answer.result["tools"]} >= {"find_projects", "create_project"}
+    found = JsonRpcAnswer.model_validate(rpc(reader, "tools/call", {"name": "find_projects", "arguments": {}}).json())
+    assert found.result is not None and found.result.get("isError") is not True
+    create = {"name": "create_project", "arguments": {"name": "Nope", "description": EXAMPLE}}
+    denied = JsonRpcAnswer.model_validate(rpc(reader, "tools/call", create).json())
+    assert denied.result is not None and denied.result["isError"] is True
+    assert "FORBIDDEN (403)" in json.dumps(denied.result["content"])

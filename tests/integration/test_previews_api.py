@@ -26,7 +26,12 @@ TTL_SECONDS = 45
 # A small project (five build tasks): its spec's ROUTES.md has POST /notes and GET /notes/{noteId},
 # and DATA.md requires a note's title, body, pinned and owner_id.
 DESCRIPTION = "A tool to keep notes."
-NOTE = {"title": "Groceries", "body": "Milk and bread", "pinned": True, "owner_id": "5b1f0e1a-8a39-4b8e-9a43-3b0f1f0c2d11"}
+NOTE = {
+    "title": "Groceries",
+    "body": "Milk and bread",
+    "pinned": True,
+    "owner_id": "5b1f0e1a-8a39-4b8e-9a43-3b0f1f0c2d11",
+}
 BUILD_SECONDS = 300
 LIVE_SECONDS = 90
 
@@ -119,7 +124,7 @@ def test_a_built_run_deploys_answers_its_spec_is_listed_and_stops_on_delete(clou
 
     listed = api.get(f"{base}/deployments")
     assert listed.status_code == 200
-    assert [d["id"] for d in listed.json()["data"]][0] == deployment["id"]
+    assert listed.json()["data"][0]["id"] == deployment["id"]  # newest first
 
     deleted = api.delete(f"{base}/deployments/{deployment['id']}")
     assert deleted.status_code == 200, deleted.text

@@ -31,7 +31,11 @@ class Handler(BaseHTTPRequestHandler):
 print("starting", flush=True)
 ThreadingHTTPServer((os.environ["HOST"], int(os.environ["PORT"])), Handler).serve_forever()
 """
-CRASHES = b"import sys\nprint('loading routes', flush=True)\nraise SystemExit('ImportError: no module named app.routes.task')\n"
+CRASHES = (
+    b"import sys\n"
+    b"print('loading routes', flush=True)\n"
+    b"raise SystemExit('ImportError: no module named app.routes.task')\n"
+)
 
 
 def _spec(deployment_id: str, server: bytes) -> PreviewSpec:

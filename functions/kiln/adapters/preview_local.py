@@ -57,7 +57,8 @@ class LocalPreviewDeployer:
         status = self._probe(url)
         if status is None:
             output = str(state.get("output") or "").strip()
-            return Readiness("starting", "the process does not answer yet" + (f"; its output:\n{output}" if output else ""))
+            said = f"; its output:\n{output}" if output else ""
+            return Readiness("starting", "the process does not answer yet" + said)
         return Readiness("ready")
 
     def teardown(self, deployment_id: str) -> None:

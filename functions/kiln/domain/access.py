@@ -602,14 +602,14 @@ class AccessService:
 
     def create_key(self, caller: Principal, request: KeyRequest) -> tuple[ApiKey, str]:
         now = self._clock()
-        caller_key = self._live_caller_key(caller, now)
+        caller_expiry = self._caller_expiry(caller, now)
         workspace_id = self._target_workspace(caller, request.workspace_id, "body")
         scopes = canonical_scopes(request.scopes)
         paths = canonical_paths(request.allowed_paths)
         expires_at = self._new_key_expiry(request.expires_at, now)
-        if caller_key.expires_at is not None and expires_at is None:
-            expires_at = caller_key.expires_at  # a key never outlives the key that made it
-        self._check_within_powers(caller, caller_key, scopes, paths, expires_at)
+        if caller_expiry is not None and expires_at is None:
+            expires_at = caller_expiry  # a key never outlives the key that made it
+        self._check_within_powers(caller, caller_expiry, scopes, paths, expires_at)
         return self.mint_key(workspace_id, request.name, scopes, allowed_paths=paths, expires_at=expires_at)
 
     def list_keys_page(
@@ -625,13 +625,13 @@ class AccessService:
     def revoke_key(self, caller: Principal, key_id: str, workspace_id: str | None = None) -> ApiKey:
         """Revoke a key and its previous secret; idempotent (the first revokedAt stays)."""
         now = self._clock()
-        caller_key = self._live_caller_key(caller, now)
+        caller_expiry = self._caller_expiry(caller, now)
         target = self._target_workspace(caller, workspace_id, "query")
         key = self._repository.find_key(target, key_id)
         if key is None:
             raise _key_not_found(key_id)
         if not caller.is_admin:
-            self._check_within_powers(caller, caller_key, key.scopes, key.allowed_paths, None)
+            self._check_within_powers(caller, caller_expiry, key.scopes, key.allowed_paths, None)
         for _ in range(3):
             revoked = self._repository.revoke_key(key, iso(now))
             if revoked is not None:
@@ -647,7 +647,7 @@ class AccessService:
     ) -> tuple[ApiKey, str]:
         """A new secret for the same key; the previous one works until the grace period ends."""
         now = self._clock()
-        caller_key = self._live_caller_key(caller, now)
+        caller_expiry = self._caller_expiry(caller, now)
         target = self._target_workspace(caller, workspace_id, "query")
         key = self._repository.find_key(target, key_id)
         if key is None:
@@ -659,7 +659,7 @@ class AccessService:
                 f"A {status} key cannot be rotated; create a new key.",
                 {"currentStatus": status, "allowedFrom": ["active", "rotated"]},
             )
-        self._check_within_powers(caller, caller_key, key.scopes, key.allowed_paths, key.expires_at)
+        self._check_within_powers(caller, caller_expiry, key.scopes, key.allowed_paths, key.expires_at)
         grace = timedelta(seconds=ROTATION_GRACE_SECONDS) if grace is None else max(grace, timedelta(0))
         grace_until = iso(now + grace)
         if key.expires_at is not None and key.expires_at < grace_until:
@@ -685,6 +685,14 @@ class AccessService:
         return rotated, secret
 
     # --- rules -----------------------------------------------------------------------------------
+
+    def _caller_expiry(self, caller: Principal, now: datetime) -> str | None:
+        """The latest a key managed by this caller may live: its own key's expiry, read again
+        (None: unbounded). A person has no key to outlive: the authorizer checked the session,
+        or the token's grant and person, on this very request."""
+        if caller.credential != "key":
+            return None
+        return self._live_caller_key(caller, now).expires_at
 
     def _live_caller_key(self, caller: Principal, now: datetime) -> ApiKey:
         """The caller's own key, read again: within the authorizer cache's 60 s a revoked or
@@ -724,9 +732,13 @@ class AccessService:
 
     @staticmethod
     def _check_within_powers(
-        caller: Principal, caller_key: ApiKey, scopes: tuple[str, ...], paths: tuple[str, ...], expires_at: str | None
+        caller: Principal,
+        caller_expiry: str | None,
+        scopes: tuple[str, ...],
+        paths: tuple[str, ...],
+        expires_at: str | None,
     ) -> None:
-        require_held_scopes(caller, scopes, "This key")
+        require_held_scopes(caller, scopes, "This key" if caller.credential == "key" else "This person")
         if caller.allowed_paths:
             if not paths:
                 raise _forbidden(
@@ -739,10 +751,10 @@ class AccessService:
                     "These paths are outside this key's own allow-list: " + ", ".join(outside) + ".",
                     {"pathsOutsideAllowList": outside, "allowedPaths": list(caller.allowed_paths)},
                 )
-        if caller_key.expires_at is not None and (expires_at is None or expires_at > caller_key.expires_at):
+        if caller_expiry is not None and (expires_at is None or expires_at > caller_expiry):
             raise _forbidden(
                 "A key cannot manage a key that outlives it.",
-                {"callerExpiresAt": caller_key.expires_at, "expiresAt": expires_at},
+                {"callerExpiresAt": caller_expiry, "expiresAt": expires_at},
             )
 
     @staticmethod

@@ -96,7 +96,8 @@ class DeploymentStarted(_Out):
 class DeploymentCreate(Strict):
     runId: str = Field(description="The succeeded run whose generated service to deploy.")
     provider: Provider | None = Field(
-        default=None, description="`aws-lambda` when deployed, `local` in the local cloud (the default is the one offered)."
+        default=None,
+        description="`aws-lambda` when deployed, `local` in the local cloud (the default is the one offered).",
     )
 
     @field_validator("runId")
@@ -243,7 +244,7 @@ class PreviewService:
             projectId=project_id,
             runId=body.runId,
             status=DeploymentStatus.DEPLOYING,
-            provider=provider,  # type: ignore[arg-type]
+            provider=provider,
             createdAt=stamp,
             updatedAt=stamp,
             expiresAt=iso(_whole_second(now + self._ttl)),

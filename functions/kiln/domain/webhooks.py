@@ -34,7 +34,7 @@ from kiln.envelope import ErrorCode, KilnError, not_found, validation_error
 WebhookStatus = Literal["enabled", "disabled"]
 
 # The families a wildcard can name (`run.*`); the types themselves are kiln.domain.workspace_events'.
-FAMILIES: tuple[str, ...] = ("run", "task", "project", "spec", "export", "import", "custom", "webhook")
+FAMILIES: tuple[str, ...] = ("run", "task", "project", "spec", "export", "import", "custom", "webhook", "deployment")
 # The event a test delivery carries (POST /v1/webhooks/{id}/test); sent whatever the filter says.
 TEST_EVENT_TYPE = "webhook.test"
 # `custom.` + a name: a lowercase letter, then up to 63 of a-z 0-9 _ . -

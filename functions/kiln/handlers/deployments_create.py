@@ -14,9 +14,7 @@ def deploy(request: Request, body: DeploymentCreate) -> Response:
     project_id = request.path_id("projectId", "project")
     services.current().projects.get(request.workspace_id, project_id)
     tier = request.principal.tier if request.principal else "free"
-    deployment = services.current().previews.create(
-        request.workspace_id, project_id, body, TIERS[tier].live_previews
-    )
+    deployment = services.current().previews.create(request.workspace_id, project_id, body, TIERS[tier].live_previews)
     started = DeploymentStarted(
         deploymentId=deployment.id,
         status=deployment.status,

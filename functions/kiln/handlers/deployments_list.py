@@ -19,5 +19,7 @@ def list_deployments(request: Request) -> Response:
 
 handler = endpoint(
     list_deployments,
-    Contract(answers=(Answer(200, "Every preview of the project, newest first (one page).", Deployment, "list", "page"),)),
+    Contract(
+        answers=(Answer(200, "Every preview of the project, newest first (one page).", Deployment, "list", "page"),)
+    ),
 )

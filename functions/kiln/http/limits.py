@@ -39,7 +39,7 @@ import logging
 import math
 import threading
 import time
-from _queue import SimpleQueue
+from _queue import SimpleQueue  # queue.SimpleQueue itself, without `queue`'s imports on the cold start
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta

@@ -18,7 +18,6 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from kiln.adapters.aws import client
-from kiln.adapters.schema import TTL_ATTRIBUTE
 from kiln.adapters.dynamodb.items import (
     condition_failed,
     from_item,
@@ -30,6 +29,7 @@ from kiln.adapters.dynamodb.items import (
     transaction_cancelled,
     workspace_pk,
 )
+from kiln.adapters.schema import TTL_ATTRIBUTE
 from kiln.domain.previews import RUNNING, Deployment, DeploymentStatus, PreviewLimitReached
 
 PREVIEWS_SK = "PREVIEWS"

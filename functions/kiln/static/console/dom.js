@@ -11,6 +11,9 @@ export function h(tag, attrs = {}, ...children) {
       el.className = value;
     } else if (name === "text") {
       el.textContent = value;
+    } else if (name === "value" && (tag === "input" || tag === "textarea")) {
+      el.defaultValue = value; // what a form's reset() returns to
+      el.value = value;
     } else if (name === "value" || name === "checked" || name === "disabled" || name === "hidden") {
       el[name] = value;
     } else {

@@ -4,6 +4,7 @@ deployer's function (prefix, role, tags, public URL with both permissions) and i
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import zipfile
 
@@ -20,9 +21,12 @@ PROJECT = ids.new_id("project")
 PREFIX = "kiln-test-preview-"
 
 
+_made = itertools.count(1_764_000_000_000)
+
+
 def _deployment() -> Deployment:
     return Deployment(
-        id=ids.new_id("deployment"),
+        id=ids.new_id("deployment", next(_made)),  # one millisecond apart: ids sort by creation
         projectId=PROJECT,
         runId=ids.new_id("run"),
         status=DeploymentStatus.DEPLOYING,
@@ -46,7 +50,11 @@ def test_the_store_bounds_running_previews_and_finishing_twice_frees_one_slot(cl
     live = store.get(WS, PROJECT, first.id)
     assert live is not None and live.status is DeploymentStatus.LIVE and live.url.startswith("https://x.")
 
-    changes = {"stoppedAt": "2026-01-01T00:01:00.000Z", "stopReason": "deleted", "updatedAt": "2026-01-01T00:01:00.000Z"}
+    changes = {
+        "stoppedAt": "2026-01-01T00:01:00.000Z",
+        "stopReason": "deleted",
+        "updatedAt": "2026-01-01T00:01:00.000Z",
+    }
     assert store.finish(WS, PROJECT, first.id, DeploymentStatus.STOPPED, changes)
     assert not store.finish(WS, PROJECT, first.id, DeploymentStatus.FAILED, {"failureReason": "late"})
     stopped = store.get(WS, PROJECT, first.id)
@@ -68,7 +76,9 @@ def preview_role(cloud) -> str:
     iam = boto3.client("iam")
     trust = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
     }
     return iam.create_role(RoleName="kiln-preview", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 
@@ -112,7 +122,9 @@ def test_the_lambda_deployer_creates_a_tagged_prefixed_function_with_a_public_ur
     assert deployer.check(deployment_id, url).state == "failed"
 
 
-@pytest.mark.parametrize(("status", "state"), [(None, "starting"), (403, "starting"), (502, "starting"), (200, "ready")])
+@pytest.mark.parametrize(
+    ("status", "state"), [(None, "starting"), (403, "starting"), (502, "starting"), (200, "ready")]
+)
 def test_the_lambda_deployer_waits_for_the_url_to_answer(preview_role, status, state):
     deployer = LambdaPreviewDeployer(PREFIX, preview_role, probe=lambda url: status)
     spec = PreviewSpec(ids.new_id("deployment"), WS, PROJECT, "run_1", "2026-01-02T00:00:00.000Z", {"a.py": b""})

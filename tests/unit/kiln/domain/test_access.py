@@ -273,6 +273,27 @@ def test_a_key_cannot_grant_what_it_does_not_hold():
     assert error.code is ErrorCode.FORBIDDEN and error.details["missingScopes"] == ["project:write"]
 
 
+@pytest.mark.parametrize("credential", ["session", "token"])
+def test_a_person_manages_keys_within_their_scopes_with_no_key_of_their_own(credential):
+    fakes, service, admin = access_world()
+    person = Principal(
+        admin.workspace_id,
+        "user_0123456789abcdef01234567",
+        frozenset({"project:read", "project:write"}),
+        "pro",
+        credential=credential,
+        user_id="user_0123456789abcdef01234567",
+    )
+    key, secret = service.create_key(person, KeyRequest(name="ci", scopes=("project:read",)))
+    assert key.expires_at is None and service.authenticate(f"Bearer {secret}") is not None
+    rotated, new_secret = service.rotate_key(person, key.id)
+    assert service.authenticate(f"Bearer {new_secret}") is not None
+    assert service.revoke_key(person, key.id).revoked_at is not None
+    error = refused_by(lambda: service.create_key(person, KeyRequest(name="x", scopes=("admin",))))
+    assert error.code is ErrorCode.FORBIDDEN and error.details["missingScopes"] == ["admin"]
+    assert error.message.startswith("This person")
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.sampled_from(["rotate", "revoke", "hour", "day"]), max_size=10))
 def test_at_most_two_secrets_of_a_key_work_and_none_once_revoked(actions):

@@ -52,17 +52,22 @@ export async function buildView(main, projectId, runId) {
   // What the events said of each task since its record was last read: a task's record changes
   // when it ends, its TASK_STARTED arrives as soon as it begins.
   const live = new Map();
+  let lastTasks = [];
   const refresh = async () => {
     const [runAnswer, tasksAnswer] = await Promise.all([get(base), get(`${base}/tasks`)]);
     run = runAnswer.data;
     title.textContent = `Build #${run.runNumber}`;
     clear(status).append(statusBadge(run.status));
-    const tasks = tasksAnswer.data.map((task) => ({ ...task, status: liveStatus(task, live.get(task.id)) }));
+    lastTasks = tasksAnswer.data;
+    renderTasks();
+    renderVerification(verification, run);
+    renderActions();
+  };
+  const renderTasks = () => {
+    const tasks = lastTasks.map((task) => ({ ...task, status: liveStatus(task, live.get(task.id)) }));
     const count = (state) => tasks.filter((task) => task.status === state).length;
     summary.textContent = `${count("succeeded")} of ${tasks.length} tasks succeeded` + (count("running") ? `, ${count("running")} running` : "") + (count("failed") ? `, ${count("failed")} failed` : "");
     renderWaves(waves, tasks);
-    renderVerification(verification, run);
-    renderActions();
   };
   const renderActions = () => {
     clear(actions);
@@ -98,7 +103,10 @@ export async function buildView(main, projectId, runId) {
     }
     if (seen.has(event.id)) return;
     seen.add(event.id);
-    if (event.taskId && EVENT_STATES[event.eventType]) live.set(event.taskId, EVENT_STATES[event.eventType]);
+    if (event.taskId && EVENT_STATES[event.eventType]) {
+      live.set(event.taskId, EVENT_STATES[event.eventType]);
+      renderTasks();
+    }
     log.append(eventItem(event));
     log.parentElement.scrollTop = log.parentElement.scrollHeight;
     scheduleRefresh();
