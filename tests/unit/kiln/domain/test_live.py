@@ -211,7 +211,8 @@ def test_another_workspaces_run_is_not_found_and_sends_nothing(world: World) -> 
     assert world.store.subscribers(WS_B, f"run:{RUN}") == []
 
 
-@pytest.mark.parametrize("channel", [f"run:{ids.new_id('run')}", "run:not-a-run-id"])
+# Fixed ids: pytest-xdist workers must collect the same test names.
+@pytest.mark.parametrize("channel", ["run:run_01m9192thn6bwh08xpxfbfrd7z", "run:not-a-run-id"])
 def test_a_missing_run_is_not_found(world: World, channel: str) -> None:
     world.open("c1")
     world.send("c1", {"type": "subscribe", "channel": channel})
