@@ -667,6 +667,19 @@ class ProjectId(RootModel[str]):
     root: str = Field(..., description="A project id.", pattern="^proj_[0-9a-hjkmnp-tv-z]{26}$")
 
 
+class JsonRpcError(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    code: int = Field(
+        ...,
+        description="JSON-RPC's error code (-32602: invalid params, -32601: unknown method...).",
+    )
+    message: str
+    data: Any | None = None
+
+
 class OAuthClientCreate(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -2055,6 +2068,22 @@ class ImportedProject(BaseModel):
     status: ProjectStatus
     files: int = Field(..., description="Files imported.", ge=0)
     spec_versions: int = Field(..., alias="specVersions", description="Spec versions imported (.kiln).", ge=0)
+
+
+class JsonRpcAnswer(BaseModel):
+    """
+    One JSON-RPC response: `result` (e.g. `tools/list`'s tools, a `tools/call`'s content and
+    `isError`) or `error`, never both. The protocol's own fields may grow: unknown ones are kept.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+    )
+    jsonrpc: Literal["2.0"]
+    id: str | int | None = Field(..., description="The request's id.")
+    result: dict[str, Any] | None = None
+    error: JsonRpcError | None = None
 
 
 class JsonWebKeySet(BaseModel):
