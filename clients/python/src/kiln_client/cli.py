@@ -23,7 +23,7 @@ from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progres
 from rich.table import Table
 
 from kiln_client import _config
-from kiln_client._oauth import OAuth, OAuthTokens
+from kiln_client._oauth import OAuth
 from kiln_client.browser_login import LoginError, browser_login, free_loopback_redirect_uri
 from kiln_client.client import Kiln
 from kiln_client.errors import (
@@ -228,7 +228,7 @@ def login_browser(
         err.print(f"Waiting for the browser on {redirect_uri} ...", highlight=False)
 
     tokens = browser_login(url, client_id, redirect_uri, scope=" ".join(scopes) or None, open_url=show)
-    with Kiln(base_url=url, oauth=OAuthTokens(**vars(tokens))) as kiln:
+    with Kiln(base_url=url, oauth=tokens) as kiln:
         kiln.list_projects(limit=1)  # the token works before anything is stored
     path = _config.write_oauth_config(tokens, url)
     if as_json:
