@@ -32,8 +32,11 @@ QUEUE_BATCH = 5
 # Seconds a failed message stays invisible before it is handed again (the deployed queue's
 # visibility timeout is minutes; locally retries should come quickly).
 QUEUE_RETRY_VISIBILITY = 1
-# Pause between polls that found nothing (each poll is a few calls to moto).
+# Pause after a poll that found nothing (each poll is a few calls to moto), doubling while
+# nothing comes, up to IDLE_POLL_SECONDS: an idle local cloud (a test session may run several)
+# should cost next to no CPU, and a busy one polls again at once.
 POLL_SECONDS = 0.2
+IDLE_POLL_SECONDS = 1.0
 
 Invoke = Callable[[dict[str, Any]], lambda_runtime.InvocationResult]
 
@@ -98,14 +101,18 @@ class _Poller:
             self._thread.join(5)
 
     def _run(self) -> None:
+        pause = POLL_SECONDS
         while not self._stop.is_set():
             try:
                 busy = self.poll()
             except Exception as error:  # noqa: BLE001 - a poller survives anything; the cloud keeps running
                 print(f"[{self.name}] {type(error).__name__}: {error}", file=sys.stderr)
                 busy = False
-            if not busy:
-                self._stop.wait(POLL_SECONDS)
+            if busy:
+                pause = POLL_SECONDS
+            else:
+                self._stop.wait(pause)
+                pause = min(pause * 2, IDLE_POLL_SECONDS)
 
     def poll(self) -> bool:
         raise NotImplementedError
