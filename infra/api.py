@@ -4,7 +4,13 @@ CORS preflight methods, gateway responses and usage plans.
 Methods are integrated with their route's function by *name* (`<stack>-<Group>-<FunctionId>`), not by a
 reference to the function resource. That breaks the cycle usage plans -> stage -> deployment ->
 methods -> functions -> (KILN_USAGE_PLANS) usage plans, and lets the functions live in the route
-group stacks (route_group.py) while every method stays in this one deployment.
+group stacks (route_group.py).
+
+Where the methods live: three per route path at least (the route's, ANY answering 405, OPTIONS),
+they are the largest share of the API, so only the root resource's stay in the root stack (a
+RestApi must hold one method); every other path's are in the `Methods<Group>` nested stack of
+its routes' group (api_methods.py), against resources and an authorizer that stay here. Those
+stacks take nothing from the route group stacks, and the deployment depends on all of them.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 
-from aws_cdk import Aws, Duration, RemovalPolicy
+import jsii
+from aws_cdk import ArnFormat, Aws, RemovalPolicy, Stack
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -95,25 +103,50 @@ def routes_by_path(routes: Sequence[Route]) -> dict[str, list[Route]]:
     return grouped
 
 
+def arn_invocation_uri(function_arn: str) -> str:
+    return f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
+
 def lambda_invocation_uri(function_name: str, qualifier: str | None = None) -> str:
     """`qualifier`: an alias to invoke rather than $LATEST (SnapStart, infra/lambdas.py)."""
     function_arn = f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{Aws.ACCOUNT_ID}:function:{function_name}"
     if qualifier:
         function_arn += f":{qualifier}"
-    return f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    return arn_invocation_uri(function_arn)
 
 
-def deployment_fingerprint(routes: Sequence[Route], cors_origins: Sequence[str] = ()) -> str:
+def deployment_fingerprint(
+    routes: Sequence[Route],
+    cors_origins: Sequence[str] = (),
+    *,
+    function_name: Callable[[Route], str] | None = None,
+    snap_start: bool = False,
+) -> str:
     """Folded into the deployment's logical id so the stage is redeployed when it changes.
 
-    Methods already feed the RestApi's deployment hash; gateway responses and the route table
-    (handlers live in other stacks) do not, and both only take effect with a new deployment.
+    Only the root resource's methods feed the RestApi's own deployment hash (the others are in
+    nested stacks); gateway responses, the authorizer and every method's inputs (route table,
+    function names, SnapStart alias, CORS origins) do not, and all only take effect with a new
+    deployment.
     """
-    described = sorted([r.method, r.path, r.handler_ref, r.authorized, r.group] for r in routes)
+    described = sorted(
+        [
+            r.method,
+            r.path,
+            r.handler_ref,
+            r.authorized,
+            r.group,
+            r.operation_id,
+            function_name(r) if function_name is not None else r.function_id,
+        ]
+        for r in routes
+    )
     text = json.dumps(
         [
             described,
             gateway_responses.templates(cors_origins),
+            sorted(cors_origins),
+            snap_start,
             [AUTHORIZER_TYPE, list(AUTHORIZER_IDENTITY_SOURCES), AUTHORIZER_CACHE_TTL_SECONDS],
         ],
         sort_keys=True,
@@ -165,6 +198,111 @@ def preflight_integration(methods: Sequence[str], origins: Sequence[str]) -> api
             )
         ],
     )
+
+
+@jsii.implements(apigw.IAuthorizer)
+class AuthorizerRef:
+    """The REQUEST authorizer by id: what a method needs of it, in this stack or a nested one."""
+
+    def __init__(self, authorizer_id: str) -> None:
+        self._authorizer_id = authorizer_id
+
+    @property
+    def authorizer_id(self) -> str:
+        return self._authorizer_id
+
+    @property
+    def authorization_type(self) -> apigw.AuthorizationType:
+        return apigw.AuthorizationType.CUSTOM
+
+
+def path_owners(routes: Sequence[Route]) -> dict[str, str]:
+    """Path -> the group whose methods stack holds its ANY and OPTIONS: the group of the path's
+    first route in table order (a path may be shared by routes of several groups)."""
+    owners: dict[str, str] = {}
+    for route in routes:
+        owners.setdefault(route.path, route.group)
+    return owners
+
+
+def add_methods(
+    resource_for: Callable[[str], apigw.IResource],
+    *,
+    paths: Sequence[str],
+    routes: Sequence[Route],
+    all_routes: Sequence[Route],
+    not_allowed_uri: str,
+    authorizer: apigw.IAuthorizer | None,
+    function_name: Callable[[Route], str],
+    settings: Settings,
+) -> dict[tuple[str, str], apigw.Method]:
+    """The ANY (405) and OPTIONS (CORS preflight) methods of `paths` and the methods of `routes`.
+
+    Built the same way in the root stack (the root resource) and in each Methods<Group> stack.
+    `all_routes` gives each preflight the methods of its path, whichever groups declare them.
+    """
+    methods: dict[tuple[str, str], apigw.Method] = {}
+    # --- ANY on every resource: 405 for the methods it does not declare ----------------------
+    not_allowed = apigw.Integration(
+        type=apigw.IntegrationType.AWS_PROXY, integration_http_method="POST", uri=not_allowed_uri
+    )
+    for path in paths:
+        method = resource_for(path).add_method(
+            "ANY", not_allowed, authorization_type=apigw.AuthorizationType.NONE, api_key_required=False
+        )
+        acknowledge(method, "AwsSolutions-APIG4", NO_AUTH_405_REASON)
+        acknowledge(method, "AwsSolutions-COG4", NO_AUTH_405_REASON)
+        methods[("ANY", path)] = method
+
+    # --- OPTIONS on every resource: CORS preflights, answered by API Gateway itself -------------
+    # Declared even without origins (then with no CORS headers), so OPTIONS never reaches the
+    # 405 function; one method per resource path, which the stacks' resource budget counts.
+    by_path = routes_by_path(all_routes)
+    for path in paths:
+        declared = sorted({route.method for route in by_path[path]})
+        if "OPTIONS" in declared:
+            raise ValueError(f"{path}: OPTIONS is the CORS preflight, a route cannot declare it")
+        method = resource_for(path).add_method(
+            "OPTIONS",
+            preflight_integration(declared, settings.cors_allowed_origins),
+            authorization_type=apigw.AuthorizationType.NONE,
+            api_key_required=False,
+            method_responses=[
+                apigw.MethodResponse(
+                    status_code=PREFLIGHT_STATUS,
+                    response_parameters={f"method.response.header.{name}": False for name in PREFLIGHT_HEADERS},
+                )
+            ],
+        )
+        acknowledge(method, "AwsSolutions-APIG4", NO_AUTH_OPTIONS_REASON)
+        acknowledge(method, "AwsSolutions-COG4", NO_AUTH_OPTIONS_REASON)
+        methods[("OPTIONS", path)] = method
+
+    # --- one method per route ------------------------------------------------------------
+    for route in routes:
+        if route.authorized and authorizer is None:
+            raise ValueError(f"{route.method} {route.path} is authorized: its methods need the authorizer")
+        integration = apigw.Integration(
+            type=apigw.IntegrationType.AWS_PROXY,
+            integration_http_method="POST",
+            uri=lambda_invocation_uri(function_name(route), SNAP_START_ALIAS if settings.snap_start else None),
+        )
+        method = resource_for(route.path).add_method(
+            route.method,
+            integration,
+            operation_name=route.operation_id,
+            authorizer=authorizer if route.authorized else None,
+            authorization_type=apigw.AuthorizationType.CUSTOM if route.authorized else apigw.AuthorizationType.NONE,
+            api_key_required=route.authorized,
+        )
+        if route.authorized:
+            acknowledge(method, "AwsSolutions-COG4", COGNITO_REASON)
+        else:
+            reason = PUBLIC_ROUTE_REASON.format(method=route.method, path=route.path, summary=route.summary)
+            acknowledge(method, "AwsSolutions-APIG4", reason)
+            acknowledge(method, "AwsSolutions-COG4", reason)
+        methods[(route.method, route.path)] = method
+    return methods
 
 
 class Api(Construct):
@@ -245,78 +383,59 @@ class Api(Construct):
         # REQUEST, with no identity sources and API Gateway's cache off (kiln.routes explains
         # why; the function caches its own answers): a key caller sends no cookie, a browser no
         # Authorization header, and a declared source that is missing is a 401 before the function.
+        # L1 rather than apigw.RequestAuthorizer: that one attaches to its API through a method of
+        # the same stack, and the authorized methods are in the Methods<Group> nested stacks.
         assert AUTHORIZER_TYPE == "REQUEST", "infra builds the REQUEST authorizer kiln.routes declares"
-        self.authorizer = apigw.RequestAuthorizer(
+        authorizer = apigw.CfnAuthorizer(
             self,
             "RequestAuthorizer",
-            handler=authorizer_function.function,
-            identity_sources=list(AUTHORIZER_IDENTITY_SOURCES),
-            results_cache_ttl=Duration.seconds(AUTHORIZER_CACHE_TTL_SECONDS),
-            authorizer_name=f"{settings.stack_name}-request",
+            rest_api_id=self.rest_api.rest_api_id,
+            name=f"{settings.stack_name}-request",
+            type=AUTHORIZER_TYPE,
+            authorizer_uri=arn_invocation_uri(authorizer_function.function.function_arn),
+            authorizer_result_ttl_in_seconds=AUTHORIZER_CACHE_TTL_SECONDS,
+            identity_source=",".join(AUTHORIZER_IDENTITY_SOURCES) or None,
+        )
+        self.authorizer_id = authorizer.ref
+        stack = Stack.of(self)
+        # API Gateway may invoke the authorizer function as this API's authorizer, nothing else.
+        authorizer_function.function.add_permission(
+            "InvokedByAuthorizer",
+            principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            action="lambda:InvokeFunction",
+            source_arn=stack.format_arn(
+                service="execute-api",
+                resource=self.rest_api.rest_api_id,
+                resource_name=f"authorizers/{authorizer.ref}",
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            ),
+        )
+        # The 405 function, for every ANY method of this API (any stage, method, path).
+        self.not_allowed_arn = method_not_allowed_function.function.function_arn
+        method_not_allowed_function.function.add_permission(
+            "InvokedByApi",
+            principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            action="lambda:InvokeFunction",
+            source_arn=self.rest_api.arn_for_execute_api(),
         )
 
-        # --- resources, each with an ANY method answering 405 for undeclared methods ----------
-        not_allowed = apigw.LambdaIntegration(
-            method_not_allowed_function.function,
-            proxy=True,
-            scope_permission_to_method=False,  # one invoke permission for the whole API
-        )
+        # --- every resource of the route table, here; their methods mostly are not -----------------
         self.resources: dict[str, apigw.IResource] = {}
         for path in resource_paths(routes):
-            resource = self.rest_api.root if path == "/" else self.rest_api.root.resource_for_path(path)
-            self.resources[path] = resource
-            method = resource.add_method(
-                "ANY", not_allowed, authorization_type=apigw.AuthorizationType.NONE, api_key_required=False
-            )
-            acknowledge(method, "AwsSolutions-APIG4", NO_AUTH_405_REASON)
-            acknowledge(method, "AwsSolutions-COG4", NO_AUTH_405_REASON)
-
-        # --- OPTIONS on every resource: CORS preflights, answered by API Gateway itself ------------
-        # Declared even without origins (then with no CORS headers), so OPTIONS never reaches the
-        # 405 function; one method per resource path, which the stacks' resource budget counts.
-        by_path = routes_by_path(routes)
-        for path, resource in self.resources.items():
-            methods = sorted({route.method for route in by_path[path]})
-            if "OPTIONS" in methods:
-                raise ValueError(f"{path}: OPTIONS is the CORS preflight, a route cannot declare it")
-            method = resource.add_method(
-                "OPTIONS",
-                preflight_integration(methods, settings.cors_allowed_origins),
-                authorization_type=apigw.AuthorizationType.NONE,
-                api_key_required=False,
-                method_responses=[
-                    apigw.MethodResponse(
-                        status_code=PREFLIGHT_STATUS,
-                        response_parameters={f"method.response.header.{name}": False for name in PREFLIGHT_HEADERS},
-                    )
-                ],
-            )
-            acknowledge(method, "AwsSolutions-APIG4", NO_AUTH_OPTIONS_REASON)
-            acknowledge(method, "AwsSolutions-COG4", NO_AUTH_OPTIONS_REASON)
-
-        # --- one method per route ------------------------------------------------------------
-        self.methods: dict[tuple[str, str], apigw.Method] = {}
-        for route in routes:
-            integration = apigw.Integration(
-                type=apigw.IntegrationType.AWS_PROXY,
-                integration_http_method="POST",
-                uri=lambda_invocation_uri(function_name(route), SNAP_START_ALIAS if settings.snap_start else None),
-            )
-            method = self.resources[route.path].add_method(
-                route.method,
-                integration,
-                operation_name=route.operation_id,
-                authorizer=self.authorizer if route.authorized else None,
-                authorization_type=apigw.AuthorizationType.CUSTOM if route.authorized else apigw.AuthorizationType.NONE,
-                api_key_required=route.authorized,
-            )
-            if route.authorized:
-                acknowledge(method, "AwsSolutions-COG4", COGNITO_REASON)
-            else:
-                reason = PUBLIC_ROUTE_REASON.format(method=route.method, path=route.path, summary=route.summary)
-                acknowledge(method, "AwsSolutions-APIG4", reason)
-                acknowledge(method, "AwsSolutions-COG4", reason)
-            self.methods[(route.method, route.path)] = method
+            self.resources[path] = self.rest_api.root if path == "/" else self.rest_api.root.resource_for_path(path)
+        # The root resource's methods: a RestApi must hold one, and they are the same few however
+        # many routes there are. The other paths' methods: api_methods.MethodGroupStack.
+        root_routes = [route for route in routes if route.path == "/"]
+        self.methods = add_methods(
+            self.resources.__getitem__,
+            paths=["/"] if root_routes else [],
+            routes=root_routes,
+            all_routes=routes,
+            not_allowed_uri=arn_invocation_uri(self.not_allowed_arn),
+            authorizer=AuthorizerRef(self.authorizer_id),
+            function_name=function_name,
+            settings=settings,
+        )
 
         # --- gateway responses in the envelope ------------------------------------------------
         for response_type, spec in gateway_responses.templates(settings.cors_allowed_origins).items():
@@ -348,7 +467,15 @@ class Api(Construct):
 
         deployment = self.rest_api.latest_deployment
         assert deployment is not None  # deploy=True
-        deployment.add_to_logical_id({"kiln": deployment_fingerprint(routes, settings.cors_allowed_origins)})
+        self.deployment = deployment
+        fingerprint = deployment_fingerprint(
+            routes, settings.cors_allowed_origins, function_name=function_name, snap_start=settings.snap_start
+        )
+        deployment.add_to_logical_id({"kiln": fingerprint})
+
+    def deploy_after(self, methods_stack: Construct) -> None:
+        """The deployment snapshots the API's methods: it waits for a nested stack holding some."""
+        self.deployment.node.add_dependency(methods_stack)
 
     @property
     def url(self) -> str:

@@ -2,11 +2,16 @@
 
 Resource budget (CloudFormation allows 500 per template; Kiln keeps every template under 450):
 
-* root: table, buckets, secret, layer, workers and state machines, authorizer, 405 function,
-  the API (one resource per path segment, one ANY + one method per route, gateway responses,
-  usage plans, stage), alarms. Grows by about 1 per route and 2 per new path.
+* root: table, buckets, secrets, layers, workers and state machines, authorizer, 405 function,
+  the API (one resource per path segment, the root resource's methods, gateway responses, usage
+  plans, stage), alarms, and one resource per nested stack. Grows by about 1 per new path segment
+  and 2 per new group.
 * Routes<Group> (nested): function, role, log group and invoke permission per route, so 4 per
   route. A group past ~100 routes should be split (tests/infra guards the limit).
+* Methods<Group> (nested, api_methods.py): one method per route, and ANY + OPTIONS per path the
+  group is first to use, so 1 to 3 per route.
+* Events, Realtime, Previews (nested): the webhook queues, the WebSocket API with its functions
+  and table, the preview role.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra import grants as grants_mod
-from infra.api import Api
+from infra.api import Api, path_owners
+from infra.api_methods import MethodGroupStack, check_resource_parameters, methods_stack_id
 from infra.cursor_secret import CursorSecret
 from infra.data import Data
 from infra.events import EventQueues
@@ -240,6 +246,31 @@ class KilnStack(Stack):
             method_not_allowed_function=self.method_not_allowed,
         )
         usage_plans_json = self.to_json_string(self.api.usage_plan_ids())
+
+        # --- API methods, one nested stack per group (but the root resource's: api.py) -----------
+        owners = path_owners(self.routes)
+        check_resource_parameters([path for path in owners if path != "/"])
+        self.method_groups: dict[str, MethodGroupStack] = {}
+        for group, members in group_routes(self.routes).items():
+            paths = [path for path, owner in owners.items() if owner == group and path != "/"]
+            held = [route for route in members if route.path != "/"]
+            if not paths and not held:
+                continue
+            self.method_groups[group] = MethodGroupStack(
+                self,
+                methods_stack_id(group),
+                group=group,
+                paths=paths,
+                routes=held,
+                all_routes=self.routes,
+                rest_api_id=self.api.rest_api.rest_api_id,
+                resource_ids={path: self.api.resources[path].resource_id for path in {*paths, *(r.path for r in held)}},
+                authorizer_id=self.api.authorizer_id,
+                not_allowed_arn=self.api.not_allowed_arn,
+                function_name=self.function_name,
+                settings=settings,
+            )
+            self.api.deploy_after(self.method_groups[group])
         self.realtime.add_functions(runtime=runtime, environment=environment, api_url=self.api.url)
 
         # --- route functions, one nested stack per group -------------------------------------------

@@ -27,24 +27,28 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from kiln import config
 
 if TYPE_CHECKING:  # imported where used: the authorizer and /health never load pydantic
-    from kiln.adapters.dynamodb.deliveries import DeliveryItems
-    from kiln.adapters.sqs import DeliveryQueue
-    from kiln.domain.deliveries import DeliveryService
     from kiln.adapters.apigateway import UsageKeyStore
+    from kiln.adapters.apigateway_management import ConnectionOutbox
     from kiln.adapters.dynamodb.access import AccessStore
     from kiln.adapters.dynamodb.catalog import ProjectCatalog
+    from kiln.adapters.dynamodb.connections import ConnectionItems
     from kiln.adapters.dynamodb.custom_events import CustomEventItems
+    from kiln.adapters.dynamodb.deliveries import DeliveryItems
+    from kiln.adapters.dynamodb.live import RunLocator
     from kiln.adapters.dynamodb.oauth import OAuthStore
     from kiln.adapters.dynamodb.operations import OperationItems
     from kiln.adapters.dynamodb.people import PeopleStore
+    from kiln.adapters.dynamodb.previews import DeploymentItems
     from kiln.adapters.dynamodb.projects import ProjectStore
     from kiln.adapters.dynamodb.runs import EventStore, RunStore
     from kiln.adapters.dynamodb.sessions import SessionStore
     from kiln.adapters.dynamodb.specs import SpecStore
+    from kiln.adapters.dynamodb.stats import CounterItems
     from kiln.adapters.dynamodb.webhooks import WebhookStore
     from kiln.adapters.lambda_invoke import LambdaSandbox
     from kiln.adapters.s3_transfer import ArchiveStorage, Presigned
-    from kiln.adapters.stepfunctions import ArchiveWorkflow, BuildWorkflow
+    from kiln.adapters.sqs import DeliveryQueue
+    from kiln.adapters.stepfunctions import ArchiveWorkflow, BuildWorkflow, PreviewWorkflow
     from kiln.adapters.webhook_http import WebhookSender
     from kiln.clock import Clock
     from kiln.cursors import CursorCodec
@@ -53,28 +57,23 @@ if TYPE_CHECKING:  # imported where used: the authorizer and /health never load 
     from kiln.domain.authentication import Authenticator
     from kiln.domain.build_steps import BuildSteps, Verifier
     from kiln.domain.custom_events import CustomEventService
+    from kiln.domain.deliveries import DeliveryService
     from kiln.domain.files import FileService
     from kiln.domain.generation import Generator
+    from kiln.domain.live import LiveService
     from kiln.domain.oauth import OAuthService
     from kiln.domain.operations import OperationService
     from kiln.domain.people import PeopleService
+    from kiln.domain.previews import PreviewDeployer, PreviewService, PreviewSteps
     from kiln.domain.projects import ProjectService
     from kiln.domain.repository import Repository
     from kiln.domain.runs import RunService
     from kiln.domain.sessions import SessionService
     from kiln.domain.specs import SpecService
-    from kiln.domain.url_safety import Resolver
-    from kiln.domain.webhooks import WebhookService
-    from kiln.adapters.apigateway_management import ConnectionOutbox
-    from kiln.adapters.dynamodb.connections import ConnectionItems
-    from kiln.adapters.dynamodb.live import RunLocator
-    from kiln.adapters.dynamodb.stats import CounterItems
-    from kiln.domain.live import LiveService
     from kiln.domain.stats import StatsService
     from kiln.domain.tokens import KeySet, PublicKeyCache
-    from kiln.adapters.dynamodb.previews import DeploymentItems
-    from kiln.adapters.stepfunctions import PreviewWorkflow
-    from kiln.domain.previews import PreviewDeployer, PreviewService, PreviewSteps
+    from kiln.domain.url_safety import Resolver
+    from kiln.domain.webhooks import WebhookService
 
 RepositoryFactory = Callable[[str, str], "Repository"]
 T = TypeVar("T")

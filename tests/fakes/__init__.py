@@ -9,7 +9,9 @@ fake has its port's methods and signatures.
 """
 
 from tests.fakes.access import FakeAccess, FakeUsageKeys
+from tests.fakes.authentication import FakeGrants, FakeSessionResolver
 from tests.fakes.clock import FakeClock
+from tests.fakes.deliveries import FakeDeliveryLog, FakeDeliveryQueue, FakeSubscriptions
 from tests.fakes.errors import ConditionFailed
 from tests.fakes.generation import (
     QUESTIONS,
@@ -19,6 +21,7 @@ from tests.fakes.generation import (
     FakeSandbox,
     two_tasks,
 )
+from tests.fakes.live import FakeConnections, FakeLiveEvents, FakeOutbox, FakeRunFinder
 from tests.fakes.oauth import FakeOAuth
 from tests.fakes.operations import FakeCatalog, FakeOperations
 from tests.fakes.people import FakePeople
@@ -28,6 +31,7 @@ from tests.fakes.repository import FakeObjects, FakeRefs, FakeRepositories
 from tests.fakes.runs import FakeEvents, FakeRuns, FakeWorkflow
 from tests.fakes.sessions import FakeSessions
 from tests.fakes.specs import FakeSpecs
+from tests.fakes.stats import FakeCounters
 from tests.fakes.storage import FakePresigner, FakeSink, FakeStorage
 from tests.fakes.webhooks import FakeCustomEvents, FakeSender, FakeWebhooks
 from tests.fakes.world import FakeWorld
@@ -38,28 +42,38 @@ __all__ = [
     "FakeAccess",
     "FakeCatalog",
     "FakeClock",
+    "FakeConnections",
+    "FakeCounters",
     "FakeCustomEvents",
+    "FakeDeliveryLog",
+    "FakeDeliveryQueue",
     "FakeDeployer",
     "FakeDeployments",
     "FakeEvents",
     "FakeExchange",
     "FakeGenerator",
+    "FakeGrants",
+    "FakeLiveEvents",
     "FakeOAuth",
     "FakeObjects",
     "FakeOperations",
+    "FakeOutbox",
     "FakePeople",
     "FakePresigner",
     "FakeProjects",
     "FakeRefs",
     "FakeRepairingGenerator",
     "FakeRepositories",
+    "FakeRunFinder",
     "FakeRuns",
     "FakeSandbox",
     "FakeSender",
+    "FakeSessionResolver",
     "FakeSessions",
     "FakeSink",
     "FakeSpecs",
     "FakeStorage",
+    "FakeSubscriptions",
     "FakeUsageKeys",
     "FakeWebhooks",
     "FakeWorkflow",

@@ -1,6 +1,6 @@
 """In-memory kiln.domain.live ports: connections and subscriptions with the same conditional
 semantics as kiln.adapters.dynamodb.connections (lease, dirty flag, no resurrection), an outbox
-that records what each connection received, and a run finder."""
+that records what each connection received, a run finder, and runs' event logs."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiln.domain.builds import Event, EventType
 from kiln.domain.live import Connection, Identity, RunLocation
 
 
@@ -123,7 +124,7 @@ class FakeOutbox:
 
 
 @dataclass
-class FakeRuns:
+class FakeRunFinder:
     """run id -> (workspace id, project id)."""
 
     runs: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -133,3 +134,31 @@ class FakeRuns:
         if found is None or found[0] != workspace_id:
             return None
         return RunLocation(found[1], run_id)
+
+
+class FakeLiveEvents:
+    """kiln.domain.live.EventReader: a run's append-only, gap-free event log (what
+    kiln.adapters.dynamodb.runs.EventStore keeps); `append` writes `count` events at once."""
+
+    def __init__(self) -> None:
+        self.events: dict[tuple[str, str], list[Event]] = {}
+        self.lock = threading.Lock()
+
+    def append(self, workspace_id: str, run_id: str, count: int = 1) -> None:
+        with self.lock:
+            log = self.events.setdefault((workspace_id, run_id), [])
+            for _ in range(count):
+                log.append(
+                    Event(
+                        id=len(log) + 1,
+                        runId=run_id,
+                        eventType=EventType.FILE_CREATED,
+                        payload={"path": f"f{len(log) + 1}.py"},
+                        createdAt="2026-01-01T00:00:00.000Z",
+                    )
+                )
+
+    def list(self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100) -> list[Event]:
+        with self.lock:
+            log = list(self.events.get((workspace_id, run_id), []))
+        return [e for e in log if e.id > after][:limit]

@@ -37,6 +37,10 @@ from kiln.handlers.docs_openapi import request_id
 from kiln.http.contract import Answer, Contract, described
 from kiln.http.pages import security_headers
 
+# As every function's: the cold start fails on a missing or malformed variable (the page reads
+# none but the bucket's name, for its policy, yet a misconfigured deployment should not half-work).
+config.load(config.ApiSettings)
+
 STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
 PAGE = "index.html"
 # Every file of the console, as served under /app/. A new file must be listed here (a unit test

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiln import config
 from kiln.envelope import ErrorCode
 from kiln.handlers.console import FILES, file_answer, not_found
 from kiln.http.contract import Answer, Contract, described
+
+config.load(config.ApiSettings)  # the cold start fails on a missing or malformed variable
 
 
 @described(

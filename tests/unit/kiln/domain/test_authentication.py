@@ -7,6 +7,7 @@ import pytest
 from kiln.domain.access import Principal
 from kiln.domain.authentication import principal_context, principal_from_context
 from kiln.http.request import principal_of
+from tests.fakes import FakeGrants, FakeSessionResolver
 
 KEY = Principal("ws_1", "key_1", frozenset({"project:read", "admin"}), "pro", ("/v1/projects/**",))
 TOKEN = Principal(
@@ -62,26 +63,6 @@ NOW = 1_800_000_000
 KEY_SECRET = "kiln_" + "k" * 43
 
 
-class Grants:
-    def __init__(self) -> None:
-        self.active: set[str] = {"grant_1"}
-        self.asked: list[str] = []
-
-    def grant_active(self, grant_id: str) -> bool:
-        self.asked.append(grant_id)
-        return grant_id in self.active
-
-
-class Sessions:
-    def __init__(self) -> None:
-        self.by_token: dict[str, object] = {}
-        self.asked: list[str] = []
-
-    def resolve(self, token: str):
-        self.asked.append(token)
-        return self.by_token.get(token)
-
-
 class World:
     """The chain over in-memory stores, a fixed wall clock and a movable monotonic one."""
 
@@ -111,8 +92,8 @@ class World:
             "2026-01-01T00:00:00.000Z",
         )
         self.people.insert_person(self.person)
-        self.grants = Grants()
-        self.sessions = Sessions()
+        self.grants = FakeGrants("grant_1")
+        self.sessions = FakeSessionResolver()
         session = Session("sess_1", "ws_1", "user_1", "hash", "csrf-secret", "t0", "t1", "t0")
         self.sessions.by_token["cookie-token"] = ActiveSession(session, self.person)
         self.key_calls: list[str] = []

@@ -17,7 +17,6 @@ from kiln.domain.deliveries import (
     JITTER,
     MAX_RETRY_AFTER_SECONDS,
     SCHEDULE,
-    Delivery,
     DeliveryService,
     NotYetVisible,
     retry_delay,
@@ -26,6 +25,7 @@ from kiln.domain.table_changes import TableChange
 from kiln.domain.webhook_signing import new_secret
 from kiln.domain.webhooks import AttemptOutcome, Subscription
 from kiln.envelope import KilnError
+from tests.fakes import FakeDeliveryLog, FakeDeliveryQueue, FakeSubscriptions
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -63,63 +63,6 @@ def test_a_longer_retry_after_is_honoured_a_shorter_one_is_not():
 
 
 # --- the engine over fakes ----------------------------------------------------------------------
-
-
-class Log:
-    def __init__(self) -> None:
-        self.items: dict[str, Delivery] = {}
-        self.expiry: dict[str, int] = {}
-
-    def create(self, delivery: Delivery, expires_at_epoch: int) -> bool:
-        if delivery.id in self.items:
-            return False
-        self.items[delivery.id] = delivery
-        self.expiry[delivery.id] = expires_at_epoch
-        return True
-
-    def get(self, workspace_id: str, webhook_id: str, delivery_id: str) -> Delivery | None:
-        found = self.items.get(delivery_id)
-        return found if found and found.workspaceId == workspace_id and found.webhookId == webhook_id else None
-
-    def record(self, delivery: Delivery, previous_attempts: int) -> bool:
-        if len(self.items[delivery.id].attempts) != previous_attempts:
-            return False
-        self.items[delivery.id] = delivery
-        return True
-
-    def page(self, workspace_id: str, webhook_id: str, limit: int, after: Any) -> tuple[list[Delivery], None]:
-        return [d for d in self.items.values() if d.webhookId == webhook_id][:limit], None
-
-
-class Queue:
-    def __init__(self) -> None:
-        self.sent: list[tuple[dict[str, Any], int]] = []
-
-    def send(self, message: dict[str, Any], delay_seconds: int) -> None:
-        self.sent.append((message, delay_seconds))
-
-    def pop(self) -> dict[str, Any]:
-        return self.sent.pop(0)[0]
-
-
-class Hooks:
-    def __init__(self, *subscriptions: Subscription) -> None:
-        self.subs = {s.id: s for s in subscriptions}
-        self.disabled: list[tuple[str, str]] = []
-
-    def enabled_for(self, workspace_id: str) -> list[Subscription]:
-        return [s for s in self.subs.values() if s.workspace_id == workspace_id and s.status == "enabled"]
-
-    def find(self, workspace_id: str, webhook_id: str) -> Subscription | None:
-        return self.subs.get(webhook_id)
-
-    def record_failing(self, workspace_id: str, webhook_id: str, since: str | None) -> None:
-        self.subs[webhook_id] = replace(self.subs[webhook_id], failing_since=since)
-
-    def disable(self, workspace_id: str, webhook_id: str, reason: str) -> bool:
-        self.subs[webhook_id] = replace(self.subs[webhook_id], status="disabled", disabled_reason=reason)
-        self.disabled.append((webhook_id, reason))
-        return True
 
 
 class Receiver:
@@ -175,13 +118,14 @@ def custom_event(event_id: str = "evt_01", name: str = "custom.deployed") -> Tab
 
 def engine(
     *answers: AttemptOutcome, sub: Subscription | None = None
-) -> tuple[DeliveryService, Log, Queue, Hooks, Receiver, Clock]:
-    log, queue, hooks, receiver, clock = Log(), Queue(), Hooks(sub or subscription()), Receiver(*answers), Clock()
+) -> tuple[DeliveryService, FakeDeliveryLog, FakeDeliveryQueue, FakeSubscriptions, Receiver, Clock]:
+    log, queue, hooks = FakeDeliveryLog(), FakeDeliveryQueue(), FakeSubscriptions(sub or subscription())
+    receiver, clock = Receiver(*answers), Clock()
     service = DeliveryService(log, queue, hooks, receiver, clock, draw=lambda: 0.5)
     return service, log, queue, hooks, receiver, clock
 
 
-def run_due(service: DeliveryService, queue: Queue, clock: Clock) -> list[str]:
+def run_due(service: DeliveryService, queue: FakeDeliveryQueue, clock: Clock) -> list[str]:
     """Hand every queued message to the worker at its due time, as the queue would."""
     outcomes = []
     while queue.sent:

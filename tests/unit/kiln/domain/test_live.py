@@ -21,7 +21,7 @@ from kiln.domain.builds import Event, EventType
 from kiln.domain.live import Identity, LiveService, ProtocolError
 from kiln.envelope import ErrorCode
 from kiln.http.api import path_allowed
-from tests.fakes.live import FakeConnections, FakeOutbox, FakeRuns
+from tests.fakes import FakeConnections, FakeLiveEvents, FakeOutbox, FakeRunFinder
 
 WS_A = ids.new_id("workspace")
 WS_B = ids.new_id("workspace")
@@ -34,33 +34,6 @@ IDENTITIES = {
     KEY_READ_NOTHING: Identity(WS_A, "key_c", frozenset({"project:write"})),
     KEY_OTHER_PATHS: Identity(WS_A, "key_d", frozenset({"project:read"}), ("/v1/workspaces/**",)),
 }
-
-
-class EventLog:
-    """A run's append-only, gap-free event log (what kiln.adapters.dynamodb.runs.EventStore keeps)."""
-
-    def __init__(self) -> None:
-        self.events: dict[tuple[str, str], list[Event]] = {}
-        self.lock = threading.Lock()
-
-    def append(self, workspace_id: str, run_id: str, count: int = 1) -> None:
-        with self.lock:
-            log = self.events.setdefault((workspace_id, run_id), [])
-            for _ in range(count):
-                log.append(
-                    Event(
-                        id=len(log) + 1,
-                        runId=run_id,
-                        eventType=EventType.FILE_CREATED,
-                        payload={"path": f"f{len(log) + 1}.py"},
-                        createdAt="2026-01-01T00:00:00.000Z",
-                    )
-                )
-
-    def list(self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100) -> list[Event]:
-        with self.lock:
-            log = list(self.events.get((workspace_id, run_id), []))
-        return [e for e in log if e.id > after][:limit]
 
 
 @pytest.fixture(params=["fake", "dynamodb"])
@@ -77,8 +50,8 @@ class World:
     def __init__(self, store: Any) -> None:
         self.store = store
         self.outbox = FakeOutbox()
-        self.log = EventLog()
-        self.runs = FakeRuns({RUN: (WS_A, PROJECT)})
+        self.log = FakeLiveEvents()
+        self.runs = FakeRunFinder({RUN: (WS_A, PROJECT)})
         self.now = 1_000_000
         self.service = LiveService(self.store, self.outbox, self.runs, self.log, IDENTITIES.get, lambda: self.now)
 

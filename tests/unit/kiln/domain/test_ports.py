@@ -23,10 +23,14 @@ from kiln.domain import git_paths
 from kiln.domain.access import AccessRepository, UsageKeys
 from kiln.domain.archive_steps import ArchiveLedger, ProjectCatalog, Storage
 from kiln.domain.archives import Sink
+from kiln.domain.authentication import GrantChecker, PersonLike, SessionResolver, WorkspaceReader
+from kiln.domain.authentication import PersonReader as AuthenticationPersonReader
 from kiln.domain.build_steps import BuildLedger
 from kiln.domain.builds import EventType, TaskStatus
 from kiln.domain.custom_events import CustomEventLog
+from kiln.domain.deliveries import DeliveryLog, DeliveryQueue, Webhooks
 from kiln.domain.generation import Generator, Question, Repairs
+from kiln.domain.live import ConnectionStore, EventReader, Outbox, RunFinder
 from kiln.domain.model_generation import Exchange
 from kiln.domain.oauth import OAuthRepository, PersonReader
 from kiln.domain.operations import (
@@ -41,9 +45,8 @@ from kiln.domain.operations import (
     SourceResolver,
     Upload,
 )
-from kiln.domain.people import PeopleRepository
+from kiln.domain.people import PeopleRepository, Person
 from kiln.domain.previews import DeploymentStore, PreviewDeployer, PreviewWorkflow, RunReader
-from kiln.domain.sessions import SessionRepository, SignInAttempts
 from kiln.domain.projects import (
     CursorRequest,
     CursorResult,
@@ -71,33 +74,45 @@ from kiln.domain.runs import (
     Task,
     WorkflowStarter,
 )
+from kiln.domain.sessions import SessionRepository, SignInAttempts
 from kiln.domain.specs import ChangedConcurrently, SpecRepository, SpecVersion
+from kiln.domain.stats import CounterStore
 from kiln.domain.verification import Sandbox
 from kiln.domain.webhooks import Sender, WebhookRepository
 from tests.fakes import (
     FakeAccess,
     FakeCatalog,
+    FakeConnections,
+    FakeCounters,
     FakeCustomEvents,
+    FakeDeliveryLog,
+    FakeDeliveryQueue,
     FakeDeployer,
     FakeDeployments,
     FakeEvents,
     FakeExchange,
     FakeGenerator,
+    FakeGrants,
+    FakeLiveEvents,
     FakeOAuth,
     FakeObjects,
     FakeOperations,
+    FakeOutbox,
     FakePeople,
     FakePresigner,
     FakeProjects,
     FakeRefs,
     FakeRepairingGenerator,
+    FakeRunFinder,
     FakeRuns,
     FakeSandbox,
     FakeSender,
+    FakeSessionResolver,
     FakeSessions,
     FakeSink,
     FakeSpecs,
     FakeStorage,
+    FakeSubscriptions,
     FakeUsageKeys,
     FakeWebhooks,
     FakeWorkflow,
@@ -141,13 +156,28 @@ FAKES: dict[type, tuple[type, ...]] = {
     PreviewDeployer: (FakeDeployer,),
     PreviewWorkflow: (FakeWorkflow,),
     RunReader: (FakeRuns,),
+    ConnectionStore: (FakeConnections,),
+    Outbox: (FakeOutbox,),
+    RunFinder: (FakeRunFinder,),
+    EventReader: (FakeLiveEvents, FakeEvents),
+    CounterStore: (FakeCounters,),
+    DeliveryLog: (FakeDeliveryLog,),
+    DeliveryQueue: (FakeDeliveryQueue,),
+    Webhooks: (FakeSubscriptions,),
+    AuthenticationPersonReader: (FakePeople,),
+    WorkspaceReader: (FakeAccess,),
+    GrantChecker: (FakeGrants,),
+    SessionResolver: (FakeSessionResolver,),
 }
 
 # Protocols the domain implements itself, whose implementations run in tests as they are: a
-# strategy inside one module, and the export resolver that works on the repository and run fakes.
+# strategy inside one module, the export resolver that works on the repository and run fakes,
+# and the person the credential chain reads (a Protocol of attributes only, so that the chain
+# needs nothing else of kiln.domain.people; the real Person is what every test hands it).
 IMPLEMENTED_IN_DOMAIN: dict[type, tuple[type, ...]] = {
     git_paths.ContentCheck: (git_paths._GitmodulesCheck, git_paths._GitattributesCheck),
     SourceResolver: (ExportSources,),
+    PersonLike: (Person,),
 }
 
 

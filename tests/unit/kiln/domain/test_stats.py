@@ -1,5 +1,5 @@
 """Admin stats counters (kiln.domain.stats) from item transitions, applied once per stream record
-(kiln.adapters.dynamodb.stats on moto), and the GET /v1/admin/stats handler reading them."""
+(in memory and kiln.adapters.dynamodb.stats on moto), and the GET /v1/admin/stats handler reading them."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pytest
 
 from kiln import services
 from kiln.adapters.dynamodb.stats import CounterItems, state_of
-from kiln.domain.stats import StatsService, deltas
+from kiln.domain.stats import CounterStore, StatsService, deltas
 from kiln.domain.table_changes import TableChange
+from tests.fakes import FakeCounters
 from tests.unit.conftest import principal_context, proxy_event
 
 
@@ -54,8 +55,17 @@ def test_transitions_move_units_between_counters() -> None:
     assert deltas(state_of(run("executing", tasksTotal=1)), state_of(run("executing", tasksTotal=2))) == {}
 
 
-def test_counters_are_applied_once_per_stream_record(cloud: None) -> None:
-    stats = StatsService(CounterItems(), state_of)
+@pytest.fixture(params=["fake", "dynamodb"])
+def counters(request: pytest.FixtureRequest) -> CounterStore:
+    """The in-memory counters and the DynamoDB ones (on moto) must count alike."""
+    if request.param == "fake":
+        return FakeCounters()
+    request.getfixturevalue("cloud")
+    return CounterItems()
+
+
+def test_counters_are_applied_once_per_stream_record(counters: CounterStore) -> None:
+    stats = StatsService(counters, state_of)
     batch = [
         change("100", None, project("draft")),
         change("101", None, run("queued")),

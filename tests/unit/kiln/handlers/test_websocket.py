@@ -15,7 +15,7 @@ import pytest
 from kiln import config, services
 from kiln.adapters.schema import create_connections_table_kwargs
 from kiln.bootstrap import provision_admin
-from tests.fakes.live import FakeOutbox
+from tests.fakes import FakeOutbox
 from tests.unit.kiln.test_config import _import_each
 
 
