@@ -10,8 +10,7 @@ Resource budget (CloudFormation allows 500 per template; Kiln keeps every templa
   route. A group past ~100 routes should be split (tests/infra guards the limit).
 * Methods<Group> (nested, api_methods.py): one method per route, and ANY + OPTIONS per path the
   group is first to use, so 1 to 3 per route.
-* Events, Realtime, Previews (nested): the webhook queues, the WebSocket API with its functions
-  and table, the preview role.
+* Events (nested): the webhook queues.
 """
 
 from __future__ import annotations

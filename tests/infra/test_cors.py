@@ -24,7 +24,7 @@ ALLOW_ORIGIN = "$context.responseOverride.header.Access-Control-Allow-Origin"
 
 
 def preflights(synth: Synth) -> dict[str, dict]:
-    return {path: props for (method, path), props in methods_by_route(synth.root).items() if method == "OPTIONS"}
+    return {path: props for (method, path), props in methods_by_route(synth).items() if method == "OPTIONS"}
 
 
 def origin_regex(template: str) -> str:

@@ -27,7 +27,7 @@ def layer_parameters(synth: Synth) -> dict[str, set[str]]:
 
 def test_mcp_is_a_route_behind_the_authorizer(main: Synth) -> None:
     assert main.error is None, main.error
-    method = methods_by_route(main.root)[("POST", "/mcp")]
+    method = methods_by_route(main)[("POST", "/mcp")]
     assert method["AuthorizationType"] == "CUSTOM" and "AuthorizerId" in method
     assert join(method["Integration"]["Uri"]).endswith(f":function:{main.stack.function_name(MCP_ROUTE)}/invocations")
 

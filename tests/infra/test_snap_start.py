@@ -41,7 +41,7 @@ def test_api_functions_are_snapshotted_and_invoked_through_their_alias(snap: Syn
         }
         assert [a["Name"] for a in aliases.values()] == [SNAP_START_ALIAS]
         (alias_id,) = aliases
-        uri = join(methods_by_route(snap.root)[(route.method, route.path)]["Integration"]["Uri"])
+        uri = join(methods_by_route(snap)[(route.method, route.path)]["Integration"]["Uri"])
         assert uri.endswith(f":function:{props['FunctionName']}:{SNAP_START_ALIAS}/invocations"), uri
         # API Gateway may invoke the alias it calls, and nothing else of the function.
         permissions = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Lambda::Permission"]
