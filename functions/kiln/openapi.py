@@ -44,10 +44,10 @@ from pathlib import Path
 from typing import Any
 
 from kiln import VERSION, config
+from kiln.console_files import FILES as CONSOLE_FILES
 from kiln.domain.builds import EventType
 from kiln.domain.views import id_pattern
 from kiln.envelope import CATALOG, ErrorCode
-from kiln.handlers.console import FILES as CONSOLE_FILES
 from kiln.handlers.docs_assets import ASSETS
 from kiln.http.contract import Answer, Contract, contract_of, path_kinds
 from kiln.routes import BINARY_MEDIA_TYPES, ROUTES, Route

@@ -35,10 +35,11 @@ def test_no_private_key_material_in_any_template_or_environment(main: Synth) -> 
         assert "KILN_SIGNING_KEYS\\u" not in environment  # only the ARN variable, never a value variable
 
 
-def test_only_the_jwks_function_reads_the_key_set_secret(main: Synth) -> None:
+def test_only_the_token_endpoints_read_the_key_set_secret(main: Synth) -> None:
     fns = functions(main)
     readers = [route for route in ROUTES if "signing-keys:read" in route.grants]
-    assert [route.name for route in readers] == ["oauth_jwks"]
+    # JWKS publishes the public keys, token signs, revoke and introspect verify what they are given.
+    assert sorted(route.name for route in readers) == ["oauth_introspect", "oauth_jwks", "oauth_revoke", "oauth_token"]
     for route in ROUTES:
         stack, _, props = fns[function_key(route)]
         env = props["Environment"]["Variables"]

@@ -70,7 +70,7 @@ def nested_parameters(synth: Synth, stack: str) -> dict[str, object]:
     return resource["Properties"].get("Parameters", {})
 
 
-def in_root_terms(value, parameters: dict[str, object]):
+def in_root_terms(value: object, parameters: dict[str, object]) -> object:
     """`value` with each reference to a nested stack's parameter replaced by what the root passes."""
     if isinstance(value, list):
         return [in_root_terms(v, parameters) for v in value]

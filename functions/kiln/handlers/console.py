@@ -11,7 +11,7 @@ the same without `/prod`); `/app` (no slash) is redirected to `app/` so they res
 chosen by the URL's fragment (`#/projects/proj_...`), which never reaches the server, so one page
 serves them all.
 
-Only the names of FILES are served: the path parameter is looked up in that table and never
+Only the names of kiln.console_files.FILES are served: the path parameter is looked up in that table and never
 joined to a file system path. Files are revalidated on every use (`no-cache` with an ETag, 304 on
 a match) rather than cached as immutable, since modules import each other by plain names that a
 new version keeps.
@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kiln import config
+from kiln.console_files import PAGE
 from kiln.envelope import JSON_CONTENT_TYPE, ErrorCode, dumps, error_body
 from kiln.handlers.docs_openapi import request_id
 from kiln.http.contract import Answer, Contract, described
@@ -42,24 +43,6 @@ from kiln.http.pages import security_headers
 config.load(config.ApiSettings)
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
-PAGE = "index.html"
-# Every file of the console, as served under /app/. A new file must be listed here (a unit test
-# compares this list with the directory).
-FILES = (
-    PAGE,
-    "console.css",
-    "app.js",
-    "api.js",
-    "dom.js",
-    "diff.js",
-    "highlight.js",
-    "views/signin.js",
-    "views/projects.js",
-    "views/project.js",
-    "views/build.js",
-    "views/files.js",
-    "views/settings.js",
-)
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",

@@ -1,6 +1,6 @@
 """GET /app/{file+}: a file of the web console (its stylesheet, its JavaScript modules).
 
-Only the names of kiln.handlers.console.FILES are served; see that module for the headers, the
+Only the names of kiln.console_files.FILES are served; see that module for the headers, the
 caching and the Content-Security-Policy, which are the page's.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from kiln import config
+from kiln.console_files import FILES
 from kiln.envelope import ErrorCode
-from kiln.handlers.console import FILES, file_answer, not_found
+from kiln.handlers.console import file_answer, not_found
 from kiln.http.contract import Answer, Contract, described
 
 config.load(config.ApiSettings)  # the cold start fails on a missing or malformed variable

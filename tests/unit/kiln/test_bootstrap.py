@@ -35,9 +35,9 @@ def test_admin_key_from_stack_outputs(monkeypatch, capsys):
     assert printed["apiUrl"].startswith("https://example.execute-api")
     answer = authorizer.handler(
         {
-            "type": "TOKEN",
-            "authorizationToken": f"Bearer {printed['adminKey']}",
+            "type": "REQUEST",
             "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abc/prod/GET/",
+            "headers": {"Authorization": f"Bearer {printed['adminKey']}"},
         }
     )
     assert answer["context"]["tier"] == "pro"

@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from kiln import config
+from kiln import config, console_files
 from kiln.handlers import console, console_assets
 from kiln.routes import match_path
 from tests.unit.kiln.handlers.test_docs import References
@@ -28,7 +28,7 @@ def event(path: str, file: str | None = None, headers: dict[str, str] | None = N
 
 def test_every_file_of_the_directory_is_listed_and_only_those() -> None:
     on_disk = sorted(str(p.relative_to(STATIC)) for p in STATIC.rglob("*") if p.is_file())
-    assert sorted(console.FILES) == on_disk
+    assert sorted(console_files.FILES) == on_disk
 
 
 def test_the_page_at_app_slash_has_a_strict_policy_and_no_inline_code() -> None:
@@ -62,11 +62,11 @@ def test_the_pages_urls_are_files_of_the_console_under_the_same_prefix(page: str
             continue
         resolved = urljoin(page, url)
         assert resolved.startswith(page), url
-        assert resolved.removeprefix(page) in console.FILES
+        assert resolved.removeprefix(page) in console_files.FILES
 
 
 def test_modules_import_only_listed_modules_by_relative_names() -> None:
-    for name in console.FILES:
+    for name in console_files.FILES:
         if not name.endswith(".js"):
             continue
         text = (STATIC / name).read_text(encoding="utf-8")
@@ -74,7 +74,7 @@ def test_modules_import_only_listed_modules_by_relative_names() -> None:
         for target in re.findall(r'^import .* from "([^"]+)";$', text, flags=re.MULTILINE):
             assert target.startswith("."), (name, target)
             resolved = urljoin("https://x/app/" + name, target).removeprefix("https://x/app/")
-            assert resolved in console.FILES, (name, target)
+            assert resolved in console_files.FILES, (name, target)
 
 
 def test_app_without_its_slash_is_redirected_to_it() -> None:

@@ -164,7 +164,7 @@ def test_rename_keeps_the_usage_key_where_it_is():
 def test_tier_change_moves_the_usage_key_and_the_next_request_sees_the_new_tier():
     workspace = create(tier="pro")
     _, secret = services.current().access.mint_key(workspace["id"], "k", ("project:read",))
-    token = {"type": "TOKEN", "authorizationToken": f"Bearer {secret}", "methodArn": METHOD_ARN}
+    token = {"type": "REQUEST", "methodArn": METHOD_ARN, "headers": {"Authorization": f"Bearer {secret}"}}
     before = authorizer.handler(token)
     assert before["context"]["tier"] == "pro"
     key_id = usage_key_id(workspace["id"])
