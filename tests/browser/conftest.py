@@ -32,7 +32,10 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in the worker's thread while
+# it is started, so it must be stopped before the worker runs other tests (asyncio.run() fails
+# under a running loop); the browser tests form one xdist group, run together.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     executable = chromium_path()
     if executable is None:
@@ -53,10 +56,12 @@ def browser() -> Iterator[Any]:
     playwright.stop()
 
 
-@pytest.fixture(scope="session")
-def console_cloud(local_cloud_factory: Callable[..., LocalCloudProcess]) -> LocalCloudProcess:  # noqa: F811
-    """A local cloud of the browser tests, with a person who can sign in."""
-    return local_cloud_factory(env={"KILN_LOCAL_ADMIN_EMAIL": EMAIL, "KILN_LOCAL_ADMIN_PASSWORD": PASSWORD})
+@pytest.fixture(scope="package")
+def console_cloud(local_cloud_factory: Callable[..., LocalCloudProcess]) -> Iterator[LocalCloudProcess]:  # noqa: F811
+    """A local cloud of the browser tests, with a person who can sign in; stopped with them."""
+    cloud = local_cloud_factory(env={"KILN_LOCAL_ADMIN_EMAIL": EMAIL, "KILN_LOCAL_ADMIN_PASSWORD": PASSWORD})
+    yield cloud
+    cloud.stop()
 
 
 @pytest.fixture

@@ -148,9 +148,11 @@ def local_cloud_factory(
 
 
 @pytest.fixture(scope="session")
-def local_cloud(local_cloud_factory: Callable[..., LocalCloudProcess]) -> LocalCloudProcess:
+def local_cloud(local_cloud_factory: Callable[..., LocalCloudProcess]) -> Iterator[LocalCloudProcess]:
     """The shared local cloud of this test worker: `.url`, `.admin_key`, `.moto_url`."""
-    return local_cloud_factory()
+    cloud = local_cloud_factory()
+    yield cloud
+    cloud.stop()  # now rather than at the session's end
 
 
 @pytest.fixture
@@ -169,10 +171,12 @@ def chat() -> Iterator[FakeChatCompletions]:
 
 
 @pytest.fixture(scope="module")
-def model_cloud(chat: FakeChatCompletions, local_cloud_factory: Callable[..., LocalCloudProcess]) -> LocalCloudProcess:
+def model_cloud(
+    chat: FakeChatCompletions, local_cloud_factory: Callable[..., LocalCloudProcess]
+) -> Iterator[LocalCloudProcess]:
     """A local cloud of its own whose generator is `openai-compatible`, talking to `chat`
     (model MODEL, key CHAT_API_KEY)."""
-    return local_cloud_factory(
+    cloud = local_cloud_factory(
         env={
             "KILN_GENERATOR": "openai-compatible",
             "KILN_OPENAI_BASE_URL": chat.base_url,
@@ -180,3 +184,5 @@ def model_cloud(chat: FakeChatCompletions, local_cloud_factory: Callable[..., Lo
             "KILN_OPENAI_API_KEY": CHAT_API_KEY,
         }
     )
+    yield cloud
+    cloud.stop()  # now rather than at the session's end

@@ -146,7 +146,9 @@ def test_workspace_keys_allow_lists_scopes_tiers_and_revocation(local_cloud):
 @pytest.fixture(scope="module")
 def short_grace_cloud(local_cloud_factory):
     """A local cloud whose rotated keys keep their previous secret for a few seconds only."""
-    return local_cloud_factory(env={"KILN_KEY_ROTATION_GRACE_SECONDS": str(GRACE_SECONDS)})
+    cloud = local_cloud_factory(env={"KILN_KEY_ROTATION_GRACE_SECONDS": str(GRACE_SECONDS)})
+    yield cloud
+    cloud.stop()  # now rather than at the session's end
 
 
 def test_rotation_keeps_the_old_secret_for_the_grace_period_only(short_grace_cloud):

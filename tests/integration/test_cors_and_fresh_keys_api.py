@@ -55,7 +55,9 @@ def test_a_key_of_a_workspace_created_a_moment_ago_works_on_its_first_request(lo
 @pytest.fixture(scope="module")
 def cors_cloud(local_cloud_factory):
     """A local cloud allowing two origins (so gateway errors echo the request's Origin)."""
-    return local_cloud_factory(env={"KILN_CORS_ALLOWED_ORIGINS": f"{APP},{DEV}"})
+    cloud = local_cloud_factory(env={"KILN_CORS_ALLOWED_ORIGINS": f"{APP},{DEV}"})
+    yield cloud
+    cloud.stop()  # now rather than at the session's end
 
 
 def preflight(cloud, path: str, origin: str, method: str) -> requests.Response:

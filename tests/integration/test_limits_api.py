@@ -29,7 +29,9 @@ FREE = TIERS["free"]
 
 @pytest.fixture(scope="module")
 def cloud(local_cloud_factory):
-    return local_cloud_factory(env={"KILN_LOCAL_ADMIN_TIER": "free"})
+    cloud = local_cloud_factory(env={"KILN_LOCAL_ADMIN_TIER": "free"})
+    yield cloud
+    cloud.stop()  # now rather than at the session's end
 
 
 @pytest.fixture(scope="module")

@@ -76,7 +76,9 @@ def test_body_over_10_mb_is_413(local_cloud, api):
 @pytest.fixture(scope="module")
 def free_cloud(local_cloud_factory):
     """A separate local cloud whose bootstrap admin is a free-tier workspace (1 rps, burst 5)."""
-    return local_cloud_factory(env={"KILN_LOCAL_ADMIN_TIER": "free"})
+    cloud = local_cloud_factory(env={"KILN_LOCAL_ADMIN_TIER": "free"})
+    yield cloud
+    cloud.stop()  # now rather than at the session's end
 
 
 def admin_usage_key(cloud) -> tuple[str, str]:

@@ -10,7 +10,7 @@ The cloud runs previews with KILN_PREVIEW_TTL_SECONDS=45, so expiry is seen in u
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,8 +59,10 @@ def _answers(url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def cloud(local_cloud_factory: Callable[..., LocalCloudProcess]) -> LocalCloudProcess:
-    return local_cloud_factory(env={"KILN_PREVIEW_TTL_SECONDS": str(TTL_SECONDS)})
+def cloud(local_cloud_factory: Callable[..., LocalCloudProcess]) -> Iterator[LocalCloudProcess]:
+    cloud = local_cloud_factory(env={"KILN_PREVIEW_TTL_SECONDS": str(TTL_SECONDS)})
+    yield cloud
+    cloud.stop()  # now rather than at the session's end
 
 
 @pytest.fixture(scope="module")

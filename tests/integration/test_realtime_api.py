@@ -114,7 +114,7 @@ def test_a_build_followed_over_a_websocket(local_cloud, api):
             message = receive(ws, timeout=max(1, deadline - time.monotonic()))
             assert message["type"] == "event" and message["channel"] == channel, message
             events.append(message["data"])
-        assert events[-1]["eventType"] == "RUN_COMPLETED"
+        assert events[-1]["eventType"] == "RUN_COMPLETED", events[-4:]
         ids = [e["id"] for e in events]
         assert ids == list(range(1, len(ids) + 1)), "every event once, in order"
 

@@ -19,9 +19,11 @@ SCRYPT = re.compile(r"^scrypt\$32768\$8\$1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}
 
 @pytest.fixture(scope="module")
 def cloud(local_cloud_factory):
-    return local_cloud_factory(
+    cloud = local_cloud_factory(
         env={"KILN_LOCAL_ADMIN_EMAIL": BOOTSTRAP_EMAIL, "KILN_LOCAL_ADMIN_PASSWORD": BOOTSTRAP_PASSWORD}
     )
+    yield cloud
+    cloud.stop()  # now rather than at the session's end
 
 
 def call(cloud, method: str, path: str, key: str | None = None, **kwargs) -> requests.Response:

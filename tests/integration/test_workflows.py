@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 
+from local.provision import Resources
+
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local_cloud")]
 
 
@@ -45,6 +47,6 @@ def test_selfcheck_workflow_runs_the_worker_against_dynamodb_and_s3(local_cloud)
     assert json.loads(stored)["probeId"] == probe
 
     dynamodb = local_cloud.aws("dynamodb")
-    (table,) = dynamodb.list_tables()["TableNames"]
+    table = Resources().table_name  # the main table (the realtime connections table is another)
     item = dynamodb.get_item(TableName=table, Key={"pk": {"S": f"PROBE#{probe}"}, "sk": {"S": "PROBE"}})
     assert json.loads(item["Item"]["payload"]["S"])["probeId"] == probe
