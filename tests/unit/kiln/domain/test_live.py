@@ -272,6 +272,25 @@ def test_an_abandoned_lease_is_taken_over_once_it_expires(world: World) -> None:
     assert world.outbox.events("c1") == [1]
 
 
+@pytest.fixture
+def one_request_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process moto is not thread-safe beyond the item operations local.atomic serializes (its
+    request plumbing shares dictionaries), so its requests take turns, as each request to the real
+    service is one atomic step; the threads still interleave between requests, which is what the
+    lease logic must survive."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.RLock()
+    original = BotocoreStubber.__call__
+
+    def serialized(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, event_name, request, **kwargs)
+
+    monkeypatch.setattr(BotocoreStubber, "__call__", serialized)
+
+
+@pytest.mark.usefixtures("one_request_at_a_time")
 def test_concurrent_appends_and_fan_outs_deliver_every_event_once_in_order(world: World) -> None:
     world.open("c1")
     world.open("c2")
