@@ -9,9 +9,8 @@ by the authorizer) and a TTL for cleanup a day later.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -21,7 +20,8 @@ from kiln.adapters.dynamodb.items import (
     from_item,
     get_item,
     put_item,
-    query_items,
+    query_cursor,
+    query_page,
     table,
     to_item,
     transaction_cancelled,
@@ -32,7 +32,6 @@ from kiln.domain.access import ApiKey, KeyChanged, Workspace
 
 logger = logging.getLogger("kiln.access")
 
-T = TypeVar("T")
 
 WORKSPACES_PARTITION = "WORKSPACES"
 # How long a superseded secret's item stays after its grace period (cleanup by TTL; the
@@ -40,7 +39,8 @@ WORKSPACES_PARTITION = "WORKSPACES"
 SUPERSEDED_RETENTION_SECONDS = 24 * 60 * 60
 # Hops along `replacedBy` when gsi1 still shows a just-rotated secret (it is eventually consistent).
 _MAX_REPLACEMENT_HOPS = 5
-_QUERY_BATCH = 100
+# A position in gsi1: the index key and the table key.
+_GSI1_POSITION = ("pk", "sk", "gsi1pk", "gsi1sk")
 
 
 def key_pk(secret_hash: str) -> str:
@@ -134,34 +134,6 @@ def _gsi1_query(partition: str) -> dict[str, Any]:
         "ExpressionAttributeValues": to_item({":pk": partition}),
         "ScanIndexForward": False,
     }
-
-
-def _page(query: dict[str, Any], page: int, size: int, convert: Callable[[dict[str, Any]], T]) -> tuple[list[T], int]:
-    # Page mode reports a total, which DynamoDB can only get by reading the whole partition.
-    start, end = (page - 1) * size, page * size
-    out: list[T] = []
-    total = 0
-    for item in query_items(query):
-        if start <= total < end:
-            out.append(convert(item))
-        total += 1
-    return out, total
-
-
-def _cursor(
-    query: dict[str, Any], limit: int, after: dict[str, Any] | None, convert: Callable[[dict[str, Any]], T]
-) -> tuple[list[T], dict[str, Any] | None]:
-    items: list[dict[str, Any]] = []
-    for item in query_items(query, after, min(_QUERY_BATCH, limit + 1)):
-        items.append(item)
-        if len(items) > limit:
-            break
-    page = items[:limit]
-    position = None
-    if len(items) > limit:
-        last = from_item(page[-1])
-        position = {k: last[k] for k in ("pk", "sk", "gsi1pk", "gsi1sk")}
-    return [convert(i) for i in page], position
 
 
 class AccessStore:
@@ -307,12 +279,12 @@ class AccessStore:
             logger.warning("could not record an API key's lastUsedAt: %s", error)
 
     def list_keys_page(self, workspace_id: str, page: int, size: int) -> tuple[list[ApiKey], int]:
-        return _page(_gsi1_query(keys_partition(workspace_id)), page, size, key_from)
+        return query_page(_gsi1_query(keys_partition(workspace_id)), page, size, key_from)
 
     def list_keys_cursor(
         self, workspace_id: str, limit: int, after: dict[str, Any] | None
     ) -> tuple[list[ApiKey], dict[str, Any] | None]:
-        return _cursor(_gsi1_query(keys_partition(workspace_id)), limit, after, key_from)
+        return query_cursor(_gsi1_query(keys_partition(workspace_id)), limit, after, key_from, _GSI1_POSITION)
 
     # --- workspaces ----------------------------------------------------------------------------
 
@@ -359,9 +331,9 @@ class AccessStore:
         return workspace_from(response["Attributes"])
 
     def list_workspaces_page(self, page: int, size: int) -> tuple[list[Workspace], int]:
-        return _page(_gsi1_query(WORKSPACES_PARTITION), page, size, workspace_from)
+        return query_page(_gsi1_query(WORKSPACES_PARTITION), page, size, workspace_from)
 
     def list_workspaces_cursor(
         self, limit: int, after: dict[str, Any] | None
     ) -> tuple[list[Workspace], dict[str, Any] | None]:
-        return _cursor(_gsi1_query(WORKSPACES_PARTITION), limit, after, workspace_from)
+        return query_cursor(_gsi1_query(WORKSPACES_PARTITION), limit, after, workspace_from, _GSI1_POSITION)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from kiln import config
 from kiln.adapters.aws import client
+
+T = TypeVar("T")
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -96,6 +98,48 @@ def query_items(
         if not last:
             return
         request["ExclusiveStartKey"] = last
+
+
+# Items read per Query request of a cursor page: the page and one more (to tell there is a next
+# page), at most this many.
+QUERY_BATCH = 100
+
+
+def query_page(
+    query: dict[str, Any], page: int, size: int, convert: Callable[[dict[str, Any]], T]
+) -> tuple[list[T], int]:
+    """Page `page` (from 1) of `size` items and the total. Page mode reports a total, which
+    DynamoDB can only get by reading the whole partition: for small lists only."""
+    start, end = (page - 1) * size, page * size
+    out: list[T] = []
+    total = 0
+    for item in query_items(query):
+        if start <= total < end:
+            out.append(convert(item))
+        total += 1
+    return out, total
+
+
+def query_cursor(
+    query: dict[str, Any],
+    limit: int,
+    after: dict[str, Any] | None,
+    convert: Callable[[dict[str, Any]], T],
+    position_keys: tuple[str, ...] = ("pk", "sk"),
+) -> tuple[list[T], dict[str, Any] | None]:
+    """Up to `limit` items after `after`, and the position of the next page (None: the last one).
+    `position_keys` are the key attributes of the table or index queried."""
+    items: list[dict[str, Any]] = []
+    for item in query_items(query, after, min(QUERY_BATCH, limit + 1)):
+        items.append(item)
+        if len(items) > limit:
+            break
+    page = items[:limit]
+    position = None
+    if len(items) > limit:
+        last = from_item(page[-1])
+        position = {k: last[k] for k in position_keys}
+    return [convert(i) for i in page], position
 
 
 def numbers(value: Any) -> Any:

@@ -31,7 +31,9 @@ from kiln.adapters.dynamodb.items import (
     from_item,
     get_item,
     put_item,
+    query_cursor,
     query_items,
+    query_page,
     table,
     to_item,
     transaction_cancelled,
@@ -48,7 +50,6 @@ from kiln.domain.oauth import (
 )
 from kiln.domain.tokens import CLOCK_SKEW_SECONDS, TOKEN_LIFETIME_SECONDS
 
-_QUERY_BATCH = 100
 # A used code is kept a day after it expired, so presenting it again still finds (and revokes)
 # the grant it opened.
 _CODE_KEPT_SECONDS = 24 * 3600
@@ -261,30 +262,12 @@ class OAuthStore:
         return True
 
     def list_clients_page(self, workspace_id: str, page: int, size: int) -> tuple[list[OAuthClient], int]:
-        # Page mode reports a total, which DynamoDB can only get by reading the whole list.
-        start, end = (page - 1) * size, page * size
-        out: list[OAuthClient] = []
-        total = 0
-        for item in query_items(_clients_query(workspace_id)):
-            if start <= total < end:
-                out.append(_client_from(item))
-            total += 1
-        return out, total
+        return query_page(_clients_query(workspace_id), page, size, _client_from)
 
     def list_clients_cursor(
         self, workspace_id: str, limit: int, after: dict[str, Any] | None
     ) -> tuple[list[OAuthClient], dict[str, Any] | None]:
-        items: list[dict[str, Any]] = []
-        for item in query_items(_clients_query(workspace_id), after, min(_QUERY_BATCH, limit + 1)):
-            items.append(item)
-            if len(items) > limit:
-                break
-        page = items[:limit]
-        position = None
-        if len(items) > limit:
-            last = from_item(page[-1])
-            position = {"pk": last["pk"], "sk": last["sk"]}
-        return [_client_from(i) for i in page], position
+        return query_cursor(_clients_query(workspace_id), limit, after, _client_from)
 
     # --- codes -----------------------------------------------------------------------------------
 

@@ -20,15 +20,14 @@ from kiln.adapters.aws import client
 from kiln.adapters.dynamodb.items import (
     from_item,
     get_item,
-    query_items,
+    query_cursor,
+    query_page,
     table,
     to_item,
     transaction_cancelled,
     workspace_pk,
 )
 from kiln.domain.people import EmailTaken, Person, PersonMissing
-
-_QUERY_BATCH = 100
 
 
 def person_sk(user_id: str) -> str:
@@ -199,27 +198,9 @@ class PeopleStore:
         return True
 
     def list_people_page(self, workspace_id: str, page: int, size: int) -> tuple[list[Person], int]:
-        # Page mode reports a total, which DynamoDB can only get by reading the whole list.
-        start, end = (page - 1) * size, page * size
-        out: list[Person] = []
-        total = 0
-        for item in query_items(_people_query(workspace_id)):
-            if start <= total < end:
-                out.append(person_from(item))
-            total += 1
-        return out, total
+        return query_page(_people_query(workspace_id), page, size, person_from)
 
     def list_people_cursor(
         self, workspace_id: str, limit: int, after: dict[str, Any] | None
     ) -> tuple[list[Person], dict[str, Any] | None]:
-        items: list[dict[str, Any]] = []
-        for item in query_items(_people_query(workspace_id), after, min(_QUERY_BATCH, limit + 1)):
-            items.append(item)
-            if len(items) > limit:
-                break
-        page = items[:limit]
-        position = None
-        if len(items) > limit:
-            last = from_item(page[-1])
-            position = {"pk": last["pk"], "sk": last["sk"]}
-        return [person_from(i) for i in page], position
+        return query_cursor(_people_query(workspace_id), limit, after, person_from)

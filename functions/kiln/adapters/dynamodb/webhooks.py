@@ -22,6 +22,7 @@ from kiln.adapters.dynamodb.items import (
     condition_failed,
     from_item,
     get_item,
+    query_cursor,
     query_items,
     table,
     to_item,
@@ -29,7 +30,6 @@ from kiln.adapters.dynamodb.items import (
 )
 from kiln.domain.webhooks import Subscription, SubscriptionChanged
 
-_QUERY_BATCH = 100
 PREFIX = "WEBHOOK#"
 
 
@@ -135,17 +135,7 @@ class WebhookStore:
     def list_webhooks_cursor(
         self, workspace_id: str, limit: int, after: dict[str, Any] | None
     ) -> tuple[list[Subscription], dict[str, Any] | None]:
-        items: list[dict[str, Any]] = []
-        for item in query_items(_webhooks_query(workspace_id), after, min(_QUERY_BATCH, limit + 1)):
-            items.append(item)
-            if len(items) > limit:
-                break
-        page = items[:limit]
-        position = None
-        if len(items) > limit:
-            last = from_item(page[-1])
-            position = {"pk": last["pk"], "sk": last["sk"]}
-        return [webhook_from(i) for i in page], position
+        return query_cursor(_webhooks_query(workspace_id), limit, after, webhook_from)
 
     def set_failing_since(self, workspace_id: str, webhook_id: str, since: str | None) -> None:
         values: dict[str, object] = {":one": 1}
