@@ -90,6 +90,23 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
+class PartialUpdate(Strict):
+    """A PATCH body: it names at least one of the model's fields, and none of them as null (a
+    null would be neither a value nor "leave it as it is")."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls_and_not_empty(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            fields = tuple(cls.model_fields)
+            if not data:
+                raise ValueError(f"at least one of {', '.join(fields)} is required")
+            for key in fields:
+                if key in data and data[key] is None:
+                    raise ValueError(f"{key} cannot be null")
+        return data
+
+
 class ProjectCreate(Strict):
     name: Name = Field(description="Human name of the project.", examples=["My SaaS App"])
     description: Description = Field(
@@ -98,20 +115,9 @@ class ProjectCreate(Strict):
     )
 
 
-class ProjectUpdate(Strict):
+class ProjectUpdate(PartialUpdate):
     name: Name | None = None
     description: Description | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls_and_not_empty(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            if not data:
-                raise ValueError("at least one of name, description is required")
-            for key in ("name", "description"):
-                if key in data and data[key] is None:
-                    raise ValueError(f"{key} cannot be null")
-        return data
 
     def changes(self) -> dict[str, str]:
         return self.model_dump(exclude_unset=True)

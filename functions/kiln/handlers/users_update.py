@@ -4,13 +4,11 @@ New scopes stay within the caller's own; a new email moves its uniqueness item i
 transaction as the person; a new password is hashed afresh and sets passwordChangedAt.
 """
 
-from typing import Any
-
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from kiln import services
 from kiln.domain.people import PersonChanges, person_view
-from kiln.domain.projects import Name, Strict
+from kiln.domain.projects import Name, PartialUpdate
 from kiln.domain.views import User
 from kiln.envelope import ErrorCode
 from kiln.handlers.users_create import Email, Password
@@ -21,25 +19,12 @@ from kiln.http.request import Request
 from kiln.http.response import Response, ok
 from kiln.routes import Scope
 
-_FIELDS = ("email", "name", "password", "scopes")
 
-
-class UserUpdate(Strict):
+class UserUpdate(PartialUpdate):
     email: Email | None = None
     name: Name | None = None
     password: Password | None = Field(default=None, description="12 to 256 characters; never returned.")
     scopes: list[Scope] | None = Field(default=None, min_length=1, max_length=16)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls_and_not_empty(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            if not data:
-                raise ValueError(f"at least one of {', '.join(_FIELDS)} is required")
-            for key in _FIELDS:
-                if key in data and data[key] is None:
-                    raise ValueError(f"{key} cannot be null")
-        return data
 
 
 def update_user(request: Request, body: UserUpdate, query: UserTarget) -> Response:

@@ -4,12 +4,12 @@ A new URL passes the same rules as at creation. `status: enabled` on a disabled 
 (by a user, a 410 or 5 days of failures) starts it afresh: no failing streak carried over.
 """
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from kiln import services
-from kiln.domain.projects import Strict
+from kiln.domain.projects import PartialUpdate
 from kiln.domain.webhook_views import Webhook
 from kiln.domain.webhooks import MAX_PATTERNS, WebhookChanges, webhook_view
 from kiln.envelope import ErrorCode
@@ -20,25 +20,12 @@ from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
 from kiln.http.response import Response, ok
 
-_FIELDS = ("url", "events", "description", "status")
 
-
-class WebhookUpdate(Strict):
+class WebhookUpdate(PartialUpdate):
     url: Url | None = None
     events: list[Pattern] | None = Field(default=None, min_length=1, max_length=MAX_PATTERNS)
     description: Text | None = Field(default=None, description="An empty string clears it.")
     status: Literal["enabled", "disabled"] | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls_and_not_empty(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            if not data:
-                raise ValueError(f"at least one of {', '.join(_FIELDS)} is required")
-            for key in _FIELDS:
-                if key in data and data[key] is None:
-                    raise ValueError(f"{key} cannot be null")
-        return data
 
 
 def update_webhook(request: Request, body: WebhookUpdate, query: WebhookTarget) -> Response:

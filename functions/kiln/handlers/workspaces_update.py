@@ -5,13 +5,9 @@ item; the authorizer reads the tier on each authentication, so the workspace's n
 (after API Gateway's cached answer for its token, at most 60 s) runs under the new tier.
 """
 
-from typing import Any
-
-from pydantic import model_validator
-
 from kiln import services
 from kiln.domain.access import workspace_view
-from kiln.domain.projects import Name, Strict
+from kiln.domain.projects import Name, PartialUpdate
 from kiln.domain.views import Workspace
 from kiln.http.api import endpoint
 from kiln.http.contract import Answer, Contract
@@ -20,20 +16,9 @@ from kiln.http.response import Response, ok
 from kiln.tiers import TierName
 
 
-class WorkspaceUpdate(Strict):
+class WorkspaceUpdate(PartialUpdate):
     name: Name | None = None
     tier: TierName | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nulls_and_not_empty(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            if not data:
-                raise ValueError("at least one of name, tier is required")
-            for key in ("name", "tier"):
-                if key in data and data[key] is None:
-                    raise ValueError(f"{key} cannot be null")
-        return data
 
 
 def update_workspace(request: Request, body: WorkspaceUpdate) -> Response:
