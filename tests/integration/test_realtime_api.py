@@ -22,7 +22,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("local_cloud")]
 
 RUN_DEADLINE_SECONDS = 300
 # A small project: a build of a few tasks is enough to interleave stored and live events.
-DESCRIPTION = "A to-do list for small teams: tasks with due dates, assignees and reminders."
+# A small project (five tasks): what is followed here is the channel, not the build. The larger
+# one this used to build failed twice in full-suite runs with a task branch written by two
+# writers at once ("feat/task-008-... is at <sha>, not at None"), never alone: see the notes.
+DESCRIPTION = "A tool to keep notes."
 STATS_DEADLINE_SECONDS = 30
 
 
