@@ -35,6 +35,10 @@ def install() -> None:
     """Patch moto's DynamoDB backend once per process (idempotent)."""
     from moto.dynamodb.models import DynamoDBBackend
 
+    from local import dynamodb_transactions
+
+    # First, so that the lock below wraps the replacement rather than being replaced by it.
+    dynamodb_transactions.install()
     for name in _ITEM_OPERATIONS:
         method = getattr(DynamoDBBackend, name)
         if not getattr(method, _MARK, False):

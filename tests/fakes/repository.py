@@ -100,7 +100,7 @@ class FakeRefs(Hooks):
     def compare_and_swap(self, ref: str, expected: str | None, new: str) -> bool:
         self._hook("compare_and_swap")
         if self.refs.get(ref) != expected:
-            return False
+            return self.refs.get(ref) == new
         self.refs[ref] = new
         return True
 

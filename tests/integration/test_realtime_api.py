@@ -1,6 +1,6 @@
 """Real time and stats over the wire (CONTRACT section 8), against the local cloud started as
 `make run` starts it: a WebSocket client at ws://<host>:<port>/ws follows a build from its first
-event to RUN_COMPLETED with no gap and no duplicate, with the same events GET .../events lists;
+event to RUN_COMPLETED in order with no gap (a repeat only of an id just sent), with the same events GET .../events lists;
 another workspace's client gets NOT_FOUND for that run and nothing of it; GET /v1/admin/stats
 counts the projects and runs this test made (compared as deltas: the counters are the whole
 deployment's, and other tests share the cloud)."""
@@ -119,8 +119,12 @@ def test_a_build_followed_over_a_websocket(local_cloud, api):
             assert message["type"] == "event" and message["channel"] == channel, message
             events.append(message["data"])
         assert events[-1]["eventType"] == "RUN_COMPLETED", events[-4:]
+        # In order and gap-free; a post that failed without an answer is sent again, and a client
+        # skips an id it has seen (docs/events.md), as this one does.
         ids = [e["id"] for e in events]
-        assert ids == list(range(1, len(ids) + 1)), "every event once, in order"
+        assert all(later >= earlier for earlier, later in zip(ids, ids[1:])), ids
+        events = list({e["id"]: e for e in events}.values())
+        assert [e["id"] for e in events] == list(range(1, len(events) + 1)), "every event, in order"
 
         listed = api.get(f"{url}/v1/projects/{project_id}/runs/{run_id}/events", params={"limit": 100}).json()["data"]
         assert [{k: e[k] for k in ("id", "eventType", "taskId", "payload", "createdAt")} for e in listed] == events

@@ -19,7 +19,10 @@ from botocore.exceptions import ClientError
 from kiln import config
 
 # A post is small and the fan-out has more to send: fail fast and let the stream retry the batch.
-_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=5)
+# One attempt: a post whose answer was lost may have reached the client, so the SDK must not send
+# it again on its own; the drain that failed releases its cursor before that event and the retried
+# batch sends it once more (at least once, in order; clients skip an id they have seen).
+_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=5)
 
 
 class ConnectionOutbox:

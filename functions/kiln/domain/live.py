@@ -8,7 +8,8 @@ Client messages, one JSON object per WebSocket message:
 
 then `{"type": "event", "channel", "data": {id, eventType, taskId, payload, createdAt}}` for each
 of the run's events after `after` (all without it), stored ones first, then live ones, in id
-order and none twice; anything wrong is `{"type": "error", "code", "message"}` with a code of
+order and none twice (but for a post that failed without an answer, which the retried batch
+sends again: clients skip an id they have seen); anything wrong is `{"type": "error", "code", "message"}` with a code of
 the error catalog, and changes nothing.
 
 Ordering. Each subscription keeps a cursor, the id of the last event sent to it. Whoever

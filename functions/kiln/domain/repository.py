@@ -422,7 +422,9 @@ class RefStore(Protocol):
 
     def compare_and_swap(self, ref: str, expected: str | None, new: str) -> bool:
         """Point `ref` at `new` only if it points at `expected` (None: only if it does not
-        exist). False when the condition failed; nothing changed then."""
+        exist). True when `ref` is at `new` afterwards, including when it already was (a write
+        retried after its answer was lost finds its own first attempt); False otherwise, and
+        nothing changed then."""
         ...
 
     def list_refs(self) -> dict[str, str]: ...

@@ -3,7 +3,8 @@
 A branch is an item in its workspace's partition, `sk = REF#<projectId>#<branch>`, whose
 `commit` attribute names the head commit. It is only ever written conditionally: created
 with `attribute_not_exists(pk)`, moved with `commit = :expected`. Of two writers that read
-the same head, exactly one moves the branch. Reads are consistent (a writer compares against
+the same head, exactly one moves the branch (a retried write that finds the branch already at
+its own new head has succeeded). Reads are consistent (a writer compares against
 the latest head, a reader sees a merge that just finished).
 """
 
@@ -69,7 +70,9 @@ class RefItems:
                 )
         except ClientError as error:
             if condition_failed(error):
-                return False
+                # The SDK retries a write whose answer was lost (a read timeout): the retry then
+                # finds the branch where the first attempt put it. That is this move, done.
+                return self.get(ref) == new
             raise
         return True
 

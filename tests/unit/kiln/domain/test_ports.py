@@ -556,6 +556,8 @@ def _refs_and_operations_scenario(refs: Any, operations: Any) -> list[Any]:
         refs.compare_and_swap("main", None, one),
         refs.compare_and_swap("main", None, two),
         refs.compare_and_swap("main", one, two),
+        refs.compare_and_swap("main", one, two),  # the SDK's retry of a move whose answer was lost
+        refs.compare_and_swap("feat/x", None, one),
         refs.compare_and_swap("feat/x", None, one),
         refs.get("main"),
         refs.list_refs(),

@@ -38,6 +38,18 @@ def test_writes_are_refused_unless_the_branch_is_where_the_writer_thinks():
     assert refs.get("main") == A
 
 
+def test_a_write_retried_after_its_answer_was_lost_has_succeeded():
+    # botocore sends a conditional write again after a read timeout; the first attempt may have
+    # applied, and the retry's failed condition must not read as another writer's move.
+    refs = RefItems(WORKSPACE, PROJECT)
+    assert refs.compare_and_swap("feat/task-001-x", None, A) is True
+    assert refs.compare_and_swap("feat/task-001-x", None, A) is True
+    assert refs.compare_and_swap("feat/task-001-x", A, B) is True
+    assert refs.compare_and_swap("feat/task-001-x", A, B) is True
+    assert refs.compare_and_swap("feat/task-001-x", A, C) is False  # another writer's move: refused
+    assert refs.get("feat/task-001-x") == B
+
+
 def test_item_layout():
     RefItems(WORKSPACE, PROJECT).compare_and_swap("feat/task-001-some-slug", None, A)
     item = boto3.client("dynamodb").get_item(
