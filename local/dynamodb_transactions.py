@@ -52,7 +52,9 @@ _MARK = "_kiln_transactions"
 
 class TransactionInProgressException(DynamodbException):
     def __init__(self) -> None:
-        super().__init__(ERROR_TYPE_PREFIX + "TransactionInProgressException", "Transaction is ongoing for the idempotency token")
+        super().__init__(
+            ERROR_TYPE_PREFIX + "TransactionInProgressException", "Transaction is ongoing for the idempotency token"
+        )
 
 
 class IdempotentParameterMismatchException(DynamodbException):
@@ -153,9 +155,13 @@ def _apply(backend: Any, plan: list[tuple[str, Any, dict[str, Any]]]) -> None:
         names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
         try:
             if op_type == "Put":
-                backend.put_item(op["TableName"], op["Item"], expression_attribute_names=names, expression_attribute_values=values)
+                backend.put_item(
+                    op["TableName"], op["Item"], expression_attribute_names=names, expression_attribute_values=values
+                )
             elif op_type == "Delete":
-                backend.delete_item(op["TableName"], key, expression_attribute_names=names, expression_attribute_values=values)
+                backend.delete_item(
+                    op["TableName"], key, expression_attribute_names=names, expression_attribute_values=values
+                )
             elif op_type == "Update":
                 backend.update_item(
                     op["TableName"],
@@ -165,7 +171,7 @@ def _apply(backend: Any, plan: list[tuple[str, Any, dict[str, Any]]]) -> None:
                     expression_attribute_values=values,
                 )
             reasons.append((None, None, None))
-        except Exception as error:  # noqa: BLE001 - undone below, then reported as moto would
+        except Exception as error:  # undone below, then reported as moto would
             reasons.append((type(error).__name__, str(error), None))
             failed = True
             if isinstance(error, MockValidationException):

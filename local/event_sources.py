@@ -151,9 +151,8 @@ class StreamPoller(_Poller):
         return busy
 
     def _read(self, shard_id: str, limit: int) -> list[dict[str, Any]]:
-        # A fresh iterator after the last record read, every time: moto's TransactWriteItems
-        # restores a deep copy of the table when a transaction is cancelled, shard included,
-        # so an iterator kept across polls would go on reading a shard nothing writes to.
+        # A fresh iterator after the last record read, every time: cheap here, and it stays a
+        # position in the shard however much of its start the trimmer below has dropped.
         last = self._last.get(shard_id)
         position = (
             {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last}
@@ -185,7 +184,7 @@ class StreamPoller(_Poller):
 def moto_stream_trimmer(table_name: str) -> Callable[[str], None]:
     """Drops a table's stream records up to a sequence number from moto's memory (the local cloud
     runs moto in its own process), as DynamoDB drops them after 24 hours. Without it the shard
-    only grows, and moto deep-copies the whole table, shard included, for every transaction."""
+    only grows for as long as the local cloud runs."""
     from moto.dynamodb.models import dynamodb_backends
 
     from local.atomic import LOCK

@@ -1,12 +1,13 @@
 """Real time and stats over the wire (CONTRACT section 8), against the local cloud started as
 `make run` starts it: a WebSocket client at ws://<host>:<port>/ws follows a build from its first
-event to RUN_COMPLETED in order with no gap (a repeat only of an id just sent), with the same events GET .../events lists;
-another workspace's client gets NOT_FOUND for that run and nothing of it; GET /v1/admin/stats
-counts the projects and runs this test made (compared as deltas: the counters are the whole
-deployment's, and other tests share the cloud)."""
+event to RUN_COMPLETED in order and gap-free (a repeat only of an id just sent), with the events
+GET .../events lists; another workspace's client gets NOT_FOUND for that run and nothing of it;
+GET /v1/admin/stats counts the projects and runs this test made (compared as deltas: the
+counters are the whole deployment's, and other tests share the cloud)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Any
@@ -122,7 +123,7 @@ def test_a_build_followed_over_a_websocket(local_cloud, api):
         # In order and gap-free; a post that failed without an answer is sent again, and a client
         # skips an id it has seen (docs/events.md), as this one does.
         ids = [e["id"] for e in events]
-        assert all(later >= earlier for earlier, later in zip(ids, ids[1:])), ids
+        assert all(later >= earlier for earlier, later in itertools.pairwise(ids)), ids
         events = list({e["id"]: e for e in events}.values())
         assert [e["id"] for e in events] == list(range(1, len(events) + 1)), "every event, in order"
 
