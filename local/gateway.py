@@ -518,6 +518,8 @@ class Gateway:
             request_id=request_id,
             api_id=self.api_id,
             source_ip=source_ip,
+            # One arrival time: the authorizer and the integration see the same request context.
+            now=time.time(),
         )
         if found is None:
             # The deployed API declares ANY on each resource, integrated with the 405 function

@@ -9,7 +9,7 @@ their own "transactions", so the three ports share one truth as they do in Dynam
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any
 
@@ -61,14 +61,21 @@ class FakeProjects(Hooks):
         return self.project(workspace_id, project_id)
 
     def update(
-        self, workspace_id: str, project_id: str, changes: dict[str, Any], allowed_from: frozenset[ProjectStatus]
+        self,
+        workspace_id: str,
+        project_id: str,
+        changes: dict[str, Any],
+        allowed_from: frozenset[ProjectStatus],
+        before_write: Callable[[], object] | None = None,
     ) -> Project:
         self._hook("update")
         current = self.items.get((workspace_id, project_id))
         if current is None:
             raise ProjectMissing(project_id)
         if ProjectStatus(current["status"]) not in allowed_from:
-            raise StatusConflict(ProjectStatus(current["status"]))
+            raise StatusConflict(ProjectStatus(current["status"]), self.project(workspace_id, project_id))
+        if before_write is not None:
+            before_write()
         self.apply(workspace_id, project_id, changes)
         project = self.project(workspace_id, project_id)
         assert project is not None

@@ -7,6 +7,7 @@ kiln.adapters.dynamodb.projects, and unit tests can hand it an in-memory fake.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Annotated, Any, Protocol
@@ -193,10 +194,12 @@ class ProjectRepository(Protocol):
         project_id: str,
         changes: dict[str, Any],
         allowed_from: frozenset[ProjectStatus],
+        before_write: Callable[[], object] | None = None,
     ) -> Project:
         """Apply `changes` only if the project exists and its status is in `allowed_from`.
 
         Raises StatusConflict(current) when the status guard fails, ProjectMissing when absent.
+        `before_write` is called (and may raise) after anything read first, before any write.
         """
         ...
 
@@ -210,8 +213,9 @@ class ProjectMissing(Exception):
 
 
 class StatusConflict(Exception):
-    def __init__(self, current: ProjectStatus) -> None:
+    def __init__(self, current: ProjectStatus, project: Project | None = None) -> None:
         self.current = current
+        self.project = project  # the project as read, when the guard was checked on a read
         super().__init__(current.value)
 
 
@@ -258,17 +262,21 @@ class ProjectService:
         except StatusConflict as exc:
             raise conflict("update", exc.current, EDITABLE) from None
 
-    def archive(self, workspace_id: str, project_id: str) -> Project:
-        """Soft delete. Archiving an archived project answers it unchanged (DELETE is idempotent)."""
+    def archive(self, workspace_id: str, project_id: str, before_write: Callable[[], object] | None = None) -> Project:
+        """Soft delete. Archiving an archived project answers it unchanged (DELETE is idempotent).
+
+        `before_write` runs between the project's read and the write (the request's limits
+        admitting it, kiln.http.api): an archived or missing project is answered with no write.
+        """
         stamp = iso(self._clock())
         allowed = ALLOWED_FROM[ProjectStatus.ARCHIVED]
         changes = {"status": ProjectStatus.ARCHIVED, "archivedAt": stamp, "updatedAt": stamp}
         try:
-            return self._repository.update(workspace_id, project_id, changes, allowed)
+            return self._repository.update(workspace_id, project_id, changes, allowed, before_write)
         except ProjectMissing:
             raise not_found("project", project_id) from None
-        except StatusConflict:
-            return self.get(workspace_id, project_id)
+        except StatusConflict as already:
+            return already.project or self.get(workspace_id, project_id)
 
     def list_page(self, workspace_id: str, filters: ProjectListFilter, page: PageRequest) -> PageResult:
         return self._repository.list_page(workspace_id, filters, page)

@@ -10,7 +10,8 @@ from kiln.http.response import Response, ok
 
 def archive_project(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
-    project = services.current().projects.archive(request.workspace_id, project_id)
+    # The project is read while the request's limits are checked; its write waits for them.
+    project = services.current().projects.archive(request.workspace_id, project_id, request.admitted)
     return ok(ProjectArchived(id=project.id, status=project.status, archivedAt=project.archivedAt))
 
 
@@ -19,4 +20,5 @@ handler = endpoint(
     Contract(
         answers=(Answer(200, "Archived (again, if it already was).", ProjectArchived),),
     ),
+    reads_first=True,
 )

@@ -10,8 +10,9 @@ envelope, request id. Handlers stay thin.
 
 Order: principal and path allow-list (before them the request is nobody's to count), the
 CSRF token of a change made with a session cookie (a 403 ends here), the key's window and
-the workspace's daily quota (kiln.http.limits; a 429 or 503 ends here; on a read-only GET
-they are checked while the handler runs and still decide the answer), scopes, the
+the workspace's daily quota (kiln.http.limits; a 429 or 503 ends here; on a read-only GET,
+or a handler that reads first, they are checked while the handler runs and still decide the
+answer, and a handler that reads first waits for them before it writes), scopes, the
 Idempotency-Key (kiln.http.idempotency: a replay or a 409/422 ends here), the annual quota
 of a build or export, the handler. Every response of a metered route carries
 the rate-limit headers, and every response of a deprecated route its deprecation headers,
@@ -149,7 +150,11 @@ def _execute(function: HandlerFunction, request: Request, usage: limits.Usage | 
     return proxy
 
 
-def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+def dispatch(
+    function: HandlerFunction, event: dict[str, Any], context: Any = None, *, reads_first: bool = False
+) -> dict[str, Any]:
+    """Answer one proxy event. `reads_first`: the function reads, then calls `request.admitted()`
+    before it writes, so it may start while the limits are checked (kiln.http.limits)."""
     headers = Headers.from_event(event)
     request_id = request_id_of(event, headers)
     usage: limits.Usage | None = None
@@ -164,10 +169,16 @@ def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = No
         )
         _identify(request)
         _check_csrf(request)
-        admission = limits.limiter().begin(request)
-        if admission is not None and not limits.overlaps(route):
+        # With an Idempotency-Key the key's record is written before the function runs.
+        overlap = limits.overlaps(route) or (
+            reads_first and limits.may_read_first(route) and headers.get(idempotency.HEADER) is None
+        )
+        admission = limits.limiter().begin(request, overlap)
+        if admission is not None and not overlap:
             usage = admission.usage()  # before anything that may write (kiln.http.limits)
             admission = None
+        if admission is not None:
+            request.admitted = admission.usage
         try:
             _check_scopes(request)
             key = idempotency.key_of(request)
@@ -177,8 +188,9 @@ def dispatch(function: HandlerFunction, event: dict[str, Any], context: Any = No
                 proxy = idempotency.run(request, key, lambda: _execute(function, request, usage), context)
         finally:
             if admission is not None:
-                # A read-only handler ran while its limits were checked: a 429 or 503 raised
-                # here replaces whatever it answered, as if the checks had come first.
+                # The handler ran while its limits were checked (read-only, or read first and
+                # waited for them before writing): a 429 or 503 raised here replaces whatever
+                # it answered, as if the checks had come first.
                 usage = admission.usage()
     except KilnError as error:
         hidden = error.code is ErrorCode.ENDPOINT_NOT_FOUND
@@ -270,7 +282,11 @@ def declared(function: DeclaredFunction, contract: Contract) -> HandlerFunction:
     return run
 
 
-def endpoint(function: DeclaredFunction, contract: Contract) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+def endpoint(
+    function: DeclaredFunction, contract: Contract, *, reads_first: bool = False
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler of `function`. `reads_first`: the function reads before it writes and
+    calls `request.admitted()` in between, so its read may overlap the limit checks."""
     # Runs as the handler module is imported: the cold start, where a missing or malformed
     # variable must stop the function rather than fail its requests one by one.
     config.load(config.ApiSettings)
@@ -278,7 +294,7 @@ def endpoint(function: DeclaredFunction, contract: Contract) -> Callable[[dict[s
 
     @functools.wraps(function)
     def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-        return dispatch(run, event, context)
+        return dispatch(run, event, context, reads_first=reads_first)
 
     handler.contract = contract  # type: ignore[attr-defined]  # read by kiln.openapi
     return handler

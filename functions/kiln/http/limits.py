@@ -26,8 +26,16 @@ the checks share one round trip, and its answer is thrown away for the 429 or 50
 checks refuse. That is safe because the handler cannot change anything (its role has no
 write permission, so even a mistaken write would be denied by IAM, not just by convention),
 and a refused request still changes no counter; what a refusal costs is the wasted read.
-Every other route (any write, and the long-polling event stream, whose refusal must not wait
-for the poll to end) runs its handler only after both checks have admitted it, so a write
+A write whose handler declares a read phase (`endpoint(..., reads_first=True)`: archiving a
+project, which must read it before its transaction) runs that read while the checks are in
+flight too, and then waits for them before it writes: the pipeline hands it
+`request.admitted`, which blocks until the checks answer and raises their 429 or 503, and the
+handler calls it between its read and its write. So its read shares the checks' round trip
+and a write still never happens for a request over its limit; a refused request costs the
+read. Not with an Idempotency-Key (the key's record is written before the handler runs) nor
+on a quota route (check 3 writes before the handler too): those wait for the checks first.
+Every other route (any other write, and the long-polling event stream, whose refusal must not
+wait for the poll to end) runs its handler only after both checks have admitted it, so a write
 never happens for a request over its limit. Check 3 runs after the key and day checks, as
 before: only the quota routes (builds, exports) pay its round trip.
 """
@@ -214,15 +222,18 @@ class Limiter:
         admission = self.begin(request)
         return None if admission is None else admission.usage()
 
-    def begin(self, request: Request) -> Admission | None:
+    def begin(self, request: Request, overlap: bool | None = None) -> Admission | None:
         """Start the key's window and the workspace's day checks at once; None when unmetered.
 
         The window check runs on one of the limiter's threads, the day check on the caller's
-        (nothing else to do while waiting) unless `overlap`, when both go to threads so the
-        caller can run the handler meanwhile. `Admission.usage()` waits for both and answers
-        exactly as if they had run one after the other: see there.
+        (nothing else to do while waiting) unless `overlap` (by default `overlaps(route)`),
+        when both go to threads so the caller can run the handler meanwhile.
+        `Admission.usage()` waits for both and answers exactly as if they had run one after
+        the other: see there.
         """
         route, principal = request.route, request.principal
+        if overlap is None:
+            overlap = overlaps(route)
         if not route.authorized or principal is None or route.category not in CATEGORY_LIMIT:
             return None
         tier = tier_of(principal.tier)
@@ -236,7 +247,7 @@ class Limiter:
         if tier.requests_per_day is not None:
             workspace_id, per_day = principal.workspace_id, tier.requests_per_day
             day = _Task(lambda taken: self._day(workspace_id, per_day, now, taken))
-            if overlaps(route):
+            if overlap:
                 self._submit(day)
             else:
                 day.run()
@@ -435,6 +446,12 @@ def overlaps(route: Route) -> bool:
     )
 
 
+def may_read_first(route: Route) -> bool:
+    """Whether a handler declaring a read phase may run it while the route's limits are checked:
+    not on a quota route, whose annual quota is taken (written) before its handler runs."""
+    return route.quota is None
+
+
 class _Task:
     """One check: its meter and the units it took, or what it raised; `done` once finished."""
 
@@ -471,10 +488,25 @@ class Admission:
 
     def __init__(self, limiter: Limiter, now: float, window: _Task, day: _Task | None) -> None:
         self._limiter, self._now, self._window, self._day = limiter, now, window, day
+        self._usage: Usage | None = None
+        self._refusal: BaseException | None = None
 
     def usage(self) -> Usage:
-        """The meters; raises KilnError 429 or 503 (see `Limiter.settle`)."""
-        return self._limiter.settle(self._now, self._window, self._day)
+        """The meters; raises KilnError 429 or 503 (see `Limiter.settle`).
+
+        Settled once and remembered: a handler with a read phase asks before it writes and the
+        pipeline again for the headers, and settling twice would give back a refused request's
+        units twice.
+        """
+        if self._usage is None and self._refusal is None:
+            try:
+                self._usage = self._limiter.settle(self._now, self._window, self._day)
+            except BaseException as error:  # noqa: BLE001 - kept, and raised again to every asker
+                self._refusal = error
+        if self._refusal is not None:
+            raise self._refusal
+        assert self._usage is not None
+        return self._usage
 
 
 def _given_back(meter: Meter) -> Meter:

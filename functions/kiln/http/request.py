@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -80,6 +81,10 @@ class Request:
     headers: Headers
     principal: Principal | None
     path_params: dict[str, str] = field(default_factory=dict)
+    # Waits until the request's limits admit it, raising their 429 or 503. The pipeline sets it
+    # when the function runs while they are still being checked (kiln.http.api, `reads_first`):
+    # a function that reads first calls it before it writes. Otherwise they already admitted it.
+    admitted: Callable[[], object] = field(default=lambda: None, repr=False, compare=False)
 
     @property
     def workspace_id(self) -> str:

@@ -293,22 +293,37 @@ class AccessStore:
         return workspace_from(item) if item else None
 
     def insert_workspace(self, workspace: Workspace) -> None:
-        put_item(
-            {
-                "pk": workspace_pk(workspace.id),
-                "sk": "WORKSPACE",
-                "gsi1pk": WORKSPACES_PARTITION,
-                "gsi1sk": f"WS#{workspace.id}",
-                "type": "workspace",
-                "id": workspace.id,
-                "name": workspace.name,
-                "tier": workspace.tier,
-                "usageKeyId": workspace.usage_key_id,
-                "usageKeyValue": workspace.usage_key_value,
-                "createdAt": workspace.created_at,
-                "updatedAt": workspace.updated_at or workspace.created_at,
-            },
-            only_if_new=True,
+        # Imported here: the authorizer loads this module, and kiln.adapters.dynamodb.projects
+        # would bring pydantic (through kiln.domain.projects) into its cold start.
+        from kiln.adapters.dynamodb.projects import initial_counts
+
+        item = {
+            "pk": workspace_pk(workspace.id),
+            "sk": "WORKSPACE",
+            "gsi1pk": WORKSPACES_PARTITION,
+            "gsi1sk": f"WS#{workspace.id}",
+            "type": "workspace",
+            "id": workspace.id,
+            "name": workspace.name,
+            "tier": workspace.tier,
+            "usageKeyId": workspace.usage_key_id,
+            "usageKeyValue": workspace.usage_key_value,
+            "createdAt": workspace.created_at,
+            "updatedAt": workspace.updated_at or workspace.created_at,
+        }
+        # With its project counts, complete at zero: page mode's totals are right from the start,
+        # with nothing to count later (kiln.adapters.dynamodb.projects).
+        client("dynamodb").transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": table(),
+                        "Item": to_item(item),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {"Put": initial_counts(workspace.id)},
+            ]
         )
 
     def update_workspace(self, workspace_id: str, changes: dict[str, str]) -> Workspace | None:

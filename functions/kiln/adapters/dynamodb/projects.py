@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -45,8 +46,23 @@ _ARCHIVE_ATTEMPTS = 3
 # `archived` (archived is final: nothing moves back). The statuses between draft and archived
 # change in the spec and run transactions, which do not keep counts, so a listing filtered on
 # one of them, or searched, still counts by reading what it filters (see `list_page`).
+# `complete` says the counts cover every project of the workspace: set when the workspace is
+# created (`initial_counts`), or by the first listing of a workspace older than the counts,
+# which counts its projects once (`_complete_counts`). Without it the counters hold only the
+# changes made since they existed and are not a total.
 COUNTS_SK = "COUNT#PROJECTS"
-_LIVE, _ARCHIVED = "live", ProjectStatus.ARCHIVED.value
+_LIVE, _ARCHIVED, _COMPLETE = "live", ProjectStatus.ARCHIVED.value, "complete"
+_COUNTS_TYPE = "projectCounts"
+
+
+def initial_counts(workspace_id: str) -> dict[str, Any]:
+    """The Put of a new workspace's counts, complete at zero, for its creating transaction."""
+    item = {"pk": workspace_pk(workspace_id), "sk": COUNTS_SK, "type": _COUNTS_TYPE}
+    return {
+        "TableName": table(),
+        "Item": to_item({**item, _LIVE: 0, _ARCHIVED: 0, _COMPLETE: True}),
+        "ConditionExpression": "attribute_not_exists(pk)",
+    }
 
 
 def counts_update(workspace_id: str, **moves: int) -> dict[str, Any]:
@@ -58,7 +74,7 @@ def counts_update(workspace_id: str, **moves: int) -> dict[str, Any]:
         "Key": to_item({"pk": workspace_pk(workspace_id), "sk": COUNTS_SK}),
         "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(moves))) + " SET #type = :type",
         "ExpressionAttributeNames": {**names, "#type": "type"},
-        "ExpressionAttributeValues": to_item({**values, ":type": "projectCounts"}),
+        "ExpressionAttributeValues": to_item({**values, ":type": _COUNTS_TYPE}),
     }
 
 
@@ -192,9 +208,12 @@ class ProjectStore:
         project_id: str,
         changes: dict[str, Any],
         allowed_from: frozenset[ProjectStatus],
+        before_write: Callable[[], object] | None = None,
     ) -> Project:
         if changes.get("status") in (ProjectStatus.ARCHIVED, ProjectStatus.ARCHIVED.value):
-            return self._archive(workspace_id, project_id, changes, allowed_from)
+            return self._archive(workspace_id, project_id, changes, allowed_from, before_write)
+        if before_write is not None:
+            before_write()
         try:
             response = client("dynamodb").update_item(
                 **update_request(workspace_id, project_id, changes, allowed_from=allowed_from),
@@ -211,13 +230,20 @@ class ProjectStore:
         return project_from(response["Attributes"])
 
     def _archive(
-        self, workspace_id: str, project_id: str, changes: dict[str, Any], allowed_from: frozenset[ProjectStatus]
+        self,
+        workspace_id: str,
+        project_id: str,
+        changes: dict[str, Any],
+        allowed_from: frozenset[ProjectStatus],
+        before_write: Callable[[], object] | None,
     ) -> Project:
         """The status change and the move from `live` to `archived`, in one transaction.
 
         A transaction returns no item, so the project is read first (the answer is that item
         with the changes) and the transaction holds only if its revision is still the one read;
-        a change in between (another PATCH) makes it read and try again.
+        a change in between (another PATCH) makes it read and try again. `before_write` runs
+        between the first read and the transaction: the read may share its round trip with the
+        request's limit checks, the write waits for them (kiln.http.api, `reads_first`).
         """
         for _ in range(_ARCHIVE_ATTEMPTS):
             item = get_item(workspace_pk(workspace_id), project_sk(project_id), consistent=True)
@@ -225,7 +251,9 @@ class ProjectStore:
                 raise ProjectMissing(project_id)
             current = from_item(item)
             if ProjectStatus(current["status"]) not in allowed_from:
-                raise StatusConflict(ProjectStatus(current["status"]))
+                raise StatusConflict(ProjectStatus(current["status"]), project_from(item))
+            if before_write is not None:
+                before_write()
             update = update_request(
                 workspace_id, project_id, changes, allowed_from=allowed_from, revision=int(current.get("revision", 0))
             )
@@ -277,31 +305,82 @@ class ProjectStore:
         """One page and the total: the total from the workspace's counts when they cover the
         filter (no search; no status, or archived), read on a thread while the page is queried,
         so the two share one round trip and neither grows with the workspace (the query reads
-        up to the page's end only). Otherwise, or for a workspace with no counts yet (none of
-        its projects created since they exist), the total is counted by reading the partition,
-        whose cost grows with what it holds."""
+        up to the page's end only). Counts not yet complete (a workspace older than them) are
+        completed first, once (`_complete_counts`). Other filters are counted by reading the
+        partition, whose cost grows with what it holds."""
         start = (page.page - 1) * page.page_size
         end = start + page.page_size
         counted = None
         if filters.search is None and filters.status in (None, ProjectStatus.ARCHIVED):
             counted = _Read(workspace_pk(workspace_id), COUNTS_SK)
         items: list[Project] = []
-        seen, last = 0, None
+        seen = 0
         for item in query_items(self._query(workspace_id, filters), None, min(end + 1, _QUERY_BATCH)):
             if start <= seen < end:
                 items.append(project_from(item))
-            seen, last = seen + 1, item
+            seen += 1
             if seen >= end and counted is not None:
                 break
-        if counted is not None:
-            totals = counted.item()
-            if totals is not None:
-                field = _LIVE if filters.status is None else _ARCHIVED
-                return PageResult(items, int(from_item(totals).get(field, 0)))
-            if seen >= end and last is not None:  # no counts: count the rest by reading it
-                after = {k: from_item(last)[k] for k in _key_fields(filters)}
-                seen += sum(1 for _ in query_items(self._query(workspace_id, filters), after))
-        return PageResult(items, seen)
+        if counted is None:
+            return PageResult(items, seen)
+        totals = from_item(counted.item() or {})
+        if not totals.get(_COMPLETE):
+            totals = self._complete_counts(workspace_id, totals)
+        return PageResult(items, int(totals.get(_LIVE if filters.status is None else _ARCHIVED, 0)))
+
+    def _complete_counts(self, workspace_id: str, read: dict[str, Any]) -> dict[str, Any]:
+        """Count the workspace's projects and make that its complete counts; the counts.
+
+        `read` is the counts item as read *before* counting (empty when there is none), and the
+        write holds only if the counters are still what was read and no one completed them
+        meanwhile. That order is what makes the write safe: every creation, import and archive
+        changes the counters in its own transaction, and the pair never comes back to an earlier
+        value (live + archived grows with each creation, archived with each archive). So if the
+        condition holds, nothing changed the projects between the read and the write, and the
+        count, taken in between with a consistent read, is the workspace as the write leaves it.
+        Counted first and read second, a creation committed in between would be in the counters
+        but not in the count, the condition would still hold, and the total would stay one short
+        for good. A refused write (a change raced the count) leaves the counts incomplete: the
+        answer is still this count, and the next listing counts again.
+        """
+        query = {
+            "TableName": table(),
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": to_item({":pk": workspace_pk(workspace_id), ":prefix": "PROJECT#"}),
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ProjectionExpression": "#status",
+            "ConsistentRead": True,
+        }
+        counts = {_LIVE: 0, _ARCHIVED: 0}
+        for item in query_items(query):
+            status = from_item(item).get("status")
+            if status is not None:
+                counts[_ARCHIVED if status == ProjectStatus.ARCHIVED.value else _LIVE] += 1
+        names = {"#live": _LIVE, "#archived": _ARCHIVED, "#complete": _COMPLETE, "#type": "type"}
+        values: dict[str, Any] = {":live": counts[_LIVE], ":archived": counts[_ARCHIVED], ":true": True}
+        values[":type"] = _COUNTS_TYPE
+        conditions = ["attribute_not_exists(#complete)"]
+        for counter in (_LIVE, _ARCHIVED):
+            if counter in read:
+                values[f":was{counter}"] = read[counter]
+                conditions.append(f"#{counter} = :was{counter}")
+            else:
+                conditions.append(f"attribute_not_exists(#{counter})")
+        try:
+            client("dynamodb").update_item(
+                TableName=table(),
+                Key=to_item({"pk": workspace_pk(workspace_id), "sk": COUNTS_SK}),
+                UpdateExpression="SET #live = :live, #archived = :archived, #complete = :true, #type = :type",
+                ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(values),
+            )
+        except ClientError as error:
+            # Refused, or a transaction on the item in flight: a change raced the count.
+            code = error.response.get("Error", {}).get("Code")
+            if not (condition_failed(error) or code == "TransactionConflictException"):
+                raise
+        return counts
 
     def list_cursor(self, workspace_id: str, filters: ProjectListFilter, cursor: CursorRequest) -> CursorResult:
         key_fields = _key_fields(filters)

@@ -1,18 +1,25 @@
 """The limits off the critical path: the key's window and the workspace's day checked at once,
-and a read-only GET's handler run while they are, without admitting anything the sequential
-checks would refuse. (The limits themselves: test_limits.py.)"""
+a read-only GET's handler run while they are, and a write that reads first (DELETE of a
+project) reading while they are and writing only once they admitted it, without admitting
+anything the sequential checks would refuse. (The limits themselves: test_limits.py.)"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 import pytest
+from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from kiln import services
 from kiln.adapters.dynamodb.limits import LimitStore
+from kiln.domain.projects import PageRequest, Project, ProjectCreate, ProjectListFilter, ProjectStatus
+from kiln.handlers import projects_archive
 from kiln.http import limits
 from kiln.http.api import dispatch
 from kiln.http.limits import READ_ONLY_GRANTS, Limiter, overlaps
@@ -169,3 +176,130 @@ def test_only_read_only_gets_overlap():
             assert not overlaps(route), route.path
     # A refused client of the event stream must not wait out its long poll for the 429.
     assert not any(route.handler == "events_stream" for route in overlapping)
+
+
+# --- a write that reads first: DELETE /v1/projects/{projectId} ---------------------------------
+
+
+@contextmanager
+def aws_calls() -> Iterator[list[tuple[str, str]]]:
+    """(operation, sort key or "") of every DynamoDB call made in the block, on any thread, as issued."""
+    calls: list[tuple[str, str]] = []
+    lock = threading.Lock()
+    original = BaseClient._make_api_call
+
+    def spy(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        with lock:
+            calls.append((operation, params.get("Key", {}).get("sk", {}).get("S", "")))
+        return original(self, operation, params)
+
+    BaseClient._make_api_call = spy  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def draft() -> Project:
+    return services.current().projects.create(WORKSPACE, ProjectCreate(name="Kept", description="Not archived."))
+
+
+def delete(project: Project, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    event = proxy_event(
+        "DELETE",
+        "/v1/projects/{projectId}",
+        f"/v1/projects/{project.id}",
+        path_params={"projectId": project.id},
+        headers=headers,
+        authorizer=FREE,
+    )
+    return projects_archive.handler(event, None)
+
+
+def stored_status(project: Project) -> ProjectStatus:
+    return services.current().projects.get(WORKSPACE, project.id).status
+
+
+def test_a_delete_reads_while_its_limits_are_checked_and_writes_after(store: Store):
+    project = draft()
+    read, at_write = threading.Event(), []
+    read_during_checks: list[bool] = []
+
+    def check_once_the_project_is_read() -> None:
+        # Checked before the handler started, the read would not come: False after PATIENCE.
+        read_during_checks.append(read.wait(PATIENCE))
+
+    store.before = check_once_the_project_is_read
+    original = BaseClient._make_api_call
+
+    def spy(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "GetItem" and params["Key"]["sk"]["S"] == f"PROJECT#{project.id}":
+            read.set()
+        if operation == "TransactWriteItems":
+            at_write.append((counter(f"RATE#{KEY}", "write", "cur"), counter(*DAY, "n")))
+        return original(self, operation, params)
+
+    BaseClient._make_api_call = spy  # type: ignore[method-assign]
+    try:
+        response = delete(project)
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+    status, body = parse(response)
+    assert status == 200 and body["data"]["status"] == "archived", body
+    assert read_during_checks == [True, True] and at_write == [(1, 1)]  # both units taken before the write
+    assert response["headers"]["RateLimit"] == '"write";r=19;t=63, "day";r=999;t=43200'
+    assert stored_status(project) is ProjectStatus.ARCHIVED
+
+
+@pytest.mark.parametrize("over", ["day", "window"])
+def test_a_delete_over_its_limit_writes_nothing(store: Store, over: str):
+    project = draft()
+    if over == "day":
+        seed_day(1000)
+    else:
+        boto3.client("dynamodb").put_item(
+            TableName=TABLE,
+            Item={
+                "pk": {"S": f"RATE#{KEY}"},
+                "sk": {"S": "write"},
+                "win": {"N": str(int(NOON))},
+                "cur": {"N": "20"},
+                "prev": {"N": "0"},
+            },
+        )
+    with aws_calls() as calls:
+        response = delete(project)
+    status, body = parse(response)
+    assert status == 429, body
+    assert body["error"]["details"]["policy"] == ("day" if over == "day" else "write")
+    assert "archived" not in response["body"] and int(response["headers"]["Retry-After"]) >= 1
+    # The project was read, and nothing but the limiter's own counters was written.
+    assert ("GetItem", f"PROJECT#{project.id}") in calls
+    writes = [call for call in calls if call[0] not in ("GetItem", "Query")]
+    assert all(operation == "UpdateItem" and sk in ("write", DAY[1]) for operation, sk in writes), writes
+    assert stored_status(project) is ProjectStatus.DRAFT
+    assert services.current().projects.list_page(WORKSPACE, ProjectListFilter(), PageRequest(1, 5)).total == 1
+    # A refused request counts nowhere, as when the checks came first.
+    assert counter(*DAY, "n") == (1000 if over == "day" else 0)
+    assert counter(f"RATE#{KEY}", "write", "cur") == (0 if over == "day" else 20)
+
+
+def test_a_delete_with_an_idempotency_key_waits_for_its_limits_first(store: Store):
+    # The key's record is written before the handler runs, so nothing may start before the checks.
+    project = draft()
+    with aws_calls() as calls:
+        response = delete(project, headers={"Idempotency-Key": "archive-once"})
+    assert parse(response)[0] == 200
+    limit_checks = [i for i, (operation, sk) in enumerate(calls) if sk in ("write", DAY[1])]
+    assert len(limit_checks) == 2 and max(limit_checks) < 2  # the first two calls, before any other
+    assert stored_status(project) is ProjectStatus.ARCHIVED
+
+
+def test_archiving_again_answers_from_its_read():
+    project = draft()
+    assert parse(delete(project))[0] == 200
+    with aws_calls() as calls:
+        status, body = parse(delete(project))
+    assert status == 200 and body["data"]["id"] == project.id and body["data"]["status"] == "archived"
+    # The read that found it archived is the answer: no second read, no write.
+    assert [call for call in calls if call[0] != "UpdateItem"] == [("GetItem", f"PROJECT#{project.id}")]

@@ -1,4 +1,5 @@
-"""Page mode's totals: counts kept in the transactions that create, import and archive projects."""
+"""Page mode's totals: counts kept in the transactions that create, import and archive projects,
+complete from a workspace's creation, or completed by the first listing of an older workspace."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from kiln.adapters.dynamodb.access import AccessStore
 from kiln.adapters.dynamodb.catalog import ProjectCatalog
 from kiln.adapters.dynamodb.projects import COUNTS_SK, ProjectStore
 from kiln.clock import iso, utc_now
+from kiln.domain.access import Workspace
 from kiln.domain.projects import (
     PageRequest,
     Project,
@@ -25,11 +28,23 @@ from kiln.domain.projects import (
 from kiln.ids import new_id
 from tests.unit.conftest import TABLE
 
-pytestmark = pytest.mark.usefixtures("cloud")
+pytestmark = pytest.mark.usefixtures("cloud", "created")
 
 WORKSPACE = "ws_01m885m8rskqxxjknrtpgbxm1p"
 ALL = ProjectListFilter()
 ARCHIVED = ProjectListFilter(status=ProjectStatus.ARCHIVED)
+
+
+def new_workspace(workspace_id: str | None = None) -> str:
+    """A workspace created as the service creates one (kiln.domain.access)."""
+    workspace_id = workspace_id or new_id("workspace")
+    AccessStore().insert_workspace(Workspace(workspace_id, "W", "pro", "u", "v", "2026-01-01T00:00:00.000Z"))
+    return workspace_id
+
+
+@pytest.fixture
+def created() -> None:
+    new_workspace(WORKSPACE)
 
 
 @contextmanager
@@ -70,13 +85,24 @@ def counts(workspace_id: str = WORKSPACE) -> dict[str, int]:
     return {k: int(v["N"]) for k, v in item.items() if "N" in v}
 
 
+def complete(workspace_id: str = WORKSPACE) -> bool:
+    key = {"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": COUNTS_SK}}
+    item = boto3.client("dynamodb").get_item(TableName=TABLE, Key=key, ConsistentRead=True).get("Item") or {}
+    return item.get("complete") == {"BOOL": True}
+
+
 def page(filters: ProjectListFilter = ALL, number: int = 1, size: int = 5, workspace_id: str = WORKSPACE):
     return ProjectStore().list_page(workspace_id, filters, PageRequest(number, size))
 
 
+def test_a_new_workspace_starts_with_complete_counts():
+    assert counts() == {"live": 0, "archived": 0} and complete()
+    assert page().total == 0 and page(ARCHIVED).total == 0
+
+
 def test_creating_and_archiving_keep_the_totals():
     projects = create(7)
-    assert counts() == {"live": 7}
+    assert counts() == {"live": 7, "archived": 0}
     service().archive(WORKSPACE, projects[0].id)
     service().archive(WORKSPACE, projects[0].id)  # archiving again changes nothing
     assert counts() == {"live": 6, "archived": 1}
@@ -98,7 +124,7 @@ def test_a_failed_creation_counts_nothing():
     (project,) = create(1)
     with pytest.raises(ClientError):  # the same id again: the transaction's condition refuses it
         ProjectStore().insert(WORKSPACE, project)
-    assert counts() == {"live": 1}
+    assert counts() == {"live": 1, "archived": 0}
 
 
 def test_an_archive_racing_an_edit_reads_again_and_counts_once(monkeypatch: pytest.MonkeyPatch):
@@ -138,12 +164,12 @@ def test_an_import_counts_its_project():
         updatedAt=now,
     )
     ProjectCatalog().create_imported(WORKSPACE, imported, [], "a" * 40)
-    assert counts() == {"live": 3}
+    assert counts() == {"live": 3, "archived": 0}
     assert page().total == 3
 
 
 def test_a_page_costs_the_same_at_any_workspace_size():
-    small, large = new_id("workspace"), new_id("workspace")
+    small, large = new_workspace(), new_workspace()
     create(3, small)
     create(60, large)
     with recording() as calls_small:
@@ -161,10 +187,58 @@ def test_filters_the_counts_do_not_cover_are_counted_by_reading():
     assert page(ProjectListFilter(status=ProjectStatus.DRAFT), size=2).total == 3
 
 
-def test_a_workspace_without_counts_is_counted_by_reading():
-    """Projects written before the counts existed: the total is still right, read the old way."""
-    create(6)
-    boto3.client("dynamodb").delete_item(TableName=TABLE, Key={"pk": {"S": f"WS#{WORKSPACE}"}, "sk": {"S": COUNTS_SK}})
-    assert page(size=4).total == 6
-    assert page(number=2, size=4).total == 6 and len(page(number=2, size=4).items) == 2
-    assert page(ARCHIVED).total == 0
+def older_workspace(live: int, archived: int = 0) -> str:
+    """A workspace from before the counts: projects, and no counts item."""
+    workspace_id = new_id("workspace")
+    projects = create(live + archived, workspace_id)
+    for project in projects[:archived]:
+        service().archive(workspace_id, project.id)
+    key = {"pk": {"S": f"WS#{workspace_id}"}, "sk": {"S": COUNTS_SK}}
+    boto3.client("dynamodb").delete_item(TableName=TABLE, Key=key)
+    return workspace_id
+
+
+def test_a_workspace_without_counts_is_counted_once_by_reading():
+    """Projects written before the counts existed: the first listing counts them and completes
+    the counts, so the next listings cost the same as anywhere else."""
+    old = older_workspace(6)
+    assert page(size=4, workspace_id=old).total == 6
+    assert counts(old) == {"live": 6, "archived": 0} and complete(old)
+    with recording() as calls:
+        listed = page(number=2, size=4, workspace_id=old)
+    assert listed.total == 6 and len(listed.items) == 2
+    assert sorted(calls) == ["GetItem", "Query"]
+    assert page(ARCHIVED, workspace_id=old).total == 0
+
+
+def test_an_older_workspace_creating_a_project_still_gets_its_whole_total():
+    # The creation's ADD makes a counts item holding only the new project: not a total.
+    old = older_workspace(4, archived=2)
+    create(1, old)
+    assert counts(old) == {"live": 1} and not complete(old)
+    assert page(workspace_id=old).total == 5
+    assert counts(old) == {"live": 5, "archived": 2} and complete(old)
+    assert page(ARCHIVED, workspace_id=old).total == 2
+    (project,) = create(1, old)
+    service().archive(old, project.id)
+    assert page(workspace_id=old).total == 5 and page(ARCHIVED, workspace_id=old).total == 3
+
+
+def test_a_creation_racing_the_count_leaves_the_counts_to_the_next_listing(monkeypatch: pytest.MonkeyPatch):
+    old = older_workspace(3)
+    create(1, old)  # counts item: live 1, not complete
+    real_call = BaseClient._make_api_call
+    raced: list[Project] = []
+
+    def create_before_the_write(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        # Another request creates a project after the listing counted, before it writes.
+        if operation == "UpdateItem" and params["Key"]["sk"] == {"S": COUNTS_SK} and not raced:
+            raced.extend(create(1, old))
+        return real_call(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", create_before_the_write)
+    assert page(workspace_id=old).total == 4  # what it counted: the creation came after
+    assert raced and counts(old) == {"live": 2} and not complete(old)  # the write was refused
+    monkeypatch.setattr(BaseClient, "_make_api_call", real_call)
+    assert page(workspace_id=old).total == 5
+    assert counts(old) == {"live": 5, "archived": 0} and complete(old)
