@@ -33,7 +33,9 @@ with mock_aws():
     client.create_table(
         TableName="t",
         KeySchema=[{{"AttributeName": "pk", "KeyType": "HASH"}}, {{"AttributeName": "sk", "KeyType": "RANGE"}}],
-        AttributeDefinitions=[{{"AttributeName": "pk", "AttributeType": "S"}}, {{"AttributeName": "sk", "AttributeType": "S"}}],
+        AttributeDefinitions=[
+            {{"AttributeName": "pk", "AttributeType": "S"}}, {{"AttributeName": "sk", "AttributeType": "S"}}
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     from moto.core import DEFAULT_ACCOUNT_ID
