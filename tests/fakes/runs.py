@@ -6,7 +6,7 @@ is one "transaction" (the project, still at the revision read, moves to building
 runCount; a build slot of the workspace; the run), and so is finishing one (the run, while
 active and holding its slot, becomes terminal; the slot comes back; the project leaves
 `building` if it is still there). FakeEvents numbers each run's events 1, 2, 3... as the
-run item's `eventSeq` moves, so a reader resuming after an id never misses one.
+run's event counter moves, so a reader resuming after an id never misses one.
 """
 
 from __future__ import annotations
@@ -299,7 +299,7 @@ class FakeRuns(Hooks):
 
 
 class FakeEvents(Hooks):
-    """kiln.domain.runs.EventLog: per run, ids 1, 2, 3... with no gap, as the run's eventSeq moves."""
+    """kiln.domain.runs.EventLog: per run, ids 1, 2, 3... with no gap, as the run's event counter moves."""
 
     def __init__(self, runs: FakeRuns, clock: Clock = utc_now) -> None:
         super().__init__()

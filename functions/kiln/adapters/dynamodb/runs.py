@@ -3,13 +3,20 @@
     run          pk=WS#<ws>  sk=RUN#<projectId>#<runId>
     task         pk=WS#<ws>  sk=TASK#<runId>#<taskId>
     event        pk=WS#<ws>  sk=EVENT#<runId>#<sequence, 10 digits>
+    its counter  pk=WS#<ws>  sk=EVSEQ#<runId>    (attribute `eventSeq`, the last event's id)
     build slots  pk=WS#<ws>  sk=BUILDS          (attribute `active`)
 
 Creating a run is one transaction (project -> building, a build slot, the run item), and so is
 finishing one (run -> terminal, project -> built/failed/approved, the slot back), so the slot
 count can never drift from the runs that hold one. Events are appended by a transaction that
-moves the run's `eventSeq` from n to n+1 and puts event n+1: an event becomes visible only
+moves the run's event counter from n to n+1 and puts event n+1: an event becomes visible only
 after every earlier one, which is what lets readers resume after an id with no gap.
+
+The counter is an item of its own, not an attribute of the run: the run item holds the plan
+(about 4 KB per task), and DynamoDB bills a write, and a consistent read, by the whole item, so
+a counter on it made every append cost the plan's size twice and a build's appends grow with
+the square of its tasks. Runs created before the counter existed keep `eventSeq` on the run
+item; their first append starts the counter from it.
 """
 
 from __future__ import annotations
@@ -72,6 +79,10 @@ def event_sk(run_id: str, sequence: int) -> str:
     return f"EVENT#{run_id}#{sequence:010d}"
 
 
+def event_counter_sk(run_id: str) -> str:
+    return f"EVSEQ#{run_id}"
+
+
 BUILDS_SK = "BUILDS"
 
 
@@ -125,9 +136,9 @@ class RunStore:
             "sk": run_sk(run.projectId, run.id),
             "type": "run",
             **run.model_dump(mode="json", exclude={"tasksSummary"}),
-            "eventSeq": 0,
             "slotHeld": True,
         }
+        counter = {"pk": workspace_pk(workspace_id), "sk": event_counter_sk(run.id), "type": "event-counter"}
         project_changes = {"status": ProjectStatus.BUILDING, "runCount": run.runNumber, "updatedAt": run.createdAt}
         try:
             client("dynamodb").transact_write_items(
@@ -142,6 +153,13 @@ class RunStore:
                         "Put": {
                             "TableName": table(),
                             "Item": to_item(item),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": table(),
+                            "Item": to_item({**counter, "eventSeq": 0}),
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
@@ -453,16 +471,9 @@ class EventStore:
         task_id: str | None = None,
         payload: dict[str, Any] | None = None,
     ) -> Event:
-        key = to_item({"pk": workspace_pk(workspace_id), "sk": run_sk(project_id, run_id)})
+        counter_key = {"pk": workspace_pk(workspace_id), "sk": event_counter_sk(run_id)}
         for _ in range(_APPEND_ATTEMPTS):
-            current = (
-                client("dynamodb")
-                .get_item(TableName=table(), Key=key, ConsistentRead=True, ProjectionExpression="eventSeq")
-                .get("Item")
-            )
-            if current is None:
-                raise LookupError(f"run {run_id} does not exist")
-            sequence = int(from_item(current).get("eventSeq", 0)) + 1
+            counter_write, sequence = self._next(workspace_id, project_id, run_id, counter_key)
             event = Event(
                 id=sequence,
                 runId=run_id,
@@ -474,15 +485,7 @@ class EventStore:
             try:
                 client("dynamodb").transact_write_items(
                     TransactItems=[
-                        {
-                            "Update": {
-                                "TableName": table(),
-                                "Key": key,
-                                "UpdateExpression": "SET eventSeq = :next",
-                                "ConditionExpression": "eventSeq = :current",
-                                "ExpressionAttributeValues": to_item({":next": sequence, ":current": sequence - 1}),
-                            }
-                        },
+                        counter_write,
                         {
                             "Put": {
                                 "TableName": table(),
@@ -504,6 +507,44 @@ class EventStore:
                 if not transaction_cancelled(error):
                     raise
         raise RuntimeError(f"could not append an event to run {run_id}: too much contention")
+
+    @staticmethod
+    def _next(
+        workspace_id: str, project_id: str, run_id: str, counter_key: dict[str, str]
+    ) -> tuple[dict[str, Any], int]:
+        """The counter's move from the last id to the next (a write for the append's transaction),
+        and the next id. LookupError when the run does not exist."""
+        counter = get_item(counter_key["pk"], counter_key["sk"], consistent=True)
+        if counter is not None:
+            last = int(from_item(counter)["eventSeq"])
+            move = {
+                "Update": {
+                    "TableName": table(),
+                    "Key": to_item(counter_key),
+                    "UpdateExpression": "SET eventSeq = :next",
+                    "ConditionExpression": "eventSeq = :last",
+                    "ExpressionAttributeValues": to_item({":next": last + 1, ":last": last}),
+                }
+            }
+            return move, last + 1
+        # A run created before counters were items of their own (or no run at all).
+        run = client("dynamodb").get_item(
+            TableName=table(),
+            Key=to_item({"pk": counter_key["pk"], "sk": run_sk(project_id, run_id)}),
+            ConsistentRead=True,
+            ProjectionExpression="eventSeq",
+        )
+        if "Item" not in run:
+            raise LookupError(f"run {run_id} does not exist")
+        last = int(from_item(run["Item"]).get("eventSeq", 0))
+        start = {
+            "Put": {
+                "TableName": table(),
+                "Item": to_item({**counter_key, "type": "event-counter", "eventSeq": last + 1}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        return start, last + 1
 
     def list(
         self, workspace_id: str, run_id: str, *, after: int = 0, limit: int = 100, where: EventFilter = EVERY_EVENT

@@ -13,6 +13,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
 
 from kiln import services
@@ -43,7 +44,7 @@ from kiln.handlers import (
     tasks_list,
 )
 from tests.fakes import FakeWorkflow, two_tasks
-from tests.unit.conftest import parse, principal_context, proxy_event
+from tests.unit.conftest import TABLE, parse, principal_context, proxy_event
 from tests.unit.kiln.handlers.test_specs import approve, in_review
 
 pytestmark = pytest.mark.usefixtures("cloud")
@@ -208,6 +209,47 @@ def test_a_whole_run_succeeds_merges_main_and_records_every_step(build):
     assert project_status(project_id) == "built"
     status, body = call(files_get, "GET", "/files/{path+}", project_id, {"path": "b.txt"})
     assert status == 200 and body["data"]["content"] == "beta\n"
+
+
+def test_appending_events_leaves_the_run_item_alone(build):
+    # The run item holds the plan (kilobytes per task); DynamoDB bills a write by the whole
+    # item, so the events' counter is an item of its own and an append never rewrites the run.
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    dynamodb = boto3.client("dynamodb")
+    pk = {"S": f"WS#{WORKSPACE}"}
+    before = dynamodb.get_item(TableName=TABLE, Key={"pk": pk, "sk": {"S": f"RUN#{project_id}#{run_id}"}})["Item"]
+    for _ in range(3):
+        EventStore().append(WORKSPACE, project_id, run_id, EventType.FILE_CREATED, payload={})
+    after = dynamodb.get_item(TableName=TABLE, Key={"pk": pk, "sk": {"S": f"RUN#{project_id}#{run_id}"}})["Item"]
+    assert after == before and "eventSeq" not in after
+    counter = dynamodb.get_item(TableName=TABLE, Key={"pk": pk, "sk": {"S": f"EVSEQ#{run_id}"}})["Item"]
+    ids = [e["id"] for e in events(project_id, run_id)]
+    assert ids == list(range(1, len(ids) + 1)) and len(ids) >= 3
+    assert counter["eventSeq"] == {"N": str(len(ids))}
+
+
+def test_a_run_from_before_the_counter_item_goes_on_from_its_own_count(build):
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    EventStore().append(WORKSPACE, project_id, run_id, EventType.FILE_CREATED, payload={})
+    stored = len(events(project_id, run_id))
+    # As such a run was stored: the last id on the run item, no counter item.
+    dynamodb = boto3.client("dynamodb")
+    pk = {"S": f"WS#{WORKSPACE}"}
+    dynamodb.delete_item(TableName=TABLE, Key={"pk": pk, "sk": {"S": f"EVSEQ#{run_id}"}})
+    dynamodb.update_item(
+        TableName=TABLE,
+        Key={"pk": pk, "sk": {"S": f"RUN#{project_id}#{run_id}"}},
+        UpdateExpression="SET eventSeq = :last",
+        ExpressionAttributeValues={":last": {"N": str(stored)}},
+    )
+    store = EventStore()
+    appended = [store.append(WORKSPACE, project_id, run_id, EventType.FILE_CREATED, payload={}) for _ in range(2)]
+    assert [e.id for e in appended] == [stored + 1, stored + 2]
+    assert [e["id"] for e in events(project_id, run_id)] == list(range(1, stored + 3))
+    with pytest.raises(LookupError):
+        EventStore().append(WORKSPACE, project_id, "run_01m885m8rskqxxjknrtpgbxm1p", EventType.FILE_CREATED)
 
 
 def test_run_numbers_increase_per_project_and_runs_list_newest_first(build):
