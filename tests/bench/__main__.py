@@ -1,10 +1,13 @@
 """`make bench`: Kiln's handlers side by side with bare handlers doing the same AWS work.
 
     python -m tests.bench [--samples N] [--iterations N] [--quick]
-                          [--only cold,warm,calls,builds,archives,pages] [--no-bytecode] [--code DIR]
+                          [--only cold,warm,calls,builds,scale,concurrent,archives,pages,transactions]
+                          [--no-bytecode] [--code DIR]
 
 (a) cold start per handler, (b) warm per-request time, (c) AWS API calls and sequential round
-trips per request, (f) page mode at two workspace sizes, then a summary against the targets.
+trips per request, (d) builds: the example, by plan size (scale) and many at once across
+workspaces (concurrent), (f) page mode at two workspace sizes, (g) the local cloud's transactions
+against moto's, then a summary against the targets.
 A benchmark, not a test: nothing here fails on a timing.
 See docs/performance.md for what each figure means.
 """
@@ -22,7 +25,8 @@ from tests.bench.report import times
 
 COLD_TARGET = 1.2
 WARM_TARGET = 1.5
-PARTS = ("cold", "warm", "calls", "builds", "archives", "pages")
+PARTS = ("cold", "warm", "calls", "builds", "scale", "concurrent", "archives", "pages", "transactions")
+CONCURRENT_BUILDS = 50  # --quick: 10
 
 
 def _parts(value: str) -> tuple[str, ...]:
@@ -89,6 +93,18 @@ def main(argv: list[str] | None = None) -> int:
 
         text, build_result = builds.run(1 if args.quick else 2)
         print(text, flush=True)
+    scale_result = None
+    if "scale" in args.only:
+        from tests.bench import builds
+
+        text, scale_result = builds.scale(builds.QUICK_SCALE_TASKS if args.quick else builds.SCALE_TASKS)
+        print(text, flush=True)
+    concurrent_result = None
+    if "concurrent" in args.only:
+        from tests.bench import concurrent_builds
+
+        text, concurrent_result = concurrent_builds.run(10 if args.quick else CONCURRENT_BUILDS)
+        print(text, flush=True)
     if "archives" in args.only:
         from tests.bench import archives
 
@@ -99,7 +115,16 @@ def main(argv: list[str] | None = None) -> int:
 
         text, _ = pages.run(2_000 if args.quick else pages.LARGE)
         print(text, flush=True)
-    print(summary(cold_results, warm_results, args.no_bytecode, build_result, calls_results))
+    if "transactions" in args.only:
+        from tests.bench import transactions
+
+        text, _ = transactions.run()
+        print(text, flush=True)
+    print(
+        summary(
+            cold_results, warm_results, args.no_bytecode, build_result, calls_results, scale_result, concurrent_result
+        )
+    )
     print(f"(bench took {time.perf_counter() - started:.0f} s)")
     return 0
 
@@ -108,6 +133,10 @@ def _verdict(value: float, target: float) -> str:
     if value != value:
         return "not measured"
     return "meets target" if value <= target else f"MISSES target by {value / target - 1:.0%}"
+
+
+def _number(value: float, digits: int = 1) -> str:
+    return "-" if value != value else f"{value:.{digits}f}"
 
 
 def _round_trip_target(label: str) -> int | None:
@@ -121,7 +150,13 @@ def _round_trip_target(label: str) -> int | None:
 
 
 def summary(
-    cold_results: list, warm_results: list, no_bytecode: bool = False, build_result=None, calls_results=()
+    cold_results: list,
+    warm_results: list,
+    no_bytecode: bool = False,
+    build_result=None,
+    calls_results=(),
+    scale_result=None,
+    concurrent_result=None,
 ) -> str:
     lines = ["Summary", "======="]
     measured_calls = [r for r in calls_results if not r.failed and _round_trip_target(r.label) is not None]
@@ -134,7 +169,28 @@ def summary(
     if build_result is not None:
         lines.append(
             f"Build of the example project ({build_result.tasks} tasks): workflow / sequential in-process "
-            f"{times(build_result.ratio)} (orchestration overhead; no target)."
+            f"{times(build_result.ratio)} (orchestration overhead; no target)"
+            + (f" FAILED: {build_result.failed}" if build_result.failed else ".")
+        )
+    if scale_result is not None:
+        built = scale_result.measured()
+        sizes = " and ".join(f"{p.tasks}" for p in built) or "-"
+        ratios = ", ".join(f"{times(p.ratio)} at {p.tasks}" for p in built) or "-"
+        lines.append(
+            f"Build time per task at {sizes} tasks, largest / smallest (target: linear, 1.00x): workflow "
+            f"{times(scale_result.growth('workflow'))}, sequential {times(scale_result.growth('sequential'))}; "
+            f"workflow / sequential {ratios}."
+        )
+        for p in scale_result.points:
+            if p.failed:
+                lines.append(f"  {p.asked} tasks: FAILED: {p.failed}")
+    if concurrent_result is not None:
+        r = concurrent_result
+        lines.append(
+            f"{r.builds} concurrent builds across workspaces: {r.succeeded} succeeded, {len(r.failed)} FAILED, "
+            f"{_number(r.per_minute)} builds/minute; task p50/p99 {_number(r.percentile('task', 50), 2)}/"
+            f"{_number(r.percentile('task', 99), 2)} s, run p50/p99 {_number(r.percentile('run', 50))}/"
+            f"{_number(r.percentile('run', 99))} s (no target)."
         )
     if cold_results:
         how = ", without bytecode caches" if no_bytecode else ""

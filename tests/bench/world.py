@@ -3,7 +3,8 @@
 `provision()` creates Kiln's resources (table, bucket, cursor secret, usage plans, one state
 machine) in whatever AWS boto3 currently reaches (a moto server through AWS_ENDPOINT_URL, or
 moto's in-process mock), mints an API key and seeds projects. `SCENARIOS` holds one
-representative request per handler; the bare twin of each handler lives in tests/bench/bare/.
+representative request for each handler that has a hand-written bare twin in tests/bench/bare/;
+every other route of the table is seeded and given a generated twin by tests/bench/routes.py.
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ class World:
 
 def provision(archivable: int = 0) -> World:
     """Create Kiln's resources and data in the AWS boto3 reaches now; sets the KILN_* variables."""
+    from kiln.adapters.dynamodb.projects import initial_counts
     from kiln.adapters.schema import create_table_kwargs
     from kiln.bootstrap import provision_admin
     from kiln.ids import new_id
@@ -147,6 +149,10 @@ def provision(archivable: int = 0) -> World:
         project_id="",
         env=env,
     )
+    # Workspaces made as the service makes them: complete counts at zero (their projects then
+    # come through the service, which keeps the counts).
+    for workspace_id in (world.list_workspace, world.create_workspace, world.archive_workspace):
+        boto3.client("dynamodb").put_item(**initial_counts(workspace_id))
     world.project_id = _create_projects(world.list_workspace, LIST_SIZE, "Listed")[0]
     world.add_archivable(archivable)
     return world
@@ -154,8 +160,8 @@ def provision(archivable: int = 0) -> World:
 
 def new_workspace(projects: int, label: str = "Seeded") -> str:
     """A workspace holding `projects` projects: the items and the totals the service writes
-    (kiln.adapters.dynamodb.projects), written in batches. One by one through the service, each
-    creation would be a transaction, which moto serves by copying the whole table: quadratic."""
+    (kiln.adapters.dynamodb.projects), written in batches: one by one through the service, each
+    creation would be a transaction of its own, and the large workspaces hold 100,000."""
     from kiln.adapters.dynamodb.items import to_item, workspace_pk
     from kiln.adapters.dynamodb.projects import COUNTS_SK, ProjectStore
     from kiln.clock import iso, utc_now
@@ -179,7 +185,8 @@ def new_workspace(projects: int, label: str = "Seeded") -> str:
         )
         for i in range(projects)
     ]
-    items.append({"pk": workspace_pk(workspace_id), "sk": COUNTS_SK, "type": "projectCounts", "live": projects})
+    counts = {"pk": workspace_pk(workspace_id), "sk": COUNTS_SK, "type": "projectCounts"}
+    items.append({**counts, "live": projects, "archived": 0, "complete": True})
     for start in range(0, len(items), 25):
         batch = [{"PutRequest": {"Item": to_item(item)}} for item in items[start : start + 25]]
         dynamodb.batch_write_item(RequestItems={TABLE: batch})
@@ -254,7 +261,7 @@ def list_page_event(world: World) -> dict[str, Any]:
 
 
 def list_cursor_event(world: World, cursor: str | None = None, limit: int = 5) -> dict[str, Any]:
-    query = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
+    query: dict[str, str | list[str]] = {"limit": str(limit), **({"cursor": cursor} if cursor else {})}
     return proxy_event("GET", "/v1/projects", authorizer=_as(world.list_workspace), query=query)
 
 
@@ -280,6 +287,7 @@ class Scenario:
     event: Callable[[World], dict[str, Any]]
     status: int  # expected statusCode (the authorizer answers a policy: 200 stands for it)
     calls_aws: bool = True  # False: neither side makes an AWS call, so neither imports boto3
+    refusal: str = ""  # why `status` is not the route's success status (the bench cannot give what it needs)
 
     @property
     def module(self) -> str:
@@ -311,9 +319,12 @@ def status_of(result: Any) -> int:
     return 0
 
 
-def cold_scenarios() -> list[tuple[str, Scenario | None]]:
-    """Every handler of the route table, then the authorizer; None where no scenario exists yet."""
+def cold_scenarios() -> list[tuple[str, str, Scenario | None]]:
+    """Every route of the route table (by its name), then the authorizer: (name, label, the
+    hand-written scenario or None). Routes without one get a generated one (tests/bench/routes.py)."""
     from kiln.routes import ROUTES
 
-    handlers = list(dict.fromkeys(route.handler for route in ROUTES)) + ["authorizer"]
-    return [(name, SCENARIOS.get(name)) for name in handlers]
+    rows: list[tuple[str, str, Scenario | None]] = [
+        (route.name, f"{route.method} {route.path}", SCENARIOS.get(route.name)) for route in ROUTES
+    ]
+    return [*rows, ("authorizer", SCENARIOS["authorizer"].label, SCENARIOS["authorizer"])]

@@ -14,8 +14,16 @@ import pytest
 from kiln.domain.builds import MAX_TASKS
 from kiln.domain.generation import GenerationFailed
 from kiln.domain.generators.builtin import BuiltinGenerator
-from tests.bench.builds import BuildFailed, ScalePoint, ScaleResult, synthetic_documents
-from tests.bench.concurrent_builds import STEPS, Build, percentile, report, step_durations
+from tests.bench.builds import (
+    STEPS,
+    BuildFailed,
+    ScalePoint,
+    ScaleResult,
+    percentile,
+    step_durations,
+    synthetic_documents,
+)
+from tests.bench.concurrent_builds import Build, report
 
 
 @pytest.mark.parametrize("entities", [1, 18, MAX_TASKS - 2])
