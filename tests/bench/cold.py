@@ -131,12 +131,27 @@ def _layer_distributions() -> list[str]:
     return found
 
 
+def stage_as_shipped(into: Path, functions: Path = FUNCTIONS) -> Path:
+    """A copy of Kiln's code as the build ships it: with the OpenAPI document the build writes
+    (kiln.openapi.package), which GET /v1/openapi.json serves instead of generating it from the
+    source tree on its first request. Bytecode caches are copied along (their source times too)."""
+    from kiln import openapi
+
+    code = into / "task"
+    shutil.copytree(functions / "kiln", code / "kiln", ignore=shutil.ignore_patterns("*.egg-info"))
+    openapi.package(code)
+    return code
+
+
 def stage_without_bytecode(into: Path, functions: Path = FUNCTIONS) -> list[Path]:
     """Copies of Kiln's code and of the layer's packages without any bytecode; the PYTHONPATH to use."""
     from importlib.metadata import distribution
 
+    from kiln import openapi
+
     code, layer = into / "task", into / "opt-python"
     shutil.copytree(functions / "kiln", code / "kiln", ignore=_NO_BYTECODE)
+    openapi.package(code)
     layer.mkdir(parents=True)
     for name in _layer_distributions():
         dist = distribution(name)
@@ -224,7 +239,8 @@ def run(
     try:
         for source in BARE_DIR.glob("*.py"):
             shutil.copy(source, bare_dir / f"bare_{source.name}")
-        code_path = stage_without_bytecode(bare_dir / "staged", functions) if no_bytecode else [functions]
+        staged = bare_dir / "staged"
+        code_path = stage_without_bytecode(staged, functions) if no_bytecode else [stage_as_shipped(staged, functions)]
         endpoint = f"http://127.0.0.1:{port}"
         with environment({**AWS_ENV, "AWS_ENDPOINT_URL": endpoint}):
             world = provision(archivable=2 * (samples + 1))
