@@ -20,6 +20,7 @@ from kiln.adapters.dynamodb.items import (
     from_item,
     get_item,
     put_item,
+    put_new,
     query_cursor,
     query_page,
     table,
@@ -184,13 +185,7 @@ class AccessStore:
             ":ttl": _epoch(grace_until) + SUPERSEDED_RETENTION_SECONDS,
         }
         transaction: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": table(),
-                    "Item": to_item(key_item(new)),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
+            put_new(key_item(new)),
             {
                 "Update": {
                     "TableName": table(),
@@ -315,13 +310,7 @@ class AccessStore:
         # with nothing to count later (kiln.adapters.dynamodb.projects).
         client("dynamodb").transact_write_items(
             TransactItems=[
-                {
-                    "Put": {
-                        "TableName": table(),
-                        "Item": to_item(item),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
+                put_new(item),
                 {"Put": initial_counts(workspace.id)},
             ]
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiln.adapters import s3
 from kiln.adapters.aws import client
-from kiln.adapters.dynamodb.items import table, to_item, workspace_pk
+from kiln.adapters.dynamodb.items import put_new, workspace_pk
 from kiln.adapters.dynamodb.projects import ProjectStore, counts_update
 from kiln.adapters.dynamodb.refs import ref_sk
 from kiln.adapters.dynamodb.specs import SpecStore
@@ -53,17 +53,7 @@ class ProjectCatalog:
                 }
             )
             client("dynamodb").transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": table(),
-                            "Item": to_item(item),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    }
-                    for item in items
-                ]
-                + [{"Update": counts_update(workspace_id, live=1)}]
+                TransactItems=[put_new(item) for item in items] + [{"Update": counts_update(workspace_id, live=1)}]
             )
         except Exception:
             for key in offloaded:

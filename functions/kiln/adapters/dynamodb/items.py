@@ -51,6 +51,11 @@ def put_item(values: dict[str, Any], only_if_new: bool = False) -> None:
 # --- keys -------------------------------------------------------------------------------
 
 
+def put_new(values: dict[str, Any]) -> dict[str, Any]:
+    """A transaction's Put of an item that must not exist yet (its key taken: the transaction fails)."""
+    return {"Put": {"TableName": table(), "Item": to_item(values), "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
 def workspace_pk(workspace_id: str) -> str:
     return f"WS#{workspace_id}"
 

@@ -31,6 +31,7 @@ from kiln.adapters.dynamodb.items import (
     from_item,
     get_item,
     put_item,
+    put_new,
     query_cursor,
     query_items,
     query_page,
@@ -209,13 +210,7 @@ class OAuthStore:
         fields = _client_fields(oauth_client)
         client("dynamodb").transact_write_items(
             TransactItems=[
-                {
-                    "Put": {
-                        "TableName": table(),
-                        "Item": to_item({"pk": client_pk(oauth_client.id), "sk": "CLIENT", **fields}),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
+                put_new({"pk": client_pk(oauth_client.id), "sk": "CLIENT", **fields}),
                 {
                     "Put": {
                         "TableName": table(),
@@ -308,13 +303,7 @@ class OAuthStore:
                             "ExpressionAttributeValues": to_item({":at": grant.created_at}),
                         }
                     },
-                    {
-                        "Put": {
-                            "TableName": table(),
-                            "Item": to_item(_grant_item(grant)),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
+                    put_new(_grant_item(grant)),
                     {
                         "Put": {
                             "TableName": table(),
@@ -329,13 +318,7 @@ class OAuthStore:
                             ),
                         }
                     },
-                    {
-                        "Put": {
-                            "TableName": table(),
-                            "Item": to_item(_refresh_item(refresh)),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
+                    put_new(_refresh_item(refresh)),
                 ]
             )
         except ClientError as error:
@@ -402,13 +385,7 @@ class OAuthStore:
                             ),
                         }
                     },
-                    {
-                        "Put": {
-                            "TableName": table(),
-                            "Item": to_item(_refresh_item(successor)),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
+                    put_new(_refresh_item(successor)),
                     {
                         "ConditionCheck": {
                             "TableName": table(),

@@ -20,6 +20,7 @@ from kiln.adapters.aws import client
 from kiln.adapters.dynamodb.items import (
     from_item,
     get_item,
+    put_new,
     query_cursor,
     query_page,
     table,
@@ -111,20 +112,8 @@ class PeopleStore:
         try:
             client("dynamodb").transact_write_items(
                 TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": table(),
-                            "Item": to_item(email_item(person)),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": table(),
-                            "Item": to_item(person_item(person)),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
+                    put_new(email_item(person)),
+                    put_new(person_item(person)),
                 ]
             )
         except ClientError as error:
@@ -152,13 +141,7 @@ class PeopleStore:
                         "ExpressionAttributeValues": to_item({":id": current.id}),
                     }
                 },
-                {
-                    "Put": {
-                        "TableName": table(),
-                        "Item": to_item(email_item(updated)),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
+                put_new(email_item(updated)),
             ]
         try:
             client("dynamodb").transact_write_items(TransactItems=writes)

@@ -23,6 +23,7 @@ from kiln.adapters.dynamodb.items import (
     from_item,
     get_item,
     numbers,
+    put_new,
     query_items,
     table,
     to_item,
@@ -73,13 +74,7 @@ class DeploymentItems:
                             "ExpressionAttributeValues": to_item({":one": 1, ":limit": limit}),
                         }
                     },
-                    {
-                        "Put": {
-                            "TableName": table(),
-                            "Item": to_item(item),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
+                    put_new(item),
                 ]
             )
         except ClientError as error:

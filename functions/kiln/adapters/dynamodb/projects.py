@@ -15,6 +15,7 @@ from kiln.adapters.dynamodb.items import (
     get_item,
     project_sk,
     project_status_partition,
+    put_new,
     query_items,
     table,
     to_item,
@@ -186,13 +187,7 @@ class ProjectStore:
         # One round trip, as the plain PutItem it replaces: the project and its count at once.
         client("dynamodb").transact_write_items(
             TransactItems=[
-                {
-                    "Put": {
-                        "TableName": table(),
-                        "Item": to_item(self.item(workspace_id, project)),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
+                put_new(self.item(workspace_id, project)),
                 {"Update": counts_update(workspace_id, **{_LIVE: 1})},
             ]
         )

@@ -34,6 +34,7 @@ from kiln.adapters.dynamodb.items import (
     get_item,
     numbers,
     project_sk,
+    put_new,
     table,
     to_item,
     transaction_cancelled,
@@ -149,20 +150,8 @@ class RunStore:
                         )
                     },
                     {"Update": slot},
-                    {
-                        "Put": {
-                            "TableName": table(),
-                            "Item": to_item(item),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": table(),
-                            "Item": to_item({**counter, "eventSeq": 0}),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
+                    put_new(item),
+                    put_new({**counter, "eventSeq": 0}),
                     # What GET /v2/operations/{callbackId} finds for a run's callbackId.
                     {
                         "Put": {
@@ -537,13 +526,7 @@ class EventStore:
         if "Item" not in run:
             raise LookupError(f"run {run_id} does not exist")
         last = int(from_item(run["Item"]).get("eventSeq", 0))
-        start = {
-            "Put": {
-                "TableName": table(),
-                "Item": to_item({**counter_key, "type": "event-counter", "eventSeq": last + 1}),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
+        start = put_new({**counter_key, "type": "event-counter", "eventSeq": last + 1})
         return start, last + 1
 
     def list(

@@ -23,6 +23,7 @@ from kiln.adapters.dynamodb.items import (
     from_item,
     get_item,
     project_sk,
+    put_new,
     spec_prefix,
     spec_sk,
     table,
@@ -106,13 +107,7 @@ class SpecStore:
         try:
             client("dynamodb").transact_write_items(
                 TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": table(),
-                            "Item": to_item(item),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
+                    put_new(item),
                     {"Update": update_request(workspace_id, project_id, changes, revision=state.revision)},
                 ]
             )
