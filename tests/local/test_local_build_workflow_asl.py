@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 
-import boto3
 import pytest
 
 from kiln.routes import WORKFLOWS
-from local.aws import AwsEmulator, LocalFunction
-from local.constants import function_name
-from local.provision import state_machine_definition
+from tests.local.state_machines import emulator, finished, interpreting_state_machines, state_machine
 
 HERE = __name__
 BUILD = next(w for w in WORKFLOWS if w.name == "build")
@@ -119,34 +115,13 @@ STAND_INS = {
 
 @pytest.fixture(scope="module")
 def build_machine():
-    from moto.core.config import default_user_config
-
-    saved = dict(default_user_config["stepfunctions"])
-    functions = {}
-    for placeholder, worker in BUILD.functions.items():
-        name = function_name(worker)
-        functions[name] = LocalFunction(name, f"{HERE}.{STAND_INS[placeholder]}")
-    aws = AwsEmulator(functions=functions)
-    aws.start()
-    patch = pytest.MonkeyPatch()
-    patch.setenv("MOTO_PORT", str(aws.port))
-    sfn = boto3.client(
-        "stepfunctions",
-        endpoint_url=aws.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    machine = sfn.create_state_machine(
-        name="build",
-        definition=state_machine_definition(BUILD.asl_file, BUILD.functions),
-        roleArn="arn:aws:iam::123456789012:role/build",
-    )["stateMachineArn"]
-    yield sfn, machine
-    patch.undo()
-    aws.stop()
-    default_user_config["stepfunctions"].clear()
-    default_user_config["stepfunctions"].update(saved)
+    with interpreting_state_machines():
+        aws = emulator(BUILD, {placeholder: f"{HERE}.{stand_in}" for placeholder, stand_in in STAND_INS.items()})
+        patch = pytest.MonkeyPatch()
+        patch.setenv("MOTO_PORT", str(aws.port))
+        yield state_machine(aws, BUILD)
+        patch.undo()
+        aws.stop()
 
 
 def run_build(build_machine, behaviour: dict | None = None, concurrency: int = 2) -> tuple[dict, list]:
@@ -155,13 +130,7 @@ def run_build(build_machine, behaviour: dict | None = None, concurrency: int = 2
     _behaviour[run_id] = behaviour or {}
     payload = {"workspaceId": "ws_x", "projectId": "proj_x", "runId": run_id, "taskConcurrency": concurrency}
     execution = sfn.start_execution(stateMachineArn=machine, name=run_id, input=json.dumps(payload))["executionArn"]
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        described = sfn.describe_execution(executionArn=execution)
-        if described["status"] != "RUNNING":
-            return described, _calls.get(run_id, [])
-        time.sleep(0.05)
-    raise AssertionError("the execution did not finish in 60 s")
+    return finished(sfn, execution, 60), _calls.get(run_id, [])
 
 
 def steps(calls: list) -> list[str]:

@@ -11,20 +11,17 @@ execution (what DELETE starts).
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 
 from kiln.clock import iso
 from kiln.domain.previews import PreviewFailed, PreviewNotReady
 from kiln.routes import WORKFLOWS
-from local.aws import AwsEmulator, LocalFunction
-from local.constants import function_name
-from local.provision import state_machine_definition
+from local.aws import AwsEmulator
+from tests.local.state_machines import emulator, finished, interpreting_state_machines, state_machine
 
 HERE = __name__
 PREVIEW = next(w for w in WORKFLOWS if w.name == "preview")
@@ -56,47 +53,21 @@ def teardown(event, context):
 @pytest.fixture
 def run_preview(monkeypatch):
     """Runs the preview workflow with its wait step replaced by a function of this module."""
-    from moto.core.config import default_user_config
-
     emulators: list[AwsEmulator] = []
-    saved = dict(default_user_config["stepfunctions"])
 
     def run(wait: str, payload: dict) -> dict:
         handlers = {"CreateFunctionArn": "create", "WaitFunctionArn": wait, "TeardownFunctionArn": "teardown"}
-        functions = {
-            function_name(worker): LocalFunction(function_name(worker), f"{HERE}.{handlers[placeholder]}")
-            for placeholder, worker in PREVIEW.functions.items()
-        }
-        aws = AwsEmulator(functions=functions)
+        aws = emulator(PREVIEW, {placeholder: f"{HERE}.{handler}" for placeholder, handler in handlers.items()})
         emulators.append(aws)
-        aws.start()
         monkeypatch.setenv("MOTO_PORT", str(aws.port))
-        sfn = boto3.client(
-            "stepfunctions",
-            endpoint_url=aws.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        machine = sfn.create_state_machine(
-            name=f"preview-{uuid.uuid4().hex[:8]}",
-            definition=state_machine_definition(PREVIEW.asl_file, PREVIEW.functions),
-            roleArn="arn:aws:iam::123456789012:role/preview",
-        )["stateMachineArn"]
+        sfn, machine = state_machine(aws, PREVIEW)
         execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps(payload))["executionArn"]
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            described = sfn.describe_execution(executionArn=execution)
-            if described["status"] != "RUNNING":
-                return described
-            time.sleep(0.05)
-        raise AssertionError("the execution did not finish in 30 s")
+        return finished(sfn, execution, 30)
 
-    yield run
-    for aws in emulators:
-        aws.stop()
-    default_user_config["stepfunctions"].clear()
-    default_user_config["stepfunctions"].update(saved)
+    with interpreting_state_machines():
+        yield run
+        for aws in emulators:
+            aws.stop()
 
 
 def _payload(action: str = "deploy", expires_in: float = 1.0) -> dict:

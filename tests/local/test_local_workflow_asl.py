@@ -8,16 +8,14 @@ fail in each way the definition must handle.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
-import boto3
 import pytest
 
 from kiln.routes import WORKFLOWS
-from local.aws import AwsEmulator, LocalFunction
-from local.constants import function_name
+from local.aws import AwsEmulator
 from local.provision import state_machine_definition
+from tests.local.state_machines import emulator, finished, interpreting_state_machines, state_machine
 
 HERE = __name__
 SELFCHECK = next(w for w in WORKFLOWS if w.name == "selfcheck")
@@ -56,43 +54,20 @@ def hiccups_once(event, context):
 @pytest.fixture
 def run_selfcheck(monkeypatch):
     """Runs the selfcheck workflow with its worker replaced by a function of this module."""
-    from moto.core.config import default_user_config
-
     emulators: list[AwsEmulator] = []
-    saved = dict(default_user_config["stepfunctions"])
 
     def run(worker: str, payload: dict | None = None) -> dict:
-        name = function_name(SELFCHECK.functions["SelfCheckFunctionArn"])
-        aws = AwsEmulator(functions={name: LocalFunction(name, f"{HERE}.{worker}")})
+        aws = emulator(SELFCHECK, {"SelfCheckFunctionArn": f"{HERE}.{worker}"})
         emulators.append(aws)
-        aws.start()
         monkeypatch.setenv("MOTO_PORT", str(aws.port))  # where moto's interpreter calls Lambda
-        sfn = boto3.client(
-            "stepfunctions",
-            endpoint_url=aws.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        machine = sfn.create_state_machine(
-            name=f"selfcheck-{uuid.uuid4().hex[:8]}",
-            definition=state_machine_definition(SELFCHECK.asl_file, SELFCHECK.functions),
-            roleArn="arn:aws:iam::123456789012:role/selfcheck",
-        )["stateMachineArn"]
+        sfn, machine = state_machine(aws, SELFCHECK)
         execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps(payload or {}))["executionArn"]
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            described = sfn.describe_execution(executionArn=execution)
-            if described["status"] != "RUNNING":
-                return described
-            time.sleep(0.05)
-        raise AssertionError("the execution did not finish in 20 s")
+        return finished(sfn, execution, 20)
 
-    yield run
-    for aws in emulators:
-        aws.stop()
-    default_user_config["stepfunctions"].clear()
-    default_user_config["stepfunctions"].update(saved)
+    with interpreting_state_machines():
+        yield run
+        for aws in emulators:
+            aws.stop()
 
 
 def test_every_placeholder_is_replaced_by_a_local_lambda_arn():

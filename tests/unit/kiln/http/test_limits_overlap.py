@@ -132,7 +132,8 @@ def test_a_refused_read_answers_429_whatever_its_handler_answered(store: Store):
     assert counter(f"RATE#{KEY}", "read", "cur") == 0 and counter(*DAY, "n") == 1000
 
 
-def test_a_refused_window_gives_back_the_day_it_took_meanwhile(store: Store):
+def fill_write_window() -> None:
+    """The key's write window of this minute already at the test tier's limit."""
     boto3.client("dynamodb").put_item(
         TableName=TABLE,
         Item={
@@ -143,6 +144,10 @@ def test_a_refused_window_gives_back_the_day_it_took_meanwhile(store: Store):
             "prev": {"N": "0"},
         },
     )
+
+
+def test_a_refused_window_gives_back_the_day_it_took_meanwhile(store: Store):
+    fill_write_window()
     seed_day(5)
     calls: list[bool] = []
     response = post(lambda request: calls.append(True) or ok({}, 201))
@@ -257,16 +262,7 @@ def test_a_delete_over_its_limit_writes_nothing(store: Store, over: str):
     if over == "day":
         seed_day(1000)
     else:
-        boto3.client("dynamodb").put_item(
-            TableName=TABLE,
-            Item={
-                "pk": {"S": f"RATE#{KEY}"},
-                "sk": {"S": "write"},
-                "win": {"N": str(int(NOON))},
-                "cur": {"N": "20"},
-                "prev": {"N": "0"},
-            },
-        )
+        fill_write_window()
     with aws_calls() as calls:
         response = delete(project)
     status, body = parse(response)
