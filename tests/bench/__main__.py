@@ -55,6 +55,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="cold starts of the `kiln` package in DIR (e.g. a copy with a change), not functions/",
     )
+    parser.add_argument(
+        "--routes",
+        type=lambda value: frozenset(filter(None, value.split(","))),
+        default=None,
+        metavar="NAMES",
+        help="cold starts of these routes only (comma-separated route names, e.g. projects_get,authorizer)",
+    )
     args = parser.parse_args(argv)
     samples = args.samples or (3 if args.quick else 5)
     iterations = args.iterations or (500 if args.quick else 2000)
@@ -74,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench import cold
 
         text, cold_results = cold.run(
-            samples, no_bytecode=args.no_bytecode, functions=(args.code or cold.FUNCTIONS).resolve()
+            samples,
+            no_bytecode=args.no_bytecode,
+            functions=(args.code or cold.FUNCTIONS).resolve(),
+            only_routes=args.routes,
         )
         print(text, flush=True)
     if "warm" in args.only:

@@ -218,9 +218,14 @@ def _sample(scenario: Scenario, world: World, env: dict[str, str], bare: bool) -
 
 
 def run(
-    samples: int, progress: bool = True, no_bytecode: bool = False, functions: Path = FUNCTIONS
+    samples: int,
+    progress: bool = True,
+    no_bytecode: bool = False,
+    functions: Path = FUNCTIONS,
+    only_routes: frozenset[str] | None = None,
 ) -> tuple[str, list[ColdResult]]:
-    """`functions`: the directory holding the `kiln` package to measure (a copy with a change to try)."""
+    """`functions`: the directory holding the `kiln` package to measure (a copy with a change to try);
+    `only_routes`: the route names to measure (None: every route and the authorizer)."""
     from moto.server import ThreadedMotoServer
 
     from local import atomic
@@ -232,6 +237,11 @@ def run(
     # run on threads, and moto's own TransactWriteItems is not safe against a concurrent write.
     atomic.install()
     rows = cold_scenarios()
+    if only_routes is not None:
+        unknown = only_routes - {name for name, _, _ in rows}
+        if unknown:
+            raise SystemExit(f"--routes: no route named {', '.join(sorted(unknown))}")
+        rows = [row for row in rows if row[0] in only_routes]
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
