@@ -20,7 +20,14 @@ from kiln.routes import GRANTS
 _TABLE_READ = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
 # TransactWriteItems is authorized per item through these actions (ConditionCheckItem for the
 # condition-only items of a transaction); there is no separate IAM action for transactions.
-_TABLE_WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+# BatchWriteItem (a plan's task items) writes no more than PutItem and DeleteItem already may.
+_TABLE_WRITE = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:BatchWriteItem",
+)
 
 OBJECTS_REASON = (
     "S3 object actions are authorized per object key: the statement is limited to the objects of "

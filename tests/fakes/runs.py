@@ -16,7 +16,7 @@ import copy
 from typing import Any
 
 from kiln.clock import Clock, iso, utc_now
-from kiln.domain.builds import Event, EventType, TaskPlan, TaskStatus
+from kiln.domain.builds import Event, EventType, TaskStatus
 from kiln.domain.projects import ProjectStatus
 from kiln.domain.runs import (
     ACTIVE,
@@ -32,6 +32,7 @@ from kiln.domain.runs import (
     RunStatus,
     SpecSnapshot,
     Task,
+    stored_plan,
     task_summaries,
 )
 from tests.fakes._hooks import Hooks
@@ -128,12 +129,13 @@ class FakeRuns(Hooks):
         snapshot = self.snapshot(workspace_id, project_id, run.specVersion)
         if snapshot is None:
             raise RuntimeError(f"spec version {run.specVersion} of run {run_id} is missing")
-        plan = TaskPlan.model_validate(raw["tasksJson"]) if raw.get("tasksJson") else None
+        tasks = self.tasks(workspace_id, run_id)
+        plan = stored_plan(raw, tasks)
         return RunDetail(
             **run.model_dump(),
             specSnapshot=snapshot,
             tasksJson=plan,
-            tasks=task_summaries(self.tasks(workspace_id, run_id), plan),
+            tasks=task_summaries(tasks, plan),
             verificationResult=raw.get("verificationResult"),
         )
 
@@ -211,8 +213,8 @@ class FakeRuns(Hooks):
 
     def put_tasks(self, workspace_id: str, tasks: builtins.list[Task]) -> None:
         self._hook("put_tasks")
-        for task in tasks:  # a retried decompose overwrites the same ids
-            self.task_items[(workspace_id, task.runId, task.id)] = task.model_dump(mode="json")
+        for index, task in enumerate(tasks):  # a retried decompose overwrites the same ids
+            self.task_items[(workspace_id, task.runId, task.id)] = {**task.model_dump(mode="json"), "planIndex": index}
 
     def update_task(
         self,
@@ -258,9 +260,13 @@ class FakeRuns(Hooks):
 
     def tasks(self, workspace_id: str, run_id: str) -> builtins.list[Task]:
         self._hook("tasks")
-        return [
-            _task_from(item) for (w, r, _), item in sorted(self.task_items.items()) if (w, r) == (workspace_id, run_id)
-        ]
+        mine = [item for (w, r, _), item in sorted(self.task_items.items()) if (w, r) == (workspace_id, run_id)]
+        return [_task_from(item) for item in sorted(mine, key=lambda item: int(item.get("planIndex", -1)))]
+
+    def tasks_named(self, workspace_id: str, run_id: str, task_ids: builtins.list[str]) -> builtins.list[Task]:
+        self._hook("tasks_named")
+        found = [self.task_items.get((workspace_id, run_id, task_id)) for task_id in task_ids]
+        return [_task_from(item) for item in found if item is not None]
 
     def task(self, workspace_id: str, run_id: str, task_id: str) -> Task | None:
         self._hook("task")

@@ -48,7 +48,7 @@ from kiln.domain.repository import (
     Repository,
     normalize_path,
 )
-from kiln.domain.runs import ACTIVE, EventFilter, EventLog, RunStatus, SpecSnapshot, Task
+from kiln.domain.runs import ACTIVE, EventFilter, EventLog, RunStatus, SpecSnapshot, Task, stored_plan
 from kiln.domain.verification import SandboxUnavailable
 
 MAIN = "main"
@@ -117,7 +117,13 @@ class BuildLedger(Protocol):
 
     def count_task(self, workspace_id: str, project_id: str, run_id: str, counter: str) -> None: ...
 
-    def tasks(self, workspace_id: str, run_id: str) -> list[Task]: ...
+    def tasks(self, workspace_id: str, run_id: str) -> list[Task]:
+        """Every task of the run, in plan order."""
+        ...
+
+    def tasks_named(self, workspace_id: str, run_id: str, task_ids: list[str]) -> list[Task]:
+        """These tasks of the run, in the order asked (ids the run does not have are left out)."""
+        ...
 
     def task(self, workspace_id: str, run_id: str, task_id: str) -> Task | None: ...
 
@@ -181,8 +187,9 @@ class BuildSteps:
     def decompose(self, ref: RunRef) -> dict[str, Any]:
         run = self._active(ref)
         self._move(ref, RunStatus.DECOMPOSING, (RunStatus.QUEUED, RunStatus.DECOMPOSING))
-        if run.get("tasksJson"):  # a retried invocation: the plan is stored already
-            plan = TaskPlan.model_validate(run["tasksJson"])
+        stored = self._stored_plan(ref, run)
+        if stored is not None:  # a retried invocation: the plan is stored already
+            plan = stored[0]
         else:
             documents = self._documents(ref, run)
             try:
@@ -203,7 +210,7 @@ class BuildSteps:
                 ref,
                 RunStatus.DECOMPOSING,
                 (RunStatus.DECOMPOSING,),
-                tasksJson=plan.model_dump(mode="json"),
+                mergeOrder=plan.mergeOrder,
                 tasksTotal=len(plan.tasks),
                 maxRepairAttempts=allowed,
                 updatedAt=now,
@@ -215,10 +222,11 @@ class BuildSteps:
 
     def execute_task(self, ref: RunRef, task_id: str) -> dict[str, Any]:
         run = self._active(ref)
-        plan = TaskPlan.model_validate(run["tasksJson"])
-        task = plan.task(task_id)
         stored = self._ledger.task(ref.workspace_id, ref.run_id, task_id)
-        if stored is not None and stored.status is TaskStatus.SUCCEEDED and stored.result:
+        if stored is None:
+            raise TaskFailed(f"{task_id} is not a task of run {ref.run_id}")
+        task = stored.definition
+        if stored.status is TaskStatus.SUCCEEDED and stored.result:
             return stored.result.model_dump(mode="json")  # a duplicate invocation after success
         self._ledger.update_task(
             ref.workspace_id,
@@ -228,7 +236,7 @@ class BuildSteps:
             increment_attempts=True,
         )
         self._active(ref)  # cancelled since the first check: the task is not left running
-        attempt = (stored.attempts if stored else 0) + 1
+        attempt = stored.attempts + 1
         self._events.append(
             ref.workspace_id,
             ref.project_id,
@@ -238,7 +246,7 @@ class BuildSteps:
             payload={"branchName": task.branch, "attempt": attempt},
         )
         repository = self._repository(ref.workspace_id, ref.project_id)
-        base = self._task_base(repository, plan, task)
+        base = self._task_base(ref, repository, task)
         documents = self._documents(ref, run)
         context = self._texts(repository, base)
         implementation = self._call(
@@ -286,17 +294,22 @@ class BuildSteps:
             )
         return result.model_dump(mode="json")
 
-    def _task_base(self, repository: Repository, plan: TaskPlan, task: TaskDefinition) -> str:
+    def _task_base(self, ref: RunRef, repository: Repository, task: TaskDefinition) -> str:
         """Where a task's branch starts: main (or an empty root commit on a first build) with
         the branches of every dependency merged in."""
         main = repository.branches().get(MAIN)
         base = main or repository.root_commit("Empty repository", AUTHOR).id
         if not task.dependencies:
             return base
+        # Only the dependencies' items are read (a task of a 200-task plan does not read 200).
+        dependencies = self._ledger.tasks_named(ref.workspace_id, ref.run_id, task.dependencies)
+        if len(dependencies) != len(task.dependencies):
+            missing = set(task.dependencies) - {dependency.id for dependency in dependencies}
+            raise TaskFailed(f"{task.id} depends on {', '.join(sorted(missing))}, not tasks of this run")
         scratch = f"kiln/base/{task.id}"
         repository.point(scratch, base)
-        for dependency in task.dependencies:
-            branch = plan.task(dependency).branch
+        for dependency_task in dependencies:
+            branch = dependency_task.branchName
             try:
                 repository.merge(scratch, branch, f"Merge {branch} into the base of {task.id}", AUTHOR)
             except MergeConflict as conflict:
@@ -346,9 +359,9 @@ class BuildSteps:
     def verify(self, ref: RunRef) -> dict[str, Any]:
         run = self._active(ref)
         self._move(ref, RunStatus.VERIFYING, (RunStatus.EXECUTING, RunStatus.VERIFYING))
-        plan = TaskPlan.model_validate(run["tasksJson"])
+        plan, tasks = self._plan(ref, run)
         repository = self._repository(ref.workspace_id, ref.project_id)
-        files = self._merged_files(ref, repository, plan)
+        files = self._merged_files(repository, plan, tasks)
         try:
             result = self._verifier(files, plan)
         except SandboxUnavailable as error:  # throttled or not ready: the step is retried with backoff
@@ -363,7 +376,7 @@ class BuildSteps:
         }
         if not result.passed:
             if repaired < allowed:  # else the attempts are spent (or the generator cannot repair)
-                verdict["tasks"] = list(repairs.blame(result, plan, self._owners(ref, plan)))
+                verdict["tasks"] = list(repairs.blame(result, plan, _owners(plan, tasks)))
             if verdict["tasks"]:
                 verdict["attempt"] = repaired + 1
                 payload["repair"] = {"attempt": repaired + 1, "maxAttempts": allowed, "taskIds": verdict["tasks"]}
@@ -377,10 +390,6 @@ class BuildSteps:
         # passed: merge; otherwise the workflow repairs `tasks` (attempt `attempt`) and verifies again.
         return verdict
 
-    def _owners(self, ref: RunRef, plan: TaskPlan) -> dict[str, str]:
-        results = {task.id: task.result for task in self._ledger.tasks(ref.workspace_id, ref.run_id) if task.result}
-        return repairs.owners(plan, results)
-
     # --- repair one task ------------------------------------------------------------------
 
     def repair_task(self, ref: RunRef, task_id: str, attempt: int, max_attempts: int) -> dict[str, Any]:
@@ -389,11 +398,11 @@ class BuildSteps:
         verification reads it. An unusable answer is a failed attempt (TASK_REPAIR_FAILED), not a
         failed run: the next verification decides."""
         run = self._active(ref)
-        plan = TaskPlan.model_validate(run["tasksJson"])
-        task = plan.task(task_id)
-        stored = self._ledger.task(ref.workspace_id, ref.run_id, task_id)
+        plan, tasks = self._plan(ref, run)
+        stored = tasks.get(task_id)
         if stored is None or stored.result is None or stored.result.commitSha is None:
             raise TaskFailed(f"{task_id} has no result to repair")
+        task = stored.definition
         if stored.repairs >= attempt:  # a duplicate invocation: this attempt is recorded already
             return {"taskId": task_id, "attempt": attempt, "repaired": None}
         if int(run.get("repairAttempts") or 0) < attempt:
@@ -401,7 +410,7 @@ class BuildSteps:
             # the same number, so a retried or concurrent invocation cannot count twice.
             self._move(ref, RunStatus.VERIFYING, (RunStatus.VERIFYING,), repairAttempts=attempt)
         verification = VerificationResult.model_validate(run["verificationResult"])
-        failures = repairs.blame(verification, plan, self._owners(ref, plan)).get(task_id, [])
+        failures = repairs.blame(verification, plan, _owners(plan, tasks)).get(task_id, [])
         failures += self._rejected_before(ref, task_id, attempt)
         self._events.append(
             ref.workspace_id,
@@ -421,7 +430,7 @@ class BuildSteps:
                 ref, task_id, attempt, "nothing_to_repair", "verification found nothing wrong with this task's files"
             )
         repository = self._repository(ref.workspace_id, ref.project_id)
-        tree = self._merged_files(ref, repository, plan)
+        tree = self._merged_files(repository, plan, tasks)
         request = RepairRequest(
             task=task, documents=self._documents(ref, run), files=_decoded(tree), failures=failures, attempt=attempt
         )
@@ -522,12 +531,13 @@ class BuildSteps:
             if event.payload.get("attempt") == attempt - 1
         ]
 
-    def _merged_files(self, ref: RunRef, repository: Repository, plan: TaskPlan) -> dict[str, bytes]:
+    @staticmethod
+    def _merged_files(repository: Repository, plan: TaskPlan, tasks: dict[str, Task]) -> dict[str, bytes]:
         """The tree main would have after the merge: main plus each task's changes in mergeOrder."""
         main = repository.branches().get(MAIN)
         tree = {path: repository.read_file(main, path) for path in repository.files(main)} if main else {}
         for task_id in plan.mergeOrder:
-            stored = self._ledger.task(ref.workspace_id, ref.run_id, task_id)
+            stored = tasks.get(task_id)
             if stored is None or stored.result is None or stored.result.commitSha is None:
                 raise VerificationFailed(f"{task_id} has no result to verify")
             for path in [*stored.result.filesCreated, *stored.result.filesModified]:
@@ -537,10 +547,10 @@ class BuildSteps:
     def merge(self, ref: RunRef) -> dict[str, Any]:
         run = self._active(ref)
         self._move(ref, RunStatus.MERGING, (RunStatus.VERIFYING, RunStatus.MERGING))
-        plan = TaskPlan.model_validate(run["tasksJson"])
+        plan, tasks = self._plan(ref, run)
         repository = self._repository(ref.workspace_id, ref.project_id)
         for task_id in plan.mergeOrder:
-            branch = plan.task(task_id).branch
+            branch = tasks[task_id].branchName
             try:
                 repository.merge(MAIN, branch, f"Merge {branch} (run {run.get('runNumber')})", AUTHOR)
             except MergeConflict as conflict:
@@ -616,6 +626,21 @@ class BuildSteps:
             raise RunAlreadyFinished(f"run {ref.run_id} is {run['status']}")
         return run
 
+    def _stored_plan(self, ref: RunRef, run: dict[str, Any]) -> tuple[TaskPlan, dict[str, Task]] | None:
+        """The run's plan and its tasks by id, once decompose has stored them (one Query of the
+        run's task items: the run item keeps only the merge order)."""
+        if not (run.get("mergeOrder") or run.get("tasksJson")):
+            return None
+        tasks = self._ledger.tasks(ref.workspace_id, ref.run_id)
+        plan = stored_plan(run, tasks)
+        return (plan, {task.id: task for task in tasks}) if plan is not None else None
+
+    def _plan(self, ref: RunRef, run: dict[str, Any]) -> tuple[TaskPlan, dict[str, Task]]:
+        stored = self._stored_plan(ref, run)
+        if stored is None:
+            raise PlanningFailed(f"run {ref.run_id} has no stored plan")
+        return stored
+
     def _documents(self, ref: RunRef, run: dict[str, Any]) -> dict[str, str]:
         snapshot = self._ledger.snapshot(ref.workspace_id, ref.project_id, int(run["specVersion"]))
         if snapshot is None:
@@ -676,6 +701,10 @@ def screen(task: TaskDefinition, files: dict[str, str]) -> tuple[dict[str, bytes
     )
     message = f"{task.id} wrote files " + "; ".join(problems)
     return changes, ("git_path" if refused else "path_scope_violation", message)
+
+
+def _owners(plan: TaskPlan, tasks: dict[str, Task]) -> dict[str, str]:
+    return repairs.owners(plan, {task_id: task.result for task_id, task in tasks.items() if task.result})
 
 
 def _decoded(tree: dict[str, bytes]) -> dict[str, str]:

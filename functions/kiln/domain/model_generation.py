@@ -31,7 +31,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from kiln.domain.builds import Implementation, ImplementRequest, RepairRequest, TaskDefinition, TaskPlan
+from kiln.domain.builds import MAX_TASKS, Implementation, ImplementRequest, RepairRequest, TaskDefinition, TaskPlan
 from kiln.domain.generation import (
     ANSWER_MAX,
     FEEDBACK_MAX,
@@ -172,7 +172,7 @@ rewrite that task's files only if they are in its own scope too.
 tests/__init__.py. Each task writes the tests of what it implements, in test modules of its \
 own scope (for example tests/test_<slug>.py).
 - Size each task so that all of its files fit in one answer of about 6,000 tokens (roughly 500 \
-lines including tests). Use as few tasks as give a clean split; at most 60.
+lines including tests). Use as few tasks as give a clean split; at most {MAX_TASKS}.
 
 Submit the plan by calling the {PLAN_TOOL} tool exactly once; write nothing else.
 

@@ -14,6 +14,7 @@ repaired and verified again (kiln.domain.repairs): the statuses clients know do 
 from __future__ import annotations
 
 import builtins  # `builtins.list` in classes whose own list() method shadows the type
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -143,6 +144,17 @@ class RunDetail(Run):
     tasksJson: TaskPlan | None = None
     tasks: list[TaskSummary] = Field(default_factory=list)
     verificationResult: VerificationResult | None = None
+
+
+def stored_plan(run: Mapping[str, Any], tasks: list[Task]) -> TaskPlan | None:
+    """A run's plan: the definitions its task items hold (`tasks`, in plan order) in the merge
+    order the run item keeps. Runs planned before the definitions moved to the task items hold
+    the whole plan on the run (`tasksJson`). None until decompose has stored the plan."""
+    if run.get("tasksJson"):
+        return TaskPlan.model_validate(run["tasksJson"])
+    if not run.get("mergeOrder"):
+        return None
+    return TaskPlan.stored([task.definition for task in tasks], [str(task_id) for task_id in run["mergeOrder"]])
 
 
 def task_summaries(tasks: list[Task], plan: TaskPlan | None) -> list[TaskSummary]:

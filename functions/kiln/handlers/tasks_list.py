@@ -12,7 +12,7 @@ def list_tasks(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
     run_id = request.path_id("runId", "run")
     tasks = services.current().runs.tasks(request.workspace_id, project_id, run_id)
-    # A run has at most 60 tasks: one page holds them all.
+    # A run has at most 200 tasks (kiln.domain.builds.MAX_TASKS): one page holds them all.
     return listed(tasks, {"page": 1, "pageSize": max(1, len(tasks)), "total": len(tasks), "totalPages": 1})
 
 

@@ -1287,14 +1287,14 @@ class MergeOrderItem(RootModel[str]):
 
 class TaskPlan(BaseModel):
     """
-    decompose's output, stored on the run as `tasksJson`.
+    decompose's output: the run's tasks and the order their branches merge into main.
     """
 
     model_config = ConfigDict(
         extra="allow",
         populate_by_name=True,
     )
-    tasks: list[TaskDefinition] = Field(..., max_length=60, min_length=1)
+    tasks: list[TaskDefinition] = Field(..., max_length=200, min_length=1)
     merge_order: list[MergeOrderItem] = Field(..., alias="mergeOrder")
 
 

@@ -1,7 +1,7 @@
 """Runs, their tasks, their events and the workspace's build slots in the single table.
 
-    run          pk=WS#<ws>  sk=RUN#<projectId>#<runId>
-    task         pk=WS#<ws>  sk=TASK#<runId>#<taskId>
+    run          pk=WS#<ws>  sk=RUN#<projectId>#<runId>   (the plan's `mergeOrder`, not its tasks)
+    task         pk=WS#<ws>  sk=TASK#<runId>#<taskId>     (its definition; `planIndex`: its place in the plan)
     event        pk=WS#<ws>  sk=EVENT#<runId>#<sequence, 10 digits>
     its counter  pk=WS#<ws>  sk=EVSEQ#<runId>    (attribute `eventSeq`, the last event's id)
     build slots  pk=WS#<ws>  sk=BUILDS          (attribute `active`)
@@ -12,16 +12,20 @@ count can never drift from the runs that hold one. Events are appended by a tran
 moves the run's event counter from n to n+1 and puts event n+1: an event becomes visible only
 after every earlier one, which is what lets readers resume after an id with no gap.
 
-The counter is an item of its own, not an attribute of the run: the run item holds the plan
-(about 4 KB per task), and DynamoDB bills a write, and a consistent read, by the whole item, so
-a counter on it made every append cost the plan's size twice and a build's appends grow with
-the square of its tasks. Runs created before the counter existed keep `eventSeq` on the run
-item; their first append starts the counter from it.
+The counter is an item of its own, not an attribute of the run, and the plan's definitions live
+on the task items, not on the run: DynamoDB bills a write, and a consistent read, by the whole
+item, and every step reads the run and every append moved its counter, so a plan on the run item
+(about 4 KB per task) made a build's cost grow with the square of its tasks, and a plan past
+about 100 tasks could not be stored at all (the 400 KB item limit). The run keeps the merge order
+(a few bytes per task); a task step reads its own item and its dependencies'. Runs created before
+the counter existed keep `eventSeq` on the run item, their first append starts the counter from
+it; runs planned before the definitions moved keep the whole plan on the run (`tasksJson`).
 """
 
 from __future__ import annotations
 
 import builtins  # `builtins.list` in classes whose own list() method shadows the type
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,7 +47,7 @@ from kiln.adapters.dynamodb.items import (
 from kiln.adapters.dynamodb.projects import project_from, update_request
 from kiln.adapters.dynamodb.specs import SpecStore
 from kiln.clock import Clock
-from kiln.domain.builds import Event, EventType, TaskPlan, TaskStatus
+from kiln.domain.builds import Event, EventType, TaskStatus
 from kiln.domain.projects import ProjectStatus
 from kiln.domain.runs import (
     ACTIVE,
@@ -59,6 +63,7 @@ from kiln.domain.runs import (
     RunStatus,
     SpecSnapshot,
     Task,
+    stored_plan,
     task_summaries,
 )
 
@@ -66,6 +71,9 @@ _RUN_FIELDS = tuple(Run.model_fields)
 _TASK_FIELDS = tuple(Task.model_fields)
 _EVENT_FIELDS = tuple(Event.model_fields)
 _APPEND_ATTEMPTS = 50  # concurrent tasks race for the next sequence number; each retry is one round trip
+_BATCH_WRITE = 25  # BatchWriteItem's most requests per call
+_BATCH_GET = 100  # BatchGetItem's most keys per call
+_UNPROCESSED_ATTEMPTS = 8  # rounds for the items a batch call hands back (throttled), with backoff
 
 
 def run_sk(project_id: str, run_id: str) -> str:
@@ -195,17 +203,18 @@ class RunStore:
         snapshot = self.snapshot(workspace_id, project_id, run.specVersion)
         if snapshot is None:
             raise RuntimeError(f"spec version {run.specVersion} of run {run_id} is missing")
-        plan = TaskPlan.model_validate(numbers(raw["tasksJson"])) if raw.get("tasksJson") else None
+        tasks = self.tasks(workspace_id, run_id)
+        plan = stored_plan(numbers(raw), tasks)
         return RunDetail(
             **run.model_dump(),
             specSnapshot=snapshot,
             tasksJson=plan,
-            tasks=task_summaries(self.tasks(workspace_id, run_id), plan),
+            tasks=task_summaries(tasks, plan),
             verificationResult=raw.get("verificationResult"),
         )
 
     def raw(self, workspace_id: str, project_id: str, run_id: str) -> dict[str, Any] | None:
-        """The run item's attributes (workers read tasksJson from it)."""
+        """The run item's attributes (the workers' view of the run: status, merge order, counters)."""
         raw = self._raw_run(workspace_id, project_id, run_id)
         return numbers(raw) if raw else None
 
@@ -352,18 +361,32 @@ class RunStore:
     # --- tasks --------------------------------------------------------------------------
 
     def put_tasks(self, workspace_id: str, tasks: builtins.list[Task]) -> None:
-        for task in tasks:  # a plan has at most 60 tasks; retried decompose overwrites the same ids
-            client("dynamodb").put_item(
-                TableName=table(),
-                Item=to_item(
-                    {
-                        "pk": workspace_pk(workspace_id),
-                        "sk": task_sk(task.runId, task.id),
-                        "type": "task",
-                        **task.model_dump(mode="json"),
-                    }
-                ),
-            )
+        """The plan's tasks, in plan order; a retried decompose overwrites the same ids."""
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": to_item(
+                        {
+                            "pk": workspace_pk(workspace_id),
+                            "sk": task_sk(task.runId, task.id),
+                            "type": "task",
+                            "planIndex": index,
+                            **task.model_dump(mode="json"),
+                        }
+                    )
+                }
+            }
+            for index, task in enumerate(tasks)
+        ]
+        for start in range(0, len(requests), _BATCH_WRITE):
+            pending: dict[str, Any] = {table(): requests[start : start + _BATCH_WRITE]}
+            for attempt in range(_UNPROCESSED_ATTEMPTS):
+                pending = client("dynamodb").batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                raise RuntimeError(f"DynamoDB left {len(pending[table()])} task items unwritten (throttled)")
 
     def update_task(
         self,
@@ -421,6 +444,7 @@ class RunStore:
         )
 
     def tasks(self, workspace_id: str, run_id: str) -> builtins.list[Task]:
+        """In plan order (tasks stored before `planIndex` existed: by id, as planned)."""
         items = self._query(
             {
                 "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
@@ -428,7 +452,30 @@ class RunStore:
                 "ConsistentRead": True,
             }
         )
+        items.sort(key=lambda item: int(item.get("planIndex", -1)))  # stable: ids stay in order among equals
         return [_task_from(i) for i in items]
+
+    def tasks_named(self, workspace_id: str, run_id: str, task_ids: builtins.list[str]) -> builtins.list[Task]:
+        found: dict[str, Task] = {}
+        wanted = list(dict.fromkeys(task_ids))
+        for start in range(0, len(wanted), _BATCH_GET):
+            keys = [
+                to_item({"pk": workspace_pk(workspace_id), "sk": task_sk(run_id, task_id)})
+                for task_id in wanted[start : start + _BATCH_GET]
+            ]
+            pending: dict[str, Any] = {table(): {"Keys": keys, "ConsistentRead": True}}
+            for attempt in range(_UNPROCESSED_ATTEMPTS):
+                response = client("dynamodb").batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(table(), []):
+                    task = _task_from(from_item(item))
+                    found[task.id] = task
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                raise RuntimeError(f"DynamoDB left {len(pending[table()]['Keys'])} task items unread (throttled)")
+        return [found[task_id] for task_id in task_ids if task_id in found]
 
     def task(self, workspace_id: str, run_id: str, task_id: str) -> Task | None:
         item = get_item(workspace_pk(workspace_id), task_sk(run_id, task_id), consistent=True)

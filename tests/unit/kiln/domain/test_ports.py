@@ -488,6 +488,7 @@ def _table_scenario(projects: Any, specs: Any, runs: Any, events: Any) -> list[A
         WS,
         [Task(id=t.id, runId=run.id, definition=t, status=TaskStatus.PENDING, branchName=t.branch) for t in plan.tasks],
     )
+    seen.append([t.id for t in runs.tasks_named(WS, run.id, ["task-002", "task-404", "task-001"])])
     seen.append(
         runs.update_task(
             WS, run.id, "task-001", {"status": "succeeded"}, only_if_status=frozenset({TaskStatus.RUNNING})

@@ -8,6 +8,7 @@ runs in tests/integration against the local cloud.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from boto3.dynamodb.types import TypeSerializer
 
 from kiln import services
 from kiln.adapters.dynamodb.runs import EventStore, RunStore
@@ -22,6 +24,7 @@ from kiln.domain.build_steps import BuildSteps, RunRef, run_sequentially
 from kiln.domain.builds import (
     EventType,
     Implementation,
+    TaskDefinition,
     TaskPlan,
     VerificationCheck,
     VerificationResult,
@@ -250,6 +253,99 @@ def test_a_run_from_before_the_counter_item_goes_on_from_its_own_count(build):
     assert [e["id"] for e in events(project_id, run_id)] == list(range(1, stored + 3))
     with pytest.raises(LookupError):
         EventStore().append(WORKSPACE, project_id, "run_01m885m8rskqxxjknrtpgbxm1p", EventType.FILE_CREATED)
+
+
+class WidePlan(BuiltinGenerator):
+    """`count` tasks, listed out of id order, the last depending on all the others; each writes
+    one file. Long instructions make the plan far larger than one DynamoDB item may be."""
+
+    def __init__(self, count: int, instructions: int) -> None:
+        self.count, self.instructions = count, instructions
+
+    def plan(self, documents: dict[str, str]) -> TaskPlan:
+        ids = [f"task-{number:03d}" for number in range(1, self.count + 1)]
+        leaves = ids[:-1]
+        tasks = [
+            TaskDefinition(
+                id=task_id,
+                slug=f"part-{task_id[5:]}",
+                description=f"Part {task_id}",
+                instructions=f"Write {task_id}.txt. " + "x" * self.instructions,
+                dependencies=leaves if task_id == ids[-1] else [],
+                pathScope=[f"{task_id}.txt"],
+                expectedOutputs=[f"{task_id}.txt"],
+            )
+            for task_id in ids
+        ]
+        ordered = [*reversed(tasks[:-1]), tasks[-1]]  # plan order is not id order
+        return TaskPlan(tasks=ordered, mergeOrder=[t.id for t in ordered])
+
+    def implement(self, request):
+        if request.task.dependencies:  # the last task sees every other task's file
+            assert sorted(request.files) == [f"{d}.txt" for d in sorted(request.task.dependencies)]
+        return Implementation(files={f"{request.task.id}.txt": f"{request.task.id}\n"})
+
+
+def every_file(files: dict[str, bytes], plan: TaskPlan) -> VerificationResult:
+    expected = {path for task in plan.tasks for path in task.expectedOutputs}
+    return VerificationResult(
+        passed=set(files) >= expected, checks=[VerificationCheck(name="expected-outputs", passed=True)]
+    )
+
+
+def test_a_plan_larger_than_an_item_is_built_from_its_task_items(build):
+    # 40 tasks of ~15 KB each: a plan of ~600 KB, past DynamoDB's 400 KB item limit, so it cannot
+    # live on the run item; the run keeps the merge order and each task item its definition.
+    generator = WidePlan(count=40, instructions=15_000)
+    root = services.current()
+    steps = BuildSteps(root.run_store, root.event_store, root.repository, lambda: generator, every_file)
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    assert run_sequentially(steps, RunRef(WORKSPACE, project_id, run_id)) == {"status": "succeeded"}
+    item = boto3.client("dynamodb").get_item(
+        TableName=TABLE, Key={"pk": {"S": f"WS#{WORKSPACE}"}, "sk": {"S": f"RUN#{project_id}#{run_id}"}}
+    )["Item"]
+    assert "tasksJson" not in item and len(item["mergeOrder"]["L"]) == 40
+    assert len(json.dumps(item)) < 8_000
+    planned = generator.plan({})
+    run = run_call(runs_get, "GET", "", project_id, run_id)[1]["data"]
+    assert run["tasksJson"] == planned.model_dump(mode="json")
+    assert [t["id"] for t in run["tasks"]] == planned.mergeOrder  # the run lists its tasks in plan order
+    assert [t["sequence"] for t in run["tasks"]] == list(range(1, 41))
+    listed = run_call(tasks_list, "GET", "/tasks", project_id, run_id)[1]["data"]
+    assert [t["id"] for t in listed] == planned.mergeOrder
+    status, body = call(files_get, "GET", "/files/{path+}", project_id, {"path": "task-040.txt"})
+    assert status == 200 and body["data"]["content"] == "task-040\n"
+
+
+def test_a_run_planned_with_the_plan_on_its_item_still_builds(build):
+    # Runs planned before the definitions moved to the task items hold the whole plan on the run
+    # item (`tasksJson`) and task items without `planIndex`: a build in flight across the upgrade.
+    project_id = approved_project()
+    run_id = start(project_id)[1]["data"]["id"]
+    ref = RunRef(WORKSPACE, project_id, run_id)
+    build.steps.decompose(ref)
+    dynamodb = boto3.client("dynamodb")
+    pk = {"S": f"WS#{WORKSPACE}"}
+    dynamodb.update_item(
+        TableName=TABLE,
+        Key={"pk": pk, "sk": {"S": f"RUN#{project_id}#{run_id}"}},
+        UpdateExpression="SET tasksJson = :plan REMOVE mergeOrder",
+        ExpressionAttributeValues={
+            ":plan": {"M": TypeSerializer().serialize(two_tasks().model_dump(mode="json"))["M"]}
+        },
+    )
+    for task_id in ("task-001", "task-002"):
+        dynamodb.update_item(
+            TableName=TABLE,
+            Key={"pk": pk, "sk": {"S": f"TASK#{run_id}#{task_id}"}},
+            UpdateExpression="REMOVE planIndex",
+        )
+    assert build.drive(run_id, project_id) == {"status": "succeeded"}
+    run = run_call(runs_get, "GET", "", project_id, run_id)[1]["data"]
+    assert run["tasksJson"] == two_tasks().model_dump(mode="json")
+    assert [t["id"] for t in run["tasks"]] == ["task-001", "task-002"]
+    assert call(files_get, "GET", "/files/{path+}", project_id, {"path": "b.txt"})[1]["data"]["content"] == "beta\n"
 
 
 def test_run_numbers_increase_per_project_and_runs_list_newest_first(build):
