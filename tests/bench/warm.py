@@ -52,6 +52,20 @@ def _project_item(workspace_id: str, project_id: str, index: int = 0) -> dict[st
     return {k: {"S": v} for k, v in values.items()}
 
 
+def _counts_item(workspace_id: str, live: int) -> dict[str, Any]:
+    """The workspace's page-mode counts as DynamoDB returns them, complete (kiln.adapters.dynamodb.projects)."""
+    from kiln.adapters.dynamodb.projects import COUNTS_SK
+
+    return {
+        "pk": {"S": f"WS#{workspace_id}"},
+        "sk": {"S": COUNTS_SK},
+        "type": {"S": "projectCounts"},
+        "live": {"N": str(live)},
+        "archived": {"N": "0"},
+        "complete": {"BOOL": True},
+    }
+
+
 @dataclass
 class Case:
     label: str
@@ -174,8 +188,16 @@ def run(iterations: int, rounds: int = 20) -> tuple[str, list[WarmResult]]:
 
     workspace_id, project_id = ids.new_id("workspace"), ids.new_id("project")
     listed = [_project_item(workspace_id, ids.new_id("project", 1_700_000_000_000 + i), i) for i in range(20)]
+    project = _project_item(workspace_id, project_id)
+    counts = _counts_item(workspace_id, len(listed))
+
+    def get_item(Key: dict[str, Any] | None = None, **_: Any) -> dict[str, Any]:  # boto3's parameter name
+        # Page mode reads the workspace's counts item next to its query: answering it with the
+        # project would look like a workspace older than the counts, recounted on every page.
+        return {"Item": counts if Key is not None and Key["sk"] == counts["sk"] else project}
+
     stubs: dict[str, Callable[..., dict[str, Any]]] = {
-        "get_item": lambda **_: {"Item": _project_item(workspace_id, project_id)},
+        "get_item": get_item,
         "query": lambda **_: {"Items": list(listed), "Count": len(listed), "ScannedCount": len(listed)},
         "put_item": lambda **_: {},
         # Kiln's create: the project and the workspace's page-mode count in one transaction.

@@ -19,7 +19,9 @@ cannot be reached fails closed: 503 with Retry-After, never an unmetered request
 
 Off the critical path. Checks 1 and 2 are independent conditional writes on different items,
 so `begin` issues them at once on the limiter's threads: one network round trip for both, not
-two. The pipeline (kiln.http.api) then waits for their answer before a route's handler runs,
+two (kiln.overlap: a check that no thread has started by the time the request needs its
+answer runs on the request's thread instead; where there is no wait to share, a handoff is
+pure cost). The pipeline (kiln.http.api) then waits for their answer before a route's handler runs,
 except on a route that `overlaps`: a GET whose function's IAM role can only read (every grant
 in READ_ONLY_GRANTS). Such a handler runs while the checks are in flight, so its own read and
 the checks share one round trip, and its answer is thrown away for the 429 or 503 if the
@@ -47,13 +49,13 @@ import logging
 import math
 import threading
 import time
-from _queue import SimpleQueue  # queue.SimpleQueue itself, without `queue`'s imports on the cold start
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
 
+from kiln import overlap as pool
 from kiln.envelope import ErrorCode, KilnError
 from kiln.tiers import TIERS, Tier
 
@@ -68,9 +70,6 @@ WINDOW_SECONDS = 60  # the per-key category windows are per minute
 DAY_SECONDS = 86_400
 _ATTEMPTS = 4  # conditional writes per window check before giving up on contention (503)
 _CACHE_SIZE = 4_096  # (key, category) window states remembered per container
-# Threads the checks run on: a request uses two at most; the local cloud serves a few
-# requests at once on one process, a Lambda container one.
-_WORKERS = 4
 
 # Grants that only read (kiln.routes, infra/grants.py): a GET holding nothing else may run its
 # handler while its limits are being checked (`overlaps`).
@@ -199,7 +198,6 @@ class Limiter:
         self.clock = clock
         self._windows: dict[tuple[str, str], WindowState] = {}
         self._lock = threading.Lock()  # the local cloud serves requests on threads of one process
-        self._queue: SimpleQueue[_Task] | None = None  # the workers' jobs, started on the first check
 
     @property
     def store(self) -> LimitStore:
@@ -225,11 +223,12 @@ class Limiter:
     def begin(self, request: Request, overlap: bool | None = None) -> Admission | None:
         """Start the key's window and the workspace's day checks at once; None when unmetered.
 
-        The window check runs on one of the limiter's threads, the day check on the caller's
-        (nothing else to do while waiting) unless `overlap` (by default `overlaps(route)`),
-        when both go to threads so the caller can run the handler meanwhile.
-        `Admission.usage()` waits for both and answers exactly as if they had run one after
-        the other: see there.
+        The window check is handed to the pool's threads (kiln.overlap), the day check runs on
+        the caller's (nothing else to do while waiting) unless `overlap` (by default
+        `overlaps(route)`), when both are handed over so the caller can run the handler meanwhile. A lone check
+        with nothing to overlap (a tier without a daily quota, a route that waits) runs on the
+        caller's thread: a handoff would only add its cost. `Admission.usage()` waits for both
+        and answers exactly as if they had run one after the other: see there.
         """
         route, principal = request.route, request.principal
         if overlap is None:
@@ -242,15 +241,19 @@ class Limiter:
         self.store.connect()
         key_id, category, limit = principal.key_id, route.category, CATEGORY_LIMIT[route.category](tier)
         window = _Task(lambda taken: self._window(key_id, category, limit, now, taken))
-        self._submit(window)
         day = None
         if tier.requests_per_day is not None:
             workspace_id, per_day = principal.workspace_id, tier.requests_per_day
             day = _Task(lambda taken: self._day(workspace_id, per_day, now, taken))
-            if overlap:
-                self._submit(day)
-            else:
-                day.run()
+        if overlap:
+            pool.submit(window)
+            if day is not None:
+                pool.submit(day)
+        elif day is None:
+            window.run()
+        else:
+            pool.submit(window)
+            day.run()
         return Admission(self, now, window, day)
 
     def reserve(self, request: Request, usage: Usage | None) -> Reservation | None:
@@ -373,11 +376,13 @@ class Limiter:
         """
         usage = Usage(now)
         try:
-            window = window_check.outcome()
+            window = window_check.result()
         except Exception as error:  # noqa: BLE001 - a refusal, or the counters failing closed
-            if day_check is not None:
-                day_check.done.wait()
-                self._give_back(Usage(now, undo=day_check.taken))  # nothing when it did not count
+            if day_check is not None and not day_check.cancel():
+                # It started meanwhile: wait for it and give back what it took (nothing when
+                # it did not count). Cancelled before it started, it took nothing.
+                day_check.wait()
+                self._give_back(Usage(now, undo=day_check.taken))
             if isinstance(error, Refused):
                 usage.meters.append(error.meter)
                 raise self._too_many(error, usage) from None
@@ -386,7 +391,7 @@ class Limiter:
         usage.undo.extend(window_check.taken)
         if day_check is not None:
             try:
-                usage.meters.append(day_check.outcome())
+                usage.meters.append(day_check.result())
                 usage.undo.extend(day_check.taken)
             except Refused as refusal:
                 self._give_back(usage)
@@ -398,17 +403,6 @@ class Limiter:
         return usage
 
     # --- helpers --------------------------------------------------------------------------
-
-    def _submit(self, task: _Task) -> None:
-        with self._lock:
-            if self._queue is None:
-                self._queue = SimpleQueue()
-                for number in range(_WORKERS):
-                    # Daemons: a frozen or ending container never waits for an idle worker.
-                    threading.Thread(
-                        target=_work, args=(self._queue,), name=f"kiln-limits-{number}", daemon=True
-                    ).start()
-        self._queue.put(task)
 
     def _remember(self, cache_key: tuple[str, str], state: WindowState) -> None:
         with self._lock:
@@ -452,35 +446,15 @@ def may_read_first(route: Route) -> bool:
     return route.quota is None
 
 
-class _Task:
-    """One check: its meter and the units it took, or what it raised; `done` once finished."""
+class _Task(pool.Job[Meter]):
+    """One check, and the units it took (to give back should another check refuse the request)."""
+
+    __slots__ = ("taken",)
 
     def __init__(self, check: Callable[[list[Callable[[], object]]], Meter]) -> None:
-        self._check = check
-        self.taken: list[Callable[[], object]] = []
-        self.meter: Meter | None = None
-        self.error: BaseException | None = None
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        try:
-            self.meter = self._check(self.taken)
-        except BaseException as error:  # noqa: BLE001 - handed to the waiting request
-            self.error = error
-        finally:
-            self.done.set()
-
-    def outcome(self) -> Meter:
-        self.done.wait()
-        if self.error is not None:
-            raise self.error
-        assert self.meter is not None
-        return self.meter
-
-
-def _work(queue: SimpleQueue[_Task]) -> None:
-    while True:
-        queue.get().run()
+        taken: list[Callable[[], object]] = []
+        super().__init__(lambda: check(taken))
+        self.taken = taken
 
 
 class Admission:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -24,6 +24,22 @@ def to_item(values: dict[str, Any]) -> dict[str, Any]:
 
 def from_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _deserializer.deserialize(v) for k, v in item.items()}
+
+
+def fields_from(item: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """The named attributes of a raw item as `from_item` deserializes them; absent ones left out.
+
+    For the items of a page, read one by one: a string (most of what a listing answers) is
+    taken from its "S" directly, as the deserializer's type dispatch costs several times the
+    read; every other type goes through the deserializer.
+    """
+    values: dict[str, Any] = {}
+    for name in fields:
+        value = item.get(name)
+        if value is not None:
+            text = value.get("S")
+            values[name] = text if text is not None else _deserializer.deserialize(value)
+    return values
 
 
 def table() -> str:

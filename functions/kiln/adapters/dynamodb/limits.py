@@ -24,16 +24,18 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from kiln.adapters.aws import client
-from kiln.adapters.dynamodb.items import condition_failed, table, to_item
+from kiln.adapters.dynamodb.items import condition_failed, table
 from kiln.adapters.schema import TTL_ATTRIBUTE
 
 
+# Keys written out as DynamoDB's JSON rather than through `to_item`: they are strings, and
+# every metered request builds two of them.
 def window_key(key_id: str, category: str) -> dict[str, Any]:
-    return to_item({"pk": f"RATE#{key_id}", "sk": category})
+    return {"pk": {"S": f"RATE#{key_id}"}, "sk": {"S": category}}
 
 
 def period_key(workspace_id: str, name: str, period: str) -> dict[str, Any]:
-    return to_item({"pk": f"USAGE#{workspace_id}", "sk": f"{name.upper()}#{period}"})
+    return {"pk": {"S": f"USAGE#{workspace_id}"}, "sk": {"S": f"{name.upper()}#{period}"}}
 
 
 @dataclass(frozen=True)

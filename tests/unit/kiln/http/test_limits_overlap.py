@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from kiln import services
 from kiln.adapters.dynamodb.limits import LimitStore
 from kiln.domain.projects import PageRequest, Project, ProjectCreate, ProjectListFilter, ProjectStatus
+from kiln.envelope import ErrorCode, KilnError
 from kiln.handlers import projects_archive
 from kiln.http import limits
 from kiln.http.api import dispatch
@@ -299,3 +300,31 @@ def test_archiving_again_answers_from_its_read():
     assert status == 200 and body["data"]["id"] == project.id and body["data"]["status"] == "archived"
     # The read that found it archived is the answer: no second read, no write.
     assert [call for call in calls if call[0] != "UpdateItem"] == [("GetItem", f"PROJECT#{project.id}")]
+
+
+def test_a_lone_check_with_nothing_to_overlap_runs_on_the_requests_thread(store: Store):
+    # Enterprise has no daily quota, and a write waits for its window: handing the window to
+    # another thread would only add a thread switch to the request.
+    threads: list[threading.Thread] = []
+    store.before = lambda: threads.append(threading.current_thread())
+    authorizer = principal_context(tier="enterprise")
+    event = proxy_event("POST", "/v1/projects", body={"name": "x", "description": "y"}, authorizer=authorizer)
+    response = dispatch(lambda request: ok({}, 201), event)
+    assert response["statusCode"] == 201 and response["headers"]["RateLimit"].startswith('"write";r=2999;')
+    assert threads == [threading.current_thread()]
+    assert counter(f"RATE#{authorizer['keyId']}", "write", "cur") == 1
+
+
+def test_a_refused_window_cancels_a_day_check_no_thread_has_started(store: Store):
+    # The window is refused while the day check still waits for a thread: as when checked in
+    # order, the day is never counted, not counted and given back.
+    fill_write_window()
+    seed_day(5)
+    with aws_calls() as calls:
+        limiter = limits.limiter()
+        day = limits._Task(lambda taken: pytest.fail("the day check ran"))
+        window = limits._Task(lambda taken: limiter._window(KEY, "write", 20, NOON, taken))
+        with pytest.raises(KilnError) as refused:
+            limiter.settle(NOON, window, day)
+    assert refused.value.code is ErrorCode.RATE_LIMIT_EXCEEDED
+    assert counter(*DAY, "n") == 5 and not any(sk == DAY[1] for _, sk in calls)
