@@ -399,6 +399,9 @@ class Case:
     slash: bool = False  # the path ends with "/" (GET /app/, where the console's relative URLs resolve)
     status: int | None = None  # expected, when not the route's success status
     refusal: str = ""  # why the expected status is not the success status
+    # A hand-written twin under tests/bench/bare (and what it is), where replaying AWS calls is not
+    # the same work: /mcp calls none, and its floor is the MCP SDK any such server loads.
+    twin: tuple[str, str] | None = None
 
     def event(self, api: Api, name: str) -> dict[str, Any]:
         values = self.seed(api)
@@ -532,6 +535,7 @@ CASES: dict[str, Case] = {
     "mcp": Case(
         body=lambda v: {"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
         headers=lambda v: {"Accept": "application/json, text/event-stream"},
+        twin=("mcp", "bare: the MCP SDK's own server"),
     ),
 }
 
@@ -685,21 +689,27 @@ def scenarios(world: World, bare_dir: Path, wanted: set[str]) -> tuple[dict[str,
         if status != expected:
             failed[name] = f"answered {status}, expected {expected}"
             continue
-        twin = TWIN.format(
-            name=name,
-            imports="import boto3\nfrom botocore.config import Config\n\n" if calls else "\n",
-            calls=_replayable(calls),
-            body=REPLAY if calls else "",
-            status=expected,
-        )
-        (bare_dir / f"bare_replay_{name}.py").write_text(twin)
+        label = f"{route.method} {route.path}"
+        if case.twin is not None:  # cold.run copies tests/bench/bare/<file>.py as bare_<file>.py
+            bare, what = case.twin
+            label, twin_aws = f"{label} ({what})", True  # compared as a twin doing the same work
+        else:
+            bare, twin_aws = f"replay_{name}", bool(calls)
+            twin = TWIN.format(
+                name=name,
+                imports="import boto3\nfrom botocore.config import Config\n\n" if calls else "\n",
+                calls=_replayable(calls),
+                body=REPLAY if calls else "",
+                status=expected,
+            )
+            (bare_dir / f"bare_{bare}.py").write_text(twin)
         found[name] = Scenario(
             route.handler,
-            f"{route.method} {route.path}",
-            f"replay_{name}",
+            label,
+            bare,
             _event(api, case, name),
             expected,
-            calls_aws=bool(calls),
+            calls_aws=twin_aws,
             refusal=case.refusal,
         )
     return found, failed

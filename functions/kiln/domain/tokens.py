@@ -20,11 +20,12 @@ import json
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric import ec
-from jwt.algorithms import ECAlgorithm
+# jwt and cryptography (about 50 ms of a cold start) are imported by the functions that sign,
+# verify or make a key: the published JWKS and the constants need neither.
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 ALGORITHM = "ES256"
 TOKEN_TYPE = "at+jwt"
@@ -78,6 +79,9 @@ class SigningKey:
         }
 
     def private_key(self) -> ec.EllipticCurvePrivateKey:
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from jwt.algorithms import ECAlgorithm
+
         key = ECAlgorithm.from_jwk(dict(self.jwk))
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise KeySetError(f"key {self.kid} holds no private key")
@@ -89,6 +93,9 @@ class SigningKey:
 
 def generate_key(now: int, state: KeyState = "next") -> SigningKey:
     """A fresh P-256 key. The kid is random: it says nothing about the key or when it was made."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+
     private = ec.generate_private_key(ec.SECP256R1())
     jwk = json.loads(ECAlgorithm.to_jwk(private))
     kid = secrets.token_urlsafe(12)
@@ -262,6 +269,8 @@ def issue(
         "jti": secrets.token_urlsafe(16),
         "gid": grant_id,
     }
+    import jwt
+
     return jwt.encode(claims, key.private_key(), algorithm=ALGORITHM, headers={"typ": TOKEN_TYPE, "kid": key.kid})
 
 
@@ -299,6 +308,8 @@ _REQUIRED = ("iss", "aud", "sub", "client_id", "scope", "workspace", "iat", "exp
 def verify(token: str, keys: PublicKeyCache, *, issuer: str, audience: str, now: int) -> AccessToken:
     """The token's claims, or TokenError. The algorithm is fixed (ES256) before the header is
     trusted for anything, so `alg: none` and HS256 signed with the public key are refused."""
+    import jwt
+
     try:
         header = jwt.get_unverified_header(token)
     except jwt.InvalidTokenError:

@@ -57,10 +57,28 @@ def api_url() -> str:
 def _server(base_url: str) -> Any:
     with _servers_lock:
         if base_url not in _servers:
-            from kiln_client.mcp_http import McpHttp  # the mcp layer's; imported on first use
+            # The mcp layer's; imported on first use. Loading the SDK (its protocol types are
+            # pydantic models, about 0.5 s on the development machine) is nearly all of this
+            # function's cold start; the client library the tools call the API with waits for
+            # the first tool call (kiln_client.mcp_server), as initialize and tools/list need none.
+            from kiln_client.mcp_http import McpHttp
 
             _servers[base_url] = McpHttp(base_url, path=PATH)
         return _servers[base_url]
+
+
+# Lambda sets this to how the environment was made. A SnapStart snapshot (`-c snapStart=true`) or
+# provisioned concurrency initializes before any request, so the SDK's import and the server's
+# build are done then, where no caller waits for them, and every restored container starts warm.
+PREPARED_AHEAD = frozenset({"snap-start", "provisioned-concurrency"})
+
+
+def prepare_ahead() -> bool:
+    """Build the server during initialization when Lambda initializes ahead of requests."""
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") not in PREPARED_AHEAD:
+        return False
+    _server(api_url())
+    return True
 
 
 def _admit(event: dict[str, Any]) -> None:
@@ -144,3 +162,6 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         logger.exception("mcp request failed", extra={"requestId": request_id})
         proxy = error_response(KilnError(ErrorCode.INTERNAL_ERROR), request_id)
     return cors.apply(proxy, headers.get("origin"))
+
+
+prepare_ahead()

@@ -12,17 +12,20 @@ import inspect
 import typing
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
 
-from kiln_client import _api
-from kiln_client._oauth import OAuth
-from kiln_client.aio import AsyncKiln
 from kiln_client.errors import APIError, KilnError
+
+# The client (its models and HTTP stack) is imported by the first tool call, not with the server:
+# `initialize` and `tools/list` never use it, and the MCP function's cold start would pay for it.
+if TYPE_CHECKING:
+    from kiln_client._oauth import OAuth
+    from kiln_client.aio import AsyncKiln
 
 INSTRUCTIONS = (
     "Kiln turns a project description into a specification and then into a verified codebase. "
@@ -57,6 +60,8 @@ class KilnTools:
         self.api_key, self.base_url, self.oauth = api_key, base_url, oauth
 
     def client(self, ctx: Context) -> AsyncKiln:
+        from kiln_client.aio import AsyncKiln
+
         if self.oauth is not None:  # one grant for every call: they share its refresh lock
             return AsyncKiln(base_url=self.base_url, oauth=self.oauth)
         return AsyncKiln(self.credential(ctx), self.base_url)
@@ -105,6 +110,8 @@ class KilnTools:
     ) -> dict[str, Any]:
         """The build's events in order (RUN_STARTED, TASK_STARTED, FILE_CREATED, TASK_COMPLETED,
         VERIFICATION_COMPLETED, RUN_COMPLETED ...); pass the last id as `after` for the next ones."""
+        from kiln_client import _api
+
         page = await self.kiln.call(_api.list_events(project_id, run_id, after=after, limit=max(1, min(limit, 100))))
         return {"events": plain(page.items), "nextAfter": page.pagination.get("nextCursor")}
 

@@ -37,6 +37,27 @@ def test_jwks_publishes_every_key_public_members_only(key_set: KeySet) -> None:
     assert '"d"' not in answer["body"]
 
 
+def test_publishing_the_keys_loads_no_signing_code() -> None:
+    """The JWKS is the stored public members: its function's cold start loads neither jwt nor cryptography."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    key_set = KeySet.initial(NOW).stage(NOW + 10)
+    script = (
+        "import sys\n"
+        "import kiln.handlers.oauth_jwks\n"
+        "from kiln.domain.tokens import KeySet\n"
+        "print(*[key['kid'] for key in KeySet.from_json(sys.argv[1]).jwks()['keys']])\n"
+        "print(sorted({'jwt', 'cryptography'} & set(sys.modules)))\n"
+    )
+    functions = Path(__file__).resolve().parents[4] / "functions"
+    out = subprocess.run(
+        [sys.executable, "-c", script, key_set.to_json()], cwd=functions, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.splitlines() == [" ".join(key.kid for key in key_set.keys), "[]"]
+
+
 def test_jwks_reads_the_secret_once_per_server_cache_window(key_set: KeySet, monkeypatch) -> None:
     reads = []
     from kiln.adapters import secrets
