@@ -65,7 +65,7 @@ if TYPE_CHECKING:  # imported where used: the authorizer and /health never load 
     from kiln.domain.operations import OperationService
     from kiln.domain.people import PeopleService
     from kiln.domain.previews import PreviewDeployer, PreviewService, PreviewSteps
-    from kiln.domain.projects import ProjectService
+    from kiln.domain.project_records import ProjectService
     from kiln.domain.repository import Repository
     from kiln.domain.runs import RunService
     from kiln.domain.sessions import SessionService
@@ -303,7 +303,7 @@ class Services:
 
     @cached_property
     def projects(self) -> ProjectService:
-        from kiln.domain.projects import ProjectService
+        from kiln.domain.project_records import ProjectService
 
         return ProjectService(self.project_store, self.clock)
 

@@ -1,4 +1,4 @@
-"""kiln.domain.projects.ProjectRepository in memory, holding project items the way the table does.
+"""kiln.domain.project_records.ProjectRepository in memory, holding project items the way the table does.
 
 A project is one item (kiln.adapters.dynamodb.projects): the public fields plus what only the
 adapters see, the optimistic-lock `revision` (bumped by every write), `runCount`, and the
@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 from kiln.domain.projects import (
+    PROJECT_FIELDS,
     CursorRequest,
     CursorResult,
     PageRequest,
@@ -21,6 +22,7 @@ from kiln.domain.projects import (
     Project,
     ProjectListFilter,
     ProjectMissing,
+    ProjectRecord,
     ProjectStatus,
     StatusConflict,
 )
@@ -28,7 +30,6 @@ from tests.fakes._hooks import Hooks
 from tests.fakes.errors import ConditionFailed
 
 Key = tuple[str, str]  # (workspace id, project id)
-_PUBLIC = tuple(Project.model_fields)
 
 
 def stored(value: Any) -> Any:
@@ -37,6 +38,8 @@ def stored(value: Any) -> Any:
         return value.value
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
+    if isinstance(value, ProjectRecord):
+        return value.json()
     return copy.deepcopy(value)
 
 
@@ -50,15 +53,15 @@ class FakeProjects(Hooks):
 
     # --- the port ---------------------------------------------------------------------------
 
-    def insert(self, workspace_id: str, project: Project) -> None:
+    def insert(self, workspace_id: str, project: ProjectRecord | Project) -> None:
         self._hook("insert")
         if (workspace_id, project.id) in self.items:
             raise ConditionFailed(f"project {project.id} exists")
-        self.items[(workspace_id, project.id)] = {"workspaceId": workspace_id, **project.model_dump(mode="json")}
+        self.items[(workspace_id, project.id)] = {"workspaceId": workspace_id, **stored(project)}
 
-    def get(self, workspace_id: str, project_id: str) -> Project | None:
+    def get(self, workspace_id: str, project_id: str) -> ProjectRecord | None:
         self._hook("get")
-        return self.project(workspace_id, project_id)
+        return self.record(workspace_id, project_id)
 
     def update(
         self,
@@ -73,11 +76,11 @@ class FakeProjects(Hooks):
         if current is None:
             raise ProjectMissing(project_id)
         if ProjectStatus(current["status"]) not in allowed_from:
-            raise StatusConflict(ProjectStatus(current["status"]), self.project(workspace_id, project_id))
+            raise StatusConflict(ProjectStatus(current["status"]), self.record(workspace_id, project_id))
         if before_write is not None:
             before_write()
         self.apply(workspace_id, project_id, changes)
-        project = self.project(workspace_id, project_id)
+        project = self.record(workspace_id, project_id)
         assert project is not None
         return project
 
@@ -101,9 +104,14 @@ class FakeProjects(Hooks):
 
     # --- what the other fakes (the same table) use ----------------------------------------------
 
-    def project(self, workspace_id: str, project_id: str) -> Project | None:
+    def record(self, workspace_id: str, project_id: str) -> ProjectRecord | None:
         item = self.items.get((workspace_id, project_id))
-        return Project(**{k: item[k] for k in _PUBLIC if k in item}) if item else None
+        return ProjectRecord.of({k: item[k] for k in PROJECT_FIELDS if k in item}) if item else None
+
+    def project(self, workspace_id: str, project_id: str) -> Project | None:
+        """The pydantic model, as the spec and run adapters read it (project_from)."""
+        item = self.items.get((workspace_id, project_id))
+        return Project(**{k: item[k] for k in PROJECT_FIELDS if k in item}) if item else None
 
     def item(self, workspace_id: str, project_id: str) -> dict[str, Any] | None:
         """A copy of the raw item (revision, runCount, questions, answers included)."""
@@ -146,7 +154,7 @@ class FakeProjects(Hooks):
         if after is not before:
             self.transitions.append((workspace_id, project_id, before, after))
 
-    def _listed(self, workspace_id: str, filters: ProjectListFilter) -> list[Project]:
+    def _listed(self, workspace_id: str, filters: ProjectListFilter) -> list[ProjectRecord]:
         # Without a status filter the workspace partition, archived projects left out; with one,
         # that status only. Newest first (ids start with their creation time); the search is a
         # case-insensitive substring of the name or the description.
@@ -163,7 +171,7 @@ class FakeProjects(Hooks):
                 needle = filters.search.casefold()
                 if needle not in item["name"].casefold() and needle not in item["description"].casefold():
                     continue
-            project = self.project(workspace, item["id"])
+            project = self.record(workspace, item["id"])
             assert project is not None
             found.append(project)
         return sorted(found, key=lambda p: p.id, reverse=True)

@@ -27,13 +27,17 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from kiln import ids
 from kiln.clock import Clock, iso, utc_now
+
+# The caller, read by every function (kiln.http.request), lives apart so they need not load this module.
+from kiln.domain.principals import ADMIN_SCOPE as ADMIN_SCOPE
+from kiln.domain.principals import Principal as Principal
 from kiln.envelope import ErrorCode, KilnError, error_headers, not_found, validation_error
 from kiln.tiers import TIER_NAMES
 
@@ -43,7 +47,6 @@ KEY_PREFIX = "kiln_"
 KEY_PATTERN = re.compile(r"^kiln_[A-Za-z0-9_-]{43}$")
 DISPLAY_PREFIX_LENGTH = 12  # "kiln_" + 7 characters: enough to tell keys apart in a list
 ALL_SCOPES: tuple[str, ...] = ("project:read", "project:write", "ai:invoke", "admin")
-ADMIN_SCOPE = "admin"
 
 # How long a rotated key's previous secret keeps working (KILN_KEY_ROTATION_GRACE_SECONDS
 # overrides it; see kiln.config): long enough to roll the new secret out to every client.
@@ -293,37 +296,6 @@ def key_view(key: ApiKey, moment: datetime) -> dict[str, Any]:
         "rotatedAt": key.rotated_at,
         "previousSecretExpiresAt": key.previous_secret_expires_at,
     }
-
-
-# How a caller authenticated: an API key, an OAuth access token or a browser session cookie.
-Credential = Literal["key", "token", "session"]
-CREDENTIALS: tuple[Credential, ...] = ("key", "token", "session")
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller, as the authorizer hands it to every function.
-
-    `credential` says how the caller proved who it is. For an access token or a session,
-    `key_id` holds the person's id (`user_...`), so rate-limit windows and idempotency records
-    are kept per person; `user_id` names the person, `client_id` the OAuth client a token was
-    issued to, and `csrf_hash` (sessions only) is the SHA-256 hex of the session's CSRF token,
-    which the pipeline compares with `X-CSRF-Token` on every change.
-    """
-
-    workspace_id: str
-    key_id: str
-    scopes: frozenset[str]
-    tier: str
-    allowed_paths: tuple[str, ...] = field(default=())
-    credential: Credential = "key"
-    user_id: str | None = None
-    client_id: str | None = None
-    csrf_hash: str | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return ADMIN_SCOPE in self.scopes
 
 
 @dataclass(frozen=True)

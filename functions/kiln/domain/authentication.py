@@ -7,7 +7,6 @@ authorizer's cold start stays light.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import threading
@@ -17,60 +16,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kiln.domain.access import CREDENTIALS, KEY_PREFIX, Authentication, Principal, Workspace
+from kiln.domain.access import KEY_PREFIX, Authentication, Principal, Workspace
+
+# The authorizer context's two ends, kept in a module every function can load cheaply.
+from kiln.domain.principals import principal_context as principal_context
+from kiln.domain.principals import principal_from_context as principal_from_context
 from kiln.domain.sessions import SESSION_COOKIE
 
 if TYPE_CHECKING:  # pyjwt and cryptography load with the first access token, not at cold start
     from kiln.domain.tokens import PublicKeyCache
 
 logger = logging.getLogger("kiln.authentication")
-
-# --- the authorizer context ------------------------------------------------------------------
-# API Gateway passes the authorizer's context to every function as requestContext.authorizer.
-# Its values must be strings, numbers or booleans, so scopes and paths are encoded; optional
-# fields are omitted rather than sent empty.
-
-
-def principal_context(principal: Principal) -> dict[str, str]:
-    """The authorizer context that carries `principal` to the functions."""
-    context = {
-        "workspaceId": principal.workspace_id,
-        "keyId": principal.key_id,
-        "scopes": " ".join(sorted(principal.scopes)),
-        "tier": principal.tier,
-        "allowedPaths": json.dumps(list(principal.allowed_paths)),
-        "credential": principal.credential,
-    }
-    for name, value in (
-        ("userId", principal.user_id),
-        ("clientId", principal.client_id),
-        ("csrfHash", principal.csrf_hash),
-    ):
-        if value:
-            context[name] = value
-    return context
-
-
-def principal_from_context(context: Mapping[str, Any]) -> Principal | None:
-    """The principal an authorizer context describes; None when it names no caller."""
-    workspace_id, key_id = context.get("workspaceId"), context.get("keyId")
-    if not workspace_id or not key_id:
-        return None
-    credential = context.get("credential") or "key"
-    if credential not in CREDENTIALS:
-        return None  # only this project's authorizer writes the context: never guess
-    return Principal(
-        workspace_id=workspace_id,
-        key_id=key_id,
-        scopes=frozenset((context.get("scopes") or "").split()),
-        tier=context.get("tier") or "free",
-        allowed_paths=tuple(json.loads(context.get("allowedPaths") or "[]")),
-        credential=credential,
-        user_id=context.get("userId") or None,
-        client_id=context.get("clientId") or None,
-        csrf_hash=context.get("csrfHash") or None,
-    )
-
 
 # --- the credential chain --------------------------------------------------------------------
 

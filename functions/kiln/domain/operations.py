@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from kiln import ids
 from kiln.clock import Clock, iso, utc_now
-from kiln.domain.projects import Project, Strict
+from kiln.domain.projects import ProjectRecord, Strict
 from kiln.envelope import ErrorCode, KilnError, not_found
 
 EXPORT_RETENTION = timedelta(days=7)  # S3 lifecycle deletes export and conversion objects after this
@@ -252,7 +252,7 @@ class OperationService:
         source = self._sources.resolve(workspace_id, project_id, request)
         return self._start_export(workspace_id, project_id, request.format, source, project_slug)
 
-    def current_kiln(self, workspace_id: str, project: Project, project_slug: str) -> tuple[Operation, bool]:
+    def current_kiln(self, workspace_id: str, project: ProjectRecord, project_slug: str) -> tuple[Operation, bool]:
         """(export of main's head as .kiln, created now?). A project with no main yet exports
         its spec and an empty tree; that export is current until the project changes."""
         source = self._sources.resolve(workspace_id, project.id, ExportCreate(format="kiln"))

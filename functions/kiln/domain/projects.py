@@ -1,16 +1,15 @@
-"""Projects: the models, the status machine and the service. No AWS here.
+"""Projects: the API's models (pydantic: request bodies validated, answers documented).
 
-The service takes its repository (a port) in the constructor; DynamoDB implements it in
-kiln.adapters.dynamodb.projects, and unit tests can hand it an in-memory fake.
+The status machine, a project as read (`ProjectRecord`), the port and the service are in
+kiln.domain.project_records, without pydantic, so the endpoints that validate nothing with it
+never load it; they are re-exported here for everyone else. `Project` below is the documented
+form of a `ProjectRecord`: the same fields in the same order (a unit test keeps them so).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from enum import Enum
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -22,42 +21,29 @@ from pydantic import (
     model_validator,
 )
 
-from kiln import ids
-from kiln.clock import Clock, iso, utc_now
-from kiln.envelope import ErrorCode, KilnError, not_found
+# Re-exported: what modules importing the projects' models also use.
+from kiln.domain.project_records import (  # noqa: F401
+    ALLOWED_FROM,
+    EDITABLE,
+    PROJECT_FIELDS,
+    CursorRequest,
+    CursorResult,
+    PageRequest,
+    PageResult,
+    ProjectListFilter,
+    ProjectMissing,
+    ProjectRecord,
+    ProjectRepository,
+    ProjectService,
+    ProjectStatus,
+    StatusConflict,
+    conflict,
+)
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 10_000
 SEARCH_MAX = 200
 
-
-class ProjectStatus(str, Enum):
-    DRAFT = "draft"
-    CLARIFYING = "clarifying"
-    SPEC_REVIEW = "spec_review"
-    APPROVED = "approved"
-    BUILDING = "building"
-    BUILT = "built"
-    FAILED = "failed"
-    ARCHIVED = "archived"
-
-
-# Which statuses each status can be reached from (CONTRACT section 6). `archived` is
-# reachable from anywhere and is final.
-ALLOWED_FROM: dict[ProjectStatus, frozenset[ProjectStatus]] = {
-    ProjectStatus.CLARIFYING: frozenset({ProjectStatus.DRAFT}),
-    ProjectStatus.SPEC_REVIEW: frozenset(
-        {ProjectStatus.CLARIFYING, ProjectStatus.APPROVED, ProjectStatus.BUILT, ProjectStatus.FAILED}
-    ),
-    # From building: a cancelled run leaves the spec approved, ready for the next run.
-    ProjectStatus.APPROVED: frozenset({ProjectStatus.SPEC_REVIEW, ProjectStatus.BUILDING}),
-    ProjectStatus.BUILDING: frozenset({ProjectStatus.APPROVED, ProjectStatus.BUILT, ProjectStatus.FAILED}),
-    ProjectStatus.BUILT: frozenset({ProjectStatus.BUILDING}),
-    ProjectStatus.FAILED: frozenset({ProjectStatus.BUILDING}),
-    ProjectStatus.ARCHIVED: frozenset(set(ProjectStatus) - {ProjectStatus.ARCHIVED}),
-}
-# Statuses in which name and description may still be edited.
-EDITABLE = frozenset(set(ProjectStatus) - {ProjectStatus.ARCHIVED})
 
 # Exactly Unicode category Cc (C0, DEL, C1), as regexes: a 10,000-character description is
 # checked in microseconds rather than a per-character unicodedata lookup.
@@ -124,6 +110,9 @@ class ProjectUpdate(PartialUpdate):
         return self.model_dump(exclude_unset=True)
 
 
+# A ProjectRecord as the API documents it (no docstring: it would become the schema's description).
+# The project endpoints answer records and never build this model; the spec, run and import
+# paths use it. Its fields are the record's, in the same order.
 class Project(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
@@ -148,138 +137,3 @@ class ProjectArchived(BaseModel):
     id: str
     status: ProjectStatus
     archivedAt: str | None
-
-
-class ProjectListFilter(BaseModel):
-    status: ProjectStatus | None = None
-    search: str | None = None
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    """Page mode: 1-based page number and size."""
-
-    page: int
-    page_size: int
-
-
-@dataclass(frozen=True)
-class CursorRequest:
-    """Cursor mode: size and the position after which to continue (None: from the start)."""
-
-    limit: int
-    after: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class PageResult:
-    items: list[Project]
-    total: int
-
-
-@dataclass(frozen=True)
-class CursorResult:
-    items: list[Project]
-    after: dict[str, Any] | None  # position of the last item when more follow
-
-
-class ProjectRepository(Protocol):
-    def insert(self, workspace_id: str, project: Project) -> None: ...
-
-    def get(self, workspace_id: str, project_id: str) -> Project | None: ...
-
-    def update(
-        self,
-        workspace_id: str,
-        project_id: str,
-        changes: dict[str, Any],
-        allowed_from: frozenset[ProjectStatus],
-        before_write: Callable[[], object] | None = None,
-    ) -> Project:
-        """Apply `changes` only if the project exists and its status is in `allowed_from`.
-
-        Raises StatusConflict(current) when the status guard fails, ProjectMissing when absent.
-        `before_write` is called (and may raise) after anything read first, before any write.
-        """
-        ...
-
-    def list_page(self, workspace_id: str, filters: ProjectListFilter, page: PageRequest) -> PageResult: ...
-
-    def list_cursor(self, workspace_id: str, filters: ProjectListFilter, cursor: CursorRequest) -> CursorResult: ...
-
-
-class ProjectMissing(Exception):
-    pass
-
-
-class StatusConflict(Exception):
-    def __init__(self, current: ProjectStatus, project: Project | None = None) -> None:
-        self.current = current
-        self.project = project  # the project as read, when the guard was checked on a read
-        super().__init__(current.value)
-
-
-def conflict(action: str, current: ProjectStatus, allowed: frozenset[ProjectStatus]) -> KilnError:
-    return KilnError(
-        ErrorCode.CONFLICT,
-        f"Cannot {action} a project in status '{current.value}'.",
-        {"currentStatus": current.value, "allowedFrom": sorted(s.value for s in allowed)},
-    )
-
-
-class ProjectService:
-    def __init__(self, repository: ProjectRepository, clock: Clock = utc_now) -> None:
-        self._repository = repository
-        self._clock = clock
-
-    def create(self, workspace_id: str, request: ProjectCreate) -> Project:
-        now = self._clock()
-        stamp = iso(now)
-        project = Project(
-            id=ids.new_id("project", int(now.timestamp() * 1000)),
-            name=request.name,
-            description=request.description,
-            status=ProjectStatus.DRAFT,
-            createdAt=stamp,
-            updatedAt=stamp,
-        )
-        self._repository.insert(workspace_id, project)
-        return project
-
-    def get(self, workspace_id: str, project_id: str) -> Project:
-        project = self._repository.get(workspace_id, project_id)
-        if project is None:
-            raise not_found("project", project_id)
-        return project
-
-    def update(self, workspace_id: str, project_id: str, request: ProjectUpdate) -> Project:
-        changes: dict[str, Any] = dict(request.changes())
-        changes["updatedAt"] = iso(self._clock())
-        try:
-            return self._repository.update(workspace_id, project_id, changes, EDITABLE)
-        except ProjectMissing:
-            raise not_found("project", project_id) from None
-        except StatusConflict as exc:
-            raise conflict("update", exc.current, EDITABLE) from None
-
-    def archive(self, workspace_id: str, project_id: str, before_write: Callable[[], object] | None = None) -> Project:
-        """Soft delete. Archiving an archived project answers it unchanged (DELETE is idempotent).
-
-        `before_write` runs between the project's read and the write (the request's limits
-        admitting it, kiln.http.api): an archived or missing project is answered with no write.
-        """
-        stamp = iso(self._clock())
-        allowed = ALLOWED_FROM[ProjectStatus.ARCHIVED]
-        changes = {"status": ProjectStatus.ARCHIVED, "archivedAt": stamp, "updatedAt": stamp}
-        try:
-            return self._repository.update(workspace_id, project_id, changes, allowed, before_write)
-        except ProjectMissing:
-            raise not_found("project", project_id) from None
-        except StatusConflict as already:
-            return already.project or self.get(workspace_id, project_id)
-
-    def list_page(self, workspace_id: str, filters: ProjectListFilter, page: PageRequest) -> PageResult:
-        return self._repository.list_page(workspace_id, filters, page)
-
-    def list_cursor(self, workspace_id: str, filters: ProjectListFilter, cursor: CursorRequest) -> CursorResult:
-        return self._repository.list_cursor(workspace_id, filters, cursor)

@@ -1,7 +1,6 @@
 """DELETE /v1/projects/{projectId}: archive (soft delete; the data is kept)."""
 
 from kiln import services
-from kiln.domain.projects import ProjectArchived
 from kiln.http.api import endpoint
 from kiln.http.contract import Answer, Contract
 from kiln.http.request import Request
@@ -12,13 +11,14 @@ def archive_project(request: Request) -> Response:
     project_id = request.path_id("projectId", "project")
     # The project is read while the request's limits are checked; its write waits for them.
     project = services.current().projects.archive(request.workspace_id, project_id, request.admitted)
-    return ok(ProjectArchived(id=project.id, status=project.status, archivedAt=project.archivedAt))
+    return ok(project.archived_json())
 
 
 handler = endpoint(
     archive_project,
     Contract(
-        answers=(Answer(200, "Archived (again, if it already was).", ProjectArchived),),
+        # The model by name: this function answers from a ProjectRecord and never loads pydantic.
+        answers=(Answer(200, "Archived (again, if it already was).", "kiln.domain.projects:ProjectArchived"),),
     ),
     reads_first=True,
 )

@@ -10,7 +10,7 @@ from kiln.http.response import Response, ok
 
 def create_project(request: Request, body: ProjectCreate) -> Response:
     project = services.current().projects.create(request.workspace_id, body)
-    return ok(project, 201, {"Location": f"/v1/projects/{project.id}"})
+    return ok(project.json(), 201, {"Location": f"/v1/projects/{project.id}"})
 
 
 handler = endpoint(

@@ -31,14 +31,14 @@ def list_projects(request: Request, query: ProjectListParams) -> Response:
     if not query.cursor_mode:
         page, size = query.page or 1, query.pageSize or DEFAULT_PAGE_SIZE
         result = service.list_page(request.workspace_id, filters, PageRequest(page, size))
-        return listed(result.items, page_pagination(page, size, result.total))
+        return listed([p.json() for p in result.items], page_pagination(page, size, result.total))
     codec = services.current().cursors
     scope = list_scope(request.route.path, request.workspace_id, query.filters())
     after = codec.decode(scope, query.cursor) if query.cursor else None
     limit = query.limit or DEFAULT_PAGE_SIZE
     found = service.list_cursor(request.workspace_id, filters, CursorRequest(limit, after))
     next_cursor = codec.encode(scope, found.after) if found.after else None
-    return listed(found.items, cursor_pagination(limit, next_cursor))
+    return listed([p.json() for p in found.items], cursor_pagination(limit, next_cursor))
 
 
 handler = endpoint(

@@ -11,7 +11,7 @@ from kiln.http.response import Response, ok
 
 def update_project(request: Request, body: ProjectUpdate) -> Response:
     project_id = request.path_id("projectId", "project")
-    return ok(services.current().projects.update(request.workspace_id, project_id, body))
+    return ok(services.current().projects.update(request.workspace_id, project_id, body).json())
 
 
 handler = endpoint(

@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
 
-from kiln import ids
-from kiln.domain.access import Principal
-from kiln.domain.authentication import principal_from_context
+    from kiln.domain.principals import Principal
+    from kiln.routes import Route
+
 from kiln.envelope import ErrorCode, KilnError, validation_error
-from kiln.routes import Route
 
 M = TypeVar("M", bound="BaseModel")
 
@@ -52,7 +51,12 @@ def request_id_of(event: dict[str, Any], headers: Headers) -> str:
 
 def principal_of(event: dict[str, Any]) -> Principal | None:
     """The principal the authorizer put in the request context; nothing else is trusted."""
-    return principal_from_context((event.get("requestContext") or {}).get("authorizer") or {})
+    context = (event.get("requestContext") or {}).get("authorizer") or {}
+    if not context:  # a public route's: no caller, and no reason to load the credential code
+        return None
+    from kiln.domain.principals import principal_from_context
+
+    return principal_from_context(context)
 
 
 def field_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:
@@ -182,6 +186,8 @@ class Request:
             raise validation_error(field_errors(error, "body")) from None
 
     def path_id(self, name: str, kind: str) -> str:
+        from kiln import ids  # here: a route with no path id (GET /, /mcp) does not load it (secrets, hmac)
+
         value = self.path_params.get(name, "")
         if not ids.is_valid(kind, value):
             raise validation_error(

@@ -15,7 +15,8 @@ from kiln.domain.specs import SpecVersion
 
 class ProjectCatalog:
     def project(self, workspace_id: str, project_id: str) -> Project | None:
-        return ProjectStore().get(workspace_id, project_id)
+        record = ProjectStore().get(workspace_id, project_id)
+        return None if record is None else Project(**record.json())
 
     def spec_versions(self, workspace_id: str, project_id: str) -> list[SpecVersion]:
         store = SpecStore()

@@ -1,10 +1,15 @@
-"""Projects in the single table (kiln.domain.projects.ProjectRepository)."""
+"""Projects in the single table (kiln.domain.project_records.ProjectRepository).
+
+Nothing here loads pydantic (GET and DELETE of a project never do, kiln.domain.project_records):
+the repository reads and writes `ProjectRecord`s. Only `project_from`, for the spec and run
+adapters whose domain holds the pydantic `Project`, imports that model, when first called.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -23,17 +28,21 @@ from kiln.adapters.dynamodb.items import (
     workspace_pk,
 )
 from kiln.adapters.schema import GSI1
-from kiln.domain.projects import (
+from kiln.domain.project_records import (
+    PROJECT_FIELDS,
     CursorRequest,
     CursorResult,
     PageRequest,
     PageResult,
-    Project,
     ProjectListFilter,
     ProjectMissing,
+    ProjectRecord,
     ProjectStatus,
     StatusConflict,
 )
+
+if TYPE_CHECKING:
+    from kiln.domain.projects import Project
 
 # Largest page DynamoDB is asked for while filling a cursor page (filters may discard items).
 _QUERY_BATCH = 100
@@ -79,27 +88,22 @@ def counts_update(workspace_id: str, **moves: int) -> dict[str, Any]:
     }
 
 
-PROJECT_FIELDS = (
-    "id",
-    "name",
-    "description",
-    "status",
-    "createdAt",
-    "updatedAt",
-    "archivedAt",
-    "specVersion",
-    "approvedAt",
-)
-
-
 # DynamoDB's contains() is case-sensitive, so searches run against casefolded copies of
 # name and description, kept per field so a PATCH of one never needs to read the other.
 _FOLDED = {"name": "nameFolded", "description": "descriptionFolded"}
 
 
-def project_from(item: dict[str, Any]) -> Project:
+def record_from(item: dict[str, Any]) -> ProjectRecord:
     # Only the public fields are deserialized: keys, search copies, the revision counter and
-    # the clarifying questions never leave the adapter through this model.
+    # the clarifying questions never leave the adapter through this record.
+    return ProjectRecord.of(from_item({k: item[k] for k in PROJECT_FIELDS if k in item}))
+
+
+def project_from(item: dict[str, Any]) -> Project:
+    """The item as the pydantic model, for the spec and run adapters."""
+    # Imported here, not above: the project endpoints use this module without pydantic.
+    from kiln.domain.projects import Project
+
     return Project(**from_item({k: item[k] for k in PROJECT_FIELDS if k in item}))
 
 
@@ -169,8 +173,9 @@ class ProjectStore:
     """kiln.domain.projects.ProjectRepository on DynamoDB."""
 
     @staticmethod
-    def item(workspace_id: str, project: Project) -> dict[str, Any]:
-        """A new project's item (also written inside the import transaction)."""
+    def item(workspace_id: str, project: Project | ProjectRecord) -> dict[str, Any]:
+        """A new project's item (also written inside the import transaction, from the model)."""
+        public = project.json() if isinstance(project, ProjectRecord) else project.model_dump(mode="json")
         return {
             "pk": workspace_pk(workspace_id),
             "sk": project_sk(project.id),
@@ -180,10 +185,10 @@ class ProjectStore:
             "workspaceId": workspace_id,
             "nameFolded": project.name.casefold(),
             "descriptionFolded": project.description.casefold(),
-            **project.model_dump(mode="json"),
+            **public,
         }
 
-    def insert(self, workspace_id: str, project: Project) -> None:
+    def insert(self, workspace_id: str, project: ProjectRecord) -> None:
         # One round trip, as the plain PutItem it replaces: the project and its count at once.
         client("dynamodb").transact_write_items(
             TransactItems=[
@@ -192,10 +197,10 @@ class ProjectStore:
             ]
         )
 
-    def get(self, workspace_id: str, project_id: str) -> Project | None:
+    def get(self, workspace_id: str, project_id: str) -> ProjectRecord | None:
         # Consistent: read-your-writes after POST/PATCH.
         item = get_item(workspace_pk(workspace_id), project_sk(project_id), consistent=True)
-        return project_from(item) if item else None
+        return record_from(item) if item else None
 
     def update(
         self,
@@ -204,7 +209,7 @@ class ProjectStore:
         changes: dict[str, Any],
         allowed_from: frozenset[ProjectStatus],
         before_write: Callable[[], object] | None = None,
-    ) -> Project:
+    ) -> ProjectRecord:
         if changes.get("status") in (ProjectStatus.ARCHIVED, ProjectStatus.ARCHIVED.value):
             return self._archive(workspace_id, project_id, changes, allowed_from, before_write)
         if before_write is not None:
@@ -222,7 +227,7 @@ class ProjectStore:
             if not old:
                 raise ProjectMissing(project_id) from None
             raise StatusConflict(ProjectStatus(from_item(old)["status"])) from None
-        return project_from(response["Attributes"])
+        return record_from(response["Attributes"])
 
     def _archive(
         self,
@@ -231,7 +236,7 @@ class ProjectStore:
         changes: dict[str, Any],
         allowed_from: frozenset[ProjectStatus],
         before_write: Callable[[], object] | None,
-    ) -> Project:
+    ) -> ProjectRecord:
         """The status change and the move from `live` to `archived`, in one transaction.
 
         A transaction returns no item, so the project is read first (the answer is that item
@@ -246,7 +251,7 @@ class ProjectStore:
                 raise ProjectMissing(project_id)
             current = from_item(item)
             if ProjectStatus(current["status"]) not in allowed_from:
-                raise StatusConflict(ProjectStatus(current["status"]), project_from(item))
+                raise StatusConflict(ProjectStatus(current["status"]), record_from(item))
             if before_write is not None:
                 before_write()
             update = update_request(
@@ -265,7 +270,7 @@ class ProjectStore:
                 continue
             status = changes["status"]
             archived = {**current, **changes, "status": getattr(status, "value", status)}
-            return Project(**{k: archived[k] for k in PROJECT_FIELDS if archived.get(k) is not None})
+            return ProjectRecord.of({k: archived[k] for k in PROJECT_FIELDS if archived.get(k) is not None})
         raise RuntimeError(f"project {project_id} kept changing while being archived")
 
     # Listing: without a status filter, the workspace partition (archived projects left out);
@@ -308,11 +313,11 @@ class ProjectStore:
         counted = None
         if filters.search is None and filters.status in (None, ProjectStatus.ARCHIVED):
             counted = _Read(workspace_pk(workspace_id), COUNTS_SK)
-        items: list[Project] = []
+        items: list[ProjectRecord] = []
         seen = 0
         for item in query_items(self._query(workspace_id, filters), None, min(end + 1, _QUERY_BATCH)):
             if start <= seen < end:
-                items.append(project_from(item))
+                items.append(record_from(item))
             seen += 1
             if seen >= end and counted is not None:
                 break
@@ -391,7 +396,7 @@ class ProjectStore:
         if more:
             last = from_item(page[-1])
             after = {k: last[k] for k in key_fields}
-        return CursorResult([project_from(i) for i in page], after)
+        return CursorResult([record_from(i) for i in page], after)
 
 
 def _key_fields(filters: ProjectListFilter) -> tuple[str, ...]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from kiln.handlers import projects_archive, projects_create, projects_get, projects_list, projects_update
@@ -308,3 +310,76 @@ def test_cursor_from_another_list_is_rejected():
     assert list_projects({"limit": "1", "cursor": cursor, "status": "draft"})[0] == 400
     assert list_projects({"limit": "1", "cursor": cursor}, authorizer=OTHER_WORKSPACE)[0] == 400
     assert list_projects({"limit": "1", "cursor": cursor})[0] == 200
+
+
+# A fresh process, as a Lambda container starts: a project is read and answered, then
+# archived, through the real pipeline and the DynamoDB adapter (moto, in the process).
+_COLD_READ_AND_ARCHIVE = """
+import json, os, sys
+from moto import mock_aws
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+    "KILN_TABLE_NAME": "kiln-cold", "KILN_BUCKET_NAME": "kiln-cold", "KILN_ENVIRONMENT": "local",
+})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+with mock_aws():
+    import boto3
+    from kiln.adapters.dynamodb.projects import ProjectStore
+    from kiln.adapters.schema import create_table_kwargs
+    from kiln.domain.project_records import ProjectRecord, ProjectStatus
+    from local import atomic
+
+    atomic.install()
+    boto3.client("dynamodb").create_table(**create_table_kwargs("kiln-cold"))
+    workspace, project_id = "ws_01m885m8rskqxxjknrtpgbxm1p", "proj_01m885m8rskqxxjknrtpgbxm1p"
+    stamp = "2026-11-25T12:00:00.000Z"
+    ProjectStore().insert(workspace, ProjectRecord(project_id, "Cold", "Read cold.", ProjectStatus.DRAFT, stamp, stamp))
+    from kiln.handlers import projects_archive, projects_get
+
+    def event(method):
+        return {
+            "resource": "/v1/projects/{projectId}", "path": "/v1/projects/" + project_id, "httpMethod": method,
+            "headers": None, "multiValueHeaders": None, "queryStringParameters": None,
+            "multiValueQueryStringParameters": None, "pathParameters": {"projectId": project_id},
+            "body": None, "isBase64Encoded": False,
+            "requestContext": {"requestId": "r", "authorizer": {
+                "workspaceId": workspace, "keyId": "key_01m885m8rskqxxjknrtpgbxm1q",
+                "scopes": "project:read project:write", "tier": "pro", "allowedPaths": "[]"}},
+        }
+
+    answers = [projects_get.handler(event("GET"), None), projects_archive.handler(event("DELETE"), None)]
+print(json.dumps({
+    "answers": [[a["statusCode"], json.loads(a["body"])["data"]] for a in answers],
+    # pydantic and the projects' models; the keys' and the credential chain's modules (the
+    # principal comes from the authorizer context, kiln.domain.principals).
+    "needless": sorted(
+        set(sys.modules)
+        & {"pydantic", "pydantic_core", "kiln.domain.projects", "kiln.domain.access", "kiln.domain.authentication"}
+    ),
+}))
+"""
+
+
+def test_a_cold_get_and_delete_answer_without_loading_pydantic():
+    """GET and DELETE of a project answer from a ProjectRecord: their cold start skips pydantic,
+    and the caller's principal is read without the key and credential modules."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[4]
+    out = subprocess.run(
+        [sys.executable, "-c", _COLD_READ_AND_ARCHIVE],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": f"{root / 'functions'}{os.pathsep}{root}"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    (get_status, read), (delete_status, archived) = seen["answers"]
+    assert (get_status, delete_status) == (200, 200)
+    assert read["name"] == "Cold" and read["status"] == "draft" and read["specVersion"] is None
+    assert archived["id"] == read["id"] and archived["status"] == "archived" and archived["archivedAt"]
+    assert seen["needless"] == []

@@ -45,6 +45,28 @@ def test_root_describes_the_service():
     assert body["data"]["name"] == "kiln" and body["data"]["docs"] == "/docs"
 
 
+def test_root_answers_as_the_pipeline_would_without_loading_it():
+    """GET / is public and unmetered: it skips the pipeline (its cold start), not what its answers carry."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    answer = root.handler(proxy_event("GET", "/", authorizer={}, headers={"X-Request-Id": "req-from-client"}))
+    assert answer["headers"]["Content-Type"] == "application/json; charset=utf-8"
+    assert answer["headers"]["X-Request-Id"] == "req-from-client"
+    assert json.loads(answer["body"])["success"] is True
+    script = (
+        "import sys\n"
+        "from kiln.handlers import root\n"
+        "event = {'resource': '/', 'path': '/', 'httpMethod': 'GET', 'headers': None, 'requestContext': {}}\n"
+        "assert root.handler(event, None)['headers']['X-Request-Id'] == 'unknown'\n"
+        "print(sorted({'kiln.http.api', 'kiln.http.limits', 'kiln.routes', 'kiln.domain.access'} & set(sys.modules)))\n"
+    )
+    functions = Path(__file__).resolve().parents[4] / "functions"
+    out = subprocess.run([sys.executable, "-c", script], cwd=functions, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_method_not_allowed_lists_the_allowed_methods():
     response = method_not_allowed.handler(proxy_event("PUT", "/v1/projects/{projectId}", "/v1/projects/x"))
     status, body = parse(response)
