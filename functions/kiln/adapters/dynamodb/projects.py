@@ -7,15 +7,16 @@ adapters whose domain holds the pydantic `Project`, imports that model, when fir
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from kiln import overlap
 from kiln.adapters.aws import client
 from kiln.adapters.dynamodb.items import (
     condition_failed,
+    fields_from,
     from_item,
     get_item,
     project_sk,
@@ -96,7 +97,7 @@ _FOLDED = {"name": "nameFolded", "description": "descriptionFolded"}
 def record_from(item: dict[str, Any]) -> ProjectRecord:
     # Only the public fields are deserialized: keys, search copies, the revision counter and
     # the clarifying questions never leave the adapter through this record.
-    return ProjectRecord.of(from_item({k: item[k] for k in PROJECT_FIELDS if k in item}))
+    return ProjectRecord.of(fields_from(item, PROJECT_FIELDS))
 
 
 def project_from(item: dict[str, Any]) -> Project:
@@ -405,27 +406,16 @@ def _key_fields(filters: ProjectListFilter) -> tuple[str, ...]:
 
 
 class _Read:
-    """A GetItem on its own thread, so it shares the round trip of what the caller does meanwhile.
+    """A consistent GetItem handed to the overlap pool (kiln.overlap), so it shares the round
+    trip of what the caller does meanwhile.
 
     A built boto3 client is safe to share between threads, building one is not: it is built
-    (or found) here, on the caller's thread, before the other starts.
+    (or found) here, on the caller's thread, before the pool may run the read.
     """
 
     def __init__(self, pk: str, sk: str) -> None:
         client("dynamodb")
-        self._result: dict[str, Any] | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(pk, sk), daemon=True)
-        self._thread.start()
-
-    def _run(self, pk: str, sk: str) -> None:
-        try:
-            self._result = get_item(pk, sk, consistent=True)
-        except BaseException as error:  # noqa: BLE001 - raised on the caller's thread
-            self._error = error
+        self._job = overlap.start(lambda: get_item(pk, sk, consistent=True))
 
     def item(self) -> dict[str, Any] | None:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._result
+        return self._job.result()
