@@ -20,6 +20,9 @@ SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_TASKS = 200
 MAX_FILES_PER_TASK = 200
 MAX_FILE_BYTES = 1024 * 1024
+# A plan's JSON at most: the run's detail answers it whole (Lambda answers at most 6 MB), and
+# every step that needs the plan reads it.
+MAX_PLAN_BYTES = 1024 * 1024
 
 
 class _Model(BaseModel):
@@ -37,7 +40,9 @@ class TaskDefinition(_Model):
         min_length=1, max_length=50
     )
     # Paths that must exist once the task is done (checked by verification).
-    expectedOutputs: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(default_factory=list)
+    expectedOutputs: list[Annotated[str, StringConstraints(min_length=1, max_length=300)]] = Field(
+        default_factory=list, max_length=MAX_FILES_PER_TASK
+    )
 
     @property
     def branch(self) -> str:
@@ -146,6 +151,9 @@ def plan_problems(plan: TaskPlan) -> list[str]:
     """Every reason the plan cannot run: unknown or cyclic dependencies, a bad merge order,
     overlapping path scopes between tasks that no dependency orders."""
     problems: list[str] = []
+    size = len(plan.model_dump_json())
+    if size > MAX_PLAN_BYTES:
+        problems.append(f"the plan is {size} bytes of JSON, over the {MAX_PLAN_BYTES} bytes a plan may hold")
     tasks = {t.id: t for t in plan.tasks}
     if len(tasks) != len(plan.tasks):
         problems.append("task ids must be distinct")

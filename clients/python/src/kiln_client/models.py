@@ -1278,7 +1278,7 @@ class TaskDefinition(BaseModel):
     instructions: str = Field(..., max_length=20000, min_length=1)
     dependencies: list[Dependency] | None = None
     path_scope: list[PathScopeItem] = Field(..., alias="pathScope", max_length=50, min_length=1)
-    expected_outputs: list[ExpectedOutput] | None = Field(None, alias="expectedOutputs")
+    expected_outputs: list[ExpectedOutput] | None = Field(None, alias="expectedOutputs", max_length=200)
 
 
 class MergeOrderItem(RootModel[str]):
