@@ -79,6 +79,9 @@ def function_environment(
         config.BUCKET_NAME: bucket_name,
         "POWERTOOLS_SERVICE_NAME": "kiln",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        # Kiln installs no pydantic plugin: without this, the first model built in a container
+        # scans every installed package's entry points for one (about 5 ms of each cold start).
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",
     }
     if usage_plans_json is not None:
         env[config.USAGE_PLANS] = usage_plans_json

@@ -40,6 +40,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -331,7 +332,10 @@ def _resolve(reference: str) -> Any:
 
 def contract_of_route(route: Route) -> Contract:
     """The contract the route's handler module declares (importing it, as Lambda would)."""
-    return contract_of(_resolve(f"kiln.handlers.{route.handler}:handler"))
+    contract = contract_of(_resolve(f"kiln.handlers.{route.handler}:handler"))
+    if isinstance(contract.body, str):  # named beside its `body_check` (kiln.http.contract)
+        return replace(contract, body=_resolve(contract.body))
+    return contract
 
 
 def _model(model: Any) -> Any:

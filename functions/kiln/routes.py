@@ -7,6 +7,7 @@ emulator, the OpenAPI generator and the tests. Nothing else may list endpoints.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Literal
@@ -1359,7 +1360,11 @@ def _compile(path: str) -> re.Pattern[str]:
     return re.compile(f"^{pattern}$")
 
 
-_PATTERNS: tuple[tuple[Route, re.Pattern[str]], ...] = tuple((r, _compile(r.path)) for r in ROUTES)
+@functools.cache
+def _patterns() -> tuple[tuple[Route, re.Pattern[str]], ...]:
+    # Compiled on the first match_path: only the local gateway matches concrete paths, and a
+    # Lambda function (found by find_route) would pay milliseconds per cold start for them.
+    return tuple((r, _compile(r.path)) for r in ROUTES)
 
 
 def find_route(method: str, resource: str) -> Route | None:
@@ -1376,7 +1381,7 @@ def match_path(path: str) -> list[tuple[Route, dict[str, str]]]:
     Literal segments win over parameters, as in API Gateway: `/v1/projects/import` matches the
     import route, not `/v1/projects/{projectId}`.
     """
-    matches = [(r, m.groupdict()) for r, p in _PATTERNS if (m := p.match(path))]
+    matches = [(r, m.groupdict()) for r, p in _patterns() if (m := p.match(path))]
     if not matches:
         return []
     best = max(_specificity(r.path) for r, _ in matches)

@@ -181,6 +181,8 @@ def _child_env(
             "AWS_SHARED_CREDENTIALS_FILE": missing,
             # Both sides search the same path: Kiln's functions, then the bare modules.
             "PYTHONPATH": os.pathsep.join(str(p) for p in [*code_path, bare_dir]),
+            # As infra/lambdas.py deploys Kiln's functions (no plugin scan on the first model).
+            "PYDANTIC_DISABLE_PLUGINS": "__all__",
         }
     )
     if no_bytecode:

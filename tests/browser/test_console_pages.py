@@ -99,7 +99,10 @@ def test_keyboard_alone_signs_in_and_reaches_the_views(console: Console) -> None
     assert all(outline != "none" for _, outline in seen)
     page.keyboard.press("Enter")  # on "Import"
     page.get_by_role("heading", name="Import an archive").wait_for()
-    assert page.evaluate("() => document.activeElement.tagName") == "H1"  # focus moves to the new view
+    # Focus moves to the new view's heading once the view has finished rendering (its data
+    # loaded), which may be a moment after the heading itself appears.
+    page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'H1'")
+    assert page.evaluate("() => document.activeElement.textContent") == "Import an archive"
     assert page.locator("header").count() == 1 and page.locator("main").count() == 1
     assert page.locator("nav[aria-label=Main]").is_visible()
 

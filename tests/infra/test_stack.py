@@ -273,6 +273,7 @@ def test_roles_hold_only_what_grants_declare(main: Synth) -> None:
         assert {"KILN_TABLE_NAME", "KILN_BUCKET_NAME", "KILN_USAGE_PLANS"} <= set(env)
         assert env["KILN_ENVIRONMENT"] == "aws" and env["POWERTOOLS_SERVICE_NAME"] == "kiln"
         assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
+        assert env["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
     for worker in WORKERS:
         stack, _, props = fns[worker.handler_ref]
         assert props["Timeout"] == worker.timeout_seconds and props["MemorySize"] == worker.memory_mb

@@ -16,14 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from kiln import ids
 from kiln.clock import Clock, iso, utc_now
 from kiln.envelope import ErrorCode, KilnError, not_found
-
-if TYPE_CHECKING:  # the request models are pydantic's; only POST and PATCH load them
-    from kiln.domain.projects import ProjectCreate, ProjectUpdate
 
 
 class ProjectStatus(str, Enum):
@@ -144,6 +141,23 @@ class CursorResult:
     after: dict[str, Any] | None  # position of the last item when more follow
 
 
+class NewProjectRequest(Protocol):
+    """What creating reads of a body: kiln.domain.projects.ProjectCreate, or the NewProject
+    that kiln.domain.project_bodies validates without pydantic."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+
+class ProjectChangesRequest(Protocol):
+    """What updating reads of a body: kiln.domain.projects.ProjectUpdate, or ProjectChanges."""
+
+    def changes(self) -> dict[str, str]: ...
+
+
 class ProjectRepository(Protocol):
     def insert(self, workspace_id: str, project: ProjectRecord) -> None: ...
 
@@ -193,7 +207,7 @@ class ProjectService:
         self._repository = repository
         self._clock = clock
 
-    def create(self, workspace_id: str, request: ProjectCreate) -> ProjectRecord:
+    def create(self, workspace_id: str, request: NewProjectRequest) -> ProjectRecord:
         now = self._clock()
         stamp = iso(now)
         project = ProjectRecord(
@@ -213,7 +227,7 @@ class ProjectService:
             raise not_found("project", project_id)
         return project
 
-    def update(self, workspace_id: str, project_id: str, request: ProjectUpdate) -> ProjectRecord:
+    def update(self, workspace_id: str, project_id: str, request: ProjectChangesRequest) -> ProjectRecord:
         changes: dict[str, Any] = dict(request.changes())
         changes["updatedAt"] = iso(self._clock())
         try:

@@ -8,7 +8,6 @@ form of a `ProjectRecord`: the same fields in the same order (a unit test keeps 
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from pydantic import (
@@ -21,7 +20,18 @@ from pydantic import (
     model_validator,
 )
 
-# Re-exported: what modules importing the projects' models also use.
+# Re-exported: what modules importing the projects' models also use. The bodies' limits and
+# checks live in kiln.domain.project_bodies, which validates POST and PATCH bodies as the
+# models below do, without pydantic (a test holds the two to the same answers).
+from kiln.domain.project_bodies import (  # noqa: F401
+    CONTROL_BUT_LAYOUT,
+    CONTROL_CHARACTERS,
+    DESCRIPTION_MAX,
+    NAME_MAX,
+    SEARCH_MAX,
+    no_control_characters,
+    text_controls_only,
+)
 from kiln.domain.project_records import (  # noqa: F401
     ALLOWED_FROM,
     EDITABLE,
@@ -39,29 +49,6 @@ from kiln.domain.project_records import (  # noqa: F401
     StatusConflict,
     conflict,
 )
-
-NAME_MAX = 200
-DESCRIPTION_MAX = 10_000
-SEARCH_MAX = 200
-
-
-# Exactly Unicode category Cc (C0, DEL, C1), as regexes: a 10,000-character description is
-# checked in microseconds rather than a per-character unicodedata lookup.
-CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
-CONTROL_BUT_LAYOUT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def no_control_characters(value: str) -> str:
-    if CONTROL_CHARACTERS.search(value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-def text_controls_only(value: str) -> str:
-    if CONTROL_BUT_LAYOUT.search(value):
-        raise ValueError("must not contain control characters other than newlines and tabs")
-    return value
-
 
 # Python's str.strip (not pydantic's) so every Unicode whitespace is trimmed before the limits.
 _Stripped = Annotated[str, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v)]

@@ -272,7 +272,9 @@ def declared(function: DeclaredFunction, contract: Contract) -> HandlerFunction:
         # validates its body and query itself, with the contract's models.
         if contract.query is not None and not contract.archive_body:
             values["query"] = request.query_as(contract.query)
-        if contract.body is not None and not contract.archive_body:
+        if contract.body_check is not None:
+            values["body"] = contract.body_check(request.json())
+        elif contract.body is not None and not contract.archive_body:
             values["body"] = request.body_as(contract.body, optional=contract.body_optional)
         result = function(request, **values)
         if isinstance(result, Response):

@@ -11,7 +11,7 @@ a route's cold start pays for them once, where it validates with them anyway.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,7 +46,11 @@ class Contract:
     how it is metered; this says what goes in and what comes out."""
 
     answers: tuple[Answer, ...]
-    body: Any = None  # pydantic model of the JSON body; the function receives it as `body=`
+    # pydantic model of the JSON body; the function receives it as `body=`. Its "module:Class"
+    # name with a `body_check`: the model documents the body and defines what is valid, the check
+    # validates it without loading pydantic (kiln.domain.project_bodies: held to the same answers).
+    body: Any = None
+    body_check: Callable[[dict[str, Any]], Any] | None = None  # a JSON object -> the function's `body=`
     body_optional: bool = False  # an absent body means `{}` (every field's default)
     query: Any = None  # pydantic model of the query string; the function receives it as `query=`
     # The body may instead be an archive (projects_import): which form it is decides what applies,

@@ -47,6 +47,8 @@ from kiln.domain.operations import (
 )
 from kiln.domain.people import PeopleRepository, Person
 from kiln.domain.previews import DeploymentStore, PreviewDeployer, PreviewWorkflow, RunReader
+from kiln.domain.project_bodies import NewProject, ProjectChanges
+from kiln.domain.project_records import NewProjectRequest, ProjectChangesRequest
 from kiln.domain.projects import (
     CursorRequest,
     CursorResult,
@@ -57,6 +59,7 @@ from kiln.domain.projects import (
     ProjectMissing,
     ProjectRepository,
     ProjectStatus,
+    ProjectUpdate,
     StatusConflict,
 )
 from kiln.domain.repository import ObjectStore, RefStore
@@ -178,6 +181,10 @@ IMPLEMENTED_IN_DOMAIN: dict[type, tuple[type, ...]] = {
     git_paths.ContentCheck: (git_paths._GitmodulesCheck, git_paths._GitattributesCheck),
     SourceResolver: (ExportSources,),
     PersonLike: (Person,),
+    # A POST or PATCH body: the documented model, or its check's result without pydantic
+    # (ProjectCreate's fields are pydantic's, not class attributes: mypy checks that one fits).
+    NewProjectRequest: (NewProject,),
+    ProjectChangesRequest: (ProjectUpdate, ProjectChanges),
 }
 
 

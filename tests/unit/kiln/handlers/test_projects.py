@@ -383,3 +383,64 @@ def test_a_cold_get_and_delete_answer_without_loading_pydantic():
     assert read["name"] == "Cold" and read["status"] == "draft" and read["specVersion"] is None
     assert archived["id"] == read["id"] and archived["status"] == "archived" and archived["archivedAt"]
     assert seen["needless"] == []
+
+
+# The same fresh process for POST and PATCH: a project is created, refused a bad body, renamed.
+_COLD_CREATE_AND_UPDATE = (
+    _COLD_READ_AND_ARCHIVE.split("    from kiln.handlers import")[0]
+    + """
+    from kiln.handlers import projects_create, projects_update
+
+    def event(method, resource, body, path_parameters=None):
+        return {
+            "resource": resource, "path": resource, "httpMethod": method,
+            "headers": {"Content-Type": "application/json"}, "multiValueHeaders": None,
+            "queryStringParameters": None, "multiValueQueryStringParameters": None,
+            "pathParameters": path_parameters, "body": json.dumps(body), "isBase64Encoded": False,
+            "requestContext": {"requestId": "r", "authorizer": {
+                "workspaceId": workspace, "keyId": "key_01m885m8rskqxxjknrtpgbxm1q",
+                "scopes": "project:read project:write", "tier": "pro", "allowedPaths": "[]"}},
+        }
+
+    created = projects_create.handler(event("POST", "/v1/projects", {"name": " New ", "description": "Made."}), None)
+    refused = projects_create.handler(event("POST", "/v1/projects", {"name": "", "colour": "red"}), None)
+    renamed = projects_update.handler(
+        event("PATCH", "/v1/projects/{projectId}", {"name": "Renamed"}, {"projectId": project_id}), None
+    )
+    answers = [created, refused, renamed]
+print(json.dumps({
+    "answers": [[a["statusCode"], json.loads(a["body"])] for a in answers],
+    "needless": sorted(set(sys.modules) & {"pydantic", "pydantic_core", "kiln.domain.projects"}),
+}))
+"""
+)
+
+
+def test_a_cold_create_and_update_answer_without_loading_pydantic():
+    """POST and PATCH check their bodies as ProjectCreate and ProjectUpdate would
+    (kiln.domain.project_bodies) and answer ProjectRecords: their cold start skips pydantic."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[4]
+    out = subprocess.run(
+        [sys.executable, "-c", _COLD_CREATE_AND_UPDATE],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": f"{root / 'functions'}{os.pathsep}{root}"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    (created_status, created), (refused_status, refused), (renamed_status, renamed) = seen["answers"]
+    assert created_status == 201 and created["data"]["name"] == "New" and created["data"]["status"] == "draft"
+    assert refused_status == 400 and refused["error"]["code"] == "VALIDATION_ERROR"
+    assert [(f["field"], f["type"]) for f in refused["error"]["details"]["fields"]] == [
+        ("name", "too_short"),
+        ("description", "missing"),
+        ("colour", "extra_forbidden"),
+    ]
+    assert renamed_status == 200 and renamed["data"]["name"] == "Renamed"
+    assert seen["needless"] == []
