@@ -2,8 +2,10 @@
 
 A request that needs two independent calls (the limiter's window and day checks next to the
 handler's read, a page's count next to its query) hands one to a `Job` and does the other.
-The jobs run on one pool of daemon threads per container, started on the first job and kept:
-starting a thread per request costs more than the stubbed call it would carry.
+The jobs run on one pool of daemon threads per container, kept once started: starting a
+thread per request costs more than the stubbed call it would carry. A thread is started only
+when a job finds none idle (up to WORKERS): a container's first request, which hands over one
+or two jobs, starts one or two threads, not all of them on its cold path.
 
 Whichever thread claims a job first runs it: a pool thread that picks it up, or the caller
 once it needs the answer (`Job.result`) and no pool thread has started it yet. As deployed,
@@ -75,23 +77,48 @@ class Job(Generic[T]):
         return self._result  # type: ignore[return-value]  # set: the work returned
 
 
-_jobs: SimpleQueue[Job[Any]] | None = None
-_starting = threading.Lock()
+class _Pool:
+    """The queue of jobs and the threads serving it."""
+
+    def __init__(self) -> None:
+        self.jobs: SimpleQueue[Job[Any]] = SimpleQueue()
+        self.threads = 0  # started so far
+        # Threads free to take a job: a thread adds itself when it finishes one, a submit that
+        # relies on it takes it away. Once all WORKERS run, a job that waited in the queue was
+        # not taken away, so this may overcount; harmless then, as no thread is started any more.
+        self.idle = 0
+        self.counting = threading.Lock()
+
+    def submit(self, job: Job[Any]) -> None:
+        with self.counting:
+            grow = self.idle == 0 and self.threads < WORKERS
+            if grow:
+                self.threads += 1
+            else:
+                # Taken when the job is handed over rather than when a thread wakes for it: two
+                # jobs submitted back to back must not both count on one idle thread.
+                self.idle = max(0, self.idle - 1)
+            number = self.threads
+        self.jobs.put(job)
+        if grow:
+            # Daemons: a frozen or ending container never waits for an idle thread.
+            threading.Thread(target=self._serve, name=f"kiln-overlap-{number - 1}", daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            self.jobs.get().run()  # a no-op for a job its caller claimed meanwhile
+            with self.counting:
+                self.idle += 1
+
+
+# One per container. A thread is started only when a job finds none idle: a container that
+# never overlaps anything, or a snapshot taken before the first request, holds none.
+_pool = _Pool()
 
 
 def submit(job: Job[Any]) -> None:
-    """Hand `job` to the pool (started on the first job: a container that never overlaps
-    anything, or a snapshot taken before the first request, holds no thread)."""
-    global _jobs
-    if _jobs is None:
-        with _starting:
-            if _jobs is None:
-                jobs: SimpleQueue[Job[Any]] = SimpleQueue()
-                for number in range(WORKERS):
-                    # Daemons: a frozen or ending container never waits for an idle thread.
-                    threading.Thread(target=_serve, args=(jobs,), name=f"kiln-overlap-{number}", daemon=True).start()
-                _jobs = jobs
-    _jobs.put(job)
+    """Hand `job` to the pool, starting a thread when none is idle to take it."""
+    _pool.submit(job)
 
 
 def start(work: Callable[[], T]) -> Job[T]:
@@ -99,8 +126,3 @@ def start(work: Callable[[], T]) -> Job[T]:
     job = Job(work)
     submit(job)
     return job
-
-
-def _serve(jobs: SimpleQueue[Job[Any]]) -> None:
-    while True:
-        jobs.get().run()  # a no-op for a job its caller claimed meanwhile

@@ -4,6 +4,7 @@ by the caller when no pool thread has started them, never twice, on one pool of 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -89,5 +90,37 @@ def test_every_job_shares_one_pool_of_threads():
     for job in jobs:
         job.result()
     names = {thread.name for thread in threading.enumerate() if thread.name.startswith("kiln-overlap-")}
-    assert len(names) == overlap.WORKERS
+    assert 1 <= len(names) <= overlap.WORKERS
     assert all(thread.daemon for thread in threading.enumerate() if thread.name in names)
+
+
+def pool_threads() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name.startswith("kiln-overlap-")}
+
+
+def test_a_thread_is_started_only_for_a_job_no_idle_thread_can_take(monkeypatch):
+    pool = overlap._Pool()  # a pool of its own: the threads earlier tests started serve theirs
+    monkeypatch.setattr(overlap, "_pool", pool)
+    before = pool_threads()
+
+    caller_waiting = threading.Event()
+    first = overlap.start(lambda: caller_waiting.wait(PATIENCE))  # only a pool thread can run it
+    caller_waiting.set()
+    first.wait()
+    assert len(pool_threads() - before) == 1
+    deadline = time.monotonic() + PATIENCE
+    while pool.idle != 1:  # the thread counts itself idle just after finishing the job
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+
+    overlap.start(lambda: None).wait()  # the idle thread takes it: no second thread
+    assert len(pool_threads() - before) == 1
+
+    # Jobs that hold their thread: each finds none idle, until all WORKERS run.
+    release = threading.Event()
+    busy = [overlap.start(lambda: release.wait(PATIENCE)) for _ in range(overlap.WORKERS + 2)]
+    started = pool_threads() - before
+    release.set()
+    for job in busy:
+        job.result()
+    assert len(started) == overlap.WORKERS
