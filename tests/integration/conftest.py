@@ -115,6 +115,24 @@ def start_local_cloud(
     return cloud
 
 
+PORT_ATTEMPTS = 3
+
+
+def start_on_free_ports(
+    workdir: Path, free_port: Callable[[], int], admin_key: str | None = None, env: dict[str, str] | None = None
+) -> LocalCloudProcess:
+    """`start_local_cloud` on ports found free, again on others if one was taken before the cloud
+    bound it (a free port is only free when asked: another worker's server, a preview, may take
+    it in between)."""
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        try:
+            return start_local_cloud(workdir, free_port(), free_port(), admin_key, env)
+        except RuntimeError as error:
+            if "Address already in use" not in str(error) or attempt == PORT_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
 def _wait_until_healthy(cloud: LocalCloudProcess) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
@@ -138,7 +156,7 @@ def local_cloud_factory(
     workdir = tmp_path_factory.mktemp("local-cloud")
 
     def start(admin_key: str | None = None, env: dict[str, str] | None = None) -> LocalCloudProcess:
-        cloud = start_local_cloud(workdir, free_port(), free_port(), admin_key, env)
+        cloud = start_on_free_ports(workdir, free_port, admin_key, env)
         started.append(cloud)
         return cloud
 
