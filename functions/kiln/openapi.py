@@ -334,7 +334,9 @@ def contract_of_route(route: Route) -> Contract:
     """The contract the route's handler module declares (importing it, as Lambda would)."""
     contract = contract_of(_resolve(f"kiln.handlers.{route.handler}:handler"))
     if isinstance(contract.body, str):  # named beside its `body_check` (kiln.http.contract)
-        return replace(contract, body=_resolve(contract.body))
+        contract = replace(contract, body=_resolve(contract.body))
+    if isinstance(contract.query, str):  # named beside its `query_check`
+        contract = replace(contract, query=_resolve(contract.query))
     return contract
 
 

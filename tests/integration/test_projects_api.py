@@ -152,3 +152,28 @@ def test_concurrent_archive_and_patch_never_leave_an_edited_archive(http):
     assert set(statuses) <= {200, 409}
     final = call(http, "GET", path).json()["data"]
     assert final["status"] == "archived"
+
+
+def test_the_list_query_is_read_and_refused_as_documented(http):
+    marker = "list-query-marker-51c2"
+    for i in range(3):
+        call(http, "POST", "/v1/projects", json={"name": f"Q{i}", "description": marker})
+    # Query values arrive as strings: spaces around a number, underscores and a zero fraction read.
+    page = call(http, "GET", "/v1/projects", params={"search": marker, "page": " 2 ", "pageSize": "1_0.0"})
+    assert page.status_code == 200, page.text
+    assert page.json()["pagination"] == {"page": 2, "pageSize": 10, "total": 3, "totalPages": 1}
+    refused = call(
+        http, "GET", "/v1/projects", params={"status": "Draft", "pageSize": "1.5", "search": "", "sort": "name"}
+    )
+    assert refused.status_code == 400
+    fields = refused.json()["error"]["details"]["fields"]
+    assert [(f["field"], f["type"]) for f in fields] == [
+        ("pageSize", "int_parsing"),
+        ("status", "enum"),
+        ("search", "string_too_short"),
+        ("sort", "extra_forbidden"),
+    ]
+    both = call(http, "GET", "/v1/projects", params={"page": 1, "limit": 5})
+    assert both.status_code == 400
+    assert both.json()["error"]["details"]["fields"][0]["message"].startswith("use either page/pageSize")
+    assert call(http, "GET", "/v1/projects", params={"search": marker}).json()["pagination"]["total"] == 3

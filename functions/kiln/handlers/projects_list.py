@@ -3,30 +3,31 @@
 Archived projects are left out unless `status=archived` asks for them.
 """
 
-from pydantic import Field
-
 from kiln import services
-from kiln.domain.projects import SEARCH_MAX, CursorRequest, PageRequest, Project, ProjectListFilter, ProjectStatus
+from kiln.domain.project_bodies import SEARCH_MAX
+from kiln.domain.project_records import CursorRequest, PageRequest, ProjectListFilter, ProjectStatus
 from kiln.http.api import endpoint
 from kiln.http.contract import Answer, Contract
-from kiln.http.pagination import (
+from kiln.http.list_query import (
     DEFAULT_PAGE_SIZE,
-    ListParams,
+    ListQuery,
+    choice,
     cursor_pagination,
+    list_query,
     list_scope,
     page_pagination,
+    text,
 )
 from kiln.http.request import Request
 from kiln.http.response import Response, listed
 
+# ProjectListParams' own fields, in its order: the query is checked as that model would check
+# it (tests/unit/kiln/http/test_list_query.py holds the two to the same answers).
+check_query = list_query({"status": choice(ProjectStatus), "search": text(1, SEARCH_MAX)})
 
-class ProjectListParams(ListParams):
-    status: ProjectStatus | None = None
-    search: str | None = Field(default=None, min_length=1, max_length=SEARCH_MAX)
 
-
-def list_projects(request: Request, query: ProjectListParams) -> Response:
-    filters = ProjectListFilter(status=query.status, search=query.search)
+def list_projects(request: Request, query: ListQuery) -> Response:
+    filters = ProjectListFilter(status=query.values["status"], search=query.values["search"])
     service = services.current().projects
     if not query.cursor_mode:
         page, size = query.page or 1, query.pageSize or DEFAULT_PAGE_SIZE
@@ -41,11 +42,14 @@ def list_projects(request: Request, query: ProjectListParams) -> Response:
     return listed([p.json() for p in found.items], cursor_pagination(limit, next_cursor))
 
 
+# The models by name: the query is checked without pydantic and the answers are ProjectRecords,
+# so this function never loads it (cold start).
 handler = endpoint(
     list_projects,
     Contract(
-        query=ProjectListParams,
-        answers=(Answer(200, "One page of the list.", Project, "list", "modes"),),
+        query="kiln.http.project_list_params:ProjectListParams",
+        query_check=check_query,
+        answers=(Answer(200, "One page of the list.", "kiln.domain.projects:Project", "list", "modes"),),
         notes="Archived projects are left out unless `status=archived` asks for them.",
     ),
 )

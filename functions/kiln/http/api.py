@@ -270,7 +270,9 @@ def declared(function: DeclaredFunction, contract: Contract) -> HandlerFunction:
         values: dict[str, Any] = {}
         # An archive-or-JSON body (projects_import) decides which form applies: that function
         # validates its body and query itself, with the contract's models.
-        if contract.query is not None and not contract.archive_body:
+        if contract.query_check is not None:
+            values["query"] = contract.query_check(request.query())
+        elif contract.query is not None and not contract.archive_body:
             values["query"] = request.query_as(contract.query)
         if contract.body_check is not None:
             values["body"] = contract.body_check(request.json())

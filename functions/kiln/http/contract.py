@@ -53,6 +53,9 @@ class Contract:
     body_check: Callable[[dict[str, Any]], Any] | None = None  # a JSON object -> the function's `body=`
     body_optional: bool = False  # an absent body means `{}` (every field's default)
     query: Any = None  # pydantic model of the query string; the function receives it as `query=`
+    # Its "module:Class" name with a `query_check`, as for the body (kiln.http.list_query: held
+    # to the model's answers by a test): the values arrive as strings, as in the query string.
+    query_check: Callable[[dict[str, str]], Any] | None = None  # the query -> the function's `query=`
     # The body may instead be an archive (projects_import): which form it is decides what applies,
     # so that function validates `body` (the JSON form) and `query` (the archive form) itself.
     archive_body: bool = False

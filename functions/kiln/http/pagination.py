@@ -8,14 +8,22 @@ VALIDATION_ERROR.
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 20
+# The limits and the answers' pieces live beside the pydantic-free check of a list query (a
+# list validated with it never imports this module); re-exported for the lists that use the model.
+from kiln.http.list_query import (  # noqa: F401
+    CURSOR_MAX,
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    ONE_MODE,
+    cursor_pagination,
+    list_scope,
+    page_pagination,
+)
 
 
 class ListParams(BaseModel):
@@ -23,15 +31,15 @@ class ListParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
-    page: int | None = Field(default=None, ge=1, le=1_000_000)
+    page: int | None = Field(default=None, ge=1, le=MAX_PAGE)
     pageSize: int | None = Field(default=None, ge=1, le=MAX_PAGE_SIZE)
     limit: int | None = Field(default=None, ge=1, le=MAX_PAGE_SIZE)
-    cursor: str | None = Field(default=None, min_length=1, max_length=2048)
+    cursor: str | None = Field(default=None, min_length=1, max_length=CURSOR_MAX)
 
     @model_validator(mode="after")
     def _one_mode(self) -> ListParams:
         if (self.page is not None or self.pageSize is not None) and (self.limit is not None or self.cursor is not None):
-            raise ValueError("use either page/pageSize (page mode) or limit/cursor (cursor mode), not both")
+            raise ValueError(ONE_MODE)
         return self
 
     @property
@@ -41,15 +49,3 @@ class ListParams(BaseModel):
     def filters(self) -> dict[str, Any]:
         """The list's filters (everything but paging), which a cursor is bound to."""
         return self.model_dump(mode="json", exclude={"page", "pageSize", "limit", "cursor"})
-
-
-def list_scope(route_path: str, workspace_id: str, filters: dict[str, Any]) -> str:
-    return json.dumps([route_path, workspace_id, filters], sort_keys=True, separators=(",", ":"))
-
-
-def page_pagination(page: int, page_size: int, total: int) -> dict[str, int]:
-    return {"page": page, "pageSize": page_size, "total": total, "totalPages": math.ceil(total / page_size)}
-
-
-def cursor_pagination(limit: int, next_cursor: str | None) -> dict[str, Any]:
-    return {"limit": limit, "nextCursor": next_cursor, "hasMore": next_cursor is not None}

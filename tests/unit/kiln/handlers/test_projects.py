@@ -314,6 +314,26 @@ def test_cursor_from_another_list_is_rejected():
 
 # A fresh process, as a Lambda container starts: a project is read and answered, then
 # archived, through the real pipeline and the DynamoDB adapter (moto, in the process).
+def fresh_process(script: str) -> dict:
+    """Run `script` in a new Python process (a cold container's modules) and read the JSON it
+    prints last."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[4]
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": f"{root / 'functions'}{os.pathsep}{root}"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 _COLD_READ_AND_ARCHIVE = """
 import json, os, sys
 from moto import mock_aws
@@ -363,21 +383,7 @@ print(json.dumps({
 def test_a_cold_get_and_delete_answer_without_loading_pydantic():
     """GET and DELETE of a project answer from a ProjectRecord: their cold start skips pydantic,
     and the caller's principal is read without the key and credential modules."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[4]
-    out = subprocess.run(
-        [sys.executable, "-c", _COLD_READ_AND_ARCHIVE],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": f"{root / 'functions'}{os.pathsep}{root}"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    seen = fresh_process(_COLD_READ_AND_ARCHIVE)
     (get_status, read), (delete_status, archived) = seen["answers"]
     assert (get_status, delete_status) == (200, 200)
     assert read["name"] == "Cold" and read["status"] == "draft" and read["specVersion"] is None
@@ -419,21 +425,7 @@ print(json.dumps({
 def test_a_cold_create_and_update_answer_without_loading_pydantic():
     """POST and PATCH check their bodies as ProjectCreate and ProjectUpdate would
     (kiln.domain.project_bodies) and answer ProjectRecords: their cold start skips pydantic."""
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[4]
-    out = subprocess.run(
-        [sys.executable, "-c", _COLD_CREATE_AND_UPDATE],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": f"{root / 'functions'}{os.pathsep}{root}"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    seen = fresh_process(_COLD_CREATE_AND_UPDATE)
     (created_status, created), (refused_status, refused), (renamed_status, renamed) = seen["answers"]
     assert created_status == 201 and created["data"]["name"] == "New" and created["data"]["status"] == "draft"
     assert refused_status == 400 and refused["error"]["code"] == "VALIDATION_ERROR"
@@ -443,4 +435,56 @@ def test_a_cold_create_and_update_answer_without_loading_pydantic():
         ("colour", "extra_forbidden"),
     ]
     assert renamed_status == 200 and renamed["data"]["name"] == "Renamed"
+    assert seen["needless"] == []
+
+
+# The same fresh process for the list: page mode, cursor mode followed to its second page with
+# the cursor it issued, and a refused query.
+_COLD_LIST = (
+    _COLD_READ_AND_ARCHIVE.split("    from kiln.handlers import")[0]
+    + """
+    ProjectStore().insert(workspace, ProjectRecord(
+        "proj_01m885m8rskqxxjknrtpgbxm2p", "Second", "Listed cold.", ProjectStatus.DRAFT, stamp, stamp))
+    secret = boto3.client("secretsmanager").create_secret(Name="kiln-cold-cursors", SecretString="k" * 32)
+    os.environ["KILN_CURSOR_SECRET_ARN"] = secret["ARN"]
+    from kiln.handlers import projects_list
+
+    def event(query):
+        return {
+            "resource": "/v1/projects", "path": "/v1/projects", "httpMethod": "GET",
+            "headers": None, "multiValueHeaders": None, "queryStringParameters": query,
+            "multiValueQueryStringParameters": None, "pathParameters": None,
+            "body": None, "isBase64Encoded": False,
+            "requestContext": {"requestId": "r", "authorizer": {
+                "workspaceId": workspace, "keyId": "key_01m885m8rskqxxjknrtpgbxm1q",
+                "scopes": "project:read project:write", "tier": "pro", "allowedPaths": "[]"}},
+        }
+
+    paged = projects_list.handler(event({"page": " 1 ", "pageSize": "1_0", "status": "draft"}), None)
+    first = projects_list.handler(event({"limit": "1", "search": "cold"}), None)
+    cursor = json.loads(first["body"])["pagination"]["nextCursor"]
+    second = projects_list.handler(event({"limit": "1", "search": "cold", "cursor": cursor}), None)
+    refused = projects_list.handler(event({"page": "1", "cursor": cursor, "sort": "name"}), None)
+    answers = [paged, first, second, refused]
+print(json.dumps({
+    "answers": [[a["statusCode"], json.loads(a["body"])] for a in answers],
+    "needless": sorted(set(sys.modules) & {"pydantic", "pydantic_core", "kiln.domain.projects"}),
+}))
+"""
+)
+
+
+def test_a_cold_list_answers_without_loading_pydantic():
+    """The list checks its query as ProjectListParams would (kiln.http.list_query) and answers
+    ProjectRecords: its cold start skips pydantic, in both modes and when it refuses a query."""
+    seen = fresh_process(_COLD_LIST)
+    (paged_status, paged), (first_status, first), (second_status, second), (refused_status, refused) = seen["answers"]
+    assert (paged_status, first_status, second_status) == (200, 200, 200)
+    assert sorted(p["name"] for p in paged["data"]) == ["Cold", "Second"]
+    assert paged["pagination"] == {"page": 1, "pageSize": 10, "total": 2, "totalPages": 1}
+    assert len(first["data"]) == len(second["data"]) == 1 and first["pagination"]["hasMore"]
+    assert {first["data"][0]["name"], second["data"][0]["name"]} == {"Cold", "Second"}
+    assert second["pagination"]["hasMore"] is False
+    assert refused_status == 400 and refused["error"]["code"] == "VALIDATION_ERROR"
+    assert [(f["field"], f["type"]) for f in refused["error"]["details"]["fields"]] == [("sort", "extra_forbidden")]
     assert seen["needless"] == []
