@@ -13,43 +13,27 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from kiln.domain.project_bodies import DESCRIPTION_MAX, NAME_MAX, new_project, project_changes
 from kiln.domain.projects import ProjectCreate, ProjectUpdate
-from kiln.envelope import KilnError, validation_error
-from kiln.http.api import error_response
-from kiln.http.request import field_errors
-
-
-def _answer(check: Any) -> tuple[str, Any]:
-    try:
-        return "valid", check()
-    except KilnError as error:
-        response = error_response(error, "req_test")
-        return "error", (response["statusCode"], response["headers"], response["body"])
+from tests.unit.kiln.differential import answer, by_model
 
 
 def _by_model(model: type[BaseModel], data: dict[str, Any]) -> tuple[str, Any]:
-    def check() -> Any:
-        try:
-            return model.model_validate(data)
-        except ValidationError as error:  # as Request.body_as turns it into the answer
-            raise validation_error(field_errors(error, "body")) from None
-
-    kind, value = _answer(check)
+    kind, value = by_model(model, data, "body")
     if kind == "valid":
         value = value.model_dump(exclude_unset=True)
     return kind, value
 
 
 def _create_by_hand(data: dict[str, Any]) -> tuple[str, Any]:
-    kind, value = _answer(lambda: new_project(data))
+    kind, value = answer(lambda: new_project(data))
     return (kind, {"name": value.name, "description": value.description}) if kind == "valid" else (kind, value)
 
 
 def _update_by_hand(data: dict[str, Any]) -> tuple[str, Any]:
-    kind, value = _answer(lambda: project_changes(data))
+    kind, value = answer(lambda: project_changes(data))
     return (kind, value.changes()) if kind == "valid" else (kind, value)
 
 
@@ -88,7 +72,7 @@ _bodies = st.dictionaries(_keys, st.one_of(_text, _json), max_size=4)
 @example({"description": None, "name": None})
 @example({"name": "ok", "description": None, "extra": 1})
 @example({"zz": 1, "description": 5, "aa": 2})
-def test_generated_bodies_get_the_models_answer(data: dict[str, Any]) -> None:
+def test_generated_bodies_get_the_modelsanswer(data: dict[str, Any]) -> None:
     assert_same(data)
 
 
@@ -121,7 +105,7 @@ def test_generated_bodies_get_the_models_answer(data: dict[str, Any]) -> None:
         {"name": "ok", "description": "ok", "name ": "near miss"},
     ],
 )
-def test_hand_picked_bodies_get_the_models_answer(data: dict[str, Any]) -> None:
+def test_hand_picked_bodies_get_the_modelsanswer(data: dict[str, Any]) -> None:
     assert_same(data)
 
 

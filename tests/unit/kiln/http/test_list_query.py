@@ -13,36 +13,19 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
-from kiln.envelope import KilnError, validation_error
 from kiln.handlers.projects_list import check_query, handler
-from kiln.http.api import error_response
 from kiln.http.contract import contract_of
 from kiln.http.list_query import CURSOR_MAX, MAX_PAGE, MAX_PAGE_SIZE
 from kiln.http.project_list_params import ProjectListParams
-from kiln.http.request import field_errors
+from tests.unit.kiln.differential import answer, by_model
 
 SEARCH_MAX = 200
 FIELDS = ("page", "pageSize", "limit", "cursor", "status", "search")
 
 
-def _answer(check: Any) -> tuple[str, Any]:
-    try:
-        return "valid", check()
-    except KilnError as error:
-        response = error_response(error, "req_test")
-        return "error", (response["statusCode"], response["headers"], response["body"])
-
-
 def _by_model(data: dict[str, str]) -> tuple[str, Any]:
-    def check() -> Any:
-        try:
-            return ProjectListParams.model_validate(data)
-        except ValidationError as error:  # as Request.query_as turns it into the answer
-            raise validation_error(field_errors(error, "query")) from None
-
-    kind, value = _answer(check)
+    kind, value = by_model(ProjectListParams, data, "query")
     if kind == "valid":
         typed = {name: getattr(value, name) for name in FIELDS}
         value = (typed, value.cursor_mode, value.filters())
@@ -50,7 +33,7 @@ def _by_model(data: dict[str, str]) -> tuple[str, Any]:
 
 
 def _by_hand(data: dict[str, str]) -> tuple[str, Any]:
-    kind, value = _answer(lambda: check_query(data))
+    kind, value = answer(lambda: check_query(data))
     if kind == "valid":
         typed = {name: getattr(value, name) for name in FIELDS[:4]} | value.values
         value = (typed, value.cursor_mode, value.filters())
@@ -107,13 +90,13 @@ _queries = st.dictionaries(_keys, st.one_of(_integers, _texts), max_size=5)
 @example({})
 @example({"page": "1", "limit": "1"})
 @example({"pageSize": "x", "cursor": "", "zz": "1", "aa": "2"})
-def test_generated_queries_get_the_models_answer(data: dict[str, str]) -> None:
+def test_generated_queries_get_the_modelsanswer(data: dict[str, str]) -> None:
     assert_same(data)
 
 
 @given(st.dictionaries(st.sampled_from(FIELDS), _integers, max_size=4))
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_generated_integers_in_every_field_get_the_models_answer(data: dict[str, str]) -> None:
+def test_generated_integers_in_every_field_get_the_modelsanswer(data: dict[str, str]) -> None:
     assert_same(data)
 
 
@@ -133,7 +116,7 @@ def test_generated_integers_in_every_field_get_the_models_answer(data: dict[str,
         str(MAX_PAGE), str(MAX_PAGE + 1), str(MAX_PAGE_SIZE), str(MAX_PAGE_SIZE + 1),
     ],
 )  # fmt: skip
-def test_hand_picked_integers_get_the_models_answer(value: str) -> None:
+def test_hand_picked_integers_get_the_modelsanswer(value: str) -> None:
     for field in ("page", "pageSize", "limit"):
         assert_same({field: value})
 
@@ -159,13 +142,13 @@ def test_hand_picked_integers_get_the_models_answer(value: str) -> None:
         {"search": "x", "page": "abc", "extra": "1", "status": "nope", "limit": "101"},
     ],
 )
-def test_hand_picked_queries_get_the_models_answer(data: dict[str, str]) -> None:
+def test_hand_picked_queries_get_the_modelsanswer(data: dict[str, str]) -> None:
     assert_same(data)
 
 
 def test_a_cursor_is_bound_to_the_same_filters_as_before() -> None:
     """The filters a cursor's scope holds are the model's, so cursors issued before still decode."""
-    kind, query = _answer(lambda: check_query({"limit": "2", "status": "archived", "search": "x"}))
+    kind, query = answer(lambda: check_query({"limit": "2", "status": "archived", "search": "x"}))
     assert kind == "valid"
     assert query.filters() == {"status": "archived", "search": "x"}
     assert check_query({"limit": "2"}).filters() == {"status": None, "search": None}
