@@ -36,6 +36,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tests.bench.report import table, times
+from tests.bench.world import sample_answer
 
 if TYPE_CHECKING:
     import requests
@@ -168,20 +169,12 @@ def deadline_for(tasks: int) -> float:
     return BASE_DEADLINE_S + DEADLINE_PER_TASK_S * tasks
 
 
-def _answer(question: dict[str, Any]) -> Any:
-    return {
-        "boolean": True,
-        "single_choice": (question.get("options") or [""])[0],
-        "multi_choice": (question.get("options") or [])[:2],
-    }.get(question["type"], "Keep it simple.")
-
-
 def _approved_project(session: requests.Session, url: str) -> str:
     project = session.post(f"{url}/v1/projects", json={"name": "Bench", "description": EXAMPLE}).json()["data"]
     base = f"{url}/v1/projects/{project['id']}"
     questions = session.post(f"{base}/clarify").json()["data"]["questions"]
     session.post(
-        f"{base}/answers", json={"answers": [{"questionId": q["id"], "answer": _answer(q)} for q in questions]}
+        f"{base}/answers", json={"answers": [{"questionId": q["id"], "answer": sample_answer(q)} for q in questions]}
     ).raise_for_status()
     session.post(f"{base}/approve").raise_for_status()
     return str(project["id"])

@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import boto3
 
-from tests.bench.world import BUCKET, METHOD_ARN, Scenario, World, reset_kiln, status_of
+from tests.bench.world import BUCKET, METHOD_ARN, Scenario, World, reset_kiln, sample_answer, status_of
 from tests.unit.conftest import proxy_event
 
 PASSWORD = "correct horse battery staple"
@@ -55,14 +55,6 @@ Values = dict[str, str]
 
 class SeedError(RuntimeError):
     """A seeding request did not answer its success status."""
-
-
-def _answer(question: dict[str, Any]) -> Any:
-    return {
-        "boolean": True,
-        "single_choice": (question.get("options") or [""])[0],
-        "multi_choice": (question.get("options") or [])[:2],
-    }.get(question["type"], "Keep it simple.")
 
 
 @dataclass
@@ -167,8 +159,7 @@ class Api:
 
     def reviewing(self) -> Values:
         values = self.clarifying()
-        answers = [{"questionId": q["id"], "answer": _answer(q)} for q in json.loads(values["questions"])]
-        self.data("specs_answer", values, body={"answers": answers})
+        self.data("specs_answer", values, body=_answers(values))
         return values
 
     def approved(self) -> Values:
@@ -425,7 +416,7 @@ def _session_context(values: Values) -> dict[str, Any]:
 
 
 def _answers(values: Values) -> dict[str, Any]:
-    return {"answers": [{"questionId": q["id"], "answer": _answer(q)} for q in json.loads(values["questions"])]}
+    return {"answers": [{"questionId": q["id"], "answer": sample_answer(q)} for q in json.loads(values["questions"])]}
 
 
 CASES: dict[str, Case] = {

@@ -277,6 +277,15 @@ def archive_event(world: World) -> dict[str, Any]:
     return item_event("DELETE", world.archive_workspace, world.next_archivable())
 
 
+def sample_answer(question: dict[str, Any]) -> Any:
+    """An answer to one clarifying question, of the kind its type asks for (the benches' seeds)."""
+    return {
+        "boolean": True,
+        "single_choice": (question.get("options") or [""])[0],
+        "multi_choice": (question.get("options") or [])[:2],
+    }.get(question["type"], "Keep it simple.")
+
+
 @dataclass(frozen=True)
 class Scenario:
     """One handler, its bare twin and the representative request both serve."""
